@@ -1,0 +1,125 @@
+//! The `accord check` use case: find agreement files under the given paths, read each within
+//! bounds, check it, and find agreement ids used by more than one file.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use jiff::civil::Date;
+use walkdir::WalkDir;
+
+use crate::agreement::yaml::{MAX_BYTES, Pos};
+use crate::agreement::{Checked, Code, Diagnostic, check_source};
+
+/// One file's findings.
+#[derive(Debug)]
+pub struct FileReport {
+    pub path: PathBuf,
+    pub checked: Checked,
+}
+
+/// Everything `check_paths` found.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub files: Vec<FileReport>,
+    /// Paths that could not be read at all, with why.
+    pub unreadable: Vec<(PathBuf, String)>,
+}
+
+impl Report {
+    pub fn has_errors(&self) -> bool {
+        self.files.iter().any(|f| f.checked.has_errors())
+    }
+}
+
+/// Checks every agreement file in `paths` (files, or folders searched for `.yaml`/`.yml`).
+pub fn check_paths(paths: &[PathBuf], today: Date) -> Report {
+    let mut report = Report::default();
+    for path in paths {
+        match agreement_files(path) {
+            Ok(files) => {
+                for file in files {
+                    match read_source(&file) {
+                        Ok(bytes) => {
+                            let checked = check_source(&bytes, today);
+                            report.files.push(FileReport {
+                                path: file,
+                                checked,
+                            });
+                        }
+                        Err(why) => report.unreadable.push((file, why)),
+                    }
+                }
+            }
+            Err(why) => report.unreadable.push((path.clone(), why)),
+        }
+    }
+    duplicate_ids(&mut report.files);
+    report
+}
+
+/// The agreement files at `path`: the file itself, or the `.yaml`/`.yml` files below a folder
+/// (hidden files and folders skipped), in path order.
+pub fn agreement_files(path: &Path) -> Result<Vec<PathBuf>, String> {
+    let meta =
+        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    let walk = WalkDir::new(path)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walk {
+        let entry = entry.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let is_yaml = entry
+            .path()
+            .extension()
+            .is_some_and(|x| x == "yaml" || x == "yml");
+        if entry.file_type().is_file() && is_yaml {
+            files.push(entry.into_path());
+        }
+    }
+    Ok(files)
+}
+
+/// Reads a file, but never more than one byte past the size limit, so that a huge or endless
+/// file (a FIFO, /dev/zero) costs nothing; the parser then reports it as too large.
+pub fn read_source(path: &Path) -> Result<Vec<u8>, String> {
+    let file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(bytes)
+}
+
+/// An agreement id must be unique across all files: each later use is a `duplicate-id`.
+fn duplicate_ids(files: &mut [FileReport]) {
+    let mut first: HashMap<String, (PathBuf, Pos)> = HashMap::new();
+    for file in files.iter_mut() {
+        let Some((id, pos)) = file.checked.id.clone() else {
+            continue;
+        };
+        match first.get(&id) {
+            Some((other, other_pos)) => {
+                let msg = format!(
+                    "agreement id '{id}' is also used by {}:{}:{}; each agreement needs its own id",
+                    other.display(),
+                    other_pos.line,
+                    other_pos.column
+                );
+                file.checked
+                    .diagnostics
+                    .push(Diagnostic::new(Code::DuplicateId, pos, msg));
+                file.checked.agreement = None;
+                crate::agreement::diagnostic::sort(&mut file.checked.diagnostics);
+            }
+            None => {
+                first.insert(id, (file.path.clone(), pos));
+            }
+        }
+    }
+}
