@@ -207,7 +207,7 @@ impl<'n> Fields<'n> {
         }
         match self.node.id_text() {
             Some(id) => format!("{} '{}'", self.what, clip(id)),
-            None => format!("{} ({})", self.what, d.here()),
+            None => d.here(),
         }
     }
 }

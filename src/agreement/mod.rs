@@ -61,8 +61,8 @@ impl Checked {
 /// Checks one agreement source. `today` (a Europe/London date) judges expiry and review.
 pub fn check_source(bytes: &[u8], today: Date) -> Checked {
     let root = match yaml::parse(bytes) {
-        Ok(Some(root)) => root,
-        Ok(None) => {
+        Ok(Some(root)) if !root.is_null() => root,
+        Ok(_) => {
             let msg = "the file is empty; an agreement starts with 'accord: 1' and an 'id'";
             return failed(Diagnostic::new(Code::Schema, Pos::START, msg), None);
         }

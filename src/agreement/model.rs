@@ -629,12 +629,12 @@ impl Decode for Breach {
 pub struct Term {
     #[schemars(schema_with = "date_schema")]
     pub start: Date,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "date_schema")]
     pub end: Option<Date>,
     pub review_every: IsoDuration,
     /// Default: `start`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "date_schema")]
     pub last_reviewed: Option<Date>,
     pub termination: String,
@@ -683,6 +683,13 @@ pub struct Dpia {
     pub matching: bool,
     #[serde(default, skip_serializing_if = "is_false")]
     pub monitoring: bool,
+    /// Evaluation or scoring of people, including profiling (EDPB criterion 1).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub scoring: bool,
+    /// The processing can prevent people exercising a right or using a service or contract
+    /// (EDPB criterion 9).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub service_access: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_subject_views: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -706,6 +713,8 @@ impl Decode for Dpia {
             automated_decisions: m.flag(d, "automated_decisions"),
             matching: m.flag(d, "matching"),
             monitoring: m.flag(d, "monitoring"),
+            scoring: m.flag(d, "scoring"),
+            service_access: m.flag(d, "service_access"),
             data_subject_views: m.optional(d, "data_subject_views"),
             dpo_advice: m.optional(d, "dpo_advice"),
             risks: m.list(d, "risks"),
