@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh machine: installs what the tests need (a real headless
-# Chromium for the DPIA print test), then runs every test target once.
+# The whole test suite, from a fresh machine: installs what the tests need (PostgreSQL, a real
+# headless Chromium), starts a private PostgreSQL on loopback, then runs every test target once
+# (the integration tests run against SQLite and against that PostgreSQL).
 #
 #   scripts/test.sh            # everything
 #   scripts/test.sh --test dpia   # extra arguments go to `cargo test`
@@ -26,7 +27,34 @@ need_chromium() {
   fi
 }
 
+# A private PostgreSQL cluster for the tests, on loopback only, trusted local connections.
+start_postgres() {
+  if ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then
+    log "installing PostgreSQL (Debian package)"
+    apt_install postgresql
+  fi
+  local bin data port
+  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  data=${ACCORD_TEST_PG_DIR:-/tmp/accord-test-pg}
+  port=${ACCORD_TEST_PG_PORT:-54329}
+  local as_pg=()
+  if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home /nonexistent postgres
+    as_pg=(runuser -u postgres --)
+  fi
+  if ! "$bin/pg_isready" -q -h 127.0.0.1 -p "$port"; then
+    log "starting PostgreSQL on 127.0.0.1:$port ($data)"
+    rm -rf "$data" && mkdir -p "$data"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$data"
+    "${as_pg[@]}" "$bin/initdb" -D "$data" -U accord --auth=trust >/dev/null
+    "${as_pg[@]}" "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w \
+      -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c max_connections=300" start >/dev/null
+  fi
+  export ACCORD_TEST_PG_URL="postgres://accord@127.0.0.1:$port/postgres"
+}
+
 need_chromium
+start_postgres
 
 log "cargo test"
 cargo test --all-targets "$@"

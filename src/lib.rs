@@ -1,6 +1,12 @@
 //! Accord: data-sharing agreements as machines. See ARCHITECTURE.md for the map.
 
 pub mod agreement;
+pub mod api;
+pub mod audit;
+pub mod auth;
 pub mod check;
 pub mod cli;
 pub mod clock;
+pub mod dpia;
+pub mod registry;
+pub mod store;

@@ -2,6 +2,9 @@
 //! here and nowhere else.
 
 mod check;
+mod db;
+mod dpia;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,6 +13,24 @@ use clap::{Parser, Subcommand, ValueEnum};
 use jiff::civil::Date;
 
 use crate::agreement::schema::json_schema;
+use crate::store::DEFAULT_DATABASE_URL;
+
+/// Exit code when the database cannot be opened or migrated.
+pub const EXIT_DB: u8 = 3;
+
+/// Where the database is: `--database`, else `DATABASE_URL`, else the embedded SQLite file.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DbArgs {
+    #[arg(long = "database", env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+    pub database: String,
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the tokio runtime starts")
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -37,6 +58,19 @@ enum Command {
     },
     /// Print the JSON Schema of the agreement format (for editors).
     Schema,
+    /// Generate the DPIA for an agreement, following the ICO's template (exit 0: written,
+    /// 1: invalid or unknown agreement, 2: template or output error).
+    Dpia(dpia::DpiaArgs),
+    /// Run the service: migrate, import agreements, serve the HTTP API.
+    Serve(serve::ServeArgs),
+    /// Apply database migrations (exit 3 if the database cannot be opened).
+    Migrate(db::MigrateArgs),
+    /// API tokens.
+    #[command(subcommand)]
+    Token(db::TokenCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(db::AuditCommand),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -54,6 +88,11 @@ pub fn run() -> ExitCode {
             format,
             as_of,
         } => check::run(&paths, format, as_of),
+        Command::Dpia(args) => dpia::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Migrate(args) => db::migrate(args),
+        Command::Token(cmd) => db::token(cmd),
+        Command::Audit(cmd) => db::audit(cmd),
         Command::Schema => {
             let schema = json_schema();
             match serde_json::to_string_pretty(&schema) {

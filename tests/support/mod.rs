@@ -65,3 +65,28 @@ pub fn golden(name: &str, actual: &str) {
     });
     assert_eq!(actual, want, "output differs from {}", path.display());
 }
+
+pub mod app;
+
+/// A sample agreement under a new id, with its declared signatures removed (a fresh draft).
+pub fn draft(sample: &str, id: &str) -> String {
+    let text = std::fs::read_to_string(repo().join("agreements").join(sample)).unwrap();
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in text.lines() {
+        let top_level = !line.starts_with([' ', '#', '-']) && !line.is_empty();
+        if top_level {
+            skipping = line.starts_with("signatures:");
+        }
+        if skipping {
+            continue;
+        }
+        if line.starts_with("id: ") {
+            out.push_str(&format!("id: {id}\n"));
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}

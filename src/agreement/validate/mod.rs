@@ -12,6 +12,8 @@ mod references;
 mod retention;
 mod term;
 
+pub use retention::covers;
+
 use jiff::civil::Date;
 
 use super::diagnostic::{Code, Diagnostic};

@@ -1,0 +1,17 @@
+//! Accord's database schema, as sea-orm migrations. Applied by `accord migrate` and when
+//! `accord serve` starts. Never edit a released migration: add a new one.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_registry;
+
+pub use m20261121_000001_registry::GENESIS_HASH;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261121_000001_registry::Migration)]
+    }
+}

@@ -1,0 +1,267 @@
+//! `/api/v1/agreements`: upload, list, fetch (JSON and YAML), diff, sign, and the officer's
+//! controls (suspend, reinstate, terminate).
+
+use poem::Result;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::{Binary, Json, PlainText};
+use poem_openapi::{ApiRequest, ApiResponse, Object, OpenApi};
+
+use super::ApiTags;
+use super::auth::{Caller, OFFICERS, READERS};
+use super::error::ApiError;
+use crate::auth::Role;
+use crate::registry::control::ControlState;
+use crate::registry::lifecycle::Status;
+use crate::registry::queries::{AgreementPage, AgreementSummary, Paging, VersionDocument};
+use crate::registry::signing::SignRequest;
+use crate::registry::versions::{Added, VersionInfo};
+use crate::registry::{Registry, RegistryError};
+
+pub struct AgreementsApi {
+    pub registry: Registry,
+}
+
+/// An agreement as YAML.
+#[derive(ApiRequest)]
+pub enum Upload {
+    #[oai(content_type = "application/yaml")]
+    Yaml(Binary<Vec<u8>>),
+    #[oai(content_type = "text/yaml")]
+    TextYaml(Binary<Vec<u8>>),
+    #[oai(content_type = "text/plain")]
+    Text(Binary<Vec<u8>>),
+}
+
+#[derive(ApiResponse)]
+pub enum Uploaded {
+    /// A new version of the agreement (a draft until every party has signed).
+    #[oai(status = 201)]
+    Created(Json<VersionInfo>),
+    /// The same content is already a version of this agreement.
+    #[oai(status = 200)]
+    Existing(Json<VersionInfo>),
+}
+
+#[derive(ApiResponse)]
+pub enum YamlSource {
+    /// The YAML exactly as received.
+    #[oai(status = 200, content_type = "application/yaml; charset=utf-8")]
+    Ok(PlainText<String>),
+}
+
+#[derive(ApiResponse)]
+pub enum DiffText {
+    /// A unified diff of the two versions' YAML.
+    #[oai(status = 200, content_type = "text/x-diff; charset=utf-8")]
+    Ok(PlainText<String>),
+}
+
+/// Why an officer acts.
+#[derive(Debug, Object)]
+pub struct Reason {
+    pub reason: String,
+}
+
+#[OpenApi(prefix_path = "/agreements", tag = "ApiTags::Agreements")]
+impl AgreementsApi {
+    /// Upload an agreement (YAML). 422 with every finding if it has errors.
+    #[oai(path = "/", method = "post")]
+    async fn upload(&self, caller: Caller, body: Upload) -> Result<Uploaded> {
+        let who = caller.allow(OFFICERS)?;
+        let bytes = match body {
+            Upload::Yaml(b) | Upload::TextYaml(b) | Upload::Text(b) => b.0,
+        };
+        let added = self
+            .registry
+            .add_version(&bytes, &who.actor(), "upload")
+            .await
+            .map_err(ApiError::from)?;
+        Ok(match added {
+            Added::Created(v) => Uploaded::Created(Json(v)),
+            Added::Existing(v) => Uploaded::Existing(Json(v)),
+        })
+    }
+
+    /// List agreements with their current status. A signatory sees its own party's.
+    #[oai(path = "/", method = "get")]
+    async fn list(
+        &self,
+        caller: Caller,
+        status: Query<Option<Status>>,
+        party: Query<Option<String>>,
+        page: Query<Option<u64>>,
+        per_page: Query<Option<u64>>,
+    ) -> Result<Json<AgreementPage>> {
+        let party = match caller.0.role {
+            Role::Signatory => caller.0.party.clone(),
+            _ => {
+                caller.allow(READERS)?;
+                party.0
+            }
+        };
+        let paging = Paging::new(page.0, per_page.0);
+        let found = self
+            .registry
+            .agreements(status.0, party.as_deref(), paging)
+            .await;
+        Ok(Json(found.map_err(ApiError::from)?))
+    }
+
+    #[oai(path = "/:id", method = "get")]
+    async fn get(&self, caller: Caller, id: Path<String>) -> Result<Json<AgreementSummary>> {
+        Ok(Json(self.readable(&caller, &id).await?))
+    }
+
+    #[oai(path = "/:id/versions", method = "get")]
+    async fn versions(&self, caller: Caller, id: Path<String>) -> Result<Json<Vec<VersionInfo>>> {
+        self.readable(&caller, &id).await?;
+        Ok(Json(
+            self.registry.versions(&id).await.map_err(ApiError::from)?,
+        ))
+    }
+
+    /// One version with its agreement as JSON.
+    #[oai(path = "/:id/versions/:number", method = "get")]
+    async fn version(
+        &self,
+        caller: Caller,
+        id: Path<String>,
+        number: Path<i32>,
+    ) -> Result<Json<VersionDocument>> {
+        self.readable(&caller, &id).await?;
+        Ok(Json(
+            self.registry
+                .version_document(&id, number.0)
+                .await
+                .map_err(ApiError::from)?,
+        ))
+    }
+
+    /// One version's YAML, exactly as received.
+    #[oai(path = "/:id/versions/:number/source", method = "get")]
+    async fn source(
+        &self,
+        caller: Caller,
+        id: Path<String>,
+        number: Path<i32>,
+    ) -> Result<YamlSource> {
+        self.readable(&caller, &id).await?;
+        let text = self
+            .registry
+            .version_source(&id, number.0)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(YamlSource::Ok(PlainText(text)))
+    }
+
+    /// What changed between two versions.
+    #[oai(path = "/:id/diff", method = "get")]
+    async fn diff(
+        &self,
+        caller: Caller,
+        id: Path<String>,
+        from: Query<i32>,
+        to: Query<i32>,
+    ) -> Result<DiffText> {
+        self.readable(&caller, &id).await?;
+        let text = self
+            .registry
+            .diff(&id, from.0, to.0)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(DiffText::Ok(PlainText(text)))
+    }
+
+    /// Sign a draft version for the signatory's own party. The version becomes active when
+    /// every party has signed.
+    #[oai(path = "/:id/versions/:number/signatures", method = "post")]
+    async fn sign(
+        &self,
+        caller: Caller,
+        id: Path<String>,
+        number: Path<i32>,
+        body: Json<SignRequest>,
+    ) -> Result<Json<VersionInfo>> {
+        let who = caller.allow(&[Role::Signatory])?;
+        let info = self
+            .registry
+            .sign(&id, number.0, who, &body.0)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Json(info))
+    }
+
+    /// Suspend an agreement: the gate refuses its flows until it is reinstated.
+    #[oai(path = "/:id/suspend", method = "post")]
+    async fn suspend(
+        &self,
+        caller: Caller,
+        id: Path<String>,
+        body: Json<Reason>,
+    ) -> Result<Json<ControlState>> {
+        let who = caller.allow(OFFICERS)?;
+        Ok(Json(
+            self.registry
+                .suspend(&id, &body.reason, &who.actor())
+                .await
+                .map_err(ApiError::from)?,
+        ))
+    }
+
+    #[oai(path = "/:id/reinstate", method = "post")]
+    async fn reinstate(
+        &self,
+        caller: Caller,
+        id: Path<String>,
+        body: Json<Reason>,
+    ) -> Result<Json<ControlState>> {
+        let who = caller.allow(OFFICERS)?;
+        Ok(Json(
+            self.registry
+                .reinstate(&id, &body.reason, &who.actor())
+                .await
+                .map_err(ApiError::from)?,
+        ))
+    }
+
+    /// Terminate an agreement for good.
+    #[oai(path = "/:id/terminate", method = "post")]
+    async fn terminate(
+        &self,
+        caller: Caller,
+        id: Path<String>,
+        body: Json<Reason>,
+    ) -> Result<Json<ControlState>> {
+        let who = caller.allow(OFFICERS)?;
+        Ok(Json(
+            self.registry
+                .terminate(&id, &body.reason, &who.actor())
+                .await
+                .map_err(ApiError::from)?,
+        ))
+    }
+}
+
+impl AgreementsApi {
+    /// The agreement, if the caller may read it: readers always; a signatory when its party is
+    /// a party to the agreement. 404 comes before 403 only for roles that may read everything.
+    async fn readable(&self, caller: &Caller, id: &str) -> Result<AgreementSummary, ApiError> {
+        let is_signatory = caller.0.role == Role::Signatory;
+        if !is_signatory {
+            caller.allow(READERS)?;
+        }
+        let summary = self.registry.agreement(id).await.map_err(|e| match e {
+            RegistryError::NotFound(_) if is_signatory => {
+                ApiError::Forbidden("not your party's agreement".into())
+            }
+            other => ApiError::from(other),
+        })?;
+        if is_signatory {
+            let party = caller.0.party.as_deref().unwrap_or_default();
+            if !self.registry.involves(&summary, party).await? {
+                return Err(ApiError::Forbidden("not your party's agreement".into()));
+            }
+        }
+        Ok(summary)
+    }
+}

@@ -1,0 +1,45 @@
+//! Who is calling, and whether their role may: bearer tokens checked against stored hashes,
+//! and one `allow` per endpoint naming the roles that may call it (deny by default).
+
+use poem::Request;
+use poem_openapi::SecurityScheme;
+use poem_openapi::auth::Bearer;
+
+use super::error::ApiError;
+use crate::auth::{Principal, Role, authenticate};
+use crate::registry::Registry;
+
+/// `Authorization: Bearer <token>`.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", checker = "check")]
+pub struct Caller(pub Principal);
+
+async fn check(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
+    let registry = req
+        .data::<Registry>()
+        .ok_or_else(|| super::error::internal(&"registry missing from request data"))?;
+    match authenticate(registry.db(), &bearer.token).await {
+        Ok(Some(p)) => Ok(p),
+        Ok(None) => Err(ApiError::Unauthorized.into()),
+        Err(e) => Err(super::error::internal(&e).into()),
+    }
+}
+
+impl Caller {
+    /// Fails with 403 unless the caller's role is one of `roles`.
+    pub fn allow(&self, roles: &[Role]) -> Result<&Principal, ApiError> {
+        if roles.contains(&self.0.role) {
+            Ok(&self.0)
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "role {} may not do this",
+                self.0.role
+            )))
+        }
+    }
+}
+
+/// Roles that read everything.
+pub const READERS: &[Role] = &[Role::Admin, Role::IgOfficer, Role::Auditor];
+/// Roles that change agreements and parties.
+pub const OFFICERS: &[Role] = &[Role::Admin, Role::IgOfficer];

@@ -1,0 +1,47 @@
+//! `/api/v1/register`: the Article 30 record of processing, as JSON and as CSV.
+
+use poem::Result;
+use poem_openapi::payload::{Json, PlainText};
+use poem_openapi::{ApiResponse, OpenApi};
+
+use super::ApiTags;
+use super::auth::{Caller, READERS};
+use super::error::{ApiError, internal};
+use crate::registry::Registry;
+use crate::registry::register::{RegisterEntry, csv};
+
+pub struct RegisterApi {
+    pub registry: Registry,
+}
+
+#[derive(ApiResponse)]
+pub enum CsvFile {
+    /// One row per active agreement; UTF-8 with a byte-order mark for spreadsheets.
+    #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
+    Ok(
+        PlainText<String>,
+        #[oai(header = "content-disposition")] String,
+    ),
+}
+
+#[OpenApi(tag = "ApiTags::Register")]
+impl RegisterApi {
+    /// The register: an Article 30 record for each active agreement.
+    #[oai(path = "/register", method = "get")]
+    async fn register(&self, caller: Caller) -> Result<Json<Vec<RegisterEntry>>> {
+        caller.allow(READERS)?;
+        Ok(Json(
+            self.registry.register().await.map_err(ApiError::from)?,
+        ))
+    }
+
+    /// The register as CSV.
+    #[oai(path = "/register.csv", method = "get")]
+    async fn register_csv(&self, caller: Caller) -> Result<CsvFile> {
+        caller.allow(READERS)?;
+        let entries = self.registry.register().await.map_err(ApiError::from)?;
+        let text = csv(&entries).map_err(|e| internal(&e))?;
+        let name = "attachment; filename=\"accord-register.csv\"".to_owned();
+        Ok(CsvFile::Ok(PlainText(text), name))
+    }
+}

@@ -1,0 +1,247 @@
+//! The tamper-evident audit log: every change is appended in the same transaction as the change
+//! itself, each record carrying the SHA-256 of its predecessor; `verify` walks the chain.
+//!
+//! Writers are serialised by [`Writer::begin`], which takes a row lock on the chain's head
+//! first thing in the transaction (on SQLite, the database write lock): two changes can never
+//! read the same predecessor, on one instance or several.
+
+pub mod chain;
+
+use jiff::Timestamp;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::store::entity::{audit_head, audit_record};
+use crate::store::time::stamp;
+
+/// Appends records within one transaction that holds the writers' lock.
+pub struct Writer {
+    seq: i64,
+    hash: String,
+}
+
+impl Writer {
+    /// Takes the writers' lock and reads the chain's head. Call it first in a transaction.
+    pub async fn begin(txn: &impl ConnectionTrait) -> Result<Writer, DbErr> {
+        let backend = txn.get_database_backend();
+        txn.execute_raw(Statement::from_string(
+            backend,
+            "UPDATE audit_head SET seq = seq WHERE id = 1",
+        ))
+        .await?;
+        let head = audit_head::Entity::find_by_id(1)
+            .one(txn)
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound("audit_head".into()))?;
+        Ok(Writer {
+            seq: head.seq,
+            hash: head.hash,
+        })
+    }
+
+    /// Appends one record; returns its id.
+    pub async fn append(
+        &mut self,
+        txn: &impl ConnectionTrait,
+        at: Timestamp,
+        event: Event<'_>,
+    ) -> Result<Uuid, DbErr> {
+        let id = Uuid::now_v7();
+        let (id_text, at_text) = (id.to_string(), stamp(at));
+        let details = event.details.to_string();
+        let seq = self.seq + 1;
+        let hash = chain::hash(&chain::Fields {
+            seq,
+            id: &id_text,
+            at: &at_text,
+            actor: event.actor,
+            action: event.action,
+            subject: &event.subject,
+            details: &details,
+            prev_hash: &self.hash,
+        });
+        let record = audit_record::ActiveModel {
+            seq: Set(seq),
+            id: Set(id),
+            at: Set(at_text),
+            actor: Set(event.actor.to_owned()),
+            action: Set(event.action.to_owned()),
+            subject: Set(event.subject),
+            details: Set(details),
+            prev_hash: Set(self.hash.clone()),
+            hash: Set(hash.clone()),
+        };
+        audit_record::Entity::insert(record)
+            .exec_without_returning(txn)
+            .await?;
+        let head = audit_head::ActiveModel {
+            id: Set(1),
+            seq: Set(seq),
+            hash: Set(hash.clone()),
+        };
+        audit_head::Entity::update(head).exec(txn).await?;
+        self.seq = seq;
+        self.hash = hash;
+        Ok(id)
+    }
+}
+
+/// What happened, by whom, to what.
+pub struct Event<'a> {
+    pub actor: &'a str,
+    /// A dotted verb, e.g. `version.activated`.
+    pub action: &'a str,
+    /// What it happened to, e.g. `agreement:camden-foodbank-referrals`.
+    pub subject: String,
+    pub details: serde_json::Value,
+}
+
+/// How the chain failed verification: the first bad record and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tamper {
+    pub seq: i64,
+    pub id: Option<Uuid>,
+    pub problem: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verified {
+    pub records: i64,
+    pub head: String,
+}
+
+/// Walks the whole chain in order; `Ok(Err(tamper))` names the first record that fails.
+pub async fn verify(db: &DatabaseConnection) -> Result<Result<Verified, Tamper>, DbErr> {
+    const PAGE: u64 = 1000;
+    let mut expected_seq = 1;
+    let mut prev = chain::GENESIS.to_owned();
+    loop {
+        let page = audit_record::Entity::find()
+            .filter(audit_record::Column::Seq.gte(expected_seq))
+            .order_by_asc(audit_record::Column::Seq)
+            .limit(PAGE)
+            .all(db)
+            .await?;
+        let done = (page.len() as u64) < PAGE;
+        for r in page {
+            if let Err(t) = check_record(&r, expected_seq, &prev) {
+                return Ok(Err(t));
+            }
+            prev = r.hash;
+            expected_seq += 1;
+        }
+        if done {
+            break;
+        }
+    }
+    let head = audit_head::Entity::find_by_id(1).one(db).await?;
+    let records = expected_seq - 1;
+    match head {
+        Some(h) if h.seq == records && h.hash == prev => Ok(Ok(Verified {
+            records,
+            head: prev,
+        })),
+        Some(h) => Ok(Err(Tamper {
+            seq: records + 1,
+            id: None,
+            problem: format!(
+                "the log ends at record {records}, but its head says {} records: records were \
+                 removed from the end",
+                h.seq
+            ),
+        })),
+        None => Ok(Err(Tamper {
+            seq: 0,
+            id: None,
+            problem: "the audit head is missing".into(),
+        })),
+    }
+}
+
+fn check_record(r: &audit_record::Model, expected_seq: i64, prev: &str) -> Result<(), Tamper> {
+    let tamper = |problem: String| Tamper {
+        seq: r.seq,
+        id: Some(r.id),
+        problem,
+    };
+    if r.seq != expected_seq {
+        return Err(tamper(format!(
+            "expected record {expected_seq} next but found {}: records were removed",
+            r.seq
+        )));
+    }
+    if r.prev_hash != prev {
+        return Err(tamper(
+            "its predecessor hash does not match the record before it: records were removed \
+             or reordered"
+                .into(),
+        ));
+    }
+    let id = r.id.to_string();
+    let recomputed = chain::hash(&chain::Fields {
+        seq: r.seq,
+        id: &id,
+        at: &r.at,
+        actor: &r.actor,
+        action: &r.action,
+        subject: &r.subject,
+        details: &r.details,
+        prev_hash: &r.prev_hash,
+    });
+    if recomputed != r.hash {
+        return Err(tamper(
+            "its contents do not match its hash: it was altered".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Which records to list.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub action: Option<String>,
+    pub subject: Option<String>,
+    pub actor: Option<String>,
+    /// Only records after this one (a cursor: pass the last `seq` of the previous page).
+    pub after: Option<i64>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+}
+
+/// A page of records in log order, at most `limit` long.
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: &Filter,
+    limit: u64,
+) -> Result<Vec<audit_record::Model>, DbErr> {
+    use audit_record::Column as C;
+    let mut q = audit_record::Entity::find();
+    if let Some(a) = &filter.action {
+        q = q.filter(C::Action.eq(a.as_str()));
+    }
+    if let Some(s) = &filter.subject {
+        q = q.filter(C::Subject.eq(s.as_str()));
+    }
+    if let Some(a) = &filter.actor {
+        q = q.filter(C::Actor.eq(a.as_str()));
+    }
+    if let Some(after) = filter.after {
+        q = q.filter(C::Seq.gt(after));
+    }
+    if let Some(since) = filter.since {
+        q = q.filter(C::At.gte(stamp(since)));
+    }
+    if let Some(until) = filter.until {
+        q = q.filter(C::At.lt(stamp(until)));
+    }
+    q.order_by_asc(C::Seq).limit(limit).all(db).await
+}
+
+/// How many records the log holds.
+pub async fn count(db: &DatabaseConnection) -> Result<u64, DbErr> {
+    audit_record::Entity::find().count(db).await
+}

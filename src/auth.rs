@@ -1,0 +1,196 @@
+//! API tokens and roles. A token is 256 random bits shown once when minted; only its SHA-256
+//! is stored, so a copy of the database yields no usable token.
+
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::Timestamp;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    TransactionTrait,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::agreement::values::Slug;
+use crate::audit::{Event, Writer};
+use crate::store::entity::api_token;
+use crate::store::time::stamp;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, poem_openapi::Enum)]
+#[serde(rename_all = "snake_case")]
+#[oai(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, including minting tokens.
+    Admin,
+    /// Drafts, approves, suspends; reads everything.
+    IgOfficer,
+    /// Signs for its own party.
+    Signatory,
+    /// A partner system asking the gate; bound to one party.
+    GateClient,
+    /// Reads everything, changes nothing.
+    Auditor,
+    /// Records handover for its own party.
+    Contractor,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Admin,
+        Role::IgOfficer,
+        Role::Signatory,
+        Role::GateClient,
+        Role::Auditor,
+        Role::Contractor,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::IgOfficer => "ig_officer",
+            Role::Signatory => "signatory",
+            Role::GateClient => "gate_client",
+            Role::Auditor => "auditor",
+            Role::Contractor => "contractor",
+        }
+    }
+
+    /// Roles that act for one party, and so must be bound to one.
+    pub fn needs_party(self) -> bool {
+        matches!(self, Role::Signatory | Role::GateClient | Role::Contractor)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Role, String> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+                format!("unknown role '{s}'; expected one of: {}", names.join(", "))
+            })
+    }
+}
+
+/// Who is calling: the token's identity, never its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Principal {
+    pub token_id: Uuid,
+    pub name: String,
+    pub role: Role,
+    pub party: Option<String>,
+}
+
+impl Principal {
+    /// How this caller appears in the audit log.
+    pub fn actor(&self) -> String {
+        match &self.party {
+            Some(p) => format!("{} ({}, {p})", self.name, self.role),
+            None => format!("{} ({})", self.name, self.role),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MintError {
+    #[error("role {0} acts for one party: give --party")]
+    PartyRequired(Role),
+    #[error("role {0} is not bound to a party: leave out --party")]
+    PartyNotAllowed(Role),
+    #[error("'{0}' is not a party id (lower-case letters, digits and hyphens)")]
+    BadParty(String),
+    #[error("the token name must not be empty")]
+    EmptyName,
+    #[error("cannot draw random bytes for the token: {0}")]
+    Random(String),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Mints a token and records it in the audit log; returns the secret (shown once) and who it is.
+pub async fn mint(
+    db: &DatabaseConnection,
+    now: Timestamp,
+    role: Role,
+    name: &str,
+    party: Option<&str>,
+    actor: &str,
+) -> Result<(String, Principal), MintError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(MintError::EmptyName);
+    }
+    match (role.needs_party(), party) {
+        (true, None) => return Err(MintError::PartyRequired(role)),
+        (false, Some(_)) => return Err(MintError::PartyNotAllowed(role)),
+        (_, Some(p)) if Slug::parse(p).is_none() => return Err(MintError::BadParty(p.to_owned())),
+        _ => {}
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| MintError::Random(e.to_string()))?;
+    let secret = format!("acc_{}", hex::encode(bytes));
+    let principal = Principal {
+        token_id: Uuid::now_v7(),
+        name: name.to_owned(),
+        role,
+        party: party.map(str::to_owned),
+    };
+    let txn = db.begin().await?;
+    let mut log = Writer::begin(&txn).await?;
+    let row = api_token::ActiveModel {
+        id: Set(principal.token_id),
+        name: Set(principal.name.clone()),
+        role: Set(role.as_str().to_owned()),
+        party_id: Set(principal.party.clone()),
+        token_hash: Set(hash_secret(&secret)),
+        created_at: Set(stamp(now)),
+        revoked_at: Set(None),
+    };
+    api_token::Entity::insert(row)
+        .exec_without_returning(&txn)
+        .await?;
+    let event = Event {
+        actor,
+        action: "token.created",
+        subject: format!("token:{}", principal.token_id),
+        details: serde_json::json!({ "name": principal.name, "role": role, "party": principal.party }),
+    };
+    log.append(&txn, now, event).await?;
+    txn.commit().await?;
+    Ok((secret, principal))
+}
+
+/// The caller a bearer secret belongs to, if any token (not revoked) has it.
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    secret: &str,
+) -> Result<Option<Principal>, DbErr> {
+    let row = api_token::Entity::find()
+        .filter(api_token::Column::TokenHash.eq(hash_secret(secret)))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .one(db)
+        .await?;
+    Ok(row.and_then(|r| {
+        Some(Principal {
+            token_id: r.id,
+            role: r.role.parse().ok()?,
+            name: r.name,
+            party: r.party_id,
+        })
+    }))
+}
+
+fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}

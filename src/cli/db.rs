@@ -1,0 +1,137 @@
+//! Commands that work on the database directly: `migrate`, `token create`, `audit verify`.
+
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use sea_orm::DatabaseConnection;
+
+use super::{DbArgs, EXIT_DB, runtime};
+use crate::auth::{Role, mint};
+use crate::clock::{Clock, SystemClock};
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Mint an API token. It is printed once; only its hash is stored.
+    Create {
+        #[arg(long)]
+        role: Role,
+        /// Who or what the token is for (shown in the audit log).
+        #[arg(long)]
+        name: String,
+        /// The party a signatory, gate_client or contractor acts for.
+        #[arg(long)]
+        party: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Verify the audit log's hash chain (exit 1 and name the first bad record on tamper).
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+impl clap::builder::ValueParserFactory for Role {
+    type Parser = clap::builder::ValueParser;
+
+    fn value_parser() -> Self::Parser {
+        clap::builder::ValueParser::new(|s: &str| s.parse::<Role>())
+    }
+}
+
+async fn open(db: &DbArgs) -> Result<DatabaseConnection, ExitCode> {
+    crate::store::open(&db.database).await.map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(EXIT_DB)
+    })
+}
+
+pub fn migrate(args: MigrateArgs) -> ExitCode {
+    runtime().block_on(async {
+        match open(&args.db).await {
+            Ok(_) => {
+                eprintln!("migrations applied");
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        }
+    })
+}
+
+pub fn token(cmd: TokenCommand) -> ExitCode {
+    let TokenCommand::Create {
+        role,
+        name,
+        party,
+        db,
+    } = cmd;
+    runtime().block_on(async {
+        let conn = match open(&db).await {
+            Ok(c) => c,
+            Err(code) => return code,
+        };
+        match mint(
+            &conn,
+            SystemClock.now(),
+            role,
+            &name,
+            party.as_deref(),
+            "cli",
+        )
+        .await
+        {
+            Ok((secret, p)) => {
+                println!("{secret}");
+                eprintln!(
+                    "token for {} ({}{}) created; it is shown only now, so keep it safe",
+                    p.name,
+                    p.role,
+                    p.party
+                        .as_deref()
+                        .map(|x| format!(", party {x}"))
+                        .unwrap_or_default()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+pub fn audit(cmd: AuditCommand) -> ExitCode {
+    let AuditCommand::Verify { db } = cmd;
+    runtime().block_on(async {
+        let conn = match open(&db).await {
+            Ok(c) => c,
+            Err(code) => return code,
+        };
+        match crate::audit::verify(&conn).await {
+            Ok(Ok(v)) => {
+                println!("audit log verified: {} records, head {}", v.records, v.head);
+                ExitCode::SUCCESS
+            }
+            Ok(Err(t)) => {
+                let id = t.id.map(|i| format!(" (id {i})")).unwrap_or_default();
+                println!("audit log TAMPERED at record {}{id}: {}", t.seq, t.problem);
+                ExitCode::FAILURE
+            }
+            Err(e) => {
+                eprintln!("error: cannot read the audit log: {e}");
+                ExitCode::from(EXIT_DB)
+            }
+        }
+    })
+}

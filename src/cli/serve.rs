@@ -1,0 +1,139 @@
+//! `accord serve`: migrate, import the agreements folder, and serve the HTTP API until
+//! interrupted.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Args;
+use poem::Server;
+use poem::listener::{Acceptor, Listener, TcpListener};
+
+use super::{DbArgs, EXIT_DB, runtime};
+use crate::api::{self, Settings};
+use crate::clock::SystemClock;
+use crate::registry::Registry;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the chosen address is printed).
+    #[arg(long, env = "ACCORD_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    #[command(flatten)]
+    db: DbArgs,
+    /// Folder of agreements imported at start (new contents become new versions).
+    #[arg(long, env = "ACCORD_AGREEMENTS", default_value = "agreements")]
+    agreements: PathBuf,
+    /// Folder of templates overriding the built-in ones.
+    #[arg(long, env = "ACCORD_TEMPLATES", default_value = "templates")]
+    templates: PathBuf,
+    /// Largest request body, in bytes.
+    #[arg(long, env = "ACCORD_MAX_BODY_BYTES", default_value_t = api::DEFAULT_MAX_BODY)]
+    max_body_bytes: usize,
+    /// Log as JSON lines (for log shippers) instead of text.
+    #[arg(long, env = "ACCORD_LOG_JSON")]
+    log_json: bool,
+}
+
+pub fn run(args: ServeArgs) -> ExitCode {
+    init_tracing(args.log_json);
+    runtime().block_on(serve(args))
+}
+
+async fn serve(args: ServeArgs) -> ExitCode {
+    let db = match crate::store::open(&args.db.database).await {
+        Ok(db) => db,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start");
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_DB);
+        }
+    };
+    let registry = Registry::new(db, Arc::new(SystemClock));
+    import(&registry, &args.agreements).await;
+    let acceptor = match TcpListener::bind(args.listen.clone()).into_acceptor().await {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: cannot listen on {}: {e}", args.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = acceptor
+        .local_addr()
+        .first()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let addr = addr.trim_start_matches("socket://").to_owned();
+    println!("accord listening on http://{addr}");
+    tracing::info!(%addr, templates = %args.templates.display(), "listening");
+    let app = api::app(
+        registry,
+        Settings {
+            max_body: args.max_body_bytes,
+        },
+    );
+    let served = Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(
+            app,
+            shutdown_signal(),
+            Some(std::time::Duration::from_secs(10)),
+        )
+        .await;
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Imports the agreements folder; files with errors are logged and skipped, so one broken file
+/// never keeps the service down.
+async fn import(registry: &Registry, dir: &std::path::Path) {
+    if !dir.exists() {
+        tracing::warn!(dir = %dir.display(), "agreements folder not found; nothing imported");
+        return;
+    }
+    match registry.import_dir(dir).await {
+        Ok(report) => {
+            for (file, why) in &report.skipped {
+                tracing::warn!(file = %file.display(), problems = %why, "agreement skipped");
+            }
+            tracing::info!(
+                created = report.created.len(),
+                unchanged = report.unchanged,
+                skipped = report.skipped.len(),
+                "agreements imported"
+            );
+        }
+        Err(e) => tracing::error!(error = %e, "import failed"),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {},
+    }
+}
+
+/// Logs to stderr: text, or JSON lines; `RUST_LOG` refines the default (`info`, with the
+/// database drivers' per-statement logging off).
+pub fn init_tracing(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,poem=warn"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}

@@ -1,0 +1,249 @@
+//! An officer's controls: suspend, reinstate or terminate an agreement; suspend a party across
+//! every agreement (after a breach) and reinstate it. Each needs a reason; each is audited.
+
+use jiff::Timestamp;
+use poem_openapi::Object;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::lifecycle::Control;
+use super::{Registry, RegistryError, Result, reason};
+use crate::agreement::values::Slug;
+use crate::audit::{Event, Writer};
+use crate::store::entity::{agreement, party_suspension};
+use crate::store::time::stamp;
+
+/// An agreement's control as it now stands.
+#[derive(Debug, Clone, Serialize, Object)]
+pub struct ControlState {
+    pub agreement_id: String,
+    pub control: Control,
+    pub reason: Option<String>,
+    pub changed_at: Option<String>,
+    pub changed_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Object)]
+pub struct PartySuspension {
+    pub id: Uuid,
+    pub party: String,
+    pub reason: String,
+    pub suspended_at: String,
+    pub suspended_by: String,
+    pub lifted_at: Option<String>,
+    pub lifted_by: Option<String>,
+    pub lift_reason: Option<String>,
+}
+
+impl Registry {
+    pub async fn suspend(&self, id: &str, why: &str, actor: &str) -> Result<ControlState> {
+        self.set_control(
+            id,
+            &[Control::Open],
+            Control::Suspended,
+            why,
+            actor,
+            "agreement.suspended",
+        )
+        .await
+    }
+
+    pub async fn reinstate(&self, id: &str, why: &str, actor: &str) -> Result<ControlState> {
+        self.set_control(
+            id,
+            &[Control::Suspended],
+            Control::Open,
+            why,
+            actor,
+            "agreement.reinstated",
+        )
+        .await
+    }
+
+    /// Terminates an agreement for good: no version of it is active again, and it takes no new
+    /// versions.
+    pub async fn terminate(&self, id: &str, why: &str, actor: &str) -> Result<ControlState> {
+        let from = [Control::Open, Control::Suspended];
+        self.set_control(
+            id,
+            &from,
+            Control::Terminated,
+            why,
+            actor,
+            "agreement.terminated",
+        )
+        .await
+    }
+
+    async fn set_control(
+        &self,
+        id: &str,
+        from: &[Control],
+        to: Control,
+        why: &str,
+        actor: &str,
+        action: &str,
+    ) -> Result<ControlState> {
+        let why = reason(why)?;
+        let now = self.clock.now();
+        let txn = self.db.begin().await?;
+        let mut log = Writer::begin(&txn).await?;
+        let row = agreement::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| RegistryError::NotFound(format!("no agreement '{id}'")))?;
+        let current = Control::parse(&row.control);
+        if !from.contains(&current) {
+            let msg = format!(
+                "agreement '{id}' is {}; it cannot become {}",
+                current.as_str(),
+                to.as_str()
+            );
+            return Err(RegistryError::Conflict(msg));
+        }
+        let update = agreement::ActiveModel {
+            id: Set(id.to_owned()),
+            control: Set(to.as_str().to_owned()),
+            control_reason: Set(Some(why.clone())),
+            control_changed_at: Set(Some(stamp(now))),
+            control_changed_by: Set(Some(actor.to_owned())),
+            created_at: Set(row.created_at),
+        };
+        agreement::Entity::update(update).exec(&txn).await?;
+        let details =
+            serde_json::json!({ "from": current.as_str(), "to": to.as_str(), "reason": why });
+        log.append(
+            &txn,
+            now,
+            Event {
+                actor,
+                action,
+                subject: format!("agreement:{id}"),
+                details,
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(ControlState {
+            agreement_id: id.to_owned(),
+            control: to,
+            reason: Some(why),
+            changed_at: Some(stamp(now)),
+            changed_by: Some(actor.to_owned()),
+        })
+    }
+
+    /// Suspends a party in every agreement it is part of.
+    pub async fn suspend_party(
+        &self,
+        party: &str,
+        why: &str,
+        actor: &str,
+    ) -> Result<PartySuspension> {
+        let why = reason(why)?;
+        if Slug::parse(party).is_none() {
+            return Err(RegistryError::BadRequest(format!(
+                "'{party}' is not a party id"
+            )));
+        }
+        let now = self.clock.now();
+        let txn = self.db.begin().await?;
+        let mut log = Writer::begin(&txn).await?;
+        if active_suspension(&txn, party).await?.is_some() {
+            return Err(RegistryError::Conflict(format!(
+                "party '{party}' is already suspended"
+            )));
+        }
+        let row = party_suspension::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            party_id: Set(party.to_owned()),
+            reason: Set(why.clone()),
+            suspended_at: Set(stamp(now)),
+            suspended_by: Set(actor.to_owned()),
+            lifted_at: Set(None),
+            lifted_by: Set(None),
+            lift_reason: Set(None),
+        };
+        let row = party_suspension::Entity::insert(row)
+            .exec_with_returning(&txn)
+            .await?;
+        let event = party_event(actor, "party.suspended", party, &why);
+        log.append(&txn, now, event).await?;
+        txn.commit().await?;
+        Ok(suspension(row))
+    }
+
+    pub async fn reinstate_party(
+        &self,
+        party: &str,
+        why: &str,
+        actor: &str,
+    ) -> Result<PartySuspension> {
+        let why = reason(why)?;
+        let now: Timestamp = self.clock.now();
+        let txn = self.db.begin().await?;
+        let mut log = Writer::begin(&txn).await?;
+        let row = active_suspension(&txn, party)
+            .await?
+            .ok_or_else(|| RegistryError::NotFound(format!("party '{party}' is not suspended")))?;
+        let mut lifted: party_suspension::ActiveModel = row.into();
+        lifted.lifted_at = Set(Some(stamp(now)));
+        lifted.lifted_by = Set(Some(actor.to_owned()));
+        lifted.lift_reason = Set(Some(why.clone()));
+        let row = party_suspension::Entity::update(lifted).exec(&txn).await?;
+        log.append(
+            &txn,
+            now,
+            party_event(actor, "party.reinstated", party, &why),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(suspension(row))
+    }
+
+    /// Party suspensions, newest first; only those in force when `active_only`.
+    pub async fn party_suspensions(&self, active_only: bool) -> Result<Vec<PartySuspension>> {
+        let mut q =
+            party_suspension::Entity::find().order_by_desc(party_suspension::Column::SuspendedAt);
+        if active_only {
+            q = q.filter(party_suspension::Column::LiftedAt.is_null());
+        }
+        Ok(q.all(&self.db).await?.into_iter().map(suspension).collect())
+    }
+}
+
+async fn active_suspension(
+    txn: &impl sea_orm::ConnectionTrait,
+    party: &str,
+) -> Result<Option<party_suspension::Model>> {
+    Ok(party_suspension::Entity::find()
+        .filter(party_suspension::Column::PartyId.eq(party))
+        .filter(party_suspension::Column::LiftedAt.is_null())
+        .one(txn)
+        .await?)
+}
+
+fn party_event<'a>(actor: &'a str, action: &'a str, party: &str, why: &str) -> Event<'a> {
+    Event {
+        actor,
+        action,
+        subject: format!("party:{party}"),
+        details: serde_json::json!({ "reason": why }),
+    }
+}
+
+fn suspension(r: party_suspension::Model) -> PartySuspension {
+    PartySuspension {
+        id: r.id,
+        party: r.party_id,
+        reason: r.reason,
+        suspended_at: r.suspended_at,
+        suspended_by: r.suspended_by,
+        lifted_at: r.lifted_at,
+        lifted_by: r.lifted_by,
+        lift_reason: r.lift_reason,
+    }
+}

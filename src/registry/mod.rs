@@ -1,0 +1,74 @@
+//! The registry of agreements: versions, signatures, the lifecycle, controls over agreements
+//! and parties, and the Article 30 register. One method per use case; each change runs in one
+//! transaction that also appends its audit record, so a change and its record commit together
+//! or not at all.
+//!
+//! Result types derive poem-openapi's `Object` so the OpenAPI document describes exactly what
+//! the service returns, without a copy of each type in the HTTP layer.
+
+pub mod control;
+pub mod diff;
+pub mod lifecycle;
+pub mod queries;
+pub mod register;
+pub mod signing;
+pub mod versions;
+
+use std::sync::Arc;
+
+use sea_orm::{DatabaseConnection, DbErr};
+
+use crate::agreement::Diagnostic;
+use crate::clock::Clock;
+
+#[derive(Clone)]
+pub struct Registry {
+    db: DatabaseConnection,
+    clock: Arc<dyn Clock>,
+}
+
+impl Registry {
+    pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>) -> Self {
+        Registry { db, clock }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("the agreement has errors")]
+    Invalid(Vec<Diagnostic>),
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+}
+
+pub type Result<T> = std::result::Result<T, RegistryError>;
+
+/// A reason given for a control action: required, trimmed, bounded.
+pub(crate) fn reason(text: &str) -> Result<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(RegistryError::BadRequest("a reason is required".into()));
+    }
+    if text.chars().count() > 2000 {
+        return Err(RegistryError::BadRequest(
+            "the reason is longer than 2000 characters".into(),
+        ));
+    }
+    Ok(text.to_owned())
+}

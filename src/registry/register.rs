@@ -1,0 +1,284 @@
+//! The register: an Article 30 record of processing for each active agreement, built (pure)
+//! from the agreement itself, and its CSV form for spreadsheets.
+//!
+//! UK GDPR Article 30(1) asks for the controllers and their DPOs, the purposes, the categories
+//! of data subjects and of personal data, the recipients, transfers, retention and security;
+//! for special category and criminal offence data, DPA 2018 Schedule 1 paragraph 41 adds the
+//! condition relied on, the lawful basis, and whether the appropriate policy document was
+//! followed.
+
+use std::collections::BTreeSet;
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use super::lifecycle::Status;
+use super::versions::parse_stored;
+use super::{Registry, Result};
+use crate::store::entity::version;
+
+use poem_openapi::Object;
+use serde::Serialize;
+
+use crate::agreement::Agreement;
+use crate::agreement::model::RetentionRule;
+use crate::agreement::validate::covers;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Object)]
+pub struct RegisterEntry {
+    pub agreement_id: String,
+    pub version: i32,
+    pub title: String,
+    /// Controllers and joint controllers, with their DPO contacts.
+    pub controllers: Vec<ControllerEntry>,
+    pub purposes: Vec<String>,
+    pub data_subjects: Vec<String>,
+    pub data_categories: Vec<String>,
+    pub special_category_data: bool,
+    pub criminal_offence_data: bool,
+    pub lawful_basis: String,
+    pub legal_power: Option<String>,
+    pub article9_condition: Option<String>,
+    pub schedule1_conditions: Vec<String>,
+    pub article10_basis: Option<String>,
+    pub appropriate_policy_document: Option<String>,
+    /// Parties that receive data, with their role.
+    pub recipients: Vec<String>,
+    /// International transfers: the format records none; stated so the record is complete.
+    pub transfers: String,
+    /// Per holder: how long, from when, then what.
+    pub retention: Vec<String>,
+    pub security: Vec<String>,
+    pub term_start: String,
+    pub term_end: Option<String>,
+    pub next_review: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Object)]
+pub struct ControllerEntry {
+    pub name: String,
+    pub role: String,
+    pub ico_registration: Option<String>,
+    pub dpo_name: Option<String>,
+    pub dpo_email: Option<String>,
+}
+
+impl Registry {
+    /// The register: one entry for each agreement whose current version is active today.
+    pub async fn register(&self) -> Result<Vec<RegisterEntry>> {
+        let rows = version::Entity::find()
+            .filter(version::Column::Status.eq("active"))
+            .order_by_asc(version::Column::AgreementId)
+            .all(self.db())
+            .await?;
+        let mut out = Vec::new();
+        for row in rows {
+            let info = self.version_info(row.clone()).await?;
+            if info.status == Status::Active {
+                let agreement = parse_stored(&row)?;
+                out.push(entry(&agreement, row.number));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The Article 30 record of one agreement version.
+pub fn entry(a: &Agreement, version: i32) -> RegisterEntry {
+    let lb = &a.lawful_basis;
+    let shared: Vec<_> = a
+        .fields
+        .iter()
+        .filter(|f| is_shared(a, f.id.as_str()))
+        .collect();
+    let categories: BTreeSet<String> = shared.iter().map(|f| f.category.to_string()).collect();
+    RegisterEntry {
+        agreement_id: a.id.to_string(),
+        version,
+        title: a.title.clone(),
+        controllers: controllers(a),
+        purposes: a
+            .purposes
+            .iter()
+            .map(|p| p.description.clone().unwrap_or_else(|| p.id.to_string()))
+            .collect(),
+        data_subjects: a.data_subjects.clone(),
+        data_categories: categories.into_iter().collect(),
+        special_category_data: shared.iter().any(|f| f.category.is_special()),
+        criminal_offence_data: shared.iter().any(|f| f.category.is_criminal()),
+        lawful_basis: lb.article6.to_string(),
+        legal_power: lb.legal_power.clone(),
+        article9_condition: lb.article9.map(|c| c.to_string()),
+        schedule1_conditions: lb.schedule1.iter().map(|c| c.to_string()).collect(),
+        article10_basis: lb.article10.map(|c| c.to_string()),
+        appropriate_policy_document: lb.appropriate_policy_document.clone(),
+        recipients: recipients(a),
+        transfers: "none recorded in the agreement".to_owned(),
+        retention: retention(a),
+        security: a.security.clone(),
+        term_start: a.term.start.to_string(),
+        term_end: a.term.end.map(|d| d.to_string()),
+        next_review: a.term.next_review().map(|d| d.to_string()),
+    }
+}
+
+fn is_shared(a: &Agreement, field: &str) -> bool {
+    a.flows
+        .iter()
+        .any(|f| f.fields.iter().any(|r| r.as_str() == field))
+}
+
+fn controllers(a: &Agreement) -> Vec<ControllerEntry> {
+    a.parties
+        .iter()
+        .filter(|p| p.role.is_controller())
+        .map(|p| ControllerEntry {
+            name: p.name.clone(),
+            role: p.role.to_string(),
+            ico_registration: p.ico_registration.clone(),
+            dpo_name: p.dpo.as_ref().map(|d| d.name.clone()),
+            dpo_email: p.dpo.as_ref().map(|d| d.email.to_string()),
+        })
+        .collect()
+}
+
+fn recipients(a: &Agreement) -> Vec<String> {
+    let ids: BTreeSet<&str> = a.flows.iter().map(|f| f.to.as_str()).collect();
+    a.parties
+        .iter()
+        .filter(|p| ids.contains(p.id.as_str()))
+        .map(|p| format!("{} ({})", p.name, p.role))
+        .collect()
+}
+
+fn retention(a: &Agreement) -> Vec<String> {
+    let mut out = BTreeSet::new();
+    for flow in &a.flows {
+        for rule in a.retention.iter().filter(|r| covers(r, flow)) {
+            let holder = a
+                .party(flow.to.as_str())
+                .map_or(flow.to.to_string(), |p| p.name.clone());
+            out.insert(describe(&holder, rule));
+        }
+    }
+    out.into_iter().collect()
+}
+
+fn describe(holder: &str, rule: &RetentionRule) -> String {
+    format!(
+        "{holder}: {} from {}, then {}",
+        rule.keep_for, rule.from, rule.then
+    )
+}
+
+/// The register as CSV: one row per agreement, lists joined with "; ". A UTF-8 byte-order mark
+/// leads, so spreadsheets read accents correctly; cells that a spreadsheet would run as a
+/// formula are prefixed with `'`.
+pub fn csv(entries: &[RegisterEntry]) -> std::result::Result<String, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(HEADERS)?;
+    for e in entries {
+        w.write_record(row(e).iter().map(|c| neutralise(c)))?;
+    }
+    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+    Ok(format!("\u{feff}{}", String::from_utf8_lossy(&bytes)))
+}
+
+const HEADERS: [&str; 22] = [
+    "agreement_id",
+    "version",
+    "title",
+    "controllers",
+    "dpo_contacts",
+    "purposes",
+    "data_subjects",
+    "data_categories",
+    "special_category_data",
+    "criminal_offence_data",
+    "lawful_basis",
+    "legal_power",
+    "article9_condition",
+    "schedule1_conditions",
+    "article10_basis",
+    "appropriate_policy_document",
+    "recipients",
+    "transfers",
+    "retention",
+    "security",
+    "term",
+    "next_review",
+];
+
+fn row(e: &RegisterEntry) -> [String; 22] {
+    let join = |v: &[String]| v.join("; ");
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let controllers: Vec<String> = e
+        .controllers
+        .iter()
+        .map(|c| match &c.ico_registration {
+            Some(reg) => format!("{} ({}, ICO {reg})", c.name, c.role),
+            None => format!("{} ({})", c.name, c.role),
+        })
+        .collect();
+    let dpos: Vec<String> = e
+        .controllers
+        .iter()
+        .filter_map(|c| {
+            Some(format!(
+                "{}: {} <{}>",
+                c.name,
+                c.dpo_name.as_ref()?,
+                c.dpo_email.as_ref()?
+            ))
+        })
+        .collect();
+    let yes_no = |b: bool| if b { "yes" } else { "no" }.to_owned();
+    [
+        e.agreement_id.clone(),
+        e.version.to_string(),
+        e.title.clone(),
+        join(&controllers),
+        join(&dpos),
+        join(&e.purposes),
+        join(&e.data_subjects),
+        join(&e.data_categories),
+        yes_no(e.special_category_data),
+        yes_no(e.criminal_offence_data),
+        e.lawful_basis.clone(),
+        opt(&e.legal_power),
+        opt(&e.article9_condition),
+        join(&e.schedule1_conditions),
+        opt(&e.article10_basis),
+        opt(&e.appropriate_policy_document),
+        join(&e.recipients),
+        e.transfers.clone(),
+        join(&e.retention),
+        join(&e.security),
+        format!(
+            "{} to {}",
+            e.term_start,
+            e.term_end.as_deref().unwrap_or("open-ended")
+        ),
+        opt(&e.next_review),
+    ]
+}
+
+/// Stops a spreadsheet from running user text as a formula (CSV injection).
+fn neutralise(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised() {
+        assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(neutralise("Camden"), "Camden");
+    }
+}

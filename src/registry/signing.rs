@@ -1,0 +1,271 @@
+//! Signatures and activation. A version becomes active when every party's senior officer has
+//! signed; activating it supersedes the older active version. Activation is a conditional
+//! update (`… WHERE status = 'draft'`) inside the writers' lock, so however signatures race,
+//! a version is activated exactly once.
+
+use std::collections::BTreeSet;
+
+use jiff::Timestamp;
+use poem_openapi::Object;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    TransactionTrait, sea_query::Expr,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::lifecycle::Stored;
+use super::versions::{VersionInfo, parse_stored};
+use super::{Registry, RegistryError, Result};
+use crate::agreement::Agreement;
+use crate::agreement::vocab::SignatureRole;
+use crate::audit::{Event, Writer};
+use crate::auth::{Principal, Role};
+use crate::store::entity::{signature, version};
+use crate::store::time::stamp;
+
+/// A signature given through the API, for the signer's own party.
+#[derive(Debug, Clone, Deserialize, Object)]
+pub struct SignRequest {
+    /// The person signing, as they sign.
+    pub name: String,
+    /// `senior_officer` (signs the agreement) or `dpo` (records the DPO's review).
+    #[oai(default = "default_role")]
+    #[serde(default = "default_role")]
+    pub role: String,
+}
+
+fn default_role() -> String {
+    SignatureRole::SeniorOfficer.as_str().to_owned()
+}
+
+impl Registry {
+    /// Records `signer`'s signature on version `number` of `agreement_id` for the signer's party.
+    pub async fn sign(
+        &self,
+        agreement_id: &str,
+        number: i32,
+        signer: &Principal,
+        request: &SignRequest,
+    ) -> Result<VersionInfo> {
+        let role = SignatureRole::from_text(&request.role).ok_or_else(|| {
+            RegistryError::BadRequest(format!(
+                "role '{}' is not senior_officer or dpo",
+                request.role
+            ))
+        })?;
+        let name = request.name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(RegistryError::BadRequest(
+                "give the signer's name (at most 200 characters)".into(),
+            ));
+        }
+        let party = match (signer.role, &signer.party) {
+            (Role::Signatory, Some(p)) => p.clone(),
+            _ => {
+                return Err(RegistryError::Forbidden(
+                    "only a signatory signs, for its own party".into(),
+                ));
+            }
+        };
+        let now = self.clock.now();
+        let txn = self.db.begin().await?;
+        let mut log = Writer::begin(&txn).await?;
+        let row = find_version(&txn, agreement_id, number).await?;
+        let agreement = parse_stored(&row)?;
+        if agreement.party(&party).is_none() {
+            let msg = format!("party '{party}' is not a party to agreement '{agreement_id}'");
+            return Err(RegistryError::Forbidden(msg));
+        }
+        if Stored::parse(&row.status) != Stored::Draft {
+            let msg = format!(
+                "version {number} is already {}; only drafts take signatures",
+                row.status
+            );
+            return Err(RegistryError::Conflict(msg));
+        }
+        insert_signature(&txn, &row, &party, role, name, now, &signer.actor()).await?;
+        let event = Event {
+            actor: &signer.actor(),
+            action: "signature.added",
+            subject: format!("agreement:{agreement_id}"),
+            details: serde_json::json!({ "version": number, "party": party, "role": role, "name": name }),
+        };
+        log.append(&txn, now, event).await?;
+        activate_if_signed(&txn, &mut log, &row, &agreement, &signer.actor(), now).await?;
+        txn.commit().await?;
+        let fresh = find_version_in(self.db(), agreement_id, number).await?;
+        self.version_info(fresh).await
+    }
+}
+
+async fn insert_signature(
+    txn: &DatabaseTransaction,
+    row: &version::Model,
+    party: &str,
+    role: SignatureRole,
+    name: &str,
+    now: Timestamp,
+    actor: &str,
+) -> Result<()> {
+    let exists = signature::Entity::find()
+        .filter(signature::Column::VersionId.eq(row.id))
+        .filter(signature::Column::PartyId.eq(party))
+        .filter(signature::Column::Role.eq(role.as_str()))
+        .one(txn)
+        .await?;
+    if exists.is_some() {
+        let msg = format!(
+            "party '{party}' has already signed version {} as {role}",
+            row.number
+        );
+        return Err(RegistryError::Conflict(msg));
+    }
+    let sig = signature::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        version_id: Set(row.id),
+        party_id: Set(party.to_owned()),
+        role: Set(role.as_str().to_owned()),
+        name: Set(name.to_owned()),
+        signed_on: Set(crate::clock::london_date(now).to_string()),
+        source: Set("engine".to_owned()),
+        recorded_at: Set(stamp(now)),
+        recorded_by: Set(actor.to_owned()),
+    };
+    signature::Entity::insert(sig)
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+/// Activates `row` if every party has a senior officer's signature (or marks it superseded if a
+/// newer version is already active), superseding older active versions. Audited.
+pub(crate) async fn activate_if_signed(
+    txn: &DatabaseTransaction,
+    log: &mut Writer,
+    row: &version::Model,
+    agreement: &Agreement,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let signed: BTreeSet<String> = signature::Entity::find()
+        .filter(signature::Column::VersionId.eq(row.id))
+        .filter(signature::Column::Role.eq(SignatureRole::SeniorOfficer.as_str()))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|s| s.party_id)
+        .collect();
+    if !agreement
+        .parties
+        .iter()
+        .all(|p| signed.contains(p.id.as_str()))
+    {
+        return Ok(());
+    }
+    let newer_active = version::Entity::find()
+        .filter(version::Column::AgreementId.eq(row.agreement_id.as_str()))
+        .filter(version::Column::Number.gt(row.number))
+        .filter(version::Column::Status.ne(Stored::Draft.as_str()))
+        .one(txn)
+        .await?;
+    let subject = format!("agreement:{}", row.agreement_id);
+    if let Some(newer) = newer_active {
+        if set_status(txn, row.id, Stored::Draft, Stored::Superseded, now).await? {
+            let details = serde_json::json!({ "version": row.number, "by_version": newer.number, "on_signing": true });
+            log.append(
+                txn,
+                now,
+                Event {
+                    actor,
+                    action: "version.superseded",
+                    subject,
+                    details,
+                },
+            )
+            .await?;
+        }
+        return Ok(());
+    }
+    if !set_status(txn, row.id, Stored::Draft, Stored::Active, now).await? {
+        return Ok(());
+    }
+    let details = serde_json::json!({ "version": row.number, "id": row.id });
+    log.append(
+        txn,
+        now,
+        Event {
+            actor,
+            action: "version.activated",
+            subject: subject.clone(),
+            details,
+        },
+    )
+    .await?;
+    let older = version::Entity::find()
+        .filter(version::Column::AgreementId.eq(row.agreement_id.as_str()))
+        .filter(version::Column::Number.lt(row.number))
+        .filter(version::Column::Status.eq(Stored::Active.as_str()))
+        .all(txn)
+        .await?;
+    for old in older {
+        if set_status(txn, old.id, Stored::Active, Stored::Superseded, now).await? {
+            let details = serde_json::json!({ "version": old.number, "by_version": row.number });
+            let event = Event {
+                actor,
+                action: "version.superseded",
+                subject: subject.clone(),
+                details,
+            };
+            log.append(txn, now, event).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Moves a version from one stored status to another; `false` if it was not in `from`.
+async fn set_status(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+    from: Stored,
+    to: Stored,
+    now: Timestamp,
+) -> Result<bool> {
+    let column = match to {
+        Stored::Active => version::Column::ActivatedAt,
+        _ => version::Column::SupersededAt,
+    };
+    let result = version::Entity::update_many()
+        .col_expr(version::Column::Status, Expr::value(to.as_str()))
+        .col_expr(column, Expr::value(stamp(now)))
+        .filter(version::Column::Id.eq(id))
+        .filter(version::Column::Status.eq(from.as_str()))
+        .exec(txn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+pub(crate) async fn find_version(
+    txn: &DatabaseTransaction,
+    agreement_id: &str,
+    number: i32,
+) -> Result<version::Model> {
+    find_version_in(txn, agreement_id, number).await
+}
+
+pub(crate) async fn find_version_in(
+    db: &impl ConnectionTrait,
+    agreement_id: &str,
+    number: i32,
+) -> Result<version::Model> {
+    version::Entity::find()
+        .filter(version::Column::AgreementId.eq(agreement_id))
+        .filter(version::Column::Number.eq(number))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            RegistryError::NotFound(format!(
+                "agreement '{agreement_id}' has no version {number}"
+            ))
+        })
+}

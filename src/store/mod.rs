@@ -1,0 +1,96 @@
+//! Storage: connecting to SQLite or PostgreSQL, migrations, and the sea-orm entities. Use cases
+//! open transactions here and call the entities; nothing above the service layer sees SQL.
+
+pub mod entity;
+pub mod time;
+
+use std::time::Duration;
+
+use accord_migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+
+/// The embedded default: a SQLite file next to where Accord runs, created if missing.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://accord.db?mode=rwc";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database at {url}: {source}")]
+    Connect { url: String, source: DbErr },
+    #[error("cannot apply database migrations: {0}")]
+    Migrate(DbErr),
+}
+
+/// Opens a pool. SQLite runs in WAL mode with `synchronous=FULL` (a commit survives power
+/// loss), foreign keys on, and a busy timeout so concurrent writers wait instead of failing.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(30))
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(30))
+        });
+    if url.starts_with("sqlite:") {
+        opts.max_connections(8);
+    }
+    Database::connect(opts)
+        .await
+        .map_err(|source| StoreError::Connect {
+            url: redact(url),
+            source,
+        })
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), StoreError> {
+    Migrator::up(db, None).await.map_err(StoreError::Migrate)
+}
+
+/// Connects and migrates: what `serve` and every database command do first.
+pub async fn open(url: &str) -> Result<DatabaseConnection, StoreError> {
+    let db = connect(url).await?;
+    migrate(&db).await?;
+    Ok(db)
+}
+
+pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
+    db.get_database_backend() == DbBackend::Postgres
+}
+
+/// A database URL fit for logs and error messages: any password replaced by `***`.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact("postgres://accord:s3cret@db:5432/accord"),
+            "postgres://accord:***@db:5432/accord"
+        );
+        assert_eq!(
+            redact("sqlite://accord.db?mode=rwc"),
+            "sqlite://accord.db?mode=rwc"
+        );
+        assert_eq!(
+            redact("postgres://accord@db/accord"),
+            "postgres://accord@db/accord"
+        );
+    }
+}
