@@ -637,13 +637,15 @@ fn consultation(a: &Agreement) -> Consultation {
             .iter()
             .filter(|p| p.role == PartyRole::Processor)
             .map(|p| {
+                let contract = p
+                    .contract
+                    .as_ref()
+                    .map(|c| format!(" ({})", c.trim()))
+                    .unwrap_or_default();
                 format!(
-                    "{} assists the controller with this DPIA under its Article 28 contract{}.",
-                    p.name,
-                    p.contract
-                        .as_ref()
-                        .map(|c| format!(" ({c})"))
-                        .unwrap_or_default()
+                    "{} is a processor: its Article 28 contract{contract} obliges it to assist \
+                     with this DPIA (Article 28(3)(f)).",
+                    p.name
                 )
             })
             .collect(),
@@ -746,7 +748,9 @@ fn compliance(a: &Agreement) -> Vec<String> {
                 format!(
                     "{} is a processor bound by an Article 28 contract ({}).",
                     p.name,
-                    p.contract.as_deref().unwrap_or("reference not recorded")
+                    p.contract
+                        .as_deref()
+                        .map_or("reference not recorded", str::trim)
                 )
             }),
     );

@@ -14,9 +14,10 @@
 //! | significant           | low    | medium   | high     |
 //! | minimal               | low    | low      | medium   |
 //!
-//! It is symmetric: the guidance says high risk "could result from either a high probability of
-//! some harm, or a lower possibility of serious harm", which is the (probable, significant) and
-//! (possible, severe) cells.
+//! It is symmetric, and it follows the guidance's own words: high risk "could result from either
+//! a high probability of some harm, or a lower possibility of serious harm" (the (probable,
+//! significant) and (possible, severe) cells), and harm "must be more than remote" to be high
+//! (so no remote cell is high).
 //!
 //! Step 6 of the template records, per measure, its effect, the residual risk and whether it
 //! was approved. The risk that remains is judged from approved measures only (a measure nobody

@@ -120,6 +120,9 @@ struct Facts<'a> {
     vulnerable: Vec<&'a str>,
     /// Names of the controllers that send data into the sharing.
     sending_controllers: Vec<&'a str>,
+    /// Social care fields that flows carry: the ICO's own example of data whose breach could
+    /// cause physical harm.
+    social_care: Vec<Carried<'a>>,
 }
 
 impl<'a> Facts<'a> {
@@ -134,6 +137,7 @@ impl<'a> Facts<'a> {
                 .filter(|s| matches!(*s, "children" | "vulnerable_adults"))
                 .collect(),
             sending_controllers: sending_controllers(a),
+            social_care: carried(a, |c| c == FieldCategory::SocialCare),
         }
     }
 
@@ -473,12 +477,24 @@ fn ico_list(f: &Facts, criteria: &[Criterion]) -> Vec<Criterion> {
             &others(criteria, "systematic-monitoring"),
         ),
         targeting_vulnerable(f),
-        not_recorded(
-            "ico-physical-harm",
-            "Risk of physical harm",
-            "whether a breach of this data could put someone's physical health or safety at risk",
-        ),
+        physical_harm(f),
     ]
+}
+
+fn physical_harm(f: &Facts) -> Criterion {
+    let mut c = not_recorded(
+        "ico-physical-harm",
+        "Risk of physical harm",
+        "whether a breach of this data could put someone's physical health or safety at risk",
+    );
+    if !f.social_care.is_empty() {
+        let ids: Vec<&str> = f.social_care.iter().map(|c| c.field.id.as_str()).collect();
+        c.reasons.push(format!(
+            "Flows carry social care records ({}), which the ICO gives as an example of this type.",
+            labels::and_list(&ids)
+        ));
+    }
+    c
 }
 
 /// An ICO entry the format cannot answer.
@@ -965,8 +981,21 @@ dpia: {dpia}
         for id in ["ico-invisible-processing", "ico-physical-harm"] {
             let c = find(&s.ico_list, id);
             assert!(!c.recorded && !c.fired);
+            assert_eq!(c.reasons.len(), 1);
             assert!(c.reasons[0].contains("the assessor must decide"));
         }
         assert!(s.criteria.iter().all(|c| c.recorded));
+    }
+
+    #[test]
+    fn social_care_records_prompt_the_physical_harm_question() {
+        let s = screened(&Parts {
+            fields: "  - { id: care-plan, category: social_care }",
+            flows: "  - { id: plan, from: council, to: charity, purpose: help, fields: [care-plan] }",
+            ..Parts::default()
+        });
+        let c = find(&s.ico_list, "ico-physical-harm");
+        assert!(!c.recorded && !c.fired);
+        assert!(c.reasons[1].contains("social care records (care-plan)"));
     }
 }

@@ -27,7 +27,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(30))
+        .acquire_timeout(Duration::from_secs(10))
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
