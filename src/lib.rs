@@ -8,5 +8,7 @@ pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod dpia;
+pub mod flows;
+pub mod gate;
 pub mod registry;
 pub mod store;

@@ -20,19 +20,31 @@ fn accord_bin() -> Command {
 }
 
 fn verify(db_url: &str) -> (Option<i32>, String) {
-    let out = accord_bin().args(["audit", "verify", "--database", db_url]).output().unwrap();
-    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    let out = accord_bin()
+        .args(["audit", "verify", "--database", db_url])
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 async fn exec(db: &DatabaseConnection, sql: &str) {
-    db.execute_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    db.execute_raw(Statement::from_string(
+        db.get_database_backend(),
+        sql.to_owned(),
+    ))
+    .await
+    .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
 /// A database with some history: the samples imported and a token minted.
 async fn with_history(app: &TestApp) {
-    app.registry.import_dir(&repo().join("agreements")).await.unwrap();
+    app.registry
+        .import_dir(&repo().join("agreements"))
+        .await
+        .unwrap();
     app.token(Role::Auditor, None).await;
 }
 
@@ -40,15 +52,25 @@ async fn an_untouched_log_verifies(app: TestApp) {
     with_history(&app).await;
     let (code, out) = verify(&app.db_url);
     assert_eq!(code, Some(0), "{out}");
-    assert!(out.starts_with("audit log verified: 16 records, head "), "{out}");
+    assert!(
+        out.starts_with("audit log verified: 16 records, head "),
+        "{out}"
+    );
 }
 
 async fn an_altered_record_is_named(app: TestApp) {
     with_history(&app).await;
-    exec(app.registry.db(), "UPDATE audit_log SET actor = 'mallory' WHERE seq = 3").await;
+    exec(
+        app.registry.db(),
+        "UPDATE audit_log SET actor = 'mallory' WHERE seq = 3",
+    )
+    .await;
     let (code, out) = verify(&app.db_url);
     assert_eq!(code, Some(1));
-    assert!(out.contains("TAMPERED at record 3 ") && out.contains("altered"), "{out}");
+    assert!(
+        out.contains("TAMPERED at record 3 ") && out.contains("altered"),
+        "{out}"
+    );
 }
 
 async fn a_removed_record_is_named(app: TestApp) {
@@ -56,7 +78,10 @@ async fn a_removed_record_is_named(app: TestApp) {
     exec(app.registry.db(), "DELETE FROM audit_log WHERE seq = 4").await;
     let (code, out) = verify(&app.db_url);
     assert_eq!(code, Some(1));
-    assert!(out.contains("TAMPERED at record 5 ") && out.contains("removed"), "{out}");
+    assert!(
+        out.contains("TAMPERED at record 5 ") && out.contains("removed"),
+        "{out}"
+    );
 }
 
 async fn reordered_records_are_named(app: TestApp) {
@@ -67,15 +92,25 @@ async fn reordered_records_are_named(app: TestApp) {
     exec(db, "UPDATE audit_log SET seq = 3 WHERE seq = -1").await;
     let (code, out) = verify(&app.db_url);
     assert_eq!(code, Some(1));
-    assert!(out.contains("TAMPERED at record 2 ") && out.contains("reordered"), "{out}");
+    assert!(
+        out.contains("TAMPERED at record 2 ") && out.contains("reordered"),
+        "{out}"
+    );
 }
 
 async fn records_removed_from_the_end_are_detected(app: TestApp) {
     with_history(&app).await;
-    exec(app.registry.db(), "DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)").await;
+    exec(
+        app.registry.db(),
+        "DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)",
+    )
+    .await;
     let (code, out) = verify(&app.db_url);
     assert_eq!(code, Some(1));
-    assert!(out.contains("TAMPERED at record 16") && out.contains("removed from the end"), "{out}");
+    assert!(
+        out.contains("TAMPERED at record 16") && out.contains("removed from the end"),
+        "{out}"
+    );
 }
 
 async fn racing_signatures_activate_a_version_once(app: TestApp) {
@@ -85,16 +120,30 @@ async fn racing_signatures_activate_a_version_once(app: TestApp) {
     let foodbank = app.token(Role::Signatory, Some("foodbank")).await;
     for round in 0..8 {
         let id = format!("race-{round}");
-        assert_eq!(app.post_yaml(&officer, "/api/v1/agreements", &yaml_for(&id)).await.status(), 201);
+        assert_eq!(
+            app.post_yaml(&officer, "/api/v1/agreements", &yaml_for(&id))
+                .await
+                .status(),
+            201
+        );
         let path = format!("/api/v1/agreements/{id}/versions/1/signatures");
         let (a, b) = tokio::join!(
             app.post_json(&camden, &path, json!({ "name": "Jo Bell" })),
             app.post_json(&foodbank, &path, json!({ "name": "Ann Lee" })),
         );
         assert_eq!((a.status().as_u16(), b.status().as_u16()), (200, 200));
-        let audit = app.get(&officer, &format!("/api/v1/audit?subject=agreement:{id}&action=version.activated")).await;
+        let audit = app
+            .get(
+                &officer,
+                &format!("/api/v1/audit?subject=agreement:{id}&action=version.activated"),
+            )
+            .await;
         let page: serde_json::Value = audit.json().await.unwrap();
-        assert_eq!(page["items"].as_array().unwrap().len(), 1, "round {round}: activated exactly once");
+        assert_eq!(
+            page["items"].as_array().unwrap().len(),
+            1,
+            "round {round}: activated exactly once"
+        );
     }
     let (code, out) = verify(&app.db_url);
     assert_eq!(code, Some(0), "{out}");
@@ -133,10 +182,20 @@ fn an_unreachable_database_is_a_clear_error_with_exit_code_3() {
 #[test]
 fn a_password_in_the_database_url_never_reaches_the_output() {
     let url = "postgres://accord:hunter2@127.0.0.1:1/nowhere";
-    let out = accord_bin().args(["migrate", "--database", url]).output().unwrap();
-    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = accord_bin()
+        .args(["migrate", "--database", url])
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(out.status.code(), Some(3));
-    assert!(!all.contains("hunter2") && all.contains("accord:***@"), "{all}");
+    assert!(
+        !all.contains("hunter2") && all.contains("accord:***@"),
+        "{all}"
+    );
 }
 
 /// Kills `accord serve` at several points during a large import, then checks that every stored
@@ -147,8 +206,16 @@ async fn a_crash_during_import_leaves_no_half_written_version(backend: Backend) 
     std::fs::create_dir(&agreements).unwrap();
     let samples = support::samples();
     for i in 0..150 {
-        let sample = samples[i % samples.len()].file_name().unwrap().to_str().unwrap();
-        std::fs::write(agreements.join(format!("a{i:03}.yaml")), draft(sample, &format!("bulk-{i:03}"))).unwrap();
+        let sample = samples[i % samples.len()]
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap();
+        std::fs::write(
+            agreements.join(format!("a{i:03}.yaml")),
+            draft(sample, &format!("bulk-{i:03}")),
+        )
+        .unwrap();
     }
     let db_url = fresh_database(backend, dir.path()).await;
     for delay_ms in [150, 400, 900] {
@@ -191,11 +258,17 @@ async fn check_whole(db_url: &str) -> usize {
     let db = Database::connect(db_url).await.unwrap();
     let backend = db.get_database_backend();
     let rows = db
-        .query_all_raw(Statement::from_string(backend, "SELECT id, source, content_hash FROM agreement_versions"))
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT id, source, content_hash FROM agreement_versions",
+        ))
         .await
         .unwrap_or_default();
     let audited: HashMap<String, usize> = db
-        .query_all_raw(Statement::from_string(backend, "SELECT details FROM audit_log WHERE action = 'version.created'"))
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT details FROM audit_log WHERE action = 'version.created'",
+        ))
         .await
         .unwrap_or_default()
         .iter()
@@ -212,10 +285,22 @@ async fn check_whole(db_url: &str) -> usize {
         let id: uuid::Uuid = r.try_get("", "id").unwrap();
         let source: String = r.try_get("", "source").unwrap();
         let hash: String = r.try_get("", "content_hash").unwrap();
-        assert_eq!(hex::encode(Sha256::digest(source.as_bytes())), hash, "version {id} is whole");
-        assert_eq!(audited.get(&id.to_string()), Some(&1), "version {id} has one creation record");
+        assert_eq!(
+            hex::encode(Sha256::digest(source.as_bytes())),
+            hash,
+            "version {id} is whole"
+        );
+        assert_eq!(
+            audited.get(&id.to_string()),
+            Some(&1),
+            "version {id} has one creation record"
+        );
     }
-    assert_eq!(audited.len(), rows.len(), "no creation record without its version");
+    assert_eq!(
+        audited.len(),
+        rows.len(),
+        "no creation record without its version"
+    );
     db.close().await.ok();
     let (code, out) = verify(db_url);
     assert_eq!(code, Some(0), "{out}");

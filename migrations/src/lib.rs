@@ -4,6 +4,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_registry;
+mod m20261121_000002_holdings;
 
 pub use m20261121_000001_registry::GENESIS_HASH;
 
@@ -12,6 +13,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261121_000001_registry::Migration)]
+        vec![
+            Box::new(m20261121_000001_registry::Migration),
+            Box::new(m20261121_000002_holdings::Migration),
+        ]
     }
 }

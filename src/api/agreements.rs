@@ -58,7 +58,7 @@ pub enum DiffText {
 
 /// Why an officer acts.
 #[derive(Debug, Object)]
-pub struct Reason {
+pub struct ReasonGiven {
     pub reason: String,
 }
 
@@ -197,7 +197,7 @@ impl AgreementsApi {
         &self,
         caller: Caller,
         id: Path<String>,
-        body: Json<Reason>,
+        body: Json<ReasonGiven>,
     ) -> Result<Json<ControlState>> {
         let who = caller.allow(OFFICERS)?;
         Ok(Json(
@@ -213,7 +213,7 @@ impl AgreementsApi {
         &self,
         caller: Caller,
         id: Path<String>,
-        body: Json<Reason>,
+        body: Json<ReasonGiven>,
     ) -> Result<Json<ControlState>> {
         let who = caller.allow(OFFICERS)?;
         Ok(Json(
@@ -230,7 +230,7 @@ impl AgreementsApi {
         &self,
         caller: Caller,
         id: Path<String>,
-        body: Json<Reason>,
+        body: Json<ReasonGiven>,
     ) -> Result<Json<ControlState>> {
         let who = caller.allow(OFFICERS)?;
         Ok(Json(

@@ -20,7 +20,9 @@ async fn check(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
         .ok_or_else(|| super::error::internal(&"registry missing from request data"))?;
     match authenticate(registry.db(), &bearer.token).await {
         Ok(Some(p)) => Ok(p),
-        Ok(None) => Err(ApiError::Unauthorized.into()),
+        Ok(None) => Err(poem::Error::from_status(
+            poem::http::StatusCode::UNAUTHORIZED,
+        )),
         Err(e) => Err(super::error::internal(&e).into()),
     }
 }

@@ -23,6 +23,8 @@ pub enum ApiError {
     Conflict(String),
     #[error("the agreement has errors")]
     Invalid(Vec<Diagnostic>),
+    #[error("{0}; try again")]
+    Unavailable(String),
     #[error("internal error (request {0})")]
     Internal(String),
 }
@@ -53,6 +55,7 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-agreement"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

@@ -6,6 +6,8 @@ pub mod agreements;
 pub mod audit;
 pub mod auth;
 pub mod error;
+pub mod flows;
+pub mod holdings;
 pub mod middleware;
 pub mod parties;
 pub mod register;
@@ -13,6 +15,8 @@ pub mod register;
 use poem::{Endpoint, EndpointExt, Route, get, handler};
 use poem_openapi::{OpenApiService, Tags};
 
+use crate::flows::Gate;
+use crate::flows::journal::Journal;
 use crate::registry::Registry;
 
 /// Largest request body by default: an agreement may be 1 MiB, plus room for JSON framing.
@@ -28,6 +32,8 @@ pub enum ApiTags {
     Register,
     /// The tamper-evident audit log.
     Audit,
+    /// The gate: decisions on data flows, and the holdings they create.
+    Gate,
 }
 
 /// Settings the app is built with.
@@ -44,8 +50,12 @@ impl Default for Settings {
     }
 }
 
-fn service(registry: &Registry) -> OpenApiService<impl poem_openapi::OpenApi, ()> {
+fn service(registry: &Registry, gate: Gate) -> OpenApiService<impl poem_openapi::OpenApi, ()> {
     let apis = (
+        flows::FlowsApi { gate },
+        holdings::HoldingsApi {
+            registry: registry.clone(),
+        },
         agreements::AgreementsApi {
             registry: registry.clone(),
         },
@@ -60,13 +70,17 @@ fn service(registry: &Registry) -> OpenApiService<impl poem_openapi::OpenApi, ()
         },
     );
     OpenApiService::new(apis, "Accord", env!("CARGO_PKG_VERSION"))
-        .description("Data-sharing agreements: registry, lifecycle, register and audit log.")
+        .description(
+            "Data-sharing agreements: the gate, registry, lifecycle, register and audit log.",
+        )
         .server("/api/v1")
 }
 
-/// The whole application, ready to serve.
+/// The whole application, ready to serve. Starts the decision journal's writer, so call it
+/// inside the tokio runtime.
 pub fn app(registry: Registry, settings: Settings) -> impl Endpoint {
-    let api = service(&registry);
+    let gate = Gate::new(registry.clone(), Journal::start(registry.db().clone()));
+    let api = service(&registry, gate);
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     let max_body = settings.max_body;
@@ -78,11 +92,6 @@ pub fn app(registry: Registry, settings: Settings) -> impl Endpoint {
         .data(registry)
         .around(move |ep, req| async move { middleware::limit_body(&ep, req, max_body).await })
         .around(|ep, req| async move { middleware::trace(&ep, req).await })
-}
-
-/// The OpenAPI document, for `accord` to print without serving.
-pub fn openapi_json(registry: &Registry) -> String {
-    service(registry).spec()
 }
 
 #[handler]

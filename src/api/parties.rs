@@ -6,7 +6,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 
 use super::ApiTags;
-use super::agreements::Reason;
+use super::agreements::ReasonGiven;
 use super::auth::{Caller, OFFICERS, READERS};
 use super::error::ApiError;
 use crate::registry::Registry;
@@ -39,7 +39,7 @@ impl PartiesApi {
         &self,
         caller: Caller,
         party: Path<String>,
-        body: Json<Reason>,
+        body: Json<ReasonGiven>,
     ) -> Result<Json<PartySuspension>> {
         let who = caller.allow(OFFICERS)?;
         let done = self
@@ -54,7 +54,7 @@ impl PartiesApi {
         &self,
         caller: Caller,
         party: Path<String>,
-        body: Json<Reason>,
+        body: Json<ReasonGiven>,
     ) -> Result<Json<PartySuspension>> {
         let who = caller.allow(OFFICERS)?;
         let done = self

@@ -50,7 +50,18 @@ impl Writer {
         at: Timestamp,
         event: Event<'_>,
     ) -> Result<Uuid, DbErr> {
-        let id = Uuid::now_v7();
+        self.append_with_id(txn, Uuid::now_v7(), at, event).await
+    }
+
+    /// Appends one record under an id chosen by the caller (the gate answers with the id of its
+    /// decision's record, so anyone can find it in the log).
+    pub async fn append_with_id(
+        &mut self,
+        txn: &impl ConnectionTrait,
+        id: Uuid,
+        at: Timestamp,
+        event: Event<'_>,
+    ) -> Result<Uuid, DbErr> {
         let (id_text, at_text) = (id.to_string(), stamp(at));
         let details = event.details.to_string();
         let seq = self.seq + 1;

@@ -51,6 +51,11 @@ async fn serve(args: ServeArgs) -> ExitCode {
     };
     let registry = Registry::new(db, Arc::new(SystemClock));
     import(&registry, &args.agreements).await;
+    if let Err(e) = registry.reload_index().await {
+        eprintln!("error: cannot load the registry: {e}");
+        return ExitCode::from(EXIT_DB);
+    }
+    tokio::spawn(follow_other_instances(registry.clone()));
     let acceptor = match TcpListener::bind(args.listen.clone()).into_acceptor().await {
         Ok(a) => a,
         Err(e) => {
@@ -108,6 +113,18 @@ async fn import(registry: &Registry, dir: &std::path::Path) {
             );
         }
         Err(e) => tracing::error!(error = %e, "import failed"),
+    }
+}
+
+/// Instances sharing one database see each other's changes by the audit head moving: poll it
+/// and rebuild the gate's index when it has.
+async fn follow_other_instances(registry: Registry) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+    loop {
+        tick.tick().await;
+        if let Err(e) = registry.refresh_if_changed().await {
+            tracing::warn!(error = %e, "cannot refresh the gate's index");
+        }
     }
 }
 

@@ -67,7 +67,9 @@ pub struct Reason {
 
 /// The reason codes of interfaces.md. Declared in the order deny reasons are listed, so that
 /// order is also `Ord`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Enum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Enum,
+)]
 #[serde(rename_all = "kebab-case")]
 #[oai(rename_all = "kebab-case")]
 pub enum ReasonCode {
@@ -139,11 +141,9 @@ mod tests {
 
     #[test]
     fn codes_are_kebab_case_in_the_order_of_the_spec() {
-        let spelled = serde_json::to_value([
-            ReasonCode::ContractorEngagementEnded,
-            ReasonCode::Permitted,
-        ])
-        .unwrap();
+        let spelled =
+            serde_json::to_value([ReasonCode::ContractorEngagementEnded, ReasonCode::Permitted])
+                .unwrap();
         assert_eq!(spelled, json!(["contractor-engagement-ended", "permitted"]));
         assert!(ReasonCode::UnknownAgreement < ReasonCode::AgreementNotActive);
         assert!(ReasonCode::FieldNotPermitted < ReasonCode::AssuranceExpired);

@@ -127,6 +127,7 @@ impl Registry {
         )
         .await?;
         txn.commit().await?;
+        self.reload_index().await?;
         Ok(ControlState {
             agreement_id: id.to_owned(),
             control: to,
@@ -173,6 +174,7 @@ impl Registry {
         let event = party_event(actor, "party.suspended", party, &why);
         log.append(&txn, now, event).await?;
         txn.commit().await?;
+        self.reload_index().await?;
         Ok(suspension(row))
     }
 
@@ -201,6 +203,7 @@ impl Registry {
         )
         .await?;
         txn.commit().await?;
+        self.reload_index().await?;
         Ok(suspension(row))
     }
 

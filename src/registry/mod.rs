@@ -8,6 +8,7 @@
 
 pub mod control;
 pub mod diff;
+pub mod gate_index;
 pub mod lifecycle;
 pub mod queries;
 pub mod register;
@@ -25,11 +26,17 @@ use crate::clock::Clock;
 pub struct Registry {
     db: DatabaseConnection,
     clock: Arc<dyn Clock>,
+    index: Arc<gate_index::IndexHandle>,
 }
 
 impl Registry {
+    /// A registry over `db`. Call [`Registry::reload_index`] before deciding flows.
     pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>) -> Self {
-        Registry { db, clock }
+        Registry {
+            db,
+            clock,
+            index: Arc::default(),
+        }
     }
 
     pub fn db(&self) -> &DatabaseConnection {

@@ -94,6 +94,7 @@ impl Registry {
         log.append(&txn, now, event).await?;
         activate_if_signed(&txn, &mut log, &row, &agreement, &signer.actor(), now).await?;
         txn.commit().await?;
+        self.reload_index().await?;
         let fresh = find_version_in(self.db(), agreement_id, number).await?;
         self.version_info(fresh).await
     }

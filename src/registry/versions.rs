@@ -190,6 +190,7 @@ impl Registry {
         log.append(&txn, now, event).await?;
         super::signing::activate_if_signed(&txn, &mut log, &row, a, actor, now).await?;
         txn.commit().await?;
+        self.reload_index().await?;
         let fresh = version::Entity::find_by_id(row.id).one(&self.db).await?;
         let fresh = fresh.ok_or_else(|| RegistryError::NotFound("version vanished".into()))?;
         Ok(Added::Created(self.version_info(fresh).await?))

@@ -1,0 +1,76 @@
+//! `/api/v1/flows`: the gate. `check` asks whether a flow may happen now; `POST /flows` sends
+//! records through it. Every decision is in the audit log before the answer leaves.
+
+use poem::Result;
+use poem_openapi::payload::{Binary, Json};
+use poem_openapi::{ApiRequest, ApiResponse, OpenApi};
+
+use super::ApiTags;
+use super::auth::Caller;
+use super::error::ApiError;
+use crate::auth::Role;
+use crate::flows::{CheckAnswer, Gate, GateError, SendAnswer, SendRequest};
+use crate::gate::CheckRequest;
+
+pub struct FlowsApi {
+    pub gate: Gate,
+}
+
+/// The check's fields plus `records` (JSON objects of field id to value), optional
+/// `subject_refs` (one opaque reference per record) and `on_extra_fields` (`reject`, the
+/// default, or `strip`). Read as raw JSON so that a record with a duplicate key is refused
+/// rather than silently collapsed.
+#[derive(ApiRequest)]
+pub enum SendBody {
+    #[oai(content_type = "application/json")]
+    Json(Binary<Vec<u8>>),
+}
+
+#[derive(ApiResponse)]
+pub enum SendResponse {
+    /// Allowed: the minimised records, and the holding now recorded.
+    #[oai(status = 200)]
+    Allowed(Json<SendAnswer>),
+    /// Denied: the decision and its reasons. Nothing was stored but the audit record.
+    #[oai(status = 403)]
+    Denied(Json<CheckAnswer>),
+}
+
+impl From<GateError> for ApiError {
+    fn from(e: GateError) -> ApiError {
+        match e {
+            GateError::Forbidden(m) => ApiError::Forbidden(m),
+            GateError::BadRequest(m) => ApiError::BadRequest(m),
+            GateError::Denied(_) => ApiError::Forbidden("denied".into()),
+            GateError::Journal(j) => ApiError::Unavailable(j.to_string()),
+        }
+    }
+}
+
+#[OpenApi(tag = "ApiTags::Gate")]
+impl FlowsApi {
+    /// May this flow happen now? Always 200 with a decision (allow or deny) and its reasons.
+    /// A gate client may ask only about flows to or from its own party.
+    #[oai(path = "/flows/check", method = "post")]
+    async fn check(&self, caller: Caller, body: Json<CheckRequest>) -> Result<Json<CheckAnswer>> {
+        let who = caller.allow(&[Role::GateClient, Role::Admin, Role::IgOfficer])?;
+        Ok(Json(
+            self.gate.check(who, body.0).await.map_err(ApiError::from)?,
+        ))
+    }
+
+    /// Send records through the gate: 200 with only the permitted fields of each record and
+    /// the holding recorded for retention; 403 with the decision when denied.
+    #[oai(path = "/flows", method = "post")]
+    async fn send(&self, caller: Caller, body: SendBody) -> Result<SendResponse> {
+        let who = caller.allow(&[Role::GateClient])?;
+        let SendBody::Json(bytes) = body;
+        let req: SendRequest = serde_json::from_slice(&bytes.0)
+            .map_err(|e| ApiError::BadRequest(format!("the request is not a valid send: {e}")))?;
+        match self.gate.send(who, req).await {
+            Ok(answer) => Ok(SendResponse::Allowed(Json(answer))),
+            Err(GateError::Denied(answer)) => Ok(SendResponse::Denied(Json(*answer))),
+            Err(e) => Err(ApiError::from(e).into()),
+        }
+    }
+}

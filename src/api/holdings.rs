@@ -1,0 +1,65 @@
+//! `/api/v1/holdings`: who holds what about whom, and until when.
+
+use poem::Result;
+use poem_openapi::OpenApi;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use uuid::Uuid;
+
+use super::ApiTags;
+use super::auth::{Caller, READERS};
+use super::error::ApiError;
+use crate::flows::holdings::{HoldingFilter, HoldingInfo, HoldingPage, get, list};
+use crate::registry::Registry;
+use crate::registry::queries::Paging;
+
+pub struct HoldingsApi {
+    pub registry: Registry,
+}
+
+#[OpenApi(tag = "ApiTags::Gate")]
+impl HoldingsApi {
+    /// Holdings, oldest first. Filter by agreement, holder, a data subject's reference (for
+    /// rights requests), or retention ending before a time (RFC 3339).
+    #[oai(path = "/holdings", method = "get")]
+    #[allow(clippy::too_many_arguments)]
+    async fn list(
+        &self,
+        caller: Caller,
+        agreement: Query<Option<String>>,
+        holder: Query<Option<String>>,
+        subject_ref: Query<Option<String>>,
+        due_before: Query<Option<String>>,
+        page: Query<Option<u64>>,
+        per_page: Query<Option<u64>>,
+    ) -> Result<Json<HoldingPage>> {
+        caller.allow(READERS)?;
+        let due_before = match due_before.0 {
+            Some(t) => Some(t.parse().map_err(|_| {
+                ApiError::BadRequest(
+                    "'due_before' must be an RFC 3339 time, like 2027-01-01T00:00:00Z".into(),
+                )
+            })?),
+            None => None,
+        };
+        let filter = HoldingFilter {
+            agreement: agreement.0,
+            holder: holder.0,
+            subject_ref: subject_ref.0,
+            due_before,
+        };
+        let found = list(self.registry.db(), &filter, Paging::new(page.0, per_page.0)).await;
+        Ok(Json(found.map_err(ApiError::from)?))
+    }
+
+    #[oai(path = "/holdings/:id", method = "get")]
+    async fn get(&self, caller: Caller, id: Path<Uuid>) -> Result<Json<HoldingInfo>> {
+        caller.allow(READERS)?;
+        let found = get(self.registry.db(), id.0)
+            .await
+            .map_err(ApiError::from)?;
+        found
+            .map(Json)
+            .ok_or_else(|| ApiError::NotFound(format!("no holding {}", id.0)).into())
+    }
+}

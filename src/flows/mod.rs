@@ -1,0 +1,332 @@
+//! The gate's use cases: check a flow, and send records through it. Each decides with the pure
+//! core over the registry's current index (no database read), records the decision durably in
+//! the audit log through the [`journal`], and only then answers. An allowed send also records
+//! a holding, in the same transaction as its decision.
+
+pub mod holdings;
+pub mod journal;
+pub mod records;
+
+use std::collections::BTreeSet;
+
+use jiff::Timestamp;
+use poem_openapi::Object;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::agreement::vocab::RetentionStart;
+use crate::auth::{Principal, Role};
+use crate::gate::{CheckRequest, Decision, Outcome, decide};
+use crate::registry::Registry;
+use crate::store::entity::holding;
+use crate::store::time::stamp;
+use journal::{Entry, Journal, JournalError};
+use records::{MAX_RECORDS, OnExtraFields, Problem, Record, minimise};
+
+/// The gate: decisions over the registry's index, made durable by the journal.
+#[derive(Clone)]
+pub struct Gate {
+    registry: Registry,
+    journal: Journal,
+}
+
+/// A decision as answered: its id (the id of its audit record) and the decision.
+#[derive(Debug, Clone, Serialize, Object)]
+pub struct CheckAnswer {
+    pub decision_id: Uuid,
+    #[oai(flatten)]
+    #[serde(flatten)]
+    pub decision: Decision,
+}
+
+/// `POST /api/v1/flows`: the check's fields plus the records.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendRequest {
+    #[serde(flatten)]
+    pub check: CheckRequest,
+    pub records: Vec<Record>,
+    #[serde(default)]
+    pub subject_refs: Option<Vec<String>>,
+    #[serde(default)]
+    pub on_extra_fields: OnExtraFields,
+}
+
+/// An allowed send: the decision, the minimised records, and the holding now recorded.
+#[derive(Debug, Clone, Serialize, Object)]
+pub struct SendAnswer {
+    pub decision_id: Uuid,
+    #[oai(flatten)]
+    #[serde(flatten)]
+    pub decision: Decision,
+    /// The records, each holding only the permitted fields (JSON objects).
+    pub records: Vec<Value>,
+    /// Fields removed from the records (with `on_extra_fields: strip`).
+    pub stripped_fields: Vec<String>,
+    pub holding_id: Uuid,
+    /// When the recipient must delete (or anonymise, or return) the records; absent while
+    /// retention runs from the end of an open-ended agreement.
+    pub delete_by: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    BadRequest(String),
+    /// A decision to deny, recorded; answered with the decision.
+    #[error("denied")]
+    Denied(Box<CheckAnswer>),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+}
+
+impl Gate {
+    pub fn new(registry: Registry, journal: Journal) -> Gate {
+        Gate { registry, journal }
+    }
+
+    /// May this flow happen now? Always a decision (allow or deny), recorded before answering.
+    pub async fn check(
+        &self,
+        caller: &Principal,
+        req: CheckRequest,
+    ) -> Result<CheckAnswer, GateError> {
+        bound_to_party(caller, &req)?;
+        let decision = decide(
+            &self.registry.gate_index(),
+            &req,
+            self.registry.clock().today(),
+        );
+        let id = Uuid::now_v7();
+        let entry = self.entry(id, caller, "gate.check", &req, &decision, None);
+        self.journal.record(entry).await?;
+        Ok(CheckAnswer {
+            decision_id: id,
+            decision,
+        })
+    }
+
+    /// Sends records through the gate: minimised to the permitted fields, recorded as a holding.
+    /// A deny stores nothing but its audit record.
+    pub async fn send(
+        &self,
+        caller: &Principal,
+        req: SendRequest,
+    ) -> Result<SendAnswer, GateError> {
+        bound_to_party(caller, &req.check)?;
+        let subject_refs = check_shape(&req)?;
+        let index = self.registry.gate_index();
+        let today = self.registry.clock().today();
+        let mut asked = req.check.clone();
+        asked.fields = requested_and_present(&req);
+        let mut decision = decide(&index, &asked, today);
+        let mut stripped = Vec::new();
+        if decision.decision == Outcome::Deny
+            && req.on_extra_fields == OnExtraFields::Strip
+            && only_fields_refused(&decision)
+        {
+            stripped = decision.denied_fields.clone();
+            asked.fields = decision.permitted_fields.clone();
+            decision = decide(&index, &asked, today);
+        }
+        let id = Uuid::now_v7();
+        let now = self.registry.clock().now();
+        if decision.decision == Outcome::Deny {
+            self.journal
+                .record(self.entry(id, caller, "gate.send", &asked, &decision, None))
+                .await?;
+            return Err(GateError::Denied(Box::new(CheckAnswer {
+                decision_id: id,
+                decision,
+            })));
+        }
+        let permitted: BTreeSet<&str> = decision
+            .permitted_fields
+            .iter()
+            .map(String::as_str)
+            .collect();
+        let minimised = match minimise(req.records, &permitted, OnExtraFields::Strip) {
+            Ok(m) => m,
+            Err(Problem::Malformed(msg)) => return Err(GateError::BadRequest(msg)),
+            Err(Problem::Extra(_)) => unreachable!("stripping never refuses extra fields"),
+        };
+        let holding = self.holding(
+            id,
+            &asked,
+            &decision,
+            minimised.records.len(),
+            &subject_refs,
+            now,
+        );
+        let (holding_id, delete_by) = (holding.id, holding.delete_by.clone());
+        let entry = self.entry(
+            id,
+            caller,
+            "gate.send",
+            &asked,
+            &decision,
+            Some((holding, subject_refs)),
+        );
+        self.journal.record(entry).await?;
+        Ok(SendAnswer {
+            decision_id: id,
+            decision,
+            records: minimised.records.into_iter().map(Value::Object).collect(),
+            stripped_fields: stripped,
+            holding_id,
+            delete_by,
+        })
+    }
+
+    fn entry(
+        &self,
+        id: Uuid,
+        caller: &Principal,
+        action: &'static str,
+        req: &CheckRequest,
+        d: &Decision,
+        holding: Option<(holding::Model, Vec<String>)>,
+    ) -> Entry {
+        let reasons: Vec<_> = d.reasons.iter().map(|r| r.code).collect();
+        let details = serde_json::json!({
+            "from": req.from, "to": req.to, "purpose": req.purpose, "flow": req.flow,
+            "fields": req.fields, "decision": d.decision, "version": d.agreement_version,
+            "matched_flow": d.flow, "reasons": reasons, "denied_fields": d.denied_fields,
+            "holding_id": holding.as_ref().map(|(h, _)| h.id),
+            "records": holding.as_ref().map(|(h, _)| h.record_count),
+        });
+        Entry {
+            decision_id: id,
+            at: self.registry.clock().now(),
+            actor: caller.actor(),
+            action,
+            subject: format!("agreement:{}", req.agreement),
+            details,
+            holding,
+        }
+    }
+
+    fn holding(
+        &self,
+        decision_id: Uuid,
+        req: &CheckRequest,
+        d: &Decision,
+        records: usize,
+        subjects: &[String],
+        now: Timestamp,
+    ) -> holding::Model {
+        let retention = d.retention.as_ref();
+        let delete_by = retention.and_then(|r| self.delete_by(req, r, now));
+        holding::Model {
+            id: Uuid::now_v7(),
+            decision_id,
+            agreement_id: req.agreement.clone(),
+            version: d.agreement_version.unwrap_or_default(),
+            flow_id: d.flow.clone().unwrap_or_default(),
+            from_party: req.from.clone(),
+            holder: req.to.clone(),
+            purpose: req.purpose.clone(),
+            fields: serde_json::to_string(&d.permitted_fields).unwrap_or_else(|_| "[]".into()),
+            record_count: records as i32,
+            subject_count: subjects.len() as i32,
+            received_at: stamp(now),
+            delete_by: delete_by.map(stamp),
+            then_action: retention.map_or_else(|| "delete".to_owned(), |r| r.then.clone()),
+            state: "held".to_owned(),
+        }
+    }
+
+    /// When retention ends: `keep_for` after receipt, or after the agreement's end.
+    fn delete_by(
+        &self,
+        req: &CheckRequest,
+        r: &crate::gate::Retention,
+        now: Timestamp,
+    ) -> Option<Timestamp> {
+        let keep_for = crate::agreement::values::IsoDuration::parse(&r.keep_for).ok()?;
+        match RetentionStart::from_text(&r.from)? {
+            RetentionStart::Receipt => keep_for.after_instant(now),
+            RetentionStart::AgreementEnd => {
+                let index = self.registry.gate_index();
+                let (_, agreement) = index.version(&req.agreement)?;
+                let end = keep_for.after(agreement.term.end?)?;
+                let midnight = end.to_zoned(crate::clock::london()).ok()?;
+                Some(midnight.timestamp())
+            }
+        }
+    }
+}
+
+/// A gate client asks only about flows to or from its own party.
+fn bound_to_party(caller: &Principal, req: &CheckRequest) -> Result<(), GateError> {
+    if caller.role != Role::GateClient {
+        return Ok(());
+    }
+    let party = caller.party.as_deref().unwrap_or_default();
+    if req.from == party || req.to == party {
+        Ok(())
+    } else {
+        Err(GateError::Forbidden(format!(
+            "this token acts for '{party}', which is neither 'from' nor 'to'"
+        )))
+    }
+}
+
+/// Refuses what cannot be a send at all (400, not a decision); returns the distinct subjects.
+fn check_shape(req: &SendRequest) -> Result<Vec<String>, GateError> {
+    let bad = |m: String| Err(GateError::BadRequest(m));
+    if req.records.is_empty() {
+        return bad("'records' is empty: send at least one record".into());
+    }
+    if req.records.len() > MAX_RECORDS {
+        return bad(format!(
+            "{} records in one request; send at most {MAX_RECORDS}",
+            req.records.len()
+        ));
+    }
+    let Some(refs) = &req.subject_refs else {
+        return Ok(Vec::new());
+    };
+    if refs.len() != req.records.len() {
+        return bad(format!(
+            "{} subject_refs for {} records: give one per record",
+            refs.len(),
+            req.records.len()
+        ));
+    }
+    if let Some(r) = refs
+        .iter()
+        .find(|r| r.trim().is_empty() || r.chars().count() > 200)
+    {
+        return bad(format!(
+            "subject_ref '{}' must be 1 to 200 characters",
+            crate::agreement::decode::clip(r)
+        ));
+    }
+    let distinct: BTreeSet<&String> = refs.iter().collect();
+    Ok(distinct.into_iter().cloned().collect())
+}
+
+/// The requested fields, then any other field the records carry, in first-seen order: every
+/// field that would leave is decided on.
+fn requested_and_present(req: &SendRequest) -> Vec<String> {
+    let mut fields = req.check.fields.clone();
+    for record in &req.records {
+        for (key, _) in &record.0 {
+            if !fields.contains(key) {
+                fields.push(key.clone());
+            }
+        }
+    }
+    fields
+}
+
+fn only_fields_refused(d: &Decision) -> bool {
+    !d.permitted_fields.is_empty()
+        && d.reasons
+            .iter()
+            .all(|r| r.code == crate::gate::ReasonCode::FieldNotPermitted)
+}

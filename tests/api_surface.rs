@@ -1,0 +1,1039 @@
+//! The HTTP surface as a whole: who may call which endpoint (one table, every role), the error
+//! shape, the body limit on bytes actually read, request ids, the OpenAPI document and Swagger
+//! UI, and the binary's JSON logs. Every case runs on SQLite and on PostgreSQL.
+
+mod support;
+
+use std::collections::{BTreeSet, HashSet};
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use accord::auth::Role;
+use accord::registry::versions::Added;
+use reqwest::Method;
+use serde_json::{Value, json};
+use support::app::{Backend, TestApp};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const FOODBANK: &str = "camden-foodbank-referrals.yaml";
+const HOSPITAL: &str = "hospital-discharge.yaml";
+
+// ---------------------------------------------------------------------------------------------
+// The matrix
+// ---------------------------------------------------------------------------------------------
+
+/// Roles that read every agreement, the register, the audit log and party suspensions.
+const READERS: &[Role] = &[Role::Admin, Role::IgOfficer, Role::Auditor];
+/// Readers, plus a signatory, when the agreement is one its party (camden) is a party to.
+const PARTY_READERS: &[Role] = &[Role::Admin, Role::IgOfficer, Role::Auditor, Role::Signatory];
+/// Roles that upload agreements and act on agreements and parties.
+const OFFICERS: &[Role] = &[Role::Admin, Role::IgOfficer];
+/// Only a signatory signs (for its own party).
+const SIGNATORY: &[Role] = &[Role::Signatory];
+/// Nobody: the signatory's party is not a party to the agreement.
+const NOBODY: &[Role] = &[];
+
+#[derive(Debug, Clone, Copy)]
+enum Body {
+    None,
+    /// JSON text, sent as `application/json`.
+    Json(&'static str),
+    /// A sample agreement as a fresh draft with the id `up-{who}`, sent as `application/yaml`.
+    Upload(&'static str),
+}
+
+const NONE: Body = Body::None;
+const REASON: Body = Body::Json(r#"{"reason":"matrix test"}"#);
+const SIGN: Body = Body::Json(r#"{"name":"Jo Bell"}"#);
+const UPLOAD: Body = Body::Upload(HOSPITAL);
+
+#[derive(Debug)]
+struct Endpoint {
+    method: &'static str,
+    /// As called. `{who}` becomes the caller's own target (`who(role)`), so that two officers
+    /// each suspend, reinstate and terminate their own agreement without tripping each other.
+    path: &'static str,
+    /// The same operation as the OpenAPI document names it (relative to the `/api/v1` server).
+    spec: &'static str,
+    body: Body,
+    /// Every other role must get 403.
+    may: &'static [Role],
+    /// The status each role in `may` gets: every request in the table is well-formed.
+    ok: u16,
+}
+
+const fn ep(
+    method: &'static str,
+    path: &'static str,
+    spec: &'static str,
+    body: Body,
+    may: &'static [Role],
+    ok: u16,
+) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        spec,
+        body,
+        may,
+        ok,
+    }
+}
+
+/// Every endpoint under /api/v1, and who may call it. gate_client and contractor may call
+/// none of them yet. The signatory's token is bound to `camden`, a party to
+/// camden-foodbank-referrals (and to the draft brent-foodbank) and to nothing else.
+#[rustfmt::skip]
+const ENDPOINTS: &[Endpoint] = &[
+    // method   path as called                                                     path in the OpenAPI document                      body     who may         success
+    ep("GET",   "/api/v1/agreements",                                              "/agreements",                                    NONE,    PARTY_READERS,  200),
+    ep("GET",   "/api/v1/agreements/camden-foodbank-referrals",                    "/agreements/{id}",                               NONE,    PARTY_READERS,  200),
+    ep("GET",   "/api/v1/agreements/camden-foodbank-referrals/versions",           "/agreements/{id}/versions",                      NONE,    PARTY_READERS,  200),
+    ep("GET",   "/api/v1/agreements/camden-foodbank-referrals/versions/1",         "/agreements/{id}/versions/{number}",             NONE,    PARTY_READERS,  200),
+    ep("GET",   "/api/v1/agreements/camden-foodbank-referrals/versions/1/source",  "/agreements/{id}/versions/{number}/source",      NONE,    PARTY_READERS,  200),
+    ep("GET",   "/api/v1/agreements/camden-foodbank-referrals/diff?from=1&to=1",   "/agreements/{id}/diff",                          NONE,    PARTY_READERS,  200),
+    ep("GET",   "/api/v1/agreements/vulnerability-hub",                            "/agreements/{id}",                               NONE,    READERS,        200),
+    ep("GET",   "/api/v1/agreements/vulnerability-hub/versions",                   "/agreements/{id}/versions",                      NONE,    READERS,        200),
+    ep("GET",   "/api/v1/agreements/vulnerability-hub/versions/1",                 "/agreements/{id}/versions/{number}",             NONE,    READERS,        200),
+    ep("GET",   "/api/v1/agreements/vulnerability-hub/versions/1/source",          "/agreements/{id}/versions/{number}/source",      NONE,    READERS,        200),
+    ep("GET",   "/api/v1/agreements/vulnerability-hub/diff?from=1&to=1",           "/agreements/{id}/diff",                          NONE,    READERS,        200),
+    ep("POST",  "/api/v1/agreements",                                              "/agreements",                                    UPLOAD,  OFFICERS,       201),
+    ep("POST",  "/api/v1/agreements/brent-foodbank/versions/1/signatures",         "/agreements/{id}/versions/{number}/signatures",  SIGN,    SIGNATORY,      200),
+    ep("POST",  "/api/v1/agreements/vulnerability-hub/versions/1/signatures",      "/agreements/{id}/versions/{number}/signatures",  SIGN,    NOBODY,         200),
+    ep("POST",  "/api/v1/agreements/ctl-{who}/suspend",                            "/agreements/{id}/suspend",                       REASON,  OFFICERS,       200),
+    ep("POST",  "/api/v1/agreements/ctl-{who}/reinstate",                          "/agreements/{id}/reinstate",                     REASON,  OFFICERS,       200),
+    ep("POST",  "/api/v1/agreements/ctl-{who}/terminate",                          "/agreements/{id}/terminate",                     REASON,  OFFICERS,       200),
+    ep("GET",   "/api/v1/parties/suspensions",                                     "/parties/suspensions",                           NONE,    READERS,        200),
+    ep("POST",  "/api/v1/parties/p-{who}/suspend",                                 "/parties/{party}/suspend",                       REASON,  OFFICERS,       200),
+    ep("POST",  "/api/v1/parties/p-{who}/reinstate",                               "/parties/{party}/reinstate",                     REASON,  OFFICERS,       200),
+    ep("GET",   "/api/v1/register",                                                "/register",                                      NONE,    READERS,        200),
+    ep("GET",   "/api/v1/register.csv",                                            "/register.csv",                                  NONE,    READERS,        200),
+    ep("GET",   "/api/v1/audit",                                                   "/audit",                                         NONE,    READERS,        200),
+];
+
+/// The caller's own target in `{who}` paths: its role as a slug.
+fn who(role: Option<Role>) -> String {
+    role.map_or_else(|| "anonymous".to_owned(), |r| r.as_str().replace('_', "-"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// A response, read whole.
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    text: String,
+}
+
+impl Reply {
+    async fn read(resp: reqwest::Response) -> Reply {
+        Reply {
+            status: resp.status().as_u16(),
+            headers: resp.headers().clone(),
+            text: resp.text().await.unwrap(),
+        }
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
+    }
+
+    fn request_id(&self) -> String {
+        self.header("x-request-id")
+            .unwrap_or_else(|| panic!("no x-request-id on a {} response", self.status))
+            .to_owned()
+    }
+}
+
+const WRONG_TOKEN: &str = "acc_0000000000000000000000000000000000000000000000000000000000000000";
+
+async fn send_to(app: &TestApp, e: &Endpoint, role: Option<Role>, token: Option<&str>) -> Reply {
+    let target = who(role);
+    let path = e.path.replace("{who}", &target);
+    let method = Method::from_bytes(e.method.as_bytes()).unwrap();
+    let mut req = app.http.request(method, app.url(&path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req = match e.body {
+        Body::None => req,
+        Body::Json(text) => req.header("content-type", "application/json").body(text),
+        Body::Upload(sample) => req
+            .header("content-type", "application/yaml")
+            .body(support::draft(sample, &format!("up-{target}"))),
+    };
+    Reply::read(req.send().await.unwrap()).await
+}
+
+async fn get(app: &TestApp, token: Option<&str>, path: &str) -> Reply {
+    let mut req = app.http.get(app.url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    Reply::read(req.send().await.unwrap()).await
+}
+
+async fn post(
+    app: &TestApp,
+    token: Option<&str>,
+    path: &str,
+    content_type: &str,
+    body: impl Into<reqwest::Body>,
+) -> Reply {
+    let mut req = app
+        .http
+        .post(app.url(path))
+        .header("content-type", content_type)
+        .body(body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    Reply::read(req.send().await.unwrap()).await
+}
+
+/// Asserts the API's error shape: `status`, JSON, `{"code": code, "message": "..."}`.
+fn assert_error(r: &Reply, status: u16, code: &str, context: &str) {
+    assert_eq!(r.status, status, "{context}: status (body {:?})", r.text);
+    assert_error_shape(r, context);
+    assert_eq!(
+        r.json()["code"],
+        code,
+        "{context}: code (body {:?})",
+        r.text
+    );
+}
+
+/// Any error: a JSON object with a string `code` and a non-empty string `message`, and nothing
+/// else (bar `diagnostics` for invalid agreements).
+fn assert_error_shape(r: &Reply, context: &str) {
+    let ct = r.header("content-type").unwrap_or_default();
+    assert!(
+        ct.starts_with("application/json"),
+        "{context}: content-type {ct:?} (status {}, body {:?})",
+        r.status,
+        r.text
+    );
+    let body = r.json();
+    let obj = body
+        .as_object()
+        .unwrap_or_else(|| panic!("{context}: not an object: {body}"));
+    assert!(obj["code"].is_string(), "{context}: code: {body}");
+    assert!(
+        obj["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{context}: message: {body}"
+    );
+    let extra: Vec<&String> = obj
+        .keys()
+        .filter(|k| !["code", "message", "diagnostics"].contains(&k.as_str()))
+        .collect();
+    assert!(extra.is_empty(), "{context}: unexpected keys {extra:?}");
+}
+
+fn assert_unauthorized(r: &Reply, context: &str) {
+    assert_error(r, 401, "unauthorized", context);
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Bearer"),
+        "{context}: www-authenticate"
+    );
+}
+
+/// A sample under another id, signatures kept (so it is active once stored).
+fn renamed(sample: &str, id: &str) -> String {
+    let text = std::fs::read_to_string(support::repo().join("agreements").join(sample)).unwrap();
+    let old = text
+        .lines()
+        .find(|l| l.starts_with("id: "))
+        .expect("an id line")
+        .to_owned();
+    text.replacen(&old, &format!("id: {id}"), 1)
+}
+
+async fn import_samples(app: &TestApp) {
+    let report = app
+        .registry
+        .import_dir(&support::repo().join("agreements"))
+        .await
+        .unwrap();
+    assert_eq!(report.created.len(), 5, "skipped: {:?}", report.skipped);
+}
+
+/// One token per role; party-bound roles act for camden.
+async fn tokens(app: &TestApp) -> Vec<(Role, String)> {
+    let mut out = Vec::new();
+    for role in Role::ALL {
+        let party = role.needs_party().then_some("camden");
+        out.push((role, app.token(role, party).await));
+    }
+    out
+}
+
+fn ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no items: {page}"))
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Every endpoint × role
+// ---------------------------------------------------------------------------------------------
+
+async fn every_endpoint_answers_every_role_as_the_matrix_says(app: TestApp) {
+    import_samples(&app).await;
+    for officer in OFFICERS {
+        let id = format!("ctl-{}", who(Some(*officer)));
+        let added = app
+            .registry
+            .add_version(renamed(HOSPITAL, &id).as_bytes(), "test", "upload")
+            .await
+            .unwrap();
+        assert!(matches!(added, Added::Created(_)));
+    }
+    let draft = support::draft(FOODBANK, "brent-foodbank");
+    let added = app
+        .registry
+        .add_version(draft.as_bytes(), "test", "upload")
+        .await
+        .unwrap();
+    assert!(matches!(added, Added::Created(_)));
+
+    let tokens = tokens(&app).await;
+    let mut checked = 0;
+    for e in ENDPOINTS {
+        let here = format!("{} {}", e.method, e.path);
+        let r = send_to(&app, e, None, None).await;
+        assert_unauthorized(&r, &format!("{here} without a token"));
+        let r = send_to(&app, e, None, Some(WRONG_TOKEN)).await;
+        assert_unauthorized(&r, &format!("{here} with an unknown token"));
+        for (role, token) in &tokens {
+            let context = format!("{here} as {role}");
+            let r = send_to(&app, e, Some(*role), Some(token)).await;
+            if e.may.contains(role) {
+                assert!(
+                    r.status != 401 && r.status != 403,
+                    "{context}: refused with {} {}",
+                    r.status,
+                    r.text
+                );
+                assert_eq!(r.status, e.ok, "{context}: {}", r.text);
+            } else {
+                assert_error(&r, 403, "forbidden", &context);
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, ENDPOINTS.len() * Role::ALL.len());
+}
+
+/// The matrix's signatory rows in detail: a signatory lists and reads only its party's
+/// agreements, whatever it asks for.
+async fn a_signatory_sees_only_its_partys_agreements(app: TestApp) {
+    import_samples(&app).await;
+    let camden = app.token(Role::Signatory, Some("camden")).await;
+    let bristol = app.token(Role::Signatory, Some("bristol")).await;
+    let auditor = app.token(Role::Auditor, None).await;
+
+    let mine = get(&app, Some(&camden), "/api/v1/agreements").await;
+    assert_eq!(mine.status, 200);
+    assert_eq!(ids(&mine.json()), ["camden-foodbank-referrals"]);
+    assert_eq!(mine.json()["total"], 1);
+    let asked = get(&app, Some(&camden), "/api/v1/agreements?party=bristol").await;
+    assert_eq!(
+        ids(&asked.json()),
+        ["camden-foodbank-referrals"],
+        "a signatory cannot widen its list with ?party="
+    );
+    let theirs = get(&app, Some(&bristol), "/api/v1/agreements").await;
+    assert_eq!(ids(&theirs.json()), ["vulnerability-hub"]);
+
+    let all = get(&app, Some(&auditor), "/api/v1/agreements").await;
+    assert_eq!(
+        ids(&all.json()),
+        [
+            "camden-foodbank-referrals",
+            "hmo-licensing-enforcement",
+            "hospital-discharge",
+            "school-attendance-pooling",
+            "vulnerability-hub"
+        ]
+    );
+    let filtered = get(&app, Some(&auditor), "/api/v1/agreements?party=camden").await;
+    assert_eq!(ids(&filtered.json()), ["camden-foodbank-referrals"]);
+
+    let read = get(
+        &app,
+        Some(&camden),
+        "/api/v1/agreements/camden-foodbank-referrals",
+    )
+    .await;
+    assert_eq!(read.status, 200);
+    assert_eq!(read.json()["id"], "camden-foodbank-referrals");
+    let other = get(&app, Some(&camden), "/api/v1/agreements/vulnerability-hub").await;
+    assert_error(
+        &other,
+        403,
+        "forbidden",
+        "camden's signatory reading the hub",
+    );
+    let allowed = get(&app, Some(&bristol), "/api/v1/agreements/vulnerability-hub").await;
+    assert_eq!(allowed.status, 200, "bristol's signatory reading the hub");
+
+    // A signatory cannot tell an agreement it may not see from one that does not exist.
+    let missing = get(&app, Some(&camden), "/api/v1/agreements/no-such-agreement").await;
+    assert_error(&missing, 403, "forbidden", "signatory, unknown agreement");
+    let missing = get(&app, Some(&auditor), "/api/v1/agreements/no-such-agreement").await;
+    assert_error(&missing, 404, "not-found", "auditor, unknown agreement");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Errors are {code, message}
+// ---------------------------------------------------------------------------------------------
+
+async fn every_error_is_json_with_a_code_and_a_message(app: TestApp) {
+    import_samples(&app).await;
+    let admin = app.token(Role::Admin, None).await;
+    let t = Some(admin.as_str());
+    let foodbank = "/api/v1/agreements/camden-foodbank-referrals";
+
+    let r = get(&app, t, "/api/v1/no-such-route").await;
+    assert_error(&r, 404, "not-found", "unknown route under /api/v1");
+    let r = get(&app, None, "/no-such-route").await;
+    assert_error(&r, 404, "not-found", "unknown route at the root");
+
+    let r = Reply::read(
+        app.http
+            .delete(app.url("/api/v1/agreements"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_error(&r, 405, "method-not-allowed", "DELETE /api/v1/agreements");
+    let r = post(&app, t, "/api/v1/register", "application/json", "{}").await;
+    assert_error(&r, 405, "method-not-allowed", "POST /api/v1/register");
+
+    let json = "application/json";
+    let r = post(
+        &app,
+        t,
+        "/api/v1/agreements/x/suspend",
+        json,
+        r#"{"reason":"#,
+    )
+    .await;
+    assert_error(&r, 400, "bad-request", "malformed JSON");
+    let r = post(
+        &app,
+        t,
+        &format!("{foodbank}/suspend"),
+        json,
+        r#"{"reason":"#,
+    )
+    .await;
+    assert_error(&r, 400, "bad-request", "malformed JSON, real agreement");
+    let r = post(
+        &app,
+        t,
+        &format!("{foodbank}/suspend"),
+        json,
+        r#"{"reason": [5]}"#,
+    )
+    .await;
+    assert_error(&r, 400, "bad-request", "an array for a string");
+    let r = post(
+        &app,
+        t,
+        &format!("{foodbank}/suspend"),
+        json,
+        r#"{"reason": null}"#,
+    )
+    .await;
+    assert_error(&r, 400, "bad-request", "null for a string");
+    let r = post(&app, t, &format!("{foodbank}/suspend"), json, "{}").await;
+    assert_error(&r, 400, "bad-request", "a missing field");
+    let r = post(&app, t, &format!("{foodbank}/suspend"), json, "").await;
+    assert_error(&r, 400, "bad-request", "an empty body");
+    let still = get(&app, t, foodbank).await.json();
+    assert_eq!(still["status"], "active", "no bad request suspended it");
+
+    let r = post(&app, t, &format!("{foodbank}/suspend"), "text/plain", "why").await;
+    assert_error(
+        &r,
+        415,
+        "unsupported-media-type",
+        "text/plain on a JSON endpoint",
+    );
+
+    let r = get(&app, t, "/api/v1/agreements/no-such-agreement").await;
+    assert_error(&r, 404, "not-found", "unknown agreement");
+    let r = get(&app, t, "/api/v1/agreements/no-such-agreement/versions").await;
+    assert_error(&r, 404, "not-found", "versions of an unknown agreement");
+    let r = get(&app, t, &format!("{foodbank}/versions/99")).await;
+    assert_error(&r, 404, "not-found", "unknown version");
+    let r = post(
+        &app,
+        t,
+        "/api/v1/agreements/no-such-agreement/suspend",
+        json,
+        r#"{"reason":"x"}"#,
+    )
+    .await;
+    assert_error(&r, 404, "not-found", "suspending an unknown agreement");
+
+    let r = get(&app, t, &format!("{foodbank}/versions/one")).await;
+    assert_error(
+        &r,
+        400,
+        "bad-request",
+        "a version number that is not a number",
+    );
+    let r = get(&app, t, &format!("{foodbank}/diff?from=1")).await;
+    assert_error(&r, 400, "bad-request", "diff without `to`");
+    let r = get(&app, t, "/api/v1/audit?since=yesterday").await;
+    assert_error(&r, 400, "bad-request", "audit since a non-time");
+
+    let pdf = b"%PDF-1.7\n".to_vec();
+    let r = post(&app, t, "/api/v1/agreements", "application/pdf", pdf).await;
+    assert_error(&r, 415, "unsupported-media-type", "a PDF upload");
+    let r = Reply::read(
+        app.http
+            .post(app.url("/api/v1/agreements"))
+            .bearer_auth(&admin)
+            .body(support::draft(FOODBANK, "no-content-type"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_error(
+        &r,
+        415,
+        "unsupported-media-type",
+        "an upload without a content type",
+    );
+    let list = get(&app, t, "/api/v1/agreements").await.json();
+    assert_eq!(list["total"], 5, "nothing stored from the PDF");
+}
+
+/// A JSON body whose field has the wrong type is refused, not coerced: `{"reason": 5}` must
+/// not suspend an agreement "because 5".
+async fn a_json_field_of_the_wrong_type_is_400(app: TestApp) {
+    import_samples(&app).await;
+    let admin = app.token(Role::Admin, None).await;
+    let t = Some(admin.as_str());
+    let foodbank = "/api/v1/agreements/camden-foodbank-referrals";
+    for body in [r#"{"reason": 5}"#, r#"{"reason": true}"#] {
+        let r = post(
+            &app,
+            t,
+            &format!("{foodbank}/suspend"),
+            "application/json",
+            body,
+        )
+        .await;
+        assert_error(&r, 400, "bad-request", body);
+    }
+    let still = get(&app, t, foodbank).await.json();
+    assert_eq!(
+        still["status"], "active",
+        "no mistyped request suspended it"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. The body limit counts bytes read
+// ---------------------------------------------------------------------------------------------
+
+const SMALL_LIMIT: usize = 4096;
+
+/// `{"reason":"size test"   …   }`: valid JSON of exactly `len` bytes, so only its size can
+/// make it fail.
+fn padded_reason(len: usize) -> String {
+    let head = r#"{"reason":"size test""#;
+    let pad = len - head.len() - 1;
+    let text = format!("{head}{}}}", " ".repeat(pad));
+    assert_eq!(text.len(), len);
+    serde_json::from_str::<Value>(&text).unwrap();
+    text
+}
+
+async fn status_of(app: &TestApp, token: &str, id: &str) -> Value {
+    get(app, Some(token), &format!("/api/v1/agreements/{id}"))
+        .await
+        .json()["status"]
+        .clone()
+}
+
+async fn a_body_over_the_limit_with_content_length_is_413(app: TestApp) {
+    import_samples(&app).await;
+    let admin = app.token(Role::Admin, None).await;
+    let t = Some(admin.as_str());
+    let suspend = "/api/v1/agreements/camden-foodbank-referrals/suspend";
+
+    let big = "x".repeat(5000);
+    let r = post(&app, t, "/api/v1/agreements", "application/yaml", big).await;
+    assert_error(&r, 413, "payload-too-large", "5000 bytes of YAML");
+    r.request_id();
+
+    let r = post(&app, t, suspend, "application/json", padded_reason(5000)).await;
+    assert_error(&r, 413, "payload-too-large", "5000 bytes of JSON");
+    let r = post(
+        &app,
+        t,
+        suspend,
+        "application/json",
+        padded_reason(SMALL_LIMIT + 1),
+    )
+    .await;
+    assert_error(&r, 413, "payload-too-large", "one byte over the limit");
+    assert_eq!(
+        status_of(&app, &admin, "camden-foodbank-referrals").await,
+        "active",
+        "no handler ran"
+    );
+
+    let r = post(
+        &app,
+        t,
+        suspend,
+        "application/json",
+        padded_reason(SMALL_LIMIT),
+    )
+    .await;
+    assert_eq!(r.status, 200, "exactly the limit: {}", r.text);
+    assert_eq!(
+        status_of(&app, &admin, "camden-foodbank-referrals").await,
+        "suspended"
+    );
+}
+
+/// A response read off a raw socket.
+struct RawReply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl RawReply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// POSTs `chunks` with `Transfer-Encoding: chunked` and no Content-Length, written by hand so
+/// nothing on the client side can add a length.
+async fn post_chunked(app: &TestApp, token: &str, path: &str, chunks: &[&[u8]]) -> RawReply {
+    let addr = app.base.trim_start_matches("http://");
+    let mut sock = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    sock.write_all(head.as_bytes()).await.unwrap();
+    for chunk in chunks {
+        let mut frame = format!("{:x}\r\n", chunk.len()).into_bytes();
+        frame.extend_from_slice(chunk);
+        frame.extend_from_slice(b"\r\n");
+        // The server may answer 413 and stop reading before the end; that is the point.
+        if sock.write_all(&frame).await.is_err() {
+            break;
+        }
+        sock.flush().await.ok();
+    }
+    sock.write_all(b"0\r\n\r\n").await.ok();
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        let read = tokio::time::timeout(Duration::from_secs(10), sock.read(&mut buf))
+            .await
+            .expect("the server answers within 10 s");
+        match read {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            Err(e) if !raw.is_empty() => {
+                eprintln!("read after the response: {e}");
+                break;
+            }
+            Err(e) => panic!("no response: {e}"),
+        }
+    }
+    parse_raw(&raw)
+}
+
+fn parse_raw(raw: &[u8]) -> RawReply {
+    let text = String::from_utf8_lossy(raw).into_owned();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("not an HTTP response: {text:?}"));
+    let mut lines = head.lines();
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
+    let body = if chunked {
+        let mut out = String::new();
+        let mut rest = body;
+        while let Some((size, after)) = rest.split_once("\r\n") {
+            let size = usize::from_str_radix(size.trim(), 16).unwrap();
+            if size == 0 {
+                break;
+            }
+            out.push_str(&after[..size]);
+            rest = &after[size + 2..];
+        }
+        out
+    } else {
+        body.to_owned()
+    };
+    RawReply {
+        status,
+        headers,
+        body,
+    }
+}
+
+async fn a_chunked_body_over_the_limit_is_413(app: TestApp) {
+    import_samples(&app).await;
+    let admin = app.token(Role::Admin, None).await;
+    let suspend = "/api/v1/agreements/camden-foodbank-referrals/suspend";
+
+    let big = padded_reason(5000);
+    let chunks: Vec<&[u8]> = big.as_bytes().chunks(1000).collect();
+    let r = post_chunked(&app, &admin, suspend, &chunks).await;
+    assert_eq!(r.status, 413, "5000 chunked bytes: {}", r.body);
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("application/json")),
+        "{:?}",
+        r.headers
+    );
+    let body: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(body["code"], "payload-too-large");
+    assert!(body["message"].is_string());
+    assert!(r.header("x-request-id").is_some());
+    assert_eq!(
+        status_of(&app, &admin, "camden-foodbank-referrals").await,
+        "active",
+        "no handler ran"
+    );
+
+    let small = padded_reason(3000);
+    let chunks: Vec<&[u8]> = small.as_bytes().chunks(1000).collect();
+    let r = post_chunked(&app, &admin, suspend, &chunks).await;
+    assert_eq!(r.status, 200, "3000 chunked bytes: {}", r.body);
+    let body: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(body["control"], "suspended");
+    assert_eq!(
+        status_of(&app, &admin, "camden-foodbank-referrals").await,
+        "suspended"
+    );
+}
+
+/// Like `on_both_databases!`, but the app takes bodies of at most `SMALL_LIMIT` bytes.
+macro_rules! with_a_small_body_limit {
+    ($($case:ident),* $(,)?) => {
+        mod small_body_limit {
+            use crate::support::app::{Backend, TestApp};
+            async fn start(backend: Backend) -> TestApp {
+                let settings = accord::api::Settings { max_body: crate::SMALL_LIMIT };
+                TestApp::start_with(backend, settings).await
+            }
+            mod sqlite {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $case() {
+                        crate::$case(super::start(super::Backend::Sqlite).await).await
+                    }
+                )*
+            }
+            mod postgres {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $case() {
+                        crate::$case(super::start(super::Backend::Postgres).await).await
+                    }
+                )*
+            }
+        }
+    };
+}
+
+with_a_small_body_limit!(
+    a_body_over_the_limit_with_content_length_is_413,
+    a_chunked_body_over_the_limit_is_413,
+);
+
+// ---------------------------------------------------------------------------------------------
+// 4. Request ids
+// ---------------------------------------------------------------------------------------------
+
+async fn every_response_has_its_own_request_id(app: TestApp) {
+    import_samples(&app).await;
+    let admin = app.token(Role::Admin, None).await;
+    let auditor = app.token(Role::Auditor, None).await;
+    let t = Some(admin.as_str());
+    let mut replies = vec![
+        get(&app, None, "/healthz").await,
+        get(&app, None, "/healthz").await,
+        get(&app, None, "/api/v1/openapi.json").await,
+        get(&app, None, "/api/docs/").await,
+        get(&app, None, "/api/v1/agreements").await,
+        get(&app, Some(WRONG_TOKEN), "/api/v1/agreements").await,
+        get(&app, Some(&auditor), "/api/v1/agreements/x/versions/one").await,
+        get(&app, t, "/api/v1/no-such-route").await,
+        get(&app, t, "/api/v1/agreements/no-such-agreement").await,
+        post(&app, t, "/api/v1/register", "application/json", "{}").await,
+        post(
+            &app,
+            t,
+            "/api/v1/agreements/x/suspend",
+            "application/json",
+            r#"{"reason":"#,
+        )
+        .await,
+        post(&app, t, "/api/v1/agreements", "application/pdf", "%PDF").await,
+    ];
+    for e in ENDPOINTS {
+        replies.push(send_to(&app, e, Some(Role::Admin), t).await);
+        replies.push(send_to(&app, e, Some(Role::Auditor), Some(&auditor)).await);
+    }
+    let statuses: BTreeSet<u16> = replies.iter().map(|r| r.status).collect();
+    for s in [200, 201, 400, 401, 403, 404, 405] {
+        assert!(statuses.contains(&s), "no {s} among {statuses:?}");
+    }
+    let mut seen = HashSet::new();
+    for r in &replies {
+        let id = r.request_id();
+        assert!(
+            uuid::Uuid::parse_str(&id).is_ok(),
+            "request id {id:?} is not a UUID"
+        );
+        assert!(seen.insert(id.clone()), "request id {id} used twice");
+    }
+    assert_eq!(seen.len(), replies.len());
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. OpenAPI, Swagger UI, health
+// ---------------------------------------------------------------------------------------------
+
+async fn the_openapi_document_lists_exactly_the_endpoints_in_the_matrix(app: TestApp) {
+    let r = get(&app, None, "/api/v1/openapi.json").await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("application/json")),
+        "{:?}",
+        r.header("content-type")
+    );
+    let doc = r.json();
+    let version = doc["openapi"].as_str().unwrap_or_default();
+    assert!(version.starts_with("3."), "openapi {version:?}");
+    let paths = doc["paths"].as_object().expect("paths");
+    let documented: BTreeSet<(String, String)> = paths
+        .iter()
+        .flat_map(|(path, ops)| {
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| (m.to_uppercase(), path.clone()))
+        })
+        .collect();
+    let tested: BTreeSet<(String, String)> = ENDPOINTS
+        .iter()
+        .map(|e| (e.method.to_owned(), e.spec.to_owned()))
+        .collect();
+    let untested: Vec<_> = documented.difference(&tested).collect();
+    let undocumented: Vec<_> = tested.difference(&documented).collect();
+    assert!(
+        untested.is_empty(),
+        "documented, not in the matrix: {untested:?}"
+    );
+    assert!(
+        undocumented.is_empty(),
+        "in the matrix, not documented: {undocumented:?}"
+    );
+    let schemes = &doc["components"]["securitySchemes"];
+    assert!(
+        schemes
+            .as_object()
+            .is_some_and(|s| s.values().any(|v| v["scheme"] == "bearer")),
+        "a bearer security scheme: {schemes}"
+    );
+}
+
+async fn swagger_ui_and_health_need_no_token(app: TestApp) {
+    let r = get(&app, None, "/api/docs/").await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("text/html")),
+        "{:?}",
+        r.header("content-type")
+    );
+    assert!(r.text.to_lowercase().contains("swagger"), "{}", r.text);
+
+    let r = get(&app, None, "/healthz").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text, "ok");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. JSON logs from the real binary
+// ---------------------------------------------------------------------------------------------
+
+async fn the_binary_logs_json_lines_carrying_the_request_id(app: TestApp) {
+    let dir = tempfile::tempdir().unwrap();
+    let database = match app.backend {
+        Backend::Sqlite => format!("sqlite://{}/a.db?mode=rwc", dir.path().display()),
+        Backend::Postgres => support::app::fresh_database(Backend::Postgres, dir.path()).await,
+    };
+    let agreements = support::repo().join("agreements");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &database])
+        .arg("--agreements")
+        .arg(&agreements)
+        .arg("--log-json")
+        .current_dir(support::repo())
+        .env_remove("RUST_LOG")
+        .env_remove("ACCORD_LOG_JSON")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start accord serve");
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+
+    // The watchdog kills the server when told to, or after 30 s whatever happens.
+    let (stop, stopped) = mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        let _ = stopped.recv_timeout(Duration::from_secs(30));
+        child.kill().ok();
+        child.wait().ok();
+    });
+    let (line_tx, line_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).ok();
+        let _ = line_tx.send(line);
+    });
+    let (log_tx, log_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        BufReader::new(stderr).read_to_string(&mut text).ok();
+        let _ = log_tx.send(text);
+    });
+
+    let first = tokio::task::spawn_blocking(move || line_rx.recv_timeout(Duration::from_secs(30)))
+        .await
+        .unwrap();
+    let outcome = match first {
+        Ok(line) => match line.trim().strip_prefix("accord listening on ") {
+            Some(base) => {
+                let http = reqwest::Client::builder()
+                    .timeout(Duration::from_secs(10))
+                    .build()
+                    .unwrap();
+                http.get(format!("{base}/healthz"))
+                    .send()
+                    .await
+                    .map(|r| {
+                        (
+                            r.status().as_u16(),
+                            r.headers().get("x-request-id").cloned(),
+                        )
+                    })
+                    .map_err(|e| e.to_string())
+            }
+            None => Err(format!("unexpected first line {line:?}")),
+        },
+        Err(_) => Err("the server did not say where it listens within 30 s".to_owned()),
+    };
+    let _ = stop.send(());
+    tokio::task::spawn_blocking(move || watchdog.join())
+        .await
+        .unwrap()
+        .unwrap();
+    let logs = tokio::task::spawn_blocking(move || log_rx.recv_timeout(Duration::from_secs(10)))
+        .await
+        .unwrap()
+        .expect("stderr closes once the server is killed");
+
+    let (status, id) = outcome.unwrap_or_else(|e| panic!("{e}\nstderr:\n{logs}"));
+    assert_eq!(status, 200);
+    let id = id.expect("x-request-id").to_str().unwrap().to_owned();
+
+    let lines: Vec<Value> = logs
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: Value = serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {l:?}"));
+            assert!(v.is_object(), "a log line that is not an object: {l}");
+            assert!(v["level"].is_string() && v["timestamp"].is_string(), "{l}");
+            v
+        })
+        .collect();
+    assert!(
+        lines.iter().any(|l| l["fields"]["message"] == "listening"),
+        "no 'listening' line in:\n{logs}"
+    );
+    let carries = |l: &Value| {
+        l["span"]["id"] == id.as_str()
+            || l["spans"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|s| s["id"] == id.as_str()))
+    };
+    let answered: Vec<&Value> = lines.iter().filter(|l| carries(l)).collect();
+    assert!(
+        !answered.is_empty(),
+        "no log line carries request id {id}:\n{logs}"
+    );
+    let line = answered
+        .iter()
+        .find(|l| l["fields"]["message"] == "answered")
+        .unwrap_or_else(|| panic!("no 'answered' line for {id}:\n{logs}"));
+    assert_eq!(line["fields"]["status"], 200, "{line}");
+    assert_eq!(line["span"]["path"], "/healthz", "{line}");
+    assert_eq!(line["span"]["method"], "GET", "{line}");
+}
+
+on_both_databases!(
+    every_endpoint_answers_every_role_as_the_matrix_says,
+    a_signatory_sees_only_its_partys_agreements,
+    every_error_is_json_with_a_code_and_a_message,
+    a_json_field_of_the_wrong_type_is_400,
+    every_response_has_its_own_request_id,
+    the_openapi_document_lists_exactly_the_endpoints_in_the_matrix,
+    swagger_ui_and_health_need_no_token,
+    the_binary_logs_json_lines_carrying_the_request_id,
+);

@@ -1,0 +1,310 @@
+//! The gate as a partner system uses it: ask, send, get minimised records and a holding with
+//! its deletion date; be refused, with reasons, and have nothing stored; every decision in the
+//! audit log under the id the answer gave.
+
+mod support;
+
+use accord::auth::Role;
+use serde_json::{Value, json};
+use support::app::TestApp;
+
+const AGREEMENT: &str = "camden-foodbank-referrals";
+
+async fn ready(app: &TestApp) -> (String, String) {
+    app.registry
+        .import_dir(&support::repo().join("agreements"))
+        .await
+        .unwrap();
+    let client = app.token(Role::GateClient, Some("camden")).await;
+    let officer = app.token(Role::IgOfficer, None).await;
+    (client, officer)
+}
+
+fn check(fields: &[&str]) -> Value {
+    json!({ "agreement": AGREEMENT, "from": "camden", "to": "foodbank", "purpose": "food-parcels", "fields": fields })
+}
+
+fn send(records: Value, extra: Value) -> Value {
+    let mut body = check(&["full-name", "address"]);
+    body["records"] = records;
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    body
+}
+
+async fn body(resp: reqwest::Response) -> Value {
+    resp.json().await.unwrap()
+}
+
+async fn decision_in_log(app: &TestApp, officer: &str, decision_id: &str) -> Value {
+    let page = body(
+        app.get(
+            officer,
+            &format!("/api/v1/audit?subject=agreement:{AGREEMENT}&limit=1000"),
+        )
+        .await,
+    )
+    .await;
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == decision_id)
+        .cloned()
+        .unwrap_or_else(|| panic!("decision {decision_id} is not in the audit log"))
+}
+
+async fn an_allowed_check_is_answered_and_logged(app: TestApp) {
+    let (client, officer) = ready(&app).await;
+    let resp = app
+        .post_json(
+            &client,
+            "/api/v1/flows/check",
+            check(&["full-name", "dietary-needs"]),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let d = body(resp).await;
+    assert_eq!(d["decision"], "allow");
+    assert_eq!(d["agreement_version"], 1);
+    assert_eq!(d["permitted_fields"], json!(["full-name", "dietary-needs"]));
+    assert_eq!(d["denied_fields"], json!([]));
+    assert_eq!(d["reasons"][0]["code"], "permitted");
+    assert_eq!(d["retention"]["keep_for"], "P6M");
+    assert_eq!(d["retention"]["then"], "delete");
+    let record = decision_in_log(&app, &officer, d["decision_id"].as_str().unwrap()).await;
+    assert_eq!(record["action"], "gate.check");
+    assert_eq!(record["details"]["decision"], "allow");
+}
+
+async fn a_denied_check_is_200_with_reasons(app: TestApp) {
+    let (client, officer) = ready(&app).await;
+    let resp = app
+        .post_json(
+            &client,
+            "/api/v1/flows/check",
+            check(&["full-name", "nhs-number"]),
+        )
+        .await;
+    assert_eq!(resp.status(), 200, "a decision, even a deny, is a 200");
+    let d = body(resp).await;
+    assert_eq!(d["decision"], "deny");
+    assert_eq!(d["permitted_fields"], json!(["full-name"]));
+    assert_eq!(d["denied_fields"], json!(["nhs-number"]));
+    assert_eq!(d["reasons"][0]["code"], "field-not-permitted");
+    let record = decision_in_log(&app, &officer, d["decision_id"].as_str().unwrap()).await;
+    assert_eq!(record["details"]["reasons"], json!(["field-not-permitted"]));
+}
+
+async fn suspension_takes_effect_at_once(app: TestApp) {
+    let (client, officer) = ready(&app).await;
+    let path = format!("/api/v1/agreements/{AGREEMENT}/suspend");
+    app.post_json(&officer, &path, json!({ "reason": "breach" }))
+        .await;
+    let d = body(
+        app.post_json(&client, "/api/v1/flows/check", check(&["full-name"]))
+            .await,
+    )
+    .await;
+    assert_eq!(d["decision"], "deny");
+    assert_eq!(d["reasons"][0]["code"], "agreement-not-active");
+    app.post_json(
+        &officer,
+        &format!("/api/v1/agreements/{AGREEMENT}/reinstate"),
+        json!({ "reason": "ok" }),
+    )
+    .await;
+    app.post_json(
+        &officer,
+        "/api/v1/parties/foodbank/suspend",
+        json!({ "reason": "breach" }),
+    )
+    .await;
+    let d = body(
+        app.post_json(&client, "/api/v1/flows/check", check(&["full-name"]))
+            .await,
+    )
+    .await;
+    assert_eq!(d["reasons"][0]["code"], "party-suspended");
+}
+
+async fn a_gate_client_asks_only_for_its_own_party(app: TestApp) {
+    let (_, _) = ready(&app).await;
+    let other = app.token(Role::GateClient, Some("police")).await;
+    let resp = app
+        .post_json(&other, "/api/v1/flows/check", check(&["full-name"]))
+        .await;
+    assert_eq!(resp.status(), 403);
+    assert_eq!(body(resp).await["code"], "forbidden");
+    let recipient = app.token(Role::GateClient, Some("foodbank")).await;
+    assert_eq!(
+        app.post_json(&recipient, "/api/v1/flows/check", check(&["full-name"]))
+            .await
+            .status(),
+        200
+    );
+    let auditor = app.token(Role::Auditor, None).await;
+    assert_eq!(
+        app.post_json(&auditor, "/api/v1/flows/check", check(&["full-name"]))
+            .await
+            .status(),
+        403
+    );
+    let no_token = app
+        .http
+        .post(app.url("/api/v1/flows/check"))
+        .json(&check(&["x"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_token.status(), 401);
+}
+
+async fn an_allowed_send_returns_minimised_records_and_a_holding(app: TestApp) {
+    let (client, officer) = ready(&app).await;
+    let records = json!([
+        { "full-name": "Ada Lovelace", "address": "1 St Pancras Way" },
+        { "full-name": "Alan Turing", "address": "2 Royal College St" }
+    ]);
+    let req = send(records, json!({ "subject_refs": ["R-1", "R-2"] }));
+    let resp = app.post_json(&client, "/api/v1/flows", req).await;
+    assert_eq!(resp.status(), 200);
+    let a = body(resp).await;
+    assert_eq!(a["decision"], "allow");
+    assert_eq!(
+        a["records"][1],
+        json!({ "full-name": "Alan Turing", "address": "2 Royal College St" })
+    );
+    let delete_by = a["delete_by"].as_str().unwrap();
+    assert!(
+        delete_by.starts_with("2027-05-2"),
+        "six months after 2026-11-21: {delete_by}"
+    );
+    let holding = body(
+        app.get(
+            &officer,
+            &format!("/api/v1/holdings/{}", a["holding_id"].as_str().unwrap()),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(holding["holder"], "foodbank");
+    assert_eq!(holding["flow"], "referral");
+    assert_eq!(holding["fields"], json!(["full-name", "address"]));
+    assert_eq!(
+        (
+            holding["record_count"].as_i64(),
+            holding["subject_count"].as_i64()
+        ),
+        (Some(2), Some(2))
+    );
+    assert_eq!(holding["decision_id"], a["decision_id"]);
+    assert_eq!(holding["state"], "held");
+    let about = body(app.get(&officer, "/api/v1/holdings?subject_ref=R-2").await).await;
+    assert_eq!(about["total"], 1, "who holds what about R-2");
+    let none = body(app.get(&officer, "/api/v1/holdings?subject_ref=R-3").await).await;
+    assert_eq!(none["total"], 0);
+    let due = body(
+        app.get(&officer, "/api/v1/holdings?due_before=2027-01-01T00:00:00Z")
+            .await,
+    )
+    .await;
+    assert_eq!(due["total"], 0);
+    let record = decision_in_log(&app, &officer, a["decision_id"].as_str().unwrap()).await;
+    assert_eq!(record["details"]["holding_id"], a["holding_id"]);
+    assert!(
+        !record.to_string().contains("Ada"),
+        "no personal data in the audit log"
+    );
+}
+
+async fn extra_fields_are_rejected_or_stripped(app: TestApp) {
+    let (client, officer) = ready(&app).await;
+    let records = json!([{ "full-name": "Ada", "address": "x", "nhs-number": "943 476 5919" }]);
+    let resp = app
+        .post_json(&client, "/api/v1/flows", send(records.clone(), json!({})))
+        .await;
+    assert_eq!(resp.status(), 403, "reject is the default");
+    let denied = body(resp).await;
+    assert_eq!(denied["decision"], "deny");
+    assert_eq!(denied["denied_fields"], json!(["nhs-number"]));
+    let holdings = body(app.get(&officer, "/api/v1/holdings").await).await;
+    assert_eq!(holdings["total"], 0, "nothing refused is stored");
+    decision_in_log(&app, &officer, denied["decision_id"].as_str().unwrap()).await;
+
+    let resp = app
+        .post_json(
+            &client,
+            "/api/v1/flows",
+            send(records, json!({ "on_extra_fields": "strip" })),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let a = body(resp).await;
+    assert_eq!(
+        a["records"][0],
+        json!({ "full-name": "Ada", "address": "x" })
+    );
+    assert_eq!(a["stripped_fields"], json!(["nhs-number"]));
+}
+
+async fn odd_json_gets_a_clear_400(app: TestApp) {
+    let (client, officer) = ready(&app).await;
+    let raw = |text: &str| {
+        app.http
+            .post(app.url("/api/v1/flows"))
+            .bearer_auth(&client)
+            .header("content-type", "application/json")
+            .body(text.to_owned())
+            .send()
+    };
+    let base = r#""agreement":"camden-foodbank-referrals","from":"camden","to":"foodbank","purpose":"food-parcels","fields":["full-name"]"#;
+    let cases = [
+        (
+            format!(r#"{{{base},"records":[{{"full-name":"a","full-name":"b"}}]}}"#),
+            "appears twice",
+        ),
+        (format!(r#"{{{base},"records":[42]}}"#), "JSON object"),
+        (
+            format!(r#"{{{base},"records":[{{"full-name":{{"first":"a"}}}}]}}"#),
+            "nested object",
+        ),
+        (format!(r#"{{{base},"records":[]}}"#), "empty"),
+        (
+            format!(r#"{{{base},"records":[{{"full-name":"a"}}],"subject_refs":["x","y"]}}"#),
+            "one per record",
+        ),
+        (
+            format!(r#"{{{base},"records":[{{"full-name":"a"}}],"surprise":1}}"#),
+            "unknown field",
+        ),
+        (format!(r#"{{{base},"records":"#), "not a valid send"),
+    ];
+    for (text, says) in cases {
+        let resp = raw(&text).await.unwrap();
+        assert_eq!(resp.status(), 400, "{text}");
+        let b = body(resp).await;
+        assert_eq!(b["code"], "bad-request");
+        assert!(b["message"].as_str().unwrap().contains(says), "{text}: {b}");
+    }
+    let many: Vec<Value> = (0..10_001).map(|_| json!({ "full-name": "a" })).collect();
+    let resp = app
+        .post_json(&client, "/api/v1/flows", send(json!(many), json!({})))
+        .await;
+    assert_eq!(resp.status(), 400);
+    assert_eq!(
+        body(app.get(&officer, "/api/v1/holdings").await).await["total"],
+        0
+    );
+}
+
+on_both_databases!(
+    an_allowed_check_is_answered_and_logged,
+    a_denied_check_is_200_with_reasons,
+    suspension_takes_effect_at_once,
+    a_gate_client_asks_only_for_its_own_party,
+    an_allowed_send_returns_minimised_records_and_a_holding,
+    extra_fields_are_rejected_or_stripped,
+    odd_json_gets_a_clear_400,
+);
