@@ -166,8 +166,8 @@ pub async fn mint(
         subject: format!("token:{}", principal.token_id),
         details: serde_json::json!({ "name": principal.name, "role": role, "party": principal.party }),
     };
-    log.append(&txn, now, event).await?;
-    txn.commit().await?;
+    log.append(now, event);
+    log.commit(txn).await?;
     Ok((secret, principal))
 }
 
@@ -193,4 +193,43 @@ pub async fn authenticate(
 
 fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Recently seen tokens, so that a busy gate does not read the database on every request.
+/// Only successful look-ups are kept, keyed by the secret's hash, for [`TokenCache::TTL`]:
+/// a token revoked elsewhere stops working within that time.
+#[derive(Default)]
+pub struct TokenCache {
+    seen: std::sync::Mutex<std::collections::HashMap<String, (Principal, std::time::Instant)>>,
+}
+
+impl TokenCache {
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(60);
+    const MAX_ENTRIES: usize = 10_000;
+
+    pub async fn authenticate(
+        &self,
+        db: &DatabaseConnection,
+        secret: &str,
+    ) -> Result<Option<Principal>, DbErr> {
+        let key = hash_secret(secret);
+        if let Some(p) = self.fresh(&key) {
+            return Ok(Some(p));
+        }
+        let found = authenticate(db, secret).await?;
+        if let Some(p) = &found {
+            let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+            if seen.len() >= Self::MAX_ENTRIES {
+                seen.retain(|_, (_, at)| at.elapsed() < Self::TTL);
+            }
+            seen.insert(key, (p.clone(), std::time::Instant::now()));
+        }
+        Ok(found)
+    }
+
+    fn fresh(&self, key: &str) -> Option<Principal> {
+        let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let (p, at) = seen.get(key)?;
+        (at.elapsed() < Self::TTL).then(|| p.clone())
+    }
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use accord::auth::Role;
 use accord::registry::versions::Added;
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::Value;
 use support::app::{Backend, TestApp};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -34,6 +34,11 @@ const OFFICERS: &[Role] = &[Role::Admin, Role::IgOfficer];
 const SIGNATORY: &[Role] = &[Role::Signatory];
 /// Nobody: the signatory's party is not a party to the agreement.
 const NOBODY: &[Role] = &[];
+/// Who may ask the gate whether a flow may happen: a gate client (for its own party) and the
+/// officers.
+const GATE_ASKERS: &[Role] = &[Role::Admin, Role::IgOfficer, Role::GateClient];
+/// Only a gate client sends records through the gate.
+const GATE_CLIENT: &[Role] = &[Role::GateClient];
 
 #[derive(Debug, Clone, Copy)]
 enum Body {
@@ -48,12 +53,19 @@ const NONE: Body = Body::None;
 const REASON: Body = Body::Json(r#"{"reason":"matrix test"}"#);
 const SIGN: Body = Body::Json(r#"{"name":"Jo Bell"}"#);
 const UPLOAD: Body = Body::Upload(HOSPITAL);
+const CHECK: Body = Body::Json(
+    r#"{"agreement":"camden-foodbank-referrals","from":"camden","to":"foodbank","purpose":"food-parcels","fields":["full-name"]}"#,
+);
+const SEND: Body = Body::Json(
+    r#"{"agreement":"camden-foodbank-referrals","from":"camden","to":"foodbank","purpose":"food-parcels","fields":["full-name","address"],"records":[{"full-name":"Ada Lovelace","address":"1 St Pancras Way"}]}"#,
+);
 
 #[derive(Debug)]
 struct Endpoint {
     method: &'static str,
     /// As called. `{who}` becomes the caller's own target (`who(role)`), so that two officers
-    /// each suspend, reinstate and terminate their own agreement without tripping each other.
+    /// each suspend, reinstate and terminate their own agreement without tripping each other;
+    /// `{holding}` becomes the id of a holding the test has made (see `Vars`).
     path: &'static str,
     /// The same operation as the OpenAPI document names it (relative to the `/api/v1` server).
     spec: &'static str,
@@ -82,9 +94,10 @@ const fn ep(
     }
 }
 
-/// Every endpoint under /api/v1, and who may call it. gate_client and contractor may call
-/// none of them yet. The signatory's token is bound to `camden`, a party to
-/// camden-foodbank-referrals (and to the draft brent-foodbank) and to nothing else.
+/// Every endpoint under /api/v1, and who may call it. A gate client may only use the gate;
+/// a contractor may call nothing yet. Party-bound tokens (signatory, gate client, contractor)
+/// act for `camden`, a party to camden-foodbank-referrals (and to the draft brent-foodbank)
+/// and to nothing else.
 #[rustfmt::skip]
 const ENDPOINTS: &[Endpoint] = &[
     // method   path as called                                                     path in the OpenAPI document                      body     who may         success
@@ -111,6 +124,10 @@ const ENDPOINTS: &[Endpoint] = &[
     ep("GET",   "/api/v1/register",                                                "/register",                                      NONE,    READERS,        200),
     ep("GET",   "/api/v1/register.csv",                                            "/register.csv",                                  NONE,    READERS,        200),
     ep("GET",   "/api/v1/audit",                                                   "/audit",                                         NONE,    READERS,        200),
+    ep("POST",  "/api/v1/flows/check",                                             "/flows/check",                                   CHECK,   GATE_ASKERS,    200),
+    ep("POST",  "/api/v1/flows",                                                   "/flows",                                         SEND,    GATE_CLIENT,    200),
+    ep("GET",   "/api/v1/holdings",                                                "/holdings",                                      NONE,    READERS,        200),
+    ep("GET",   "/api/v1/holdings/{holding}",                                      "/holdings/{id}",                                 NONE,    READERS,        200),
 ];
 
 /// The caller's own target in `{who}` paths: its role as a slug.
@@ -157,9 +174,53 @@ impl Reply {
 
 const WRONG_TOKEN: &str = "acc_0000000000000000000000000000000000000000000000000000000000000000";
 
-async fn send_to(app: &TestApp, e: &Endpoint, role: Option<Role>, token: Option<&str>) -> Reply {
+/// What the table's `{holding}` stands for.
+struct Vars {
+    holding: String,
+}
+
+impl Default for Vars {
+    fn default() -> Vars {
+        Vars {
+            holding: uuid::Uuid::nil().to_string(),
+        }
+    }
+}
+
+/// Makes a holding the way a partner system does: camden's gate client sends a record.
+async fn a_holding(app: &TestApp) -> Vars {
+    let client = app.token(Role::GateClient, Some("camden")).await;
+    let Body::Json(send) = SEND else {
+        unreachable!()
+    };
+    let r = post(
+        app,
+        Some(&client),
+        "/api/v1/flows",
+        "application/json",
+        send,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let holding = r.json()["holding_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no holding_id: {}", r.text))
+        .to_owned();
+    Vars { holding }
+}
+
+async fn send_to(
+    app: &TestApp,
+    vars: &Vars,
+    e: &Endpoint,
+    role: Option<Role>,
+    token: Option<&str>,
+) -> Reply {
     let target = who(role);
-    let path = e.path.replace("{who}", &target);
+    let path = e
+        .path
+        .replace("{who}", &target)
+        .replace("{holding}", &vars.holding);
     let method = Method::from_bytes(e.method.as_bytes()).unwrap();
     let mut req = app.http.request(method, app.url(&path));
     if let Some(t) = token {
@@ -310,17 +371,18 @@ async fn every_endpoint_answers_every_role_as_the_matrix_says(app: TestApp) {
         .unwrap();
     assert!(matches!(added, Added::Created(_)));
 
+    let vars = a_holding(&app).await;
     let tokens = tokens(&app).await;
     let mut checked = 0;
     for e in ENDPOINTS {
         let here = format!("{} {}", e.method, e.path);
-        let r = send_to(&app, e, None, None).await;
+        let r = send_to(&app, &vars, e, None, None).await;
         assert_unauthorized(&r, &format!("{here} without a token"));
-        let r = send_to(&app, e, None, Some(WRONG_TOKEN)).await;
+        let r = send_to(&app, &vars, e, None, Some(WRONG_TOKEN)).await;
         assert_unauthorized(&r, &format!("{here} with an unknown token"));
         for (role, token) in &tokens {
             let context = format!("{here} as {role}");
-            let r = send_to(&app, e, Some(*role), Some(token)).await;
+            let r = send_to(&app, &vars, e, Some(*role), Some(token)).await;
             if e.may.contains(role) {
                 assert!(
                     r.status != 401 && r.status != 403,
@@ -821,9 +883,10 @@ async fn every_response_has_its_own_request_id(app: TestApp) {
         .await,
         post(&app, t, "/api/v1/agreements", "application/pdf", "%PDF").await,
     ];
+    let vars = a_holding(&app).await;
     for e in ENDPOINTS {
-        replies.push(send_to(&app, e, Some(Role::Admin), t).await);
-        replies.push(send_to(&app, e, Some(Role::Auditor), Some(&auditor)).await);
+        replies.push(send_to(&app, &vars, e, Some(Role::Admin), t).await);
+        replies.push(send_to(&app, &vars, e, Some(Role::Auditor), Some(&auditor)).await);
     }
     let statuses: BTreeSet<u16> = replies.iter().map(|r| r.status).collect();
     for s in [200, 201, 400, 401, 403, 404, 405] {

@@ -9,11 +9,11 @@ use poem_openapi::{ApiRequest, ApiResponse, Object, OpenApi};
 use super::ApiTags;
 use super::auth::{Caller, OFFICERS, READERS};
 use super::error::ApiError;
+use super::text::Text;
 use crate::auth::Role;
 use crate::registry::control::ControlState;
 use crate::registry::lifecycle::Status;
 use crate::registry::queries::{AgreementPage, AgreementSummary, Paging, VersionDocument};
-use crate::registry::signing::SignRequest;
 use crate::registry::versions::{Added, VersionInfo};
 use crate::registry::{Registry, RegistryError};
 
@@ -59,7 +59,16 @@ pub enum DiffText {
 /// Why an officer acts.
 #[derive(Debug, Object)]
 pub struct ReasonGiven {
-    pub reason: String,
+    pub reason: Text,
+}
+
+/// A signature for the signer's own party.
+#[derive(Debug, Object)]
+pub struct SignBody {
+    /// The person signing, as they sign.
+    pub name: Text,
+    /// `senior_officer` (signs the agreement; the default) or `dpo` (records the DPO's review).
+    pub role: Option<Text>,
 }
 
 #[OpenApi(prefix_path = "/agreements", tag = "ApiTags::Agreements")]
@@ -180,12 +189,18 @@ impl AgreementsApi {
         caller: Caller,
         id: Path<String>,
         number: Path<i32>,
-        body: Json<SignRequest>,
+        body: Json<SignBody>,
     ) -> Result<Json<VersionInfo>> {
         let who = caller.allow(&[Role::Signatory])?;
         let info = self
             .registry
-            .sign(&id, number.0, who, &body.0)
+            .sign(
+                &id,
+                number.0,
+                who,
+                &body.name,
+                body.role.as_deref().unwrap_or("senior_officer"),
+            )
             .await
             .map_err(ApiError::from)?;
         Ok(Json(info))

@@ -6,7 +6,9 @@ use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
 
 use super::error::ApiError;
-use crate::auth::{Principal, Role, authenticate};
+use std::sync::Arc;
+
+use crate::auth::{Principal, Role, TokenCache};
 use crate::registry::Registry;
 
 /// `Authorization: Bearer <token>`.
@@ -18,11 +20,12 @@ async fn check(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
     let registry = req
         .data::<Registry>()
         .ok_or_else(|| super::error::internal(&"registry missing from request data"))?;
-    match authenticate(registry.db(), &bearer.token).await {
+    let cache = req
+        .data::<Arc<TokenCache>>()
+        .ok_or_else(|| super::error::internal(&"token cache missing from request data"))?;
+    match cache.authenticate(registry.db(), &bearer.token).await {
         Ok(Some(p)) => Ok(p),
-        Ok(None) => Err(poem::Error::from_status(
-            poem::http::StatusCode::UNAUTHORIZED,
-        )),
+        Ok(None) => Err(ApiError::Unauthorized.into()),
         Err(e) => Err(super::error::internal(&e).into()),
     }
 }

@@ -3,7 +3,7 @@
 //! are rewritten into the same shape by [`normalise`].
 
 use poem::http::StatusCode;
-use poem::{IntoResponse, Response};
+use poem::Response;
 use serde::Serialize;
 
 use crate::agreement::Diagnostic;
@@ -87,7 +87,7 @@ impl poem::error::ResponseError for ApiError {
             message: self.to_string(),
             diagnostics,
         };
-        json_response(status, &body)
+        with_challenge(json_response(status, &body))
     }
 }
 
@@ -154,19 +154,23 @@ pub fn normalise(err: poem::Error) -> Response {
         }
         _ => err.to_string(),
     };
-    let mut resp = json_response(
+    with_challenge(json_response(
         status,
         &Body {
             code,
             message,
             diagnostics: None,
         },
-    );
-    if status == StatusCode::UNAUTHORIZED {
+    ))
+}
+
+/// A 401 names the scheme to use (RFC 7235), whichever path produced it.
+fn with_challenge(mut resp: Response) -> Response {
+    if resp.status() == StatusCode::UNAUTHORIZED {
         resp.headers_mut().insert(
             "www-authenticate",
             poem::http::HeaderValue::from_static("Bearer"),
         );
     }
-    resp.into_response()
+    resp
 }

@@ -26,6 +26,14 @@ pub enum SendBody {
     Json(Binary<Vec<u8>>),
 }
 
+/// `{agreement, from, to, purpose, fields, flow?}` (the `CheckRequest` schema), read as raw
+/// JSON so that a number where text belongs is refused, not turned into text.
+#[derive(ApiRequest)]
+pub enum CheckBody {
+    #[oai(content_type = "application/json")]
+    Json(Binary<Vec<u8>>),
+}
+
 #[derive(ApiResponse)]
 pub enum SendResponse {
     /// Allowed: the minimised records, and the holding now recorded.

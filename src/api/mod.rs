@@ -11,6 +11,7 @@ pub mod holdings;
 pub mod middleware;
 pub mod parties;
 pub mod register;
+pub mod text;
 
 use poem::{Endpoint, EndpointExt, Route, get, handler};
 use poem_openapi::{OpenApiService, Tags};
@@ -90,6 +91,7 @@ pub fn app(registry: Registry, settings: Settings) -> impl Endpoint {
         .at("/api/v1/openapi.json", spec)
         .nest("/api/docs", docs)
         .data(registry)
+        .data(std::sync::Arc::new(crate::auth::TokenCache::default()))
         .around(move |ep, req| async move { middleware::limit_body(&ep, req, max_body).await })
         .around(|ep, req| async move { middleware::trace(&ep, req).await })
 }

@@ -9,8 +9,8 @@ pub mod chain;
 
 use jiff::Timestamp;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -18,10 +18,14 @@ use uuid::Uuid;
 use crate::store::entity::{audit_head, audit_record};
 use crate::store::time::stamp;
 
-/// Appends records within one transaction that holds the writers' lock.
+/// Appends records within one transaction that holds the writers' lock. Records are chained
+/// in memory and written by [`Writer::commit`] with one multi-row insert and one head update,
+/// then the transaction commits: a change and its records land together, and a batch of many
+/// records costs a few statements, not two per record.
 pub struct Writer {
     seq: i64,
     hash: String,
+    pending: Vec<audit_record::ActiveModel>,
 }
 
 impl Writer {
@@ -40,28 +44,18 @@ impl Writer {
         Ok(Writer {
             seq: head.seq,
             hash: head.hash,
+            pending: Vec::new(),
         })
     }
 
-    /// Appends one record; returns its id.
-    pub async fn append(
-        &mut self,
-        txn: &impl ConnectionTrait,
-        at: Timestamp,
-        event: Event<'_>,
-    ) -> Result<Uuid, DbErr> {
-        self.append_with_id(txn, Uuid::now_v7(), at, event).await
+    /// Chains one record; returns its id. It is written by [`Writer::commit`].
+    pub fn append(&mut self, at: Timestamp, event: Event<'_>) -> Uuid {
+        self.append_with_id(Uuid::now_v7(), at, event)
     }
 
-    /// Appends one record under an id chosen by the caller (the gate answers with the id of its
+    /// Chains one record under an id chosen by the caller (the gate answers with the id of its
     /// decision's record, so anyone can find it in the log).
-    pub async fn append_with_id(
-        &mut self,
-        txn: &impl ConnectionTrait,
-        id: Uuid,
-        at: Timestamp,
-        event: Event<'_>,
-    ) -> Result<Uuid, DbErr> {
+    pub fn append_with_id(&mut self, id: Uuid, at: Timestamp, event: Event<'_>) -> Uuid {
         let (id_text, at_text) = (id.to_string(), stamp(at));
         let details = event.details.to_string();
         let seq = self.seq + 1;
@@ -75,7 +69,7 @@ impl Writer {
             details: &details,
             prev_hash: &self.hash,
         });
-        let record = audit_record::ActiveModel {
+        self.pending.push(audit_record::ActiveModel {
             seq: Set(seq),
             id: Set(id),
             at: Set(at_text),
@@ -83,21 +77,32 @@ impl Writer {
             action: Set(event.action.to_owned()),
             subject: Set(event.subject),
             details: Set(details),
-            prev_hash: Set(self.hash.clone()),
-            hash: Set(hash.clone()),
-        };
-        audit_record::Entity::insert(record)
-            .exec_without_returning(txn)
-            .await?;
-        let head = audit_head::ActiveModel {
-            id: Set(1),
-            seq: Set(seq),
-            hash: Set(hash.clone()),
-        };
-        audit_head::Entity::update(head).exec(txn).await?;
+            prev_hash: Set(std::mem::replace(&mut self.hash, hash)),
+            hash: Set(self.hash.clone()),
+        });
         self.seq = seq;
-        self.hash = hash;
-        Ok(id)
+        id
+    }
+
+    /// Writes the chained records and the new head, and commits the transaction.
+    pub async fn commit(self, txn: DatabaseTransaction) -> Result<(), DbErr> {
+        const ROWS_PER_INSERT: usize = 500;
+        if !self.pending.is_empty() {
+            let mut rows = self.pending.into_iter().peekable();
+            while rows.peek().is_some() {
+                let chunk: Vec<_> = rows.by_ref().take(ROWS_PER_INSERT).collect();
+                audit_record::Entity::insert_many(chunk)
+                    .exec_without_returning(&txn)
+                    .await?;
+            }
+            let head = audit_head::ActiveModel {
+                id: Set(1),
+                seq: Set(self.seq),
+                hash: Set(self.hash),
+            };
+            audit_head::Entity::update(head).exec(&txn).await?;
+        }
+        txn.commit().await
     }
 }
 

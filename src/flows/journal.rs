@@ -94,8 +94,7 @@ async fn write_batch(db: &DatabaseConnection, batch: &[Job]) -> Result<(), DbErr
             subject: entry.subject.clone(),
             details: entry.details.clone(),
         };
-        log.append_with_id(&txn, entry.decision_id, entry.at, event)
-            .await?;
+        log.append_with_id(entry.decision_id, entry.at, event);
         if let Some((h, refs)) = &entry.holding {
             subjects.extend(refs.iter().map(|r| holding_subject::ActiveModel {
                 holding_id: Set(h.id),
@@ -114,5 +113,5 @@ async fn write_batch(db: &DatabaseConnection, batch: &[Job]) -> Result<(), DbErr
             .exec_without_returning(&txn)
             .await?;
     }
-    txn.commit().await
+    log.commit(txn).await
 }

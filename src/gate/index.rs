@@ -267,18 +267,15 @@ fn party_facts(a: &Agreement, party: &crate::agreement::model::Party) -> PartyFa
 
 /// Names interned to their position in the list they came from, sorted for binary search.
 #[derive(Debug)]
-struct Names(Box<[(Box<str>, u32)]>);
+struct Names(HashMap<Box<str>, u32>);
 
 impl Names {
     fn new<'a>(names: impl Iterator<Item = &'a str>) -> Names {
-        let mut v: Vec<(Box<str>, u32)> = names.zip(0u32..).map(|(n, i)| (n.into(), i)).collect();
-        v.sort_unstable();
-        Names(v.into_boxed_slice())
+        Names(names.zip(0u32..).map(|(n, i)| (n.into(), i)).collect())
     }
 
     fn get(&self, name: &str) -> Option<u32> {
-        let i = self.0.binary_search_by(|(n, _)| (**n).cmp(name)).ok()?;
-        Some(self.0[i].1)
+        self.0.get(name).copied()
     }
 }
 

@@ -116,7 +116,6 @@ impl Registry {
         let details =
             serde_json::json!({ "from": current.as_str(), "to": to.as_str(), "reason": why });
         log.append(
-            &txn,
             now,
             Event {
                 actor,
@@ -124,9 +123,8 @@ impl Registry {
                 subject: format!("agreement:{id}"),
                 details,
             },
-        )
-        .await?;
-        txn.commit().await?;
+        );
+        log.commit(txn).await?;
         self.reload_index().await?;
         Ok(ControlState {
             agreement_id: id.to_owned(),
@@ -172,8 +170,8 @@ impl Registry {
             .exec_with_returning(&txn)
             .await?;
         let event = party_event(actor, "party.suspended", party, &why);
-        log.append(&txn, now, event).await?;
-        txn.commit().await?;
+        log.append(now, event);
+        log.commit(txn).await?;
         self.reload_index().await?;
         Ok(suspension(row))
     }
@@ -196,13 +194,8 @@ impl Registry {
         lifted.lifted_by = Set(Some(actor.to_owned()));
         lifted.lift_reason = Set(Some(why.clone()));
         let row = party_suspension::Entity::update(lifted).exec(&txn).await?;
-        log.append(
-            &txn,
-            now,
-            party_event(actor, "party.reinstated", party, &why),
-        )
-        .await?;
-        txn.commit().await?;
+        log.append(now, party_event(actor, "party.reinstated", party, &why));
+        log.commit(txn).await?;
         self.reload_index().await?;
         Ok(suspension(row))
     }

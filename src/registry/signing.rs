@@ -6,12 +6,10 @@
 use std::collections::BTreeSet;
 
 use jiff::Timestamp;
-use poem_openapi::Object;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     TransactionTrait, sea_query::Expr,
 };
-use serde::Deserialize;
 use uuid::Uuid;
 
 use super::lifecycle::Stored;
@@ -24,21 +22,6 @@ use crate::auth::{Principal, Role};
 use crate::store::entity::{signature, version};
 use crate::store::time::stamp;
 
-/// A signature given through the API, for the signer's own party.
-#[derive(Debug, Clone, Deserialize, Object)]
-pub struct SignRequest {
-    /// The person signing, as they sign.
-    pub name: String,
-    /// `senior_officer` (signs the agreement) or `dpo` (records the DPO's review).
-    #[oai(default = "default_role")]
-    #[serde(default = "default_role")]
-    pub role: String,
-}
-
-fn default_role() -> String {
-    SignatureRole::SeniorOfficer.as_str().to_owned()
-}
-
 impl Registry {
     /// Records `signer`'s signature on version `number` of `agreement_id` for the signer's party.
     pub async fn sign(
@@ -46,15 +29,13 @@ impl Registry {
         agreement_id: &str,
         number: i32,
         signer: &Principal,
-        request: &SignRequest,
+        name: &str,
+        role: &str,
     ) -> Result<VersionInfo> {
-        let role = SignatureRole::from_text(&request.role).ok_or_else(|| {
-            RegistryError::BadRequest(format!(
-                "role '{}' is not senior_officer or dpo",
-                request.role
-            ))
+        let role = SignatureRole::from_text(role).ok_or_else(|| {
+            RegistryError::BadRequest(format!("role '{role}' is not senior_officer or dpo"))
         })?;
-        let name = request.name.trim();
+        let name = name.trim();
         if name.is_empty() || name.chars().count() > 200 {
             return Err(RegistryError::BadRequest(
                 "give the signer's name (at most 200 characters)".into(),
@@ -91,9 +72,9 @@ impl Registry {
             subject: format!("agreement:{agreement_id}"),
             details: serde_json::json!({ "version": number, "party": party, "role": role, "name": name }),
         };
-        log.append(&txn, now, event).await?;
+        log.append(now, event);
         activate_if_signed(&txn, &mut log, &row, &agreement, &signer.actor(), now).await?;
-        txn.commit().await?;
+        log.commit(txn).await?;
         self.reload_index().await?;
         let fresh = find_version_in(self.db(), agreement_id, number).await?;
         self.version_info(fresh).await
@@ -175,7 +156,6 @@ pub(crate) async fn activate_if_signed(
         if set_status(txn, row.id, Stored::Draft, Stored::Superseded, now).await? {
             let details = serde_json::json!({ "version": row.number, "by_version": newer.number, "on_signing": true });
             log.append(
-                txn,
                 now,
                 Event {
                     actor,
@@ -183,8 +163,7 @@ pub(crate) async fn activate_if_signed(
                     subject,
                     details,
                 },
-            )
-            .await?;
+            );
         }
         return Ok(());
     }
@@ -193,7 +172,6 @@ pub(crate) async fn activate_if_signed(
     }
     let details = serde_json::json!({ "version": row.number, "id": row.id });
     log.append(
-        txn,
         now,
         Event {
             actor,
@@ -201,8 +179,7 @@ pub(crate) async fn activate_if_signed(
             subject: subject.clone(),
             details,
         },
-    )
-    .await?;
+    );
     let older = version::Entity::find()
         .filter(version::Column::AgreementId.eq(row.agreement_id.as_str()))
         .filter(version::Column::Number.lt(row.number))
@@ -218,7 +195,7 @@ pub(crate) async fn activate_if_signed(
                 subject: subject.clone(),
                 details,
             };
-            log.append(txn, now, event).await?;
+            log.append(now, event);
         }
     }
     Ok(())

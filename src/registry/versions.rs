@@ -187,9 +187,9 @@ impl Registry {
                 "declared_version": a.version, "declared_signatures": declared,
             }),
         };
-        log.append(&txn, now, event).await?;
+        log.append(now, event);
         super::signing::activate_if_signed(&txn, &mut log, &row, a, actor, now).await?;
-        txn.commit().await?;
+        log.commit(txn).await?;
         self.reload_index().await?;
         let fresh = version::Entity::find_by_id(row.id).one(&self.db).await?;
         let fresh = fresh.ok_or_else(|| RegistryError::NotFound("version vanished".into()))?;
@@ -296,7 +296,7 @@ async fn ensure_agreement(
         subject: format!("agreement:{id}"),
         details: serde_json::json!({}),
     };
-    log.append(txn, now, event).await?;
+    log.append(now, event);
     Ok(Control::Open)
 }
 
