@@ -27,6 +27,21 @@ need_chromium() {
   fi
 }
 
+# A real SMTP server for tests/mail.rs: Python's aiosmtpd, which each test starts and stops on a
+# loopback port of its own (to simulate an outage). pip first; where the system Python refuses
+# pip installs (PEP 668), the Debian package.
+need_smtp_server() {
+  command -v python3 >/dev/null 2>&1 || apt_install python3
+  if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
+    log "installing aiosmtpd (the test SMTP server)"
+    python3 -m pip install --quiet aiosmtpd >/dev/null 2>&1 \
+      || python3 -m pip install --quiet --user aiosmtpd >/dev/null 2>&1 \
+      || apt_install python3-aiosmtpd
+    python3 -c 'import aiosmtpd' 2>/dev/null \
+      || { log "aiosmtpd is not importable by $(command -v python3)"; exit 1; }
+  fi
+}
+
 # A private PostgreSQL cluster for the tests, on loopback only, trusted local connections.
 start_postgres() {
   if ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then
@@ -54,6 +69,7 @@ start_postgres() {
 }
 
 need_chromium
+need_smtp_server
 start_postgres
 
 log "cargo test"

@@ -10,5 +10,8 @@ pub mod clock;
 pub mod dpia;
 pub mod flows;
 pub mod gate;
+pub mod mail;
 pub mod registry;
+pub mod retention;
+pub mod scheduler;
 pub mod store;

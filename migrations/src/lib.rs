@@ -5,6 +5,9 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_registry;
 mod m20261121_000002_holdings;
+mod m20261121_000003_outbox;
+mod m20261121_000004_job_runs;
+mod m20261121_000005_retention;
 
 pub use m20261121_000001_registry::GENESIS_HASH;
 
@@ -16,6 +19,9 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_registry::Migration),
             Box::new(m20261121_000002_holdings::Migration),
+            Box::new(m20261121_000003_outbox::Migration),
+            Box::new(m20261121_000004_job_runs::Migration),
+            Box::new(m20261121_000005_retention::Migration),
         ]
     }
 }

@@ -8,9 +8,12 @@ use poem_openapi::{ApiRequest, ApiResponse, Object, OpenApi};
 
 use super::ApiTags;
 use super::auth::{Caller, OFFICERS, READERS};
-use super::error::ApiError;
+use std::sync::Arc;
+
+use super::error::{ApiError, internal};
 use super::text::Text;
 use crate::auth::Role;
+use crate::dpia::{self, Renderer};
 use crate::registry::control::ControlState;
 use crate::registry::lifecycle::Status;
 use crate::registry::queries::{AgreementPage, AgreementSummary, Paging, VersionDocument};
@@ -19,6 +22,26 @@ use crate::registry::{Registry, RegistryError};
 
 pub struct AgreementsApi {
     pub registry: Registry,
+    /// DPIA renderers (HTML, Markdown), loaded once from the templates folder.
+    pub dpia: Arc<(Renderer, Renderer)>,
+}
+
+/// The format of a generated DPIA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum DpiaFormat {
+    Html,
+    Md,
+}
+
+#[derive(ApiResponse)]
+pub enum DpiaDocumentResponse {
+    /// The DPIA as HTML, print-ready to A4, with the data-flow diagram.
+    #[oai(status = 200, content_type = "text/html; charset=utf-8")]
+    Html(PlainText<String>),
+    /// The DPIA as Markdown.
+    #[oai(status = 200, content_type = "text/markdown; charset=utf-8")]
+    Markdown(PlainText<String>),
 }
 
 /// An agreement as YAML.
@@ -179,6 +202,35 @@ impl AgreementsApi {
             .await
             .map_err(ApiError::from)?;
         Ok(DiffText::Ok(PlainText(text)))
+    }
+
+    /// The DPIA generated from the agreement (ICO template structure, screening, risk register,
+    /// data-flow diagram): of `version`, or else the current version.
+    #[oai(path = "/:id/dpia", method = "get")]
+    async fn dpia(
+        &self,
+        caller: Caller,
+        id: Path<String>,
+        format: Query<Option<DpiaFormat>>,
+        version: Query<Option<i32>>,
+    ) -> Result<DpiaDocumentResponse> {
+        self.readable(&caller, &id).await?;
+        let (_, agreement) = self
+            .registry
+            .agreement_at(&id, version.0)
+            .await
+            .map_err(ApiError::from)?;
+        let today = self.registry.clock().today();
+        let doc = dpia::build(&agreement, &dpia::screen(&agreement), today);
+        let (html, md) = &*self.dpia;
+        Ok(match format.0.unwrap_or(DpiaFormat::Html) {
+            DpiaFormat::Html => {
+                DpiaDocumentResponse::Html(PlainText(html.render(&doc).map_err(|e| internal(&e))?))
+            }
+            DpiaFormat::Md => DpiaDocumentResponse::Markdown(PlainText(
+                md.render(&doc).map_err(|e| internal(&e))?,
+            )),
+        })
     }
 
     /// Sign a draft version for the signatory's own party. The version becomes active when

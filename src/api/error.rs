@@ -2,8 +2,8 @@
 //! here and nowhere else. Errors raised by poem itself (bad JSON, unknown route, missing token)
 //! are rewritten into the same shape by [`normalise`].
 
-use poem::http::StatusCode;
 use poem::Response;
+use poem::http::StatusCode;
 use serde::Serialize;
 
 use crate::agreement::Diagnostic;

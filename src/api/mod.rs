@@ -11,14 +11,18 @@ pub mod holdings;
 pub mod middleware;
 pub mod parties;
 pub mod register;
+pub mod retention;
 pub mod text;
 
 use poem::{Endpoint, EndpointExt, Route, get, handler};
 use poem_openapi::{OpenApiService, Tags};
 
+use crate::dpia::{Format, Renderer};
 use crate::flows::Gate;
 use crate::flows::journal::Journal;
+use crate::mail::compose::Templates as MailTemplates;
 use crate::registry::Registry;
+use crate::retention::Retention;
 
 /// Largest request body by default: an agreement may be 1 MiB, plus room for JSON framing.
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024 + 64 * 1024;
@@ -35,30 +39,48 @@ pub enum ApiTags {
     Audit,
     /// The gate: decisions on data flows, and the holdings they create.
     Gate,
+    /// Retention: legal holds, deletion requests and certificates, the calendar.
+    Retention,
 }
 
 /// Settings the app is built with.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub max_body: usize,
+    /// Folder whose templates override the built-in ones (missing files fall back).
+    pub templates: std::path::PathBuf,
+    /// Per-party secrets for signing webhook deletion requests.
+    pub webhook_secrets: crate::retention::WebhookSecrets,
+    /// Where Accord is reached from outside (for links in emails).
+    pub public_url: String,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             max_body: DEFAULT_MAX_BODY,
+            templates: "templates".into(),
+            webhook_secrets: Default::default(),
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }
 
-fn service(registry: &Registry, gate: Gate) -> OpenApiService<impl poem_openapi::OpenApi, ()> {
+fn service(
+    registry: &Registry,
+    gate: Gate,
+    dpia: std::sync::Arc<(Renderer, Renderer)>,
+    retention: Retention,
+) -> OpenApiService<impl poem_openapi::OpenApi, ()> {
     let apis = (
+        retention::RetentionApi { retention },
         flows::FlowsApi { gate },
         holdings::HoldingsApi {
             registry: registry.clone(),
         },
         agreements::AgreementsApi {
             registry: registry.clone(),
+            dpia,
         },
         parties::PartiesApi {
             registry: registry.clone(),
@@ -78,14 +100,19 @@ fn service(registry: &Registry, gate: Gate) -> OpenApiService<impl poem_openapi:
 }
 
 /// The whole application, ready to serve. Starts the decision journal's writer, so call it
-/// inside the tokio runtime.
-pub fn app(registry: Registry, settings: Settings) -> impl Endpoint {
+/// inside the tokio runtime. Fails if a template in the templates folder does not compile.
+pub fn app(registry: Registry, settings: Settings) -> Result<impl Endpoint, String> {
+    let dpia = std::sync::Arc::new((
+        Renderer::load(Format::Html, &settings.templates).map_err(|e| e.to_string())?,
+        Renderer::load(Format::Markdown, &settings.templates).map_err(|e| e.to_string())?,
+    ));
+    let retention = retention_service(&registry, &settings)?;
     let gate = Gate::new(registry.clone(), Journal::start(registry.db().clone()));
-    let api = service(&registry, gate);
+    let api = service(&registry, gate, dpia, retention);
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     let max_body = settings.max_body;
-    Route::new()
+    Ok(Route::new()
         .at("/healthz", get(healthz))
         .nest("/api/v1", api)
         .at("/api/v1/openapi.json", spec)
@@ -93,7 +120,18 @@ pub fn app(registry: Registry, settings: Settings) -> impl Endpoint {
         .data(registry)
         .data(std::sync::Arc::new(crate::auth::TokenCache::default()))
         .around(move |ep, req| async move { middleware::limit_body(&ep, req, max_body).await })
-        .around(|ep, req| async move { middleware::trace(&ep, req).await })
+        .around(|ep, req| async move { middleware::trace(&ep, req).await }))
+}
+
+/// The retention service as the app and `accord sweep` build it.
+pub fn retention_service(registry: &Registry, settings: &Settings) -> Result<Retention, String> {
+    let templates = MailTemplates::load(&settings.templates).map_err(|e| e.to_string())?;
+    Ok(Retention::new(
+        registry.clone(),
+        std::sync::Arc::new(templates),
+        settings.webhook_secrets.clone(),
+        &settings.public_url,
+    ))
 }
 
 #[handler]

@@ -5,6 +5,7 @@ mod check;
 mod db;
 mod dpia;
 mod serve;
+mod sweep;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -71,6 +72,8 @@ enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(db::AuditCommand),
+    /// Run the retention sweep now, and print what it did (or, with --dry-run, would do).
+    Sweep(sweep::SweepArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -93,6 +96,7 @@ pub fn run() -> ExitCode {
         Command::Migrate(args) => db::migrate(args),
         Command::Token(cmd) => db::token(cmd),
         Command::Audit(cmd) => db::audit(cmd),
+        Command::Sweep(args) => sweep::run(args),
         Command::Schema => {
             let schema = json_schema();
             match serde_json::to_string_pretty(&schema) {

@@ -13,6 +13,7 @@ use super::{DbArgs, EXIT_DB, runtime};
 use crate::api::{self, Settings};
 use crate::clock::SystemClock;
 use crate::registry::Registry;
+use crate::retention::WebhookSecrets;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -30,6 +31,16 @@ pub struct ServeArgs {
     /// Largest request body, in bytes.
     #[arg(long, env = "ACCORD_MAX_BODY_BYTES", default_value_t = api::DEFAULT_MAX_BODY)]
     max_body_bytes: usize,
+    /// Secrets for signing webhook deletion requests: `party=secret,party=secret`.
+    #[arg(long, env = "ACCORD_WEBHOOK_SECRETS", hide_env_values = true)]
+    webhook_secrets: Option<String>,
+    /// Where Accord is reached from outside, for links in emails.
+    #[arg(
+        long,
+        env = "ACCORD_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    public_url: String,
     /// Log as JSON lines (for log shippers) instead of text.
     #[arg(long, env = "ACCORD_LOG_JSON")]
     log_json: bool,
@@ -41,21 +52,31 @@ pub fn run(args: ServeArgs) -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> ExitCode {
-    let db = match crate::store::open(&args.db.database).await {
-        Ok(db) => db,
+    let registry = match open_registry(&args).await {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let webhook_secrets = match WebhookSecrets::parse(args.webhook_secrets.as_deref().unwrap_or(""))
+    {
+        Ok(s) => s,
         Err(e) => {
-            tracing::error!(error = %e, "cannot start");
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_DB);
+            eprintln!("error: ACCORD_WEBHOOK_SECRETS: {e}");
+            return ExitCode::from(2);
         }
     };
-    let registry = Registry::new(db, Arc::new(SystemClock));
-    import(&registry, &args.agreements).await;
-    if let Err(e) = registry.reload_index().await {
-        eprintln!("error: cannot load the registry: {e}");
-        return ExitCode::from(EXIT_DB);
-    }
-    tokio::spawn(follow_other_instances(registry.clone()));
+    let settings = Settings {
+        max_body: args.max_body_bytes,
+        templates: args.templates.clone(),
+        webhook_secrets,
+        public_url: args.public_url.clone(),
+    };
+    let app = match api::app(registry.clone(), settings) {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let acceptor = match TcpListener::bind(args.listen.clone()).into_acceptor().await {
         Ok(a) => a,
         Err(e) => {
@@ -63,6 +84,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    tokio::spawn(follow_other_instances(registry));
     let addr = acceptor
         .local_addr()
         .first()
@@ -70,19 +92,10 @@ async fn serve(args: ServeArgs) -> ExitCode {
         .unwrap_or_default();
     let addr = addr.trim_start_matches("socket://").to_owned();
     println!("accord listening on http://{addr}");
-    tracing::info!(%addr, templates = %args.templates.display(), "listening");
-    let app = api::app(
-        registry,
-        Settings {
-            max_body: args.max_body_bytes,
-        },
-    );
+    tracing::info!(%addr, "listening");
+    let grace = Some(std::time::Duration::from_secs(10));
     let served = Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(
-            app,
-            shutdown_signal(),
-            Some(std::time::Duration::from_secs(10)),
-        )
+        .run_with_graceful_shutdown(app, shutdown_signal(), grace)
         .await;
     match served {
         Ok(()) => ExitCode::SUCCESS,
@@ -91,6 +104,22 @@ async fn serve(args: ServeArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Opens and migrates the database, imports the agreements folder, and loads the gate's index.
+async fn open_registry(args: &ServeArgs) -> Result<Registry, ExitCode> {
+    let db = crate::store::open(&args.db.database).await.map_err(|e| {
+        tracing::error!(error = %e, "cannot start");
+        eprintln!("error: {e}");
+        ExitCode::from(EXIT_DB)
+    })?;
+    let registry = Registry::new(db, Arc::new(SystemClock));
+    import(&registry, &args.agreements).await;
+    registry.reload_index().await.map_err(|e| {
+        eprintln!("error: cannot load the registry: {e}");
+        ExitCode::from(EXIT_DB)
+    })?;
+    Ok(registry)
 }
 
 /// Imports the agreements folder; files with errors are logged and skipped, so one broken file

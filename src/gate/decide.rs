@@ -54,12 +54,13 @@ fn decide_under(
     let to = v.party(&req.to);
     not_active(v, control, req, today, &mut reasons);
     outside_term(v, req, today, &mut reasons);
-    unknown_parties(v, req, &mut reasons);
-    suspended_parties(index, req, &mut reasons);
+    let ends = ends(req, from, to);
+    unknown_parties(ends, &req.agreement, &mut reasons);
+    suspended_parties(index, ends, &mut reasons);
     let matched = matching_flows(v, req, from, to, &mut reasons);
     let (permitted, denied) = partition_fields(v, req, matched.as_ref(), &mut reasons);
     expired_assurance(v, req, to, today, &mut reasons);
-    ended_engagements(v, req, today, &mut reasons);
+    ended_engagements(v, ends, today, &mut reasons);
     let flow = matched.as_ref().and_then(|m| m.chosen(v, &permitted));
     let decision = match &matched {
         Some(m) if reasons.is_empty() => {
@@ -126,28 +127,27 @@ fn outside_term(v: &Compiled, req: &CheckRequest, today: Date, reasons: &mut Vec
     push(reasons, ReasonCode::OutsideTerm, message);
 }
 
-/// The request's two ends with what `find` says of each; a party named as both (which no flow
-/// allows) is judged once.
-fn ends<'r, T>(
-    req: &'r CheckRequest,
-    mut find: impl FnMut(&str) -> T,
-) -> [Option<(&'r str, T)>; 2] {
-    let to = (req.to != req.from).then(|| (req.to.as_str(), find(&req.to)));
-    [Some((req.from.as_str(), find(&req.from))), to]
+/// The request's two ends, each with its party index if the agreement has it. A party named
+/// as both (which no flow allows) is judged once.
+type Ends<'r> = [Option<(&'r str, Option<u32>)>; 2];
+
+fn ends(req: &CheckRequest, from: Option<u32>, to: Option<u32>) -> Ends<'_> {
+    let other = (req.to != req.from).then_some((req.to.as_str(), to));
+    [Some((req.from.as_str(), from)), other]
 }
 
-fn unknown_parties(v: &Compiled, req: &CheckRequest, reasons: &mut Vec<Reason>) {
-    for (party, known) in ends(req, |p| v.party(p).is_some()).into_iter().flatten() {
-        if !known {
-            let message = format!("'{party}' is not a party to agreement '{}'", req.agreement);
+fn unknown_parties(ends: Ends, agreement: &str, reasons: &mut Vec<Reason>) {
+    for (party, index) in ends.into_iter().flatten() {
+        if index.is_none() {
+            let message = format!("'{party}' is not a party to agreement '{agreement}'");
             push(reasons, ReasonCode::UnknownParty, message);
         }
     }
 }
 
-fn suspended_parties(index: &Index, req: &CheckRequest, reasons: &mut Vec<Reason>) {
-    for (party, suspended) in ends(req, |p| index.is_suspended(p)).into_iter().flatten() {
-        if suspended {
+fn suspended_parties(index: &Index, ends: Ends, reasons: &mut Vec<Reason>) {
+    for (party, _) in ends.into_iter().flatten() {
+        if index.is_suspended(party) {
             let message = format!("party '{party}' is suspended from sharing under any agreement");
             push(reasons, ReasonCode::PartySuspended, message);
         }
@@ -324,9 +324,9 @@ fn expired_assurance(
 
 /// `contractor-engagement-ended`: a contractor named as sender or recipient after its
 /// `engagement_end` (the day itself still counts).
-fn ended_engagements(v: &Compiled, req: &CheckRequest, today: Date, reasons: &mut Vec<Reason>) {
-    let engagement_end = |p: &str| Some(v.party_facts[v.party(p)? as usize].engagement_end?);
-    for (party, end) in ends(req, engagement_end).into_iter().flatten() {
+fn ended_engagements(v: &Compiled, ends: Ends, today: Date, reasons: &mut Vec<Reason>) {
+    for (party, index) in ends.into_iter().flatten() {
+        let end = index.and_then(|i| v.party_facts[i as usize].engagement_end);
         if let Some(day) = end.filter(|d| *d < today) {
             let message = format!("the engagement of contractor '{party}' ended on {day}");
             push(reasons, ReasonCode::ContractorEngagementEnded, message);

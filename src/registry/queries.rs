@@ -10,6 +10,7 @@ use super::lifecycle::{Control, Status};
 use super::signing::find_version_in;
 use super::versions::{VersionInfo, parse_stored};
 use super::{Registry, RegistryError, Result};
+use crate::agreement::ValidAgreement;
 use crate::store::entity::{agreement, version};
 
 #[derive(Debug, Clone, Serialize, Object)]
@@ -146,6 +147,24 @@ impl Registry {
             version: self.version_info(row).await?,
             agreement: json,
         })
+    }
+
+    /// A version's typed agreement: `number`, or else the current version (the one in force,
+    /// else the newest).
+    pub async fn agreement_at(
+        &self,
+        id: &str,
+        number: Option<i32>,
+    ) -> Result<(i32, ValidAgreement)> {
+        let number = match number {
+            Some(n) => n,
+            None => {
+                let s = self.agreement(id).await?;
+                s.current_version.unwrap_or(s.latest_version)
+            }
+        };
+        let row = find_version_in(&self.db, id, number).await?;
+        Ok((number, parse_stored(&row)?))
     }
 
     /// A unified diff of two versions' sources.

@@ -75,7 +75,7 @@ impl TestApp {
             .unwrap();
         let addr = acceptor.local_addr()[0].to_string();
         let base = format!("http://{}", addr.trim_start_matches("socket://"));
-        let app = api::app(registry.clone(), settings);
+        let app = api::app(registry.clone(), settings).expect("the built-in templates compile");
         tokio::spawn(async move { Server::new_with_acceptor(acceptor).run(app).await });
         TestApp {
             base,

@@ -1,0 +1,289 @@
+//! The delivery pass: claim a due message, send it, record what happened; repeat.
+//!
+//! - **Claim.** One statement takes the earliest due message (unsent, not failed,
+//!   `next_attempt_at <= now`), counts the attempt and moves `next_attempt_at` on by a lease
+//!   ([`LEASE`]), returning the row: `UPDATE … WHERE id IN (SELECT … LIMIT 1 FOR UPDATE SKIP
+//!   LOCKED) RETURNING *`. On PostgreSQL, `SKIP LOCKED` lets passes on several instances claim
+//!   different messages without waiting on each other; a row another pass has just claimed no
+//!   longer matches once its lock is released. On SQLite the statement holds the database's
+//!   write lock, which serialises passes (SQLite has no row locks; `FOR UPDATE` is left out).
+//!   The claim commits before sending, so no transaction or lock is held across the network.
+//! - **Send** through the [`Transport`](super::Transport).
+//! - **Record.** Sent: `sent_at`, with a `mail.sent` audit record in the same transaction.
+//!   Refused for good (SMTP 5xx, or an unusable address): `failed_at` and `last_error`, with a
+//!   `mail.failed` record; not tried again. Refused for now (SMTP 4xx) or unreachable:
+//!   `last_error`, and `next_attempt_at` after [`backoff`]; when the server cannot be reached
+//!   at all the pass stops, leaving the rest queued (and their attempts uncounted).
+//!
+//! A message is sent once. The one exception is a crash (or a lost database) between the
+//! server accepting a message and the pass recording it: the lease then runs out and the
+//! message goes again, which is the right way round for reminders (at least once, never lost).
+//! The lease is far longer than one send can take ([`super::transport::SMTP_TIMEOUT`] per step).
+
+use jiff::{SignedDuration, Timestamp};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType, Order, Query, UpdateStatement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, TransactionTrait,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::transport::{self, SendError};
+use super::{Mailer, Result};
+use crate::audit::{Event, Writer};
+use crate::store::entity::outbox_message::{self, Column, Model};
+use crate::store::time::stamp;
+
+/// How long a claimed message is held by the pass sending it.
+pub const LEASE: SignedDuration = SignedDuration::from_mins(15);
+/// The first retry's wait; each further failure doubles it, up to [`MAX_BACKOFF`].
+pub const FIRST_BACKOFF: SignedDuration = SignedDuration::from_mins(1);
+pub const MAX_BACKOFF: SignedDuration = SignedDuration::from_hours(1);
+/// A pass stops after this many messages; the next pass carries on.
+pub const MAX_PER_PASS: usize = 1000;
+/// The actor of the audit records delivery writes.
+pub const ACTOR: &str = "mailer";
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct DeliveryReport {
+    /// Handed to the server (or written), in order.
+    pub sent: Vec<Uuid>,
+    /// Not sent this time; queued for a retry after backoff.
+    pub deferred: Vec<Uuid>,
+    /// Refused for good; not tried again.
+    pub failed: Vec<Uuid>,
+    /// Why the pass stopped early: the server or folder could not be reached.
+    pub unreachable: Option<String>,
+}
+
+impl DeliveryReport {
+    pub fn handled(&self) -> usize {
+        self.sent.len() + self.deferred.len() + self.failed.len()
+    }
+}
+
+/// The wait after the `attempts`-th failed attempt: 1 minute, 2, 4 … up to an hour.
+pub fn backoff(attempts: i32) -> SignedDuration {
+    let doublings = attempts.saturating_sub(1).clamp(0, 16) as u32;
+    let wait = FIRST_BACKOFF.as_secs().saturating_mul(1 << doublings);
+    SignedDuration::from_secs(wait.min(MAX_BACKOFF.as_secs()))
+}
+
+pub(super) async fn pass(mailer: &Mailer) -> Result<DeliveryReport> {
+    let mut report = DeliveryReport::default();
+    while report.handled() < MAX_PER_PASS {
+        let Some(row) = claim(&mailer.db, mailer.clock.now()).await? else {
+            break;
+        };
+        let outcome = match transport::build(&mailer.from, &row) {
+            Ok(message) => mailer.transport.send(row.id, message).await,
+            Err(why) => Err(SendError::Rejected(why)),
+        };
+        let now = mailer.clock.now();
+        match outcome {
+            Ok(()) => {
+                mark_sent(&mailer.db, now, &row, mailer.transport.kind()).await?;
+                report.sent.push(row.id);
+            }
+            Err(SendError::Rejected(why)) => {
+                tracing::warn!(id = %row.id, to = %row.to_addr, error = %why, "mail refused");
+                mark_failed(&mailer.db, now, &row, &why).await?;
+                report.failed.push(row.id);
+            }
+            Err(SendError::Deferred(why)) => {
+                tracing::info!(id = %row.id, error = %why, "mail deferred");
+                defer(&mailer.db, now, &row, &why).await?;
+                report.deferred.push(row.id);
+            }
+            Err(SendError::Unreachable(why)) => {
+                tracing::warn!(
+                    transport = %mailer.transport.describe(),
+                    error = %why,
+                    "mail transport unreachable; messages stay queued"
+                );
+                defer(&mailer.db, now, &row, &why).await?;
+                report.deferred.push(row.id);
+                report.unreachable = Some(why);
+                break;
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Claims the earliest due message, if any (see the module's notes).
+async fn claim(db: &DatabaseConnection, now: Timestamp) -> Result<Option<Model>> {
+    let rows = db.query_all(&claim_statement(now)).await?;
+    let claimed = rows
+        .first()
+        .map(|r| Model::from_query_result(r, ""))
+        .transpose()?;
+    Ok(claimed)
+}
+
+fn claim_statement(now: Timestamp) -> UpdateStatement {
+    use sea_orm::sea_query::ExprTrait;
+    let due = Query::select()
+        .column(Column::Id)
+        .from(outbox_message::Entity)
+        .and_where(Expr::col(Column::SentAt).is_null())
+        .and_where(Expr::col(Column::FailedAt).is_null())
+        .and_where(Expr::col(Column::NextAttemptAt).lte(stamp(now)))
+        .order_by(Column::NextAttemptAt, Order::Asc)
+        .order_by(Column::Id, Order::Asc)
+        .limit(1)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .to_owned();
+    Query::update()
+        .table(outbox_message::Entity)
+        .value(Column::Attempts, Expr::col(Column::Attempts).add(1))
+        .value(Column::NextAttemptAt, stamp(later(now, LEASE)))
+        .and_where(Expr::col(Column::Id).in_subquery(due))
+        .returning_all()
+        .to_owned()
+}
+
+async fn mark_sent(db: &DatabaseConnection, now: Timestamp, row: &Model, via: &str) -> Result<()> {
+    let txn = db.begin().await?;
+    let mut log = Writer::begin(&txn).await?;
+    let marked = outbox_message::Entity::update_many()
+        .col_expr(Column::SentAt, Expr::val(stamp(now)))
+        .filter(Column::Id.eq(row.id))
+        .filter(Column::SentAt.is_null())
+        .exec(&txn)
+        .await?;
+    if marked.rows_affected == 0 {
+        // Its lease ran out mid-send and another pass sent it too: nothing more to record.
+        tracing::warn!(id = %row.id, "mail was sent by two passes (a lease ran out)");
+    } else {
+        log.append(
+            now,
+            event("mail.sent", row, serde_json::json!({ "via": via })),
+        );
+    }
+    log.commit(txn).await?;
+    Ok(())
+}
+
+async fn mark_failed(
+    db: &DatabaseConnection,
+    now: Timestamp,
+    row: &Model,
+    why: &str,
+) -> Result<()> {
+    let why = clip(why);
+    let txn = db.begin().await?;
+    let mut log = Writer::begin(&txn).await?;
+    let marked = outbox_message::Entity::update_many()
+        .col_expr(Column::FailedAt, Expr::val(stamp(now)))
+        .col_expr(Column::LastError, Expr::val(why.clone()))
+        .filter(Column::Id.eq(row.id))
+        .filter(Column::SentAt.is_null())
+        .exec(&txn)
+        .await?;
+    if marked.rows_affected > 0 {
+        log.append(
+            now,
+            event("mail.failed", row, serde_json::json!({ "error": why })),
+        );
+    }
+    log.commit(txn).await?;
+    Ok(())
+}
+
+async fn defer(
+    db: &impl ConnectionTrait,
+    now: Timestamp,
+    row: &Model,
+    why: &str,
+) -> std::result::Result<(), DbErr> {
+    outbox_message::Entity::update_many()
+        .col_expr(
+            Column::NextAttemptAt,
+            Expr::val(stamp(later(now, backoff(row.attempts)))),
+        )
+        .col_expr(Column::LastError, Expr::val(clip(why)))
+        .filter(Column::Id.eq(row.id))
+        .filter(Column::SentAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+fn event<'a>(action: &'a str, row: &Model, extra: serde_json::Value) -> Event<'a> {
+    let mut details = serde_json::json!({
+        "to": row.to_addr,
+        "kind": row.kind,
+        "subject": row.subject,
+        "dedupe_key": row.dedupe_key,
+        "attempts": row.attempts,
+    });
+    if let (Some(d), Some(extra)) = (details.as_object_mut(), extra.as_object()) {
+        d.extend(extra.clone());
+    }
+    Event {
+        actor: ACTOR,
+        action,
+        subject: format!("mail:{}", row.id),
+        details,
+    }
+}
+
+fn later(now: Timestamp, by: SignedDuration) -> Timestamp {
+    now.checked_add(by).unwrap_or(Timestamp::MAX)
+}
+
+/// Errors are kept to a readable length.
+fn clip(text: &str) -> String {
+    const MAX: usize = 2000;
+    match text.char_indices().nth(MAX) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_a_minute_to_an_hour() {
+        let mins = |n: i32| backoff(n).as_secs() / 60;
+        assert_eq!(mins(0), 1);
+        assert_eq!(mins(1), 1);
+        assert_eq!(mins(2), 2);
+        assert_eq!(mins(3), 4);
+        assert_eq!(mins(6), 32);
+        assert_eq!(mins(7), 60);
+        assert_eq!(mins(1000), 60);
+        assert_eq!(mins(i32::MAX), 60);
+        assert!(LEASE > SignedDuration::from_secs(6 * transport::SMTP_TIMEOUT.as_secs() as i64));
+    }
+
+    #[test]
+    fn the_claim_skips_locked_rows_on_postgres() {
+        use sea_orm::DbBackend;
+        let now: Timestamp = "2026-11-21T12:00:00Z".parse().unwrap();
+        let stmt = claim_statement(now);
+        let pg = DbBackend::Postgres.build(&stmt).to_string();
+        assert_eq!(
+            pg,
+            r#"UPDATE "outbox_messages" SET "attempts" = "attempts" + 1, "next_attempt_at" = '2026-11-21T12:15:00.000000Z' WHERE "id" IN (SELECT "id" FROM "outbox_messages" WHERE "sent_at" IS NULL AND "failed_at" IS NULL AND "next_attempt_at" <= '2026-11-21T12:00:00.000000Z' ORDER BY "next_attempt_at" ASC, "id" ASC LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING *"#
+        );
+        let sqlite = DbBackend::Sqlite.build(&stmt).to_string();
+        assert!(!sqlite.contains("FOR UPDATE"), "{sqlite}");
+        assert!(
+            sqlite.contains("LIMIT 1") && sqlite.ends_with(") RETURNING *"),
+            "{sqlite}"
+        );
+    }
+
+    #[test]
+    fn errors_are_clipped() {
+        assert_eq!(clip("short"), "short");
+        let long = "é".repeat(5000);
+        assert_eq!(clip(&long).chars().count(), 2001);
+    }
+}

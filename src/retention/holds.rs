@@ -1,0 +1,160 @@
+//! Legal holds: while one is in force, no holding in its scope is deleted, and the sweep says so.
+
+use poem_openapi::{Enum, Object};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{Result, Retention, RetentionError};
+use crate::audit::{Event, Writer};
+use crate::store::entity::legal_hold;
+use crate::store::time::stamp;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Enum)]
+#[serde(rename_all = "snake_case")]
+#[oai(rename_all = "snake_case")]
+pub enum HoldKind {
+    Litigation,
+    Inquiry,
+    Foi,
+    Sar,
+    Audit,
+    Other,
+}
+
+/// What a hold keeps: every scope given must match (an agreement, a party on either end of the
+/// flow, a data subject's reference); at least one is required.
+#[derive(Debug, Clone, Default, Serialize, Object)]
+pub struct Scope {
+    pub agreement: Option<String>,
+    pub party: Option<String>,
+    pub subject_ref: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Object)]
+pub struct LegalHold {
+    pub id: Uuid,
+    pub kind: String,
+    pub reason: String,
+    pub scope: Scope,
+    pub placed_at: String,
+    pub placed_by: String,
+    pub released_at: Option<String>,
+    pub released_by: Option<String>,
+    pub release_reason: Option<String>,
+}
+
+impl Retention {
+    pub async fn place_hold(
+        &self,
+        kind: HoldKind,
+        why: &str,
+        scope: Scope,
+        actor: &str,
+    ) -> Result<LegalHold> {
+        let why =
+            crate::registry::reason(why).map_err(|e| RetentionError::BadRequest(e.to_string()))?;
+        if scope.agreement.is_none() && scope.party.is_none() && scope.subject_ref.is_none() {
+            return Err(RetentionError::BadRequest(
+                "a hold needs a scope: agreement, party or subject_ref".into(),
+            ));
+        }
+        let now = self.clock.now();
+        let txn = self.db.begin().await?;
+        let mut log = Writer::begin(&txn).await?;
+        let row = legal_hold::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            kind: Set(serde_json::to_value(kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()),
+            reason: Set(why.clone()),
+            agreement_id: Set(scope.agreement.clone()),
+            party_id: Set(scope.party.clone()),
+            subject_ref: Set(scope.subject_ref.clone()),
+            placed_at: Set(stamp(now)),
+            placed_by: Set(actor.to_owned()),
+            released_at: Set(None),
+            released_by: Set(None),
+            release_reason: Set(None),
+        };
+        let row = legal_hold::Entity::insert(row)
+            .exec_with_returning(&txn)
+            .await?;
+        let details = serde_json::json!({ "kind": row.kind, "reason": why, "scope": scope });
+        log.append(
+            now,
+            Event {
+                actor,
+                action: "legal_hold.placed",
+                subject: format!("legal_hold:{}", row.id),
+                details,
+            },
+        );
+        log.commit(txn).await?;
+        Ok(info(row))
+    }
+
+    pub async fn release_hold(&self, id: Uuid, why: &str, actor: &str) -> Result<LegalHold> {
+        let why =
+            crate::registry::reason(why).map_err(|e| RetentionError::BadRequest(e.to_string()))?;
+        let now = self.clock.now();
+        let txn = self.db.begin().await?;
+        let mut log = Writer::begin(&txn).await?;
+        let row = legal_hold::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| RetentionError::NotFound(format!("no legal hold {id}")))?;
+        if row.released_at.is_some() {
+            return Err(RetentionError::Conflict(format!(
+                "legal hold {id} is already released"
+            )));
+        }
+        let mut released: legal_hold::ActiveModel = row.into();
+        released.released_at = Set(Some(stamp(now)));
+        released.released_by = Set(Some(actor.to_owned()));
+        released.release_reason = Set(Some(why.clone()));
+        let row = legal_hold::Entity::update(released).exec(&txn).await?;
+        let details = serde_json::json!({ "reason": why });
+        log.append(
+            now,
+            Event {
+                actor,
+                action: "legal_hold.released",
+                subject: format!("legal_hold:{id}"),
+                details,
+            },
+        );
+        log.commit(txn).await?;
+        Ok(info(row))
+    }
+
+    /// Holds, newest first; only those in force when `active_only`.
+    pub async fn holds(&self, active_only: bool) -> Result<Vec<LegalHold>> {
+        let mut q = legal_hold::Entity::find().order_by_desc(legal_hold::Column::PlacedAt);
+        if active_only {
+            q = q.filter(legal_hold::Column::ReleasedAt.is_null());
+        }
+        Ok(q.all(&self.db).await?.into_iter().map(info).collect())
+    }
+}
+
+fn info(r: legal_hold::Model) -> LegalHold {
+    LegalHold {
+        id: r.id,
+        kind: r.kind,
+        reason: r.reason,
+        scope: Scope {
+            agreement: r.agreement_id,
+            party: r.party_id,
+            subject_ref: r.subject_ref,
+        },
+        placed_at: r.placed_at,
+        placed_by: r.placed_by,
+        released_at: r.released_at,
+        released_by: r.released_by,
+        release_reason: r.release_reason,
+    }
+}

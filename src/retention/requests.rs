@@ -1,0 +1,325 @@
+//! Deletion requests after the sweep: what each covers, confirming them (by webhook reply, by
+//! the one-time link in an email, or by an officer for manual ones), and listing them.
+
+use std::collections::BTreeSet;
+
+use jiff::Timestamp;
+use poem_openapi::Object;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait, sea_query::Expr,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::{Result, Retention, RetentionError};
+use crate::audit::{Event, Writer};
+use crate::store::entity::{deletion_request, deletion_request_holding, holding, holding_subject};
+use crate::store::time::{parse, stamp};
+
+/// A one-time confirmation secret for an emailed request (only its hash is stored).
+pub fn new_token() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| RetentionError::BadRequest(format!("cannot draw random bytes: {e}")))?;
+    Ok(hex::encode(bytes))
+}
+
+#[derive(Debug, Clone, Serialize, Object)]
+pub struct DeletionRequestInfo {
+    pub id: Uuid,
+    pub sweep_id: Uuid,
+    pub agreement_id: String,
+    pub version: i32,
+    pub holder: String,
+    pub method: String,
+    pub action: String,
+    /// `requested`, `deleted` or `escalated`.
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub confirmed_at: Option<String>,
+    pub confirmed_by: Option<String>,
+    pub holdings: Vec<Uuid>,
+}
+
+/// What a request covers, summed over its holdings: no personal data.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub holdings: Vec<Uuid>,
+    pub fields: Vec<String>,
+    pub flows: Vec<String>,
+    pub purposes: Vec<String>,
+    pub records: i64,
+    pub subjects: i64,
+    pub received_from: Option<Timestamp>,
+    pub received_to: Option<Timestamp>,
+    pub due_from: Option<Timestamp>,
+}
+
+pub async fn facts(db: &impl ConnectionTrait, request: Uuid) -> Result<Facts> {
+    let ids: Vec<Uuid> = deletion_request_holding::Entity::find()
+        .filter(deletion_request_holding::Column::RequestId.eq(request))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.holding_id)
+        .collect();
+    let rows = holding::Entity::find()
+        .filter(holding::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await?;
+    let subjects: BTreeSet<String> = holding_subject::Entity::find()
+        .filter(holding_subject::Column::HoldingId.is_in(ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.subject_ref)
+        .collect();
+    let mut fields = BTreeSet::new();
+    let (mut flows, mut purposes) = (BTreeSet::new(), BTreeSet::new());
+    let mut f = Facts {
+        holdings: ids,
+        subjects: subjects.len() as i64,
+        ..Facts::default()
+    };
+    for h in rows {
+        fields.extend(serde_json::from_str::<Vec<String>>(&h.fields).unwrap_or_default());
+        flows.insert(h.flow_id);
+        purposes.insert(h.purpose);
+        f.records += i64::from(h.record_count);
+        let received = parse(&h.received_at);
+        f.received_from = min(f.received_from, received);
+        f.received_to = max(f.received_to, received);
+        f.due_from = min(f.due_from, h.delete_by.as_deref().and_then(parse));
+    }
+    f.fields = fields.into_iter().collect();
+    f.flows = flows.into_iter().collect();
+    f.purposes = purposes.into_iter().collect();
+    Ok(f)
+}
+
+fn min(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn max(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+impl Retention {
+    /// Marks a request done and its holdings deleted (audited). `Conflict` unless it was open.
+    pub async fn confirm(&self, id: Uuid, by: &str) -> Result<DeletionRequestInfo> {
+        let now = self.clock.now();
+        let txn = self.db.begin().await?;
+        let mut log = Writer::begin(&txn).await?;
+        let done = deletion_request::Entity::update_many()
+            .col_expr(deletion_request::Column::Status, Expr::value("deleted"))
+            .col_expr(
+                deletion_request::Column::ConfirmedAt,
+                Expr::value(stamp(now)),
+            )
+            .col_expr(deletion_request::Column::ConfirmedBy, Expr::value(by))
+            .col_expr(
+                deletion_request::Column::TokenHash,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                deletion_request::Column::NextAttemptAt,
+                Expr::value(Option::<String>::None),
+            )
+            .filter(deletion_request::Column::Id.eq(id))
+            .filter(deletion_request::Column::Status.ne("deleted"))
+            .exec(&txn)
+            .await?;
+        let row = deletion_request::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| RetentionError::NotFound(format!("no deletion request {id}")))?;
+        if done.rows_affected == 0 {
+            return Err(RetentionError::Conflict(format!(
+                "deletion request {id} is already confirmed"
+            )));
+        }
+        let facts = facts(&txn, id).await?;
+        holding::Entity::update_many()
+            .col_expr(holding::Column::State, Expr::value("deleted"))
+            .filter(holding::Column::Id.is_in(facts.holdings.clone()))
+            .exec(&txn)
+            .await?;
+        let details =
+            serde_json::json!({ "request_id": id, "confirmed_by": by, "holdings": facts.holdings });
+        let subject = format!("agreement:{}", row.agreement_id);
+        log.append(
+            now,
+            Event {
+                actor: by,
+                action: "deletion.confirmed",
+                subject,
+                details,
+            },
+        );
+        log.commit(txn).await?;
+        self.request(id).await
+    }
+
+    /// Confirms the request whose one-time email token this is.
+    pub async fn confirm_token(&self, token: &str) -> Result<DeletionRequestInfo> {
+        let hash = hex::encode(Sha256::digest(token.trim().as_bytes()));
+        let row = deletion_request::Entity::find()
+            .filter(deletion_request::Column::TokenHash.eq(hash))
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| {
+                RetentionError::NotFound(
+                    "this confirmation link is not valid, or was already used".into(),
+                )
+            })?;
+        self.confirm(row.id, &format!("{} (by the emailed link)", row.holder))
+            .await
+    }
+
+    pub async fn request(&self, id: Uuid) -> Result<DeletionRequestInfo> {
+        let row = deletion_request::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| RetentionError::NotFound(format!("no deletion request {id}")))?;
+        let holdings = facts(&self.db, id).await?.holdings;
+        Ok(info(row, holdings))
+    }
+
+    /// Requests, newest first, filtered by status, holder, agreement and method.
+    pub async fn requests(
+        &self,
+        status: Option<&str>,
+        holder: Option<&str>,
+        agreement: Option<&str>,
+        method: Option<&str>,
+    ) -> Result<Vec<DeletionRequestInfo>> {
+        use deletion_request::Column as C;
+        let mut q = deletion_request::Entity::find().order_by_desc(C::CreatedAt);
+        for (col, value) in [
+            (C::Status, status),
+            (C::Holder, holder),
+            (C::AgreementId, agreement),
+            (C::Method, method),
+        ] {
+            if let Some(v) = value {
+                q = q.filter(col.eq(v));
+            }
+        }
+        let mut out = Vec::new();
+        for row in q.all(&self.db).await? {
+            let holdings = facts(&self.db, row.id).await?.holdings;
+            out.push(info(row, holdings));
+        }
+        Ok(out)
+    }
+
+    /// Records a failed attempt; gives up (escalates) after `MAX_ATTEMPTS`. Returns whether it
+    /// escalated.
+    pub(crate) async fn failed(&self, row: &deletion_request::Model, error: &str) -> Result<bool> {
+        const MAX_ATTEMPTS: i32 = 5;
+        let now = self.clock.now();
+        let attempts = row.attempts + 1;
+        let escalate = attempts >= MAX_ATTEMPTS;
+        let txn = self.db.begin().await?;
+        let mut log = Writer::begin(&txn).await?;
+        let wait = jiff::SignedDuration::from_secs(60 * (1i64 << attempts.min(6)));
+        let mut update: deletion_request::ActiveModel = row.clone().into();
+        update.attempts = Set(attempts);
+        update.last_error = Set(Some(crate::agreement::decode::clip(error)));
+        update.next_attempt_at = Set((!escalate).then(|| stamp(now + wait)));
+        if escalate {
+            update.status = Set("escalated".to_owned());
+        }
+        deletion_request::Entity::update(update).exec(&txn).await?;
+        let action = if escalate {
+            "deletion.escalated"
+        } else {
+            "deletion.attempt_failed"
+        };
+        let details = serde_json::json!({ "request_id": row.id, "attempts": attempts, "error": crate::agreement::decode::clip(error) });
+        log.append(
+            now,
+            Event {
+                actor: "retention sweep",
+                action,
+                subject: format!("agreement:{}", row.agreement_id),
+                details,
+            },
+        );
+        if escalate {
+            self.queue_escalation(&txn, row, attempts, error, now)
+                .await?;
+        }
+        log.commit(txn).await?;
+        Ok(escalate)
+    }
+
+    async fn queue_escalation(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        row: &deletion_request::Model,
+        attempts: i32,
+        error: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        let (_, agreement) = self
+            .registry
+            .agreement_at(&row.agreement_id, Some(row.version))
+            .await?;
+        let escalation = crate::mail::compose::Escalation {
+            summary: format!("Deletion request to {} failed {attempts} times", row.holder),
+            details: format!(
+                "Accord asked {} by webhook to {} the data it holds under this agreement (request {}). \
+                 The last attempt failed: {}",
+                row.holder,
+                row.action,
+                row.id,
+                crate::agreement::decode::clip(error)
+            ),
+            action: "Contact the holder, arrange deletion, and confirm the request in Accord."
+                .to_owned(),
+        };
+        let composed = self
+            .templates
+            .escalation(&agreement, row.version, &escalation)
+            .map_err(|e| RetentionError::BadRequest(e.to_string()))?;
+        let message = crate::mail::outbox::NewMessage::new(
+            agreement.owner.email.as_str(),
+            crate::mail::Kind::Escalation,
+            composed,
+        )
+        .dedupe_key(Some(format!("escalation:deletion:{}", row.id)));
+        crate::mail::outbox::enqueue(txn, now, &message).await?;
+        Ok(())
+    }
+}
+
+fn info(r: deletion_request::Model, holdings: Vec<Uuid>) -> DeletionRequestInfo {
+    DeletionRequestInfo {
+        id: r.id,
+        sweep_id: r.sweep_id,
+        agreement_id: r.agreement_id,
+        version: r.version,
+        holder: r.holder,
+        method: r.method,
+        action: r.action,
+        status: r.status,
+        attempts: r.attempts,
+        last_error: r.last_error,
+        created_at: r.created_at,
+        confirmed_at: r.confirmed_at,
+        confirmed_by: r.confirmed_by,
+        holdings,
+    }
+}

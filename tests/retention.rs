@@ -1,0 +1,515 @@
+//! Retention enforced end to end: holdings past their date are asked back from their holders —
+//! by a real webhook receiver (HMAC-checked) and by email with a one-time link — unless a legal
+//! hold keeps them; confirmations yield certificates with no personal data; failures retry and
+//! escalate. Time moves by the injected clock, never by sleeping.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use accord::api::Settings;
+use accord::auth::Role;
+use accord::retention::WebhookSecrets;
+use accord::retention::webhook::signature;
+use accord::store::entity::outbox_message;
+use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::{EndpointExt, Request, Response, Route, Server, handler, post, web::Data};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+use support::app::{Backend, TestApp};
+
+const SECRET: &str = "camden-hook-secret-0123456789";
+const AGREEMENT: &str = "sweep-test";
+
+/// A partner's deletion endpoint: checks the signature, counts calls, can be told to fail.
+#[derive(Clone, Default)]
+struct Receiver {
+    calls: Arc<AtomicUsize>,
+    good_signatures: Arc<AtomicUsize>,
+    failing: Arc<AtomicBool>,
+}
+
+#[handler]
+async fn hook(req: &Request, body: poem::Body, Data(r): Data<&Receiver>) -> Response {
+    r.calls.fetch_add(1, Ordering::SeqCst);
+    let bytes = body.into_vec().await.unwrap_or_default();
+    let sig = req.header("x-accord-signature").unwrap_or_default();
+    if sig == signature(SECRET, &bytes) {
+        r.good_signatures.fetch_add(1, Ordering::SeqCst);
+    }
+    if r.failing.load(Ordering::SeqCst) {
+        return Response::builder()
+            .status(poem::http::StatusCode::SERVICE_UNAVAILABLE)
+            .finish();
+    }
+    let id = req
+        .header("x-accord-request-id")
+        .unwrap_or_default()
+        .to_owned();
+    Response::builder()
+        .content_type("application/json")
+        .body(json!({ "request_id": id }).to_string())
+}
+
+async fn receiver() -> (String, Receiver) {
+    let r = Receiver::default();
+    let acceptor = TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await
+        .unwrap();
+    let addr = acceptor.local_addr()[0].to_string();
+    let url = format!("http://{}/hook", addr.trim_start_matches("socket://"));
+    let app = Route::new().at("/hook", post(hook)).data(r.clone());
+    tokio::spawn(async move { Server::new_with_acceptor(acceptor).run(app).await });
+    (url, r)
+}
+
+async fn start(backend: Backend) -> (TestApp, Receiver, String) {
+    let (url, rx) = receiver().await;
+    let settings = Settings {
+        webhook_secrets: WebhookSecrets::parse(&format!("camden={SECRET}")).unwrap(),
+        ..Settings::default()
+    };
+    let app = TestApp::start_with(backend, settings).await;
+    let officer = app.token(Role::IgOfficer, None).await;
+    let text =
+        std::fs::read_to_string(support::repo().join("agreements/camden-foodbank-referrals.yaml"))
+            .unwrap();
+    let yaml = text
+        .replacen(
+            "id: camden-foodbank-referrals",
+            &format!("id: {AGREEMENT}"),
+            1,
+        )
+        .replace("https://accord-hooks.camden.example/deletions", &url);
+    let created = app.post_yaml(&officer, "/api/v1/agreements", &yaml).await;
+    assert_eq!(created.status(), 201);
+    (app, rx, officer)
+}
+
+async fn send(
+    app: &TestApp,
+    from: &str,
+    to: &str,
+    purpose: &str,
+    fields: &[&str],
+    refs: &[&str],
+) -> Value {
+    let token = app.token(Role::GateClient, Some(from)).await;
+    let records: Vec<Value> = refs
+        .iter()
+        .map(|_| fields.iter().map(|f| (f.to_string(), json!("x"))).collect())
+        .collect();
+    let body = json!({ "agreement": AGREEMENT, "from": from, "to": to, "purpose": purpose, "fields": fields,
+                       "records": records, "subject_refs": refs });
+    let resp = app.post_json(&token, "/api/v1/flows", body).await;
+    assert_eq!(resp.status(), 200);
+    resp.json().await.unwrap()
+}
+
+async fn json_of(resp: reqwest::Response) -> Value {
+    resp.json().await.unwrap()
+}
+
+fn later(app: &TestApp, when: &str) {
+    app.clock.set(when.parse().unwrap());
+}
+
+async fn sweep(app: &TestApp, officer: &str) -> Value {
+    let resp = app
+        .http
+        .post(app.url("/api/v1/sweep"))
+        .bearer_auth(officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.json().await.unwrap()
+}
+
+async fn due_holdings_are_asked_back_unless_held(app_rx: (TestApp, Receiver, String)) {
+    let (app, rx, officer) = app_rx;
+    let referral = send(
+        &app,
+        "camden",
+        "foodbank",
+        "food-parcels",
+        &["full-name", "address"],
+        &["R-1", "R-2"],
+    )
+    .await;
+    let kept = send(
+        &app,
+        "camden",
+        "foodbank",
+        "food-parcels",
+        &["full-name"],
+        &["R-9"],
+    )
+    .await;
+    let outcome = send(
+        &app,
+        "foodbank",
+        "camden",
+        "referral-follow-up",
+        &["parcel-outcome"],
+        &["R-1"],
+    )
+    .await;
+    let hold = app
+        .post_json(&officer, "/api/v1/legal-holds", json!({ "kind": "sar", "reason": "subject access request", "scope": { "subject_ref": "R-9" } }))
+        .await;
+    assert_eq!(hold.status(), 200);
+    let hold_id = json_of(hold).await["id"].as_str().unwrap().to_owned();
+
+    later(&app, "2027-01-01T09:00:00Z");
+    let nothing = sweep(&app, &officer).await;
+    assert_eq!(
+        nothing["requests"],
+        json!([]),
+        "nothing is due before its date"
+    );
+
+    later(&app, "2029-01-02T09:00:00Z");
+    let dry = app
+        .http
+        .post(app.url("/api/v1/sweep?dry_run=true"))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(dry).await["requests"].as_array().unwrap().len(), 2);
+    let report = sweep(&app, &officer).await;
+    let requests = report["requests"].as_array().unwrap();
+    assert_eq!(requests.len(), 2, "{report}");
+    assert_eq!(report["held"][0]["holding_id"], kept["holding_id"]);
+    assert_eq!(report["held"][0]["legal_holds"], json!([hold_id]));
+    assert_eq!(
+        (
+            report["webhooks_sent"].as_i64(),
+            report["confirmed"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        rx.good_signatures.load(Ordering::SeqCst),
+        1,
+        "the webhook was signed with camden's secret"
+    );
+
+    let by_webhook = requests.iter().find(|r| r["method"] == "webhook").unwrap();
+    assert_eq!(by_webhook["holder"], "camden");
+    assert_eq!(by_webhook["action"], "anonymise");
+    let id = by_webhook["request_id"].as_str().unwrap();
+    let cert = json_of(
+        app.get(&officer, &format!("/api/v1/deletions/{id}/certificate"))
+            .await,
+    )
+    .await;
+    assert_eq!(cert["data_classes"], json!(["parcel-outcome"]));
+    assert_eq!(
+        (
+            cert["record_count"].as_i64(),
+            cert["subject_count"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert!(cert["confirmed_by"].as_str().unwrap().contains("webhook"));
+    assert!(
+        !cert.to_string().contains("R-1"),
+        "no personal data in a certificate"
+    );
+    let holding = json_of(
+        app.get(
+            &officer,
+            &format!(
+                "/api/v1/holdings/{}",
+                outcome["holding_id"].as_str().unwrap()
+            ),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(holding["state"], "deleted");
+
+    let by_email = requests.iter().find(|r| r["method"] == "email").unwrap();
+    let email_id = by_email["request_id"].as_str().unwrap().to_owned();
+    let pending = app
+        .get(
+            &officer,
+            &format!("/api/v1/deletions/{email_id}/certificate"),
+        )
+        .await;
+    assert_eq!(pending.status(), 409, "no certificate before confirmation");
+    let mail = outbox_message::Entity::find()
+        .filter(outbox_message::Column::Kind.eq("deletion-request"))
+        .one(app.registry.db())
+        .await
+        .unwrap()
+        .expect("a deletion request email is queued");
+    assert_eq!(mail.to_addr, "data@camdenfoodbank.example");
+    let token = mail
+        .text_body
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = app
+        .http
+        .get(app.url(&format!("/api/v1/deletions/confirm?token={token}")))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        page.text().await.unwrap().contains("<form method=post"),
+        "opening the link does not confirm"
+    );
+    assert_eq!(
+        json_of(
+            app.get(&officer, &format!("/api/v1/deletions/{email_id}"))
+                .await
+        )
+        .await["status"],
+        "requested"
+    );
+    let confirm = || {
+        app.http
+            .post(app.url("/api/v1/deletions/confirm"))
+            .form(&[("token", token.as_str())])
+            .send()
+    };
+    assert_eq!(confirm().await.unwrap().status(), 200);
+    assert_eq!(
+        confirm().await.unwrap().status(),
+        404,
+        "the link works once"
+    );
+    let done = json_of(
+        app.get(&officer, &format!("/api/v1/deletions/{email_id}"))
+            .await,
+    )
+    .await;
+    assert_eq!(done["status"], "deleted");
+    assert!(
+        done["holdings"]
+            .as_array()
+            .unwrap()
+            .contains(&referral["holding_id"])
+    );
+    let html = app
+        .get(
+            &officer,
+            &format!("/api/v1/deletions/{email_id}/certificate?format=html"),
+        )
+        .await;
+    assert!(
+        html.text()
+            .await
+            .unwrap()
+            .contains("Certificate of deletion")
+    );
+
+    let held = json_of(
+        app.get(
+            &officer,
+            &format!("/api/v1/holdings/{}", kept["holding_id"].as_str().unwrap()),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(held["state"], "held", "a held holding is never deleted");
+    app.post_json(
+        &officer,
+        &format!("/api/v1/legal-holds/{hold_id}/release"),
+        json!({ "reason": "SAR answered" }),
+    )
+    .await;
+    let after = sweep(&app, &officer).await;
+    assert_eq!(
+        after["requests"].as_array().unwrap().len(),
+        1,
+        "released, it is asked back"
+    );
+    let log = json_of(
+        app.get(&officer, "/api/v1/audit?action=deletion.held")
+            .await,
+    )
+    .await;
+    assert_eq!(log["items"].as_array().unwrap().len(), 1);
+}
+
+async fn failing_webhooks_retry_then_escalate(app_rx: (TestApp, Receiver, String)) {
+    let (app, rx, officer) = app_rx;
+    rx.failing.store(true, Ordering::SeqCst);
+    send(
+        &app,
+        "foodbank",
+        "camden",
+        "referral-follow-up",
+        &["parcel-outcome"],
+        &["R-1"],
+    )
+    .await;
+    later(&app, "2029-01-02T09:00:00Z");
+    let first = sweep(&app, &officer).await;
+    assert_eq!(
+        (first["webhooks_sent"].as_i64(), first["confirmed"].as_i64()),
+        (Some(1), Some(0))
+    );
+    let again = sweep(&app, &officer).await;
+    assert_eq!(again["webhooks_sent"], 0, "backoff: not retried at once");
+    let mut minutes = 0;
+    for _ in 0..5 {
+        minutes += 120;
+        later(
+            &app,
+            &format!("2029-01-02T{:02}:{:02}:00Z", 9 + minutes / 60, minutes % 60),
+        );
+        sweep(&app, &officer).await;
+    }
+    let escalated = json_of(
+        app.get(&officer, "/api/v1/deletions?status=escalated")
+            .await,
+    )
+    .await;
+    assert_eq!(escalated.as_array().unwrap().len(), 1, "{escalated}");
+    assert_eq!(escalated[0]["attempts"], 5);
+    assert!(rx.calls.load(Ordering::SeqCst) >= 5);
+    let mail = outbox_message::Entity::find()
+        .filter(outbox_message::Column::Kind.eq("escalation"))
+        .all(app.registry.db())
+        .await
+        .unwrap();
+    assert_eq!(mail.len(), 1, "one escalation to the owner");
+    assert_eq!(mail[0].to_addr, "priya.shah@camden.example");
+}
+
+async fn manual_requests_are_confirmed_by_an_officer_and_the_calendar_shows_due_dates(
+    app_rx: (TestApp, Receiver, String),
+) {
+    let (app, _rx, officer) = app_rx;
+    let ics = app.get(&officer, "/api/v1/calendar.ics").await;
+    assert_eq!(
+        ics.headers()["content-type"],
+        "text/calendar; charset=utf-8"
+    );
+    send(
+        &app,
+        "camden",
+        "foodbank",
+        "food-parcels",
+        &["full-name"],
+        &["R-5"],
+    )
+    .await;
+    let text = app
+        .get(&officer, "/api/v1/calendar.ics")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("SUMMARY:Deletion due: foodbank (sweep-test)\r\n"),
+        "{text}"
+    );
+    assert!(text.contains("SUMMARY:Term ends: Emergency food support referrals\r\n"));
+    assert!(
+        text.contains("DTSTART;VALUE=DATE:20270521\r\n"),
+        "six months after 2026-11-21"
+    );
+    let text =
+        std::fs::read_to_string(support::repo().join("agreements/camden-foodbank-referrals.yaml"))
+            .unwrap();
+    let manual = text
+        .replacen("id: camden-foodbank-referrals", "id: manual-test", 1)
+        .replace(
+            "    deletion:\n      method: email\n      email: data@camdenfoodbank.example\n",
+            "",
+        );
+    assert!(
+        !manual.contains("data@camdenfoodbank.example"),
+        "the foodbank now declares no method: manual"
+    );
+    assert_eq!(
+        app.post_yaml(&officer, "/api/v1/agreements", &manual)
+            .await
+            .status(),
+        201
+    );
+    let token = app.token(Role::GateClient, Some("camden")).await;
+    let body = json!({ "agreement": "manual-test", "from": "camden", "to": "foodbank", "purpose": "food-parcels",
+                       "fields": ["full-name"], "records": [{ "full-name": "x" }] });
+    assert_eq!(
+        app.post_json(&token, "/api/v1/flows", body).await.status(),
+        200
+    );
+    later(&app, "2027-06-01T09:00:00Z");
+    sweep(&app, &officer).await;
+    let tasks = json_of(
+        app.get(&officer, "/api/v1/deletions?method=manual&status=requested")
+            .await,
+    )
+    .await;
+    assert_eq!(
+        tasks.as_array().unwrap().len(),
+        1,
+        "a task on the owner's list: {tasks}"
+    );
+    let id = tasks[0]["id"].as_str().unwrap();
+    let signatory = app.token(Role::Signatory, Some("foodbank")).await;
+    let path = format!("/api/v1/deletions/{id}/confirm");
+    assert_eq!(
+        app.http
+            .post(app.url(&path))
+            .bearer_auth(&signatory)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let done = json_of(
+        app.http
+            .post(app.url(&path))
+            .bearer_auth(&officer)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(done["status"], "deleted");
+    assert!(
+        done["confirmed_by"]
+            .as_str()
+            .unwrap()
+            .contains("ig_officer")
+    );
+    let auditor = app.token(Role::Auditor, None).await;
+    let gate = app.token(Role::GateClient, Some("camden")).await;
+    assert_eq!(app.get(&gate, "/api/v1/calendar.ics").await.status(), 403);
+    let forbidden = app
+        .http
+        .post(app.url("/api/v1/sweep"))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forbidden.status(), 403, "auditors change nothing");
+}
+
+macro_rules! both {
+    ($($case:ident),*) => {
+        mod sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $case() { super::$case(super::start(super::Backend::Sqlite).await).await } )* }
+        mod postgres { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $case() { super::$case(super::start(super::Backend::Postgres).await).await } )* }
+    };
+}
+
+both!(
+    due_holdings_are_asked_back_unless_held,
+    failing_webhooks_retry_then_escalate,
+    manual_requests_are_confirmed_by_an_officer_and_the_calendar_shows_due_dates
+);
