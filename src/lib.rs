@@ -12,6 +12,8 @@ pub mod flows;
 pub mod gate;
 pub mod mail;
 pub mod registry;
+pub mod reminders;
 pub mod retention;
 pub mod scheduler;
 pub mod store;
+pub mod templates;

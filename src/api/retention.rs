@@ -49,7 +49,7 @@ pub struct TokenForm {
 #[derive(ApiResponse)]
 pub enum CertificateResponse {
     #[oai(status = 200)]
-    Json(Json<Certificate>),
+    Json(Json<Box<Certificate>>),
     #[oai(status = 200, content_type = "text/html; charset=utf-8")]
     Html(PlainText<String>),
 }
@@ -201,7 +201,7 @@ impl RetentionApi {
             .await
             .map_err(ApiError::from)?;
         match format.0.as_deref() {
-            None | Some("json") => Ok(CertificateResponse::Json(Json(cert))),
+            None | Some("json") => Ok(CertificateResponse::Json(Json(Box::new(cert)))),
             Some("html") => Ok(CertificateResponse::Html(PlainText(
                 html(&cert).map_err(|e| internal(&e))?,
             ))),

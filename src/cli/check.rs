@@ -8,7 +8,7 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use super::Format;
-use crate::check::{Report, check_paths};
+use crate::check::{FileReport, Report, check_paths};
 use crate::clock::{Clock, SystemClock};
 
 pub fn run(paths: &[PathBuf], format: Format, as_of: Option<Date>) -> ExitCode {
@@ -36,20 +36,25 @@ pub fn run(paths: &[PathBuf], format: Format, as_of: Option<Date>) -> ExitCode {
 /// Writes one line per finding.
 pub fn write_human(report: &Report, out: &mut impl Write) -> io::Result<()> {
     for file in &report.files {
-        for d in &file.checked.diagnostics {
-            writeln!(
-                out,
-                "{}:{}:{}: {}[{}]: {}",
-                file.path.display(),
-                d.pos.line,
-                d.pos.column,
-                d.severity(),
-                d.code,
-                d.message
-            )?;
-        }
+        write_findings(file, out)?;
     }
     out.flush()
+}
+
+/// One file's findings as `file:line:col: severity[code]: message` lines.
+pub fn write_findings(file: &FileReport, out: &mut impl Write) -> io::Result<()> {
+    for d in &file.checked.diagnostics {
+        let (line, column) = (d.pos.line, d.pos.column);
+        let path = file.path.display();
+        writeln!(
+            out,
+            "{path}:{line}:{column}: {}[{}]: {}",
+            d.severity(),
+            d.code,
+            d.message
+        )?;
+    }
+    Ok(())
 }
 
 #[derive(Serialize)]

@@ -158,19 +158,7 @@ fn unknown(args: &DpiaArgs, files: &[FileReport]) -> String {
 
 /// Prints the agreement's findings, errors and warnings alike, as `accord check` does.
 fn print_findings(file: &FileReport) {
-    let mut err = io::stderr().lock();
-    for d in &file.checked.diagnostics {
-        let _ = writeln!(
-            err,
-            "{}:{}:{}: {}[{}]: {}",
-            file.path.display(),
-            d.pos.line,
-            d.pos.column,
-            d.severity(),
-            d.code,
-            d.message
-        );
-    }
+    let _ = super::check::write_findings(file, &mut io::stderr().lock());
 }
 
 fn write_out(out: Option<&Path>, text: &str) -> Result<(), Failure> {

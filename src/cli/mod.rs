@@ -1,9 +1,11 @@
 //! The command line: parses arguments with clap and calls the library. Exit codes are decided
 //! here and nowhere else.
 
+mod app_args;
 mod check;
 mod db;
 mod dpia;
+mod jobs;
 mod serve;
 mod sweep;
 
@@ -110,5 +112,15 @@ pub fn run() -> ExitCode {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
     }
 }

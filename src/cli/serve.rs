@@ -9,11 +9,11 @@ use clap::Args;
 use poem::Server;
 use poem::listener::{Acceptor, Listener, TcpListener};
 
+use super::app_args::AppArgs;
 use super::{DbArgs, EXIT_DB, runtime};
 use crate::api::{self, Settings};
 use crate::clock::SystemClock;
 use crate::registry::Registry;
-use crate::retention::WebhookSecrets;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -25,22 +25,17 @@ pub struct ServeArgs {
     /// Folder of agreements imported at start (new contents become new versions).
     #[arg(long, env = "ACCORD_AGREEMENTS", default_value = "agreements")]
     agreements: PathBuf,
-    /// Folder of templates overriding the built-in ones.
-    #[arg(long, env = "ACCORD_TEMPLATES", default_value = "templates")]
-    templates: PathBuf,
+    #[command(flatten)]
+    app: AppArgs,
+    #[command(flatten)]
+    scheduler: crate::scheduler::SchedulerConfig,
+    /// Where messages are written as .eml files when no SMTP server is configured
+    /// (`ACCORD_SMTP_URL=smtp://host:port` sends them instead).
+    #[arg(long, env = "ACCORD_OUTBOX", default_value = "outbox")]
+    outbox: PathBuf,
     /// Largest request body, in bytes.
     #[arg(long, env = "ACCORD_MAX_BODY_BYTES", default_value_t = api::DEFAULT_MAX_BODY)]
     max_body_bytes: usize,
-    /// Secrets for signing webhook deletion requests: `party=secret,party=secret`.
-    #[arg(long, env = "ACCORD_WEBHOOK_SECRETS", hide_env_values = true)]
-    webhook_secrets: Option<String>,
-    /// Where Accord is reached from outside, for links in emails.
-    #[arg(
-        long,
-        env = "ACCORD_PUBLIC_URL",
-        default_value = "http://127.0.0.1:8080"
-    )]
-    public_url: String,
     /// Log as JSON lines (for log shippers) instead of text.
     #[arg(long, env = "ACCORD_LOG_JSON")]
     log_json: bool,
@@ -56,19 +51,22 @@ async fn serve(args: ServeArgs) -> ExitCode {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let webhook_secrets = match WebhookSecrets::parse(args.webhook_secrets.as_deref().unwrap_or(""))
-    {
-        Ok(s) => s,
+    let settings = match args.app.settings() {
+        Ok(s) => Settings {
+            max_body: args.max_body_bytes,
+            ..s
+        },
         Err(e) => {
-            eprintln!("error: ACCORD_WEBHOOK_SECRETS: {e}");
+            eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
-    let settings = Settings {
-        max_body: args.max_body_bytes,
-        templates: args.templates.clone(),
-        webhook_secrets,
-        public_url: args.public_url.clone(),
+    let jobs = match super::jobs::scheduler(&registry, &settings, &args.scheduler, &args.outbox) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
     };
     let app = match api::app(registry.clone(), settings) {
         Ok(app) => app,
@@ -85,6 +83,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         }
     };
     tokio::spawn(follow_other_instances(registry));
+    tokio::spawn(jobs.run_forever());
     let addr = acceptor
         .local_addr()
         .first()

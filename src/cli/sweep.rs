@@ -1,16 +1,15 @@
 //! `accord sweep [--dry-run]`: the retention sweep now, printing what it did or would do.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Args;
 
+use super::app_args::AppArgs;
 use super::{DbArgs, EXIT_DB, runtime};
-use crate::api::{Settings, retention_service};
+use crate::api::retention_service;
 use crate::clock::SystemClock;
 use crate::registry::Registry;
-use crate::retention::WebhookSecrets;
 use crate::retention::sweep::SweepReport;
 
 #[derive(Debug, Args)]
@@ -20,16 +19,8 @@ pub struct SweepArgs {
     dry_run: bool,
     #[command(flatten)]
     db: DbArgs,
-    #[arg(long, env = "ACCORD_TEMPLATES", default_value = "templates")]
-    templates: PathBuf,
-    #[arg(long, env = "ACCORD_WEBHOOK_SECRETS", hide_env_values = true)]
-    webhook_secrets: Option<String>,
-    #[arg(
-        long,
-        env = "ACCORD_PUBLIC_URL",
-        default_value = "http://127.0.0.1:8080"
-    )]
-    public_url: String,
+    #[command(flatten)]
+    app: AppArgs,
 }
 
 pub fn run(args: SweepArgs) -> ExitCode {
@@ -41,20 +32,14 @@ pub fn run(args: SweepArgs) -> ExitCode {
                 return ExitCode::from(EXIT_DB);
             }
         };
-        let secrets = match WebhookSecrets::parse(args.webhook_secrets.as_deref().unwrap_or("")) {
+        let settings = match args.app.settings() {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("error: ACCORD_WEBHOOK_SECRETS: {e}");
+                eprintln!("error: {e}");
                 return ExitCode::from(2);
             }
         };
         let registry = Registry::new(db, Arc::new(SystemClock));
-        let settings = Settings {
-            templates: args.templates,
-            webhook_secrets: secrets,
-            public_url: args.public_url,
-            ..Settings::default()
-        };
         let retention = match retention_service(&registry, &settings) {
             Ok(r) => r,
             Err(e) => {

@@ -13,10 +13,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use handlebars::{
-    Context, Handlebars, Helper, HelperDef, HelperResult, JsonTruthy, Output, RenderContext,
-    RenderErrorReason, Renderable,
-};
+use handlebars::Handlebars;
 
 use super::DpiaDocument;
 
@@ -85,8 +82,7 @@ impl Renderer {
     fn compile(format: Format, name: String, source: &str) -> Result<Renderer, RenderError> {
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
-        registry.register_helper("if", Box::new(StrictIf { positive: true }));
-        registry.register_helper("unless", Box::new(StrictIf { positive: false }));
+        crate::templates::strict_conditionals(&mut registry);
         if format == Format::Markdown {
             registry.register_escape_fn(escape_markdown);
         }
@@ -106,43 +102,6 @@ impl Renderer {
                 name: self.name.clone(),
                 message: e.to_string(),
             })
-    }
-}
-
-/// `{{#if}}` and `{{#unless}}` as handlebars has them, except that a missing variable is an
-/// error. Handlebars' strict mode checks `{{x}}` and `{{#each x}}` but lets a helper's missing
-/// argument through, so `{{#if titel}}` would silently drop a section of the DPIA.
-struct StrictIf {
-    positive: bool,
-}
-
-impl HelperDef for StrictIf {
-    fn call<'reg: 'rc, 'rc>(
-        &self,
-        h: &Helper<'rc>,
-        r: &'reg Handlebars<'reg>,
-        ctx: &'rc Context,
-        rc: &mut RenderContext<'reg, 'rc>,
-        out: &mut dyn Output,
-    ) -> HelperResult {
-        let name = if self.positive { "if" } else { "unless" };
-        let param = h
-            .param(0)
-            .ok_or(RenderErrorReason::ParamNotFoundForIndex(name, 0))?;
-        if param.is_value_missing() {
-            let path = param.relative_path().cloned();
-            return Err(RenderErrorReason::MissingVariable(path).into());
-        }
-        let truthy = param.value().is_truthy(false);
-        let branch = if truthy == self.positive {
-            h.template()
-        } else {
-            h.inverse()
-        };
-        match branch {
-            Some(t) => t.render(r, ctx, rc, out),
-            None => Ok(()),
-        }
     }
 }
 

@@ -13,10 +13,7 @@ use std::io;
 use std::iter;
 use std::path::Path;
 
-use handlebars::{
-    Context, Handlebars, Helper, HelperDef, HelperResult, JsonTruthy, Output, RenderContext,
-    RenderErrorReason, Renderable,
-};
+use handlebars::Handlebars;
 use jiff::civil::Date;
 use serde::Serialize;
 
@@ -100,8 +97,7 @@ impl Templates {
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
         registry.register_escape_fn(handlebars::no_escape);
-        registry.register_helper("if", Box::new(StrictIf { positive: true }));
-        registry.register_helper("unless", Box::new(StrictIf { positive: false }));
+        crate::templates::strict_conditionals(&mut registry);
         let mut names = Vec::new();
         for (kind, name, text) in sources {
             registry
@@ -238,7 +234,8 @@ impl Templates {
             record_count: request.record_count,
             received_on: labels::date(request.received_on),
             delete_by: labels::date(request.delete_by),
-            action: action_verb(&request.then_action),
+            action: request.then_action.clone(),
+            returning: request.then_action == "return",
             confirm_url: request.confirm_url.clone(),
         };
         self.render(Kind::DeletionRequest, &context)
@@ -347,15 +344,6 @@ fn when(days_left: i64) -> String {
     }
 }
 
-fn action_verb(then: &str) -> String {
-    match then {
-        "delete" => "delete".into(),
-        "anonymise" => "anonymise".into(),
-        "return" => "return to the sender, and then delete your copy of,".into(),
-        other => other.to_owned(),
-    }
-}
-
 /// Text on one line: runs of whitespace (newlines included) become one space.
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -439,43 +427,9 @@ struct DeletionContext {
     received_on: String,
     delete_by: String,
     action: String,
+    /// `then: return`: the records go back to the sender and no copy stays.
+    returning: bool,
     confirm_url: String,
-}
-
-/// `{{#if}}` and `{{#unless}}` as handlebars has them, except that a missing variable is an
-/// error (as in the DPIA templates: strict mode alone lets a helper's missing argument pass).
-struct StrictIf {
-    positive: bool,
-}
-
-impl HelperDef for StrictIf {
-    fn call<'reg: 'rc, 'rc>(
-        &self,
-        h: &Helper<'rc>,
-        r: &'reg Handlebars<'reg>,
-        ctx: &'rc Context,
-        rc: &mut RenderContext<'reg, 'rc>,
-        out: &mut dyn Output,
-    ) -> HelperResult {
-        let name = if self.positive { "if" } else { "unless" };
-        let param = h
-            .param(0)
-            .ok_or(RenderErrorReason::ParamNotFoundForIndex(name, 0))?;
-        if param.is_value_missing() {
-            let path = param.relative_path().cloned();
-            return Err(RenderErrorReason::MissingVariable(path).into());
-        }
-        let truthy = param.value().is_truthy(false);
-        let branch = if truthy == self.positive {
-            h.template()
-        } else {
-            h.inverse()
-        };
-        match branch {
-            Some(t) => t.render(r, ctx, rc, out),
-            None => Ok(()),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -646,6 +600,15 @@ mod tests {
         assert!(c.body.contains("full-name, address and phone"));
         assert!(c.body.contains("by 1 June 2027"));
         assert!(c.body.contains("0193-abc"));
+        assert!(c.body.contains("must now delete the records"), "{}", c.body);
+        assert!(!c.body.contains("keep no copy"));
+        let returned = DeletionRequest {
+            then_action: "return".into(),
+            ..d
+        };
+        let c = t.deletion_request(&a, 3, &returned).unwrap();
+        assert!(c.body.contains("must now return the records"), "{}", c.body);
+        assert!(c.body.contains("keep no copy"), "{}", c.body);
     }
 
     #[test]

@@ -87,6 +87,6 @@ pub fn html(cert: &Certificate) -> std::result::Result<String, handlebars::Rende
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_template_string("certificate", BUILTIN_HTML)
-        .map_err(|e| handlebars::RenderError::from(e))?;
+        .map_err(handlebars::RenderError::from)?;
     hb.render("certificate", cert)
 }

@@ -294,13 +294,16 @@ impl Retention {
             .templates
             .escalation(&agreement, row.version, &escalation)
             .map_err(|e| RetentionError::BadRequest(e.to_string()))?;
-        let message = crate::mail::outbox::NewMessage::new(
-            agreement.owner.email.as_str(),
+        let key = format!("escalation:deletion:{}", row.id);
+        let messages = crate::mail::compose::to_recipients(
+            &agreement,
             crate::mail::Kind::Escalation,
-            composed,
-        )
-        .dedupe_key(Some(format!("escalation:deletion:{}", row.id)));
-        crate::mail::outbox::enqueue(txn, now, &message).await?;
+            &composed,
+            Some(&key),
+        );
+        for message in messages {
+            crate::mail::outbox::enqueue(txn, now, &message).await?;
+        }
         Ok(())
     }
 }

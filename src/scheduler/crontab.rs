@@ -375,6 +375,7 @@ impl Spec {
             Some((base, step)) => (base, Some(step)),
             None => (item, None),
         };
+        let stepped = step.is_some();
         let step = match step {
             None => 1,
             Some(s) => match s.parse::<u32>() {
@@ -399,7 +400,7 @@ impl Spec {
         } else {
             let a = self.value(base)?;
             // `a/step` is `a-max/step`, as in cronie.
-            (a, if step > 1 { self.max } else { a })
+            (a, if stepped { self.max } else { a })
         };
         Ok((lo..=hi).step_by(step as usize).collect())
     }

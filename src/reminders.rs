@@ -1,0 +1,78 @@
+//! The reminders job: for each agreement in force, queue the reminders that are due — review
+//! due, term ending (60, 30, 7 days), assurance expiring — to its owner and the parties' DPOs.
+//! Each reminder has a dedupe key, so running the job again (or on several instances) queues
+//! nothing twice.
+
+use std::sync::Arc;
+
+use poem_openapi::Object;
+use sea_orm::TransactionTrait;
+use serde::Serialize;
+
+use crate::audit::{Event, Writer};
+use crate::mail::compose::{Templates, messages};
+use crate::mail::outbox::enqueue;
+use crate::mail::reminders::due;
+use crate::registry::lifecycle::Status;
+use crate::registry::queries::Paging;
+use crate::registry::{Registry, RegistryError};
+
+#[derive(Debug, Clone, Default, Serialize, Object)]
+pub struct RemindersReport {
+    /// Messages newly queued (a reminder to three people is three).
+    pub queued: usize,
+    /// Reminders due but already queued before.
+    pub already_sent: usize,
+}
+
+/// Queues every reminder due today, once.
+pub async fn send_due(
+    registry: &Registry,
+    templates: &Arc<Templates>,
+) -> Result<RemindersReport, RegistryError> {
+    let today = registry.clock().today();
+    let now = registry.clock().now();
+    let page = registry
+        .agreements(
+            Some(Status::Active),
+            None,
+            Paging::new(Some(1), Some(Paging::MAX_PER_PAGE)),
+        )
+        .await?;
+    let mut report = RemindersReport::default();
+    let txn = registry.db().begin().await?;
+    let mut log = Writer::begin(&txn).await?;
+    for summary in page.items {
+        let (version, agreement) = registry
+            .agreement_at(&summary.id, summary.current_version)
+            .await?;
+        for reminder in due(&agreement, version, today) {
+            let queued = messages(templates, &agreement, &reminder)
+                .map_err(|e| RegistryError::BadRequest(e.to_string()))?;
+            let mut fresh = 0;
+            for message in &queued {
+                if enqueue(&txn, now, message).await? {
+                    fresh += 1;
+                }
+            }
+            if fresh == 0 {
+                report.already_sent += 1;
+                continue;
+            }
+            report.queued += fresh;
+            let details = serde_json::json!({ "version": version, "reminder": reminder.about, "messages": fresh });
+            let subject = format!("agreement:{}", summary.id);
+            log.append(
+                now,
+                Event {
+                    actor: "reminders job",
+                    action: "reminder.queued",
+                    subject,
+                    details,
+                },
+            );
+        }
+    }
+    log.commit(txn).await?;
+    Ok(report)
+}
