@@ -378,6 +378,16 @@ async fn failing_webhooks_retry_then_escalate(app_rx: (TestApp, Receiver, String
     .await;
     assert_eq!(escalated.as_array().unwrap().len(), 1, "{escalated}");
     assert_eq!(escalated[0]["attempts"], 5);
+    let holding = escalated[0]["holdings"][0].as_str().unwrap();
+    let state = json_of(
+        app.get(&officer, &format!("/api/v1/holdings/{holding}"))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        state["state"], "escalated",
+        "the holding shows the escalation"
+    );
     assert!(rx.calls.load(Ordering::SeqCst) >= 5);
     let mail = outbox_message::Entity::find()
         .filter(outbox_message::Column::Kind.eq("escalation"))

@@ -242,6 +242,15 @@ impl Retention {
             update.status = Set("escalated".to_owned());
         }
         deletion_request::Entity::update(update).exec(&txn).await?;
+        if escalate {
+            let covered = facts(&txn, row.id).await?.holdings;
+            holding::Entity::update_many()
+                .col_expr(holding::Column::State, Expr::value("escalated"))
+                .filter(holding::Column::Id.is_in(covered))
+                .filter(holding::Column::State.eq("deletion_requested"))
+                .exec(&txn)
+                .await?;
+        }
         let action = if escalate {
             "deletion.escalated"
         } else {

@@ -94,8 +94,13 @@ impl Retention {
         let made = self
             .make_requests(sweep_id, &plan.groups, &plan.held)
             .await?;
-        for (planned, id) in report.requests.iter_mut().zip(made) {
-            planned.request_id = Some(id);
+        let planned = std::mem::take(&mut report.requests);
+        for (mut request, outcome) in planned.into_iter().zip(made) {
+            if let Some((id, holdings)) = outcome {
+                request.request_id = Some(id);
+                request.holdings = holdings;
+                report.requests.push(request);
+            }
         }
         let outcome = self.send_webhooks().await?;
         report.webhooks_sent = outcome.sent;
@@ -170,17 +175,18 @@ impl Retention {
     }
 
     /// Writes the requests, moves their holdings to `deletion_requested`, queues the emails and
-    /// audits it all, in one transaction. Returns the request ids in plan order.
+    /// audits it all, in one transaction. Returns, in plan order, each request made with the
+    /// holdings it covers (`None` where another instance had already requested them all).
     async fn make_requests(
         &self,
         sweep_id: Uuid,
         groups: &[Group],
         held: &[(Uuid, Vec<Uuid>)],
-    ) -> Result<Vec<Uuid>> {
+    ) -> Result<Vec<Option<(Uuid, Vec<Uuid>)>>> {
         let now = self.clock.now();
         let txn = self.db.begin().await?;
         let mut log = Writer::begin(&txn).await?;
-        let mut ids = Vec::with_capacity(groups.len());
+        let mut made = Vec::with_capacity(groups.len());
         for g in groups {
             let method = self.method_of(g).await;
             let token = match method {
@@ -188,9 +194,10 @@ impl Retention {
                 _ => None,
             };
             let id = Uuid::now_v7();
-            let moved = claim_holdings(&txn, &g.holdings).await?;
-            if moved != g.holdings.len() as u64 {
-                // Another sweep took some of them between our read and this transaction.
+            let claimed = claim_holdings(&txn, &g.holdings).await?;
+            if claimed.is_empty() {
+                // Another instance's sweep requested them first.
+                made.push(None);
                 continue;
             }
             let row = deletion_request::ActiveModel {
@@ -230,7 +237,7 @@ impl Retention {
             }
             let details = serde_json::json!({
                 "request_id": id, "sweep_id": sweep_id, "holder": g.holder, "method": method,
-                "action": g.action, "holdings": g.holdings, "version": g.version,
+                "action": g.action, "holdings": claimed, "version": g.version,
             });
             let subject = format!("agreement:{}", g.agreement_id);
             log.append(
@@ -242,7 +249,7 @@ impl Retention {
                     details,
                 },
             );
-            ids.push(id);
+            made.push(Some((id, claimed)));
         }
         if !held.is_empty() {
             let kept: Vec<_> = held
@@ -259,7 +266,7 @@ impl Retention {
             log.append(now, event);
         }
         log.commit(txn).await?;
-        Ok(ids)
+        Ok(made)
     }
 
     async fn queue_email(
@@ -308,17 +315,25 @@ impl Retention {
     }
 }
 
-/// Moves holdings from `held` to `deletion_requested`; returns how many moved.
-async fn claim_holdings(txn: &DatabaseTransaction, ids: &[Uuid]) -> Result<u64> {
-    let mut moved = 0;
+/// Moves those of `ids` still `held` to `deletion_requested`, and returns them. Every sweep
+/// holds the writers' lock, so no other sweep changes these rows until this one commits.
+async fn claim_holdings(txn: &DatabaseTransaction, ids: &[Uuid]) -> Result<Vec<Uuid>> {
+    let mut claimed = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(1000) {
-        let result = holding::Entity::update_many()
-            .col_expr(holding::Column::State, Expr::value("deletion_requested"))
+        let held: Vec<Uuid> = holding::Entity::find()
             .filter(holding::Column::Id.is_in(chunk.to_vec()))
             .filter(holding::Column::State.eq("held"))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|h| h.id)
+            .collect();
+        holding::Entity::update_many()
+            .col_expr(holding::Column::State, Expr::value("deletion_requested"))
+            .filter(holding::Column::Id.is_in(held.clone()))
             .exec(txn)
             .await?;
-        moved += result.rows_affected;
+        claimed.extend(held);
     }
-    Ok(moved)
+    Ok(claimed)
 }
