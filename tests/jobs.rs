@@ -1,0 +1,124 @@
+//! The jobs `serve` schedules, as they run: `accord sweep` from the command line, and the
+//! reminders job queuing each due reminder once.
+
+mod support;
+
+use std::process::Command;
+use std::sync::Arc;
+
+use accord::mail::compose::Templates;
+use accord::store::entity::outbox_message;
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use support::app::{Backend, TestApp};
+
+fn sweep(db: &str, dry_run: bool) -> (i32, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_accord"));
+    cmd.args(["sweep", "--database", db]);
+    if dry_run {
+        cmd.arg("--dry-run");
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accord_sweep_says_what_it_would_do_then_does_it() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    app.registry
+        .import_dir(&support::repo().join("agreements"))
+        .await
+        .unwrap();
+    let due_in_the_past = |i: i32| accord::store::entity::holding::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        decision_id: Set(uuid::Uuid::now_v7()),
+        agreement_id: Set("camden-foodbank-referrals".into()),
+        version: Set(1),
+        flow_id: Set("referral".into()),
+        from_party: Set("camden".into()),
+        holder: Set("foodbank".into()),
+        purpose: Set("food-parcels".into()),
+        fields: Set(r#"["full-name"]"#.into()),
+        record_count: Set(i),
+        subject_count: Set(0),
+        received_at: Set("2020-01-01T00:00:00.000000Z".into()),
+        delete_by: Set(Some("2020-07-01T00:00:00.000000Z".into())),
+        then_action: Set("delete".into()),
+        state: Set("held".into()),
+    };
+    accord::store::entity::holding::Entity::insert_many((1..=3).map(due_in_the_past))
+        .exec_without_returning(app.registry.db())
+        .await
+        .unwrap();
+    let (code, out) = sweep(&app.db_url, true);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("would ask foodbank by email to delete 3 holding(s) under camden-foodbank-referrals version 1"), "{out}");
+    assert!(out.contains("(dry run: nothing changed)"), "{out}");
+    let (code, out) = sweep(&app.db_url, false);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("asked foodbank by email to delete 3 holding(s)") && out.contains("(request "),
+        "{out}"
+    );
+    let (_, again) = sweep(&app.db_url, false);
+    assert!(
+        again.starts_with("0 request(s), 0 held"),
+        "nothing twice: {again}"
+    );
+}
+
+async fn reminders_are_queued_once(app: TestApp) {
+    app.registry
+        .import_dir(&support::repo().join("agreements"))
+        .await
+        .unwrap();
+    app.clock.set("2028-03-05T09:00:00Z".parse().unwrap());
+    let templates = Arc::new(Templates::builtin().unwrap());
+    let first = accord::reminders::send_due(&app.registry, &templates)
+        .await
+        .unwrap();
+    assert!(first.queued >= 3, "{first:?}");
+    let term_ending = outbox_message::Entity::find()
+        .filter(outbox_message::Column::Kind.eq("term-ending"))
+        .filter(outbox_message::Column::DedupeKey.like("term-ending:camden-foodbank-referrals:%"))
+        .all(app.registry.db())
+        .await
+        .unwrap();
+    let mut to: Vec<&str> = term_ending.iter().map(|m| m.to_addr.as_str()).collect();
+    to.sort();
+    assert_eq!(
+        to,
+        [
+            "dataprotection@camdenfoodbank.example",
+            "dpo@camden.example",
+            "priya.shah@camden.example"
+        ]
+    );
+    assert!(
+        term_ending[0]
+            .subject
+            .contains("Emergency food support referrals"),
+        "{}",
+        term_ending[0].subject
+    );
+    let total = outbox_message::Entity::find()
+        .count(app.registry.db())
+        .await
+        .unwrap();
+    let second = accord::reminders::send_due(&app.registry, &templates)
+        .await
+        .unwrap();
+    assert_eq!(second.queued, 0, "{second:?}");
+    assert!(second.already_sent >= 1);
+    assert_eq!(
+        outbox_message::Entity::find()
+            .count(app.registry.db())
+            .await
+            .unwrap(),
+        total
+    );
+}
+
+on_both_databases!(reminders_are_queued_once);
