@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use accord::mail::compose::Templates;
 use accord::store::entity::outbox_message;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use support::app::{Backend, TestApp};
 
 fn sweep(db: &str, dry_run: bool) -> (i32, String) {
@@ -31,22 +31,12 @@ async fn accord_sweep_says_what_it_would_do_then_does_it() {
         .import_dir(&support::repo().join("agreements"))
         .await
         .unwrap();
-    let due_in_the_past = |i: i32| accord::store::entity::holding::ActiveModel {
-        id: Set(uuid::Uuid::now_v7()),
-        decision_id: Set(uuid::Uuid::now_v7()),
-        agreement_id: Set("camden-foodbank-referrals".into()),
-        version: Set(1),
-        flow_id: Set("referral".into()),
-        from_party: Set("camden".into()),
-        holder: Set("foodbank".into()),
-        purpose: Set("food-parcels".into()),
-        fields: Set(r#"["full-name"]"#.into()),
-        record_count: Set(i),
-        subject_count: Set(0),
-        received_at: Set("2020-01-01T00:00:00.000000Z".into()),
-        delete_by: Set(Some("2020-07-01T00:00:00.000000Z".into())),
-        then_action: Set("delete".into()),
-        state: Set("held".into()),
+    let due_in_the_past = |i| {
+        support::holding_row(
+            "2020-01-01T00:00:00.000000Z",
+            "2020-07-01T00:00:00.000000Z",
+            i,
+        )
     };
     accord::store::entity::holding::Entity::insert_many((1..=3).map(due_in_the_past))
         .exec_without_returning(app.registry.db())

@@ -14,7 +14,7 @@ use accord::retention::Retention;
 use accord::scheduler::{Job, Schedule, Scheduler};
 use accord::store::entity::{deletion_request_holding, holding};
 use jiff::Timestamp;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use support::app::{Backend, fresh_database};
 
 const HOLDINGS: usize = 1_000;
@@ -59,23 +59,11 @@ async fn holdings(db_url: &str, start: Timestamp) {
         .unwrap();
     for batch in 0..10 {
         let due = start + jiff::SignedDuration::from_mins(60 * batch as i64 + 30);
-        let rows = (0..HOLDINGS / 10).map(|_| holding::ActiveModel {
-            id: Set(uuid::Uuid::now_v7()),
-            decision_id: Set(uuid::Uuid::now_v7()),
-            agreement_id: Set("camden-foodbank-referrals".into()),
-            version: Set(1),
-            flow_id: Set("referral".into()),
-            from_party: Set("camden".into()),
-            holder: Set("foodbank".into()),
-            purpose: Set("food-parcels".into()),
-            fields: Set(r#"["full-name"]"#.into()),
-            record_count: Set(1),
-            subject_count: Set(0),
-            received_at: Set(accord::store::time::stamp(start)),
-            delete_by: Set(Some(accord::store::time::stamp(due))),
-            then_action: Set("delete".into()),
-            state: Set("held".into()),
-        });
+        let (received, due) = (
+            accord::store::time::stamp(start),
+            accord::store::time::stamp(due),
+        );
+        let rows = (0..HOLDINGS / 10).map(|_| support::holding_row(&received, &due, 1));
         holding::Entity::insert_many(rows)
             .exec_without_returning(&db)
             .await

@@ -90,3 +90,30 @@ pub fn draft(sample: &str, id: &str) -> String {
     }
     out
 }
+
+/// A foodbank holding of the sample agreement, received at `received` and due at `delete_by`
+/// (RFC 3339 stamps as stored), still held.
+pub fn holding_row(
+    received: &str,
+    delete_by: &str,
+    records: i32,
+) -> accord::store::entity::holding::ActiveModel {
+    use sea_orm::ActiveValue::Set;
+    accord::store::entity::holding::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        decision_id: Set(uuid::Uuid::now_v7()),
+        agreement_id: Set("camden-foodbank-referrals".into()),
+        version: Set(1),
+        flow_id: Set("referral".into()),
+        from_party: Set("camden".into()),
+        holder: Set("foodbank".into()),
+        purpose: Set("food-parcels".into()),
+        fields: Set(r#"["full-name"]"#.into()),
+        record_count: Set(records),
+        subject_count: Set(0),
+        received_at: Set(received.into()),
+        delete_by: Set(Some(delete_by.into())),
+        then_action: Set("delete".into()),
+        state: Set("held".into()),
+    }
+}
