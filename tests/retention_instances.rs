@@ -1,4 +1,4 @@
-//! Several instances on one database: two schedulers, each with its own connection pool,
+//! Several instances on one database. Two schedulers, each with its own connection pool,
 //! sweeping 1,000 holdings that fall due over ten hours. Every holding is asked back exactly
 //! once — no duplicate, no miss — whether the instances race for the job or sweep directly.
 
@@ -175,4 +175,73 @@ async fn simultaneous_sweeps_on_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn simultaneous_sweeps_on_sqlite() {
     instances_sweeping_at_once_never_double_request(Backend::Sqlite).await;
+}
+
+/// A suspension made on one instance reaches another's gate when that one refreshes (serve does
+/// every 2 s); decisions alone do not make it rebuild.
+async fn instances_follow_each_others_lifecycle_changes(backend: Backend) {
+    use accord::gate::{CheckRequest, Outcome, decide};
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(backend, dir.path()).await;
+    let clock = Arc::new(FixedClock::on(jiff::civil::date(2026, 11, 21)));
+    let a = Registry::new(accord::store::open(&url).await.unwrap(), clock.clone());
+    let b = Registry::new(accord::store::open(&url).await.unwrap(), clock.clone());
+    a.import_dir(&support::repo().join("agreements"))
+        .await
+        .unwrap();
+    b.reload_index().await.unwrap();
+    let ask = CheckRequest {
+        agreement: "camden-foodbank-referrals".into(),
+        from: "camden".into(),
+        to: "foodbank".into(),
+        purpose: "food-parcels".into(),
+        fields: vec!["full-name".into()],
+        flow: None,
+    };
+    let today = jiff::civil::date(2026, 11, 21);
+    assert_eq!(
+        decide(&b.gate_index(), &ask, today).decision,
+        Outcome::Allow
+    );
+    assert!(
+        !b.refresh_if_changed().await.unwrap(),
+        "nothing changed yet"
+    );
+    let journal = accord::flows::journal::Journal::start(a.db().clone());
+    let decision = accord::flows::journal::Entry {
+        decision_id: uuid::Uuid::now_v7(),
+        at: accord::clock::Clock::now(&*clock),
+        actor: "gate client".into(),
+        action: "gate.check",
+        subject: "agreement:camden-foodbank-referrals".into(),
+        details: serde_json::json!({ "decision": "allow" }),
+        holding: None,
+    };
+    journal.record(decision).await.unwrap();
+    assert!(
+        !b.refresh_if_changed().await.unwrap(),
+        "a decision is not a lifecycle change"
+    );
+    a.suspend("camden-foodbank-referrals", "breach", "officer")
+        .await
+        .unwrap();
+    assert!(
+        b.refresh_if_changed().await.unwrap(),
+        "b notices a's change"
+    );
+    assert_eq!(decide(&b.gate_index(), &ask, today).decision, Outcome::Deny);
+    assert!(
+        !b.refresh_if_changed().await.unwrap(),
+        "and rebuilds only once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_follow_changes_on_postgres() {
+    instances_follow_each_others_lifecycle_changes(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_follow_changes_on_sqlite() {
+    instances_follow_each_others_lifecycle_changes(Backend::Sqlite).await;
 }
