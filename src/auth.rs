@@ -171,6 +171,71 @@ pub async fn mint(
     Ok((secret, principal))
 }
 
+/// A token as listed: never its secret, nor its hash.
+#[derive(Debug, Clone, Serialize, poem_openapi::Object)]
+pub struct TokenInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub role: String,
+    pub party: Option<String>,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// Every token, oldest first.
+pub async fn list(db: &DatabaseConnection) -> Result<Vec<TokenInfo>, DbErr> {
+    use sea_orm::QueryOrder;
+    let rows = api_token::Entity::find()
+        .order_by_asc(api_token::Column::CreatedAt)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(token_info).collect())
+}
+
+/// Revokes a token (audited); `None` when there is no such token. Revoking twice changes
+/// nothing the second time.
+pub async fn revoke(
+    db: &DatabaseConnection,
+    now: Timestamp,
+    id: Uuid,
+    actor: &str,
+) -> Result<Option<TokenInfo>, DbErr> {
+    let txn = db.begin().await?;
+    let mut log = Writer::begin(&txn).await?;
+    let Some(row) = api_token::Entity::find_by_id(id).one(&txn).await? else {
+        return Ok(None);
+    };
+    if row.revoked_at.is_some() {
+        return Ok(Some(token_info(row)));
+    }
+    let mut revoked: api_token::ActiveModel = row.into();
+    revoked.revoked_at = Set(Some(stamp(now)));
+    let row = api_token::Entity::update(revoked).exec(&txn).await?;
+    let details = serde_json::json!({ "name": row.name, "role": row.role, "party": row.party_id });
+    log.append(
+        now,
+        Event {
+            actor,
+            action: "token.revoked",
+            subject: format!("token:{id}"),
+            details,
+        },
+    );
+    log.commit(txn).await?;
+    Ok(Some(token_info(row)))
+}
+
+fn token_info(r: api_token::Model) -> TokenInfo {
+    TokenInfo {
+        id: r.id,
+        name: r.name,
+        role: r.role,
+        party: r.party_id,
+        created_at: r.created_at,
+        revoked_at: r.revoked_at,
+    }
+}
+
 /// The caller a bearer secret belongs to, if any token (not revoked) has it.
 pub async fn authenticate(
     db: &DatabaseConnection,
@@ -225,6 +290,11 @@ impl TokenCache {
             seen.insert(key, (p.clone(), std::time::Instant::now()));
         }
         Ok(found)
+    }
+
+    /// Forgets every cached token, so a revocation made here takes effect at once.
+    pub fn forget_all(&self) {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
     fn fresh(&self, key: &str) -> Option<Principal> {

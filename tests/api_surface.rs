@@ -37,6 +37,8 @@ const NOBODY: &[Role] = &[];
 /// Who may ask the gate whether a flow may happen: a gate client (for its own party) and the
 /// officers.
 const GATE_ASKERS: &[Role] = &[Role::Admin, Role::IgOfficer, Role::GateClient];
+/// Only an administrator lists and revokes tokens.
+const ADMIN: &[Role] = &[Role::Admin];
 /// Only a gate client sends records through the gate.
 const GATE_CLIENT: &[Role] = &[Role::GateClient];
 
@@ -142,6 +144,8 @@ const ENDPOINTS: &[Endpoint] = &[
     ep("POST",  "/api/v1/deletions/0192f0c0-0000-7000-8000-000000000000/confirm",  "/deletions/{id}/confirm",                        NONE,    OFFICERS,       404),
     ep("GET",   "/api/v1/deletions/0192f0c0-0000-7000-8000-000000000000/certificate", "/deletions/{id}/certificate",                 NONE,    READERS,        404),
     ep("GET",   "/api/v1/calendar.ics",                                            "/calendar.ics",                                  NONE,    READERS,        200),
+    ep("GET",   "/api/v1/tokens",                                                  "/tokens",                                        NONE,    ADMIN,          200),
+    ep("POST",  "/api/v1/tokens/0192f0c0-0000-7000-8000-000000000000/revoke",      "/tokens/{id}/revoke",                            NONE,    ADMIN,          404),
 ];
 
 /// Endpoints open without a token, on purpose: the emailed one-time link (the token in the link

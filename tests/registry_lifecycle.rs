@@ -354,7 +354,47 @@ async fn the_register_exports_to_csv(app: TestApp) {
     );
 }
 
+async fn a_revoked_token_stops_working_at_once(app: TestApp) {
+    let admin = app.token(Role::Admin, None).await;
+    let auditor = app.token(Role::Auditor, None).await;
+    assert_eq!(
+        app.get(&auditor, "/api/v1/register").await.status(),
+        200,
+        "cached now"
+    );
+    let tokens = json(app.get(&admin, "/api/v1/tokens").await).await;
+    assert!(!tokens.to_string().contains("acc_"), "no secrets listed");
+    let id = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["role"] == "auditor")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let revoked = app
+        .http
+        .post(app.url(&format!("/api/v1/tokens/{id}/revoke")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    assert!(json(revoked).await["revoked_at"].is_string());
+    assert_eq!(
+        app.get(&auditor, "/api/v1/register").await.status(),
+        401,
+        "refused at once, despite the cache"
+    );
+    assert_eq!(
+        actions(&app, &admin, &format!("token:{id}")).await,
+        ["token.created", "token.revoked"]
+    );
+}
+
 on_both_databases!(
+    a_revoked_token_stops_working_at_once,
     upload_collect_signatures_and_activate,
     broken_agreements_get_422_with_every_finding,
     a_new_version_supersedes_the_old_when_signed,

@@ -13,6 +13,7 @@ pub mod parties;
 pub mod register;
 pub mod retention;
 pub mod text;
+pub mod tokens;
 
 use poem::{Endpoint, EndpointExt, Route, get, handler};
 use poem_openapi::{OpenApiService, Tags};
@@ -41,6 +42,8 @@ pub enum ApiTags {
     Gate,
     /// Retention: legal holds, deletion requests and certificates, the calendar.
     Retention,
+    /// API tokens.
+    Tokens,
 }
 
 /// Settings the app is built with.
@@ -71,8 +74,13 @@ fn service(
     gate: Gate,
     dpia: std::sync::Arc<(Renderer, Renderer)>,
     retention: Retention,
+    cache: std::sync::Arc<crate::auth::TokenCache>,
 ) -> OpenApiService<impl poem_openapi::OpenApi, ()> {
     let apis = (
+        tokens::TokensApi {
+            registry: registry.clone(),
+            cache,
+        },
         retention::RetentionApi { retention },
         flows::FlowsApi { gate },
         holdings::HoldingsApi {
@@ -108,7 +116,8 @@ pub fn app(registry: Registry, settings: Settings) -> Result<impl Endpoint, Stri
     ));
     let retention = retention_service(&registry, &settings)?;
     let gate = Gate::new(registry.clone(), Journal::start(registry.db().clone()));
-    let api = service(&registry, gate, dpia, retention);
+    let cache = std::sync::Arc::new(crate::auth::TokenCache::default());
+    let api = service(&registry, gate, dpia, retention, cache.clone());
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     let max_body = settings.max_body;
@@ -118,7 +127,7 @@ pub fn app(registry: Registry, settings: Settings) -> Result<impl Endpoint, Stri
         .at("/api/v1/openapi.json", spec)
         .nest("/api/docs", docs)
         .data(registry)
-        .data(std::sync::Arc::new(crate::auth::TokenCache::default()))
+        .data(cache)
         .around(move |ep, req| async move { middleware::limit_body(&ep, req, max_body).await })
         .around(|ep, req| async move { middleware::trace(&ep, req).await }))
 }

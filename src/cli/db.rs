@@ -11,6 +11,8 @@ use crate::clock::{Clock, SystemClock};
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
+    #[command(flatten)]
+    Admin(TokenAdmin),
     /// Mint an API token. It is printed once; only its hash is stored.
     Create {
         #[arg(long)]
@@ -21,6 +23,21 @@ pub enum TokenCommand {
         /// The party a signatory, gate_client or contractor acts for.
         #[arg(long)]
         party: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenAdmin {
+    /// List tokens: id, role, party, name, and when revoked. Never secrets.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Revoke a token by its id (from `accord token list`).
+    Revoke {
+        id: uuid::Uuid,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -69,12 +86,15 @@ pub fn migrate(args: MigrateArgs) -> ExitCode {
 }
 
 pub fn token(cmd: TokenCommand) -> ExitCode {
-    let TokenCommand::Create {
-        role,
-        name,
-        party,
-        db,
-    } = cmd;
+    let (role, name, party, db) = match cmd {
+        TokenCommand::Create {
+            role,
+            name,
+            party,
+            db,
+        } => (role, name, party, db),
+        TokenCommand::Admin(admin) => return token_admin(admin),
+    };
     runtime().block_on(async {
         let conn = match open(&db).await {
             Ok(c) => c,
@@ -132,6 +152,48 @@ pub fn audit(cmd: AuditCommand) -> ExitCode {
                 eprintln!("error: cannot read the audit log: {e}");
                 ExitCode::from(EXIT_DB)
             }
+        }
+    })
+}
+
+fn token_admin(cmd: TokenAdmin) -> ExitCode {
+    runtime().block_on(async {
+        let db = match &cmd {
+            TokenAdmin::List { db } | TokenAdmin::Revoke { db, .. } => db,
+        };
+        let conn = match open(db).await {
+            Ok(c) => c,
+            Err(code) => return code,
+        };
+        match cmd {
+            TokenAdmin::List { .. } => match crate::auth::list(&conn).await {
+                Ok(tokens) => {
+                    for t in tokens {
+                        let party = t.party.as_deref().unwrap_or("-");
+                        let state = t.revoked_at.map_or("active".to_owned(), |at| format!("revoked {at}"));
+                        println!("{}  {:<11} {:<20} {}  ({state})", t.id, t.role, party, t.name);
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(EXIT_DB)
+                }
+            },
+            TokenAdmin::Revoke { id, .. } => match crate::auth::revoke(&conn, SystemClock.now(), id, "cli").await {
+                Ok(Some(t)) => {
+                    eprintln!("token {} ({}, {}) is revoked; running servers stop accepting it within a minute", t.id, t.name, t.role);
+                    ExitCode::SUCCESS
+                }
+                Ok(None) => {
+                    eprintln!("error: no token {id}");
+                    ExitCode::FAILURE
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(EXIT_DB)
+                }
+            },
         }
     })
 }

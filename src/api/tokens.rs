@@ -1,0 +1,47 @@
+//! `/api/v1/tokens`: list and revoke API tokens (admin only). Minting stays on the command line
+//! (`accord token create`), where the secret can be shown once to the person who runs it.
+
+use std::sync::Arc;
+
+use poem::Result;
+use poem_openapi::OpenApi;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use uuid::Uuid;
+
+use super::ApiTags;
+use super::auth::Caller;
+use super::error::ApiError;
+use crate::auth::{Role, TokenCache, TokenInfo, list, revoke};
+use crate::registry::Registry;
+
+pub struct TokensApi {
+    pub registry: Registry,
+    pub cache: Arc<TokenCache>,
+}
+
+#[OpenApi(tag = "ApiTags::Tokens")]
+impl TokensApi {
+    /// Every token: who it is for, its role and party, when minted and revoked. Never secrets.
+    #[oai(path = "/tokens", method = "get")]
+    async fn list(&self, caller: Caller) -> Result<Json<Vec<TokenInfo>>> {
+        caller.allow(&[Role::Admin])?;
+        Ok(Json(
+            list(self.registry.db()).await.map_err(ApiError::from)?,
+        ))
+    }
+
+    /// Revoke a token (when a contractor leaves, or a secret leaks). It stops working on this
+    /// instance at once, and on others within a minute.
+    #[oai(path = "/tokens/:id/revoke", method = "post")]
+    async fn revoke(&self, caller: Caller, id: Path<Uuid>) -> Result<Json<TokenInfo>> {
+        let who = caller.allow(&[Role::Admin])?;
+        let now = self.registry.clock().now();
+        let done = revoke(self.registry.db(), now, id.0, &who.actor())
+            .await
+            .map_err(ApiError::from)?;
+        self.cache.forget_all();
+        done.map(Json)
+            .ok_or_else(|| ApiError::NotFound(format!("no token {}", id.0)).into())
+    }
+}
