@@ -17,16 +17,21 @@ use crate::registry::Registry;
 pub struct Caller(pub Principal);
 
 async fn check(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
+    Ok(principal_for(req, &bearer.token).await?)
+}
+
+/// The caller a bearer secret belongs to, through the app's token cache; 401 if none.
+pub async fn principal_for(req: &Request, secret: &str) -> Result<Principal, ApiError> {
     let registry = req
         .data::<Registry>()
         .ok_or_else(|| super::error::internal(&"registry missing from request data"))?;
     let cache = req
         .data::<Arc<TokenCache>>()
         .ok_or_else(|| super::error::internal(&"token cache missing from request data"))?;
-    match cache.authenticate(registry.db(), &bearer.token).await {
+    match cache.authenticate(registry.db(), secret).await {
         Ok(Some(p)) => Ok(p),
-        Ok(None) => Err(ApiError::Unauthorized.into()),
-        Err(e) => Err(super::error::internal(&e).into()),
+        Ok(None) => Err(ApiError::Unauthorized),
+        Err(e) => Err(super::error::internal(&e)),
     }
 }
 

@@ -7,14 +7,11 @@ use poem_openapi::payload::{Form, Html, Json, PlainText};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
-use std::sync::Arc;
-
 use super::ApiTags;
 use super::agreements::ReasonGiven;
-use super::auth::{Caller, OFFICERS, READERS};
+use super::auth::{Caller, OFFICERS, READERS, principal_for};
 use super::error::{ApiError, internal};
 use super::text::Text;
-use crate::auth::TokenCache;
 use crate::retention::certificate::{Certificate, html};
 use crate::retention::holds::{HoldKind, LegalHold, Scope};
 use crate::retention::requests::DeletionRequestInfo;
@@ -231,17 +228,7 @@ impl RetentionApi {
             })
             .map(str::to_owned);
         let secret = from_header.or(token.0).ok_or(ApiError::Unauthorized)?;
-        let cache = req
-            .data::<Arc<TokenCache>>()
-            .ok_or_else(|| internal(&"token cache missing from request data"))?;
-        let who = cache
-            .authenticate(self.retention.db(), &secret)
-            .await
-            .map_err(ApiError::from)?
-            .ok_or(ApiError::Unauthorized)?;
-        if !READERS.contains(&who.role) {
-            return Err(ApiError::Forbidden(format!("role {} may not do this", who.role)).into());
-        }
+        Caller(principal_for(req, &secret).await?).allow(READERS)?;
         let text = self.retention.calendar().await.map_err(ApiError::from)?;
         Ok(IcsResponse::Ok(PlainText(text)))
     }

@@ -10,7 +10,7 @@ pub mod chain;
 use jiff::Timestamp;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -255,9 +255,4 @@ pub async fn list(
         q = q.filter(C::At.lt(stamp(until)));
     }
     q.order_by_asc(C::Seq).limit(limit).all(db).await
-}
-
-/// How many records the log holds.
-pub async fn count(db: &DatabaseConnection) -> Result<u64, DbErr> {
-    audit_record::Entity::find().count(db).await
 }

@@ -105,30 +105,27 @@ impl Registry {
     }
 
     fn in_force(&self, v: version::Model) -> Result<VersionInForce> {
-        let cached = self
-            .index
-            .parsed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&v.id)
-            .cloned();
-        let agreement = match cached {
-            Some(a) => a,
-            None => {
-                let parsed = Arc::new(parse_stored(&v)?);
-                self.index
-                    .parsed
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(v.id, parsed.clone());
-                parsed
-            }
-        };
+        let agreement = self.parsed(&v)?;
         Ok(VersionInForce {
             number: v.number,
             stored: Stored::parse(&v.status),
             agreement,
         })
+    }
+
+    /// A stored version as a typed agreement. Versions never change, so each is parsed once
+    /// and shared by every reader (queries, signing, the register, the gate).
+    pub(crate) fn parsed(&self, v: &version::Model) -> Result<Arc<ValidAgreement>> {
+        let cache = &self.index.parsed;
+        if let Some(a) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&v.id) {
+            return Ok(a.clone());
+        }
+        let parsed = Arc::new(parse_stored(v)?);
+        cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(v.id, parsed.clone());
+        Ok(parsed)
     }
 
     /// Changes whenever anything the index is built from changes: rows are only added to these

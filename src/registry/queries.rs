@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::lifecycle::{Control, Status};
 use super::signing::find_version_in;
-use super::versions::{VersionInfo, parse_stored};
+use super::versions::VersionInfo;
 use super::{Registry, RegistryError, Result};
 use crate::agreement::ValidAgreement;
 use crate::store::entity::{agreement, version};
@@ -118,7 +118,7 @@ impl Registry {
     pub async fn involves(&self, summary: &AgreementSummary, party: &str) -> Result<bool> {
         let number = summary.current_version.unwrap_or(summary.latest_version);
         let row = find_version_in(&self.db, &summary.id, number).await?;
-        Ok(parse_stored(&row)?.party(party).is_some())
+        Ok(self.parsed(&row)?.party(party).is_some())
     }
 
     pub async fn versions(&self, id: &str) -> Result<Vec<VersionInfo>> {
@@ -140,8 +140,8 @@ impl Registry {
 
     pub async fn version_document(&self, id: &str, number: i32) -> Result<VersionDocument> {
         let row = find_version_in(&self.db, id, number).await?;
-        let agreement = parse_stored(&row)?;
-        let json = serde_json::to_value(&*agreement)
+        let agreement = self.parsed(&row)?;
+        let json = serde_json::to_value(&**agreement)
             .map_err(|e| RegistryError::BadRequest(format!("cannot render the agreement: {e}")))?;
         Ok(VersionDocument {
             version: self.version_info(row).await?,
@@ -155,7 +155,7 @@ impl Registry {
         &self,
         id: &str,
         number: Option<i32>,
-    ) -> Result<(i32, ValidAgreement)> {
+    ) -> Result<(i32, std::sync::Arc<ValidAgreement>)> {
         let number = match number {
             Some(n) => n,
             None => {
@@ -164,7 +164,7 @@ impl Registry {
             }
         };
         let row = find_version_in(&self.db, id, number).await?;
-        Ok((number, parse_stored(&row)?))
+        Ok((number, self.parsed(&row)?))
     }
 
     /// A unified diff of two versions' sources.

@@ -12,7 +12,6 @@ use std::collections::BTreeSet;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::lifecycle::Status;
-use super::versions::parse_stored;
 use super::{Registry, Result};
 use crate::store::entity::version;
 
@@ -74,7 +73,7 @@ impl Registry {
         for row in rows {
             let info = self.version_info(row.clone()).await?;
             if info.status == Status::Active {
-                let agreement = parse_stored(&row)?;
+                let agreement = self.parsed(&row)?;
                 out.push(entry(&agreement, row.number));
             }
         }

@@ -13,7 +13,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::lifecycle::Stored;
-use super::versions::{VersionInfo, parse_stored};
+use super::versions::VersionInfo;
 use super::{Registry, RegistryError, Result};
 use crate::agreement::Agreement;
 use crate::agreement::vocab::SignatureRole;
@@ -53,7 +53,7 @@ impl Registry {
         let txn = self.db.begin().await?;
         let mut log = Writer::begin(&txn).await?;
         let row = find_version(&txn, agreement_id, number).await?;
-        let agreement = parse_stored(&row)?;
+        let agreement = self.parsed(&row)?;
         if agreement.party(&party).is_none() {
             let msg = format!("party '{party}' is not a party to agreement '{agreement_id}'");
             return Err(RegistryError::Forbidden(msg));

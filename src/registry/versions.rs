@@ -204,7 +204,7 @@ impl Registry {
             .order_by_asc(signature::Column::RecordedAt)
             .all(&self.db)
             .await?;
-        let agreement = parse_stored(&row)?;
+        let agreement = self.parsed(&row)?;
         let signed: BTreeSet<&str> = sigs
             .iter()
             .filter(|s| s.role == SignatureRole::SeniorOfficer.as_str())
@@ -249,9 +249,9 @@ impl Registry {
     }
 }
 
-/// Re-reads a stored source into the typed agreement. Stored sources passed checking when they
+/// Reads a stored source into the typed agreement (call [`Registry::parsed`], which caches). Stored sources passed checking when they
 /// were stored; one that no longer does (after a rule change) is reported, not trusted.
-pub(crate) fn parse_stored(row: &version::Model) -> Result<ValidAgreement> {
+pub(super) fn parse_stored(row: &version::Model) -> Result<ValidAgreement> {
     let checked = check_source(row.source.as_bytes(), jiff::civil::date(2000, 1, 1));
     checked
         .agreement

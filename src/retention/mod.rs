@@ -97,12 +97,6 @@ impl Retention {
     }
 }
 
-impl Retention {
-    pub fn db(&self) -> &DatabaseConnection {
-        &self.db
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum RetentionError {
     #[error("{0}")]

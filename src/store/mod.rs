@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use accord_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
 /// The embedded default: a SQLite file next to where Accord runs, created if missing.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://accord.db?mode=rwc";
@@ -54,10 +54,6 @@ pub async fn open(url: &str) -> Result<DatabaseConnection, StoreError> {
     let db = connect(url).await?;
     migrate(&db).await?;
     Ok(db)
-}
-
-pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
-    db.get_database_backend() == DbBackend::Postgres
 }
 
 /// A database URL fit for logs and error messages: any password replaced by `***`.
