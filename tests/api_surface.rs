@@ -1096,6 +1096,24 @@ async fn the_binary_logs_json_lines_carrying_the_request_id(app: TestApp) {
         lines.iter().any(|l| l["fields"]["message"] == "listening"),
         "no 'listening' line in:\n{logs}"
     );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["fields"]["message"] == "agreements imported"),
+        "the import ran (hundreds of SQL statements):\n{logs}"
+    );
+    let statements: Vec<&Value> = lines
+        .iter()
+        .filter(|l| {
+            l["target"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("sqlx") || t.starts_with("sea_orm"))
+        })
+        .collect();
+    assert!(
+        statements.is_empty(),
+        "per-statement logging is off by default: {statements:?}"
+    );
     let carries = |l: &Value| {
         l["span"]["id"] == id.as_str()
             || l["spans"]

@@ -299,7 +299,41 @@ async fn odd_json_gets_a_clear_400(app: TestApp) {
     );
 }
 
+async fn no_answer_without_a_durable_record(app: TestApp) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let (client, officer) = ready(&app).await;
+    let db = app.registry.db();
+    db.execute_raw(Statement::from_string(
+        db.get_database_backend(),
+        "DROP TABLE audit_head",
+    ))
+    .await
+    .unwrap();
+    let resp = app
+        .post_json(&client, "/api/v1/flows/check", check(&["full-name"]))
+        .await;
+    assert_eq!(
+        resp.status(),
+        503,
+        "a decision that cannot be recorded is not given"
+    );
+    let b = body(resp).await;
+    assert_eq!(b["code"], "unavailable");
+    assert!(b.get("decision").is_none(), "no decision leaks out: {b}");
+    let records = json!([{ "full-name": "Ada", "address": "x" }]);
+    let resp = app
+        .post_json(&client, "/api/v1/flows", send(records, json!({})))
+        .await;
+    assert_eq!(resp.status(), 503);
+    assert_eq!(
+        body(app.get(&officer, "/api/v1/holdings").await).await["total"],
+        0,
+        "nothing stored"
+    );
+}
+
 on_both_databases!(
+    no_answer_without_a_durable_record,
     an_allowed_check_is_answered_and_logged,
     a_denied_check_is_200_with_reasons,
     suspension_takes_effect_at_once,

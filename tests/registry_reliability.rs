@@ -180,6 +180,31 @@ fn an_unreachable_database_is_a_clear_error_with_exit_code_3() {
 }
 
 #[test]
+fn migrate_applies_the_schema_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/fresh.db?mode=rwc", dir.path().display());
+    for _ in 0..2 {
+        let out = accord_bin()
+            .args(["migrate", "--database", &url])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("migrations applied"));
+    }
+    let (code, out) = verify(&url);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.starts_with("audit log verified: 0 records"),
+        "an empty, valid log: {out}"
+    );
+}
+
+#[test]
 fn a_password_in_the_database_url_never_reaches_the_output() {
     let url = "postgres://accord:hunter2@127.0.0.1:1/nowhere";
     let out = accord_bin()
