@@ -299,6 +299,110 @@ async fn odd_json_gets_a_clear_400(app: TestApp) {
     );
 }
 
+/// A check is read strictly: a number where text belongs, a misspelt key, a key twice or a
+/// broken body is a 400 naming the problem, and no decision is made or logged.
+async fn a_check_with_odd_json_gets_a_clear_400(app: TestApp) {
+    let (client, officer) = ready(&app).await;
+    let raw = |text: &str| {
+        app.http
+            .post(app.url("/api/v1/flows/check"))
+            .bearer_auth(&client)
+            .header("content-type", "application/json")
+            .body(text.to_owned())
+            .send()
+    };
+    let rest = r#""from":"camden","to":"foodbank","purpose":"food-parcels","fields":["full-name"]"#;
+    let cases = [
+        (
+            format!(r#"{{"agreement":5,{rest}}}"#),
+            "invalid type: integer",
+        ),
+        (
+            format!(r#"{{"agreement":"{AGREEMENT}",{rest},"flows":"referral"}}"#),
+            "unknown field `flows`",
+        ),
+        (
+            format!(r#"{{"agreement":"{AGREEMENT}","agreement":"x",{rest}}}"#),
+            "duplicate field `agreement`",
+        ),
+        (
+            format!(
+                r#"{{"agreement":"{AGREEMENT}","from":"camden","to":"foodbank","purpose":"food-parcels","fields":"full-name"}}"#
+            ),
+            "invalid type: string",
+        ),
+        (format!(r#"{{"agreement":"{AGREEMENT}","#), "EOF"),
+    ];
+    for (text, says) in cases {
+        let resp = raw(&text).await.unwrap();
+        assert_eq!(resp.status(), 400, "{text}");
+        let b = body(resp).await;
+        assert_eq!(b["code"], "bad-request");
+        assert!(b["message"].as_str().unwrap().contains(says), "{text}: {b}");
+    }
+    let logged = body(app.get(&officer, "/api/v1/audit?action=gate.check").await).await;
+    assert_eq!(logged["items"], json!([]), "no decision was made");
+}
+
+/// The journal writes decisions on its own while officers change the registry through the
+/// pool: both append to one chain, which verifies, and every answered decision is in it.
+async fn decisions_and_registry_changes_share_one_chain(app: TestApp) {
+    let (client, officer) = ready(&app).await;
+    let asks = (0..8).map(|_| {
+        let (app, client) = (&app, &client);
+        async move {
+            let mut ids = Vec::new();
+            for _ in 0..25 {
+                let resp = app
+                    .post_json(client, "/api/v1/flows/check", check(&["full-name"]))
+                    .await;
+                assert_eq!(resp.status(), 200);
+                ids.push(body(resp).await["decision_id"].as_str().unwrap().to_owned());
+            }
+            ids
+        }
+    });
+    let changes = async {
+        for i in 0..10 {
+            let verb = if i % 2 == 0 { "suspend" } else { "reinstate" };
+            let resp = app
+                .post_json(
+                    &officer,
+                    &format!("/api/v1/parties/police/{verb}"),
+                    json!({ "reason": "drill" }),
+                )
+                .await;
+            assert!(resp.status().is_success(), "{verb}: {}", resp.status());
+        }
+    };
+    let (answered, ()) = tokio::join!(futures::future::join_all(asks), changes);
+    let verified = accord::audit::verify(app.registry.db())
+        .await
+        .unwrap()
+        .expect("the chain verifies");
+    let mut logged = std::collections::HashSet::new();
+    let mut after = 0;
+    loop {
+        let page = body(
+            app.get(
+                &officer,
+                &format!("/api/v1/audit?action=gate.check&limit=1000&after={after}"),
+            )
+            .await,
+        )
+        .await;
+        let items = page["items"].as_array().unwrap().clone();
+        let Some(last) = items.last() else { break };
+        after = last["seq"].as_i64().unwrap();
+        logged.extend(items.iter().map(|r| r["id"].as_str().unwrap().to_owned()));
+    }
+    let answered: Vec<String> = answered.into_iter().flatten().collect();
+    assert_eq!(answered.len(), 200);
+    assert!(answered.iter().all(|id| logged.contains(id)));
+    assert_eq!(logged.len(), 200);
+    assert!(verified.records > 200 + 10, "{verified:?}");
+}
+
 async fn no_answer_without_a_durable_record(app: TestApp) {
     use sea_orm::{ConnectionTrait, Statement};
     let (client, officer) = ready(&app).await;
@@ -341,4 +445,6 @@ on_both_databases!(
     an_allowed_send_returns_minimised_records_and_a_holding,
     extra_fields_are_rejected_or_stripped,
     odd_json_gets_a_clear_400,
+    a_check_with_odd_json_gets_a_clear_400,
+    decisions_and_registry_changes_share_one_chain,
 );

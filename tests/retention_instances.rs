@@ -207,14 +207,14 @@ async fn instances_follow_each_others_lifecycle_changes(backend: Backend) {
         !b.refresh_if_changed().await.unwrap(),
         "nothing changed yet"
     );
-    let journal = accord::flows::journal::Journal::start(a.db().clone());
+    let journal = accord::flows::journal::Journal::start(a.db().clone()).unwrap();
     let decision = accord::flows::journal::Entry {
         decision_id: uuid::Uuid::now_v7(),
         at: accord::clock::Clock::now(&*clock),
         actor: "gate client".into(),
         action: "gate.check",
         subject: "agreement:camden-foodbank-referrals".into(),
-        details: serde_json::json!({ "decision": "allow" }),
+        details: r#"{"decision":"allow"}"#.into(),
         holding: None,
     };
     journal.record(decision).await.unwrap();

@@ -2,12 +2,13 @@
 //! records through it. Every decision is in the audit log before the answer leaves.
 
 use poem::Result;
-use poem_openapi::payload::{Binary, Json};
+use poem_openapi::payload::Binary;
 use poem_openapi::{ApiRequest, ApiResponse, OpenApi};
 
 use super::ApiTags;
 use super::auth::Caller;
 use super::error::ApiError;
+use super::json_body::SerdeJson;
 use crate::auth::Role;
 use crate::flows::{CheckAnswer, Gate, GateError, SendAnswer, SendRequest};
 use crate::gate::CheckRequest;
@@ -26,22 +27,21 @@ pub enum SendBody {
     Json(Binary<Vec<u8>>),
 }
 
-/// `{agreement, from, to, purpose, fields, flow?}` (the `CheckRequest` schema), read as raw
-/// JSON so that a number where text belongs is refused, not turned into text.
+/// `{agreement, from, to, purpose, fields, flow?}`, read by serde: a number where text
+/// belongs, or an unknown key, is refused (400), not reinterpreted.
 #[derive(ApiRequest)]
 pub enum CheckBody {
-    #[oai(content_type = "application/json")]
-    Json(Binary<Vec<u8>>),
+    Json(SerdeJson<CheckRequest>),
 }
 
 #[derive(ApiResponse)]
 pub enum SendResponse {
     /// Allowed: the minimised records, and the holding now recorded.
     #[oai(status = 200)]
-    Allowed(Json<SendAnswer>),
+    Allowed(SerdeJson<SendAnswer>),
     /// Denied: the decision and its reasons. Nothing was stored but the audit record.
     #[oai(status = 403)]
-    Denied(Json<CheckAnswer>),
+    Denied(SerdeJson<CheckAnswer>),
 }
 
 impl From<GateError> for ApiError {
@@ -60,11 +60,11 @@ impl FlowsApi {
     /// May this flow happen now? Always 200 with a decision (allow or deny) and its reasons.
     /// A gate client may ask only about flows to or from its own party.
     #[oai(path = "/flows/check", method = "post")]
-    async fn check(&self, caller: Caller, body: Json<CheckRequest>) -> Result<Json<CheckAnswer>> {
+    async fn check(&self, caller: Caller, body: CheckBody) -> Result<SerdeJson<CheckAnswer>> {
         let who = caller.allow(&[Role::GateClient, Role::Admin, Role::IgOfficer])?;
-        Ok(Json(
-            self.gate.check(who, body.0).await.map_err(ApiError::from)?,
-        ))
+        let CheckBody::Json(SerdeJson(req)) = body;
+        let answer = self.gate.check(who, req).await.map_err(ApiError::from)?;
+        Ok(SerdeJson(answer))
     }
 
     /// Send records through the gate: 200 with only the permitted fields of each record and
@@ -76,8 +76,8 @@ impl FlowsApi {
         let req: SendRequest = serde_json::from_slice(&bytes.0)
             .map_err(|e| ApiError::BadRequest(format!("the request is not a valid send: {e}")))?;
         match self.gate.send(who, req).await {
-            Ok(answer) => Ok(SendResponse::Allowed(Json(answer))),
-            Err(GateError::Denied(answer)) => Ok(SendResponse::Denied(Json(*answer))),
+            Ok(answer) => Ok(SendResponse::Allowed(SerdeJson(answer))),
+            Err(GateError::Denied(answer)) => Ok(SendResponse::Denied(SerdeJson(*answer))),
             Err(e) => Err(ApiError::from(e).into()),
         }
     }

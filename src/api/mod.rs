@@ -8,6 +8,7 @@ pub mod auth;
 pub mod error;
 pub mod flows;
 pub mod holdings;
+pub mod json_body;
 pub mod middleware;
 pub mod parties;
 pub mod register;
@@ -108,14 +109,17 @@ fn service(
 }
 
 /// The whole application, ready to serve. Starts the decision journal's writer, so call it
-/// inside the tokio runtime. Fails if a template in the templates folder does not compile.
+/// inside the tokio runtime. Fails if a template in the templates folder does not compile, or
+/// the journal's thread cannot start.
 pub fn app(registry: Registry, settings: Settings) -> Result<impl Endpoint, String> {
     let dpia = std::sync::Arc::new((
         Renderer::load(Format::Html, &settings.templates).map_err(|e| e.to_string())?,
         Renderer::load(Format::Markdown, &settings.templates).map_err(|e| e.to_string())?,
     ));
     let retention = retention_service(&registry, &settings)?;
-    let gate = Gate::new(registry.clone(), Journal::start(registry.db().clone()));
+    let journal = Journal::start(registry.db().clone())
+        .map_err(|e| format!("cannot start the decision journal: {e}"))?;
+    let gate = Gate::new(registry.clone(), journal);
     let cache = std::sync::Arc::new(crate::auth::TokenCache::default());
     let api = service(&registry, gate, dpia, retention, cache.clone());
     let spec = api.spec_endpoint();

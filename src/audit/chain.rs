@@ -18,10 +18,11 @@ pub struct Fields<'a> {
     pub prev_hash: &'a str,
 }
 
-/// SHA-256 (hex) of the fields as a JSON array: an unambiguous encoding, whatever the text
-/// holds (a newline in an actor's name cannot forge a field boundary).
+/// SHA-256 (hex) of the fields as a compact JSON array: an unambiguous encoding, whatever the
+/// text holds (a newline in an actor's name cannot forge a field boundary). The array is
+/// serialised straight into the digest.
 pub fn hash(f: &Fields) -> String {
-    let canonical = serde_json::json!([
+    let fields = (
         f.seq,
         f.id,
         f.at,
@@ -29,9 +30,25 @@ pub fn hash(f: &Fields) -> String {
         f.action,
         f.subject,
         f.details,
-        f.prev_hash
-    ]);
-    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+        f.prev_hash,
+    );
+    let mut digest = Digesting(Sha256::new());
+    serde_json::to_writer(&mut digest, &fields).expect("serialising text into a digest");
+    hex::encode(digest.0.finalize())
+}
+
+/// Feeds written bytes to the digest; it cannot fail.
+struct Digesting(Sha256);
+
+impl std::io::Write for Digesting {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -58,6 +75,25 @@ mod tests {
         assert_eq!(base, hash(&fields("jo", "{}")));
         assert_ne!(base, hash(&fields("jo ", "{}")));
         assert_ne!(base, hash(&fields("jo", "{ }")));
+    }
+
+    /// Stored chains must keep verifying: the encoding is the JSON array of the fields, byte
+    /// for byte as it was first written.
+    #[test]
+    fn the_encoding_is_the_compact_json_array() {
+        let f = fields("jo \"x\"\n", "{\"a\":1}");
+        let text = serde_json::json!([
+            f.seq,
+            f.id,
+            f.at,
+            f.actor,
+            f.action,
+            f.subject,
+            f.details,
+            f.prev_hash
+        ])
+        .to_string();
+        assert_eq!(hash(&f), hex::encode(Sha256::digest(text.as_bytes())));
     }
 
     #[test]

@@ -9,8 +9,8 @@ pub mod chain;
 
 use jiff::Timestamp;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -18,14 +18,26 @@ use uuid::Uuid;
 use crate::store::entity::{audit_head, audit_record};
 use crate::store::time::stamp;
 
-/// Appends records within one transaction that holds the writers' lock. Records are chained
-/// in memory and written by [`Writer::commit`] with one multi-row insert and one head update,
-/// then the transaction commits: a change and its records land together, and a batch of many
-/// records costs a few statements, not two per record.
+/// The end of the chain: the last record's sequence number and hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// Appends records within one transaction. Records are chained in memory and written by
+/// [`Writer::write`]: first the head moves, on the condition that it is still where the
+/// records were chained from, then one multi-row insert. A change and its records land
+/// together, and a batch of many records costs a few statements, not two per record.
+///
+/// The head is always the first row a writer changes, so writers queue on it in one order
+/// (no deadlock between them), and two writers can never chain onto the same predecessor, on
+/// one instance or several.
 pub struct Writer {
+    from: Head,
     seq: i64,
     hash: String,
-    pending: Vec<audit_record::ActiveModel>,
+    pending: Vec<audit_record::Model>,
 }
 
 impl Writer {
@@ -37,73 +49,128 @@ impl Writer {
             "UPDATE audit_head SET seq = seq WHERE id = 1",
         ))
         .await?;
-        let head = audit_head::Entity::find_by_id(1)
-            .one(txn)
-            .await?
-            .ok_or_else(|| DbErr::RecordNotFound("audit_head".into()))?;
-        Ok(Writer {
-            seq: head.seq,
-            hash: head.hash,
-            pending: Vec::new(),
-        })
+        Ok(Writer::resume(read_head(txn).await?))
     }
 
-    /// Chains one record; returns its id. It is written by [`Writer::commit`].
-    pub fn append(&mut self, at: Timestamp, event: Event<'_>) -> Uuid {
-        self.append_with_id(Uuid::now_v7(), at, event)
+    /// Chains onto a head the caller read under the writers' lock by other means (the gate's
+    /// journal, on its own SQLite connection). Nothing touches the database until written.
+    pub fn resume(head: Head) -> Writer {
+        Writer {
+            seq: head.seq,
+            hash: head.hash.clone(),
+            from: head,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Chains one record. It is written by [`Writer::write`].
+    pub fn append(&mut self, at: Timestamp, event: Event<'_>) {
+        let details = event.details.to_string();
+        let id = Uuid::now_v7();
+        self.append_with_id(id, at, event.actor, event.action, event.subject, details);
     }
 
     /// Chains one record under an id chosen by the caller (the gate answers with the id of its
-    /// decision's record, so anyone can find it in the log).
-    pub fn append_with_id(&mut self, id: Uuid, at: Timestamp, event: Event<'_>) -> Uuid {
+    /// decision's record, so anyone can find it in the log), with its details already JSON text.
+    pub fn append_with_id(
+        &mut self,
+        id: Uuid,
+        at: Timestamp,
+        actor: &str,
+        action: &str,
+        subject: String,
+        details: String,
+    ) {
         let (id_text, at_text) = (id.to_string(), stamp(at));
-        let details = event.details.to_string();
         let seq = self.seq + 1;
         let hash = chain::hash(&chain::Fields {
             seq,
             id: &id_text,
             at: &at_text,
-            actor: event.actor,
-            action: event.action,
-            subject: &event.subject,
+            actor,
+            action,
+            subject: &subject,
             details: &details,
             prev_hash: &self.hash,
         });
-        self.pending.push(audit_record::ActiveModel {
-            seq: Set(seq),
-            id: Set(id),
-            at: Set(at_text),
-            actor: Set(event.actor.to_owned()),
-            action: Set(event.action.to_owned()),
-            subject: Set(event.subject),
-            details: Set(details),
-            prev_hash: Set(std::mem::replace(&mut self.hash, hash)),
-            hash: Set(self.hash.clone()),
+        self.pending.push(audit_record::Model {
+            seq,
+            id,
+            at: at_text,
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            subject,
+            details,
+            prev_hash: std::mem::replace(&mut self.hash, hash),
+            hash: self.hash.clone(),
         });
         self.seq = seq;
-        id
     }
 
-    /// Writes the chained records and the new head, and commits the transaction.
-    pub async fn commit(self, txn: DatabaseTransaction) -> Result<(), DbErr> {
-        const ROWS_PER_INSERT: usize = 500;
-        if !self.pending.is_empty() {
-            let mut rows = self.pending.into_iter().peekable();
-            while rows.peek().is_some() {
-                let chunk: Vec<_> = rows.by_ref().take(ROWS_PER_INSERT).collect();
-                audit_record::Entity::insert_many(chunk)
-                    .exec_without_returning(&txn)
-                    .await?;
-            }
-            let head = audit_head::ActiveModel {
-                id: Set(1),
-                seq: Set(self.seq),
-                hash: Set(self.hash),
-            };
-            audit_head::Entity::update(head).exec(&txn).await?;
-        }
-        txn.commit().await
+    /// The records chained so far, in order.
+    pub fn records(&self) -> &[audit_record::Model] {
+        &self.pending
     }
+
+    /// Where the chain will stand once the records are written.
+    pub fn head(&self) -> Head {
+        Head {
+            seq: self.seq,
+            hash: self.hash.clone(),
+        }
+    }
+
+    /// Moves the head, on the condition that it is still where this writer began (a check
+    /// that holds under the writers' lock; a failure is [`DbErr::RecordNotUpdated`]), then
+    /// inserts the chained records. Returns the new head; the caller commits.
+    pub async fn write(self, txn: &impl ConnectionTrait) -> Result<Head, DbErr> {
+        const ROWS_PER_INSERT: usize = 500;
+        let head = self.head();
+        if self.pending.is_empty() {
+            return Ok(head);
+        }
+        let moved = audit_head::Entity::update_many()
+            .col_expr(audit_head::Column::Seq, head.seq.into())
+            .col_expr(audit_head::Column::Hash, head.hash.clone().into())
+            .filter(audit_head::Column::Id.eq(1))
+            .filter(audit_head::Column::Seq.eq(self.from.seq))
+            .filter(audit_head::Column::Hash.eq(self.from.hash))
+            .exec(txn)
+            .await?;
+        if moved.rows_affected != 1 {
+            return Err(DbErr::RecordNotUpdated);
+        }
+        let mut rows = self.pending.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<audit_record::ActiveModel> = rows
+                .by_ref()
+                .take(ROWS_PER_INSERT)
+                .map(Into::into)
+                .collect();
+            audit_record::Entity::insert_many(chunk)
+                .exec_without_returning(txn)
+                .await?;
+        }
+        Ok(head)
+    }
+
+    /// Writes the chained records and commits the transaction.
+    pub async fn commit(self, txn: DatabaseTransaction) -> Result<Head, DbErr> {
+        let head = self.write(&txn).await?;
+        txn.commit().await?;
+        Ok(head)
+    }
+}
+
+async fn read_head(db: &impl ConnectionTrait) -> Result<Head, DbErr> {
+    let head = audit_head::Entity::find_by_id(1)
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("audit_head".into()))?;
+    Ok(Head {
+        seq: head.seq,
+        hash: head.hash,
+    })
 }
 
 /// What happened, by whom, to what.

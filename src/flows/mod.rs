@@ -42,15 +42,49 @@ pub struct CheckAnswer {
 
 /// `POST /api/v1/flows`: the check's fields plus the records.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "SendWire")]
 pub struct SendRequest {
-    #[serde(flatten)]
     pub check: CheckRequest,
     pub records: Vec<Record>,
-    #[serde(default)]
     pub subject_refs: Option<Vec<String>>,
-    #[serde(default)]
     pub on_extra_fields: OnExtraFields,
+}
+
+/// A send as it arrives: one flat object, every key known (serde cannot refuse unknown keys
+/// through a flattened `CheckRequest`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendWire {
+    agreement: String,
+    from: String,
+    to: String,
+    purpose: String,
+    fields: Vec<String>,
+    #[serde(default)]
+    flow: Option<String>,
+    records: Vec<Record>,
+    #[serde(default)]
+    subject_refs: Option<Vec<String>>,
+    #[serde(default)]
+    on_extra_fields: OnExtraFields,
+}
+
+impl From<SendWire> for SendRequest {
+    fn from(w: SendWire) -> SendRequest {
+        SendRequest {
+            check: CheckRequest {
+                agreement: w.agreement,
+                from: w.from,
+                to: w.to,
+                purpose: w.purpose,
+                fields: w.fields,
+                flow: w.flow,
+            },
+            records: w.records,
+            subject_refs: w.subject_refs,
+            on_extra_fields: w.on_extra_fields,
+        }
+    }
 }
 
 /// An allowed send: the decision, the minimised records, and the holding now recorded.
@@ -190,14 +224,21 @@ impl Gate {
         d: &Decision,
         holding: Option<(holding::Model, Vec<String>)>,
     ) -> Entry {
-        let reasons: Vec<_> = d.reasons.iter().map(|r| r.code).collect();
-        let details = serde_json::json!({
-            "from": req.from, "to": req.to, "purpose": req.purpose, "flow": req.flow,
-            "fields": req.fields, "decision": d.decision, "version": d.agreement_version,
-            "matched_flow": d.flow, "reasons": reasons, "denied_fields": d.denied_fields,
-            "holding_id": holding.as_ref().map(|(h, _)| h.id),
-            "records": holding.as_ref().map(|(h, _)| h.record_count),
-        });
+        let details = DecisionDetails {
+            decision: d.decision,
+            denied_fields: &d.denied_fields,
+            fields: &req.fields,
+            flow: req.flow.as_deref(),
+            from: &req.from,
+            holding_id: holding.as_ref().map(|(h, _)| h.id),
+            matched_flow: d.flow.as_deref(),
+            purpose: &req.purpose,
+            reasons: d.reasons.iter().map(|r| r.code).collect(),
+            records: holding.as_ref().map(|(h, _)| h.record_count),
+            to: &req.to,
+            version: d.agreement_version,
+        };
+        let details = serde_json::to_string(&details).unwrap_or_else(|_| "{}".into());
         Entry {
             decision_id: id,
             at: self.registry.clock().now(),
@@ -258,6 +299,24 @@ impl Gate {
             }
         }
     }
+}
+
+/// What the audit record of a decision says, beyond its actor and subject. Fields in
+/// alphabetical order, as the log has always had them.
+#[derive(Serialize)]
+struct DecisionDetails<'a> {
+    decision: Outcome,
+    denied_fields: &'a [String],
+    fields: &'a [String],
+    flow: Option<&'a str>,
+    from: &'a str,
+    holding_id: Option<Uuid>,
+    matched_flow: Option<&'a str>,
+    purpose: &'a str,
+    reasons: Vec<crate::gate::ReasonCode>,
+    records: Option<i32>,
+    to: &'a str,
+    version: Option<i32>,
 }
 
 /// A gate client asks only about flows to or from its own party.

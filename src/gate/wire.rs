@@ -9,7 +9,9 @@ use poem_openapi::{Enum, Object};
 use serde::{Deserialize, Serialize};
 
 /// May `from` send `fields` to `to` for `purpose` under `agreement` (by `flow`, if named)?
+/// Unknown keys are refused: a misspelt `flow` must not silently widen the question.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
 pub struct CheckRequest {
     /// The agreement's id.
     pub agreement: String,

@@ -23,11 +23,14 @@ pub enum StoreError {
 
 /// Opens a pool. SQLite runs in WAL mode with `synchronous=FULL` (a commit survives power
 /// loss), foreign keys on, and a busy timeout so concurrent writers wait instead of failing.
+/// A pooled connection is pinged before use only after 30 s idle: a ping on every acquire
+/// costs a round trip (on SQLite, a hand-off to its worker thread) for nothing.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)

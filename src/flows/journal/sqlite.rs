@@ -1,0 +1,140 @@
+//! The journal's writer on a SQLite file: a connection of its own, on a thread of its own.
+//! A batch is one `BEGIN IMMEDIATE` transaction (the database's write lock is the writers'
+//! lock, as for every other writer): read the head, chain, move the head, insert the records
+//! and any holdings with cached prepared statements, commit. The connection keeps the pool's
+//! durability: WAL with `synchronous=FULL`, so a commit is on disk when it returns.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
+use sea_orm::{DatabaseConnection, DbBackend};
+use tokio::sync::mpsc;
+
+use super::{Job, MAX_BATCH, chain, fill, release};
+use crate::audit::{Head, Writer};
+use crate::store::entity::holding;
+
+/// The database file behind a SQLite pool; `None` for another backend or an in-memory
+/// database (which a second connection could not see).
+pub(super) fn file_of(db: &DatabaseConnection) -> Option<PathBuf> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return None;
+    }
+    let options = db.get_sqlite_connection_pool().connect_options();
+    let path = options.get_filename();
+    path.is_file().then(|| path.to_path_buf())
+}
+
+/// Opens the connection here, so a failure is the caller's, then writes on a new thread.
+pub(super) fn start(path: &Path, mut rx: mpsc::Receiver<Job>) -> std::io::Result<()> {
+    let mut conn = open(path).map_err(std::io::Error::other)?;
+    std::thread::Builder::new()
+        .name("journal".into())
+        .spawn(move || {
+            let mut batch = Vec::with_capacity(MAX_BATCH);
+            while let Some(first) = rx.blocking_recv() {
+                batch.push(first);
+                fill(&mut batch, &mut rx);
+                let result = write_batch(&mut conn, &batch);
+                release(&mut batch, result);
+            }
+        })?;
+    Ok(())
+}
+
+fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(Duration::from_secs(30))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+fn write_batch(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<()> {
+    let txn = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let head = txn.query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |row| {
+        Ok(Head {
+            seq: row.get(0)?,
+            hash: row.get(1)?,
+        })
+    })?;
+    let mut log = Writer::resume(head);
+    chain(&mut log, batch);
+    let next = log.head();
+    txn.prepare_cached("UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1")?
+        .execute(params![next.seq, next.hash])?;
+    let mut insert = txn.prepare_cached(
+        "INSERT INTO audit_log (seq, id, at, actor, action, subject, details, prev_hash, hash) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for r in log.records() {
+        insert.execute(params![
+            r.seq,
+            r.id.as_bytes(),
+            r.at,
+            r.actor,
+            r.action,
+            r.subject,
+            r.details,
+            r.prev_hash,
+            r.hash
+        ])?;
+    }
+    drop(insert);
+    for (h, refs) in batch.iter().filter_map(|job| job.entry.holding.as_ref()) {
+        insert_holding(&txn, h, refs)?;
+    }
+    txn.commit()
+}
+
+fn insert_holding(conn: &Connection, h: &holding::Model, refs: &[String]) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO holdings (id, decision_id, agreement_id, version, flow_id, from_party, \
+         holder, purpose, fields, record_count, subject_count, received_at, delete_by, \
+         then_action, state) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?
+    .execute(params![
+        h.id.as_bytes(),
+        h.decision_id.as_bytes(),
+        h.agreement_id,
+        h.version,
+        h.flow_id,
+        h.from_party,
+        h.holder,
+        h.purpose,
+        h.fields,
+        h.record_count,
+        h.subject_count,
+        h.received_at,
+        h.delete_by,
+        h.then_action,
+        h.state
+    ])?;
+    let mut subject = conn
+        .prepare_cached("INSERT INTO holding_subjects (holding_id, subject_ref) VALUES (?1, ?2)")?;
+    for r in refs {
+        subject.execute(params![h.id.as_bytes(), r])?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_of;
+
+    /// The journal writes through its own connection only where a second connection sees the
+    /// same database: a file, not an in-memory database.
+    #[tokio::test]
+    async fn only_a_file_gets_a_connection_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/j.db?mode=rwc", dir.path().display());
+        let file = crate::store::connect(&url).await.unwrap();
+        assert_eq!(file_of(&file), Some(dir.path().join("j.db")));
+        let memory = crate::store::connect("sqlite::memory:").await.unwrap();
+        assert_eq!(file_of(&memory), None);
+    }
+}
