@@ -37,6 +37,25 @@ async fn body(resp: reqwest::Response) -> Value {
     resp.json().await.unwrap()
 }
 
+/// Posts each raw body and expects a 400 whose message contains the text given with it.
+async fn refused_with_400s(app: &TestApp, token: &str, path: &str, cases: &[(String, &str)]) {
+    for (text, says) in cases {
+        let resp = app
+            .http
+            .post(app.url(path))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(text.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400, "{text}");
+        let b = body(resp).await;
+        assert_eq!(b["code"], "bad-request");
+        assert!(b["message"].as_str().unwrap().contains(says), "{text}: {b}");
+    }
+}
+
 async fn decision_in_log(app: &TestApp, officer: &str, decision_id: &str) -> Value {
     let page = body(
         app.get(
@@ -251,14 +270,6 @@ async fn extra_fields_are_rejected_or_stripped(app: TestApp) {
 
 async fn odd_json_gets_a_clear_400(app: TestApp) {
     let (client, officer) = ready(&app).await;
-    let raw = |text: &str| {
-        app.http
-            .post(app.url("/api/v1/flows"))
-            .bearer_auth(&client)
-            .header("content-type", "application/json")
-            .body(text.to_owned())
-            .send()
-    };
     let base = r#""agreement":"camden-foodbank-referrals","from":"camden","to":"foodbank","purpose":"food-parcels","fields":["full-name"]"#;
     let cases = [
         (
@@ -281,13 +292,7 @@ async fn odd_json_gets_a_clear_400(app: TestApp) {
         ),
         (format!(r#"{{{base},"records":"#), "not a valid send"),
     ];
-    for (text, says) in cases {
-        let resp = raw(&text).await.unwrap();
-        assert_eq!(resp.status(), 400, "{text}");
-        let b = body(resp).await;
-        assert_eq!(b["code"], "bad-request");
-        assert!(b["message"].as_str().unwrap().contains(says), "{text}: {b}");
-    }
+    refused_with_400s(&app, &client, "/api/v1/flows", &cases).await;
     let many: Vec<Value> = (0..10_001).map(|_| json!({ "full-name": "a" })).collect();
     let resp = app
         .post_json(&client, "/api/v1/flows", send(json!(many), json!({})))
@@ -303,14 +308,6 @@ async fn odd_json_gets_a_clear_400(app: TestApp) {
 /// broken body is a 400 naming the problem, and no decision is made or logged.
 async fn a_check_with_odd_json_gets_a_clear_400(app: TestApp) {
     let (client, officer) = ready(&app).await;
-    let raw = |text: &str| {
-        app.http
-            .post(app.url("/api/v1/flows/check"))
-            .bearer_auth(&client)
-            .header("content-type", "application/json")
-            .body(text.to_owned())
-            .send()
-    };
     let rest = r#""from":"camden","to":"foodbank","purpose":"food-parcels","fields":["full-name"]"#;
     let cases = [
         (
@@ -333,13 +330,7 @@ async fn a_check_with_odd_json_gets_a_clear_400(app: TestApp) {
         ),
         (format!(r#"{{"agreement":"{AGREEMENT}","#), "EOF"),
     ];
-    for (text, says) in cases {
-        let resp = raw(&text).await.unwrap();
-        assert_eq!(resp.status(), 400, "{text}");
-        let b = body(resp).await;
-        assert_eq!(b["code"], "bad-request");
-        assert!(b["message"].as_str().unwrap().contains(says), "{text}: {b}");
-    }
+    refused_with_400s(&app, &client, "/api/v1/flows/check", &cases).await;
     let logged = body(app.get(&officer, "/api/v1/audit?action=gate.check").await).await;
     assert_eq!(logged["items"], json!([]), "no decision was made");
 }
