@@ -9,7 +9,7 @@ pub mod chain;
 
 use jiff::Timestamp;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use serde::Serialize;
@@ -25,16 +25,15 @@ pub struct Head {
     pub hash: String,
 }
 
-/// Appends records within one transaction. Records are chained in memory and written by
-/// [`Writer::write`]: first the head moves, on the condition that it is still where the
-/// records were chained from, then one multi-row insert. A change and its records land
-/// together, and a batch of many records costs a few statements, not two per record.
+/// Appends records within one transaction that holds the writers' lock. Records are chained
+/// in memory and written by [`Writer::write`] with one multi-row insert and one head update:
+/// a change and its records land together, and a batch of many records costs a few
+/// statements, not two per record.
 ///
-/// The head is always the first row a writer changes, so writers queue on it in one order
-/// (no deadlock between them), and two writers can never chain onto the same predecessor, on
-/// one instance or several.
+/// The head is always the first row a writer changes (the lock), so writers queue on it in
+/// one order (no deadlock between them), and two writers can never chain onto the same
+/// predecessor, on one instance or several.
 pub struct Writer {
-    from: Head,
     seq: i64,
     hash: String,
     pending: Vec<audit_record::Model>,
@@ -57,8 +56,7 @@ impl Writer {
     pub fn resume(head: Head) -> Writer {
         Writer {
             seq: head.seq,
-            hash: head.hash.clone(),
-            from: head,
+            hash: head.hash,
             pending: Vec::new(),
         }
     }
@@ -120,37 +118,28 @@ impl Writer {
         }
     }
 
-    /// Moves the head, on the condition that it is still where this writer began (a check
-    /// that holds under the writers' lock; a failure is [`DbErr::RecordNotUpdated`]), then
-    /// inserts the chained records. Returns the new head; the caller commits.
+    /// Inserts the chained records and moves the head to the last of them. Returns the new
+    /// head; the caller commits.
     pub async fn write(self, txn: &impl ConnectionTrait) -> Result<Head, DbErr> {
         const ROWS_PER_INSERT: usize = 500;
         let head = self.head();
         if self.pending.is_empty() {
             return Ok(head);
         }
-        let moved = audit_head::Entity::update_many()
-            .col_expr(audit_head::Column::Seq, head.seq.into())
-            .col_expr(audit_head::Column::Hash, head.hash.clone().into())
-            .filter(audit_head::Column::Id.eq(1))
-            .filter(audit_head::Column::Seq.eq(self.from.seq))
-            .filter(audit_head::Column::Hash.eq(self.from.hash))
-            .exec(txn)
-            .await?;
-        if moved.rows_affected != 1 {
-            return Err(DbErr::RecordNotUpdated);
-        }
         let mut rows = self.pending.into_iter().peekable();
         while rows.peek().is_some() {
-            let chunk: Vec<audit_record::ActiveModel> = rows
-                .by_ref()
-                .take(ROWS_PER_INSERT)
-                .map(Into::into)
-                .collect();
+            let chunk: Vec<audit_record::ActiveModel> =
+                rows.by_ref().take(ROWS_PER_INSERT).map(Into::into).collect();
             audit_record::Entity::insert_many(chunk)
                 .exec_without_returning(txn)
                 .await?;
         }
+        let moved = audit_head::ActiveModel {
+            id: Set(1),
+            seq: Set(head.seq),
+            hash: Set(head.hash.clone()),
+        };
+        audit_head::Entity::update(moved).exec(txn).await?;
         Ok(head)
     }
 
