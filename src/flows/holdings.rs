@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use poem_openapi::Object;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    QuerySelect, QueryTrait,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -69,14 +69,12 @@ pub async fn list(
         q = q.filter(C::DeleteBy.lt(stamp(before)));
     }
     if let Some(subject) = &f.subject_ref {
-        let ids: Vec<Uuid> = holding_subject::Entity::find()
+        let about = holding_subject::Entity::find()
+            .select_only()
+            .column(holding_subject::Column::HoldingId)
             .filter(holding_subject::Column::SubjectRef.eq(subject.as_str()))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|s| s.holding_id)
-            .collect();
-        q = q.filter(C::Id.is_in(ids));
+            .into_query();
+        q = q.filter(C::Id.in_subquery(about));
     }
     let total = q.clone().count(db).await?;
     let rows = q
@@ -97,7 +95,7 @@ pub async fn get(db: &DatabaseConnection, id: Uuid) -> Result<Option<HoldingInfo
     Ok(holding::Entity::find_by_id(id).one(db).await?.map(info))
 }
 
-pub fn info(h: holding::Model) -> HoldingInfo {
+fn info(h: holding::Model) -> HoldingInfo {
     HoldingInfo {
         id: h.id,
         decision_id: h.decision_id,

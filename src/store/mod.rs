@@ -7,7 +7,6 @@ pub mod time;
 use std::time::Duration;
 
 use accord_migrations::{Migrator, MigratorTrait};
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
 /// The embedded default: a SQLite file next to where Accord runs, created if missing.
@@ -21,6 +20,17 @@ pub enum StoreError {
     Migrate(DbErr),
 }
 
+/// How every SQLite connection is set up, the pool's and the gate journal's own: WAL, a
+/// commit on disk when it returns (`synchronous=FULL`), foreign keys enforced.
+pub const SQLITE_PRAGMAS: [(&str, &str); 3] = [
+    ("journal_mode", "WAL"),
+    ("synchronous", "FULL"),
+    ("foreign_keys", "ON"),
+];
+
+/// How long a SQLite writer waits for the write lock before failing.
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Opens a pool. SQLite runs in WAL mode with `synchronous=FULL` (a commit survives power
 /// loss), foreign keys on, and a busy timeout so concurrent writers wait instead of failing.
 /// A pooled connection is pinged before use only after 30 s idle: a ping on every acquire
@@ -32,10 +42,8 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
         .acquire_timeout(Duration::from_secs(10))
         .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(30))
+            let o = o.busy_timeout(SQLITE_BUSY_TIMEOUT);
+            SQLITE_PRAGMAS.iter().fold(o, |o, (k, v)| o.pragma(*k, *v))
         });
     if url.starts_with("sqlite:") {
         opts.max_connections(8);

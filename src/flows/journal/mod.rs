@@ -81,8 +81,9 @@ impl Journal {
     }
 }
 
-/// Adds whatever else is queued, up to [`MAX_BATCH`], to a batch begun with one job.
-fn fill(batch: &mut Vec<Job>, rx: &mut mpsc::Receiver<Job>) {
+/// Begins a batch with `first` and adds whatever else is queued, up to [`MAX_BATCH`].
+fn fill(batch: &mut Vec<Job>, first: Job, rx: &mut mpsc::Receiver<Job>) {
+    batch.push(first);
     while batch.len() < MAX_BATCH {
         match rx.try_recv() {
             Ok(job) => batch.push(job),

@@ -15,8 +15,7 @@ pub(super) fn start(db: DatabaseConnection, rx: mpsc::Receiver<Job>) {
 async fn write_loop(db: DatabaseConnection, mut rx: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
-        batch.push(first);
-        fill(&mut batch, &mut rx);
+        fill(&mut batch, first, &mut rx);
         let result = write_batch(&db, &batch).await;
         release(&mut batch, result);
     }

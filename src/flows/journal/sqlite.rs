@@ -1,11 +1,10 @@
 //! The journal's writer on a SQLite file: a connection of its own, on a thread of its own.
 //! A batch is one `BEGIN IMMEDIATE` transaction (the database's write lock is the writers'
 //! lock, as for every other writer): read the head, chain, move the head, insert the records
-//! and any holdings with cached prepared statements, commit. The connection keeps the pool's
-//! durability: WAL with `synchronous=FULL`, so a commit is on disk when it returns.
+//! and any holdings with cached prepared statements, commit. The connection is set up as the
+//! pool's are ([`store::SQLITE_PRAGMAS`]), so a commit is on disk when it returns.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 use sea_orm::{DatabaseConnection, DbBackend};
@@ -13,7 +12,7 @@ use tokio::sync::mpsc;
 
 use super::{Job, MAX_BATCH, chain, fill, release};
 use crate::audit::{Head, Writer};
-use crate::store::entity::holding;
+use crate::store::{self, entity::holding};
 
 /// The database file behind a SQLite pool; `None` for another backend or an in-memory
 /// database (which a second connection could not see).
@@ -34,8 +33,7 @@ pub(super) fn start(path: &Path, mut rx: mpsc::Receiver<Job>) -> std::io::Result
         .spawn(move || {
             let mut batch = Vec::with_capacity(MAX_BATCH);
             while let Some(first) = rx.blocking_recv() {
-                batch.push(first);
-                fill(&mut batch, &mut rx);
+                fill(&mut batch, first, &mut rx);
                 let result = write_batch(&mut conn, &batch);
                 release(&mut batch, result);
             }
@@ -46,10 +44,10 @@ pub(super) fn start(path: &Path, mut rx: mpsc::Receiver<Job>) -> std::io::Result
 fn open(path: &Path) -> rusqlite::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
-    conn.busy_timeout(Duration::from_secs(30))?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(store::SQLITE_BUSY_TIMEOUT)?;
+    for (pragma, value) in store::SQLITE_PRAGMAS {
+        conn.pragma_update(None, pragma, value)?;
+    }
     Ok(conn)
 }
 
