@@ -170,6 +170,20 @@ async fn a_gate_client_asks_only_for_its_own_party(app: TestApp) {
             .status(),
         403
     );
+    let sent = app
+        .post_json(
+            &other,
+            "/api/v1/flows",
+            send(json!([{ "full-name": "Ada" }]), json!({})),
+        )
+        .await;
+    assert_eq!(sent.status(), 403, "nor send for another party");
+    assert_eq!(body(sent).await["code"], "forbidden");
+    let officer = app.token(Role::IgOfficer, None).await;
+    let holdings = body(app.get(&officer, "/api/v1/holdings").await).await;
+    assert_eq!(holdings["total"], 0, "nothing is stored");
+    let sends = body(app.get(&officer, "/api/v1/audit?action=gate.send").await).await;
+    assert_eq!(sends["items"], json!([]), "no decision was made");
     let no_token = app
         .http
         .post(app.url("/api/v1/flows/check"))
@@ -266,6 +280,83 @@ async fn extra_fields_are_rejected_or_stripped(app: TestApp) {
         json!({ "full-name": "Ada", "address": "x" })
     );
     assert_eq!(a["stripped_fields"], json!(["nhs-number"]));
+    let record = decision_in_log(&app, &officer, a["decision_id"].as_str().unwrap()).await;
+    assert_eq!(record["details"]["stripped_fields"], json!(["nhs-number"]));
+    assert_eq!(record["details"]["fields"], json!(["full-name", "address"]));
+}
+
+/// `reject` said outright is the default; `strip` only ever removes fields: when anything but
+/// a field stands in the way, or no field would be left, the send is still denied.
+async fn strip_removes_fields_and_nothing_else(app: TestApp) {
+    let (client, officer) = ready(&app).await;
+    let records = json!([{ "full-name": "Ada", "nhs-number": "943 476 5919" }]);
+    let resp = app
+        .post_json(
+            &client,
+            "/api/v1/flows",
+            send(records.clone(), json!({ "on_extra_fields": "reject" })),
+        )
+        .await;
+    assert_eq!(resp.status(), 403);
+    assert_eq!(
+        body(resp).await["reasons"][0]["code"],
+        "field-not-permitted"
+    );
+
+    let only_extra = json!([{ "nhs-number": "943 476 5919" }]);
+    let mut req = send(only_extra, json!({ "on_extra_fields": "strip" }));
+    req["fields"] = json!(["nhs-number"]);
+    let resp = app.post_json(&client, "/api/v1/flows", req).await;
+    assert_eq!(resp.status(), 403, "nothing permitted is left to send");
+    assert_eq!(body(resp).await["permitted_fields"], json!([]));
+
+    app.post_json(
+        &officer,
+        "/api/v1/parties/foodbank/suspend",
+        json!({ "reason": "breach" }),
+    )
+    .await;
+    let resp = app
+        .post_json(
+            &client,
+            "/api/v1/flows",
+            send(records, json!({ "on_extra_fields": "strip" })),
+        )
+        .await;
+    assert_eq!(
+        resp.status(),
+        403,
+        "stripping does not get round a suspension"
+    );
+    let codes: Vec<Value> = body(resp).await["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].clone())
+        .collect();
+    assert!(codes.contains(&json!("party-suspended")), "{codes:?}");
+    let holdings = body(app.get(&officer, "/api/v1/holdings").await).await;
+    assert_eq!(holdings["total"], 0, "nothing refused is stored");
+}
+
+/// The gate decides with the registry's state and today's date, over HTTP as in the core.
+async fn unknown_agreements_and_ended_terms_are_denied(app: TestApp) {
+    let (client, _) = ready(&app).await;
+    let mut ask = check(&["full-name"]);
+    ask["agreement"] = json!("no-such-agreement");
+    let d = body(app.post_json(&client, "/api/v1/flows/check", ask).await).await;
+    assert_eq!(d["decision"], "deny");
+    assert_eq!(d["reasons"][0]["code"], "unknown-agreement");
+    assert_eq!(d["agreement_version"], Value::Null);
+
+    app.clock.set("2028-04-01T09:00:00Z".parse().unwrap());
+    let d = body(
+        app.post_json(&client, "/api/v1/flows/check", check(&["full-name"]))
+            .await,
+    )
+    .await;
+    assert_eq!(d["decision"], "deny", "the term ended on 2028-03-31");
+    assert_eq!(d["reasons"][0]["code"], "outside-term");
 }
 
 async fn odd_json_gets_a_clear_400(app: TestApp) {
@@ -280,6 +371,18 @@ async fn odd_json_gets_a_clear_400(app: TestApp) {
         (
             format!(r#"{{{base},"records":[{{"full-name":{{"first":"a"}}}}]}}"#),
             "nested object",
+        ),
+        (
+            format!(r#"{{{base},"records":[{{"full-name":"a","nhs-number":{{"n":1}}}}]}}"#),
+            "field 'nhs-number' holds a nested",
+        ),
+        (
+            format!(r#"{{{base},"records":[{{"full-name":[{{"first":"a"}}]}}]}}"#),
+            "field 'full-name' holds a nested",
+        ),
+        (
+            format!(r#"{{{base},"records":[{{"full-name":"a"}}],"on_extra_fields":"drop"}}"#),
+            "unknown variant `drop`",
         ),
         (format!(r#"{{{base},"records":[]}}"#), "empty"),
         (
@@ -415,6 +518,12 @@ async fn no_answer_without_a_durable_record(app: TestApp) {
     let b = body(resp).await;
     assert_eq!(b["code"], "unavailable");
     assert!(b.get("decision").is_none(), "no decision leaks out: {b}");
+    let message = b["message"].as_str().unwrap();
+    assert!(message.contains("could not be recorded"), "{message}");
+    assert!(
+        !message.contains("audit_head"),
+        "the database's error stays in the log: {message}"
+    );
     let records = json!([{ "full-name": "Ada", "address": "x" }]);
     let resp = app
         .post_json(&client, "/api/v1/flows", send(records, json!({})))
@@ -438,4 +547,6 @@ on_both_databases!(
     odd_json_gets_a_clear_400,
     a_check_with_odd_json_gets_a_clear_400,
     decisions_and_registry_changes_share_one_chain,
+    strip_removes_fields_and_nothing_else,
+    unknown_agreements_and_ended_terms_are_denied,
 );

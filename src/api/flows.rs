@@ -10,7 +10,7 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::json_body::SerdeJson;
 use crate::auth::Role;
-use crate::flows::{CheckAnswer, Gate, GateError, SendAnswer, SendRequest};
+use crate::flows::{CheckAnswer, Gate, GateError, SendAnswer, SendRequest, Sent};
 use crate::gate::CheckRequest;
 
 pub struct FlowsApi {
@@ -49,8 +49,14 @@ impl From<GateError> for ApiError {
         match e {
             GateError::Forbidden(m) => ApiError::Forbidden(m),
             GateError::BadRequest(m) => ApiError::BadRequest(m),
-            GateError::Denied(_) => ApiError::Forbidden("denied".into()),
-            GateError::Journal(j) => ApiError::Unavailable(j.to_string()),
+            GateError::Journal(j) => {
+                let reference = uuid::Uuid::now_v7();
+                tracing::error!(error = %j, %reference, "a decision was not recorded, so not given");
+                ApiError::Unavailable(format!(
+                    "the decision could not be recorded, so it is not given; try again \
+                     (reference {reference})"
+                ))
+            }
         }
     }
 }
@@ -75,10 +81,9 @@ impl FlowsApi {
         let SendBody::Json(bytes) = body;
         let req: SendRequest = serde_json::from_slice(&bytes.0)
             .map_err(|e| ApiError::BadRequest(format!("the request is not a valid send: {e}")))?;
-        match self.gate.send(who, req).await {
-            Ok(answer) => Ok(SendResponse::Allowed(SerdeJson(answer))),
-            Err(GateError::Denied(answer)) => Ok(SendResponse::Denied(SerdeJson(*answer))),
-            Err(e) => Err(ApiError::from(e).into()),
+        match self.gate.send(who, req).await.map_err(ApiError::from)? {
+            Sent::Allowed(answer) => Ok(SendResponse::Allowed(SerdeJson(*answer))),
+            Sent::Denied(answer) => Ok(SendResponse::Denied(SerdeJson(answer))),
         }
     }
 }

@@ -15,14 +15,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::agreement::vocab::RetentionStart;
 use crate::auth::{Principal, Role};
-use crate::gate::{CheckRequest, Decision, Outcome, decide};
+use crate::gate::{CheckRequest, Decision, Index, Outcome, decide};
 use crate::registry::Registry;
 use crate::store::entity::holding;
 use crate::store::time::stamp;
 use journal::{Entry, Journal, JournalError};
-use records::{MAX_RECORDS, OnExtraFields, Problem, Record, minimise};
+use records::{MAX_RECORDS, OnExtraFields, Record, minimise};
 
 /// The gate: decisions over the registry's index, made durable by the journal.
 #[derive(Clone)]
@@ -40,49 +39,35 @@ pub struct CheckAnswer {
     pub decision: Decision,
 }
 
-/// `POST /api/v1/flows`: the check's fields plus the records.
+/// `POST /api/v1/flows`: the check's fields plus the records, as one flat object with every
+/// key known (serde cannot refuse unknown keys through a flattened `CheckRequest`).
 #[derive(Debug, Deserialize)]
-#[serde(from = "SendWire")]
+#[serde(deny_unknown_fields)]
 pub struct SendRequest {
-    pub check: CheckRequest,
+    pub agreement: String,
+    pub from: String,
+    pub to: String,
+    pub purpose: String,
+    pub fields: Vec<String>,
+    #[serde(default)]
+    pub flow: Option<String>,
     pub records: Vec<Record>,
+    #[serde(default)]
     pub subject_refs: Option<Vec<String>>,
+    #[serde(default)]
     pub on_extra_fields: OnExtraFields,
 }
 
-/// A send as it arrives: one flat object, every key known (serde cannot refuse unknown keys
-/// through a flattened `CheckRequest`).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SendWire {
-    agreement: String,
-    from: String,
-    to: String,
-    purpose: String,
-    fields: Vec<String>,
-    #[serde(default)]
-    flow: Option<String>,
-    records: Vec<Record>,
-    #[serde(default)]
-    subject_refs: Option<Vec<String>>,
-    #[serde(default)]
-    on_extra_fields: OnExtraFields,
-}
-
-impl From<SendWire> for SendRequest {
-    fn from(w: SendWire) -> SendRequest {
-        SendRequest {
-            check: CheckRequest {
-                agreement: w.agreement,
-                from: w.from,
-                to: w.to,
-                purpose: w.purpose,
-                fields: w.fields,
-                flow: w.flow,
-            },
-            records: w.records,
-            subject_refs: w.subject_refs,
-            on_extra_fields: w.on_extra_fields,
+impl SendRequest {
+    /// The question this send asks, with `fields` as given.
+    pub fn check(&self) -> CheckRequest {
+        CheckRequest {
+            agreement: self.agreement.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            purpose: self.purpose.clone(),
+            fields: self.fields.clone(),
+            flow: self.flow.clone(),
         }
     }
 }
@@ -104,15 +89,22 @@ pub struct SendAnswer {
     pub delete_by: Option<String>,
 }
 
+/// What a send came to: both are decisions, recorded.
+#[derive(Debug)]
+pub enum Sent {
+    Allowed(Box<SendAnswer>),
+    /// Nothing was stored but the audit record.
+    Denied(CheckAnswer),
+}
+
+/// What stops a question or a send before it is a decision (nothing recorded), or stops a
+/// decision from being given (it could not be recorded).
 #[derive(Debug, thiserror::Error)]
 pub enum GateError {
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
     BadRequest(String),
-    /// A decision to deny, recorded; answered with the decision.
-    #[error("denied")]
-    Denied(Box<CheckAnswer>),
     #[error(transparent)]
     Journal(#[from] JournalError),
 }
@@ -129,13 +121,18 @@ impl Gate {
         req: CheckRequest,
     ) -> Result<CheckAnswer, GateError> {
         bound_to_party(caller, &req)?;
+        let now = self.registry.clock().now();
         let decision = decide(
             &self.registry.gate_index(),
             &req,
-            self.registry.clock().today(),
+            crate::clock::london_date(now),
         );
+        let asked = Asked {
+            req: &req,
+            stripped: &[],
+        };
         let id = Uuid::now_v7();
-        let entry = self.entry(id, caller, "gate.check", &req, &decision, None);
+        let entry = entry(id, now, caller, "gate.check", asked, &decision, None);
         self.journal.record(entry).await?;
         Ok(CheckAnswer {
             decision_id: id,
@@ -144,17 +141,15 @@ impl Gate {
     }
 
     /// Sends records through the gate: minimised to the permitted fields, recorded as a holding.
-    /// A deny stores nothing but its audit record.
-    pub async fn send(
-        &self,
-        caller: &Principal,
-        req: SendRequest,
-    ) -> Result<SendAnswer, GateError> {
-        bound_to_party(caller, &req.check)?;
+    /// A deny stores nothing but its audit record. With `on_extra_fields: strip`, fields that
+    /// are the only reason to deny are dropped and the rest decided on again.
+    pub async fn send(&self, caller: &Principal, req: SendRequest) -> Result<Sent, GateError> {
+        let mut asked = req.check();
+        bound_to_party(caller, &asked)?;
         let subject_refs = check_shape(&req)?;
         let index = self.registry.gate_index();
-        let today = self.registry.clock().today();
-        let mut asked = req.check.clone();
+        let now = self.registry.clock().now();
+        let today = crate::clock::london_date(now);
         asked.fields = requested_and_present(&req);
         let mut decision = decide(&index, &asked, today);
         let mut stripped = Vec::new();
@@ -162,142 +157,128 @@ impl Gate {
             && req.on_extra_fields == OnExtraFields::Strip
             && only_fields_refused(&decision)
         {
-            stripped = decision.denied_fields.clone();
+            stripped = std::mem::take(&mut decision.denied_fields);
             asked.fields = decision.permitted_fields.clone();
             decision = decide(&index, &asked, today);
         }
+        let said = Asked {
+            req: &asked,
+            stripped: &stripped,
+        };
         let id = Uuid::now_v7();
-        let now = self.registry.clock().now();
         if decision.decision == Outcome::Deny {
-            self.journal
-                .record(self.entry(id, caller, "gate.send", &asked, &decision, None))
-                .await?;
-            return Err(GateError::Denied(Box::new(CheckAnswer {
+            let entry = entry(id, now, caller, "gate.send", said, &decision, None);
+            self.journal.record(entry).await?;
+            return Ok(Sent::Denied(CheckAnswer {
                 decision_id: id,
                 decision,
-            })));
+            }));
         }
         let permitted: BTreeSet<&str> = decision
             .permitted_fields
             .iter()
             .map(String::as_str)
             .collect();
-        let minimised = match minimise(req.records, &permitted, OnExtraFields::Strip) {
-            Ok(m) => m,
-            Err(Problem::Malformed(msg)) => return Err(GateError::BadRequest(msg)),
-            Err(Problem::Extra(_)) => unreachable!("stripping never refuses extra fields"),
-        };
-        let holding = self.holding(
+        let records = minimise(req.records, &permitted);
+        let holding = holding(
+            &index,
             id,
             &asked,
             &decision,
-            minimised.records.len(),
+            records.len(),
             &subject_refs,
             now,
         );
         let (holding_id, delete_by) = (holding.id, holding.delete_by.clone());
-        let entry = self.entry(
-            id,
-            caller,
-            "gate.send",
-            &asked,
-            &decision,
-            Some((holding, subject_refs)),
-        );
+        let held = Some((holding, subject_refs));
+        let entry = entry(id, now, caller, "gate.send", said, &decision, held);
         self.journal.record(entry).await?;
-        Ok(SendAnswer {
+        Ok(Sent::Allowed(Box::new(SendAnswer {
             decision_id: id,
             decision,
-            records: minimised.records.into_iter().map(Value::Object).collect(),
+            records: records.into_iter().map(Value::Object).collect(),
             stripped_fields: stripped,
             holding_id,
             delete_by,
-        })
+        })))
     }
+}
 
-    fn entry(
-        &self,
-        id: Uuid,
-        caller: &Principal,
-        action: &'static str,
-        req: &CheckRequest,
-        d: &Decision,
-        holding: Option<(holding::Model, Vec<String>)>,
-    ) -> Entry {
-        let details = DecisionDetails {
-            decision: d.decision,
-            denied_fields: &d.denied_fields,
-            fields: &req.fields,
-            flow: req.flow.as_deref(),
-            from: &req.from,
-            holding_id: holding.as_ref().map(|(h, _)| h.id),
-            matched_flow: d.flow.as_deref(),
-            purpose: &req.purpose,
-            reasons: d.reasons.iter().map(|r| r.code).collect(),
-            records: holding.as_ref().map(|(h, _)| h.record_count),
-            to: &req.to,
-            version: d.agreement_version,
-        };
-        let details = serde_json::to_string(&details).unwrap_or_else(|_| "{}".into());
-        Entry {
-            decision_id: id,
-            at: self.registry.clock().now(),
-            actor: caller.actor(),
-            action,
-            subject: format!("agreement:{}", req.agreement),
-            details,
-            holding,
-        }
+/// The journal entry of a decision: its audit record, and an allowed send's holding.
+fn entry(
+    id: Uuid,
+    at: Timestamp,
+    caller: &Principal,
+    action: &'static str,
+    asked: Asked<'_>,
+    d: &Decision,
+    holding: Option<(holding::Model, Vec<String>)>,
+) -> Entry {
+    let req = asked.req;
+    let details = DecisionDetails {
+        decision: d.decision,
+        denied_fields: &d.denied_fields,
+        fields: &req.fields,
+        flow: req.flow.as_deref(),
+        from: &req.from,
+        holding_id: holding.as_ref().map(|(h, _)| h.id),
+        matched_flow: d.flow.as_deref(),
+        purpose: &req.purpose,
+        reasons: d.reasons.iter().map(|r| r.code).collect(),
+        records: holding.as_ref().map(|(h, _)| h.record_count),
+        stripped_fields: asked.stripped,
+        to: &req.to,
+        version: d.agreement_version,
+    };
+    let details = serde_json::to_string(&details).unwrap_or_else(|_| "{}".into());
+    Entry {
+        decision_id: id,
+        at,
+        actor: caller.actor(),
+        action,
+        subject: format!("agreement:{}", req.agreement),
+        details,
+        holding,
     }
+}
 
-    fn holding(
-        &self,
-        decision_id: Uuid,
-        req: &CheckRequest,
-        d: &Decision,
-        records: usize,
-        subjects: &[String],
-        now: Timestamp,
-    ) -> holding::Model {
-        let retention = d.retention.as_ref();
-        let delete_by = retention.and_then(|r| self.delete_by(req, r, now));
-        holding::Model {
-            id: Uuid::now_v7(),
-            decision_id,
-            agreement_id: req.agreement.clone(),
-            version: d.agreement_version.unwrap_or_default(),
-            flow_id: d.flow.clone().unwrap_or_default(),
-            from_party: req.from.clone(),
-            holder: req.to.clone(),
-            purpose: req.purpose.clone(),
-            fields: serde_json::to_string(&d.permitted_fields).unwrap_or_else(|_| "[]".into()),
-            record_count: records as i32,
-            subject_count: subjects.len() as i32,
-            received_at: stamp(now),
-            delete_by: delete_by.map(stamp),
-            then_action: retention.map_or_else(|| "delete".to_owned(), |r| r.then.clone()),
-            state: "held".to_owned(),
-        }
-    }
+/// The question as decided, and any fields stripped before deciding it.
+#[derive(Clone, Copy)]
+struct Asked<'a> {
+    req: &'a CheckRequest,
+    stripped: &'a [String],
+}
 
-    /// When retention ends: `keep_for` after receipt, or after the agreement's end.
-    fn delete_by(
-        &self,
-        req: &CheckRequest,
-        r: &crate::gate::Retention,
-        now: Timestamp,
-    ) -> Option<Timestamp> {
-        let keep_for = crate::agreement::values::IsoDuration::parse(&r.keep_for).ok()?;
-        match RetentionStart::from_text(&r.from)? {
-            RetentionStart::Receipt => keep_for.after_instant(now),
-            RetentionStart::AgreementEnd => {
-                let index = self.registry.gate_index();
-                let (_, agreement) = index.version(&req.agreement)?;
-                let end = keep_for.after(agreement.term.end?)?;
-                let midnight = end.to_zoned(crate::clock::london()).ok()?;
-                Some(midnight.timestamp())
-            }
-        }
+/// The holding an allowed send leaves with `to`, due for deletion by the rule of the flow it
+/// was decided under, in the index it was decided with.
+fn holding(
+    index: &Index,
+    decision_id: Uuid,
+    req: &CheckRequest,
+    d: &Decision,
+    records: usize,
+    subjects: &[String],
+    now: Timestamp,
+) -> holding::Model {
+    let flow = d.flow.clone().unwrap_or_default();
+    let delete_by = index.delete_by(&req.agreement, &flow, now);
+    let then = d.retention.as_ref().map(|r| r.then.as_str());
+    holding::Model {
+        id: Uuid::now_v7(),
+        decision_id,
+        agreement_id: req.agreement.clone(),
+        version: d.agreement_version.unwrap_or_default(),
+        flow_id: flow,
+        from_party: req.from.clone(),
+        holder: req.to.clone(),
+        purpose: req.purpose.clone(),
+        fields: serde_json::to_string(&d.permitted_fields).unwrap_or_else(|_| "[]".into()),
+        record_count: records as i32,
+        subject_count: subjects.len() as i32,
+        received_at: stamp(now),
+        delete_by: delete_by.map(stamp),
+        then_action: then.unwrap_or("delete").to_owned(),
+        state: "held".to_owned(),
     }
 }
 
@@ -315,6 +296,9 @@ struct DecisionDetails<'a> {
     purpose: &'a str,
     reasons: Vec<crate::gate::ReasonCode>,
     records: Option<i32>,
+    /// Fields dropped by `on_extra_fields: strip` before deciding: they never left.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    stripped_fields: &'a [String],
     to: &'a str,
     version: Option<i32>,
 }
@@ -372,7 +356,7 @@ fn check_shape(req: &SendRequest) -> Result<Vec<String>, GateError> {
 /// The requested fields, then any other field the records carry, in first-seen order: every
 /// field that would leave is decided on.
 fn requested_and_present(req: &SendRequest) -> Vec<String> {
-    let mut fields = req.check.fields.clone();
+    let mut fields = req.fields.clone();
     for record in &req.records {
         for (key, _) in &record.0 {
             if !fields.contains(key) {

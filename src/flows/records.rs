@@ -1,5 +1,8 @@
 //! The records sent through the gate, read strictly and minimised (pure). A record is a flat
-//! JSON object of field id to value; anything else is refused with a reason, never guessed at.
+//! JSON object of field id to value (a scalar or a list of scalars); anything else is refused
+//! while the request is read, with a reason, never guessed at: a nested object cannot be
+//! minimised field by field, and refusing it before deciding answers the same malformed body
+//! the same way whatever the decision would have been.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -38,6 +41,12 @@ impl<'de> Visitor<'de> for RecordVisitor {
                 )));
             }
             let value: Value = map.next_value()?;
+            if is_nested(&value) {
+                return Err(de::Error::custom(format!(
+                    "field '{key}' holds a nested object or list; send flat records of field \
+                     id to value"
+                )));
+            }
             fields.push((key, value));
         }
         Ok(Record(fields))
@@ -56,57 +65,16 @@ pub enum OnExtraFields {
     Strip,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum Problem {
-    /// A record is not acceptable at all (nested values): 400.
-    Malformed(String),
-    /// Records carry fields the flow does not permit, and the caller asked to reject.
-    Extra(BTreeSet<String>),
-}
-
-/// The minimised records, and the field names removed from them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Minimised {
-    pub records: Vec<Map<String, Value>>,
-    pub stripped: BTreeSet<String>,
-}
-
-/// Keeps only `permitted` fields of each record. Values must be scalars or lists of scalars: a
-/// nested object cannot be minimised field by field, so it is refused rather than passed whole.
-pub fn minimise(
-    records: Vec<Record>,
-    permitted: &BTreeSet<&str>,
-    on_extra: OnExtraFields,
-) -> Result<Minimised, Problem> {
-    let mut extra = BTreeSet::new();
-    for (i, r) in records.iter().enumerate() {
-        for (key, value) in &r.0 {
-            if is_nested(value) {
-                let msg = format!(
-                    "record {i}: field '{key}' holds a nested object; send flat records of field id to value"
-                );
-                return Err(Problem::Malformed(msg));
-            }
-            if !permitted.contains(key.as_str()) {
-                extra.insert(key.clone());
-            }
-        }
-    }
-    if !extra.is_empty() && on_extra == OnExtraFields::Reject {
-        return Err(Problem::Extra(extra));
-    }
-    let records = records
+/// Keeps only the `permitted` fields of each record, in the order sent.
+pub fn minimise(records: Vec<Record>, permitted: &BTreeSet<&str>) -> Vec<Map<String, Value>> {
+    records
         .into_iter()
         .map(|r| {
             r.0.into_iter()
                 .filter(|(k, _)| permitted.contains(k.as_str()))
                 .collect()
         })
-        .collect();
-    Ok(Minimised {
-        records,
-        stripped: extra,
-    })
+        .collect()
 }
 
 fn is_nested(value: &Value) -> bool {
@@ -139,33 +107,29 @@ mod tests {
     }
 
     #[test]
-    fn strip_keeps_only_permitted_fields_in_order() {
+    fn minimising_keeps_only_permitted_fields_in_order() {
         let permitted = BTreeSet::from(["name", "postcode"]);
         let input = records(r#"[{"postcode": "NW1", "nhs_number": "x", "name": "A"}]"#).unwrap();
-        let out = minimise(input, &permitted, OnExtraFields::Strip).unwrap();
+        let out = minimise(input, &permitted);
         let expected: Map<String, Value> =
             serde_json::from_str(r#"{"name":"A","postcode":"NW1"}"#).unwrap();
-        assert_eq!(out.records[0], expected, "only the permitted fields");
-        assert_eq!(out.stripped, BTreeSet::from(["nhs_number".to_owned()]));
+        assert_eq!(out, [expected], "only the permitted fields");
     }
 
     #[test]
-    fn reject_names_the_extra_fields() {
-        let permitted = BTreeSet::from(["name"]);
-        let input = records(r#"[{"name": "A", "dob": "1990-01-01"}]"#).unwrap();
-        let err = minimise(input, &permitted, OnExtraFields::Reject).unwrap_err();
-        assert_eq!(err, Problem::Extra(BTreeSet::from(["dob".to_owned()])));
-    }
-
-    #[test]
-    fn nested_values_are_refused() {
-        let permitted = BTreeSet::from(["address"]);
-        let input = records(r#"[{"address": {"line1": "1 High St"}}]"#).unwrap();
-        assert!(matches!(
-            minimise(input, &permitted, OnExtraFields::Strip),
-            Err(Problem::Malformed(_))
-        ));
-        let ok = records(r#"[{"address": ["1 High St", "NW1"]}]"#).unwrap();
-        assert!(minimise(ok, &permitted, OnExtraFields::Strip).is_ok());
+    fn nested_values_are_refused_while_reading() {
+        for nested in [
+            r#"[{"address": {"line1": "1 High St"}}]"#,
+            r#"[{"address": [{"line1": "1 High St"}]}]"#,
+            r#"[{"address": [["1 High St"]]}]"#,
+        ] {
+            let e = records(nested).unwrap_err().to_string();
+            assert!(
+                e.contains("field 'address' holds a nested"),
+                "{nested}: {e}"
+            );
+        }
+        let flat = records(r#"[{"address": ["1 High St", "NW1"], "age": 7, "x": null}]"#);
+        assert_eq!(flat.unwrap()[0].0.len(), 3);
     }
 }

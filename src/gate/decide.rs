@@ -8,7 +8,7 @@
 use jiff::civil::Date;
 
 use super::index::{Compiled, CompiledFlow, Index, Route, RouteFlows};
-use super::wire::{CheckRequest, Decision, Outcome, Reason, ReasonCode};
+use super::wire::{CheckRequest, Decision, Outcome, Reason, ReasonCode, Retention};
 use crate::registry::lifecycle::{self, Control, Status};
 
 /// Decides whether `req` may happen on `today` (a Europe/London date). Deny by default: the
@@ -76,7 +76,7 @@ fn decide_under(
         permitted_fields: permitted,
         denied_fields: denied,
         reasons,
-        retention: flow.and_then(|f| f.retention.clone()),
+        retention: flow.and_then(|f| f.retention.as_ref().map(Retention::from)),
     }
 }
 

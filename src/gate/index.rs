@@ -13,10 +13,10 @@ use std::sync::Arc;
 
 use jiff::civil::Date;
 
-use super::wire::Retention;
 use crate::agreement::ValidAgreement;
-use crate::agreement::model::{Agreement, Flow};
+use crate::agreement::model::{Agreement, Flow, RetentionRule};
 use crate::agreement::validate::covers;
+use crate::agreement::vocab::RetentionStart;
 use crate::registry::lifecycle::{Control, Stored};
 
 /// One agreement as the registry holds it: the officer's control and the version in force.
@@ -74,6 +74,26 @@ impl Index {
     pub fn version(&self, agreement: &str) -> Option<(i32, &Arc<ValidAgreement>)> {
         let v = self.agreements.get(agreement)?.version.as_ref()?;
         Some((v.number, &v.agreement))
+    }
+
+    /// When what `flow` of `agreement` carried, received at `received`, must be gone:
+    /// `keep_for` after receipt, or after the last day of the agreement's term (London
+    /// midnight). `None` while retention runs from the end of an open-ended term.
+    pub fn delete_by(
+        &self,
+        agreement: &str,
+        flow: &str,
+        received: jiff::Timestamp,
+    ) -> Option<jiff::Timestamp> {
+        let v = self.entry(agreement)?.version.as_ref()?;
+        let rule = v.flow(flow)?.retention.as_ref()?;
+        match rule.from {
+            RetentionStart::Receipt => rule.keep_for.after_instant(received),
+            RetentionStart::AgreementEnd => {
+                let end = rule.keep_for.after(v.agreement.term.end?)?;
+                Some(end.to_zoned(crate::clock::london()).ok()?.timestamp())
+            }
+        }
     }
 
     pub(super) fn entry(&self, agreement: &str) -> Option<&Entry> {
@@ -173,7 +193,7 @@ pub(super) struct CompiledFlow {
     pub route: Route,
     pub fields: FieldSet,
     /// The first retention rule that covers the flow (a valid agreement always has one).
-    pub retention: Option<Retention>,
+    pub retention: Option<RetentionRule>,
 }
 
 impl CompiledFlow {
@@ -199,7 +219,7 @@ impl CompiledFlow {
             id: flow.id.as_str().into(),
             route,
             fields: set,
-            retention: retention(a, flow),
+            retention: a.retention.iter().find(|r| covers(r, flow)).cloned(),
         })
     }
 }
@@ -231,15 +251,6 @@ fn routes(flows: &[CompiledFlow], field_count: usize) -> Box<[(Route, RouteFlows
         }
     };
     keys.into_iter().map(|r| (r, on_route(r))).collect()
-}
-
-fn retention(a: &Agreement, flow: &Flow) -> Option<Retention> {
-    let rule = a.retention.iter().find(|rule| covers(rule, flow))?;
-    Some(Retention {
-        keep_for: rule.keep_for.to_string(),
-        from: rule.from.as_str().to_owned(),
-        then: rule.then.as_str().to_owned(),
-    })
 }
 
 /// What the date rules need to know about a party.
@@ -388,19 +399,62 @@ mod tests {
     #[test]
     fn retention_is_the_rule_that_covers_the_flow_for_its_recipient() {
         let c = compiled("camden-foodbank-referrals");
-        let r = c.flow("outcome").unwrap().retention.clone().unwrap();
+        let r =
+            crate::gate::Retention::from(c.flow("outcome").unwrap().retention.as_ref().unwrap());
         assert_eq!(
             (&*r.keep_for, &*r.from, &*r.then),
             ("P2Y", "receipt", "anonymise")
         );
         let c = compiled("hospital-discharge");
-        let r = c
-            .flow("reablement-referral")
-            .unwrap()
-            .retention
-            .clone()
-            .unwrap();
-        assert_eq!(r.keep_for, "P8Y");
+        let r = c.flow("reablement-referral").unwrap().retention.as_ref();
+        assert_eq!(r.unwrap().keep_for.to_string(), "P8Y");
+    }
+
+    #[test]
+    fn delete_by_runs_from_receipt_or_from_the_end_of_the_term() {
+        let path = "tests/fixtures/check/valid/kitchen-sink.yaml";
+        let src =
+            std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let index_of = |src: &str| {
+            let agreement = check_source(src.as_bytes(), date(2026, 11, 21))
+                .agreement
+                .unwrap();
+            let id = agreement.id.to_string();
+            let version = VersionInForce {
+                number: 1,
+                stored: Stored::Active,
+                agreement: Arc::new(agreement),
+            };
+            let entry = IndexedAgreement {
+                id: id.clone(),
+                control: Control::Open,
+                version: Some(version),
+            };
+            (Index::build(vec![entry], []), id)
+        };
+        let (index, id) = index_of(&src);
+        let received: jiff::Timestamp = "2026-11-21T10:00:00Z".parse().unwrap();
+        let p90d: jiff::Timestamp = "2027-02-19T10:00:00Z".parse().unwrap();
+        let due = |ix: &Index, flow| ix.delete_by(&id, flow, received);
+        assert_eq!(
+            due(&index, "home-visit-referral"),
+            Some(p90d),
+            "P90D from receipt"
+        );
+        let term_plus_18_months: jiff::Timestamp = "2029-09-29T23:00:00Z".parse().unwrap();
+        assert_eq!(
+            due(&index, "discharge-notice"),
+            Some(term_plus_18_months),
+            "P1Y6M after the term's end (2028-03-31), at London midnight"
+        );
+        assert_eq!(due(&index, "no-such-flow"), None);
+        let (open_ended, _) = index_of(&src.replace("  end: 2028-03-31\n", ""));
+        assert_eq!(
+            due(&open_ended, "discharge-notice"),
+            None,
+            "the term has no end yet"
+        );
+        assert_eq!(due(&open_ended, "home-visit-referral"), Some(p90d));
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! wraps a [`Decision`] with `#[oai(flatten)]` / `#[serde(flatten)]`. The core stays pure.
 
 use poem_openapi::{Enum, Object};
+
+use crate::agreement::model::RetentionRule;
 use serde::{Deserialize, Serialize};
 
 /// May `from` send `fields` to `to` for `purpose` under `agreement` (by `flow`, if named)?
@@ -98,6 +100,16 @@ pub struct Retention {
     pub from: String,
     /// `delete`, `anonymise` or `return`.
     pub then: String,
+}
+
+impl From<&RetentionRule> for Retention {
+    fn from(rule: &RetentionRule) -> Retention {
+        Retention {
+            keep_for: rule.keep_for.to_string(),
+            from: rule.from.as_str().to_owned(),
+            then: rule.then.as_str().to_owned(),
+        }
+    }
 }
 
 #[cfg(test)]
