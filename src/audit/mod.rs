@@ -6,6 +6,7 @@
 //! read the same predecessor, on one instance or several.
 
 pub mod chain;
+mod sqlite;
 
 use jiff::Timestamp;
 use sea_orm::{
@@ -51,9 +52,8 @@ impl Writer {
         Ok(Writer::resume(read_head(txn).await?))
     }
 
-    /// Chains onto a head the caller read under the writers' lock by other means (the gate's
-    /// journal, on its own SQLite connection). Nothing touches the database until written.
-    pub fn resume(head: Head) -> Writer {
+    /// Chains onto a head read under the writers' lock.
+    fn resume(head: Head) -> Writer {
         Writer {
             seq: head.seq,
             hash: head.hash,
@@ -103,11 +103,6 @@ impl Writer {
             hash: self.hash.clone(),
         });
         self.seq = seq;
-    }
-
-    /// The records chained so far, in order.
-    pub fn records(&self) -> &[audit_record::Model] {
-        &self.pending
     }
 
     /// Where the chain will stand once the records are written.

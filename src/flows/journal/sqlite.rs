@@ -1,8 +1,9 @@
 //! The journal's writer on a SQLite file: a connection of its own, on a thread of its own.
 //! A batch is one `BEGIN IMMEDIATE` transaction (the database's write lock is the writers'
-//! lock, as for every other writer): read the head, chain, move the head, insert the records
-//! and any holdings with cached prepared statements, commit. The connection is set up as the
-//! pool's are ([`store::SQLITE_PRAGMAS`]), so a commit is on disk when it returns.
+//! lock, as for every other writer): the audit records through `audit::Writer`'s rusqlite
+//! half, then any holdings, with cached prepared statements, then commit. The connection is
+//! set up as the pool's are ([`store::SQLITE_PRAGMAS`]), so a commit is on disk when it
+//! returns.
 
 use std::path::{Path, PathBuf};
 
@@ -11,7 +12,7 @@ use sea_orm::{DatabaseConnection, DbBackend};
 use tokio::sync::mpsc;
 
 use super::{Job, MAX_BATCH, chain, fill, release};
-use crate::audit::{Head, Writer};
+use crate::audit::Writer;
 use crate::store::{self, entity::holding};
 
 /// The database file behind a SQLite pool; `None` for another backend or an in-memory
@@ -53,35 +54,9 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
 
 fn write_batch(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<()> {
     let txn = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let head = txn.query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |row| {
-        Ok(Head {
-            seq: row.get(0)?,
-            hash: row.get(1)?,
-        })
-    })?;
-    let mut log = Writer::resume(head);
+    let mut log = Writer::begin_locked(&txn)?;
     chain(&mut log, batch);
-    let next = log.head();
-    txn.prepare_cached("UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1")?
-        .execute(params![next.seq, next.hash])?;
-    let mut insert = txn.prepare_cached(
-        "INSERT INTO audit_log (seq, id, at, actor, action, subject, details, prev_hash, hash) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
-    for r in log.records() {
-        insert.execute(params![
-            r.seq,
-            r.id.as_bytes(),
-            r.at,
-            r.actor,
-            r.action,
-            r.subject,
-            r.details,
-            r.prev_hash,
-            r.hash
-        ])?;
-    }
-    drop(insert);
+    log.write_locked(&txn)?;
     for (h, refs) in batch.iter().filter_map(|job| job.entry.holding.as_ref()) {
         insert_holding(&txn, h, refs)?;
     }
