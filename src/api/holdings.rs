@@ -34,14 +34,7 @@ impl HoldingsApi {
         per_page: Query<Option<u64>>,
     ) -> Result<Json<HoldingPage>> {
         caller.allow(READERS)?;
-        let due_before = match due_before.0 {
-            Some(t) => Some(t.parse().map_err(|_| {
-                ApiError::BadRequest(
-                    "'due_before' must be an RFC 3339 time, like 2027-01-01T00:00:00Z".into(),
-                )
-            })?),
-            None => None,
-        };
+        let due_before = super::query::instant("due_before", due_before.0)?;
         let filter = HoldingFilter {
             agreement: agreement.0,
             holder: holder.0,

@@ -11,6 +11,7 @@ pub mod holdings;
 pub mod json_body;
 pub mod middleware;
 pub mod parties;
+pub mod query;
 pub mod register;
 pub mod retention;
 pub mod text;
