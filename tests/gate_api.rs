@@ -515,6 +515,7 @@ async fn no_answer_without_a_durable_record(app: TestApp) {
     assert!(b.get("decision").is_none(), "no decision leaks out: {b}");
     let message = b["message"].as_str().unwrap();
     assert!(message.contains("could not be recorded"), "{message}");
+    assert_eq!(message.matches("try again").count(), 1, "{message}");
     assert!(
         !message.contains("audit_head"),
         "the database's error stays in the log: {message}"

@@ -7,6 +7,7 @@ use poem::http::StatusCode;
 use serde::Serialize;
 
 use crate::agreement::Diagnostic;
+use crate::flows::GateError;
 use crate::registry::RegistryError;
 
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +22,8 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    TooLarge(String),
     #[error("the agreement has errors")]
     Invalid(Vec<Diagnostic>),
     #[error("{0}; try again")]
@@ -54,6 +57,7 @@ impl ApiError {
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large"),
             ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-agreement"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -100,6 +104,23 @@ impl From<RegistryError> for ApiError {
             RegistryError::Forbidden(m) => ApiError::Forbidden(m),
             RegistryError::Invalid(ds) => ApiError::Invalid(ds),
             RegistryError::Db(e) => internal(&e),
+        }
+    }
+}
+
+impl From<GateError> for ApiError {
+    fn from(e: GateError) -> ApiError {
+        match e {
+            GateError::Forbidden(m) => ApiError::Forbidden(m),
+            GateError::BadRequest(m) => ApiError::BadRequest(m),
+            GateError::Journal(j) => {
+                let reference = uuid::Uuid::now_v7();
+                tracing::error!(error = %j, %reference, "a decision was not recorded, so not given");
+                ApiError::Unavailable(format!(
+                    "the decision could not be recorded, so it is not given (reference \
+                     {reference})"
+                ))
+            }
         }
     }
 }

@@ -10,7 +10,7 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::json_body::SerdeJson;
 use crate::auth::Role;
-use crate::flows::{CheckAnswer, Gate, GateError, SendAnswer, SendRequest, Sent};
+use crate::flows::{CheckAnswer, Gate, SendAnswer, SendRequest, Sent};
 use crate::gate::CheckRequest;
 
 pub struct FlowsApi {
@@ -42,23 +42,6 @@ pub enum SendResponse {
     /// Denied: the decision and its reasons. Nothing was stored but the audit record.
     #[oai(status = 403)]
     Denied(SerdeJson<CheckAnswer>),
-}
-
-impl From<GateError> for ApiError {
-    fn from(e: GateError) -> ApiError {
-        match e {
-            GateError::Forbidden(m) => ApiError::Forbidden(m),
-            GateError::BadRequest(m) => ApiError::BadRequest(m),
-            GateError::Journal(j) => {
-                let reference = uuid::Uuid::now_v7();
-                tracing::error!(error = %j, %reference, "a decision was not recorded, so not given");
-                ApiError::Unavailable(format!(
-                    "the decision could not be recorded, so it is not given; try again \
-                     (reference {reference})"
-                ))
-            }
-        }
-    }
 }
 
 #[OpenApi(tag = "ApiTags::Gate")]

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use poem::error::ReadBodyError;
-use poem::http::{HeaderValue, StatusCode};
+use poem::http::HeaderValue;
 use poem::{Endpoint, IntoResponse, Request, Response};
 use tracing::Instrument;
 
@@ -22,21 +22,13 @@ pub async fn limit_body<E: Endpoint>(
         Ok(bytes) => req.set_body(bytes),
         Err(ReadBodyError::PayloadTooLarge) => {
             let msg = format!("the request body is larger than {max} bytes");
-            return Ok(too_large(msg));
+            return Err(ApiError::TooLarge(msg).into());
         }
         Err(e) => {
             return Err(ApiError::BadRequest(format!("cannot read the request body: {e}")).into());
         }
     }
     next.call(req).await.map(IntoResponse::into_response)
-}
-
-fn too_large(message: String) -> Response {
-    let body = serde_json::json!({ "code": "payload-too-large", "message": message });
-    Response::builder()
-        .status(StatusCode::PAYLOAD_TOO_LARGE)
-        .content_type("application/json; charset=utf-8")
-        .body(body.to_string())
 }
 
 /// Gives the request an id, logs it with its outcome, and turns any error into the API's shape.
