@@ -29,8 +29,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use accord::agreement::check_source;
-use accord::gate::{CheckRequest, Index, IndexedAgreement, Outcome, VersionInForce, decide};
-use accord::registry::lifecycle::{Control, Stored};
+use accord::gate::{CheckRequest, Index, IndexedAgreement, Outcome, decide};
 use cedar_policy::{Authorizer, Context, Decision, Entities, EntityUid, PolicySet, Request};
 use criterion::{Criterion, criterion_group, criterion_main};
 use jiff::civil::{Date, date};
@@ -148,15 +147,7 @@ fn index() -> Index {
             checked.diagnostics
         )
     });
-    let indexed = IndexedAgreement {
-        id: "bench-gate".into(),
-        control: Control::Open,
-        version: Some(VersionInForce {
-            number: 1,
-            stored: Stored::Active,
-            agreement: Arc::new(agreement),
-        }),
-    };
+    let indexed = IndexedAgreement::active(1, Arc::new(agreement));
     Index::build(vec![indexed], [])
 }
 
@@ -367,15 +358,7 @@ fn bench(c: &mut Criterion) {
 fn index_from_parsed(index: &Index) -> impl FnMut() -> Index + '_ {
     move || {
         let (number, agreement) = index.version("bench-gate").unwrap();
-        let indexed = IndexedAgreement {
-            id: "bench-gate".into(),
-            control: Control::Open,
-            version: Some(VersionInForce {
-                number,
-                stored: Stored::Active,
-                agreement: Arc::clone(agreement),
-            }),
-        };
+        let indexed = IndexedAgreement::active(number, Arc::clone(agreement));
         Index::build(vec![indexed], [])
     }
 }

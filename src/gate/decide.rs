@@ -539,12 +539,7 @@ mod tests {
     fn indexed(id: &str, agreement: Arc<ValidAgreement>) -> IndexedAgreement {
         IndexedAgreement {
             id: id.into(),
-            control: Control::Open,
-            version: Some(VersionInForce {
-                number: 1,
-                stored: Stored::Active,
-                agreement,
-            }),
+            ..IndexedAgreement::active(1, agreement)
         }
     }
 

@@ -30,6 +30,21 @@ pub struct IndexedAgreement {
     pub version: Option<VersionInForce>,
 }
 
+impl IndexedAgreement {
+    /// An agreement open for use with one active version: what most callers index.
+    pub fn active(number: i32, agreement: Arc<ValidAgreement>) -> IndexedAgreement {
+        IndexedAgreement {
+            id: agreement.id.to_string(),
+            control: Control::Open,
+            version: Some(VersionInForce {
+                number,
+                stored: Stored::Active,
+                agreement,
+            }),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct VersionInForce {
     /// The registry's version number (1, 2, 3… in order of arrival).
@@ -419,17 +434,8 @@ mod tests {
             let agreement = check_source(src.as_bytes(), date(2026, 11, 21))
                 .agreement
                 .unwrap();
-            let id = agreement.id.to_string();
-            let version = VersionInForce {
-                number: 1,
-                stored: Stored::Active,
-                agreement: Arc::new(agreement),
-            };
-            let entry = IndexedAgreement {
-                id: id.clone(),
-                control: Control::Open,
-                version: Some(version),
-            };
+            let entry = IndexedAgreement::active(1, Arc::new(agreement));
+            let id = entry.id.clone();
             (Index::build(vec![entry], []), id)
         };
         let (index, id) = index_of(&src);
@@ -470,15 +476,7 @@ mod tests {
 
     #[test]
     fn the_index_answers_by_agreement_id_and_suspended_party() {
-        let a = IndexedAgreement {
-            id: "camden-foodbank-referrals".into(),
-            control: Control::Open,
-            version: Some(VersionInForce {
-                number: 3,
-                stored: Stored::Active,
-                agreement: sample("camden-foodbank-referrals"),
-            }),
-        };
+        let a = IndexedAgreement::active(3, sample("camden-foodbank-referrals"));
         let index = Index::build(vec![a], ["foodbank".to_owned()]);
         assert_eq!(index.version("camden-foodbank-referrals").unwrap().0, 3);
         assert!(index.version("other").is_none());
