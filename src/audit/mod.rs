@@ -9,8 +9,8 @@ pub mod chain;
 
 use jiff::Timestamp;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -128,8 +128,11 @@ impl Writer {
         }
         let mut rows = self.pending.into_iter().peekable();
         while rows.peek().is_some() {
-            let chunk: Vec<audit_record::ActiveModel> =
-                rows.by_ref().take(ROWS_PER_INSERT).map(Into::into).collect();
+            let chunk: Vec<audit_record::ActiveModel> = rows
+                .by_ref()
+                .take(ROWS_PER_INSERT)
+                .map(Into::into)
+                .collect();
             audit_record::Entity::insert_many(chunk)
                 .exec_without_returning(txn)
                 .await?;
