@@ -257,8 +257,13 @@ pub async fn authenticate(
     db: &DatabaseConnection,
     secret: &str,
 ) -> Result<Option<Principal>, DbErr> {
+    find_by_hash(db, &hash_secret(secret)).await
+}
+
+/// The caller whose token (not revoked) has this hash, if any.
+async fn find_by_hash(db: &DatabaseConnection, hash: &str) -> Result<Option<Principal>, DbErr> {
     let row = api_token::Entity::find()
-        .filter(api_token::Column::TokenHash.eq(hash_secret(secret)))
+        .filter(api_token::Column::TokenHash.eq(hash))
         .filter(api_token::Column::RevokedAt.is_null())
         .one(db)
         .await?;
@@ -297,7 +302,7 @@ impl TokenCache {
         if let Some(p) = self.fresh(&key) {
             return Ok(Some(p));
         }
-        let found = authenticate(db, secret).await?;
+        let found = find_by_hash(db, &key).await?;
         if let Some(p) = &found {
             let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
             if seen.len() >= Self::MAX_ENTRIES {
