@@ -14,6 +14,13 @@ async fn json(resp: reqwest::Response) -> Value {
     resp.json().await.unwrap()
 }
 
+/// A 409 with the API's code for it, `conflict`.
+async fn assert_conflict(resp: reqwest::Response, context: &str) {
+    assert_eq!(resp.status(), 409, "{context}: status");
+    let body = json(resp).await;
+    assert_eq!(body["code"], "conflict", "{context}: {body}");
+}
+
 async fn actions(app: &TestApp, officer: &str, subject: &str) -> Vec<String> {
     let page = json(
         app.get(
@@ -64,7 +71,7 @@ async fn upload_collect_signatures_and_activate(app: TestApp) {
             body,
         )
         .await;
-    assert_eq!(twice.status(), 409);
+    assert_conflict(twice, "signing twice").await;
 
     let foodbank = app.token(Role::Signatory, Some("foodbank")).await;
     let body = json!({ "name": "Ann Lee", "role": "senior_officer" });
@@ -222,7 +229,7 @@ async fn suspend_reinstate_and_terminate_with_reasons(app: TestApp) {
             json!({ "reason": "x" }),
         )
         .await;
-    assert_eq!(again.status(), 409);
+    assert_conflict(again, "suspending a suspended agreement").await;
     app.post_json(
         &officer,
         &format!("{path}/reinstate"),
@@ -250,7 +257,7 @@ async fn suspend_reinstate_and_terminate_with_reasons(app: TestApp) {
             json!({ "reason": "oops" }),
         )
         .await;
-    assert_eq!(back.status(), 409, "termination is final");
+    assert_conflict(back, "termination is final").await;
     let new_version = app
         .post_yaml(
             &officer,
@@ -258,7 +265,7 @@ async fn suspend_reinstate_and_terminate_with_reasons(app: TestApp) {
             &v1.replace("version: 3", "version: 4"),
         )
         .await;
-    assert_eq!(new_version.status(), 409);
+    assert_conflict(new_version, "a new version of a terminated agreement").await;
     let done = actions(&app, &officer, "agreement:camden-foodbank-referrals").await;
     assert!(done.ends_with(&[
         "agreement.suspended".into(),
@@ -290,7 +297,7 @@ async fn a_party_is_suspended_across_agreements(app: TestApp) {
             json!({ "reason": "again" }),
         )
         .await;
-    assert_eq!(again.status(), 409);
+    assert_conflict(again, "suspending a suspended party").await;
     let active = json(
         app.get(&officer, "/api/v1/parties/suspensions?active=true")
             .await,
