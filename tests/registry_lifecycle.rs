@@ -400,7 +400,102 @@ async fn a_revoked_token_stops_working_at_once(app: TestApp) {
     );
 }
 
+fn listed(page: &Value) -> Vec<&str> {
+    page["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no items: {page}"))
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect()
+}
+
+fn registered(register: &Value) -> Vec<&str> {
+    register
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {register}"))
+        .iter()
+        .map(|e| e["agreement_id"].as_str().unwrap())
+        .collect()
+}
+
+/// Sets the app's clock to noon in London on `day`.
+fn set_today(app: &TestApp, day: jiff::civil::Date) {
+    use accord::clock::{Clock, FixedClock};
+    app.clock.set(FixedClock::on(day).now());
+}
+
+/// Expired and suspended are derived from the term, the control and today, not stored: the
+/// day after term.end an active agreement reads as expired, lists under ?status=expired, and
+/// leaves the register, as a suspended one does at once.
+async fn an_agreement_past_its_term_expires_and_leaves_the_register(app: TestApp) {
+    use jiff::civil::date;
+    app.registry
+        .import_dir(&support::repo().join("agreements"))
+        .await
+        .unwrap();
+    let officer = app.token(Role::IgOfficer, None).await;
+    let path = "/api/v1/agreements/camden-foodbank-referrals";
+    let all = [
+        "camden-foodbank-referrals",
+        "hmo-licensing-enforcement",
+        "hospital-discharge",
+        "school-attendance-pooling",
+        "vulnerability-hub",
+    ];
+    assert_eq!(
+        registered(&json(app.get(&officer, "/api/v1/register").await).await),
+        all
+    );
+
+    let suspended = app
+        .post_json(
+            &officer,
+            "/api/v1/agreements/hospital-discharge/suspend",
+            json!({ "reason": "breach under investigation" }),
+        )
+        .await;
+    assert_eq!(suspended.status(), 200);
+    let register = json(app.get(&officer, "/api/v1/register").await).await;
+    assert_eq!(
+        registered(&register),
+        [all[0], all[1], all[3], all[4]],
+        "a suspended agreement leaves the register"
+    );
+
+    // term.end is 2028-03-31: still active on that day.
+    set_today(&app, date(2028, 3, 31));
+    assert_eq!(
+        json(app.get(&officer, path).await).await["status"],
+        "active"
+    );
+    let expired = json(app.get(&officer, "/api/v1/agreements?status=expired").await).await;
+    assert_eq!(listed(&expired), Vec::<&str>::new());
+
+    set_today(&app, date(2028, 4, 1));
+    let summary = json(app.get(&officer, path).await).await;
+    assert_eq!(summary["status"], "expired", "{summary}");
+    assert_eq!(summary["current_version"], 1, "still the version in force");
+    let expired = json(app.get(&officer, "/api/v1/agreements?status=expired").await).await;
+    assert_eq!(listed(&expired), ["camden-foodbank-referrals"]);
+    assert_eq!(expired["total"], 1);
+    let active = json(app.get(&officer, "/api/v1/agreements?status=active").await).await;
+    assert_eq!(listed(&active), [all[1], all[3], all[4]]);
+    let suspended = json(
+        app.get(&officer, "/api/v1/agreements?status=suspended")
+            .await,
+    )
+    .await;
+    assert_eq!(listed(&suspended), ["hospital-discharge"]);
+    let register = json(app.get(&officer, "/api/v1/register").await).await;
+    assert_eq!(
+        registered(&register),
+        [all[1], all[3], all[4]],
+        "expired and suspended agreements leave the register"
+    );
+}
+
 on_both_databases!(
+    an_agreement_past_its_term_expires_and_leaves_the_register,
     a_revoked_token_stops_working_at_once,
     upload_collect_signatures_and_activate,
     broken_agreements_get_422_with_every_finding,
