@@ -494,7 +494,48 @@ async fn an_agreement_past_its_term_expires_and_leaves_the_register(app: TestApp
     );
 }
 
+/// Importing a folder stores what is valid and skips, with the reason, what is not: one
+/// broken file does not stop the others, and nothing of it is stored.
+async fn import_skips_broken_files_and_stores_the_rest(app: TestApp) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a-broken.yaml"),
+        "id: [unclosed\ntitle: x\n",
+    )
+    .unwrap();
+    let valid = std::fs::read_to_string(support::repo().join("agreements").join(FOODBANK)).unwrap();
+    std::fs::write(dir.path().join("b-valid.yaml"), &valid).unwrap();
+
+    let report = app.registry.import_dir(dir.path()).await.unwrap();
+    assert_eq!(report.created.len(), 1, "skipped: {:?}", report.skipped);
+    assert_eq!(report.created[0].agreement_id, "camden-foodbank-referrals");
+    assert_eq!(report.unchanged, 0);
+    assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
+    let (file, why) = &report.skipped[0];
+    assert_eq!(file.file_name().unwrap(), "a-broken.yaml");
+    assert!(
+        why.starts_with("2:6: error[yaml-syntax]"),
+        "the reason names the place and the finding: {why}"
+    );
+
+    let officer = app.token(Role::Auditor, None).await;
+    let list = json(app.get(&officer, "/api/v1/agreements").await).await;
+    assert_eq!(
+        listed(&list),
+        ["camden-foodbank-referrals"],
+        "only the valid file stored"
+    );
+
+    let again = app.registry.import_dir(dir.path()).await.unwrap();
+    assert_eq!(
+        (again.created.len(), again.unchanged, again.skipped.len()),
+        (0, 1, 1),
+        "importing again stores nothing new and skips the broken file again"
+    );
+}
+
 on_both_databases!(
+    import_skips_broken_files_and_stores_the_rest,
     an_agreement_past_its_term_expires_and_leaves_the_register,
     a_revoked_token_stops_working_at_once,
     upload_collect_signatures_and_activate,
