@@ -534,7 +534,63 @@ async fn import_skips_broken_files_and_stores_the_rest(app: TestApp) {
     );
 }
 
+/// A column's value as bytes, whatever its type on this database.
+fn column_bytes(row: &sea_orm::QueryResult, col: &str) -> Vec<u8> {
+    if let Ok(v) = row.try_get::<Option<String>>("", col) {
+        return v.unwrap_or_default().into_bytes();
+    }
+    if let Ok(v) = row.try_get::<Option<uuid::Uuid>>("", col) {
+        return v.map(|u| u.to_string()).unwrap_or_default().into_bytes();
+    }
+    if let Ok(v) = row.try_get::<Option<Vec<u8>>>("", col) {
+        return v.unwrap_or_default();
+    }
+    if let Ok(v) = row.try_get::<Option<i64>>("", col) {
+        return v.map(|n| n.to_string()).unwrap_or_default().into_bytes();
+    }
+    panic!("column {col} has a type this test cannot read")
+}
+
+/// Only a token's SHA-256 is stored: no column of any row of api_tokens holds the secret,
+/// its random part (in either case), or its raw bytes.
+async fn a_token_is_stored_only_as_its_hash(app: TestApp) {
+    use sea_orm::{ConnectionTrait, Statement};
+    use sha2::{Digest, Sha256};
+    let secrets = [
+        app.token(Role::Signatory, Some("camden")).await,
+        app.token(Role::Admin, None).await,
+    ];
+    let db = app.registry.db();
+    let all = Statement::from_string(db.get_database_backend(), "SELECT * FROM api_tokens");
+    let rows = db.query_all_raw(all).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    let columns = rows[0].column_names();
+    assert!(columns.iter().any(|c| c == "token_hash"), "{columns:?}");
+    for secret in &secrets {
+        let random = secret.strip_prefix("acc_").expect("a secret starts acc_");
+        let raw = hex::decode(random).unwrap();
+        let upper = random.to_uppercase();
+        let needles = [secret.as_bytes(), random.as_bytes(), upper.as_bytes(), &raw];
+        let hash = hex::encode(Sha256::digest(secret.as_bytes()));
+        let mut hashed = 0;
+        for row in &rows {
+            for col in &columns {
+                let value = column_bytes(row, col);
+                for needle in needles {
+                    assert!(
+                        !value.windows(needle.len()).any(|w| w == needle),
+                        "column {col} holds the secret"
+                    );
+                }
+                hashed += usize::from(col == "token_hash" && value == hash.as_bytes());
+            }
+        }
+        assert_eq!(hashed, 1, "its SHA-256 is stored, in one row");
+    }
+}
+
 on_both_databases!(
+    a_token_is_stored_only_as_its_hash,
     import_skips_broken_files_and_stores_the_rest,
     an_agreement_past_its_term_expires_and_leaves_the_register,
     a_revoked_token_stops_working_at_once,
