@@ -589,8 +589,95 @@ async fn a_token_is_stored_only_as_its_hash(app: TestApp) {
     }
 }
 
+/// `accord token create` refuses what minting forbids, each with the error it promises,
+/// prints no secret and stores nothing; a token within the rules is then minted.
+async fn minting_refuses_what_the_roles_forbid(app: TestApp) {
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["--role", "signatory", "--name", "Jo Bell"],
+            "role signatory acts for one party: give --party",
+        ),
+        (
+            &["--role", "gate_client", "--name", "referrals"],
+            "role gate_client acts for one party: give --party",
+        ),
+        (
+            &["--role", "contractor", "--name", "movers"],
+            "role contractor acts for one party: give --party",
+        ),
+        (
+            &["--role", "auditor", "--name", "Ann", "--party", "camden"],
+            "role auditor is not bound to a party: leave out --party",
+        ),
+        (
+            &["--role", "admin", "--name", "Ann", "--party", "camden"],
+            "role admin is not bound to a party: leave out --party",
+        ),
+        (
+            &[
+                "--role",
+                "signatory",
+                "--name",
+                "Jo",
+                "--party",
+                "Camden_Council",
+            ],
+            "'Camden_Council' is not a party id (lower-case letters, digits and hyphens)",
+        ),
+        (
+            &["--role", "auditor", "--name", "   "],
+            "the token name must not be empty",
+        ),
+    ];
+    let create = |args: &[&str], db: &str| {
+        let mut all = vec!["token", "create"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--database", db]);
+        support::accord(&all)
+    };
+    for (args, why) in cases {
+        let context = format!("{args:?}");
+        let (args, db) = (args.to_vec(), app.db_url.clone());
+        let out = tokio::task::spawn_blocking(move || create(&args, &db))
+            .await
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{context}");
+        assert_eq!(
+            support::stderr(&out).trim(),
+            format!("error: {why}"),
+            "{context}"
+        );
+        assert_eq!(support::stdout(&out), "", "{context}: no secret printed");
+    }
+    let stored = accord::auth::list(app.registry.db()).await.unwrap();
+    assert!(stored.is_empty(), "nothing stored: {stored:?}");
+
+    let db = app.db_url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        create(
+            &[
+                "--role",
+                "signatory",
+                "--name",
+                "Jo Bell",
+                "--party",
+                "camden",
+            ],
+            &db,
+        )
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    assert!(support::stdout(&out).starts_with("acc_"));
+    let stored = accord::auth::list(app.registry.db()).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].party.as_deref(), Some("camden"));
+}
+
 on_both_databases!(
     a_token_is_stored_only_as_its_hash,
+    minting_refuses_what_the_roles_forbid,
     import_skips_broken_files_and_stores_the_rest,
     an_agreement_past_its_term_expires_and_leaves_the_register,
     a_revoked_token_stops_working_at_once,
