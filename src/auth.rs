@@ -93,6 +93,17 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// The one party this caller acts for. `Err` when it acts for none: a role not bound to a
+    /// party (admin, officer, auditor), or a party-bound role ([`Role::needs_party`]) whose
+    /// token names no party. [`mint`] never makes the latter, so it would be a damaged row;
+    /// asking here, rather than reading `party`, makes every such caller fail closed.
+    pub fn bound_party(&self) -> Result<&str, Unbound> {
+        match self.party.as_deref() {
+            Some(p) if self.role.needs_party() => Ok(p),
+            _ => Err(Unbound(self.role)),
+        }
+    }
+
     /// How this caller appears in the audit log.
     pub fn actor(&self) -> String {
         match &self.party {
@@ -101,6 +112,11 @@ impl Principal {
         }
     }
 }
+
+/// A caller that acts for no party (see [`Principal::bound_party`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("this {0} token acts for no party")]
+pub struct Unbound(pub Role);
 
 #[derive(Debug, thiserror::Error)]
 pub enum MintError {
@@ -241,8 +257,13 @@ pub async fn authenticate(
     db: &DatabaseConnection,
     secret: &str,
 ) -> Result<Option<Principal>, DbErr> {
+    find_by_hash(db, &hash_secret(secret)).await
+}
+
+/// The caller whose token (not revoked) has this hash, if any.
+async fn find_by_hash(db: &DatabaseConnection, hash: &str) -> Result<Option<Principal>, DbErr> {
     let row = api_token::Entity::find()
-        .filter(api_token::Column::TokenHash.eq(hash_secret(secret)))
+        .filter(api_token::Column::TokenHash.eq(hash))
         .filter(api_token::Column::RevokedAt.is_null())
         .one(db)
         .await?;
@@ -281,7 +302,7 @@ impl TokenCache {
         if let Some(p) = self.fresh(&key) {
             return Ok(Some(p));
         }
-        let found = authenticate(db, secret).await?;
+        let found = find_by_hash(db, &key).await?;
         if let Some(p) = &found {
             let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
             if seen.len() >= Self::MAX_ENTRIES {
@@ -301,5 +322,38 @@ impl TokenCache {
         let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         let (p, at) = seen.get(key)?;
         (at.elapsed() < Self::TTL).then(|| p.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(role: Role, party: Option<&str>) -> Principal {
+        Principal {
+            token_id: Uuid::nil(),
+            name: "t".into(),
+            role,
+            party: party.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn only_a_party_bound_token_with_its_party_acts_for_one() {
+        let signatory = principal(Role::Signatory, Some("camden"));
+        assert_eq!(signatory.bound_party(), Ok("camden"));
+        let gate = principal(Role::GateClient, Some("foodbank"));
+        assert_eq!(gate.bound_party(), Ok("foodbank"));
+        for role in [Role::Signatory, Role::GateClient, Role::Contractor] {
+            assert_eq!(principal(role, None).bound_party(), Err(Unbound(role)));
+        }
+        for role in [Role::Admin, Role::IgOfficer, Role::Auditor] {
+            assert_eq!(principal(role, None).bound_party(), Err(Unbound(role)));
+            assert_eq!(
+                principal(role, Some("camden")).bound_party(),
+                Err(Unbound(role)),
+                "a party on a role that takes none binds it to nothing"
+            );
+        }
     }
 }

@@ -485,6 +485,203 @@ async fn a_signatory_sees_only_its_partys_agreements(app: TestApp) {
     assert_error(&missing, 404, "not-found", "auditor, unknown agreement");
 }
 
+/// A party that joins in a new draft, as it would be written into the agreement.
+const PANTRY: &str = "  - id: islington-pantry
+    name: Islington People's Pantry
+    role: recipient
+    sector: vcs
+    ico_registration: ZA481208
+    dpo:
+      name: Dee Roy
+      email: dpo@islingtonpantry.example
+    signatory:
+      name: Ray Moss
+      email: chair@islingtonpantry.example
+      title: Chair of Trustees
+    deletion:
+      method: email
+      email: data@islingtonpantry.example
+";
+
+/// A party that only a new draft names reads that draft and signs it for itself, and nothing
+/// more: not the version in force, which does not name it, nor anyone else's agreement. Once
+/// the draft is in force it reads the agreement like any other party to it.
+async fn a_party_added_by_a_draft_reads_and_signs_that_draft(app: TestApp) {
+    import_samples(&app).await;
+    let officer = app.token(Role::IgOfficer, None).await;
+    let v2 = support::draft(FOODBANK, "camden-foodbank-referrals").replacen(
+        "\npurposes:\n",
+        &format!("{PANTRY}\npurposes:\n"),
+        1,
+    );
+    assert!(v2.contains("islington-pantry"), "the party was added");
+    let up = post(
+        &app,
+        Some(&officer),
+        "/api/v1/agreements",
+        "application/yaml",
+        v2.clone(),
+    )
+    .await;
+    assert_eq!(up.status, 201, "{}", up.text);
+    assert_eq!(up.json()["number"], 2);
+    assert_eq!(up.json()["status"], "draft");
+
+    let pantry = app.token(Role::Signatory, Some("islington-pantry")).await;
+    let t = Some(pantry.as_str());
+    let base = "/api/v1/agreements/camden-foodbank-referrals";
+    let doc = get(&app, t, &format!("{base}/versions/2")).await;
+    assert_eq!(
+        doc.status, 200,
+        "the draft it is asked to sign: {}",
+        doc.text
+    );
+    assert_eq!(doc.json()["version"]["number"], 2);
+    assert_eq!(
+        doc.json()["agreement"]["parties"][2]["id"],
+        "islington-pantry"
+    );
+    let source = get(&app, t, &format!("{base}/versions/2/source")).await;
+    assert_eq!(source.status, 200);
+    assert_eq!(source.text, v2);
+    let dpia = get(&app, t, &format!("{base}/dpia?format=md&version=2")).await;
+    assert_eq!(dpia.status, 200, "{}", dpia.text);
+
+    for path in [
+        format!("{base}/versions/1"),
+        format!("{base}/versions/1/source"),
+        format!("{base}/diff?from=1&to=2"),
+        format!("{base}/dpia"),
+        format!("{base}/versions/3"),
+        base.to_owned(),
+        format!("{base}/versions"),
+        "/api/v1/agreements/vulnerability-hub".to_owned(),
+        "/api/v1/agreements/vulnerability-hub/versions/1".to_owned(),
+    ] {
+        let r = get(&app, t, &path).await;
+        assert_error(&r, 403, "forbidden", &format!("the pantry reading {path}"));
+    }
+    let listed = get(&app, t, "/api/v1/agreements").await;
+    assert_eq!(listed.status, 200);
+    assert_eq!(
+        ids(&listed.json()),
+        Vec::<String>::new(),
+        "its list holds agreements whose version in force names it: none yet"
+    );
+
+    let sign = r#"{"name":"Ray Moss"}"#;
+    let signed = post(
+        &app,
+        t,
+        &format!("{base}/versions/2/signatures"),
+        "application/json",
+        sign,
+    )
+    .await;
+    assert_eq!(signed.status, 200, "{}", signed.text);
+    assert_eq!(
+        signed.json()["awaiting"],
+        serde_json::json!(["camden", "foodbank"])
+    );
+    let again = post(
+        &app,
+        t,
+        &format!("{base}/versions/2/signatures"),
+        "application/json",
+        sign,
+    )
+    .await;
+    assert_error(&again, 409, "conflict", "the pantry signing twice");
+    let elsewhere = post(
+        &app,
+        t,
+        "/api/v1/agreements/vulnerability-hub/versions/1/signatures",
+        "application/json",
+        sign,
+    )
+    .await;
+    assert_error(&elsewhere, 403, "forbidden", "the pantry signing the hub");
+
+    for party in ["camden", "foodbank"] {
+        let signatory = app.token(Role::Signatory, Some(party)).await;
+        let r = post(
+            &app,
+            Some(&signatory),
+            &format!("{base}/versions/2/signatures"),
+            "application/json",
+            sign,
+        )
+        .await;
+        assert_eq!(r.status, 200, "{party} signs: {}", r.text);
+    }
+    let now = get(&app, t, base).await;
+    assert_eq!(now.status, 200, "in force now: {}", now.text);
+    assert_eq!(now.json()["current_version"], 2);
+    let old = get(&app, t, &format!("{base}/versions/1")).await;
+    assert_eq!(
+        old.status, 200,
+        "a party to the version in force reads its history"
+    );
+    let listed = get(&app, t, "/api/v1/agreements").await;
+    assert_eq!(ids(&listed.json()), ["camden-foodbank-referrals"]);
+    let hub = get(&app, t, "/api/v1/agreements/vulnerability-hub").await;
+    assert_error(&hub, 403, "forbidden", "the pantry reading the hub, later");
+}
+
+/// A party-bound token whose party is gone (mint never makes one; a damaged or hand-edited row
+/// could) reads nothing and asks the gate nothing: it fails closed, not open.
+async fn a_party_bound_token_without_its_party_is_refused(app: TestApp) {
+    use accord::store::entity::api_token;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    import_samples(&app).await;
+    let signatory = app.token(Role::Signatory, Some("camden")).await;
+    let client = app.token(Role::GateClient, Some("camden")).await;
+    let cleared = api_token::Entity::update_many()
+        .col_expr(
+            api_token::Column::PartyId,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(api_token::Column::Role.is_in(["signatory", "gate_client"]))
+        .exec(app.registry.db())
+        .await
+        .unwrap();
+    assert_eq!(cleared.rows_affected, 2);
+
+    let t = Some(signatory.as_str());
+    for path in [
+        "/api/v1/agreements",
+        "/api/v1/agreements?party=camden",
+        "/api/v1/agreements/camden-foodbank-referrals",
+        "/api/v1/agreements/camden-foodbank-referrals/versions/1",
+        "/api/v1/agreements/vulnerability-hub",
+    ] {
+        let r = get(&app, t, path).await;
+        assert_error(
+            &r,
+            403,
+            "forbidden",
+            &format!("a signatory without a party: {path}"),
+        );
+    }
+    let Body::Json(check) = CHECK else {
+        unreachable!()
+    };
+    let r = post(
+        &app,
+        Some(&client),
+        "/api/v1/flows/check",
+        "application/json",
+        check,
+    )
+    .await;
+    assert_error(
+        &r,
+        403,
+        "forbidden",
+        "a gate client without a party asking the gate",
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // 2. Errors are {code, message}
 // ---------------------------------------------------------------------------------------------
@@ -1137,6 +1334,8 @@ async fn the_binary_logs_json_lines_carrying_the_request_id(app: TestApp) {
 on_both_databases!(
     every_endpoint_answers_every_role_as_the_matrix_says,
     a_signatory_sees_only_its_partys_agreements,
+    a_party_added_by_a_draft_reads_and_signs_that_draft,
+    a_party_bound_token_without_its_party_is_refused,
     every_error_is_json_with_a_code_and_a_message,
     a_json_field_of_the_wrong_type_is_400,
     every_response_has_its_own_request_id,

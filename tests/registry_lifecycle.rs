@@ -14,6 +14,13 @@ async fn json(resp: reqwest::Response) -> Value {
     resp.json().await.unwrap()
 }
 
+/// A 409 with the API's code for it, `conflict`.
+async fn assert_conflict(resp: reqwest::Response, context: &str) {
+    assert_eq!(resp.status(), 409, "{context}: status");
+    let body = json(resp).await;
+    assert_eq!(body["code"], "conflict", "{context}: {body}");
+}
+
 async fn actions(app: &TestApp, officer: &str, subject: &str) -> Vec<String> {
     let page = json(
         app.get(
@@ -64,7 +71,7 @@ async fn upload_collect_signatures_and_activate(app: TestApp) {
             body,
         )
         .await;
-    assert_eq!(twice.status(), 409);
+    assert_conflict(twice, "signing twice").await;
 
     let foodbank = app.token(Role::Signatory, Some("foodbank")).await;
     let body = json!({ "name": "Ann Lee", "role": "senior_officer" });
@@ -222,7 +229,7 @@ async fn suspend_reinstate_and_terminate_with_reasons(app: TestApp) {
             json!({ "reason": "x" }),
         )
         .await;
-    assert_eq!(again.status(), 409);
+    assert_conflict(again, "suspending a suspended agreement").await;
     app.post_json(
         &officer,
         &format!("{path}/reinstate"),
@@ -250,7 +257,7 @@ async fn suspend_reinstate_and_terminate_with_reasons(app: TestApp) {
             json!({ "reason": "oops" }),
         )
         .await;
-    assert_eq!(back.status(), 409, "termination is final");
+    assert_conflict(back, "termination is final").await;
     let new_version = app
         .post_yaml(
             &officer,
@@ -258,7 +265,7 @@ async fn suspend_reinstate_and_terminate_with_reasons(app: TestApp) {
             &v1.replace("version: 3", "version: 4"),
         )
         .await;
-    assert_eq!(new_version.status(), 409);
+    assert_conflict(new_version, "a new version of a terminated agreement").await;
     let done = actions(&app, &officer, "agreement:camden-foodbank-referrals").await;
     assert!(done.ends_with(&[
         "agreement.suspended".into(),
@@ -290,7 +297,7 @@ async fn a_party_is_suspended_across_agreements(app: TestApp) {
             json!({ "reason": "again" }),
         )
         .await;
-    assert_eq!(again.status(), 409);
+    assert_conflict(again, "suspending a suspended party").await;
     let active = json(
         app.get(&officer, "/api/v1/parties/suspensions?active=true")
             .await,
@@ -393,7 +400,286 @@ async fn a_revoked_token_stops_working_at_once(app: TestApp) {
     );
 }
 
+fn listed(page: &Value) -> Vec<&str> {
+    page["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no items: {page}"))
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect()
+}
+
+fn registered(register: &Value) -> Vec<&str> {
+    register
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {register}"))
+        .iter()
+        .map(|e| e["agreement_id"].as_str().unwrap())
+        .collect()
+}
+
+/// Sets the app's clock to noon in London on `day`.
+fn set_today(app: &TestApp, day: jiff::civil::Date) {
+    use accord::clock::{Clock, FixedClock};
+    app.clock.set(FixedClock::on(day).now());
+}
+
+/// Expired and suspended are derived from the term, the control and today, not stored: the
+/// day after term.end an active agreement reads as expired, lists under ?status=expired, and
+/// leaves the register, as a suspended one does at once.
+async fn an_agreement_past_its_term_expires_and_leaves_the_register(app: TestApp) {
+    use jiff::civil::date;
+    app.registry
+        .import_dir(&support::repo().join("agreements"))
+        .await
+        .unwrap();
+    let officer = app.token(Role::IgOfficer, None).await;
+    let path = "/api/v1/agreements/camden-foodbank-referrals";
+    let all = [
+        "camden-foodbank-referrals",
+        "hmo-licensing-enforcement",
+        "hospital-discharge",
+        "school-attendance-pooling",
+        "vulnerability-hub",
+    ];
+    assert_eq!(
+        registered(&json(app.get(&officer, "/api/v1/register").await).await),
+        all
+    );
+
+    let suspended = app
+        .post_json(
+            &officer,
+            "/api/v1/agreements/hospital-discharge/suspend",
+            json!({ "reason": "breach under investigation" }),
+        )
+        .await;
+    assert_eq!(suspended.status(), 200);
+    let register = json(app.get(&officer, "/api/v1/register").await).await;
+    assert_eq!(
+        registered(&register),
+        [all[0], all[1], all[3], all[4]],
+        "a suspended agreement leaves the register"
+    );
+
+    // term.end is 2028-03-31: still active on that day.
+    set_today(&app, date(2028, 3, 31));
+    assert_eq!(
+        json(app.get(&officer, path).await).await["status"],
+        "active"
+    );
+    let expired = json(app.get(&officer, "/api/v1/agreements?status=expired").await).await;
+    assert_eq!(listed(&expired), Vec::<&str>::new());
+
+    set_today(&app, date(2028, 4, 1));
+    let summary = json(app.get(&officer, path).await).await;
+    assert_eq!(summary["status"], "expired", "{summary}");
+    assert_eq!(summary["current_version"], 1, "still the version in force");
+    let expired = json(app.get(&officer, "/api/v1/agreements?status=expired").await).await;
+    assert_eq!(listed(&expired), ["camden-foodbank-referrals"]);
+    assert_eq!(expired["total"], 1);
+    let active = json(app.get(&officer, "/api/v1/agreements?status=active").await).await;
+    assert_eq!(listed(&active), [all[1], all[3], all[4]]);
+    let suspended = json(
+        app.get(&officer, "/api/v1/agreements?status=suspended")
+            .await,
+    )
+    .await;
+    assert_eq!(listed(&suspended), ["hospital-discharge"]);
+    let register = json(app.get(&officer, "/api/v1/register").await).await;
+    assert_eq!(
+        registered(&register),
+        [all[1], all[3], all[4]],
+        "expired and suspended agreements leave the register"
+    );
+}
+
+/// Importing a folder stores what is valid and skips, with the reason, what is not: one
+/// broken file does not stop the others, and nothing of it is stored.
+async fn import_skips_broken_files_and_stores_the_rest(app: TestApp) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a-broken.yaml"),
+        "id: [unclosed\ntitle: x\n",
+    )
+    .unwrap();
+    let valid = std::fs::read_to_string(support::repo().join("agreements").join(FOODBANK)).unwrap();
+    std::fs::write(dir.path().join("b-valid.yaml"), &valid).unwrap();
+
+    let report = app.registry.import_dir(dir.path()).await.unwrap();
+    assert_eq!(report.created.len(), 1, "skipped: {:?}", report.skipped);
+    assert_eq!(report.created[0].agreement_id, "camden-foodbank-referrals");
+    assert_eq!(report.unchanged, 0);
+    assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
+    let (file, why) = &report.skipped[0];
+    assert_eq!(file.file_name().unwrap(), "a-broken.yaml");
+    assert!(
+        why.starts_with("2:6: error[yaml-syntax]"),
+        "the reason names the place and the finding: {why}"
+    );
+
+    let officer = app.token(Role::Auditor, None).await;
+    let list = json(app.get(&officer, "/api/v1/agreements").await).await;
+    assert_eq!(
+        listed(&list),
+        ["camden-foodbank-referrals"],
+        "only the valid file stored"
+    );
+
+    let again = app.registry.import_dir(dir.path()).await.unwrap();
+    assert_eq!(
+        (again.created.len(), again.unchanged, again.skipped.len()),
+        (0, 1, 1),
+        "importing again stores nothing new and skips the broken file again"
+    );
+}
+
+/// A column's value as bytes, whatever its type on this database.
+fn column_bytes(row: &sea_orm::QueryResult, col: &str) -> Vec<u8> {
+    if let Ok(v) = row.try_get::<Option<String>>("", col) {
+        return v.unwrap_or_default().into_bytes();
+    }
+    if let Ok(v) = row.try_get::<Option<uuid::Uuid>>("", col) {
+        return v.map(|u| u.to_string()).unwrap_or_default().into_bytes();
+    }
+    if let Ok(v) = row.try_get::<Option<Vec<u8>>>("", col) {
+        return v.unwrap_or_default();
+    }
+    if let Ok(v) = row.try_get::<Option<i64>>("", col) {
+        return v.map(|n| n.to_string()).unwrap_or_default().into_bytes();
+    }
+    panic!("column {col} has a type this test cannot read")
+}
+
+/// Only a token's SHA-256 is stored: no column of any row of api_tokens holds the secret,
+/// its random part (in either case), or its raw bytes.
+async fn a_token_is_stored_only_as_its_hash(app: TestApp) {
+    use sea_orm::{ConnectionTrait, Statement};
+    use sha2::{Digest, Sha256};
+    let secrets = [
+        app.token(Role::Signatory, Some("camden")).await,
+        app.token(Role::Admin, None).await,
+    ];
+    let db = app.registry.db();
+    let all = Statement::from_string(db.get_database_backend(), "SELECT * FROM api_tokens");
+    let rows = db.query_all_raw(all).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    let columns = rows[0].column_names();
+    assert!(columns.iter().any(|c| c == "token_hash"), "{columns:?}");
+    for secret in &secrets {
+        let random = secret.strip_prefix("acc_").expect("a secret starts acc_");
+        let raw = hex::decode(random).unwrap();
+        let upper = random.to_uppercase();
+        let needles = [secret.as_bytes(), random.as_bytes(), upper.as_bytes(), &raw];
+        let hash = hex::encode(Sha256::digest(secret.as_bytes()));
+        let mut hashed = 0;
+        for row in &rows {
+            for col in &columns {
+                let value = column_bytes(row, col);
+                for needle in needles {
+                    assert!(
+                        !value.windows(needle.len()).any(|w| w == needle),
+                        "column {col} holds the secret"
+                    );
+                }
+                hashed += usize::from(col == "token_hash" && value == hash.as_bytes());
+            }
+        }
+        assert_eq!(hashed, 1, "its SHA-256 is stored, in one row");
+    }
+}
+
+/// `accord token create` refuses what minting forbids, each with the error it promises,
+/// prints no secret and stores nothing; a token within the rules is then minted.
+async fn minting_refuses_what_the_roles_forbid(app: TestApp) {
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["--role", "signatory", "--name", "Jo Bell"],
+            "role signatory acts for one party: give --party",
+        ),
+        (
+            &["--role", "gate_client", "--name", "referrals"],
+            "role gate_client acts for one party: give --party",
+        ),
+        (
+            &["--role", "contractor", "--name", "movers"],
+            "role contractor acts for one party: give --party",
+        ),
+        (
+            &["--role", "auditor", "--name", "Ann", "--party", "camden"],
+            "role auditor is not bound to a party: leave out --party",
+        ),
+        (
+            &["--role", "admin", "--name", "Ann", "--party", "camden"],
+            "role admin is not bound to a party: leave out --party",
+        ),
+        (
+            &[
+                "--role",
+                "signatory",
+                "--name",
+                "Jo",
+                "--party",
+                "Camden_Council",
+            ],
+            "'Camden_Council' is not a party id (lower-case letters, digits and hyphens)",
+        ),
+        (
+            &["--role", "auditor", "--name", "   "],
+            "the token name must not be empty",
+        ),
+    ];
+    let create = |args: &[&str], db: &str| {
+        let mut all = vec!["token", "create"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--database", db]);
+        support::accord(&all)
+    };
+    for (args, why) in cases {
+        let context = format!("{args:?}");
+        let (args, db) = (args.to_vec(), app.db_url.clone());
+        let out = tokio::task::spawn_blocking(move || create(&args, &db))
+            .await
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{context}");
+        assert_eq!(
+            support::stderr(&out).trim(),
+            format!("error: {why}"),
+            "{context}"
+        );
+        assert_eq!(support::stdout(&out), "", "{context}: no secret printed");
+    }
+    let stored = accord::auth::list(app.registry.db()).await.unwrap();
+    assert!(stored.is_empty(), "nothing stored: {stored:?}");
+
+    let db = app.db_url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        create(
+            &[
+                "--role",
+                "signatory",
+                "--name",
+                "Jo Bell",
+                "--party",
+                "camden",
+            ],
+            &db,
+        )
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    assert!(support::stdout(&out).starts_with("acc_"));
+    let stored = accord::auth::list(app.registry.db()).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].party.as_deref(), Some("camden"));
+}
+
 on_both_databases!(
+    a_token_is_stored_only_as_its_hash,
+    minting_refuses_what_the_roles_forbid,
+    import_skips_broken_files_and_stores_the_rest,
+    an_agreement_past_its_term_expires_and_leaves_the_register,
     a_revoked_token_stops_working_at_once,
     upload_collect_signatures_and_activate,
     broken_agreements_get_422_with_every_finding,

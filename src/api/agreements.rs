@@ -14,11 +14,11 @@ use super::error::{ApiError, internal};
 use super::text::Text;
 use crate::auth::Role;
 use crate::dpia::{self, Renderer};
+use crate::registry::Registry;
 use crate::registry::control::ControlState;
 use crate::registry::lifecycle::Status;
 use crate::registry::queries::{AgreementPage, AgreementSummary, Paging, VersionDocument};
 use crate::registry::versions::{Added, VersionInfo};
-use crate::registry::{Registry, RegistryError};
 
 pub struct AgreementsApi {
     pub registry: Registry,
@@ -124,12 +124,9 @@ impl AgreementsApi {
         page: Query<Option<u64>>,
         per_page: Query<Option<u64>>,
     ) -> Result<Json<AgreementPage>> {
-        let party = match caller.0.role {
-            Role::Signatory => caller.0.party.clone(),
-            _ => {
-                caller.allow(READERS)?;
-                party.0
-            }
+        let party = match read_scope(&caller)? {
+            Scope::Everything => party.0,
+            Scope::Party(own) => Some(own.to_owned()),
         };
         let paging = Paging::new(page.0, per_page.0);
         let found = self
@@ -141,12 +138,15 @@ impl AgreementsApi {
 
     #[oai(path = "/:id", method = "get")]
     async fn get(&self, caller: Caller, id: Path<String>) -> Result<Json<AgreementSummary>> {
-        Ok(Json(self.readable(&caller, &id).await?))
+        self.readable(&caller, &id, None).await?;
+        Ok(Json(
+            self.registry.agreement(&id).await.map_err(ApiError::from)?,
+        ))
     }
 
     #[oai(path = "/:id/versions", method = "get")]
     async fn versions(&self, caller: Caller, id: Path<String>) -> Result<Json<Vec<VersionInfo>>> {
-        self.readable(&caller, &id).await?;
+        self.readable(&caller, &id, None).await?;
         Ok(Json(
             self.registry.versions(&id).await.map_err(ApiError::from)?,
         ))
@@ -160,7 +160,7 @@ impl AgreementsApi {
         id: Path<String>,
         number: Path<i32>,
     ) -> Result<Json<VersionDocument>> {
-        self.readable(&caller, &id).await?;
+        self.readable(&caller, &id, Some(number.0)).await?;
         Ok(Json(
             self.registry
                 .version_document(&id, number.0)
@@ -177,7 +177,7 @@ impl AgreementsApi {
         id: Path<String>,
         number: Path<i32>,
     ) -> Result<YamlSource> {
-        self.readable(&caller, &id).await?;
+        self.readable(&caller, &id, Some(number.0)).await?;
         let text = self
             .registry
             .version_source(&id, number.0)
@@ -195,7 +195,8 @@ impl AgreementsApi {
         from: Query<i32>,
         to: Query<i32>,
     ) -> Result<DiffText> {
-        self.readable(&caller, &id).await?;
+        self.readable(&caller, &id, Some(from.0)).await?;
+        self.readable(&caller, &id, Some(to.0)).await?;
         let text = self
             .registry
             .diff(&id, from.0, to.0)
@@ -214,7 +215,7 @@ impl AgreementsApi {
         format: Query<Option<DpiaFormat>>,
         version: Query<Option<i32>>,
     ) -> Result<DpiaDocumentResponse> {
-        self.readable(&caller, &id).await?;
+        self.readable(&caller, &id, version.0).await?;
         let (_, agreement) = self
             .registry
             .agreement_at(&id, version.0)
@@ -309,26 +310,47 @@ impl AgreementsApi {
     }
 }
 
+/// Whose agreements a caller reads.
+enum Scope<'a> {
+    Everything,
+    /// Only what [`Registry::party_may_read`] lets this party read.
+    Party(&'a str),
+}
+
+/// The one place that decides whose agreements a caller reads: readers everything; a
+/// signatory its own party's (403 if its token is bound to no party, so such a token fails
+/// closed, never open); every other role nothing (403).
+fn read_scope(caller: &Caller) -> Result<Scope<'_>, ApiError> {
+    if caller.0.role != Role::Signatory {
+        caller.allow(READERS)?;
+        return Ok(Scope::Everything);
+    }
+    caller
+        .0
+        .bound_party()
+        .map(Scope::Party)
+        .map_err(|e| ApiError::Forbidden(e.to_string()))
+}
+
 impl AgreementsApi {
-    /// The agreement, if the caller may read it: readers always; a signatory when its party is
-    /// a party to the agreement. 404 comes before 403 only for roles that may read everything.
-    async fn readable(&self, caller: &Caller, id: &str) -> Result<AgreementSummary, ApiError> {
-        let is_signatory = caller.0.role == Role::Signatory;
-        if !is_signatory {
-            caller.allow(READERS)?;
-        }
-        let summary = self.registry.agreement(id).await.map_err(|e| match e {
-            RegistryError::NotFound(_) if is_signatory => {
-                ApiError::Forbidden("not your party's agreement".into())
+    /// 403 unless the caller may read agreement `id` (as a whole, or its version `number`).
+    /// A party's reader gets 403 for an agreement that does not exist, too; readers of
+    /// everything get the 404 from the read that follows.
+    async fn readable(
+        &self,
+        caller: &Caller,
+        id: &str,
+        number: Option<i32>,
+    ) -> Result<(), ApiError> {
+        match read_scope(caller)? {
+            Scope::Everything => Ok(()),
+            Scope::Party(party) => {
+                if self.registry.party_may_read(id, party, number).await? {
+                    Ok(())
+                } else {
+                    Err(ApiError::Forbidden("not your party's agreement".into()))
+                }
             }
-            other => ApiError::from(other),
-        })?;
-        if is_signatory {
-            let party = caller.0.party.as_deref().unwrap_or_default();
-            if !self.registry.involves(&summary, party).await? {
-                return Err(ApiError::Forbidden("not your party's agreement".into()));
-            }
         }
-        Ok(summary)
     }
 }

@@ -308,7 +308,9 @@ fn bound_to_party(caller: &Principal, req: &CheckRequest) -> Result<(), GateErro
     if caller.role != Role::GateClient {
         return Ok(());
     }
-    let party = caller.party.as_deref().unwrap_or_default();
+    let party = caller
+        .bound_party()
+        .map_err(|e| GateError::Forbidden(e.to_string()))?;
     if req.from == party || req.to == party {
         Ok(())
     } else {

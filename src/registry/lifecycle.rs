@@ -23,12 +23,24 @@ impl Control {
         }
     }
 
+    /// The control stored as `text`, if `text` names one.
+    pub fn from_text(text: &str) -> Option<Control> {
+        [Control::Open, Control::Suspended, Control::Terminated]
+            .into_iter()
+            .find(|c| c.as_str() == text)
+    }
+
+    /// The control stored as `text`, failing closed: text that names no control (a damaged
+    /// row) reads as `Terminated`, the state under which the gate allows nothing and nothing
+    /// changes, and is logged as an error. Open is never a guess.
     pub fn parse(text: &str) -> Control {
-        match text {
-            "suspended" => Control::Suspended,
-            "terminated" => Control::Terminated,
-            _ => Control::Open,
-        }
+        Control::from_text(text).unwrap_or_else(|| {
+            tracing::error!(
+                stored = text,
+                "unknown agreement control; read as terminated"
+            );
+            Control::Terminated
+        })
     }
 }
 
@@ -50,12 +62,21 @@ impl Stored {
         }
     }
 
+    /// The state stored as `text`, if `text` names one.
+    pub fn from_text(text: &str) -> Option<Stored> {
+        [Stored::Draft, Stored::Active, Stored::Superseded]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+
+    /// The state stored as `text`, failing closed: text that names no state (a damaged row)
+    /// reads as `Superseded`, the state that is never in force and takes no signatures (a
+    /// draft would still take them), and is logged as an error.
     pub fn parse(text: &str) -> Stored {
-        match text {
-            "active" => Stored::Active,
-            "superseded" => Stored::Superseded,
-            _ => Stored::Draft,
-        }
+        Stored::from_text(text).unwrap_or_else(|| {
+            tracing::error!(stored = text, "unknown version status; read as superseded");
+            Stored::Superseded
+        })
     }
 }
 
@@ -102,6 +123,33 @@ pub fn status(stored: Stored, control: Control, term_end: Option<Date>, today: D
 mod tests {
     use super::*;
     use jiff::civil::date;
+
+    #[test]
+    fn stored_text_reads_back_and_unknown_text_fails_closed() {
+        for c in [Control::Open, Control::Suspended, Control::Terminated] {
+            assert_eq!(Control::from_text(c.as_str()), Some(c));
+            assert_eq!(Control::parse(c.as_str()), c);
+        }
+        for s in [Stored::Draft, Stored::Active, Stored::Superseded] {
+            assert_eq!(Stored::from_text(s.as_str()), Some(s));
+            assert_eq!(Stored::parse(s.as_str()), s);
+        }
+        for damaged in ["", "Open", "open ", "opne", "suspend", "active\n"] {
+            assert_eq!(Control::from_text(damaged), None, "{damaged:?}");
+            assert_eq!(Control::parse(damaged), Control::Terminated, "{damaged:?}");
+        }
+        for damaged in ["", "Active", "draft ", "actve", "expired"] {
+            assert_eq!(Stored::from_text(damaged), None, "{damaged:?}");
+            assert_eq!(Stored::parse(damaged), Stored::Superseded, "{damaged:?}");
+        }
+        let (today, end) = (date(2026, 11, 21), Some(date(2027, 3, 31)));
+        let status = |stored: &str, control: &str| {
+            status(Stored::parse(stored), Control::parse(control), end, today)
+        };
+        assert_eq!(status("active", "open"), Status::Active);
+        assert_eq!(status("active", "0pen"), Status::Terminated, "never active");
+        assert_eq!(status("activ", "open"), Status::Superseded, "never active");
+    }
 
     #[test]
     fn the_lifecycle_of_the_format() {

@@ -73,7 +73,8 @@ impl Paging {
 }
 
 impl Registry {
-    /// Agreements, filtered by current status and/or party, paginated, ordered by id.
+    /// Agreements, filtered by current status and/or party, paginated, ordered by id. The
+    /// party filter keeps what [`Registry::party_may_read`] lets that party read as a whole.
     pub async fn agreements(
         &self,
         status: Option<Status>,
@@ -114,8 +115,38 @@ impl Registry {
         self.summary(row).await
     }
 
+    /// Whether `party` may read agreement `id`: the agreement as a whole when `number` is
+    /// `None`, else its version `number`. This is the one rule for what a party-bound reader
+    /// (a signatory) may see:
+    ///
+    /// - an agreement whose current version (the one in force, else the newest) names the
+    ///   party, with every version of it — what the party's list shows;
+    /// - any version that names the party, so a party that a new draft adds can read the
+    ///   draft it is asked to sign, though not the versions before it.
+    ///
+    /// An agreement that does not exist is `false`, like one the party may not read, so a
+    /// party cannot probe for ids.
+    pub async fn party_may_read(&self, id: &str, party: &str, number: Option<i32>) -> Result<bool> {
+        let summary = match self.agreement(id).await {
+            Ok(s) => s,
+            Err(RegistryError::NotFound(_)) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        if self.involves(&summary, party).await? {
+            return Ok(true);
+        }
+        let Some(number) = number else {
+            return Ok(false);
+        };
+        match find_version_in(&self.db, id, number).await {
+            Ok(row) => Ok(self.parsed(&row)?.party(party).is_some()),
+            Err(RegistryError::NotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Whether `party` is a party to the agreement's current version.
-    pub async fn involves(&self, summary: &AgreementSummary, party: &str) -> Result<bool> {
+    async fn involves(&self, summary: &AgreementSummary, party: &str) -> Result<bool> {
         let number = summary.current_version.unwrap_or(summary.latest_version);
         let row = find_version_in(&self.db, &summary.id, number).await?;
         Ok(self.parsed(&row)?.party(party).is_some())

@@ -67,18 +67,43 @@ pub async fn open(url: &str) -> Result<DatabaseConnection, StoreError> {
     Ok(db)
 }
 
-/// A database URL fit for logs and error messages: any password replaced by `***`.
+/// A database URL fit for logs and error messages: any password replaced by `***`, both in
+/// a query parameter (`?password=`) and in the user information (`user:password@`).
+///
+/// The user information ends at the last `@` before the path, as URL parsers read it, so a
+/// password holding `@` is hidden whole. Each step only takes text away, so where a URL is
+/// ambiguous (a `?` in a password) both readings are hidden.
 pub fn redact(url: &str) -> String {
+    let url = redact_query(url);
     let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+        return url;
     };
-    let Some((userinfo, host)) = rest.split_once('@') else {
-        return url.to_owned();
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url;
     };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
+    match rest[..at].split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***{}", &rest[at..]),
+        None => url,
     }
+}
+
+/// `…?a=1&password=x` → `…?a=1&password=***`: every parameter whose name holds "password"
+/// (`password`, `sslpassword`), in any case.
+fn redact_query(text: &str) -> String {
+    let Some((head, query)) = text.split_once('?') else {
+        return text.to_owned();
+    };
+    let params: Vec<String> = query
+        .split('&')
+        .map(|param| match param.split_once('=') {
+            Some((key, _)) if key.to_ascii_lowercase().contains("password") => {
+                format!("{key}=***")
+            }
+            _ => param.to_owned(),
+        })
+        .collect();
+    format!("{head}?{}", params.join("&"))
 }
 
 #[cfg(test)]
@@ -98,6 +123,42 @@ mod tests {
         assert_eq!(
             redact("postgres://accord@db/accord"),
             "postgres://accord@db/accord"
+        );
+        assert_eq!(
+            redact("postgres://u:p@ss@db/x"),
+            "postgres://u:***@db/x",
+            "the user information ends at the last '@'"
+        );
+        assert_eq!(
+            redact("postgres://u:p@db/x?application_name=a@b"),
+            "postgres://u:***@db/x?application_name=a@b",
+            "an '@' after the path is not the user information's"
+        );
+        assert_eq!(
+            redact("postgres://accord@db/accord?password=s3cret&sslmode=require"),
+            "postgres://accord@db/accord?password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact("postgres://db?sslmode=require&sslpassword=k3y&Password=s3cret"),
+            "postgres://db?sslmode=require&sslpassword=***&Password=***"
+        );
+        assert_eq!(
+            redact("postgres://u:p@ss@db/x?password=p@ss"),
+            "postgres://u:***@db/x?password=***"
+        );
+        assert_eq!(
+            redact("postgres://db?password=p@ss"),
+            "postgres://db?password=***",
+            "an '@' in a query password is not the end of user information"
+        );
+        assert_eq!(
+            redact("postgres://u:p?ss@db/x"),
+            "postgres://u:***@db/x",
+            "a '?' in a password is not the start of a query"
+        );
+        assert_eq!(
+            redact("sqlite://accord.db?mode=rwc&password=x"),
+            "sqlite://accord.db?mode=rwc&password=***"
         );
     }
 }
