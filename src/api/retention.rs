@@ -28,6 +28,7 @@ impl From<RetentionError> for ApiError {
             RetentionError::NotFound(m) => ApiError::NotFound(m),
             RetentionError::Conflict(m) => ApiError::Conflict(m),
             RetentionError::BadRequest(m) => ApiError::BadRequest(m),
+            RetentionError::Internal(m) => internal(&m),
             RetentionError::Db(e) => internal(&e),
         }
     }
@@ -246,4 +247,19 @@ fn confirm_page(token: &str) -> String {
          <form method=post action=\"/api/v1/deletions/confirm\">\
          <input type=hidden name=token value=\"{token}\"><button>Confirm deletion</button></form>"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_faults_answer_as_internal_errors_without_their_cause() {
+        let fault = RetentionError::Internal("cannot draw random bytes: entropy source".into());
+        let answer = ApiError::from(fault);
+        assert!(matches!(answer, ApiError::Internal(_)), "{answer:?}");
+        assert!(!answer.to_string().contains("entropy"), "{answer}");
+        let refused = ApiError::from(RetentionError::BadRequest("a reason is required".into()));
+        assert!(matches!(refused, ApiError::BadRequest(_)), "{refused:?}");
+    }
 }

@@ -22,7 +22,7 @@ use crate::store::time::{parse, stamp};
 pub fn new_token() -> Result<String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)
-        .map_err(|e| RetentionError::BadRequest(format!("cannot draw random bytes: {e}")))?;
+        .map_err(|e| RetentionError::Internal(format!("cannot draw random bytes: {e}")))?;
     Ok(hex::encode(bytes))
 }
 
@@ -302,7 +302,7 @@ impl Retention {
         let composed = self
             .templates
             .escalation(&agreement, row.version, &escalation)
-            .map_err(|e| RetentionError::BadRequest(e.to_string()))?;
+            .map_err(|e| RetentionError::Internal(e.to_string()))?;
         let key = format!("escalation:deletion:{}", row.id);
         let messages = crate::mail::compose::to_recipients(
             &agreement,

@@ -307,7 +307,7 @@ impl Retention {
         let composed = self
             .templates
             .deletion_request(&agreement, g.version, &request)
-            .map_err(|e| super::RetentionError::BadRequest(e.to_string()))?;
+            .map_err(|e| super::RetentionError::Internal(e.to_string()))?;
         let message = NewMessage::new(to.as_str(), Kind::DeletionRequest, composed)
             .dedupe_key(Some(format!("deletion-request:{id}")));
         enqueue(txn, now, &message).await?;
