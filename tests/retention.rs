@@ -21,6 +21,8 @@ use support::app::{Backend, TestApp};
 
 const SECRET: &str = "camden-hook-secret-0123456789";
 const AGREEMENT: &str = "sweep-test";
+/// Long enough that an error naming the URL is longer than a diagnostic's 60 characters.
+const HOOK_PATH: &str = "/partner-systems/data-protection/deletion-requests";
 
 /// A partner's deletion endpoint: checks the signature, counts calls, can be told to fail.
 #[derive(Clone, Default)]
@@ -59,8 +61,8 @@ async fn receiver() -> (String, Receiver) {
         .await
         .unwrap();
     let addr = acceptor.local_addr()[0].to_string();
-    let url = format!("http://{}/hook", addr.trim_start_matches("socket://"));
-    let app = Route::new().at("/hook", post(hook)).data(r.clone());
+    let url = format!("http://{}{HOOK_PATH}", addr.trim_start_matches("socket://"));
+    let app = Route::new().at(HOOK_PATH, post(hook)).data(r.clone());
     tokio::spawn(async move { Server::new_with_acceptor(acceptor).run(app).await });
     (url, r)
 }
@@ -378,6 +380,11 @@ async fn failing_webhooks_retry_then_escalate(app_rx: (TestApp, Receiver, String
     .await;
     assert_eq!(escalated.as_array().unwrap().len(), 1, "{escalated}");
     assert_eq!(escalated[0]["attempts"], 5);
+    let last_error = escalated[0]["last_error"].as_str().unwrap();
+    assert!(
+        last_error.contains(HOOK_PATH) && last_error.ends_with("answered 503 Service Unavailable"),
+        "the cause is kept whole: {last_error}"
+    );
     let holding = escalated[0]["holdings"][0].as_str().unwrap();
     let state = json_of(
         app.get(&officer, &format!("/api/v1/holdings/{holding}"))

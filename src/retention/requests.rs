@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::{Result, Retention, RetentionError};
 use crate::audit::{Event, Writer};
+use crate::mail::deliver::{MAX_ERROR_CHARS, backoff, clip};
 use crate::store::entity::{deletion_request, deletion_request_holding, holding, holding_subject};
 use crate::store::time::{parse, stamp};
 
@@ -224,8 +225,8 @@ impl Retention {
         Ok(out)
     }
 
-    /// Records a failed attempt; gives up (escalates) after `MAX_ATTEMPTS`. Returns whether it
-    /// escalated.
+    /// Records a failed attempt: the next one waits as mail does ([`backoff`]: 1 minute, 2, 4
+    /// …); gives up (escalates) after `MAX_ATTEMPTS`. Returns whether it escalated.
     pub(crate) async fn failed(&self, row: &deletion_request::Model, error: &str) -> Result<bool> {
         const MAX_ATTEMPTS: i32 = 5;
         let now = self.clock.now();
@@ -233,11 +234,12 @@ impl Retention {
         let escalate = attempts >= MAX_ATTEMPTS;
         let txn = self.db.begin().await?;
         let mut log = Writer::begin(&txn).await?;
-        let wait = jiff::SignedDuration::from_secs(60 * (1i64 << attempts.min(6)));
+        let error = clip(error, MAX_ERROR_CHARS);
+        let retry_at = now.checked_add(backoff(attempts)).unwrap_or(Timestamp::MAX);
         let mut update: deletion_request::ActiveModel = row.clone().into();
         update.attempts = Set(attempts);
-        update.last_error = Set(Some(crate::agreement::decode::clip(error)));
-        update.next_attempt_at = Set((!escalate).then(|| stamp(now + wait)));
+        update.last_error = Set(Some(error.clone()));
+        update.next_attempt_at = Set((!escalate).then(|| stamp(retry_at)));
         if escalate {
             update.status = Set("escalated".to_owned());
         }
@@ -256,7 +258,8 @@ impl Retention {
         } else {
             "deletion.attempt_failed"
         };
-        let details = serde_json::json!({ "request_id": row.id, "attempts": attempts, "error": crate::agreement::decode::clip(error) });
+        let details =
+            serde_json::json!({ "request_id": row.id, "attempts": attempts, "error": error });
         log.append(
             now,
             Event {
@@ -267,7 +270,7 @@ impl Retention {
             },
         );
         if escalate {
-            self.queue_escalation(&txn, row, attempts, error, now)
+            self.queue_escalation(&txn, row, attempts, &error, now)
                 .await?;
         }
         log.commit(txn).await?;
@@ -291,10 +294,7 @@ impl Retention {
             details: format!(
                 "Accord asked {} by webhook to {} the data it holds under this agreement (request {}). \
                  The last attempt failed: {}",
-                row.holder,
-                row.action,
-                row.id,
-                crate::agreement::decode::clip(error)
+                row.holder, row.action, row.id, error
             ),
             action: "Contact the holder, arrange deletion, and confirm the request in Accord."
                 .to_owned(),
