@@ -524,6 +524,48 @@ async fn manual_requests_are_confirmed_by_an_officer_and_the_calendar_shows_due_
     assert_eq!(forbidden.status(), 403, "auditors change nothing");
 }
 
+/// A holding whose version cannot be read makes the sweep fail, so it is tried again on the
+/// next run: nothing is recorded, least of all a request by the wrong method (`manual`).
+async fn a_sweep_that_cannot_read_a_version_records_nothing(app_rx: (TestApp, Receiver, String)) {
+    use sea_orm::ActiveValue::Set;
+    let (app, rx, officer) = app_rx;
+    let mut ids = Vec::new();
+    for version in [1, 99] {
+        let mut row = support::holding_row(
+            "2026-01-01T00:00:00.000000Z",
+            "2026-06-01T00:00:00.000000Z",
+            1,
+        );
+        row.agreement_id = Set(AGREEMENT.into());
+        row.version = Set(version);
+        ids.push(row.id.clone().unwrap());
+        accord::store::entity::holding::Entity::insert(row)
+            .exec_without_returning(app.registry.db())
+            .await
+            .unwrap();
+    }
+    let resp = app
+        .http
+        .post(app.url("/api/v1/sweep"))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 500);
+    let body = json_of(resp).await;
+    assert_eq!(body["code"], "internal", "{body}");
+    assert_eq!(
+        json_of(app.get(&officer, "/api/v1/deletions").await).await,
+        json!([]),
+        "no request recorded"
+    );
+    for id in ids {
+        let holding = json_of(app.get(&officer, &format!("/api/v1/holdings/{id}")).await).await;
+        assert_eq!(holding["state"], "held", "{holding}");
+    }
+    assert_eq!(rx.calls.load(Ordering::SeqCst), 0);
+}
+
 macro_rules! both {
     ($($case:ident),*) => {
         mod sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $case() { super::$case(super::start(super::Backend::Sqlite).await).await } )* }
@@ -534,5 +576,6 @@ macro_rules! both {
 both!(
     due_holdings_are_asked_back_unless_held,
     failing_webhooks_retry_then_escalate,
-    manual_requests_are_confirmed_by_an_officer_and_the_calendar_shows_due_dates
+    manual_requests_are_confirmed_by_an_officer_and_the_calendar_shows_due_dates,
+    a_sweep_that_cannot_read_a_version_records_nothing
 );

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::plan::{DueHolding, Group, Hold, plan};
-use super::{Result, Retention};
+use super::{Result, Retention, RetentionError};
 use crate::agreement::vocab::DeletionMethod;
 use crate::audit::{Event, Writer};
 use crate::mail::Kind;
@@ -75,13 +75,16 @@ impl Retention {
                 .collect(),
             ..SweepReport::default()
         };
+        let mut methods = Vec::with_capacity(plan.groups.len());
         for g in &plan.groups {
+            let method = self.method_of(g).await?;
+            methods.push(method);
             report.requests.push(PlannedRequest {
                 request_id: None,
                 agreement_id: g.agreement_id.clone(),
                 version: g.version,
                 holder: g.holder.clone(),
-                method: self.method_of(g).await.as_str().to_owned(),
+                method: method.as_str().to_owned(),
                 action: g.action.clone(),
                 holdings: g.holdings.clone(),
             });
@@ -92,7 +95,7 @@ impl Retention {
         let sweep_id = Uuid::now_v7();
         report.sweep_id = Some(sweep_id);
         let made = self
-            .make_requests(sweep_id, &plan.groups, &plan.held)
+            .make_requests(sweep_id, &plan.groups, &methods, &plan.held)
             .await?;
         let planned = std::mem::take(&mut report.requests);
         for (mut request, outcome) in planned.into_iter().zip(made) {
@@ -161,17 +164,24 @@ impl Retention {
     }
 
     /// How the holder asked to be sent deletion requests, per the version the data came under.
-    async fn method_of(&self, g: &Group) -> DeletionMethod {
-        match self
+    /// An error is the sweep's error: a request is recorded with the method the holder
+    /// declared, never with `manual` because the version could not be read just then.
+    async fn method_of(&self, g: &Group) -> Result<DeletionMethod> {
+        let (_, agreement) = self
             .registry
             .agreement_at(&g.agreement_id, Some(g.version))
             .await
-        {
-            Ok((_, a)) => a
-                .party(&g.holder)
-                .map_or(DeletionMethod::Manual, |p| p.deletion_method()),
-            Err(_) => DeletionMethod::Manual,
-        }
+            .map_err(|e| match RetentionError::from(e) {
+                RetentionError::Db(db) => RetentionError::Db(db),
+                // The version a holding came under is stored for good: missing, it is a fault.
+                other => RetentionError::Internal(format!(
+                    "cannot read version {} of '{}' for a deletion request: {other}",
+                    g.version, g.agreement_id
+                )),
+            })?;
+        Ok(agreement
+            .party(&g.holder)
+            .map_or(DeletionMethod::Manual, |p| p.deletion_method()))
     }
 
     /// Writes the requests, moves their holdings to `deletion_requested`, queues the emails and
@@ -181,14 +191,14 @@ impl Retention {
         &self,
         sweep_id: Uuid,
         groups: &[Group],
+        methods: &[DeletionMethod],
         held: &[(Uuid, Vec<Uuid>)],
     ) -> Result<Vec<Option<(Uuid, Vec<Uuid>)>>> {
         let now = self.clock.now();
         let txn = self.db.begin().await?;
         let mut log = Writer::begin(&txn).await?;
         let mut made = Vec::with_capacity(groups.len());
-        for g in groups {
-            let method = self.method_of(g).await;
+        for (g, &method) in groups.iter().zip(methods) {
             let token = match method {
                 DeletionMethod::Email => Some(super::requests::new_token()?),
                 _ => None,
