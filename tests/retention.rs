@@ -251,6 +251,18 @@ async fn due_holdings_are_asked_back_unless_held(app_rx: (TestApp, Receiver, Str
         .unwrap()
         .expect("a deletion request email is queued");
     assert_eq!(mail.to_addr, "data@camdenfoodbank.example");
+    for line in [
+        "  Flow:        referral (purpose: food-parcels)\n",
+        "  Fields:      address and full-name\n",
+        "  Records:     2\n",
+        "  Received on: 21 November 2026\n",
+    ] {
+        assert!(
+            mail.text_body.contains(line),
+            "the email says what it covers ({line:?}): {}",
+            mail.text_body
+        );
+    }
     let token = mail
         .text_body
         .split("token=")

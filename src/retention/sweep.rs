@@ -284,7 +284,8 @@ impl Retention {
         else {
             return Ok(());
         };
-        let facts = super::requests::facts(&self.db, id).await?;
+        // Through the transaction: the request and its links are not committed yet.
+        let facts = super::requests::facts(txn, id).await?;
         let request = crate::mail::compose::DeletionRequest {
             holder: g.holder.clone(),
             reference: id.to_string(),
