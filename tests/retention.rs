@@ -5,8 +5,8 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use accord::api::Settings;
 use accord::auth::Role;
@@ -24,12 +24,16 @@ const AGREEMENT: &str = "sweep-test";
 /// Long enough that an error naming the URL is longer than a diagnostic's 60 characters.
 const HOOK_PATH: &str = "/partner-systems/data-protection/deletion-requests";
 
-/// A partner's deletion endpoint: checks the signature, counts calls, can be told to fail.
+/// A partner's deletion endpoint: checks the signature, counts calls, can be told to fail, to
+/// take its time, or to have an officer confirm the request by hand before it answers.
 #[derive(Clone, Default)]
 struct Receiver {
     calls: Arc<AtomicUsize>,
     good_signatures: Arc<AtomicUsize>,
     failing: Arc<AtomicBool>,
+    slow: Arc<AtomicBool>,
+    /// A confirmation URL and an officer's token, posted (once) before answering.
+    confirm_first: Arc<Mutex<Option<(String, String)>>>,
 }
 
 #[handler]
@@ -39,6 +43,19 @@ async fn hook(req: &Request, body: poem::Body, Data(r): Data<&Receiver>) -> Resp
     let sig = req.header("x-accord-signature").unwrap_or_default();
     if sig == signature(SECRET, &bytes) {
         r.good_signatures.fetch_add(1, Ordering::SeqCst);
+    }
+    if r.slow.load(Ordering::SeqCst) {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    let confirm = r.confirm_first.lock().unwrap().take();
+    if let Some((url, token)) = confirm {
+        let by_hand = reqwest::Client::new()
+            .post(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(by_hand.status(), 200, "the officer's confirmation");
     }
     if r.failing.load(Ordering::SeqCst) {
         return Response::builder()
@@ -536,6 +553,146 @@ async fn manual_requests_are_confirmed_by_an_officer_and_the_calendar_shows_due_
     assert_eq!(forbidden.status(), 403, "auditors change nothing");
 }
 
+/// Two sweeps at once, the receiver slow to answer: the request is posted once, by the sweep
+/// that claimed it, and neither sweep fails.
+async fn overlapping_sweeps_post_each_webhook_once(app_rx: (TestApp, Receiver, String)) {
+    let (app, rx, officer) = app_rx;
+    send(
+        &app,
+        "foodbank",
+        "camden",
+        "referral-follow-up",
+        &["parcel-outcome"],
+        &["R-1"],
+    )
+    .await;
+    later(&app, "2029-01-02T09:00:00Z");
+    rx.slow.store(true, Ordering::SeqCst);
+    let (a, b) = tokio::join!(sweep(&app, &officer), sweep(&app, &officer));
+    assert_eq!(rx.calls.load(Ordering::SeqCst), 1, "posted once: {a} {b}");
+    let count = |key: &str| a[key].as_i64().unwrap() + b[key].as_i64().unwrap();
+    assert_eq!((count("webhooks_sent"), count("confirmed")), (1, 1));
+    let done = json_of(app.get(&officer, "/api/v1/deletions?status=deleted").await).await;
+    assert_eq!(done.as_array().unwrap().len(), 1, "{done}");
+    let log = json_of(
+        app.get(&officer, "/api/v1/audit?action=deletion.confirmed")
+            .await,
+    )
+    .await;
+    assert_eq!(log["items"].as_array().unwrap().len(), 1, "confirmed once");
+}
+
+/// An officer confirms a failing webhook request by hand while its fifth attempt is under way:
+/// the failure that follows records nothing, so the request stays deleted, not escalated.
+async fn a_confirmation_made_during_a_failing_attempt_stands(app_rx: (TestApp, Receiver, String)) {
+    let (app, rx, officer) = app_rx;
+    rx.failing.store(true, Ordering::SeqCst);
+    let outcome = send(
+        &app,
+        "foodbank",
+        "camden",
+        "referral-follow-up",
+        &["parcel-outcome"],
+        &["R-1"],
+    )
+    .await;
+    later(&app, "2029-01-02T09:00:00Z");
+    sweep(&app, &officer).await;
+    for hour in 11..=13 {
+        later(&app, &format!("2029-01-02T{hour}:00:00Z"));
+        sweep(&app, &officer).await;
+    }
+    let open = json_of(app.get(&officer, "/api/v1/deletions?method=webhook").await).await;
+    assert_eq!(
+        (open[0]["status"].as_str(), open[0]["attempts"].as_i64()),
+        (Some("requested"), Some(4)),
+        "{open}"
+    );
+    let id = open[0]["id"].as_str().unwrap().to_owned();
+    *rx.confirm_first.lock().unwrap() = Some((
+        app.url(&format!("/api/v1/deletions/{id}/confirm")),
+        officer.clone(),
+    ));
+    later(&app, "2029-01-02T15:00:00Z");
+    let fifth = sweep(&app, &officer).await;
+    assert_eq!(rx.calls.load(Ordering::SeqCst), 5);
+    assert_eq!(fifth["escalated"], 0, "{fifth}");
+    let request = json_of(app.get(&officer, &format!("/api/v1/deletions/{id}")).await).await;
+    assert_eq!(request["status"], "deleted", "{request}");
+    assert_eq!(request["attempts"], 4, "the late failure is not counted");
+    assert!(
+        request["confirmed_by"]
+            .as_str()
+            .unwrap()
+            .contains("ig_officer")
+    );
+    let holding = outcome["holding_id"].as_str().unwrap();
+    let state = json_of(
+        app.get(&officer, &format!("/api/v1/holdings/{holding}"))
+            .await,
+    )
+    .await;
+    assert_eq!(state["state"], "deleted");
+    let escalations = outbox_message::Entity::find()
+        .filter(outbox_message::Column::Kind.eq("escalation"))
+        .all(app.registry.db())
+        .await
+        .unwrap();
+    assert!(escalations.is_empty(), "no escalation mail");
+    let log = json_of(
+        app.get(&officer, "/api/v1/audit?action=deletion.escalated")
+            .await,
+    )
+    .await;
+    assert_eq!(log["items"], json!([]));
+}
+
+/// The holder answers yes to a request an officer confirmed by hand while it was being posted:
+/// the request is already done, and the sweep carries on rather than fail with a conflict.
+async fn a_webhook_answer_after_a_confirmation_by_hand_is_not_an_error(
+    app_rx: (TestApp, Receiver, String),
+) {
+    let (app, rx, officer) = app_rx;
+    rx.failing.store(true, Ordering::SeqCst);
+    send(
+        &app,
+        "foodbank",
+        "camden",
+        "referral-follow-up",
+        &["parcel-outcome"],
+        &["R-1"],
+    )
+    .await;
+    later(&app, "2029-01-02T09:00:00Z");
+    sweep(&app, &officer).await;
+    let open = json_of(app.get(&officer, "/api/v1/deletions?method=webhook").await).await;
+    let id = open[0]["id"].as_str().unwrap().to_owned();
+    rx.failing.store(false, Ordering::SeqCst);
+    *rx.confirm_first.lock().unwrap() = Some((
+        app.url(&format!("/api/v1/deletions/{id}/confirm")),
+        officer.clone(),
+    ));
+    later(&app, "2029-01-02T11:00:00Z");
+    let second = sweep(&app, &officer).await;
+    assert_eq!(
+        (
+            second["webhooks_sent"].as_i64(),
+            second["confirmed"].as_i64()
+        ),
+        (Some(1), Some(0)),
+        "{second}"
+    );
+    let request = json_of(app.get(&officer, &format!("/api/v1/deletions/{id}")).await).await;
+    assert_eq!(request["status"], "deleted");
+    assert!(
+        request["confirmed_by"]
+            .as_str()
+            .unwrap()
+            .contains("ig_officer"),
+        "the first confirmation stands: {request}"
+    );
+}
+
 /// A holding whose version cannot be read makes the sweep fail, so it is tried again on the
 /// next run: nothing is recorded, least of all a request by the wrong method (`manual`).
 async fn a_sweep_that_cannot_read_a_version_records_nothing(app_rx: (TestApp, Receiver, String)) {
@@ -589,5 +746,8 @@ both!(
     due_holdings_are_asked_back_unless_held,
     failing_webhooks_retry_then_escalate,
     manual_requests_are_confirmed_by_an_officer_and_the_calendar_shows_due_dates,
-    a_sweep_that_cannot_read_a_version_records_nothing
+    a_sweep_that_cannot_read_a_version_records_nothing,
+    overlapping_sweeps_post_each_webhook_once,
+    a_confirmation_made_during_a_failing_attempt_stands,
+    a_webhook_answer_after_a_confirmation_by_hand_is_not_an_error
 );

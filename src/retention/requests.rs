@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use jiff::Timestamp;
 use poem_openapi::Object;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait, sea_query::Expr,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    sea_query::Expr,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -227,7 +227,12 @@ impl Retention {
 
     /// Records a failed attempt: the next one waits as mail does ([`backoff`]: 1 minute, 2, 4
     /// …); gives up (escalates) after `MAX_ATTEMPTS`. Returns whether it escalated.
+    ///
+    /// `row` is the request as claimed for this attempt. If it changed since (confirmed by an
+    /// officer or the emailed link while the post failed), nothing is recorded: a failure never
+    /// reopens or escalates a confirmed request.
     pub(crate) async fn failed(&self, row: &deletion_request::Model, error: &str) -> Result<bool> {
+        use deletion_request::Column as C;
         const MAX_ATTEMPTS: i32 = 5;
         let now = self.clock.now();
         let attempts = row.attempts + 1;
@@ -236,14 +241,25 @@ impl Retention {
         let mut log = Writer::begin(&txn).await?;
         let error = clip(error, MAX_ERROR_CHARS);
         let retry_at = now.checked_add(backoff(attempts)).unwrap_or(Timestamp::MAX);
-        let mut update: deletion_request::ActiveModel = row.clone().into();
-        update.attempts = Set(attempts);
-        update.last_error = Set(Some(error.clone()));
-        update.next_attempt_at = Set((!escalate).then(|| stamp(retry_at)));
-        if escalate {
-            update.status = Set("escalated".to_owned());
+        let status = if escalate { "escalated" } else { "requested" };
+        let recorded = deletion_request::Entity::update_many()
+            .col_expr(C::Attempts, Expr::value(attempts))
+            .col_expr(C::LastError, Expr::value(error.clone()))
+            .col_expr(
+                C::NextAttemptAt,
+                Expr::value((!escalate).then(|| stamp(retry_at))),
+            )
+            .col_expr(C::Status, Expr::value(status))
+            .filter(C::Id.eq(row.id))
+            .filter(C::Status.eq("requested"))
+            .filter(C::Attempts.eq(row.attempts))
+            .exec(&txn)
+            .await?;
+        if recorded.rows_affected == 0 {
+            tracing::info!(request = %row.id, "deletion request changed during a failed attempt; not recorded");
+            txn.rollback().await?;
+            return Ok(false);
         }
-        deletion_request::Entity::update(update).exec(&txn).await?;
         if escalate {
             let covered = facts(&txn, row.id).await?.holdings;
             holding::Entity::update_many()
