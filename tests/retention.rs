@@ -693,6 +693,152 @@ async fn a_webhook_answer_after_a_confirmation_by_hand_is_not_an_error(
     );
 }
 
+async fn place_hold(app: &TestApp, officer: &str, scope: Value) -> String {
+    let hold = app
+        .post_json(
+            officer,
+            "/api/v1/legal-holds",
+            json!({ "kind": "litigation", "reason": "claim filed", "scope": scope }),
+        )
+        .await;
+    assert_eq!(hold.status(), 200);
+    json_of(hold).await["id"].as_str().unwrap().to_owned()
+}
+
+async fn release_hold(app: &TestApp, officer: &str, hold: &str) {
+    let released = app
+        .post_json(
+            officer,
+            &format!("/api/v1/legal-holds/{hold}/release"),
+            json!({ "reason": "claim settled" }),
+        )
+        .await;
+    assert_eq!(released.status(), 200);
+}
+
+/// A legal hold placed after a deletion request was made: while it is in force, neither an
+/// officer nor the emailed link can confirm the request (409, audited), and its holding stays
+/// as it was; once released, the confirmation goes through.
+async fn a_hold_placed_after_the_request_stops_its_confirmation(
+    app_rx: (TestApp, Receiver, String),
+) {
+    let (app, _rx, officer) = app_rx;
+    let referral = send(
+        &app,
+        "camden",
+        "foodbank",
+        "food-parcels",
+        &["full-name"],
+        &["R-3"],
+    )
+    .await;
+    let holding = referral["holding_id"].as_str().unwrap();
+    later(&app, "2029-01-02T09:00:00Z");
+    sweep(&app, &officer).await;
+    let open = json_of(app.get(&officer, "/api/v1/deletions?method=email").await).await;
+    assert_eq!(open.as_array().unwrap().len(), 1, "{open}");
+    let id = open[0]["id"].as_str().unwrap().to_owned();
+    let hold = place_hold(&app, &officer, json!({ "subject_ref": "R-3" })).await;
+
+    let path = format!("/api/v1/deletions/{id}/confirm");
+    let by_officer = app
+        .http
+        .post(app.url(&path))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_officer.status(), 409);
+    let refusal = json_of(by_officer).await;
+    assert!(
+        refusal["message"].as_str().unwrap().contains(&hold),
+        "the refusal names the hold: {refusal}"
+    );
+    let mail = outbox_message::Entity::find()
+        .filter(outbox_message::Column::Kind.eq("deletion-request"))
+        .one(app.registry.db())
+        .await
+        .unwrap()
+        .unwrap();
+    let token = mail.text_body.split("token=").nth(1).unwrap();
+    let token = token.split_whitespace().next().unwrap();
+    let by_link = app
+        .http
+        .post(app.url("/api/v1/deletions/confirm"))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_link.status(), 409);
+    let request = json_of(app.get(&officer, &format!("/api/v1/deletions/{id}")).await).await;
+    assert_eq!(request["status"], "requested");
+    let state = json_of(
+        app.get(&officer, &format!("/api/v1/holdings/{holding}"))
+            .await,
+    )
+    .await;
+    assert_eq!(state["state"], "deletion_requested");
+    let refused = json_of(
+        app.get(&officer, "/api/v1/audit?action=deletion.confirm_refused")
+            .await,
+    )
+    .await;
+    assert_eq!(refused["items"].as_array().unwrap().len(), 2, "{refused}");
+
+    release_hold(&app, &officer, &hold).await;
+    let done = app
+        .http
+        .post(app.url(&path))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    assert_eq!(json_of(done).await["status"], "deleted");
+    let state = json_of(
+        app.get(&officer, &format!("/api/v1/holdings/{holding}"))
+            .await,
+    )
+    .await;
+    assert_eq!(state["state"], "deleted");
+}
+
+/// A webhook request whose holding a hold now covers is not posted again until it is released.
+async fn a_held_webhook_request_waits_for_the_release(app_rx: (TestApp, Receiver, String)) {
+    let (app, rx, officer) = app_rx;
+    rx.failing.store(true, Ordering::SeqCst);
+    let outcome = send(
+        &app,
+        "foodbank",
+        "camden",
+        "referral-follow-up",
+        &["parcel-outcome"],
+        &["R-1"],
+    )
+    .await;
+    later(&app, "2029-01-02T09:00:00Z");
+    sweep(&app, &officer).await;
+    assert_eq!(rx.calls.load(Ordering::SeqCst), 1);
+    let hold = place_hold(&app, &officer, json!({ "party": "camden" })).await;
+    rx.failing.store(false, Ordering::SeqCst);
+    later(&app, "2029-01-02T11:00:00Z");
+    let held = sweep(&app, &officer).await;
+    assert_eq!(rx.calls.load(Ordering::SeqCst), 1, "not posted: {held}");
+    assert_eq!(held["webhooks_sent"], 0);
+    release_hold(&app, &officer, &hold).await;
+    later(&app, "2029-01-02T12:00:00Z");
+    let released = sweep(&app, &officer).await;
+    assert_eq!(rx.calls.load(Ordering::SeqCst), 2, "{released}");
+    assert_eq!(released["confirmed"], 1);
+    let holding = outcome["holding_id"].as_str().unwrap();
+    let state = json_of(
+        app.get(&officer, &format!("/api/v1/holdings/{holding}"))
+            .await,
+    )
+    .await;
+    assert_eq!(state["state"], "deleted");
+}
+
 /// A holding whose version cannot be read makes the sweep fail, so it is tried again on the
 /// next run: nothing is recorded, least of all a request by the wrong method (`manual`).
 async fn a_sweep_that_cannot_read_a_version_records_nothing(app_rx: (TestApp, Receiver, String)) {
@@ -749,5 +895,7 @@ both!(
     a_sweep_that_cannot_read_a_version_records_nothing,
     overlapping_sweeps_post_each_webhook_once,
     a_confirmation_made_during_a_failing_attempt_stands,
-    a_webhook_answer_after_a_confirmation_by_hand_is_not_an_error
+    a_webhook_answer_after_a_confirmation_by_hand_is_not_an_error,
+    a_hold_placed_after_the_request_stops_its_confirmation,
+    a_held_webhook_request_waits_for_the_release
 );

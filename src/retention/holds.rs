@@ -2,14 +2,16 @@
 
 use poem_openapi::{Enum, Object};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
 };
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::sweep::{holds_in_force, with_subjects};
 use super::{Result, Retention, RetentionError};
 use crate::audit::{Event, Writer};
-use crate::store::entity::legal_hold;
+use crate::store::entity::{holding, legal_hold};
 use crate::store::time::stamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Enum)]
@@ -139,6 +141,30 @@ impl Retention {
         }
         Ok(q.all(&self.db).await?.into_iter().map(info).collect())
     }
+}
+
+/// The legal holds in force that keep any of `holdings` (read through `db`: inside a change,
+/// its transaction, under the writers' lock that placing or releasing a hold takes too).
+pub(super) async fn keeping(db: &impl ConnectionTrait, holdings: &[Uuid]) -> Result<Vec<Uuid>> {
+    let holds = holds_in_force(db).await?;
+    if holds.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rows = Vec::with_capacity(holdings.len());
+    for chunk in holdings.chunks(1000) {
+        rows.extend(
+            holding::Entity::find()
+                .filter(holding::Column::Id.is_in(chunk.to_vec()))
+                .all(db)
+                .await?,
+        );
+    }
+    let covered = with_subjects(db, rows).await?;
+    Ok(holds
+        .into_iter()
+        .filter(|hold| covered.iter().any(|h| hold.keeps(h)))
+        .map(|hold| hold.id)
+        .collect())
 }
 
 fn info(r: legal_hold::Model) -> LegalHold {

@@ -117,48 +117,66 @@ fn max(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
 }
 
 impl Retention {
-    /// Marks a request done and its holdings deleted (audited). `Conflict` unless it was open.
+    /// Marks a request done and its holdings deleted (audited). `Conflict` unless it is open,
+    /// and while a legal hold in force covers any of its holdings (a hold placed after the
+    /// request was made): the refusal is audited, since the holder may already have deleted
+    /// what the hold keeps, and nothing else changes.
     pub async fn confirm(&self, id: Uuid, by: &str) -> Result<DeletionRequestInfo> {
+        use deletion_request::Column as C;
         let now = self.clock.now();
         let txn = self.db.begin().await?;
         let mut log = Writer::begin(&txn).await?;
-        let done = deletion_request::Entity::update_many()
-            .col_expr(deletion_request::Column::Status, Expr::value("deleted"))
-            .col_expr(
-                deletion_request::Column::ConfirmedAt,
-                Expr::value(stamp(now)),
-            )
-            .col_expr(deletion_request::Column::ConfirmedBy, Expr::value(by))
-            .col_expr(
-                deletion_request::Column::TokenHash,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                deletion_request::Column::NextAttemptAt,
-                Expr::value(Option::<String>::None),
-            )
-            .filter(deletion_request::Column::Id.eq(id))
-            .filter(deletion_request::Column::Status.ne("deleted"))
-            .exec(&txn)
-            .await?;
         let row = deletion_request::Entity::find_by_id(id)
             .one(&txn)
             .await?
             .ok_or_else(|| RetentionError::NotFound(format!("no deletion request {id}")))?;
-        if done.rows_affected == 0 {
+        if row.status == "deleted" {
             return Err(RetentionError::Conflict(format!(
                 "deletion request {id} is already confirmed"
             )));
         }
+        let subject = format!("agreement:{}", row.agreement_id);
         let facts = facts(&txn, id).await?;
-        holding::Entity::update_many()
-            .col_expr(holding::Column::State, Expr::value("deleted"))
-            .filter(holding::Column::Id.is_in(facts.holdings.clone()))
+        let keeping = super::holds::keeping(&txn, &facts.holdings).await?;
+        if !keeping.is_empty() {
+            let details = serde_json::json!({ "request_id": id, "by": by, "legal_holds": keeping });
+            log.append(
+                now,
+                Event {
+                    actor: by,
+                    action: "deletion.confirm_refused",
+                    subject,
+                    details,
+                },
+            );
+            log.commit(txn).await?;
+            let holds: Vec<String> = keeping.iter().map(Uuid::to_string).collect();
+            return Err(RetentionError::Conflict(format!(
+                "deletion request {id} cannot be confirmed: legal hold {} covers data it names; \
+                 keep the data until the hold is released",
+                holds.join(", ")
+            )));
+        }
+        deletion_request::Entity::update_many()
+            .col_expr(C::Status, Expr::value("deleted"))
+            .col_expr(C::ConfirmedAt, Expr::value(stamp(now)))
+            .col_expr(C::ConfirmedBy, Expr::value(by))
+            .col_expr(C::TokenHash, Expr::value(Option::<String>::None))
+            .col_expr(C::NextAttemptAt, Expr::value(Option::<String>::None))
+            .filter(C::Id.eq(id))
+            .filter(C::Status.ne("deleted"))
             .exec(&txn)
             .await?;
+        for chunk in facts.holdings.chunks(1000) {
+            holding::Entity::update_many()
+                .col_expr(holding::Column::State, Expr::value("deleted"))
+                .filter(holding::Column::Id.is_in(chunk.to_vec()))
+                .filter(holding::Column::State.is_in(["deletion_requested", "escalated"]))
+                .exec(&txn)
+                .await?;
+        }
         let details =
             serde_json::json!({ "request_id": id, "confirmed_by": by, "holdings": facts.holdings });
-        let subject = format!("agreement:{}", row.agreement_id);
         log.append(
             now,
             Event {

@@ -22,7 +22,7 @@ use crate::store::time::stamp;
 /// How long a claimed request is held by the pass posting it: far longer than one post can take
 /// (the client gives up after 10 s).
 pub const LEASE: SignedDuration = SignedDuration::from_mins(15);
-/// A pass stops after this many requests; the next sweep carries on.
+/// A pass stops after claiming this many requests; the next sweep carries on.
 pub const MAX_PER_PASS: usize = 1000;
 
 /// `sha256=<hex>` of `body` under `secret`.
@@ -44,10 +44,17 @@ impl Retention {
     /// Sends every open webhook request whose next attempt is due, each claimed first.
     pub async fn send_webhooks(&self) -> Result<Outcome> {
         let mut outcome = Outcome::default();
-        while outcome.sent < MAX_PER_PASS {
+        for _ in 0..MAX_PER_PASS {
             let Some(row) = claim(&self.db, self.clock.now()).await? else {
                 break;
             };
+            let covered = facts(&self.db, row.id).await?.holdings;
+            let keeping = super::holds::keeping(&self.db, &covered).await?;
+            if !keeping.is_empty() {
+                // Not asked again while a hold keeps its data; looked at again after the lease.
+                tracing::info!(request = %row.id, holds = ?keeping, "deletion webhook held back by a legal hold");
+                continue;
+            }
             outcome.sent += 1;
             match self.post(&row).await {
                 Ok(()) => match self
