@@ -839,6 +839,49 @@ async fn a_held_webhook_request_waits_for_the_release(app_rx: (TestApp, Receiver
     assert_eq!(state["state"], "deleted");
 }
 
+/// A hold's scope names what exists: an unknown agreement or party is a 404, a blank value a
+/// 400, and nothing refused is stored. Ids are trimmed.
+async fn a_hold_must_name_an_agreement_or_party_that_exists(app_rx: (TestApp, Receiver, String)) {
+    let (app, _rx, officer) = app_rx;
+    let place = |scope: Value| {
+        app.post_json(
+            &officer,
+            "/api/v1/legal-holds",
+            json!({ "kind": "litigation", "reason": "claim filed", "scope": scope }),
+        )
+    };
+    for (scope, status) in [
+        (json!({ "agreement": "sweep-tset" }), 404),
+        (json!({ "party": "foodbnak" }), 404),
+        (json!({ "agreement": AGREEMENT, "party": "nhs-trust" }), 404),
+        (json!({ "agreement": "" }), 400),
+        (json!({ "party": "  " }), 400),
+        (json!({ "subject_ref": "" }), 400),
+        (
+            json!({ "agreement": AGREEMENT, "subject_ref": "R".repeat(201) }),
+            400,
+        ),
+        (json!({}), 400),
+    ] {
+        let resp = place(scope.clone()).await;
+        assert_eq!(resp.status(), status, "{scope}");
+    }
+    let holds = json_of(app.get(&officer, "/api/v1/legal-holds").await).await;
+    assert_eq!(holds, json!([]), "nothing refused is stored");
+
+    let placed =
+        place(json!({ "agreement": format!(" {AGREEMENT} "), "party": "foodbank " })).await;
+    assert_eq!(placed.status(), 200);
+    let placed = json_of(placed).await;
+    assert_eq!(
+        (&placed["scope"]["agreement"], &placed["scope"]["party"]),
+        (&json!(AGREEMENT), &json!("foodbank")),
+        "{placed}"
+    );
+    let by_party = place(json!({ "party": "camden" })).await;
+    assert_eq!(by_party.status(), 200);
+}
+
 /// A holding whose version cannot be read makes the sweep fail, so it is tried again on the
 /// next run: nothing is recorded, least of all a request by the wrong method (`manual`).
 async fn a_sweep_that_cannot_read_a_version_records_nothing(app_rx: (TestApp, Receiver, String)) {
@@ -897,5 +940,6 @@ both!(
     a_confirmation_made_during_a_failing_attempt_stands,
     a_webhook_answer_after_a_confirmation_by_hand_is_not_an_error,
     a_hold_placed_after_the_request_stops_its_confirmation,
-    a_held_webhook_request_waits_for_the_release
+    a_held_webhook_request_waits_for_the_release,
+    a_hold_must_name_an_agreement_or_party_that_exists
 );
