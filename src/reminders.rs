@@ -13,8 +13,6 @@ use crate::audit::{Event, Writer};
 use crate::mail::compose::{Templates, messages};
 use crate::mail::outbox::enqueue;
 use crate::mail::reminders::due;
-use crate::registry::lifecycle::Status;
-use crate::registry::queries::Paging;
 use crate::registry::{Registry, RegistryError};
 
 #[derive(Debug, Clone, Default, Serialize, Object)]
@@ -32,20 +30,11 @@ pub async fn send_due(
 ) -> Result<RemindersReport, RegistryError> {
     let today = registry.clock().today();
     let now = registry.clock().now();
-    let page = registry
-        .agreements(
-            Some(Status::Active),
-            None,
-            Paging::new(Some(1), Some(Paging::MAX_PER_PAGE)),
-        )
-        .await?;
+    let in_force = registry.agreements_in_force().await?;
     let mut report = RemindersReport::default();
     let txn = registry.db().begin().await?;
     let mut log = Writer::begin(&txn).await?;
-    for summary in page.items {
-        let (version, agreement) = registry
-            .agreement_at(&summary.id, summary.current_version)
-            .await?;
+    for (version, agreement) in in_force {
         for reminder in due(&agreement, version, today) {
             let queued = messages(templates, &agreement, &reminder)
                 .map_err(|e| RegistryError::BadRequest(e.to_string()))?;
@@ -61,7 +50,7 @@ pub async fn send_due(
             }
             report.queued += fresh;
             let details = serde_json::json!({ "version": version, "reminder": reminder.about, "messages": fresh });
-            let subject = format!("agreement:{}", summary.id);
+            let subject = format!("agreement:{}", agreement.id);
             log.append(
                 now,
                 Event {

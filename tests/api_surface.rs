@@ -56,7 +56,7 @@ const REASON: Body = Body::Json(r#"{"reason":"matrix test"}"#);
 const SIGN: Body = Body::Json(r#"{"name":"Jo Bell"}"#);
 const UPLOAD: Body = Body::Upload(HOSPITAL);
 const HOLD: Body =
-    Body::Json(r#"{"kind":"audit","reason":"matrix test","scope":{"party":"matrix-party"}}"#);
+    Body::Json(r#"{"kind":"audit","reason":"matrix test","scope":{"party":"camden"}}"#);
 const CHECK: Body = Body::Json(
     r#"{"agreement":"camden-foodbank-referrals","from":"camden","to":"foodbank","purpose":"food-parcels","fields":["full-name"]}"#,
 );

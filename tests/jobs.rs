@@ -111,4 +111,56 @@ async fn reminders_are_queued_once(app: TestApp) {
     );
 }
 
-on_both_databases!(reminders_are_queued_once);
+/// More agreements in force than one page of the registry holds (500): every one of them gets
+/// its reminders and its calendar events, the 501st as much as the first.
+async fn every_agreement_in_force_is_reminded_and_on_the_calendar(app: TestApp) {
+    const AGREEMENTS: usize = 501;
+    let text =
+        std::fs::read_to_string(support::repo().join("agreements/camden-foodbank-referrals.yaml"))
+            .unwrap();
+    for n in 0..AGREEMENTS {
+        let renamed = text.replacen(
+            "id: camden-foodbank-referrals",
+            &format!("id: bulk-{n:03}"),
+            1,
+        );
+        app.registry
+            .add_version(renamed.as_bytes(), "test", "import")
+            .await
+            .unwrap();
+    }
+    app.clock.set("2028-03-05T09:00:00Z".parse().unwrap());
+    let templates = Arc::new(Templates::builtin().unwrap());
+    accord::reminders::send_due(&app.registry, &templates)
+        .await
+        .unwrap();
+    let term_ending = outbox_message::Entity::find()
+        .filter(outbox_message::Column::Kind.eq("term-ending"))
+        .all(app.registry.db())
+        .await
+        .unwrap();
+    let reminded: std::collections::BTreeSet<String> = term_ending
+        .iter()
+        .filter_map(|m| {
+            m.dedupe_key
+                .as_deref()?
+                .split(':')
+                .nth(1)
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(reminded.len(), AGREEMENTS, "one agreement per id reminded");
+    assert!(reminded.contains("bulk-500"), "the 501st too");
+
+    let retention =
+        accord::api::retention_service(&app.registry, &accord::api::Settings::default()).unwrap();
+    let feed = retention.calendar().await.unwrap();
+    let term_ends = feed.matches("UID:term-end-bulk-").count();
+    assert_eq!(term_ends, AGREEMENTS, "one term end per agreement");
+    assert!(feed.contains("UID:term-end-bulk-500-1@accord\r\n"));
+}
+
+on_both_databases!(
+    reminders_are_queued_once,
+    every_agreement_in_force_is_reminded_and_on_the_calendar
+);

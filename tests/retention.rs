@@ -5,8 +5,8 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use accord::api::Settings;
 use accord::auth::Role;
@@ -21,13 +21,19 @@ use support::app::{Backend, TestApp};
 
 const SECRET: &str = "camden-hook-secret-0123456789";
 const AGREEMENT: &str = "sweep-test";
+/// Long enough that an error naming the URL is longer than a diagnostic's 60 characters.
+const HOOK_PATH: &str = "/partner-systems/data-protection/deletion-requests";
 
-/// A partner's deletion endpoint: checks the signature, counts calls, can be told to fail.
+/// A partner's deletion endpoint: checks the signature, counts calls, can be told to fail, to
+/// take its time, or to have an officer confirm the request by hand before it answers.
 #[derive(Clone, Default)]
 struct Receiver {
     calls: Arc<AtomicUsize>,
     good_signatures: Arc<AtomicUsize>,
     failing: Arc<AtomicBool>,
+    slow: Arc<AtomicBool>,
+    /// A confirmation URL and an officer's token, posted (once) before answering.
+    confirm_first: Arc<Mutex<Option<(String, String)>>>,
 }
 
 #[handler]
@@ -37,6 +43,19 @@ async fn hook(req: &Request, body: poem::Body, Data(r): Data<&Receiver>) -> Resp
     let sig = req.header("x-accord-signature").unwrap_or_default();
     if sig == signature(SECRET, &bytes) {
         r.good_signatures.fetch_add(1, Ordering::SeqCst);
+    }
+    if r.slow.load(Ordering::SeqCst) {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    let confirm = r.confirm_first.lock().unwrap().take();
+    if let Some((url, token)) = confirm {
+        let by_hand = reqwest::Client::new()
+            .post(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(by_hand.status(), 200, "the officer's confirmation");
     }
     if r.failing.load(Ordering::SeqCst) {
         return Response::builder()
@@ -59,8 +78,8 @@ async fn receiver() -> (String, Receiver) {
         .await
         .unwrap();
     let addr = acceptor.local_addr()[0].to_string();
-    let url = format!("http://{}/hook", addr.trim_start_matches("socket://"));
-    let app = Route::new().at("/hook", post(hook)).data(r.clone());
+    let url = format!("http://{}{HOOK_PATH}", addr.trim_start_matches("socket://"));
+    let app = Route::new().at(HOOK_PATH, post(hook)).data(r.clone());
     tokio::spawn(async move { Server::new_with_acceptor(acceptor).run(app).await });
     (url, r)
 }
@@ -249,6 +268,18 @@ async fn due_holdings_are_asked_back_unless_held(app_rx: (TestApp, Receiver, Str
         .unwrap()
         .expect("a deletion request email is queued");
     assert_eq!(mail.to_addr, "data@camdenfoodbank.example");
+    for line in [
+        "  Flow:        referral (purpose: food-parcels)\n",
+        "  Fields:      address and full-name\n",
+        "  Records:     2\n",
+        "  Received on: 21 November 2026\n",
+    ] {
+        assert!(
+            mail.text_body.contains(line),
+            "the email says what it covers ({line:?}): {}",
+            mail.text_body
+        );
+    }
     let token = mail
         .text_body
         .split("token=")
@@ -378,6 +409,11 @@ async fn failing_webhooks_retry_then_escalate(app_rx: (TestApp, Receiver, String
     .await;
     assert_eq!(escalated.as_array().unwrap().len(), 1, "{escalated}");
     assert_eq!(escalated[0]["attempts"], 5);
+    let last_error = escalated[0]["last_error"].as_str().unwrap();
+    assert!(
+        last_error.contains(HOOK_PATH) && last_error.ends_with("answered 503 Service Unavailable"),
+        "the cause is kept whole: {last_error}"
+    );
     let holding = escalated[0]["holdings"][0].as_str().unwrap();
     let state = json_of(
         app.get(&officer, &format!("/api/v1/holdings/{holding}"))
@@ -517,6 +553,377 @@ async fn manual_requests_are_confirmed_by_an_officer_and_the_calendar_shows_due_
     assert_eq!(forbidden.status(), 403, "auditors change nothing");
 }
 
+/// Two sweeps at once, the receiver slow to answer: the request is posted once, by the sweep
+/// that claimed it, and neither sweep fails.
+async fn overlapping_sweeps_post_each_webhook_once(app_rx: (TestApp, Receiver, String)) {
+    let (app, rx, officer) = app_rx;
+    send(
+        &app,
+        "foodbank",
+        "camden",
+        "referral-follow-up",
+        &["parcel-outcome"],
+        &["R-1"],
+    )
+    .await;
+    later(&app, "2029-01-02T09:00:00Z");
+    rx.slow.store(true, Ordering::SeqCst);
+    let (a, b) = tokio::join!(sweep(&app, &officer), sweep(&app, &officer));
+    assert_eq!(rx.calls.load(Ordering::SeqCst), 1, "posted once: {a} {b}");
+    let count = |key: &str| a[key].as_i64().unwrap() + b[key].as_i64().unwrap();
+    assert_eq!((count("webhooks_sent"), count("confirmed")), (1, 1));
+    let done = json_of(app.get(&officer, "/api/v1/deletions?status=deleted").await).await;
+    assert_eq!(done.as_array().unwrap().len(), 1, "{done}");
+    let log = json_of(
+        app.get(&officer, "/api/v1/audit?action=deletion.confirmed")
+            .await,
+    )
+    .await;
+    assert_eq!(log["items"].as_array().unwrap().len(), 1, "confirmed once");
+}
+
+/// An officer confirms a failing webhook request by hand while its fifth attempt is under way:
+/// the failure that follows records nothing, so the request stays deleted, not escalated.
+async fn a_confirmation_made_during_a_failing_attempt_stands(app_rx: (TestApp, Receiver, String)) {
+    let (app, rx, officer) = app_rx;
+    rx.failing.store(true, Ordering::SeqCst);
+    let outcome = send(
+        &app,
+        "foodbank",
+        "camden",
+        "referral-follow-up",
+        &["parcel-outcome"],
+        &["R-1"],
+    )
+    .await;
+    later(&app, "2029-01-02T09:00:00Z");
+    sweep(&app, &officer).await;
+    for hour in 11..=13 {
+        later(&app, &format!("2029-01-02T{hour}:00:00Z"));
+        sweep(&app, &officer).await;
+    }
+    let open = json_of(app.get(&officer, "/api/v1/deletions?method=webhook").await).await;
+    assert_eq!(
+        (open[0]["status"].as_str(), open[0]["attempts"].as_i64()),
+        (Some("requested"), Some(4)),
+        "{open}"
+    );
+    let id = open[0]["id"].as_str().unwrap().to_owned();
+    *rx.confirm_first.lock().unwrap() = Some((
+        app.url(&format!("/api/v1/deletions/{id}/confirm")),
+        officer.clone(),
+    ));
+    later(&app, "2029-01-02T15:00:00Z");
+    let fifth = sweep(&app, &officer).await;
+    assert_eq!(rx.calls.load(Ordering::SeqCst), 5);
+    assert_eq!(fifth["escalated"], 0, "{fifth}");
+    let request = json_of(app.get(&officer, &format!("/api/v1/deletions/{id}")).await).await;
+    assert_eq!(request["status"], "deleted", "{request}");
+    assert_eq!(request["attempts"], 4, "the late failure is not counted");
+    assert!(
+        request["confirmed_by"]
+            .as_str()
+            .unwrap()
+            .contains("ig_officer")
+    );
+    let holding = outcome["holding_id"].as_str().unwrap();
+    let state = json_of(
+        app.get(&officer, &format!("/api/v1/holdings/{holding}"))
+            .await,
+    )
+    .await;
+    assert_eq!(state["state"], "deleted");
+    let escalations = outbox_message::Entity::find()
+        .filter(outbox_message::Column::Kind.eq("escalation"))
+        .all(app.registry.db())
+        .await
+        .unwrap();
+    assert!(escalations.is_empty(), "no escalation mail");
+    let log = json_of(
+        app.get(&officer, "/api/v1/audit?action=deletion.escalated")
+            .await,
+    )
+    .await;
+    assert_eq!(log["items"], json!([]));
+}
+
+/// The holder answers yes to a request an officer confirmed by hand while it was being posted:
+/// the request is already done, and the sweep carries on rather than fail with a conflict.
+async fn a_webhook_answer_after_a_confirmation_by_hand_is_not_an_error(
+    app_rx: (TestApp, Receiver, String),
+) {
+    let (app, rx, officer) = app_rx;
+    rx.failing.store(true, Ordering::SeqCst);
+    send(
+        &app,
+        "foodbank",
+        "camden",
+        "referral-follow-up",
+        &["parcel-outcome"],
+        &["R-1"],
+    )
+    .await;
+    later(&app, "2029-01-02T09:00:00Z");
+    sweep(&app, &officer).await;
+    let open = json_of(app.get(&officer, "/api/v1/deletions?method=webhook").await).await;
+    let id = open[0]["id"].as_str().unwrap().to_owned();
+    rx.failing.store(false, Ordering::SeqCst);
+    *rx.confirm_first.lock().unwrap() = Some((
+        app.url(&format!("/api/v1/deletions/{id}/confirm")),
+        officer.clone(),
+    ));
+    later(&app, "2029-01-02T11:00:00Z");
+    let second = sweep(&app, &officer).await;
+    assert_eq!(
+        (
+            second["webhooks_sent"].as_i64(),
+            second["confirmed"].as_i64()
+        ),
+        (Some(1), Some(0)),
+        "{second}"
+    );
+    let request = json_of(app.get(&officer, &format!("/api/v1/deletions/{id}")).await).await;
+    assert_eq!(request["status"], "deleted");
+    assert!(
+        request["confirmed_by"]
+            .as_str()
+            .unwrap()
+            .contains("ig_officer"),
+        "the first confirmation stands: {request}"
+    );
+}
+
+async fn place_hold(app: &TestApp, officer: &str, scope: Value) -> String {
+    let hold = app
+        .post_json(
+            officer,
+            "/api/v1/legal-holds",
+            json!({ "kind": "litigation", "reason": "claim filed", "scope": scope }),
+        )
+        .await;
+    assert_eq!(hold.status(), 200);
+    json_of(hold).await["id"].as_str().unwrap().to_owned()
+}
+
+async fn release_hold(app: &TestApp, officer: &str, hold: &str) {
+    let released = app
+        .post_json(
+            officer,
+            &format!("/api/v1/legal-holds/{hold}/release"),
+            json!({ "reason": "claim settled" }),
+        )
+        .await;
+    assert_eq!(released.status(), 200);
+}
+
+/// A legal hold placed after a deletion request was made: while it is in force, neither an
+/// officer nor the emailed link can confirm the request (409, audited), and its holding stays
+/// as it was; once released, the confirmation goes through.
+async fn a_hold_placed_after_the_request_stops_its_confirmation(
+    app_rx: (TestApp, Receiver, String),
+) {
+    let (app, _rx, officer) = app_rx;
+    let referral = send(
+        &app,
+        "camden",
+        "foodbank",
+        "food-parcels",
+        &["full-name"],
+        &["R-3"],
+    )
+    .await;
+    let holding = referral["holding_id"].as_str().unwrap();
+    later(&app, "2029-01-02T09:00:00Z");
+    sweep(&app, &officer).await;
+    let open = json_of(app.get(&officer, "/api/v1/deletions?method=email").await).await;
+    assert_eq!(open.as_array().unwrap().len(), 1, "{open}");
+    let id = open[0]["id"].as_str().unwrap().to_owned();
+    let hold = place_hold(&app, &officer, json!({ "subject_ref": "R-3" })).await;
+
+    let path = format!("/api/v1/deletions/{id}/confirm");
+    let by_officer = app
+        .http
+        .post(app.url(&path))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_officer.status(), 409);
+    let refusal = json_of(by_officer).await;
+    assert!(
+        refusal["message"].as_str().unwrap().contains(&hold),
+        "the refusal names the hold: {refusal}"
+    );
+    let mail = outbox_message::Entity::find()
+        .filter(outbox_message::Column::Kind.eq("deletion-request"))
+        .one(app.registry.db())
+        .await
+        .unwrap()
+        .unwrap();
+    let token = mail.text_body.split("token=").nth(1).unwrap();
+    let token = token.split_whitespace().next().unwrap();
+    let by_link = app
+        .http
+        .post(app.url("/api/v1/deletions/confirm"))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_link.status(), 409);
+    let request = json_of(app.get(&officer, &format!("/api/v1/deletions/{id}")).await).await;
+    assert_eq!(request["status"], "requested");
+    let state = json_of(
+        app.get(&officer, &format!("/api/v1/holdings/{holding}"))
+            .await,
+    )
+    .await;
+    assert_eq!(state["state"], "deletion_requested");
+    let refused = json_of(
+        app.get(&officer, "/api/v1/audit?action=deletion.confirm_refused")
+            .await,
+    )
+    .await;
+    assert_eq!(refused["items"].as_array().unwrap().len(), 2, "{refused}");
+
+    release_hold(&app, &officer, &hold).await;
+    let done = app
+        .http
+        .post(app.url(&path))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    assert_eq!(json_of(done).await["status"], "deleted");
+    let state = json_of(
+        app.get(&officer, &format!("/api/v1/holdings/{holding}"))
+            .await,
+    )
+    .await;
+    assert_eq!(state["state"], "deleted");
+}
+
+/// A webhook request whose holding a hold now covers is not posted again until it is released.
+async fn a_held_webhook_request_waits_for_the_release(app_rx: (TestApp, Receiver, String)) {
+    let (app, rx, officer) = app_rx;
+    rx.failing.store(true, Ordering::SeqCst);
+    let outcome = send(
+        &app,
+        "foodbank",
+        "camden",
+        "referral-follow-up",
+        &["parcel-outcome"],
+        &["R-1"],
+    )
+    .await;
+    later(&app, "2029-01-02T09:00:00Z");
+    sweep(&app, &officer).await;
+    assert_eq!(rx.calls.load(Ordering::SeqCst), 1);
+    let hold = place_hold(&app, &officer, json!({ "party": "camden" })).await;
+    rx.failing.store(false, Ordering::SeqCst);
+    later(&app, "2029-01-02T11:00:00Z");
+    let held = sweep(&app, &officer).await;
+    assert_eq!(rx.calls.load(Ordering::SeqCst), 1, "not posted: {held}");
+    assert_eq!(held["webhooks_sent"], 0);
+    release_hold(&app, &officer, &hold).await;
+    later(&app, "2029-01-02T12:00:00Z");
+    let released = sweep(&app, &officer).await;
+    assert_eq!(rx.calls.load(Ordering::SeqCst), 2, "{released}");
+    assert_eq!(released["confirmed"], 1);
+    let holding = outcome["holding_id"].as_str().unwrap();
+    let state = json_of(
+        app.get(&officer, &format!("/api/v1/holdings/{holding}"))
+            .await,
+    )
+    .await;
+    assert_eq!(state["state"], "deleted");
+}
+
+/// A hold's scope names what exists: an unknown agreement or party is a 404, a blank value a
+/// 400, and nothing refused is stored. Ids are trimmed.
+async fn a_hold_must_name_an_agreement_or_party_that_exists(app_rx: (TestApp, Receiver, String)) {
+    let (app, _rx, officer) = app_rx;
+    let place = |scope: Value| {
+        app.post_json(
+            &officer,
+            "/api/v1/legal-holds",
+            json!({ "kind": "litigation", "reason": "claim filed", "scope": scope }),
+        )
+    };
+    for (scope, status) in [
+        (json!({ "agreement": "sweep-tset" }), 404),
+        (json!({ "party": "foodbnak" }), 404),
+        (json!({ "agreement": AGREEMENT, "party": "nhs-trust" }), 404),
+        (json!({ "agreement": "" }), 400),
+        (json!({ "party": "  " }), 400),
+        (json!({ "subject_ref": "" }), 400),
+        (
+            json!({ "agreement": AGREEMENT, "subject_ref": "R".repeat(201) }),
+            400,
+        ),
+        (json!({}), 400),
+    ] {
+        let resp = place(scope.clone()).await;
+        assert_eq!(resp.status(), status, "{scope}");
+    }
+    let holds = json_of(app.get(&officer, "/api/v1/legal-holds").await).await;
+    assert_eq!(holds, json!([]), "nothing refused is stored");
+
+    let placed =
+        place(json!({ "agreement": format!(" {AGREEMENT} "), "party": "foodbank " })).await;
+    assert_eq!(placed.status(), 200);
+    let placed = json_of(placed).await;
+    assert_eq!(
+        (&placed["scope"]["agreement"], &placed["scope"]["party"]),
+        (&json!(AGREEMENT), &json!("foodbank")),
+        "{placed}"
+    );
+    let by_party = place(json!({ "party": "camden" })).await;
+    assert_eq!(by_party.status(), 200);
+}
+
+/// A holding whose version cannot be read makes the sweep fail, so it is tried again on the
+/// next run: nothing is recorded, least of all a request by the wrong method (`manual`).
+async fn a_sweep_that_cannot_read_a_version_records_nothing(app_rx: (TestApp, Receiver, String)) {
+    use sea_orm::ActiveValue::Set;
+    let (app, rx, officer) = app_rx;
+    let mut ids = Vec::new();
+    for version in [1, 99] {
+        let mut row = support::holding_row(
+            "2026-01-01T00:00:00.000000Z",
+            "2026-06-01T00:00:00.000000Z",
+            1,
+        );
+        row.agreement_id = Set(AGREEMENT.into());
+        row.version = Set(version);
+        ids.push(row.id.clone().unwrap());
+        accord::store::entity::holding::Entity::insert(row)
+            .exec_without_returning(app.registry.db())
+            .await
+            .unwrap();
+    }
+    let resp = app
+        .http
+        .post(app.url("/api/v1/sweep"))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 500);
+    let body = json_of(resp).await;
+    assert_eq!(body["code"], "internal", "{body}");
+    assert_eq!(
+        json_of(app.get(&officer, "/api/v1/deletions").await).await,
+        json!([]),
+        "no request recorded"
+    );
+    for id in ids {
+        let holding = json_of(app.get(&officer, &format!("/api/v1/holdings/{id}")).await).await;
+        assert_eq!(holding["state"], "held", "{holding}");
+    }
+    assert_eq!(rx.calls.load(Ordering::SeqCst), 0);
+}
+
 macro_rules! both {
     ($($case:ident),*) => {
         mod sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $case() { super::$case(super::start(super::Backend::Sqlite).await).await } )* }
@@ -527,5 +934,12 @@ macro_rules! both {
 both!(
     due_holdings_are_asked_back_unless_held,
     failing_webhooks_retry_then_escalate,
-    manual_requests_are_confirmed_by_an_officer_and_the_calendar_shows_due_dates
+    manual_requests_are_confirmed_by_an_officer_and_the_calendar_shows_due_dates,
+    a_sweep_that_cannot_read_a_version_records_nothing,
+    overlapping_sweeps_post_each_webhook_once,
+    a_confirmation_made_during_a_failing_attempt_stands,
+    a_webhook_answer_after_a_confirmation_by_hand_is_not_an_error,
+    a_hold_placed_after_the_request_stops_its_confirmation,
+    a_held_webhook_request_waits_for_the_release,
+    a_hold_must_name_an_agreement_or_party_that_exists
 );

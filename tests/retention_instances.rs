@@ -157,6 +157,53 @@ async fn instances_sweeping_at_once_never_double_request(backend: Backend) {
     each_asked_once(&url).await;
 }
 
+/// Two instances whose clocks differ by a minute sweep at once, five times, as a new batch falls
+/// due between their clocks each time: the later one sees more due holdings than the earlier.
+/// Whichever commits first, the other plans from what is still held after it (both plan under
+/// the writers' lock), so no holding is linked to two requests.
+async fn sweeps_with_different_due_sets_never_double_request(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(backend, dir.path()).await;
+    let start: Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
+    holdings(&url, start).await;
+    let (a, b) = (
+        instance(&url, "instance-a", start).await,
+        instance(&url, "instance-b", start).await,
+    );
+    let mut swept = 0;
+    for round in 0..5 {
+        // Batch n falls due at n hours 30 minutes; b sees batch 2·round + 1, a does not yet.
+        let due = start + jiff::SignedDuration::from_mins(60 * (2 * round + 1) + 30);
+        a.clock.set(due - jiff::SignedDuration::from_mins(1));
+        b.clock.set(due);
+        let (ra, rb) = tokio::join!(a.retention.sweep(false), b.retention.sweep(false));
+        let (ra, rb) = (ra.unwrap(), rb.unwrap());
+        swept += ra
+            .requests
+            .iter()
+            .chain(&rb.requests)
+            .filter(|r| r.request_id.is_some())
+            .map(|r| r.holdings.len())
+            .sum::<usize>();
+        assert_eq!(
+            swept,
+            HOLDINGS / 10 * (2 * round as usize + 2),
+            "round {round}: every due holding requested once"
+        );
+    }
+    each_asked_once(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sweeps_a_minute_apart_on_postgres() {
+    sweeps_with_different_due_sets_never_double_request(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sweeps_a_minute_apart_on_sqlite() {
+    sweeps_with_different_due_sets_never_double_request(Backend::Sqlite).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_schedulers_on_postgres() {
     two_schedulers_sweep_each_holding_once(Backend::Postgres).await;

@@ -28,6 +28,7 @@ impl From<RetentionError> for ApiError {
             RetentionError::NotFound(m) => ApiError::NotFound(m),
             RetentionError::Conflict(m) => ApiError::Conflict(m),
             RetentionError::BadRequest(m) => ApiError::BadRequest(m),
+            RetentionError::Internal(m) => internal(&m),
             RetentionError::Db(e) => internal(&e),
         }
     }
@@ -64,7 +65,8 @@ pub enum IcsResponse {
 #[OpenApi(tag = "ApiTags::Retention")]
 impl RetentionApi {
     /// Place a legal hold (`litigation`, `inquiry`, `foi`, `sar`, `audit`, `other`): no holding in
-    /// its scope is deleted until it is released.
+    /// its scope is deleted until it is released. The scope's agreement and party must exist
+    /// (404 otherwise); a blank value is a 400.
     #[oai(path = "/legal-holds", method = "post")]
     async fn place(&self, caller: Caller, body: Json<PlaceHold>) -> Result<Json<LegalHold>> {
         let who = caller.allow(OFFICERS)?;
@@ -153,7 +155,8 @@ impl RetentionApi {
         ))
     }
 
-    /// Confirm a deletion request by hand (for holders asked manually).
+    /// Confirm a deletion request by hand (for holders asked manually). 409 if it is already
+    /// confirmed, or while a legal hold covers data it names.
     #[oai(path = "/deletions/:id/confirm", method = "post")]
     async fn confirm(&self, caller: Caller, id: Path<Uuid>) -> Result<Json<DeletionRequestInfo>> {
         let who = caller.allow(OFFICERS)?;
@@ -173,6 +176,8 @@ impl RetentionApi {
     }
 
     /// Confirm with the one-time token from the emailed link (the token is the credential).
+    /// 409 while a legal hold covers data the request names; the link works again once the
+    /// hold is released.
     #[oai(path = "/deletions/confirm", method = "post")]
     async fn confirm_by_token(&self, form: Form<TokenForm>) -> Result<Html<String>> {
         let done = self
@@ -246,4 +251,19 @@ fn confirm_page(token: &str) -> String {
          <form method=post action=\"/api/v1/deletions/confirm\">\
          <input type=hidden name=token value=\"{token}\"><button>Confirm deletion</button></form>"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_faults_answer_as_internal_errors_without_their_cause() {
+        let fault = RetentionError::Internal("cannot draw random bytes: entropy source".into());
+        let answer = ApiError::from(fault);
+        assert!(matches!(answer, ApiError::Internal(_)), "{answer:?}");
+        assert!(!answer.to_string().contains("entropy"), "{answer}");
+        let refused = ApiError::from(RetentionError::BadRequest("a reason is required".into()));
+        assert!(matches!(refused, ApiError::BadRequest(_)), "{refused:?}");
+    }
 }

@@ -173,7 +173,7 @@ async fn mark_failed(
     row: &Model,
     why: &str,
 ) -> Result<()> {
-    let why = clip(why);
+    let why = clip(why, MAX_ERROR_CHARS);
     let txn = db.begin().await?;
     let mut log = Writer::begin(&txn).await?;
     let marked = outbox_message::Entity::update_many()
@@ -204,7 +204,7 @@ async fn defer(
             Column::NextAttemptAt,
             Expr::val(stamp(later(now, backoff(row.attempts)))),
         )
-        .col_expr(Column::LastError, Expr::val(clip(why)))
+        .col_expr(Column::LastError, Expr::val(clip(why, MAX_ERROR_CHARS)))
         .filter(Column::Id.eq(row.id))
         .filter(Column::SentAt.is_null())
         .exec(db)
@@ -235,10 +235,13 @@ fn later(now: Timestamp, by: SignedDuration) -> Timestamp {
     now.checked_add(by).unwrap_or(Timestamp::MAX)
 }
 
-/// Errors are kept to a readable length.
-fn clip(text: &str) -> String {
-    const MAX: usize = 2000;
-    match text.char_indices().nth(MAX) {
+/// The most of an error's text that is kept (in `last_error` and audit records): enough for
+/// any cause a server or library gives, not a whole page of HTML.
+pub const MAX_ERROR_CHARS: usize = 2000;
+
+/// `text` cut to at most `max` characters, with `…` when cut; never splits a character.
+pub fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
         Some((at, _)) => format!("{}…", &text[..at]),
         None => text.to_owned(),
     }
@@ -282,8 +285,10 @@ mod tests {
 
     #[test]
     fn errors_are_clipped() {
-        assert_eq!(clip("short"), "short");
+        assert_eq!(clip("short", MAX_ERROR_CHARS), "short");
         let long = "é".repeat(5000);
-        assert_eq!(clip(&long).chars().count(), 2001);
+        assert_eq!(clip(&long, MAX_ERROR_CHARS).chars().count(), 2001);
+        assert_eq!(clip("éèê", 2), "éè…");
+        assert_eq!(clip("éè", 2), "éè");
     }
 }

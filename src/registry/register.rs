@@ -8,6 +8,7 @@
 //! followed.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -18,9 +19,9 @@ use crate::store::entity::version;
 use poem_openapi::Object;
 use serde::Serialize;
 
-use crate::agreement::Agreement;
 use crate::agreement::model::RetentionRule;
 use crate::agreement::validate::covers;
+use crate::agreement::{Agreement, ValidAgreement};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Object)]
 pub struct RegisterEntry {
@@ -62,8 +63,10 @@ pub struct ControllerEntry {
 }
 
 impl Registry {
-    /// The register: one entry for each agreement whose current version is active today.
-    pub async fn register(&self) -> Result<Vec<RegisterEntry>> {
+    /// Every agreement in force today (its current version active), with that version's number,
+    /// in order of id: all of them, not a page. The register, the reminders and the calendar
+    /// each walk this.
+    pub async fn agreements_in_force(&self) -> Result<Vec<(i32, Arc<ValidAgreement>)>> {
         let rows = version::Entity::find()
             .filter(version::Column::Status.eq("active"))
             .order_by_asc(version::Column::AgreementId)
@@ -73,11 +76,16 @@ impl Registry {
         for row in rows {
             let info = self.version_info(row.clone()).await?;
             if info.status == Status::Active {
-                let agreement = self.parsed(&row)?;
-                out.push(entry(&agreement, row.number));
+                out.push((row.number, self.parsed(&row)?));
             }
         }
         Ok(out)
+    }
+
+    /// The register: one entry for each agreement whose current version is active today.
+    pub async fn register(&self) -> Result<Vec<RegisterEntry>> {
+        let in_force = self.agreements_in_force().await?;
+        Ok(in_force.iter().map(|(n, a)| entry(a, *n)).collect())
     }
 }
 

@@ -10,8 +10,6 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{Result, Retention};
 use crate::clock::london_date;
-use crate::registry::lifecycle::Status;
-use crate::registry::queries::Paging;
 use crate::store::entity::holding;
 use crate::store::time::parse;
 
@@ -89,31 +87,27 @@ fn fold(line: &str) -> String {
 impl Retention {
     pub async fn calendar(&self) -> Result<String> {
         let mut events = Vec::new();
-        let page = self
-            .registry
-            .agreements(None, None, Paging::new(Some(1), Some(Paging::MAX_PER_PAGE)))
-            .await?;
-        for s in page.items.iter().filter(|s| s.status == Status::Active) {
-            let (n, a) = self.registry.agreement_at(&s.id, s.current_version).await?;
+        for (n, a) in self.registry.agreements_in_force().await? {
+            let id = &a.id;
             if let Some(due) = a.term.next_review() {
                 events.push(CalEvent {
-                    uid: format!("review-{}-{n}@accord", s.id),
+                    uid: format!("review-{id}-{n}@accord"),
                     date: due,
                     summary: format!("Review due: {}", a.title),
                     description: format!(
                         "Agreement {} (version {n}) is due for review; owner {}.",
-                        s.id, a.owner.name
+                        id, a.owner.name
                     ),
                 });
             }
             if let Some(end) = a.term.end {
                 events.push(CalEvent {
-                    uid: format!("term-end-{}-{n}@accord", s.id),
+                    uid: format!("term-end-{id}-{n}@accord"),
                     date: end,
                     summary: format!("Term ends: {}", a.title),
                     description: format!(
                         "Agreement {} (version {n}) ends; renew or terminate it.",
-                        s.id
+                        id
                     ),
                 });
             }

@@ -2,14 +2,16 @@
 
 use poem_openapi::{Enum, Object};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
 };
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::sweep::{holds_in_force, with_subjects};
 use super::{Result, Retention, RetentionError};
 use crate::audit::{Event, Writer};
-use crate::store::entity::legal_hold;
+use crate::store::entity::{holding, legal_hold, version};
 use crate::store::time::stamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Enum)]
@@ -56,11 +58,7 @@ impl Retention {
     ) -> Result<LegalHold> {
         let why =
             crate::registry::reason(why).map_err(|e| RetentionError::BadRequest(e.to_string()))?;
-        if scope.agreement.is_none() && scope.party.is_none() && scope.subject_ref.is_none() {
-            return Err(RetentionError::BadRequest(
-                "a hold needs a scope: agreement, party or subject_ref".into(),
-            ));
-        }
+        let scope = self.checked(scope).await?;
         let now = self.clock.now();
         let txn = self.db.begin().await?;
         let mut log = Writer::begin(&txn).await?;
@@ -131,6 +129,47 @@ impl Retention {
         Ok(info(row))
     }
 
+    /// The scope checked to name what exists (agreement and party trimmed first): a hold on a
+    /// misspelt agreement or party would keep nothing, and say nothing. Subject references are
+    /// not looked up; a hold may come before the data it keeps.
+    async fn checked(&self, scope: Scope) -> Result<Scope> {
+        let scope = Scope {
+            agreement: given("agreement", scope.agreement)?.map(|a| a.trim().to_owned()),
+            party: given("party", scope.party)?.map(|p| p.trim().to_owned()),
+            // Kept exactly as given: the gate stores a data subject's reference as sent, and a
+            // hold matches it exactly.
+            subject_ref: given("subject_ref", scope.subject_ref)?,
+        };
+        if scope.agreement.is_none() && scope.party.is_none() && scope.subject_ref.is_none() {
+            return Err(RetentionError::BadRequest(
+                "a hold needs a scope: agreement, party or subject_ref".into(),
+            ));
+        }
+        if let Some(agreement) = &scope.agreement {
+            self.registry.agreement(agreement).await?;
+        }
+        if let Some(party) = &scope.party {
+            let mut versions = version::Entity::find();
+            if let Some(agreement) = &scope.agreement {
+                versions = versions.filter(version::Column::AgreementId.eq(agreement.as_str()));
+            }
+            let mut named = false;
+            for row in versions.all(&self.db).await? {
+                if self.registry.parsed(&row)?.party(party).is_some() {
+                    named = true;
+                    break;
+                }
+            }
+            if !named {
+                return Err(RetentionError::NotFound(match &scope.agreement {
+                    Some(a) => format!("no version of agreement '{a}' names a party '{party}'"),
+                    None => format!("no agreement names a party '{party}'"),
+                }));
+            }
+        }
+        Ok(scope)
+    }
+
     /// Holds, newest first; only those in force when `active_only`.
     pub async fn holds(&self, active_only: bool) -> Result<Vec<LegalHold>> {
         let mut q = legal_hold::Entity::find().order_by_desc(legal_hold::Column::PlacedAt);
@@ -139,6 +178,49 @@ impl Retention {
         }
         Ok(q.all(&self.db).await?.into_iter().map(info).collect())
     }
+}
+
+/// A scope's value, if given; given but blank is a mistake, not "any". The gate's bound on a
+/// subject reference (200 characters) bounds them all.
+fn given(name: &str, value: Option<String>) -> Result<Option<String>> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    if value.trim().is_empty() {
+        return Err(RetentionError::BadRequest(format!(
+            "scope.{name} is blank: name one, or leave it out"
+        )));
+    }
+    if value.chars().count() > 200 {
+        return Err(RetentionError::BadRequest(format!(
+            "scope.{name} is longer than 200 characters"
+        )));
+    }
+    Ok(Some(value))
+}
+
+/// The legal holds in force that keep any of `holdings` (read through `db`: inside a change,
+/// its transaction, under the writers' lock that placing or releasing a hold takes too).
+pub(super) async fn keeping(db: &impl ConnectionTrait, holdings: &[Uuid]) -> Result<Vec<Uuid>> {
+    let holds = holds_in_force(db).await?;
+    if holds.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rows = Vec::with_capacity(holdings.len());
+    for chunk in holdings.chunks(1000) {
+        rows.extend(
+            holding::Entity::find()
+                .filter(holding::Column::Id.is_in(chunk.to_vec()))
+                .all(db)
+                .await?,
+        );
+    }
+    let covered = with_subjects(db, rows).await?;
+    Ok(holds
+        .into_iter()
+        .filter(|hold| covered.iter().any(|h| hold.keeps(h)))
+        .map(|hold| hold.id)
+        .collect())
 }
 
 fn info(r: legal_hold::Model) -> LegalHold {

@@ -105,16 +105,24 @@ pub enum RetentionError {
     Conflict(String),
     #[error("{0}")]
     BadRequest(String),
+    /// A fault of the server, not of the request (no random bytes, a template that will not
+    /// render, a stored version that no longer reads): logged, answered as an internal error.
+    #[error("{0}")]
+    Internal(String),
     #[error("database error: {0}")]
     Db(#[from] DbErr),
 }
 
 impl From<crate::registry::RegistryError> for RetentionError {
     fn from(e: crate::registry::RegistryError) -> Self {
+        use crate::registry::RegistryError as E;
         match e {
-            crate::registry::RegistryError::Db(db) => RetentionError::Db(db),
-            crate::registry::RegistryError::NotFound(m) => RetentionError::NotFound(m),
-            other => RetentionError::BadRequest(other.to_string()),
+            E::Db(db) => RetentionError::Db(db),
+            E::NotFound(m) => RetentionError::NotFound(m),
+            E::Conflict(m) => RetentionError::Conflict(m),
+            E::BadRequest(m) | E::Forbidden(m) => RetentionError::BadRequest(m),
+            // Retention reads only stored versions, which were valid when stored.
+            invalid @ E::Invalid(_) => RetentionError::Internal(invalid.to_string()),
         }
     }
 }

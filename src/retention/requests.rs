@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use jiff::Timestamp;
 use poem_openapi::Object;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait, sea_query::Expr,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    sea_query::Expr,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::{Result, Retention, RetentionError};
 use crate::audit::{Event, Writer};
+use crate::mail::deliver::{MAX_ERROR_CHARS, backoff, clip};
 use crate::store::entity::{deletion_request, deletion_request_holding, holding, holding_subject};
 use crate::store::time::{parse, stamp};
 
@@ -22,7 +23,7 @@ use crate::store::time::{parse, stamp};
 pub fn new_token() -> Result<String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)
-        .map_err(|e| RetentionError::BadRequest(format!("cannot draw random bytes: {e}")))?;
+        .map_err(|e| RetentionError::Internal(format!("cannot draw random bytes: {e}")))?;
     Ok(hex::encode(bytes))
 }
 
@@ -116,48 +117,66 @@ fn max(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
 }
 
 impl Retention {
-    /// Marks a request done and its holdings deleted (audited). `Conflict` unless it was open.
+    /// Marks a request done and its holdings deleted (audited). `Conflict` unless it is open,
+    /// and while a legal hold in force covers any of its holdings (a hold placed after the
+    /// request was made): the refusal is audited, since the holder may already have deleted
+    /// what the hold keeps, and nothing else changes.
     pub async fn confirm(&self, id: Uuid, by: &str) -> Result<DeletionRequestInfo> {
+        use deletion_request::Column as C;
         let now = self.clock.now();
         let txn = self.db.begin().await?;
         let mut log = Writer::begin(&txn).await?;
-        let done = deletion_request::Entity::update_many()
-            .col_expr(deletion_request::Column::Status, Expr::value("deleted"))
-            .col_expr(
-                deletion_request::Column::ConfirmedAt,
-                Expr::value(stamp(now)),
-            )
-            .col_expr(deletion_request::Column::ConfirmedBy, Expr::value(by))
-            .col_expr(
-                deletion_request::Column::TokenHash,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                deletion_request::Column::NextAttemptAt,
-                Expr::value(Option::<String>::None),
-            )
-            .filter(deletion_request::Column::Id.eq(id))
-            .filter(deletion_request::Column::Status.ne("deleted"))
-            .exec(&txn)
-            .await?;
         let row = deletion_request::Entity::find_by_id(id)
             .one(&txn)
             .await?
             .ok_or_else(|| RetentionError::NotFound(format!("no deletion request {id}")))?;
-        if done.rows_affected == 0 {
+        if row.status == "deleted" {
             return Err(RetentionError::Conflict(format!(
                 "deletion request {id} is already confirmed"
             )));
         }
+        let subject = format!("agreement:{}", row.agreement_id);
         let facts = facts(&txn, id).await?;
-        holding::Entity::update_many()
-            .col_expr(holding::Column::State, Expr::value("deleted"))
-            .filter(holding::Column::Id.is_in(facts.holdings.clone()))
+        let keeping = super::holds::keeping(&txn, &facts.holdings).await?;
+        if !keeping.is_empty() {
+            let details = serde_json::json!({ "request_id": id, "by": by, "legal_holds": keeping });
+            log.append(
+                now,
+                Event {
+                    actor: by,
+                    action: "deletion.confirm_refused",
+                    subject,
+                    details,
+                },
+            );
+            log.commit(txn).await?;
+            let holds: Vec<String> = keeping.iter().map(Uuid::to_string).collect();
+            return Err(RetentionError::Conflict(format!(
+                "deletion request {id} cannot be confirmed: legal hold {} covers data it names; \
+                 keep the data until the hold is released",
+                holds.join(", ")
+            )));
+        }
+        deletion_request::Entity::update_many()
+            .col_expr(C::Status, Expr::value("deleted"))
+            .col_expr(C::ConfirmedAt, Expr::value(stamp(now)))
+            .col_expr(C::ConfirmedBy, Expr::value(by))
+            .col_expr(C::TokenHash, Expr::value(Option::<String>::None))
+            .col_expr(C::NextAttemptAt, Expr::value(Option::<String>::None))
+            .filter(C::Id.eq(id))
+            .filter(C::Status.ne("deleted"))
             .exec(&txn)
             .await?;
+        for chunk in facts.holdings.chunks(1000) {
+            holding::Entity::update_many()
+                .col_expr(holding::Column::State, Expr::value("deleted"))
+                .filter(holding::Column::Id.is_in(chunk.to_vec()))
+                .filter(holding::Column::State.is_in(["deletion_requested", "escalated"]))
+                .exec(&txn)
+                .await?;
+        }
         let details =
             serde_json::json!({ "request_id": id, "confirmed_by": by, "holdings": facts.holdings });
-        let subject = format!("agreement:{}", row.agreement_id);
         log.append(
             now,
             Event {
@@ -224,24 +243,41 @@ impl Retention {
         Ok(out)
     }
 
-    /// Records a failed attempt; gives up (escalates) after `MAX_ATTEMPTS`. Returns whether it
-    /// escalated.
+    /// Records a failed attempt: the next one waits as mail does ([`backoff`]: 1 minute, 2, 4
+    /// …); gives up (escalates) after `MAX_ATTEMPTS`. Returns whether it escalated.
+    ///
+    /// `row` is the request as claimed for this attempt. If it changed since (confirmed by an
+    /// officer or the emailed link while the post failed), nothing is recorded: a failure never
+    /// reopens or escalates a confirmed request.
     pub(crate) async fn failed(&self, row: &deletion_request::Model, error: &str) -> Result<bool> {
+        use deletion_request::Column as C;
         const MAX_ATTEMPTS: i32 = 5;
         let now = self.clock.now();
         let attempts = row.attempts + 1;
         let escalate = attempts >= MAX_ATTEMPTS;
         let txn = self.db.begin().await?;
         let mut log = Writer::begin(&txn).await?;
-        let wait = jiff::SignedDuration::from_secs(60 * (1i64 << attempts.min(6)));
-        let mut update: deletion_request::ActiveModel = row.clone().into();
-        update.attempts = Set(attempts);
-        update.last_error = Set(Some(crate::agreement::decode::clip(error)));
-        update.next_attempt_at = Set((!escalate).then(|| stamp(now + wait)));
-        if escalate {
-            update.status = Set("escalated".to_owned());
+        let error = clip(error, MAX_ERROR_CHARS);
+        let retry_at = now.checked_add(backoff(attempts)).unwrap_or(Timestamp::MAX);
+        let status = if escalate { "escalated" } else { "requested" };
+        let recorded = deletion_request::Entity::update_many()
+            .col_expr(C::Attempts, Expr::value(attempts))
+            .col_expr(C::LastError, Expr::value(error.clone()))
+            .col_expr(
+                C::NextAttemptAt,
+                Expr::value((!escalate).then(|| stamp(retry_at))),
+            )
+            .col_expr(C::Status, Expr::value(status))
+            .filter(C::Id.eq(row.id))
+            .filter(C::Status.eq("requested"))
+            .filter(C::Attempts.eq(row.attempts))
+            .exec(&txn)
+            .await?;
+        if recorded.rows_affected == 0 {
+            tracing::info!(request = %row.id, "deletion request changed during a failed attempt; not recorded");
+            txn.rollback().await?;
+            return Ok(false);
         }
-        deletion_request::Entity::update(update).exec(&txn).await?;
         if escalate {
             let covered = facts(&txn, row.id).await?.holdings;
             holding::Entity::update_many()
@@ -256,7 +292,8 @@ impl Retention {
         } else {
             "deletion.attempt_failed"
         };
-        let details = serde_json::json!({ "request_id": row.id, "attempts": attempts, "error": crate::agreement::decode::clip(error) });
+        let details =
+            serde_json::json!({ "request_id": row.id, "attempts": attempts, "error": error });
         log.append(
             now,
             Event {
@@ -267,7 +304,7 @@ impl Retention {
             },
         );
         if escalate {
-            self.queue_escalation(&txn, row, attempts, error, now)
+            self.queue_escalation(&txn, row, attempts, &error, now)
                 .await?;
         }
         log.commit(txn).await?;
@@ -291,10 +328,7 @@ impl Retention {
             details: format!(
                 "Accord asked {} by webhook to {} the data it holds under this agreement (request {}). \
                  The last attempt failed: {}",
-                row.holder,
-                row.action,
-                row.id,
-                crate::agreement::decode::clip(error)
+                row.holder, row.action, row.id, error
             ),
             action: "Contact the holder, arrange deletion, and confirm the request in Accord."
                 .to_owned(),
@@ -302,7 +336,7 @@ impl Retention {
         let composed = self
             .templates
             .escalation(&agreement, row.version, &escalation)
-            .map_err(|e| RetentionError::BadRequest(e.to_string()))?;
+            .map_err(|e| RetentionError::Internal(e.to_string()))?;
         let key = format!("escalation:deletion:{}", row.id);
         let messages = crate::mail::compose::to_recipients(
             &agreement,

@@ -1,26 +1,30 @@
 //! The sweep: due holdings → a plan → deletion requests, in one transaction with their audit
-//! records and their emails; then webhooks are sent, and failed ones retried.
+//! records and their emails, planned under the writers' lock; then webhooks are sent, and
+//! failed ones retried.
 //!
 //! Due holdings are found through the `(state, delete_by)` index, so a sweep costs what is due,
 //! not what is held.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use poem_openapi::Object;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
-    sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    TransactionTrait, sea_query::Expr,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::plan::{DueHolding, Group, Hold, plan};
-use super::{Result, Retention};
+use super::plan::{DueHolding, Group, Hold, Plan, plan};
+use super::{Result, Retention, RetentionError};
+use crate::agreement::ValidAgreement;
 use crate::agreement::vocab::DeletionMethod;
 use crate::audit::{Event, Writer};
 use crate::mail::Kind;
 use crate::mail::outbox::{NewMessage, enqueue};
+use crate::registry::signing::find_version_in;
 use crate::store::entity::{
     deletion_request, deletion_request_holding, holding, holding_subject, legal_hold,
 };
@@ -57,50 +61,71 @@ pub struct HeldHolding {
     pub legal_holds: Vec<Uuid>,
 }
 
-impl Retention {
-    /// Runs the sweep now; with `dry_run`, only says what it would do.
-    pub async fn sweep(&self, dry_run: bool) -> Result<SweepReport> {
-        let due = self.due_holdings().await?;
-        let holds = self.holds_in_force().await?;
-        let plan = plan(&due, &holds);
-        let mut report = SweepReport {
-            dry_run,
-            held: plan
-                .held
-                .iter()
-                .map(|(h, by)| HeldHolding {
-                    holding_id: *h,
-                    legal_holds: by.clone(),
-                })
-                .collect(),
-            ..SweepReport::default()
-        };
-        for g in &plan.groups {
-            report.requests.push(PlannedRequest {
+/// A plan, with the deletion method of each of its groups.
+struct Planned {
+    plan: Plan,
+    methods: Vec<DeletionMethod>,
+}
+
+impl Planned {
+    fn report(&self, dry_run: bool) -> SweepReport {
+        let requests = self
+            .plan
+            .groups
+            .iter()
+            .zip(&self.methods)
+            .map(|(g, method)| PlannedRequest {
                 request_id: None,
                 agreement_id: g.agreement_id.clone(),
                 version: g.version,
                 holder: g.holder.clone(),
-                method: self.method_of(g).await.as_str().to_owned(),
+                method: method.as_str().to_owned(),
                 action: g.action.clone(),
                 holdings: g.holdings.clone(),
-            });
+            })
+            .collect();
+        let held = self
+            .plan
+            .held
+            .iter()
+            .map(|(h, by)| HeldHolding {
+                holding_id: *h,
+                legal_holds: by.clone(),
+            })
+            .collect();
+        SweepReport {
+            dry_run,
+            requests,
+            held,
+            ..SweepReport::default()
         }
+    }
+}
+
+impl Retention {
+    /// Runs the sweep now; with `dry_run`, only says what it would do.
+    ///
+    /// A real sweep takes the writers' lock first and then reads what is due and which holds are
+    /// in force, inside its transaction: what it plans is what is still held when it writes, so
+    /// two sweeps (on one instance or several, whatever their clocks) never ask for one holding
+    /// twice, and a hold placed a moment before is always applied.
+    pub async fn sweep(&self, dry_run: bool) -> Result<SweepReport> {
+        let now = self.clock.now();
         if dry_run {
-            return Ok(report);
+            return Ok(self.plan_on(&self.db, now).await?.report(true));
         }
         let sweep_id = Uuid::now_v7();
-        report.sweep_id = Some(sweep_id);
+        let txn = self.db.begin().await?;
+        let mut log = Writer::begin(&txn).await?;
+        let planned = self.plan_on(&txn, now).await?;
         let made = self
-            .make_requests(sweep_id, &plan.groups, &plan.held)
+            .make_requests(&txn, &mut log, sweep_id, &planned, now)
             .await?;
-        let planned = std::mem::take(&mut report.requests);
-        for (mut request, outcome) in planned.into_iter().zip(made) {
-            if let Some((id, holdings)) = outcome {
-                request.request_id = Some(id);
-                request.holdings = holdings;
-                report.requests.push(request);
-            }
+        log.commit(txn).await?;
+        let mut report = planned.report(false);
+        report.sweep_id = Some(sweep_id);
+        for (request, id) in report.requests.iter_mut().zip(made) {
+            request.request_id = Some(id);
         }
         let outcome = self.send_webhooks().await?;
         report.webhooks_sent = outcome.sent;
@@ -109,97 +134,72 @@ impl Retention {
         Ok(report)
     }
 
-    async fn due_holdings(&self) -> Result<Vec<DueHolding>> {
-        let now = stamp(self.clock.now());
+    /// What is due at `now`, grouped, with the holds in force applied, read through `db`.
+    async fn plan_on(&self, db: &impl ConnectionTrait, now: jiff::Timestamp) -> Result<Planned> {
         let rows = holding::Entity::find()
             .filter(holding::Column::State.eq("held"))
-            .filter(holding::Column::DeleteBy.lte(now))
-            .all(&self.db)
+            .filter(holding::Column::DeleteBy.lte(stamp(now)))
+            .all(db)
             .await?;
-        let ids: Vec<Uuid> = rows.iter().map(|h| h.id).collect();
-        let mut subjects: HashMap<Uuid, Vec<String>> = HashMap::new();
-        for chunk in ids.chunks(1000) {
-            let found = holding_subject::Entity::find()
-                .filter(holding_subject::Column::HoldingId.is_in(chunk.to_vec()))
-                .all(&self.db)
-                .await?;
-            for s in found {
-                subjects
-                    .entry(s.holding_id)
-                    .or_default()
-                    .push(s.subject_ref);
-            }
+        let due = with_subjects(db, rows).await?;
+        let holds = holds_in_force(db).await?;
+        let plan = plan(&due, &holds);
+        let mut methods = Vec::with_capacity(plan.groups.len());
+        for g in &plan.groups {
+            methods.push(self.method_of(db, g).await?);
         }
-        Ok(rows
-            .into_iter()
-            .map(|h| DueHolding {
-                subject_refs: subjects.remove(&h.id).unwrap_or_default(),
-                id: h.id,
-                agreement_id: h.agreement_id,
-                version: h.version,
-                holder: h.holder,
-                from_party: h.from_party,
-                then: h.then_action,
-            })
-            .collect())
+        Ok(Planned { plan, methods })
     }
 
-    async fn holds_in_force(&self) -> Result<Vec<Hold>> {
-        let rows = legal_hold::Entity::find()
-            .filter(legal_hold::Column::ReleasedAt.is_null())
-            .all(&self.db)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|h| Hold {
-                id: h.id,
-                agreement_id: h.agreement_id,
-                party_id: h.party_id,
-                subject_ref: h.subject_ref,
-            })
-            .collect())
+    /// The agreement as of `version`, read through `db` (inside a sweep, its transaction: no
+    /// second connection is taken while the writers' lock is held). An error is the sweep's
+    /// error; the version a holding came under is stored for good, so a missing one is a fault.
+    async fn version_of(
+        &self,
+        db: &impl ConnectionTrait,
+        agreement_id: &str,
+        version: i32,
+    ) -> Result<Arc<ValidAgreement>> {
+        let read = match find_version_in(db, agreement_id, version).await {
+            Ok(row) => self.registry.parsed(&row),
+            Err(e) => Err(e),
+        };
+        read.map_err(|e| match RetentionError::from(e) {
+            RetentionError::Db(db) => RetentionError::Db(db),
+            other => RetentionError::Internal(format!(
+                "cannot read version {version} of '{agreement_id}' for a deletion request: {other}"
+            )),
+        })
     }
 
-    /// How the holder asked to be sent deletion requests, per the version the data came under.
-    async fn method_of(&self, g: &Group) -> DeletionMethod {
-        match self
-            .registry
-            .agreement_at(&g.agreement_id, Some(g.version))
-            .await
-        {
-            Ok((_, a)) => a
-                .party(&g.holder)
-                .map_or(DeletionMethod::Manual, |p| p.deletion_method()),
-            Err(_) => DeletionMethod::Manual,
-        }
+    /// How the holder asked to be sent deletion requests, per the version the data came under:
+    /// never `manual` because the version could not be read just then.
+    async fn method_of(&self, db: &impl ConnectionTrait, g: &Group) -> Result<DeletionMethod> {
+        let agreement = self.version_of(db, &g.agreement_id, g.version).await?;
+        Ok(agreement
+            .party(&g.holder)
+            .map_or(DeletionMethod::Manual, |p| p.deletion_method()))
     }
 
-    /// Writes the requests, moves their holdings to `deletion_requested`, queues the emails and
-    /// audits it all, in one transaction. Returns, in plan order, each request made with the
-    /// holdings it covers (`None` where another instance had already requested them all).
+    /// Writes the planned requests, moves their holdings to `deletion_requested`, queues the
+    /// emails and audits it all, in the sweep's transaction. Returns each request's id, in plan
+    /// order.
     async fn make_requests(
         &self,
+        txn: &DatabaseTransaction,
+        log: &mut Writer,
         sweep_id: Uuid,
-        groups: &[Group],
-        held: &[(Uuid, Vec<Uuid>)],
-    ) -> Result<Vec<Option<(Uuid, Vec<Uuid>)>>> {
-        let now = self.clock.now();
-        let txn = self.db.begin().await?;
-        let mut log = Writer::begin(&txn).await?;
-        let mut made = Vec::with_capacity(groups.len());
-        for g in groups {
-            let method = self.method_of(g).await;
+        planned: &Planned,
+        now: jiff::Timestamp,
+    ) -> Result<Vec<Uuid>> {
+        let Planned { plan, methods } = planned;
+        let mut made = Vec::with_capacity(plan.groups.len());
+        for (g, &method) in plan.groups.iter().zip(methods) {
             let token = match method {
                 DeletionMethod::Email => Some(super::requests::new_token()?),
                 _ => None,
             };
             let id = Uuid::now_v7();
-            let claimed = claim_holdings(&txn, &g.holdings).await?;
-            if claimed.is_empty() {
-                // Another instance's sweep requested them first.
-                made.push(None);
-                continue;
-            }
             let row = deletion_request::ActiveModel {
                 id: Set(id),
                 sweep_id: Set(sweep_id),
@@ -220,24 +220,24 @@ impl Retention {
                 confirmed_by: Set(None),
             };
             deletion_request::Entity::insert(row)
-                .exec_without_returning(&txn)
+                .exec_without_returning(txn)
                 .await?;
-            let links = g
-                .holdings
-                .iter()
-                .map(|h| deletion_request_holding::ActiveModel {
+            request_holdings(txn, &g.holdings).await?;
+            for chunk in g.holdings.chunks(1000) {
+                let links = chunk.iter().map(|h| deletion_request_holding::ActiveModel {
                     request_id: Set(id),
                     holding_id: Set(*h),
                 });
-            deletion_request_holding::Entity::insert_many(links)
-                .exec_without_returning(&txn)
-                .await?;
+                deletion_request_holding::Entity::insert_many(links)
+                    .exec_without_returning(txn)
+                    .await?;
+            }
             if let Some(token) = token {
-                self.queue_email(&txn, id, g, &token, now).await?;
+                self.queue_email(txn, id, g, &token, now).await?;
             }
             let details = serde_json::json!({
                 "request_id": id, "sweep_id": sweep_id, "holder": g.holder, "method": method,
-                "action": g.action, "holdings": claimed, "version": g.version,
+                "action": g.action, "holdings": g.holdings, "version": g.version,
             });
             let subject = format!("agreement:{}", g.agreement_id);
             log.append(
@@ -249,10 +249,11 @@ impl Retention {
                     details,
                 },
             );
-            made.push(Some((id, claimed)));
+            made.push(id);
         }
-        if !held.is_empty() {
-            let kept: Vec<_> = held
+        if !plan.held.is_empty() {
+            let kept: Vec<_> = plan
+                .held
                 .iter()
                 .map(|(h, by)| serde_json::json!({ "holding": h, "holds": by }))
                 .collect();
@@ -265,7 +266,6 @@ impl Retention {
             };
             log.append(now, event);
         }
-        log.commit(txn).await?;
         Ok(made)
     }
 
@@ -277,17 +277,15 @@ impl Retention {
         token: &str,
         now: jiff::Timestamp,
     ) -> Result<()> {
-        let (_, agreement) = self
-            .registry
-            .agreement_at(&g.agreement_id, Some(g.version))
-            .await?;
+        let agreement = self.version_of(txn, &g.agreement_id, g.version).await?;
         let Some(to) = agreement
             .party(&g.holder)
             .and_then(|p| p.deletion.as_ref()?.email.clone())
         else {
             return Ok(());
         };
-        let facts = super::requests::facts(&self.db, id).await?;
+        // Through the transaction: the request and its links are not committed yet.
+        let facts = super::requests::facts(txn, id).await?;
         let request = crate::mail::compose::DeletionRequest {
             holder: g.holder.clone(),
             reference: id.to_string(),
@@ -307,7 +305,7 @@ impl Retention {
         let composed = self
             .templates
             .deletion_request(&agreement, g.version, &request)
-            .map_err(|e| super::RetentionError::BadRequest(e.to_string()))?;
+            .map_err(|e| super::RetentionError::Internal(e.to_string()))?;
         let message = NewMessage::new(to.as_str(), Kind::DeletionRequest, composed)
             .dedupe_key(Some(format!("deletion-request:{id}")));
         enqueue(txn, now, &message).await?;
@@ -315,25 +313,77 @@ impl Retention {
     }
 }
 
-/// Moves those of `ids` still `held` to `deletion_requested`, and returns them. Every sweep
-/// holds the writers' lock, so no other sweep changes these rows until this one commits.
-async fn claim_holdings(txn: &DatabaseTransaction, ids: &[Uuid]) -> Result<Vec<Uuid>> {
-    let mut claimed = Vec::with_capacity(ids.len());
+/// Moves `ids` from `held` to `deletion_requested`. The sweep planned them under the writers'
+/// lock, which every change of a holding's state takes, so all are still held; the update is
+/// conditional all the same, and a shortfall undoes the sweep rather than link a holding that
+/// is no longer held.
+async fn request_holdings(txn: &DatabaseTransaction, ids: &[Uuid]) -> Result<()> {
+    let mut moved = 0;
     for chunk in ids.chunks(1000) {
-        let held: Vec<Uuid> = holding::Entity::find()
+        moved += holding::Entity::update_many()
+            .col_expr(holding::Column::State, Expr::value("deletion_requested"))
             .filter(holding::Column::Id.is_in(chunk.to_vec()))
             .filter(holding::Column::State.eq("held"))
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|h| h.id)
-            .collect();
-        holding::Entity::update_many()
-            .col_expr(holding::Column::State, Expr::value("deletion_requested"))
-            .filter(holding::Column::Id.is_in(held.clone()))
             .exec(txn)
-            .await?;
-        claimed.extend(held);
+            .await?
+            .rows_affected;
     }
-    Ok(claimed)
+    if moved != ids.len() as u64 {
+        return Err(RetentionError::Internal(format!(
+            "{} of {} holdings planned under the writers' lock were no longer held",
+            ids.len() as u64 - moved.min(ids.len() as u64),
+            ids.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Holdings with what a hold's scope can match (their subjects' references).
+pub(super) async fn with_subjects(
+    db: &impl ConnectionTrait,
+    rows: Vec<holding::Model>,
+) -> Result<Vec<DueHolding>> {
+    let ids: Vec<Uuid> = rows.iter().map(|h| h.id).collect();
+    let mut subjects: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for chunk in ids.chunks(1000) {
+        let found = holding_subject::Entity::find()
+            .filter(holding_subject::Column::HoldingId.is_in(chunk.to_vec()))
+            .all(db)
+            .await?;
+        for s in found {
+            subjects
+                .entry(s.holding_id)
+                .or_default()
+                .push(s.subject_ref);
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|h| DueHolding {
+            subject_refs: subjects.remove(&h.id).unwrap_or_default(),
+            id: h.id,
+            agreement_id: h.agreement_id,
+            version: h.version,
+            holder: h.holder,
+            from_party: h.from_party,
+            then: h.then_action,
+        })
+        .collect())
+}
+
+/// The legal holds not yet released.
+pub(super) async fn holds_in_force(db: &impl ConnectionTrait) -> Result<Vec<Hold>> {
+    let rows = legal_hold::Entity::find()
+        .filter(legal_hold::Column::ReleasedAt.is_null())
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|h| Hold {
+            id: h.id,
+            agreement_id: h.agreement_id,
+            party_id: h.party_id,
+            subject_ref: h.subject_ref,
+        })
+        .collect())
 }

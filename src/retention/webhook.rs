@@ -1,15 +1,29 @@
 //! Deletion requests by webhook: a JSON POST signed with HMAC-SHA256 under the holder's secret
 //! (`X-Accord-Signature: sha256=<hex>` over the exact body). A 2xx answer that quotes the
 //! request id confirms it; anything else is retried with backoff, then escalated.
+//!
+//! Each due request is claimed before it is posted, as mail is (`mail::deliver`): one statement
+//! moves its `next_attempt_at` on by a [`LEASE`] and returns it, `UPDATE … WHERE id IN (SELECT …
+//! LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING *` (on SQLite the statement holds the write lock,
+//! and `FOR UPDATE` is left out). Overlapping sweeps, on one instance or several, post each
+//! request once; a pass that dies mid-post leaves the request to go again when the lease ends.
 
 use hmac::{Hmac, Mac};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use jiff::{SignedDuration, Timestamp};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType, Order, Query, UpdateStatement};
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use sha2::Sha256;
 
 use super::requests::facts;
-use super::{Result, Retention};
-use crate::store::entity::deletion_request;
+use super::{Result, Retention, RetentionError};
+use crate::store::entity::deletion_request::{self, Column, Model};
 use crate::store::time::stamp;
+
+/// How long a claimed request is held by the pass posting it: far longer than one post can take
+/// (the client gives up after 10 s).
+pub const LEASE: SignedDuration = SignedDuration::from_mins(15);
+/// A pass stops after claiming this many requests; the next sweep carries on.
+pub const MAX_PER_PASS: usize = 1000;
 
 /// `sha256=<hex>` of `body` under `secret`.
 pub fn signature(secret: &str, body: &[u8]) -> String {
@@ -27,24 +41,33 @@ pub struct Outcome {
 }
 
 impl Retention {
-    /// Sends every open webhook request whose next attempt is due.
+    /// Sends every open webhook request whose next attempt is due, each claimed first.
     pub async fn send_webhooks(&self) -> Result<Outcome> {
-        let now = stamp(self.clock.now());
-        let due = deletion_request::Entity::find()
-            .filter(deletion_request::Column::Method.eq("webhook"))
-            .filter(deletion_request::Column::Status.eq("requested"))
-            .filter(deletion_request::Column::NextAttemptAt.lte(now))
-            .all(&self.db)
-            .await?;
         let mut outcome = Outcome::default();
-        for row in due {
+        for _ in 0..MAX_PER_PASS {
+            let Some(row) = claim(&self.db, self.clock.now()).await? else {
+                break;
+            };
+            let covered = facts(&self.db, row.id).await?.holdings;
+            let keeping = super::holds::keeping(&self.db, &covered).await?;
+            if !keeping.is_empty() {
+                // Not asked again while a hold keeps its data; looked at again after the lease.
+                tracing::info!(request = %row.id, holds = ?keeping, "deletion webhook held back by a legal hold");
+                continue;
+            }
             outcome.sent += 1;
             match self.post(&row).await {
-                Ok(()) => {
-                    self.confirm(row.id, &format!("{} (webhook)", row.holder))
-                        .await?;
-                    outcome.confirmed += 1;
-                }
+                Ok(()) => match self
+                    .confirm(row.id, &format!("{} (webhook)", row.holder))
+                    .await
+                {
+                    Ok(_) => outcome.confirmed += 1,
+                    // Confirmed meanwhile by other means (an officer, the emailed link): done.
+                    Err(RetentionError::Conflict(why)) => {
+                        tracing::info!(request = %row.id, reason = %why, "webhook answer not recorded");
+                    }
+                    Err(e) => return Err(e),
+                },
                 Err(why) => {
                     tracing::warn!(request = %row.id, holder = %row.holder, error = %why, "deletion webhook failed");
                     if self.failed(&row, &why).await? {
@@ -56,7 +79,7 @@ impl Retention {
         Ok(outcome)
     }
 
-    async fn post(&self, row: &deletion_request::Model) -> std::result::Result<(), String> {
+    async fn post(&self, row: &Model) -> std::result::Result<(), String> {
         let (_, agreement) = self
             .registry
             .agreement_at(&row.agreement_id, Some(row.version))
@@ -101,8 +124,55 @@ impl Retention {
     }
 }
 
+/// Claims the earliest due webhook request, if any (see the module's notes).
+async fn claim(db: &impl ConnectionTrait, now: Timestamp) -> Result<Option<Model>> {
+    let rows = db.query_all(&claim_statement(now)).await?;
+    let claimed = rows
+        .first()
+        .map(|r| Model::from_query_result(r, ""))
+        .transpose()?;
+    Ok(claimed)
+}
+
+fn claim_statement(now: Timestamp) -> UpdateStatement {
+    use sea_orm::sea_query::ExprTrait;
+    let due = Query::select()
+        .column(Column::Id)
+        .from(deletion_request::Entity)
+        .and_where(Expr::col(Column::Method).eq("webhook"))
+        .and_where(Expr::col(Column::Status).eq("requested"))
+        .and_where(Expr::col(Column::NextAttemptAt).lte(stamp(now)))
+        .order_by(Column::NextAttemptAt, Order::Asc)
+        .order_by(Column::Id, Order::Asc)
+        .limit(1)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .to_owned();
+    let until = now.checked_add(LEASE).unwrap_or(Timestamp::MAX);
+    Query::update()
+        .table(deletion_request::Entity)
+        .value(Column::NextAttemptAt, stamp(until))
+        .and_where(Expr::col(Column::Id).in_subquery(due))
+        .returning_all()
+        .to_owned()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_claim_skips_locked_rows_on_postgres() {
+        use sea_orm::DbBackend;
+        let now: jiff::Timestamp = "2029-01-02T09:00:00Z".parse().unwrap();
+        let stmt = super::claim_statement(now);
+        let pg = DbBackend::Postgres.build(&stmt).to_string();
+        assert_eq!(
+            pg,
+            r#"UPDATE "deletion_requests" SET "next_attempt_at" = '2029-01-02T09:15:00.000000Z' WHERE "id" IN (SELECT "id" FROM "deletion_requests" WHERE "method" = 'webhook' AND "status" = 'requested' AND "next_attempt_at" <= '2029-01-02T09:00:00.000000Z' ORDER BY "next_attempt_at" ASC, "id" ASC LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING *"#
+        );
+        let sqlite = DbBackend::Sqlite.build(&stmt).to_string();
+        assert!(!sqlite.contains("FOR UPDATE"), "{sqlite}");
+        assert!(sqlite.ends_with(") RETURNING *"), "{sqlite}");
+    }
+
     #[test]
     fn signature_is_hmac_sha256_hex() {
         // RFC 4231 test case 2.
