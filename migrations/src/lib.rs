@@ -25,3 +25,35 @@ impl MigratorTrait for Migrator {
         ]
     }
 }
+
+/// Creates a unique index `name` on `table` over `cols`, in order.
+pub(crate) async fn unique(
+    m: &SchemaManager<'_>,
+    table: &str,
+    name: &str,
+    cols: &[&'static str],
+) -> Result<(), DbErr> {
+    m.create_index(index_on(table, name, cols).unique().to_owned())
+        .await
+}
+
+/// Creates an index `name` on `table` over `cols`, in order.
+pub(crate) async fn index(
+    m: &SchemaManager<'_>,
+    table: &str,
+    name: &str,
+    cols: &[&'static str],
+) -> Result<(), DbErr> {
+    m.create_index(index_on(table, name, cols)).await
+}
+
+fn index_on(table: &str, name: &str, cols: &[&'static str]) -> IndexCreateStatement {
+    let mut stmt = Index::create()
+        .name(name)
+        .table(table.to_owned())
+        .to_owned();
+    for &c in cols {
+        stmt.col(c);
+    }
+    stmt
+}
