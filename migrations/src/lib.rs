@@ -8,6 +8,7 @@ mod m20261121_000002_holdings;
 mod m20261121_000003_outbox;
 mod m20261121_000004_job_runs;
 mod m20261121_000005_retention;
+mod m20261121_000006_registry_generation;
 
 pub use m20261121_000001_registry::GENESIS_HASH;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000003_outbox::Migration),
             Box::new(m20261121_000004_job_runs::Migration),
             Box::new(m20261121_000005_retention::Migration),
+            Box::new(m20261121_000006_registry_generation::Migration),
         ]
     }
 }

@@ -124,8 +124,7 @@ impl Registry {
                 details,
             },
         );
-        log.commit(txn).await?;
-        self.reload_index().await?;
+        self.commit_change(txn, log).await?;
         Ok(ControlState {
             agreement_id: id.to_owned(),
             control: to,
@@ -171,8 +170,7 @@ impl Registry {
             .await?;
         let event = party_event(actor, "party.suspended", party, &why);
         log.append(now, event);
-        log.commit(txn).await?;
-        self.reload_index().await?;
+        self.commit_change(txn, log).await?;
         Ok(suspension(row))
     }
 
@@ -195,8 +193,7 @@ impl Registry {
         lifted.lift_reason = Set(Some(why.clone()));
         let row = party_suspension::Entity::update(lifted).exec(&txn).await?;
         log.append(now, party_event(actor, "party.reinstated", party, &why));
-        log.commit(txn).await?;
-        self.reload_index().await?;
+        self.commit_change(txn, log).await?;
         Ok(suspension(row))
     }
 

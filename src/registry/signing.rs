@@ -74,8 +74,7 @@ impl Registry {
         };
         log.append(now, event);
         activate_if_signed(&txn, &mut log, &row, &agreement, &signer.actor(), now).await?;
-        log.commit(txn).await?;
-        self.reload_index().await?;
+        self.commit_change(txn, log).await?;
         let fresh = find_version_in(self.db(), agreement_id, number).await?;
         self.version_info(fresh).await
     }

@@ -189,8 +189,7 @@ impl Registry {
         };
         log.append(now, event);
         super::signing::activate_if_signed(&txn, &mut log, &row, a, actor, now).await?;
-        log.commit(txn).await?;
-        self.reload_index().await?;
+        self.commit_change(txn, log).await?;
         let fresh = version::Entity::find_by_id(row.id).one(&self.db).await?;
         let fresh = fresh.ok_or_else(|| RegistryError::NotFound("version vanished".into()))?;
         Ok(Added::Created(self.version_info(fresh).await?))
