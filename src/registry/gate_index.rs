@@ -7,6 +7,9 @@
 //! the latest time a change stamped, because stamps repeat (the same microsecond, clocks apart,
 //! a fixed clock) and a repeated stamp would hide a suspension. Gate decisions do not move it,
 //! so a busy gate does not cause rebuilds.
+//!
+//! Rebuilds run one at a time, under a lock held from reading the generation to the swap: two
+//! changes committed together each rebuild, and the one that read later always swaps later.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -25,13 +28,15 @@ use crate::audit::Writer;
 use crate::gate::{Index, IndexedAgreement, VersionInForce};
 use crate::store::entity::{agreement, party_suspension, version};
 
-/// The current index, the registry generation it was built from (`None` before the first
-/// build), and the parsed versions it was built from (versions never change, so each is parsed
-/// once).
+/// The current index, the registry generation it was built from, and the parsed versions it
+/// was built from (versions never change, so each is parsed once).
 #[derive(Default)]
 pub struct IndexHandle {
     current: RwLock<Arc<Index>>,
-    built_from: Mutex<Option<i64>>,
+    /// The generation the current index was built from (`None` before the first build). Its
+    /// lock is held from reading the generation to the swap, so rebuilds run one at a time and
+    /// each reads after the one before it swapped: an older build never replaces a newer one.
+    built_from: tokio::sync::Mutex<Option<i64>>,
     parsed: Mutex<HashMap<Uuid, Arc<ValidAgreement>>>,
 }
 
@@ -47,7 +52,26 @@ impl Registry {
 
     /// Rebuilds the index from the database and swaps it in.
     pub async fn reload_index(&self) -> Result<()> {
-        let generation = generation(&self.db).await?;
+        let mut built_from = self.index.built_from.lock().await;
+        let now = generation(&self.db).await?;
+        self.rebuild(&mut built_from, now).await
+    }
+
+    /// Rebuilds the index if the registry changed since it was built (by this instance or
+    /// another sharing the database). Returns whether it rebuilt.
+    pub async fn refresh_if_changed(&self) -> Result<bool> {
+        let mut built_from = self.index.built_from.lock().await;
+        let now = generation(&self.db).await?;
+        if *built_from == Some(now) {
+            return Ok(false);
+        }
+        self.rebuild(&mut built_from, now).await?;
+        Ok(true)
+    }
+
+    /// Builds the index from the database and swaps it in. `built_from` is the guard of
+    /// `IndexHandle::built_from` and `generation` was read under it, before anything else.
+    async fn rebuild(&self, built_from: &mut Option<i64>, generation: i64) -> Result<()> {
         let controls = agreement::Entity::find().all(&self.db).await?;
         let versions = version::Entity::find()
             .order_by_asc(version::Column::Number)
@@ -87,11 +111,7 @@ impl Registry {
             .current
             .write()
             .unwrap_or_else(|e| e.into_inner()) = index;
-        *self
-            .index
-            .built_from
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = Some(generation);
+        *built_from = Some(generation);
         Ok(())
     }
 
@@ -112,22 +132,6 @@ impl Registry {
         }
         log.commit(txn).await?;
         self.reload_index().await
-    }
-
-    /// Rebuilds the index if the registry changed since it was built (by this instance or
-    /// another sharing the database). Returns whether it rebuilt.
-    pub async fn refresh_if_changed(&self) -> Result<bool> {
-        let now = generation(&self.db).await?;
-        let built = *self
-            .index
-            .built_from
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if built == Some(now) {
-            return Ok(false);
-        }
-        self.reload_index().await?;
-        Ok(true)
     }
 
     fn in_force(&self, v: version::Model) -> Result<VersionInForce> {
