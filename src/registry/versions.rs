@@ -144,11 +144,7 @@ impl Registry {
         let mut log = Writer::begin(&txn).await?;
         let agreement_id = a.id.as_str();
         let control = ensure_agreement(&txn, &mut log, agreement_id, actor, now).await?;
-        if control == Control::Terminated {
-            let msg =
-                format!("agreement '{agreement_id}' was terminated; it takes no new versions");
-            return Err(RegistryError::Conflict(msg));
-        }
+        not_terminated(control, agreement_id, "it takes no new versions")?;
         let existing = version::Entity::find()
             .filter(version::Column::AgreementId.eq(agreement_id))
             .filter(version::Column::ContentHash.eq(hash.as_str()))
@@ -197,7 +193,7 @@ impl Registry {
 
     /// The full report of a stored version: status today, signatures, who is awaited.
     pub async fn version_info(&self, row: version::Model) -> Result<VersionInfo> {
-        let control = self.control_of(&row.agreement_id).await?;
+        let control = control_of(&self.db, &row.agreement_id).await?;
         let sigs = signature::Entity::find()
             .filter(signature::Column::VersionId.eq(row.id))
             .order_by_asc(signature::Column::RecordedAt)
@@ -239,13 +235,23 @@ impl Registry {
             awaiting,
         })
     }
+}
 
-    pub(crate) async fn control_of(&self, agreement_id: &str) -> Result<Control> {
-        let row = agreement::Entity::find_by_id(agreement_id)
-            .one(&self.db)
-            .await?;
-        Ok(row.map_or(Control::Open, |r| Control::parse(&r.control)))
+/// An agreement's control, read through `db` (a transaction, to read it under the writers'
+/// lock); `Open` for an agreement not registered.
+pub(super) async fn control_of(db: &impl ConnectionTrait, agreement_id: &str) -> Result<Control> {
+    let row = agreement::Entity::find_by_id(agreement_id).one(db).await?;
+    Ok(row.map_or(Control::Open, |r| Control::parse(&r.control)))
+}
+
+/// Termination is final: a terminated agreement takes no new versions, and its drafts take no
+/// signatures (so none becomes active). `refused` says what was refused.
+pub(super) fn not_terminated(control: Control, agreement_id: &str, refused: &str) -> Result<()> {
+    if control == Control::Terminated {
+        let msg = format!("agreement '{agreement_id}' was terminated; {refused}");
+        return Err(RegistryError::Conflict(msg));
     }
+    Ok(())
 }
 
 /// Reads a stored source into the typed agreement (call [`Registry::parsed`], which caches). Stored sources passed checking when they
