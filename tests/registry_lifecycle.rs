@@ -393,6 +393,39 @@ async fn a_party_is_suspended_across_agreements(app: TestApp) {
     );
 }
 
+/// A party id that is not a slug is refused as a bad request by both controls, before any
+/// lookup (so not a 404 from reinstate).
+async fn a_party_id_that_is_not_a_slug_is_a_400(app: TestApp) {
+    let officer = app.token(Role::IgOfficer, None).await;
+    for control in ["suspend", "reinstate"] {
+        let resp = app
+            .post_json(
+                &officer,
+                &format!("/api/v1/parties/Not%20A%20Slug!/{control}"),
+                json!({ "reason": "breach" }),
+            )
+            .await;
+        assert_eq!(resp.status(), 400, "{control}");
+        let body = json(resp).await;
+        assert_eq!(body["code"], "bad-request", "{control}");
+        assert!(
+            body["message"].as_str().unwrap().contains("'Not A Slug!'"),
+            "{control}: {body}"
+        );
+    }
+    let audit = json(app.get(&officer, "/api/v1/audit?limit=1000").await).await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        !actions.iter().any(|a| a.starts_with("party.")),
+        "{actions:?}"
+    );
+}
+
 async fn the_register_exports_to_csv(app: TestApp) {
     let officer = app.token(Role::Auditor, None).await;
     app.registry
@@ -467,5 +500,6 @@ on_both_databases!(
     suspend_reinstate_and_terminate_with_reasons,
     a_terminated_agreements_draft_takes_no_signatures,
     a_party_is_suspended_across_agreements,
+    a_party_id_that_is_not_a_slug_is_a_400,
     the_register_exports_to_csv,
 );
