@@ -78,7 +78,7 @@ impl Registry {
         log.append(now, event);
         activate_if_signed(&txn, &mut log, &row, &agreement, &signer.actor(), now).await?;
         self.commit_change(txn, log).await?;
-        let fresh = find_version_in(self.db(), agreement_id, number).await?;
+        let fresh = find_version(self.db(), agreement_id, number).await?;
         self.version_info(fresh).await
     }
 }
@@ -225,15 +225,8 @@ async fn set_status(
     Ok(result.rows_affected == 1)
 }
 
-pub(crate) async fn find_version(
-    txn: &DatabaseTransaction,
-    agreement_id: &str,
-    number: i32,
-) -> Result<version::Model> {
-    find_version_in(txn, agreement_id, number).await
-}
-
-pub(crate) async fn find_version_in(
+/// Version `number` of `agreement_id`, read through `db` (a transaction or the pool).
+pub(super) async fn find_version(
     db: &impl ConnectionTrait,
     agreement_id: &str,
     number: i32,

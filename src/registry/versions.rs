@@ -65,14 +65,6 @@ pub enum Added {
     Existing(VersionInfo),
 }
 
-impl Added {
-    pub fn info(&self) -> &VersionInfo {
-        match self {
-            Added::Created(v) | Added::Existing(v) => v,
-        }
-    }
-}
-
 /// What importing a folder did.
 #[derive(Debug, Default)]
 pub struct ImportReport {
