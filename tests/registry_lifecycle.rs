@@ -280,6 +280,72 @@ async fn suspend_reinstate_and_terminate_with_reasons(app: TestApp) {
     );
 }
 
+/// Termination is final: a draft waiting for signatures when its agreement is terminated is
+/// never signed, so it never becomes the version in force.
+async fn a_terminated_agreements_draft_takes_no_signatures(app: TestApp) {
+    use accord::store::entity::version;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let officer = app.token(Role::IgOfficer, None).await;
+    let v1 = std::fs::read_to_string(support::repo().join("agreements").join(FOODBANK)).unwrap();
+    let active = json(app.post_yaml(&officer, "/api/v1/agreements", &v1).await).await;
+    assert_eq!(active["status"], "active");
+    let v2 = draft(FOODBANK, "camden-foodbank-referrals");
+    let created = json(app.post_yaml(&officer, "/api/v1/agreements", &v2).await).await;
+    assert_eq!(
+        (created["number"].clone(), created["status"].clone()),
+        (json!(2), json!("draft"))
+    );
+    let path = "/api/v1/agreements/camden-foodbank-referrals";
+    let ended = app
+        .post_json(
+            &officer,
+            &format!("{path}/terminate"),
+            json!({ "reason": "service ended" }),
+        )
+        .await;
+    assert_eq!(ended.status(), 200);
+    for (party, name) in [("camden", "Jo Bell"), ("foodbank", "Ann Lee")] {
+        let signatory = app.token(Role::Signatory, Some(party)).await;
+        let signed = app
+            .post_json(
+                &signatory,
+                &format!("{path}/versions/2/signatures"),
+                json!({ "name": name }),
+            )
+            .await;
+        assert_eq!(signed.status(), 409, "{party}");
+        let body = json(signed).await;
+        assert_eq!(body["code"], "conflict");
+        assert!(
+            body["message"].as_str().unwrap().contains("terminated"),
+            "{body}"
+        );
+    }
+    let stored = version::Entity::find()
+        .filter(version::Column::AgreementId.eq("camden-foodbank-referrals"))
+        .filter(version::Column::Number.eq(2))
+        .one(app.registry.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, "draft");
+    assert_eq!(stored.activated_at, None);
+    let v2 = json(app.get(&officer, &format!("{path}/versions/2")).await).await;
+    assert_eq!(v2["version"]["signatures"], json!([]));
+    assert_eq!(v2["version"]["awaiting"], json!(["camden", "foodbank"]));
+    let done = actions(&app, &officer, "agreement:camden-foodbank-referrals").await;
+    assert_eq!(
+        done.last().map(String::as_str),
+        Some("agreement.terminated")
+    );
+    let client = app.token(Role::GateClient, Some("camden")).await;
+    let ask = json!({ "agreement": "camden-foodbank-referrals", "from": "camden", "to": "foodbank", "purpose": "food-parcels", "fields": ["full-name"] });
+    let d = json(app.post_json(&client, "/api/v1/flows/check", ask).await).await;
+    assert_eq!(d["decision"], "deny");
+    assert_eq!(d["reasons"][0]["code"], "agreement-not-active");
+    assert_eq!(d["agreement_version"], 1, "the draft never came into force");
+}
+
 async fn a_party_is_suspended_across_agreements(app: TestApp) {
     let officer = app.token(Role::IgOfficer, None).await;
     let r = app
@@ -331,6 +397,39 @@ async fn a_party_is_suspended_across_agreements(app: TestApp) {
     assert_eq!(
         actions(&app, &officer, "party:foodbank").await,
         ["party.suspended", "party.reinstated"]
+    );
+}
+
+/// A party id that is not a slug is refused as a bad request by both controls, before any
+/// lookup (so not a 404 from reinstate).
+async fn a_party_id_that_is_not_a_slug_is_a_400(app: TestApp) {
+    let officer = app.token(Role::IgOfficer, None).await;
+    for control in ["suspend", "reinstate"] {
+        let resp = app
+            .post_json(
+                &officer,
+                &format!("/api/v1/parties/Not%20A%20Slug!/{control}"),
+                json!({ "reason": "breach" }),
+            )
+            .await;
+        assert_eq!(resp.status(), 400, "{control}");
+        let body = json(resp).await;
+        assert_eq!(body["code"], "bad-request", "{control}");
+        assert!(
+            body["message"].as_str().unwrap().contains("'Not A Slug!'"),
+            "{control}: {body}"
+        );
+    }
+    let audit = json(app.get(&officer, "/api/v1/audit?limit=1000").await).await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        !actions.iter().any(|a| a.starts_with("party.")),
+        "{actions:?}"
     );
 }
 
@@ -685,6 +784,8 @@ on_both_databases!(
     broken_agreements_get_422_with_every_finding,
     a_new_version_supersedes_the_old_when_signed,
     suspend_reinstate_and_terminate_with_reasons,
+    a_terminated_agreements_draft_takes_no_signatures,
     a_party_is_suspended_across_agreements,
+    a_party_id_that_is_not_a_slug_is_a_400,
     the_register_exports_to_csv,
 );

@@ -8,6 +8,7 @@ mod m20261121_000002_holdings;
 mod m20261121_000003_outbox;
 mod m20261121_000004_job_runs;
 mod m20261121_000005_retention;
+mod m20261121_000006_registry_generation;
 
 pub use m20261121_000001_registry::GENESIS_HASH;
 
@@ -22,6 +23,39 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000003_outbox::Migration),
             Box::new(m20261121_000004_job_runs::Migration),
             Box::new(m20261121_000005_retention::Migration),
+            Box::new(m20261121_000006_registry_generation::Migration),
         ]
     }
+}
+
+/// Creates a unique index `name` on `table` over `cols`, in order.
+pub(crate) async fn unique(
+    m: &SchemaManager<'_>,
+    table: &str,
+    name: &str,
+    cols: &[&'static str],
+) -> Result<(), DbErr> {
+    m.create_index(index_on(table, name, cols).unique().to_owned())
+        .await
+}
+
+/// Creates an index `name` on `table` over `cols`, in order.
+pub(crate) async fn index(
+    m: &SchemaManager<'_>,
+    table: &str,
+    name: &str,
+    cols: &[&'static str],
+) -> Result<(), DbErr> {
+    m.create_index(index_on(table, name, cols)).await
+}
+
+fn index_on(table: &str, name: &str, cols: &[&'static str]) -> IndexCreateStatement {
+    let mut stmt = Index::create()
+        .name(name)
+        .table(table.to_owned())
+        .to_owned();
+    for &c in cols {
+        stmt.col(c);
+    }
+    stmt
 }

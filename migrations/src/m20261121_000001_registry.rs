@@ -7,6 +7,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::{index, unique};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -160,34 +162,4 @@ impl MigrationTrait for Migration {
             .to_owned();
         m.exec_stmt(genesis).await
     }
-}
-
-async fn unique(
-    m: &SchemaManager<'_>,
-    table: &str,
-    name: &str,
-    cols: &[&'static str],
-) -> Result<(), DbErr> {
-    m.create_index(index_on(table, name, cols).unique().to_owned())
-        .await
-}
-
-async fn index(
-    m: &SchemaManager<'_>,
-    table: &str,
-    name: &str,
-    cols: &[&'static str],
-) -> Result<(), DbErr> {
-    m.create_index(index_on(table, name, cols)).await
-}
-
-fn index_on(table: &str, name: &str, cols: &[&'static str]) -> IndexCreateStatement {
-    let mut stmt = Index::create()
-        .name(name)
-        .table(table.to_owned())
-        .to_owned();
-    for &c in cols {
-        stmt.col(c);
-    }
-    stmt
 }

@@ -5,6 +5,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::index;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -32,17 +34,9 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        for (name, cols) in [
-            ("ix_holdings_agreement", &["agreement_id"][..]),
-            ("ix_holdings_holder", &["holder"][..]),
-            ("ix_holdings_due", &["state", "delete_by"][..]),
-        ] {
-            let mut idx = Index::create().name(name).table("holdings").to_owned();
-            for &c in cols {
-                idx.col(c);
-            }
-            m.create_index(idx).await?;
-        }
+        index(m, "holdings", "ix_holdings_agreement", &["agreement_id"]).await?;
+        index(m, "holdings", "ix_holdings_holder", &["holder"]).await?;
+        index(m, "holdings", "ix_holdings_due", &["state", "delete_by"]).await?;
         m.create_table(
             Table::create()
                 .table("holding_subjects")
@@ -52,11 +46,12 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        let idx = Index::create()
-            .name("ix_holding_subjects_ref")
-            .table("holding_subjects")
-            .col("subject_ref")
-            .to_owned();
-        m.create_index(idx).await
+        index(
+            m,
+            "holding_subjects",
+            "ix_holding_subjects_ref",
+            &["subject_ref"],
+        )
+        .await
     }
 }

@@ -11,6 +11,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::index;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -37,12 +39,12 @@ impl MigrationTrait for Migration {
         )
         .await?;
         // What a delivery pass asks for: unsent messages, earliest due first.
-        let due = Index::create()
-            .name("ix_outbox_due")
-            .table("outbox_messages")
-            .col("sent_at")
-            .col("next_attempt_at")
-            .to_owned();
-        m.create_index(due).await
+        index(
+            m,
+            "outbox_messages",
+            "ix_outbox_due",
+            &["sent_at", "next_attempt_at"],
+        )
+        .await
     }
 }

@@ -4,6 +4,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::index;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -48,13 +50,13 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        let idx = Index::create()
-            .name("ix_deletion_requests_status")
-            .table("deletion_requests")
-            .col("status")
-            .col("next_attempt_at")
-            .to_owned();
-        m.create_index(idx).await?;
+        index(
+            m,
+            "deletion_requests",
+            "ix_deletion_requests_status",
+            &["status", "next_attempt_at"],
+        )
+        .await?;
         m.create_table(
             Table::create()
                 .table("deletion_request_holdings")
@@ -64,11 +66,12 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        let idx = Index::create()
-            .name("ix_deletion_request_holdings_holding")
-            .table("deletion_request_holdings")
-            .col("holding_id")
-            .to_owned();
-        m.create_index(idx).await
+        index(
+            m,
+            "deletion_request_holdings",
+            "ix_deletion_request_holdings_holding",
+            &["holding_id"],
+        )
+        .await
     }
 }

@@ -144,8 +144,9 @@ async fn import(registry: &Registry, dir: &std::path::Path) {
     }
 }
 
-/// Instances sharing one database see each other's changes by the audit head moving: poll it
-/// and rebuild the gate's index when it has.
+/// Instances sharing one database see each other's registry changes by the registry's
+/// generation (a counter every change moves, in its own transaction; gate decisions do not):
+/// poll it and rebuild the gate's index when it has moved.
 async fn follow_other_instances(registry: Registry) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
     loop {

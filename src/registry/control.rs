@@ -1,7 +1,6 @@
 //! An officer's controls: suspend, reinstate or terminate an agreement; suspend a party across
 //! every agreement (after a breach) and reinstate it. Each needs a reason; each is audited.
 
-use jiff::Timestamp;
 use poem_openapi::Object;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
@@ -40,53 +39,33 @@ pub struct PartySuspension {
 
 impl Registry {
     pub async fn suspend(&self, id: &str, why: &str, actor: &str) -> Result<ControlState> {
-        self.set_control(
-            id,
-            &[Control::Open],
-            Control::Suspended,
-            why,
-            actor,
-            "agreement.suspended",
-        )
-        .await
+        self.set_control(id, Control::Suspended, why, actor).await
     }
 
     pub async fn reinstate(&self, id: &str, why: &str, actor: &str) -> Result<ControlState> {
-        self.set_control(
-            id,
-            &[Control::Suspended],
-            Control::Open,
-            why,
-            actor,
-            "agreement.reinstated",
-        )
-        .await
+        self.set_control(id, Control::Open, why, actor).await
     }
 
     /// Terminates an agreement for good: no version of it is active again, and it takes no new
     /// versions.
     pub async fn terminate(&self, id: &str, why: &str, actor: &str) -> Result<ControlState> {
-        let from = [Control::Open, Control::Suspended];
-        self.set_control(
-            id,
-            &from,
-            Control::Terminated,
-            why,
-            actor,
-            "agreement.terminated",
-        )
-        .await
+        self.set_control(id, Control::Terminated, why, actor).await
     }
 
+    /// Moves an agreement's control to `to`: suspended from open, open (reinstated) from
+    /// suspended, terminated from either. Audited under the action that names the move.
     async fn set_control(
         &self,
         id: &str,
-        from: &[Control],
         to: Control,
         why: &str,
         actor: &str,
-        action: &str,
     ) -> Result<ControlState> {
+        let (from, action): (&[Control], &str) = match to {
+            Control::Suspended => (&[Control::Open], "agreement.suspended"),
+            Control::Open => (&[Control::Suspended], "agreement.reinstated"),
+            Control::Terminated => (&[Control::Open, Control::Suspended], "agreement.terminated"),
+        };
         let why = reason(why)?;
         let now = self.clock.now();
         let txn = self.db.begin().await?;
@@ -124,8 +103,7 @@ impl Registry {
                 details,
             },
         );
-        log.commit(txn).await?;
-        self.reload_index().await?;
+        self.commit_change(txn, log).await?;
         Ok(ControlState {
             agreement_id: id.to_owned(),
             control: to,
@@ -142,6 +120,28 @@ impl Registry {
         why: &str,
         actor: &str,
     ) -> Result<PartySuspension> {
+        self.set_party_suspended(party, true, why, actor).await
+    }
+
+    /// Lifts the party's suspension in force.
+    pub async fn reinstate_party(
+        &self,
+        party: &str,
+        why: &str,
+        actor: &str,
+    ) -> Result<PartySuspension> {
+        self.set_party_suspended(party, false, why, actor).await
+    }
+
+    /// Suspends `party` (`suspend`) or lifts its suspension in force (`!suspend`): a new row,
+    /// or the open row closed. Audited as `party.suspended` or `party.reinstated`.
+    async fn set_party_suspended(
+        &self,
+        party: &str,
+        suspend: bool,
+        why: &str,
+        actor: &str,
+    ) -> Result<PartySuspension> {
         let why = reason(why)?;
         if Slug::parse(party).is_none() {
             return Err(RegistryError::BadRequest(format!(
@@ -151,52 +151,48 @@ impl Registry {
         let now = self.clock.now();
         let txn = self.db.begin().await?;
         let mut log = Writer::begin(&txn).await?;
-        if active_suspension(&txn, party).await?.is_some() {
-            return Err(RegistryError::Conflict(format!(
-                "party '{party}' is already suspended"
-            )));
-        }
-        let row = party_suspension::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            party_id: Set(party.to_owned()),
-            reason: Set(why.clone()),
-            suspended_at: Set(stamp(now)),
-            suspended_by: Set(actor.to_owned()),
-            lifted_at: Set(None),
-            lifted_by: Set(None),
-            lift_reason: Set(None),
+        let (row, action) = match (suspend, active_suspension(&txn, party).await?) {
+            (true, Some(_)) => {
+                let msg = format!("party '{party}' is already suspended");
+                return Err(RegistryError::Conflict(msg));
+            }
+            (false, None) => {
+                let msg = format!("party '{party}' is not suspended");
+                return Err(RegistryError::NotFound(msg));
+            }
+            (true, None) => {
+                let row = party_suspension::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    party_id: Set(party.to_owned()),
+                    reason: Set(why.clone()),
+                    suspended_at: Set(stamp(now)),
+                    suspended_by: Set(actor.to_owned()),
+                    lifted_at: Set(None),
+                    lifted_by: Set(None),
+                    lift_reason: Set(None),
+                };
+                let row = party_suspension::Entity::insert(row)
+                    .exec_with_returning(&txn)
+                    .await?;
+                (row, "party.suspended")
+            }
+            (false, Some(row)) => {
+                let mut lifted: party_suspension::ActiveModel = row.into();
+                lifted.lifted_at = Set(Some(stamp(now)));
+                lifted.lifted_by = Set(Some(actor.to_owned()));
+                lifted.lift_reason = Set(Some(why.clone()));
+                let row = party_suspension::Entity::update(lifted).exec(&txn).await?;
+                (row, "party.reinstated")
+            }
         };
-        let row = party_suspension::Entity::insert(row)
-            .exec_with_returning(&txn)
-            .await?;
-        let event = party_event(actor, "party.suspended", party, &why);
+        let event = Event {
+            actor,
+            action,
+            subject: format!("party:{party}"),
+            details: serde_json::json!({ "reason": why }),
+        };
         log.append(now, event);
-        log.commit(txn).await?;
-        self.reload_index().await?;
-        Ok(suspension(row))
-    }
-
-    pub async fn reinstate_party(
-        &self,
-        party: &str,
-        why: &str,
-        actor: &str,
-    ) -> Result<PartySuspension> {
-        let why = reason(why)?;
-        let now: Timestamp = self.clock.now();
-        let txn = self.db.begin().await?;
-        let mut log = Writer::begin(&txn).await?;
-        let row = active_suspension(&txn, party)
-            .await?
-            .ok_or_else(|| RegistryError::NotFound(format!("party '{party}' is not suspended")))?;
-        let mut lifted: party_suspension::ActiveModel = row.into();
-        lifted.lifted_at = Set(Some(stamp(now)));
-        lifted.lifted_by = Set(Some(actor.to_owned()));
-        lifted.lift_reason = Set(Some(why.clone()));
-        let row = party_suspension::Entity::update(lifted).exec(&txn).await?;
-        log.append(now, party_event(actor, "party.reinstated", party, &why));
-        log.commit(txn).await?;
-        self.reload_index().await?;
+        self.commit_change(txn, log).await?;
         Ok(suspension(row))
     }
 
@@ -220,15 +216,6 @@ async fn active_suspension(
         .filter(party_suspension::Column::LiftedAt.is_null())
         .one(txn)
         .await?)
-}
-
-fn party_event<'a>(actor: &'a str, action: &'a str, party: &str, why: &str) -> Event<'a> {
-    Event {
-        actor,
-        action,
-        subject: format!("party:{party}"),
-        details: serde_json::json!({ "reason": why }),
-    }
 }
 
 fn suspension(r: party_suspension::Model) -> PartySuspension {

@@ -1,29 +1,42 @@
 //! The gate's view of the registry: the version in force of every agreement, the officer's
 //! controls and the suspended parties, compiled into a [`gate::Index`] and swapped in whole
 //! after every change this instance commits (so a suspension holds from the moment its call
-//! returns). Other instances sharing the database notice changes through a fingerprint of the
-//! tables the index is built from, see [`Registry::refresh_if_changed`]; gate decisions do not
-//! move it, so a busy gate does not cause rebuilds.
+//! returns). Other instances sharing the database notice changes through the registry's
+//! generation, a counter every registry change adds one to in its own transaction
+//! (`Registry::commit_change`); see [`Registry::refresh_if_changed`]. It is a counter, not
+//! the latest time a change stamped, because stamps repeat (the same microsecond, clocks apart,
+//! a fixed clock) and a repeated stamp would hide a suspension. Gate decisions do not move it,
+//! so a busy gate does not cause rebuilds.
+//!
+//! Rebuilds run one at a time, under a lock held from reading the generation to the swap: two
+//! changes committed together each rebuild, and the one that read later always swaps later.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Statement,
+};
 use uuid::Uuid;
 
 use super::lifecycle::{Control, Stored};
 use super::versions::parse_stored;
 use super::{Registry, Result};
 use crate::agreement::ValidAgreement;
+use crate::audit::Writer;
 use crate::gate::{Index, IndexedAgreement, VersionInForce};
 use crate::store::entity::{agreement, party_suspension, version};
 
-/// The current index, and the parsed versions it was built from (versions never change, so
-/// each is parsed once).
+/// The current index, the registry generation it was built from, and the parsed versions it
+/// was built from (versions never change, so each is parsed once).
 #[derive(Default)]
 pub struct IndexHandle {
     current: RwLock<Arc<Index>>,
-    built_from: Mutex<String>,
+    /// The generation the current index was built from (`None` before the first build). Its
+    /// lock is held from reading the generation to the swap, so rebuilds run one at a time and
+    /// each reads after the one before it swapped: an older build never replaces a newer one.
+    built_from: tokio::sync::Mutex<Option<i64>>,
     parsed: Mutex<HashMap<Uuid, Arc<ValidAgreement>>>,
 }
 
@@ -39,7 +52,26 @@ impl Registry {
 
     /// Rebuilds the index from the database and swaps it in.
     pub async fn reload_index(&self) -> Result<()> {
-        let fingerprint = self.fingerprint().await?;
+        let mut built_from = self.index.built_from.lock().await;
+        let now = generation(&self.db).await?;
+        self.rebuild(&mut built_from, now).await
+    }
+
+    /// Rebuilds the index if the registry changed since it was built (by this instance or
+    /// another sharing the database). Returns whether it rebuilt.
+    pub async fn refresh_if_changed(&self) -> Result<bool> {
+        let mut built_from = self.index.built_from.lock().await;
+        let now = generation(&self.db).await?;
+        if *built_from == Some(now) {
+            return Ok(false);
+        }
+        self.rebuild(&mut built_from, now).await?;
+        Ok(true)
+    }
+
+    /// Builds the index from the database and swaps it in. `built_from` is the guard of
+    /// `IndexHandle::built_from` and `generation` was read under it, before anything else.
+    async fn rebuild(&self, built_from: &mut Option<i64>, generation: i64) -> Result<()> {
         let controls = agreement::Entity::find().all(&self.db).await?;
         let versions = version::Entity::find()
             .order_by_asc(version::Column::Number)
@@ -79,29 +111,27 @@ impl Registry {
             .current
             .write()
             .unwrap_or_else(|e| e.into_inner()) = index;
-        *self
-            .index
-            .built_from
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = fingerprint;
+        *built_from = Some(generation);
         Ok(())
     }
 
-    /// Rebuilds the index if the registry changed since it was built (by this instance or
-    /// another sharing the database). Returns whether it rebuilt.
-    pub async fn refresh_if_changed(&self) -> Result<bool> {
-        let now = self.fingerprint().await?;
-        let built = self
-            .index
-            .built_from
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        if now == built {
-            return Ok(false);
+    /// Commits a registry change: adds one to the registry's generation in the change's own
+    /// transaction (so other instances see the change and the new number together, or
+    /// neither), writes its audit records, commits, and rebuilds this instance's index. Every
+    /// registry change ends here; `txn` must hold the writers' lock (`log` was begun on it).
+    pub(super) async fn commit_change(&self, txn: DatabaseTransaction, log: Writer) -> Result<()> {
+        let backend = txn.get_database_backend();
+        let bumped = txn
+            .execute_raw(Statement::from_string(
+                backend,
+                "UPDATE registry_generation SET generation = generation + 1 WHERE id = 1",
+            ))
+            .await?;
+        if bumped.rows_affected() != 1 {
+            return Err(DbErr::RecordNotUpdated.into());
         }
-        self.reload_index().await?;
-        Ok(true)
+        log.commit(txn).await?;
+        self.reload_index().await
     }
 
     fn in_force(&self, v: version::Model) -> Result<VersionInForce> {
@@ -127,42 +157,15 @@ impl Registry {
             .insert(v.id, parsed.clone());
         Ok(parsed)
     }
+}
 
-    /// Changes whenever anything the index is built from changes: rows are only added to these
-    /// tables, and every change of state stamps a time.
-    async fn fingerprint(&self) -> Result<String> {
-        const SQL: &str = "SELECT \
-            (SELECT COUNT(*) FROM agreements) AS a, \
-            (SELECT MAX(control_changed_at) FROM agreements) AS b, \
-            (SELECT COUNT(*) FROM agreement_versions) AS c, \
-            (SELECT MAX(activated_at) FROM agreement_versions) AS d, \
-            (SELECT MAX(superseded_at) FROM agreement_versions) AS e, \
-            (SELECT COUNT(*) FROM party_suspensions) AS f, \
-            (SELECT MAX(lifted_at) FROM party_suspensions) AS g";
-        let backend = self.db.get_database_backend();
-        let row = self
-            .db
-            .query_one_raw(Statement::from_string(backend, SQL))
-            .await?;
-        let Some(row) = row else {
-            return Ok(String::new());
-        };
-        let count = |c: &str| row.try_get::<i64>("", c).unwrap_or(-1);
-        let latest = |c: &str| {
-            row.try_get::<Option<String>>("", c)
-                .ok()
-                .flatten()
-                .unwrap_or_default()
-        };
-        Ok(format!(
-            "{}|{}|{}|{}|{}|{}|{}",
-            count("a"),
-            latest("b"),
-            count("c"),
-            latest("d"),
-            latest("e"),
-            count("f"),
-            latest("g")
-        ))
-    }
+/// The registry's generation now: how many changes the registry has committed.
+async fn generation(db: &impl ConnectionTrait) -> Result<i64> {
+    let sql = "SELECT generation FROM registry_generation WHERE id = 1";
+    let backend = db.get_database_backend();
+    let row = db
+        .query_one_raw(Statement::from_string(backend, sql))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("registry_generation".into()))?;
+    Ok(row.try_get::<i64>("", "generation")?)
 }

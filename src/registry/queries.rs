@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
 use super::lifecycle::{Control, Status};
-use super::signing::find_version_in;
+use super::signing::find_version;
 use super::versions::VersionInfo;
 use super::{Registry, RegistryError, Result};
 use crate::agreement::ValidAgreement;
@@ -148,7 +148,7 @@ impl Registry {
     /// Whether `party` is a party to the agreement's current version.
     async fn involves(&self, summary: &AgreementSummary, party: &str) -> Result<bool> {
         let number = summary.current_version.unwrap_or(summary.latest_version);
-        let row = find_version_in(&self.db, &summary.id, number).await?;
+        let row = find_version(&self.db, &summary.id, number).await?;
         Ok(self.parsed(&row)?.party(party).is_some())
     }
 
@@ -166,11 +166,11 @@ impl Registry {
 
     /// One version's YAML source, exactly as received.
     pub async fn version_source(&self, id: &str, number: i32) -> Result<String> {
-        Ok(find_version_in(&self.db, id, number).await?.source)
+        Ok(find_version(&self.db, id, number).await?.source)
     }
 
     pub async fn version_document(&self, id: &str, number: i32) -> Result<VersionDocument> {
-        let row = find_version_in(&self.db, id, number).await?;
+        let row = find_version(&self.db, id, number).await?;
         let agreement = self.parsed(&row)?;
         let json = serde_json::to_value(&**agreement)
             .map_err(|e| RegistryError::BadRequest(format!("cannot render the agreement: {e}")))?;
@@ -194,14 +194,14 @@ impl Registry {
                 s.current_version.unwrap_or(s.latest_version)
             }
         };
-        let row = find_version_in(&self.db, id, number).await?;
+        let row = find_version(&self.db, id, number).await?;
         Ok((number, self.parsed(&row)?))
     }
 
     /// A unified diff of two versions' sources.
     pub async fn diff(&self, id: &str, from: i32, to: i32) -> Result<String> {
-        let old = find_version_in(&self.db, id, from).await?;
-        let new = find_version_in(&self.db, id, to).await?;
+        let old = find_version(&self.db, id, from).await?;
+        let new = find_version(&self.db, id, to).await?;
         let names = (format!("{id} version {from}"), format!("{id} version {to}"));
         Ok(super::diff::unified(
             &old.source,

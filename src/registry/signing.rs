@@ -1,7 +1,8 @@
 //! Signatures and activation. A version becomes active when every party's senior officer has
 //! signed; activating it supersedes the older active version. Activation is a conditional
 //! update (`… WHERE status = 'draft'`) inside the writers' lock, so however signatures race,
-//! a version is activated exactly once.
+//! a version is activated exactly once. A terminated agreement's drafts take no signatures,
+//! checked under the same lock, so termination cannot race an activation.
 
 use std::collections::BTreeSet;
 
@@ -13,7 +14,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::lifecycle::Stored;
-use super::versions::VersionInfo;
+use super::versions::{VersionInfo, control_of, not_terminated};
 use super::{Registry, RegistryError, Result};
 use crate::agreement::Agreement;
 use crate::agreement::vocab::SignatureRole;
@@ -58,6 +59,8 @@ impl Registry {
             let msg = format!("party '{party}' is not a party to agreement '{agreement_id}'");
             return Err(RegistryError::Forbidden(msg));
         }
+        let control = control_of(&txn, agreement_id).await?;
+        not_terminated(control, agreement_id, "its versions take no signatures")?;
         if Stored::parse(&row.status) != Stored::Draft {
             let msg = format!(
                 "version {number} is already {}; only drafts take signatures",
@@ -74,9 +77,8 @@ impl Registry {
         };
         log.append(now, event);
         activate_if_signed(&txn, &mut log, &row, &agreement, &signer.actor(), now).await?;
-        log.commit(txn).await?;
-        self.reload_index().await?;
-        let fresh = find_version_in(self.db(), agreement_id, number).await?;
+        self.commit_change(txn, log).await?;
+        let fresh = find_version(self.db(), agreement_id, number).await?;
         self.version_info(fresh).await
     }
 }
@@ -223,15 +225,8 @@ async fn set_status(
     Ok(result.rows_affected == 1)
 }
 
-pub(crate) async fn find_version(
-    txn: &DatabaseTransaction,
-    agreement_id: &str,
-    number: i32,
-) -> Result<version::Model> {
-    find_version_in(txn, agreement_id, number).await
-}
-
-pub(crate) async fn find_version_in(
+/// Version `number` of `agreement_id`, read through `db` (a transaction or the pool).
+pub(super) async fn find_version(
     db: &impl ConnectionTrait,
     agreement_id: &str,
     number: i32,

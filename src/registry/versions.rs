@@ -65,14 +65,6 @@ pub enum Added {
     Existing(VersionInfo),
 }
 
-impl Added {
-    pub fn info(&self) -> &VersionInfo {
-        match self {
-            Added::Created(v) | Added::Existing(v) => v,
-        }
-    }
-}
-
 /// What importing a folder did.
 #[derive(Debug, Default)]
 pub struct ImportReport {
@@ -144,11 +136,7 @@ impl Registry {
         let mut log = Writer::begin(&txn).await?;
         let agreement_id = a.id.as_str();
         let control = ensure_agreement(&txn, &mut log, agreement_id, actor, now).await?;
-        if control == Control::Terminated {
-            let msg =
-                format!("agreement '{agreement_id}' was terminated; it takes no new versions");
-            return Err(RegistryError::Conflict(msg));
-        }
+        not_terminated(control, agreement_id, "it takes no new versions")?;
         let existing = version::Entity::find()
             .filter(version::Column::AgreementId.eq(agreement_id))
             .filter(version::Column::ContentHash.eq(hash.as_str()))
@@ -189,8 +177,7 @@ impl Registry {
         };
         log.append(now, event);
         super::signing::activate_if_signed(&txn, &mut log, &row, a, actor, now).await?;
-        log.commit(txn).await?;
-        self.reload_index().await?;
+        self.commit_change(txn, log).await?;
         let fresh = version::Entity::find_by_id(row.id).one(&self.db).await?;
         let fresh = fresh.ok_or_else(|| RegistryError::NotFound("version vanished".into()))?;
         Ok(Added::Created(self.version_info(fresh).await?))
@@ -198,7 +185,7 @@ impl Registry {
 
     /// The full report of a stored version: status today, signatures, who is awaited.
     pub async fn version_info(&self, row: version::Model) -> Result<VersionInfo> {
-        let control = self.control_of(&row.agreement_id).await?;
+        let control = control_of(&self.db, &row.agreement_id).await?;
         let sigs = signature::Entity::find()
             .filter(signature::Column::VersionId.eq(row.id))
             .order_by_asc(signature::Column::RecordedAt)
@@ -240,13 +227,23 @@ impl Registry {
             awaiting,
         })
     }
+}
 
-    pub(crate) async fn control_of(&self, agreement_id: &str) -> Result<Control> {
-        let row = agreement::Entity::find_by_id(agreement_id)
-            .one(&self.db)
-            .await?;
-        Ok(row.map_or(Control::Open, |r| Control::parse(&r.control)))
+/// An agreement's control, read through `db` (a transaction, to read it under the writers'
+/// lock); `Open` for an agreement not registered.
+pub(super) async fn control_of(db: &impl ConnectionTrait, agreement_id: &str) -> Result<Control> {
+    let row = agreement::Entity::find_by_id(agreement_id).one(db).await?;
+    Ok(row.map_or(Control::Open, |r| Control::parse(&r.control)))
+}
+
+/// Termination is final: a terminated agreement takes no new versions, and its drafts take no
+/// signatures (so none becomes active). `refused` says what was refused.
+pub(super) fn not_terminated(control: Control, agreement_id: &str, refused: &str) -> Result<()> {
+    if control == Control::Terminated {
+        let msg = format!("agreement '{agreement_id}' was terminated; {refused}");
+        return Err(RegistryError::Conflict(msg));
     }
+    Ok(())
 }
 
 /// Reads a stored source into the typed agreement (call [`Registry::parsed`], which caches). Stored sources passed checking when they

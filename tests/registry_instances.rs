@@ -1,0 +1,189 @@
+//! The gate's index follows the registry. With two instances on one database, a change
+//! committed on one reaches the other's gate when that one refreshes (serve does every 2 s),
+//! even when the changes carry the same time: a fixed clock here, the same microsecond or
+//! clocks apart in production. On one instance, however changes race, the index left in place
+//! is the registry's final state.
+
+mod support;
+
+use accord::clock::Clock;
+use accord::gate::{CheckRequest, Decision, Index, Outcome, decide};
+use accord::registry::Registry;
+use support::app::TestApp;
+
+const FOODBANK: &str = "camden-foodbank-referrals";
+const DISCHARGE: &str = "hospital-discharge";
+
+fn foodbank_referral() -> CheckRequest {
+    CheckRequest {
+        agreement: FOODBANK.into(),
+        from: "camden".into(),
+        to: "foodbank".into(),
+        purpose: "food-parcels".into(),
+        fields: vec!["full-name".into()],
+        flow: None,
+    }
+}
+
+fn discharge_referral() -> CheckRequest {
+    CheckRequest {
+        agreement: DISCHARGE.into(),
+        from: "lth".into(),
+        to: "leeds".into(),
+        purpose: "discharge-planning".into(),
+        fields: vec!["nhs-number".into()],
+        flow: None,
+    }
+}
+
+/// What `registry`'s gate answers to each request now.
+fn answers(app: &TestApp, registry: &Registry) -> [Outcome; 2] {
+    let today = app.clock.today();
+    let index = registry.gate_index();
+    [foodbank_referral(), discharge_referral()].map(|ask| decide(&index, &ask, today).decision)
+}
+
+/// The samples imported through `a`, and a second instance `b` on the same database.
+async fn two_instances(app: &TestApp) -> Registry {
+    app.registry
+        .import_dir(&support::repo().join("agreements"))
+        .await
+        .unwrap();
+    let db = accord::store::open(&app.db_url).await.unwrap();
+    let b = Registry::new(db, app.clock.clone());
+    b.reload_index().await.unwrap();
+    assert_eq!(answers(app, &b), [Outcome::Allow, Outcome::Allow]);
+    assert!(
+        !b.refresh_if_changed().await.unwrap(),
+        "nothing changed yet"
+    );
+    b
+}
+
+async fn changes_at_the_same_time_all_reach_the_other_instance(app: TestApp) {
+    let b = two_instances(&app).await;
+    let a = &app.registry;
+    a.suspend(FOODBANK, "breach", "officer").await.unwrap();
+    assert!(b.refresh_if_changed().await.unwrap(), "b sees the first");
+    assert_eq!(answers(&app, &b), [Outcome::Deny, Outcome::Allow]);
+    a.suspend(DISCHARGE, "breach", "officer").await.unwrap();
+    assert!(
+        b.refresh_if_changed().await.unwrap(),
+        "b sees the second, stamped at the same time as the first"
+    );
+    assert_eq!(answers(&app, &b), [Outcome::Deny, Outcome::Deny]);
+    assert!(!b.refresh_if_changed().await.unwrap(), "and rebuilds once");
+    a.reinstate(FOODBANK, "fixed", "officer").await.unwrap();
+    assert!(b.refresh_if_changed().await.unwrap());
+    assert_eq!(answers(&app, &b), [Outcome::Allow, Outcome::Deny]);
+}
+
+/// A party's second suspension and reinstatement add no row and no later time; b still
+/// follows them.
+async fn a_party_suspended_again_at_the_same_time_reaches_the_other_instance(app: TestApp) {
+    let b = two_instances(&app).await;
+    let a = &app.registry;
+    for round in 1..=2 {
+        a.suspend_party("foodbank", "breach", "officer")
+            .await
+            .unwrap();
+        assert!(b.refresh_if_changed().await.unwrap(), "suspension {round}");
+        assert_eq!(answers(&app, &b), [Outcome::Deny, Outcome::Allow]);
+        a.reinstate_party("foodbank", "fixed", "officer")
+            .await
+            .unwrap();
+        assert!(
+            b.refresh_if_changed().await.unwrap(),
+            "reinstatement {round}"
+        );
+        assert_eq!(answers(&app, &b), [Outcome::Allow, Outcome::Allow]);
+    }
+}
+
+/// One request per sample agreement: its first flow, as declared.
+fn first_flows(index: &Index) -> Vec<CheckRequest> {
+    support::samples()
+        .iter()
+        .map(|file| {
+            let id = file.file_stem().unwrap().to_str().unwrap();
+            let (_, agreement) = index.version(id).unwrap();
+            let flow = &agreement.flows[0];
+            CheckRequest {
+                agreement: id.to_owned(),
+                from: flow.from.to_string(),
+                to: flow.to.to_string(),
+                purpose: flow.purpose.to_string(),
+                fields: flow.fields.iter().map(ToString::to_string).collect(),
+                flow: None,
+            }
+        })
+        .collect()
+}
+
+fn decisions(app: &TestApp, registry: &Registry, asks: &[CheckRequest]) -> Vec<Decision> {
+    let index = registry.gate_index();
+    asks.iter()
+        .map(|ask| decide(&index, ask, app.clock.today()))
+        .collect()
+}
+
+/// Every agreement and every sending party suspended at once, then reinstated at once, round
+/// after round. Each change rebuilds the index when it commits; the rebuild that finishes last
+/// must be the one that read last, so after each round the index matches one built afresh.
+async fn racing_changes_leave_the_index_at_the_final_state(app: TestApp) {
+    const ROUNDS: usize = 60;
+    let a = app.registry.clone();
+    a.import_dir(&support::repo().join("agreements"))
+        .await
+        .unwrap();
+    let asks = first_flows(&a.gate_index());
+    let mut parties: Vec<String> = asks.iter().map(|ask| ask.from.clone()).collect();
+    parties.sort();
+    parties.dedup();
+    let db = accord::store::open(&app.db_url).await.unwrap();
+    let fresh = Registry::new(db, app.clock.clone());
+    for round in 0..ROUNDS {
+        let suspend = round % 2 == 0;
+        let mut changes = tokio::task::JoinSet::new();
+        for ask in &asks {
+            let (a, id) = (a.clone(), ask.agreement.clone());
+            changes.spawn(async move {
+                match suspend {
+                    true => a.suspend(&id, "race", "officer").await.map(drop),
+                    false => a.reinstate(&id, "race", "officer").await.map(drop),
+                }
+            });
+        }
+        for party in &parties {
+            let (a, party) = (a.clone(), party.clone());
+            changes.spawn(async move {
+                match suspend {
+                    true => a.suspend_party(&party, "race", "officer").await.map(drop),
+                    false => a.reinstate_party(&party, "race", "officer").await.map(drop),
+                }
+            });
+        }
+        while let Some(done) = changes.join_next().await {
+            done.unwrap().unwrap();
+        }
+        fresh.reload_index().await.unwrap();
+        let want = decisions(&app, &fresh, &asks);
+        let denied = want.iter().filter(|d| d.decision == Outcome::Deny).count();
+        assert_eq!(
+            denied,
+            if suspend { asks.len() } else { 0 },
+            "round {round}"
+        );
+        assert_eq!(
+            decisions(&app, &a, &asks),
+            want,
+            "round {round}: an older rebuild replaced the newest"
+        );
+    }
+}
+
+on_both_databases!(
+    changes_at_the_same_time_all_reach_the_other_instance,
+    a_party_suspended_again_at_the_same_time_reaches_the_other_instance,
+    racing_changes_leave_the_index_at_the_final_state,
+);
