@@ -138,7 +138,7 @@ impl Registry {
         let Some(number) = number else {
             return Ok(false);
         };
-        match find_version_in(&self.db, id, number).await {
+        match find_version(&self.db, id, number).await {
             Ok(row) => Ok(self.parsed(&row)?.party(party).is_some()),
             Err(RegistryError::NotFound(_)) => Ok(false),
             Err(e) => Err(e),

@@ -226,7 +226,7 @@ async fn set_status(
 }
 
 /// Version `number` of `agreement_id`, read through `db` (a transaction or the pool).
-pub(super) async fn find_version(
+pub(crate) async fn find_version(
     db: &impl ConnectionTrait,
     agreement_id: &str,
     number: i32,

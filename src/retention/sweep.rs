@@ -24,7 +24,7 @@ use crate::agreement::vocab::DeletionMethod;
 use crate::audit::{Event, Writer};
 use crate::mail::Kind;
 use crate::mail::outbox::{NewMessage, enqueue};
-use crate::registry::signing::find_version_in;
+use crate::registry::signing::find_version;
 use crate::store::entity::{
     deletion_request, deletion_request_holding, holding, holding_subject, legal_hold,
 };
@@ -160,7 +160,7 @@ impl Retention {
         agreement_id: &str,
         version: i32,
     ) -> Result<Arc<ValidAgreement>> {
-        let read = match find_version_in(db, agreement_id, version).await {
+        let read = match find_version(db, agreement_id, version).await {
             Ok(row) => self.registry.parsed(&row),
             Err(e) => Err(e),
         };
