@@ -1,5 +1,9 @@
 //! Accord's database schema, as sea-orm migrations. Applied by `accord migrate` and when
-//! `accord serve` starts. Never edit a released migration: add a new one.
+//! `accord serve` starts. Never edit a released migration's schema: add a new one.
+//!
+//! Every migration runs in one transaction with its record in `seaql_migrations`, on SQLite
+//! too (sea-orm-migration's default there is none): a crash part-way through leaves the schema
+//! as it was, never tables without their record, which would stop every later start.
 
 pub use sea_orm_migration::prelude::*;
 
