@@ -345,6 +345,11 @@ impl FieldCategory {
     pub fn is_criminal(self) -> bool {
         self == FieldCategory::CriminalOffence
     }
+
+    /// Special category or criminal offence data: what the DPIA treats as sensitive.
+    pub fn is_sensitive(self) -> bool {
+        self.is_special() || self.is_criminal()
+    }
 }
 
 vocabulary! {
@@ -464,5 +469,16 @@ mod tests {
             FieldCategory::ALL.iter().filter(|c| c.is_special()).count(),
             8
         );
+    }
+
+    #[test]
+    fn sensitive_is_special_category_or_criminal_offence_data() {
+        for c in FieldCategory::ALL {
+            assert_eq!(c.is_sensitive(), c.is_special() || c.is_criminal(), "{c}");
+        }
+        assert!(FieldCategory::CriminalOffence.is_sensitive());
+        assert!(FieldCategory::Genetic.is_sensitive());
+        assert!(!FieldCategory::SocialCare.is_sensitive());
+        assert!(!FieldCategory::Identity.is_sensitive());
     }
 }

@@ -380,15 +380,14 @@ fn party_view(p: &Party) -> PartyView {
     }
 }
 
-fn is_sensitive(f: &Field) -> bool {
-    f.category.is_special() || f.category.is_criminal()
-}
-
 fn flow_view(a: &Agreement, f: &Flow) -> FlowView {
     let sensitive = joined(
         f.fields
             .iter()
-            .filter(|r| a.field(r.as_str()).is_some_and(is_sensitive))
+            .filter(|r| {
+                a.field(r.as_str())
+                    .is_some_and(|f| f.category.is_sensitive())
+            })
             .map(|r| r.as_str()),
     );
     FlowView {
@@ -411,22 +410,14 @@ fn flow_view(a: &Agreement, f: &Flow) -> FlowView {
     }
 }
 
-/// The flows that carry field `id`.
-fn carriers<'a>(a: &'a Agreement, id: &'a str) -> impl Iterator<Item = &'a str> {
-    a.flows
-        .iter()
-        .filter(move |f| f.fields.iter().any(|r| r.as_str() == id))
-        .map(|f| f.id.as_str())
-}
-
 fn field_view(a: &Agreement, f: &Field) -> FieldView {
     FieldView {
         id: f.id.to_string(),
         description: f.description.clone(),
         category: labels::category(f.category),
         class: labels::data_class(f.category),
-        sensitive: is_sensitive(f),
-        flows: joined(carriers(a, f.id.as_str())),
+        sensitive: f.category.is_sensitive(),
+        flows: joined(a.flows_carrying(f.id.as_str()).map(|fl| fl.id.as_str())),
     }
 }
 
@@ -505,7 +496,7 @@ fn scope(a: &Agreement) -> Vec<String> {
     let shared: Vec<&Field> = a
         .fields
         .iter()
-        .filter(|f| carriers(a, f.id.as_str()).next().is_some())
+        .filter(|f| a.flows_carrying(f.id.as_str()).next().is_some())
         .collect();
     let special = shared.iter().filter(|f| f.category.is_special()).count();
     let criminal = shared.iter().filter(|f| f.category.is_criminal()).count();
@@ -666,7 +657,7 @@ fn necessity(a: &Agreement) -> Necessity {
         unshared_fields: joined(
             a.fields
                 .iter()
-                .filter(|f| carriers(a, f.id.as_str()).next().is_none())
+                .filter(|f| a.flows_carrying(f.id.as_str()).next().is_none())
                 .map(|f| f.id.as_str()),
         ),
         retention: retention(a),

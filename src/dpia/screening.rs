@@ -109,7 +109,7 @@ impl<'a> Facts<'a> {
     fn of(a: &'a Agreement) -> Facts<'a> {
         Facts {
             dpia: a.dpia.as_ref().unwrap_or(&NO_DPIA),
-            sensitive: carried(a, |c| c.is_special() || c.is_criminal()),
+            sensitive: carried(a, FieldCategory::is_sensitive),
             vulnerable: a
                 .data_subjects
                 .iter()
@@ -134,9 +134,7 @@ fn carried(a: &Agreement, want: impl Fn(FieldCategory) -> bool) -> Vec<Carried<'
         .map(|field| Carried {
             field,
             flows: a
-                .flows
-                .iter()
-                .filter(|fl| fl.fields.iter().any(|r| r.as_str() == field.id.as_str()))
+                .flows_carrying(field.id.as_str())
                 .map(|fl| fl.id.as_str())
                 .collect(),
         })
