@@ -59,7 +59,7 @@ impl Decoder {
     }
 
     /// Reports a value of the wrong kind, saying what was expected and what was found.
-    pub fn wrong_type(&mut self, node: &Node, expected: &str) {
+    fn wrong_type(&mut self, node: &Node, expected: &str) {
         let found = describe(node);
         let msg = format!("{} should be {expected}, but is {found}", self.here());
         self.report(Code::Schema, node.pos, msg);
@@ -174,10 +174,6 @@ impl<'n> Fields<'n> {
         self.entries
             .iter()
             .any(|e| e.key == key && !e.value.is_null())
-    }
-
-    pub fn node(&self) -> &'n Node {
-        self.node
     }
 
     /// Reports every key that no `required`/`optional` call asked for.

@@ -19,8 +19,6 @@ macro_rules! vocabulary {
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant,)*];
-            /// What one of these is called in messages.
-            pub const WHAT: &'static str = $what;
 
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text,)* }
