@@ -98,6 +98,7 @@ pub struct Answer {
 pub struct Description {
     pub nature: Vec<String>,
     pub parties: Vec<PartyView>,
+    /// Each flow once; step 4 (data minimisation) lays out the same list again.
     pub flows: Vec<FlowView>,
     pub security: Vec<String>,
     pub scope: Vec<String>,
@@ -174,7 +175,6 @@ pub struct Necessity {
     pub appropriate_policy_document: Option<String>,
     pub article10: Option<&'static str>,
     pub joint_controller_arrangement: Option<String>,
-    pub minimisation: Vec<FlowView>,
     /// Declared fields that no flow carries: not shared, listed so nobody assumes they are.
     pub unshared_fields: Option<String>,
     pub retention: Vec<HolderRetention>,
@@ -653,7 +653,6 @@ fn necessity(a: &Agreement) -> Necessity {
         appropriate_policy_document: lb.appropriate_policy_document.clone(),
         article10: lb.article10.map(labels::article10),
         joint_controller_arrangement: a.joint_controller_arrangement.clone(),
-        minimisation: a.flows.iter().map(|f| flow_view(a, f)).collect(),
         unshared_fields: joined(
             a.fields
                 .iter()
@@ -1046,7 +1045,7 @@ mod tests {
             flows: "  - { id: call-back, from: charity, to: council, purpose: help, fields: [full-name, phone] }",
             ..Parts::default()
         });
-        let m = &d.necessity.minimisation;
+        let m = &d.description.flows;
         assert_eq!(m[0].share, "1 of 3");
         assert_eq!(m[1].fields, "full-name, phone");
         assert_eq!(d.necessity.unshared_fields.as_deref(), Some("unused"));
