@@ -972,6 +972,92 @@ dpia: {dpia}
     }
 
     #[test]
+    fn genetic_data_is_on_the_ico_list_with_another_criterion() {
+        let genetic = |dpia| Parts {
+            fields: "  - { id: genome, category: genetic }",
+            flows: "  - { id: samples, from: council, to: charity, purpose: help, fields: [genome] }",
+            lawful_basis: "  article9: explicit_consent",
+            dpia,
+            ..Parts::default()
+        };
+        let alone = screened(&genetic("{}"));
+        assert!(fired(&alone, "sensitive-data"));
+        let c = find(&alone.ico_list, "ico-genetic");
+        assert!(!c.fired);
+        assert_eq!(
+            c.reasons,
+            [
+                "A flow carries genetic data, but no other EDPB criterion is met, which the ICO's \
+                 list requires for this entry."
+            ]
+        );
+        let large = screened(&genetic("{ large_scale: true }"));
+        let c = find(&large.ico_list, "ico-genetic");
+        assert!(c.fired);
+        assert_eq!(
+            c.reasons,
+            ["A flow carries genetic data, together with: Data processed on a large scale."]
+        );
+        assert!(!fired(&large, "ico-biometric"));
+        assert!(!fired(&with_dpia("{ large_scale: true }"), "ico-genetic"));
+    }
+
+    #[test]
+    fn automated_decisions_about_children_target_the_vulnerable() {
+        let s = screened(&Parts {
+            subjects: "[children]",
+            dpia: "{ automated_decisions: true }",
+            ..Parts::default()
+        });
+        let c = find(&s.ico_list, "ico-targeting-vulnerable");
+        assert!(c.fired);
+        assert_eq!(
+            c.reasons,
+            [
+                "The data of children is used for profiling or automated decisions (dpia.scoring \
+                 or dpia.automated_decisions)."
+            ]
+        );
+        assert!(!fired(
+            &with_dpia("{ automated_decisions: true }"),
+            "ico-targeting-vulnerable"
+        ));
+    }
+
+    #[test]
+    fn service_decisions_on_criminal_offence_data_are_denial_of_service() {
+        let criminal = |dpia| Parts {
+            fields: "  - { id: offences, category: criminal_offence }",
+            flows: "  - { id: markers, from: council, to: charity, purpose: help, fields: [offences] }",
+            lawful_basis: "  article10: official_authority",
+            dpia,
+            ..Parts::default()
+        };
+        let s = screened(&criminal("{ service_access: true }"));
+        let c = find(&s.ico_list, "ico-denial-of-service");
+        assert!(c.fired);
+        assert_eq!(
+            c.reasons,
+            [
+                "Decisions about access to a service or right (dpia.service_access) rest on \
+                 special category or criminal offence data carried by the flows."
+            ]
+        );
+        let not_set = screened(&criminal("{}"));
+        let c = find(&not_set.ico_list, "ico-denial-of-service");
+        assert!(!c.fired);
+        assert_eq!(c.reasons, ["dpia.service_access is not set."]);
+        let automated = with_dpia("{ service_access: true, automated_decisions: true }");
+        assert_eq!(
+            find(&automated.ico_list, "ico-denial-of-service").reasons,
+            [
+                "Decisions about access to a service or right (dpia.service_access) rest on \
+                 automated decision-making (dpia.automated_decisions)."
+            ]
+        );
+    }
+
+    #[test]
     fn entries_the_format_cannot_answer_say_so() {
         let s = screened(&Parts::default());
         for id in ["ico-invisible-processing", "ico-physical-harm"] {
