@@ -12,7 +12,7 @@ use jiff::civil::Date;
 
 use super::diagnostic::{Code, Diagnostic, suggestion};
 use super::values::{Email, FieldId, IsoDuration, Ref, Slug, parse_date};
-use super::yaml::{Entry, Node, NodeKind, Resolved};
+use super::yaml::{Entry, Node, NodeKind, Resolved, Step};
 
 pub trait Decode: Sized {
     /// What a value of this type looks like, for messages: "text", "a date (YYYY-MM-DD)".
@@ -25,12 +25,7 @@ pub trait Decode: Sized {
 #[derive(Default)]
 pub struct Decoder {
     diagnostics: Vec<Diagnostic>,
-    path: Vec<PathPart>,
-}
-
-enum PathPart {
-    Key(&'static str),
-    Index(usize),
+    path: Vec<Step>,
 }
 
 impl Decoder {
@@ -44,9 +39,9 @@ impl Decoder {
         let mut s = String::new();
         for part in &self.path {
             match part {
-                PathPart::Key(k) if s.is_empty() => s.push_str(k),
-                PathPart::Key(k) => write!(s, ".{k}").unwrap_or(()),
-                PathPart::Index(i) => write!(s, "[{i}]").unwrap_or(()),
+                Step::Key(k) if s.is_empty() => s.push_str(k),
+                Step::Key(k) => write!(s, ".{k}").unwrap_or(()),
+                Step::Index(i) => write!(s, "[{i}]").unwrap_or(()),
             }
         }
         if s.is_empty() {
@@ -56,7 +51,7 @@ impl Decoder {
         }
     }
 
-    fn with<T>(&mut self, part: PathPart, f: impl FnOnce(&mut Self) -> T) -> T {
+    fn with<T>(&mut self, part: Step, f: impl FnOnce(&mut Self) -> T) -> T {
         self.path.push(part);
         let out = f(self);
         self.path.pop();
@@ -64,7 +59,7 @@ impl Decoder {
     }
 
     /// Reports a value of the wrong kind, saying what was expected and what was found.
-    pub fn wrong_type(&mut self, node: &Node, expected: &str) {
+    fn wrong_type(&mut self, node: &Node, expected: &str) {
         let found = describe(node);
         let msg = format!("{} should be {expected}, but is {found}", self.here());
         self.report(Code::Schema, node.pos, msg);
@@ -152,7 +147,7 @@ impl<'n> Fields<'n> {
                 d.report(Code::Schema, e.key_pos, msg);
                 None
             }
-            Some(e) => d.with(PathPart::Key(key), |d| T::decode(&e.value, d)),
+            Some(e) => d.with(Step::Key(key), |d| T::decode(&e.value, d)),
         }
     }
 
@@ -162,7 +157,7 @@ impl<'n> Fields<'n> {
         if e.value.is_null() {
             return None;
         }
-        d.with(PathPart::Key(key), |d| T::decode(&e.value, d))
+        d.with(Step::Key(key), |d| T::decode(&e.value, d))
     }
 
     /// A list that may be left out, meaning empty.
@@ -179,10 +174,6 @@ impl<'n> Fields<'n> {
         self.entries
             .iter()
             .any(|e| e.key == key && !e.value.is_null())
-    }
-
-    pub fn node(&self) -> &'n Node {
-        self.node
     }
 
     /// Reports every key that no `required`/`optional` call asked for.
@@ -223,7 +214,7 @@ impl<T: Decode> Decode for Vec<T> {
         let decoded = items
             .iter()
             .enumerate()
-            .filter_map(|(i, item)| d.with(PathPart::Index(i), |d| T::decode(item, d)))
+            .filter_map(|(i, item)| d.with(Step::Index(i), |d| T::decode(item, d)))
             .collect();
         Some(decoded)
     }
@@ -405,5 +396,29 @@ pub fn decode_document<T: Decode>(root: &Node) -> Result<T, Vec<Diagnostic>> {
     match value {
         Some(v) if !d.diagnostics.iter().any(Diagnostic::is_error) => Ok(v),
         _ => Err(d.diagnostics),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::agreement::check_source;
+
+    #[test]
+    fn messages_name_the_path_to_the_value_with_keys_and_indexes() {
+        let source = include_str!("../../tests/fixtures/check/valid/kitchen-sink.yaml");
+        assert_eq!(source.matches("frequency: daily").count(), 1);
+        let broken = source.replace("frequency: daily", "frequency: 3");
+        let checked = check_source(broken.as_bytes(), jiff::civil::date(2026, 11, 21));
+        let messages: Vec<&str> = checked
+            .diagnostics
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "'flows[1].frequency' should be a frequency, but is the number 3 (quote it to make it text)"
+            ]
+        );
     }
 }

@@ -64,7 +64,7 @@ pub fn check_source(bytes: &[u8], today: Date) -> Checked {
         Ok(Some(root)) if !root.is_null() => root,
         Ok(_) => {
             let msg = "the file is empty; an agreement starts with 'accord: 1' and an 'id'";
-            return failed(Diagnostic::new(Code::Schema, Pos::START, msg), None);
+            return failed(Diagnostic::new(Code::Schema, Pos::START, msg));
         }
         Err(e) => {
             let d = Diagnostic::new(
@@ -72,7 +72,7 @@ pub fn check_source(bytes: &[u8], today: Date) -> Checked {
                 e.pos,
                 format!("invalid YAML: {}", e.message),
             );
-            return failed(d, None);
+            return failed(d);
         }
     };
     let id = root
@@ -100,10 +100,11 @@ pub fn check_source(bytes: &[u8], today: Date) -> Checked {
     }
 }
 
-fn failed(d: Diagnostic, id: Option<(String, Pos)>) -> Checked {
+/// A source that stops at the YAML stage (empty, or not YAML): one finding, and no id.
+fn failed(d: Diagnostic) -> Checked {
     Checked {
         diagnostics: vec![d],
         agreement: None,
-        id,
+        id: None,
     }
 }

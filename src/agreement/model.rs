@@ -910,4 +910,41 @@ impl Agreement {
     pub fn flow(&self, id: &str) -> Option<&Flow> {
         self.flows.iter().find(|f| f.id.as_str() == id)
     }
+
+    /// The flows that carry field `field_id`, in declaration order. A declared field that no
+    /// flow carries is not shared.
+    pub fn flows_carrying(&self, field_id: &str) -> impl Iterator<Item = &Flow> {
+        self.flows
+            .iter()
+            .filter(move |f| f.fields.iter().any(|r| r.as_str() == field_id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::agreement::check_source;
+
+    #[test]
+    fn flows_carrying_names_every_flow_with_the_field_in_order() {
+        let source = include_str!("../../tests/fixtures/check/valid/kitchen-sink.yaml");
+        let checked = check_source(source.as_bytes(), jiff::civil::date(2026, 11, 21));
+        let a = checked.agreement.expect("kitchen-sink.yaml is valid");
+        let carriers = |field| {
+            a.flows_carrying(field)
+                .map(|f| f.id.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            carriers("full-name"),
+            [
+                "discharge-notice",
+                "care-summary",
+                "home-visit-referral",
+                "visit-outcome"
+            ]
+        );
+        assert_eq!(carriers("risk-to-visitors"), ["risk-markers"]);
+        // Whole ids only: a prefix of a carried field is not carried.
+        assert!(carriers("full").is_empty());
+    }
 }

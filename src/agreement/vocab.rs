@@ -19,8 +19,6 @@ macro_rules! vocabulary {
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant,)*];
-            /// What one of these is called in messages.
-            pub const WHAT: &'static str = $what;
 
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text,)* }
@@ -345,6 +343,11 @@ impl FieldCategory {
     pub fn is_criminal(self) -> bool {
         self == FieldCategory::CriminalOffence
     }
+
+    /// Special category or criminal offence data: what the DPIA treats as sensitive.
+    pub fn is_sensitive(self) -> bool {
+        self.is_special() || self.is_criminal()
+    }
 }
 
 vocabulary! {
@@ -464,5 +467,16 @@ mod tests {
             FieldCategory::ALL.iter().filter(|c| c.is_special()).count(),
             8
         );
+    }
+
+    #[test]
+    fn sensitive_is_special_category_or_criminal_offence_data() {
+        for c in FieldCategory::ALL {
+            assert_eq!(c.is_sensitive(), c.is_special() || c.is_criminal(), "{c}");
+        }
+        assert!(FieldCategory::CriminalOffence.is_sensitive());
+        assert!(FieldCategory::Genetic.is_sensitive());
+        assert!(!FieldCategory::SocialCare.is_sensitive());
+        assert!(!FieldCategory::Identity.is_sensitive());
     }
 }

@@ -358,7 +358,9 @@ impl Builder {
                 ..
             }) => (
                 Node {
-                    pos,
+                    // yaml-rust2 marks a block mapping at its first key's ':'; a mapping starts
+                    // at its first character: the first key, or the '{' of a flow mapping.
+                    pos: entries.first().map_or(pos, |e| e.key_pos.min(pos)),
                     kind: NodeKind::Map(entries),
                 },
                 anchor,
@@ -533,6 +535,26 @@ mod tests {
             doc.key_pos(&path!["list", 1, "k"]),
             Some(Pos { line: 4, column: 7 })
         );
+    }
+
+    #[test]
+    fn a_mapping_stands_at_its_first_character() {
+        let doc = root(
+            "top: 1
+block:
+  first: 1
+  second: 2
+items:
+  - id: x
+    n: 1
+  - {  k: v }
+",
+        );
+        assert_eq!(doc.pos, Pos { line: 1, column: 1 });
+        let at = |p: &[Step]| doc.at(p).unwrap().pos;
+        assert_eq!(at(&path!["block"]), Pos { line: 3, column: 3 });
+        assert_eq!(at(&path!["items", 0]), Pos { line: 6, column: 5 });
+        assert_eq!(at(&path!["items", 1]), Pos { line: 8, column: 5 });
     }
 
     #[test]

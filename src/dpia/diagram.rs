@@ -162,7 +162,7 @@ impl<'a> Arrow<'a> {
             .fields
             .iter()
             .filter_map(|r| a.field(r.as_str()))
-            .filter(|f| f.category.is_special() || f.category.is_criminal())
+            .filter(|f| f.category.is_sensitive())
             .count();
         Some(Arrow {
             from: lane(flow.from.as_str())?,

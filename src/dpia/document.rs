@@ -98,6 +98,7 @@ pub struct Answer {
 pub struct Description {
     pub nature: Vec<String>,
     pub parties: Vec<PartyView>,
+    /// Each flow once; step 4 (data minimisation) lays out the same list again.
     pub flows: Vec<FlowView>,
     pub security: Vec<String>,
     pub scope: Vec<String>,
@@ -174,7 +175,6 @@ pub struct Necessity {
     pub appropriate_policy_document: Option<String>,
     pub article10: Option<&'static str>,
     pub joint_controller_arrangement: Option<String>,
-    pub minimisation: Vec<FlowView>,
     /// Declared fields that no flow carries: not shared, listed so nobody assumes they are.
     pub unshared_fields: Option<String>,
     pub retention: Vec<HolderRetention>,
@@ -380,15 +380,14 @@ fn party_view(p: &Party) -> PartyView {
     }
 }
 
-fn is_sensitive(f: &Field) -> bool {
-    f.category.is_special() || f.category.is_criminal()
-}
-
 fn flow_view(a: &Agreement, f: &Flow) -> FlowView {
     let sensitive = joined(
         f.fields
             .iter()
-            .filter(|r| a.field(r.as_str()).is_some_and(is_sensitive))
+            .filter(|r| {
+                a.field(r.as_str())
+                    .is_some_and(|f| f.category.is_sensitive())
+            })
             .map(|r| r.as_str()),
     );
     FlowView {
@@ -411,22 +410,14 @@ fn flow_view(a: &Agreement, f: &Flow) -> FlowView {
     }
 }
 
-/// The flows that carry field `id`.
-fn carriers<'a>(a: &'a Agreement, id: &'a str) -> impl Iterator<Item = &'a str> {
-    a.flows
-        .iter()
-        .filter(move |f| f.fields.iter().any(|r| r.as_str() == id))
-        .map(|f| f.id.as_str())
-}
-
 fn field_view(a: &Agreement, f: &Field) -> FieldView {
     FieldView {
         id: f.id.to_string(),
         description: f.description.clone(),
         category: labels::category(f.category),
         class: labels::data_class(f.category),
-        sensitive: is_sensitive(f),
-        flows: joined(carriers(a, f.id.as_str())),
+        sensitive: f.category.is_sensitive(),
+        flows: joined(a.flows_carrying(f.id.as_str()).map(|fl| fl.id.as_str())),
     }
 }
 
@@ -505,7 +496,7 @@ fn scope(a: &Agreement) -> Vec<String> {
     let shared: Vec<&Field> = a
         .fields
         .iter()
-        .filter(|f| carriers(a, f.id.as_str()).next().is_some())
+        .filter(|f| a.flows_carrying(f.id.as_str()).next().is_some())
         .collect();
     let special = shared.iter().filter(|f| f.category.is_special()).count();
     let criminal = shared.iter().filter(|f| f.category.is_criminal()).count();
@@ -662,11 +653,10 @@ fn necessity(a: &Agreement) -> Necessity {
         appropriate_policy_document: lb.appropriate_policy_document.clone(),
         article10: lb.article10.map(labels::article10),
         joint_controller_arrangement: a.joint_controller_arrangement.clone(),
-        minimisation: a.flows.iter().map(|f| flow_view(a, f)).collect(),
         unshared_fields: joined(
             a.fields
                 .iter()
-                .filter(|f| carriers(a, f.id.as_str()).next().is_none())
+                .filter(|f| a.flows_carrying(f.id.as_str()).next().is_none())
                 .map(|f| f.id.as_str()),
         ),
         retention: retention(a),
@@ -1055,7 +1045,7 @@ mod tests {
             flows: "  - { id: call-back, from: charity, to: council, purpose: help, fields: [full-name, phone] }",
             ..Parts::default()
         });
-        let m = &d.necessity.minimisation;
+        let m = &d.description.flows;
         assert_eq!(m[0].share, "1 of 3");
         assert_eq!(m[1].fields, "full-name, phone");
         assert_eq!(d.necessity.unshared_fields.as_deref(), Some("unused"));

@@ -15,6 +15,8 @@
 //! or more controllers sending data into the sharing (their datasets meet at the recipient);
 //! the rest from the `dpia:` flags.
 
+use std::sync::LazyLock;
+
 use serde::Serialize;
 
 use super::labels;
@@ -79,31 +81,8 @@ pub fn screen(a: &Agreement) -> Screening {
     }
 }
 
-/// The `dpia:` flags, all false when the block is absent.
-#[derive(Debug, Clone, Copy, Default)]
-struct Flags {
-    large_scale: bool,
-    innovative_technology: bool,
-    automated_decisions: bool,
-    matching: bool,
-    monitoring: bool,
-    scoring: bool,
-    service_access: bool,
-}
-
-impl Flags {
-    fn of(d: Option<&Dpia>) -> Flags {
-        d.map_or_else(Flags::default, |d| Flags {
-            large_scale: d.large_scale,
-            innovative_technology: d.innovative_technology,
-            automated_decisions: d.automated_decisions,
-            matching: d.matching,
-            monitoring: d.monitoring,
-            scoring: d.scoring,
-            service_access: d.service_access,
-        })
-    }
-}
+/// The `dpia:` block when an agreement leaves it out: every flag false.
+static NO_DPIA: LazyLock<Dpia> = LazyLock::new(Dpia::default);
 
 /// A field that at least one flow carries, with those flows.
 struct Carried<'a> {
@@ -113,7 +92,8 @@ struct Carried<'a> {
 
 /// What screening needs to know, read once from the agreement.
 struct Facts<'a> {
-    flags: Flags,
+    /// The `dpia:` block, or all flags false when it is absent.
+    dpia: &'a Dpia,
     /// Special-category and criminal-offence fields that flows carry.
     sensitive: Vec<Carried<'a>>,
     /// `children` / `vulnerable_adults`, as listed.
@@ -128,8 +108,8 @@ struct Facts<'a> {
 impl<'a> Facts<'a> {
     fn of(a: &'a Agreement) -> Facts<'a> {
         Facts {
-            flags: Flags::of(a.dpia.as_ref()),
-            sensitive: carried(a, |c| c.is_special() || c.is_criminal()),
+            dpia: a.dpia.as_ref().unwrap_or(&NO_DPIA),
+            sensitive: carried(a, FieldCategory::is_sensitive),
             vulnerable: a
                 .data_subjects
                 .iter()
@@ -154,9 +134,7 @@ fn carried(a: &Agreement, want: impl Fn(FieldCategory) -> bool) -> Vec<Carried<'
         .map(|field| Carried {
             field,
             flows: a
-                .flows
-                .iter()
-                .filter(|fl| fl.fields.iter().any(|r| r.as_str() == field.id.as_str()))
+                .flows_carrying(field.id.as_str())
                 .map(|fl| fl.id.as_str())
                 .collect(),
         })
@@ -204,21 +182,21 @@ fn edpb_criteria(f: &Facts) -> Vec<Criterion> {
         declared(
             "evaluation-scoring",
             "Evaluation or scoring",
-            f.flags.scoring,
+            f.dpia.scoring,
             "scoring",
             "evaluation or scoring of people, including profiling",
         ),
         declared(
             "automated-decisions",
             "Automated decision-making with legal or similar significant effect",
-            f.flags.automated_decisions,
+            f.dpia.automated_decisions,
             "automated_decisions",
             "automated decisions with legal or similarly significant effects",
         ),
         declared(
             "systematic-monitoring",
             "Systematic monitoring",
-            f.flags.monitoring,
+            f.dpia.monitoring,
             "monitoring",
             "systematic monitoring of people",
         ),
@@ -226,7 +204,7 @@ fn edpb_criteria(f: &Facts) -> Vec<Criterion> {
         declared(
             "large-scale",
             "Data processed on a large scale",
-            f.flags.large_scale,
+            f.dpia.large_scale,
             "large_scale",
             "processing on a large scale",
         ),
@@ -235,14 +213,14 @@ fn edpb_criteria(f: &Facts) -> Vec<Criterion> {
         declared(
             "innovative-technology",
             "Innovative use or applying new technological or organisational solutions",
-            f.flags.innovative_technology,
+            f.dpia.innovative_technology,
             "innovative_technology",
             "innovative technology or a new technological or organisational solution",
         ),
         declared(
             "prevents-rights-or-services",
             "Preventing data subjects from exercising a right or using a service or contract",
-            f.flags.service_access,
+            f.dpia.service_access,
             "service_access",
             "processing that can stop people exercising a right or using a service or contract",
         ),
@@ -285,7 +263,7 @@ fn sensitive_reason(c: &Carried) -> String {
 fn matching(f: &Facts) -> Criterion {
     let several = f.sending_controllers.len() >= 2;
     let mut reasons = Vec::new();
-    if f.flags.matching {
+    if f.dpia.matching {
         reasons.push(
             "The agreement declares that datasets are matched or combined (dpia.matching)."
                 .to_owned(),
@@ -309,7 +287,7 @@ fn matching(f: &Facts) -> Criterion {
     criterion(
         "matching-combining",
         "Matching or combining datasets",
-        f.flags.matching || several,
+        f.dpia.matching || several,
         reasons,
     )
 }
@@ -335,7 +313,7 @@ fn flag_state(key: &str, set: bool) -> String {
 }
 
 fn article35_3(f: &Facts) -> Vec<Criterion> {
-    let fl = f.flags;
+    let fl = f.dpia;
     let sensitive = !f.sensitive.is_empty();
     let sensitive_state = if sensitive {
         "flows carry special category or criminal offence data"
@@ -421,7 +399,7 @@ fn holds<'t>(holds: bool, yes: &'t str, no: &'t str) -> Result<&'t str, &'t str>
 }
 
 fn ico_list(f: &Facts, criteria: &[Criterion]) -> Vec<Criterion> {
-    let fl = f.flags;
+    let fl = f.dpia;
     vec![
         combined(
             "ico-innovative-technology",
@@ -518,7 +496,7 @@ fn both(id: &'static str, title: &'static str, flags: [(&str, bool); 2]) -> Crit
 }
 
 fn denial_of_service(f: &Facts) -> Criterion {
-    let fl = f.flags;
+    let fl = f.dpia;
     let basis = if fl.automated_decisions {
         Some("automated decision-making (dpia.automated_decisions)")
     } else if !f.sensitive.is_empty() {
@@ -557,7 +535,7 @@ fn data_matching(criteria: &[Criterion]) -> Criterion {
 }
 
 fn targeting_vulnerable(f: &Facts) -> Criterion {
-    let fl = f.flags;
+    let fl = f.dpia;
     let profiled = fl.scoring || fl.automated_decisions;
     let reason = match (f.vulnerable.is_empty(), profiled) {
         (true, _) => "data_subjects lists neither 'children' nor 'vulnerable_adults'.".to_owned(),
@@ -763,6 +741,24 @@ dpia: {dpia}
         assert!(s.criteria.iter().all(|c| !c.fired && !c.reasons.is_empty()));
         assert_eq!(s.outcome, Outcome::NotRequired);
         assert!(s.why[0].contains("None of the nine"));
+    }
+
+    #[test]
+    fn an_absent_dpia_block_screens_as_every_flag_unset() {
+        let parts = Parts {
+            dpia: "",
+            ..Parts::default()
+        };
+        assert_eq!(parts.agreement().dpia, None);
+        let absent = screened(&parts);
+        assert!(absent.criteria.iter().all(|c| !c.fired));
+        assert_eq!(absent, with_dpia("{}"));
+        assert_eq!(
+            find(&absent.criteria, "large-scale").reasons,
+            [
+                "The agreement does not declare processing on a large scale (dpia.large_scale is not set)."
+            ]
+        );
     }
 
     #[test]
@@ -973,6 +969,92 @@ dpia: {dpia}
             ..Parts::default()
         });
         assert!(!fired(&not_profiled, "ico-targeting-vulnerable"));
+    }
+
+    #[test]
+    fn genetic_data_is_on_the_ico_list_with_another_criterion() {
+        let genetic = |dpia| Parts {
+            fields: "  - { id: genome, category: genetic }",
+            flows: "  - { id: samples, from: council, to: charity, purpose: help, fields: [genome] }",
+            lawful_basis: "  article9: explicit_consent",
+            dpia,
+            ..Parts::default()
+        };
+        let alone = screened(&genetic("{}"));
+        assert!(fired(&alone, "sensitive-data"));
+        let c = find(&alone.ico_list, "ico-genetic");
+        assert!(!c.fired);
+        assert_eq!(
+            c.reasons,
+            [
+                "A flow carries genetic data, but no other EDPB criterion is met, which the ICO's \
+                 list requires for this entry."
+            ]
+        );
+        let large = screened(&genetic("{ large_scale: true }"));
+        let c = find(&large.ico_list, "ico-genetic");
+        assert!(c.fired);
+        assert_eq!(
+            c.reasons,
+            ["A flow carries genetic data, together with: Data processed on a large scale."]
+        );
+        assert!(!fired(&large, "ico-biometric"));
+        assert!(!fired(&with_dpia("{ large_scale: true }"), "ico-genetic"));
+    }
+
+    #[test]
+    fn automated_decisions_about_children_target_the_vulnerable() {
+        let s = screened(&Parts {
+            subjects: "[children]",
+            dpia: "{ automated_decisions: true }",
+            ..Parts::default()
+        });
+        let c = find(&s.ico_list, "ico-targeting-vulnerable");
+        assert!(c.fired);
+        assert_eq!(
+            c.reasons,
+            [
+                "The data of children is used for profiling or automated decisions (dpia.scoring \
+                 or dpia.automated_decisions)."
+            ]
+        );
+        assert!(!fired(
+            &with_dpia("{ automated_decisions: true }"),
+            "ico-targeting-vulnerable"
+        ));
+    }
+
+    #[test]
+    fn service_decisions_on_criminal_offence_data_are_denial_of_service() {
+        let criminal = |dpia| Parts {
+            fields: "  - { id: offences, category: criminal_offence }",
+            flows: "  - { id: markers, from: council, to: charity, purpose: help, fields: [offences] }",
+            lawful_basis: "  article10: official_authority",
+            dpia,
+            ..Parts::default()
+        };
+        let s = screened(&criminal("{ service_access: true }"));
+        let c = find(&s.ico_list, "ico-denial-of-service");
+        assert!(c.fired);
+        assert_eq!(
+            c.reasons,
+            [
+                "Decisions about access to a service or right (dpia.service_access) rest on \
+                 special category or criminal offence data carried by the flows."
+            ]
+        );
+        let not_set = screened(&criminal("{}"));
+        let c = find(&not_set.ico_list, "ico-denial-of-service");
+        assert!(!c.fired);
+        assert_eq!(c.reasons, ["dpia.service_access is not set."]);
+        let automated = with_dpia("{ service_access: true, automated_decisions: true }");
+        assert_eq!(
+            find(&automated.ico_list, "ico-denial-of-service").reasons,
+            [
+                "Decisions about access to a service or right (dpia.service_access) rest on \
+                 automated decision-making (dpia.automated_decisions)."
+            ]
+        );
     }
 
     #[test]

@@ -83,11 +83,7 @@ fn article6(a: &Agreement, f: &mut Findings) {
 fn shared_categories(a: &Agreement, f: &mut Findings) {
     let lb = &a.lawful_basis;
     for (i, field) in a.fields.iter().enumerate() {
-        let shared = a
-            .flows
-            .iter()
-            .any(|fl| fl.fields.iter().any(|r| r.as_str() == field.id.as_str()));
-        if !shared {
+        if a.flows_carrying(field.id.as_str()).next().is_none() {
             continue;
         }
         let here = path!["fields", i, "category"];

@@ -94,11 +94,7 @@ impl<'a> Kind<'a> {
 
 fn unused_fields(a: &Agreement, f: &mut Findings) {
     for (i, field) in a.fields.iter().enumerate() {
-        let carried = a
-            .flows
-            .iter()
-            .any(|fl| fl.fields.iter().any(|r| r.as_str() == field.id.as_str()));
-        if !carried {
+        if a.flows_carrying(field.id.as_str()).next().is_none() {
             let msg = format!(
                 "field '{}' is declared but no flow carries it; remove it, or name it in a \
                  flow (data minimisation)",
