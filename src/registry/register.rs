@@ -129,9 +129,7 @@ pub fn entry(a: &Agreement, version: i32) -> RegisterEntry {
 }
 
 fn is_shared(a: &Agreement, field: &str) -> bool {
-    a.flows
-        .iter()
-        .any(|f| f.fields.iter().any(|r| r.as_str() == field))
+    a.flows_carrying(field).next().is_some()
 }
 
 fn controllers(a: &Agreement) -> Vec<ControllerEntry> {
