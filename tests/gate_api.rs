@@ -339,6 +339,64 @@ async fn strip_removes_fields_and_nothing_else(app: TestApp) {
     assert_eq!(holdings["total"], 0, "nothing refused is stored");
 }
 
+/// Retention "from agreement_end" under a term with no end: the holding has no date until the
+/// agreement ends, and terminating it dates the holding, so the sweep will find it.
+async fn termination_dates_what_waited_for_the_agreements_end(app: TestApp) {
+    let officer = app.token(Role::IgOfficer, None).await;
+    let path = support::repo().join("tests/fixtures/check/valid/kitchen-sink.yaml");
+    let open_ended = std::fs::read_to_string(path)
+        .unwrap()
+        .replace("  end: 2028-03-31\n", "");
+    let resp = app
+        .post_yaml(&officer, "/api/v1/agreements", &open_ended)
+        .await;
+    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+    let ledgerline = app.token(Role::Signatory, Some("ledgerline")).await;
+    let resp = app
+        .post_json(
+            &ledgerline,
+            "/api/v1/agreements/northbrook-discharge-and-visits/versions/1/signatures",
+            json!({ "name": "Kim Lee" }),
+        )
+        .await;
+    assert_eq!(resp.status(), 200, "the last signature makes it active");
+    let police = app.token(Role::GateClient, Some("northbrook-police")).await;
+    let markers = json!({
+        "agreement": "northbrook-discharge-and-visits", "from": "northbrook-police",
+        "to": "northbrook-council", "purpose": "visitor-safety", "flow": "risk-markers",
+        "fields": ["address", "risk-to-visitors"],
+        "records": [{ "address": "1 High St", "risk-to-visitors": "dog" }]
+    });
+    let resp = app.post_json(&police, "/api/v1/flows", markers).await;
+    let status = resp.status();
+    let sent = body(resp).await;
+    assert_eq!(status, 200, "{sent}");
+    assert_eq!(sent["retention"]["from"], "agreement_end");
+    assert_eq!(sent["delete_by"], Value::Null, "the term has no end yet");
+    let holding = format!("/api/v1/holdings/{}", sent["holding_id"].as_str().unwrap());
+
+    let resp = app
+        .post_json(
+            &officer,
+            "/api/v1/agreements/northbrook-discharge-and-visits/terminate",
+            json!({ "reason": "service closed" }),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let dated = body(app.get(&officer, &holding).await).await;
+    let delete_by = dated["delete_by"].as_str().unwrap();
+    assert!(
+        delete_by.starts_with("2028-05-20T23:00:00"),
+        "P1Y6M after it ended on 2026-11-21, at London midnight: {delete_by}"
+    );
+    let ended = body(
+        app.get(&officer, "/api/v1/audit?action=agreement.terminated")
+            .await,
+    )
+    .await;
+    assert_eq!(ended["items"][0]["details"]["holdings_dated"], 1);
+}
+
 /// The gate decides with the registry's state and today's date, over HTTP as in the core.
 async fn unknown_agreements_and_ended_terms_are_denied(app: TestApp) {
     let (client, _) = ready(&app).await;
@@ -545,4 +603,5 @@ on_both_databases!(
     decisions_and_registry_changes_share_one_chain,
     strip_removes_fields_and_nothing_else,
     unknown_agreements_and_ended_terms_are_denied,
+    termination_dates_what_waited_for_the_agreements_end,
 );

@@ -16,7 +16,6 @@ use jiff::civil::Date;
 use crate::agreement::ValidAgreement;
 use crate::agreement::model::{Agreement, Flow, RetentionRule};
 use crate::agreement::validate::covers;
-use crate::agreement::vocab::RetentionStart;
 use crate::registry::lifecycle::{Control, Stored};
 
 /// One agreement as the registry holds it: the officer's control and the version in force.
@@ -102,13 +101,7 @@ impl Index {
     ) -> Option<jiff::Timestamp> {
         let v = self.entry(agreement)?.version.as_ref()?;
         let rule = v.flow(flow)?.retention.as_ref()?;
-        match rule.from {
-            RetentionStart::Receipt => rule.keep_for.after_instant(received),
-            RetentionStart::AgreementEnd => {
-                let end = rule.keep_for.after(v.agreement.term.end?)?;
-                Some(end.to_zoned(crate::clock::london()).ok()?.timestamp())
-            }
-        }
+        crate::retention::plan::retention_ends(rule, received, v.agreement.term.end)
     }
 
     pub(super) fn entry(&self, agreement: &str) -> Option<&Entry> {

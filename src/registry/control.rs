@@ -2,17 +2,22 @@
 //! every agreement (after a breach) and reinstate it. Each needs a reason; each is audited.
 
 use poem_openapi::Object;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::lifecycle::Control;
+use super::signing::find_version;
 use super::{Registry, RegistryError, Result, reason};
+use crate::agreement::validate::covers;
 use crate::agreement::values::Slug;
 use crate::audit::{Event, Writer};
-use crate::store::entity::{agreement, party_suspension};
+use crate::retention::plan::retention_ends;
+use crate::store::entity::{agreement, holding, party_suspension};
 use crate::store::time::stamp;
 
 /// An agreement's control as it now stands.
@@ -92,8 +97,13 @@ impl Registry {
             created_at: Set(row.created_at),
         };
         agreement::Entity::update(update).exec(&txn).await?;
-        let details =
+        let mut details =
             serde_json::json!({ "from": current.as_str(), "to": to.as_str(), "reason": why });
+        if to == Control::Terminated {
+            let ended = crate::clock::london_date(now);
+            details["holdings_dated"] =
+                self.date_open_ended_holdings(&txn, id, ended).await?.into();
+        }
         log.append(
             now,
             Event {
@@ -111,6 +121,51 @@ impl Registry {
             changed_at: Some(stamp(now)),
             changed_by: Some(actor.to_owned()),
         })
+    }
+
+    /// Termination ends an agreement whose term had no end: holdings kept until `keep_for`
+    /// after the agreement's end had no deletion date, and get it now, in the transaction that
+    /// ends it, so the sweep will find them. Returns how many were dated.
+    async fn date_open_ended_holdings(
+        &self,
+        txn: &DatabaseTransaction,
+        id: &str,
+        ended: jiff::civil::Date,
+    ) -> Result<u64> {
+        use holding::Column as C;
+        let undated: Vec<(i32, String)> = holding::Entity::find()
+            .select_only()
+            .column(C::Version)
+            .column(C::FlowId)
+            .distinct()
+            .filter(C::AgreementId.eq(id))
+            .filter(C::DeleteBy.is_null())
+            .into_tuple()
+            .all(txn)
+            .await?;
+        let mut dated = 0;
+        for (number, flow_id) in undated {
+            let version = self.parsed(&find_version(txn, id, number).await?)?;
+            let rule = version
+                .flows
+                .iter()
+                .find(|f| f.id.as_str() == flow_id)
+                .and_then(|f| version.retention.iter().find(|r| covers(r, f)));
+            let Some(due) = rule.and_then(|r| retention_ends(r, self.clock.now(), Some(ended)))
+            else {
+                continue;
+            };
+            let moved = holding::Entity::update_many()
+                .col_expr(C::DeleteBy, Expr::value(stamp(due)))
+                .filter(C::AgreementId.eq(id))
+                .filter(C::Version.eq(number))
+                .filter(C::FlowId.eq(flow_id.as_str()))
+                .filter(C::DeleteBy.is_null())
+                .exec(txn)
+                .await?;
+            dated += moved.rows_affected;
+        }
+        Ok(dated)
     }
 
     /// Suspends a party in every agreement it is part of.
