@@ -7,9 +7,9 @@
 
 use std::sync::Arc;
 
-use accord::api::{Settings, retention_service};
 use accord::clock::FixedClock;
 use accord::registry::Registry;
+use accord::settings::Settings;
 use accord::store::entity::holding;
 use criterion::{Criterion, criterion_group, criterion_main};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, Statement, TransactionTrait};
@@ -88,7 +88,7 @@ fn bench(c: &mut Criterion) {
     };
     for (total, due) in sizes {
         let registry = database(&rt, dir.path(), total, due);
-        let retention = retention_service(&registry, &Settings::default()).unwrap();
+        let retention = Settings::default().retention(&registry).unwrap();
         let found = rt
             .block_on(retention.sweep(true))
             .unwrap_or_else(|e| panic!("sweep: {e}"));

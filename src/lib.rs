@@ -15,5 +15,6 @@ pub mod registry;
 pub mod reminders;
 pub mod retention;
 pub mod scheduler;
+pub mod settings;
 pub mod store;
 pub mod templates;

@@ -1047,7 +1047,7 @@ macro_rules! with_a_small_body_limit {
         mod small_body_limit {
             use crate::support::app::{Backend, TestApp};
             async fn start(backend: Backend) -> TestApp {
-                let settings = accord::api::Settings { max_body: crate::SMALL_LIMIT, ..Default::default() };
+                let settings = accord::settings::Settings { max_body: crate::SMALL_LIMIT, ..Default::default() };
                 TestApp::start_with(backend, settings).await
             }
             mod sqlite {

@@ -152,8 +152,9 @@ async fn every_agreement_in_force_is_reminded_and_on_the_calendar(app: TestApp) 
     assert_eq!(reminded.len(), AGREEMENTS, "one agreement per id reminded");
     assert!(reminded.contains("bulk-500"), "the 501st too");
 
-    let retention =
-        accord::api::retention_service(&app.registry, &accord::api::Settings::default()).unwrap();
+    let retention = accord::settings::Settings::default()
+        .retention(&app.registry)
+        .unwrap();
     let feed = retention.calendar().await.unwrap();
     let term_ends = feed.matches("UID:term-end-bulk-").count();
     assert_eq!(term_ends, AGREEMENTS, "one term end per agreement");

@@ -8,10 +8,10 @@ mod support;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use accord::api::Settings;
 use accord::auth::Role;
 use accord::retention::WebhookSecrets;
 use accord::retention::webhook::signature;
+use accord::settings::Settings;
 use accord::store::entity::outbox_message;
 use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::{EndpointExt, Request, Response, Route, Server, handler, post, web::Data};

@@ -7,11 +7,11 @@ mod support;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use accord::api::{Settings, retention_service};
 use accord::clock::FixedClock;
 use accord::registry::Registry;
 use accord::retention::Retention;
 use accord::scheduler::{Job, Schedule, Scheduler};
+use accord::settings::Settings;
 use accord::store::entity::{deletion_request_holding, holding};
 use jiff::Timestamp;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -29,7 +29,7 @@ async fn instance(db_url: &str, name: &str, start: Timestamp) -> Instance {
     let db = accord::store::open(db_url).await.unwrap();
     let clock = Arc::new(FixedClock::at(start));
     let registry = Registry::new(db.clone(), clock.clone());
-    let retention = retention_service(&registry, &Settings::default()).unwrap();
+    let retention = Settings::default().retention(&registry).unwrap();
     let r = retention.clone();
     let sweep = move |_due| {
         let r = r.clone();

@@ -12,6 +12,8 @@ pub mod json_body;
 pub mod middleware;
 pub mod parties;
 pub mod query;
+
+use crate::settings::Settings;
 pub mod register;
 pub mod retention;
 pub mod text;
@@ -23,12 +25,8 @@ use poem_openapi::{OpenApiService, Tags};
 use crate::dpia::{Format, Renderer};
 use crate::flows::Gate;
 use crate::flows::journal::Journal;
-use crate::mail::compose::Templates as MailTemplates;
 use crate::registry::Registry;
 use crate::retention::Retention;
-
-/// Largest request body by default: an agreement may be 1 MiB, plus room for JSON framing.
-pub const DEFAULT_MAX_BODY: usize = 1024 * 1024 + 64 * 1024;
 
 #[derive(Tags)]
 pub enum ApiTags {
@@ -46,29 +44,6 @@ pub enum ApiTags {
     Retention,
     /// API tokens.
     Tokens,
-}
-
-/// Settings the app is built with.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub max_body: usize,
-    /// Folder whose templates override the built-in ones (missing files fall back).
-    pub templates: std::path::PathBuf,
-    /// Per-party secrets for signing webhook deletion requests.
-    pub webhook_secrets: crate::retention::WebhookSecrets,
-    /// Where Accord is reached from outside (for links in emails).
-    pub public_url: String,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            max_body: DEFAULT_MAX_BODY,
-            templates: "templates".into(),
-            webhook_secrets: Default::default(),
-            public_url: "http://127.0.0.1:8080".into(),
-        }
-    }
 }
 
 fn service(
@@ -109,15 +84,19 @@ fn service(
         .server("/api/v1")
 }
 
-/// The whole application, ready to serve. Starts the decision journal's writer, so call it
-/// inside the tokio runtime. Fails if a template in the templates folder does not compile, or
+/// The whole application, ready to serve, around the retention service the caller built (the
+/// scheduler shares it). Starts the decision journal's writer, so call it inside the tokio
+/// runtime. Fails if a template in the templates folder does not compile, or
 /// the journal's thread cannot start.
-pub fn app(registry: Registry, settings: Settings) -> Result<impl Endpoint, String> {
+pub fn app(
+    registry: Registry,
+    settings: Settings,
+    retention: Retention,
+) -> Result<impl Endpoint, String> {
     let dpia = std::sync::Arc::new((
         Renderer::load(Format::Html, &settings.templates).map_err(|e| e.to_string())?,
         Renderer::load(Format::Markdown, &settings.templates).map_err(|e| e.to_string())?,
     ));
-    let retention = retention_service(&registry, &settings)?;
     let journal = Journal::start(registry.db().clone())
         .map_err(|e| format!("cannot start the decision journal: {e}"))?;
     let gate = Gate::new(registry.clone(), journal);
@@ -135,17 +114,6 @@ pub fn app(registry: Registry, settings: Settings) -> Result<impl Endpoint, Stri
         .data(cache)
         .around(move |ep, req| async move { middleware::limit_body(&ep, req, max_body).await })
         .around(|ep, req| async move { middleware::trace(&ep, req).await }))
-}
-
-/// The retention service as the app and `accord sweep` build it.
-pub fn retention_service(registry: &Registry, settings: &Settings) -> Result<Retention, String> {
-    let templates = MailTemplates::load(&settings.templates).map_err(|e| e.to_string())?;
-    Ok(Retention::new(
-        registry.clone(),
-        std::sync::Arc::new(templates),
-        settings.webhook_secrets.clone(),
-        &settings.public_url,
-    ))
 }
 
 #[handler]

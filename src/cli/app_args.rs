@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::api::Settings;
 use crate::retention::WebhookSecrets;
+use crate::settings::Settings;
 
 #[derive(Debug, Clone, Args)]
 pub struct AppArgs {

@@ -3,21 +3,20 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::api::{Settings, retention_service};
-use crate::mail::Mailer;
-use crate::mail::compose::Templates;
+use crate::mail::{Mailer, Templates};
 use crate::registry::Registry;
+use crate::retention::Retention;
 use crate::scheduler::{Scheduler, SchedulerConfig};
 
-/// Builds the scheduler with its three jobs; `Err` says what is wrong with the configuration.
+/// Builds the scheduler with its three jobs, sharing the app's retention service and mail
+/// templates; `Err` says what is wrong with the configuration.
 pub fn scheduler(
     registry: &Registry,
-    settings: &Settings,
+    retention: Retention,
+    templates: Arc<Templates>,
     config: &SchedulerConfig,
     outbox: &Path,
 ) -> Result<Scheduler, String> {
-    let retention = retention_service(registry, settings)?;
-    let templates = Arc::new(Templates::load(&settings.templates).map_err(|e| e.to_string())?);
     let mailer = Mailer::from_env(registry.db().clone(), registry.clock().clone(), outbox)
         .map_err(|e| e.to_string())?;
     let reminders_registry = registry.clone();

@@ -11,9 +11,10 @@ use poem::listener::{Acceptor, Listener, TcpListener};
 
 use super::app_args::AppArgs;
 use super::{DbArgs, EXIT_DB, runtime};
-use crate::api::{self, Settings};
+use crate::api;
 use crate::clock::SystemClock;
 use crate::registry::Registry;
+use crate::settings::Settings;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -34,7 +35,7 @@ pub struct ServeArgs {
     #[arg(long, env = "ACCORD_OUTBOX", default_value = "outbox")]
     outbox: PathBuf,
     /// Largest request body, in bytes.
-    #[arg(long, env = "ACCORD_MAX_BODY_BYTES", default_value_t = api::DEFAULT_MAX_BODY)]
+    #[arg(long, env = "ACCORD_MAX_BODY_BYTES", default_value_t = crate::settings::DEFAULT_MAX_BODY)]
     max_body_bytes: usize,
     /// Log as JSON lines (for log shippers) instead of text.
     #[arg(long, env = "ACCORD_LOG_JSON")]
@@ -61,14 +62,29 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let jobs = match super::jobs::scheduler(&registry, &settings, &args.scheduler, &args.outbox) {
+    let templates = match settings.mail_templates() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let retention = settings.retention_with(&registry, templates.clone());
+    let jobs = super::jobs::scheduler(
+        &registry,
+        retention.clone(),
+        templates,
+        &args.scheduler,
+        &args.outbox,
+    );
+    let jobs = match jobs {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
-    let app = match api::app(registry.clone(), settings) {
+    let app = match api::app(registry.clone(), settings, retention) {
         Ok(app) => app,
         Err(e) => {
             eprintln!("error: {e}");

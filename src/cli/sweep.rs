@@ -7,7 +7,6 @@ use clap::Args;
 
 use super::app_args::AppArgs;
 use super::{DbArgs, EXIT_DB, runtime};
-use crate::api::retention_service;
 use crate::clock::SystemClock;
 use crate::registry::Registry;
 use crate::retention::sweep::SweepReport;
@@ -40,7 +39,7 @@ pub fn run(args: SweepArgs) -> ExitCode {
             }
         };
         let registry = Registry::new(db, Arc::new(SystemClock));
-        let retention = match retention_service(&registry, &settings) {
+        let retention = match settings.retention(&registry) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: {e}");

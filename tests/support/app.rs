@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 
-use accord::api::{self, Settings};
+use accord::api;
 use accord::auth::{Role, mint};
 use accord::clock::FixedClock;
 use accord::registry::Registry;
+use accord::settings::Settings;
 use jiff::civil::date;
 use poem::Server;
 use poem::listener::{Acceptor, Listener, TcpListener};
@@ -75,7 +76,10 @@ impl TestApp {
             .unwrap();
         let addr = acceptor.local_addr()[0].to_string();
         let base = format!("http://{}", addr.trim_start_matches("socket://"));
-        let app = api::app(registry.clone(), settings).expect("the built-in templates compile");
+        let retention = settings
+            .retention(&registry)
+            .expect("the built-in templates compile");
+        let app = api::app(registry.clone(), settings, retention).expect("the app starts");
         tokio::spawn(async move { Server::new_with_acceptor(acceptor).run(app).await });
         TestApp {
             base,
