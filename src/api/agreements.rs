@@ -16,7 +16,7 @@ use crate::auth::Role;
 use crate::dpia::{self, Renderer};
 use crate::registry::Registry;
 use crate::registry::control::ControlState;
-use crate::registry::lifecycle::Status;
+use crate::registry::lifecycle::{Control, Status};
 use crate::registry::queries::{AgreementPage, AgreementSummary, Paging, VersionDocument};
 use crate::registry::versions::{Added, VersionInfo};
 
@@ -267,13 +267,7 @@ impl AgreementsApi {
         id: Path<String>,
         body: Json<ReasonGiven>,
     ) -> Result<Json<ControlState>> {
-        let who = caller.allow(OFFICERS)?;
-        Ok(Json(
-            self.registry
-                .suspend(&id, &body.reason, &who.actor())
-                .await
-                .map_err(ApiError::from)?,
-        ))
+        self.control(&caller, &id, &body, Control::Suspended).await
     }
 
     #[oai(path = "/:id/reinstate", method = "post")]
@@ -283,13 +277,7 @@ impl AgreementsApi {
         id: Path<String>,
         body: Json<ReasonGiven>,
     ) -> Result<Json<ControlState>> {
-        let who = caller.allow(OFFICERS)?;
-        Ok(Json(
-            self.registry
-                .reinstate(&id, &body.reason, &who.actor())
-                .await
-                .map_err(ApiError::from)?,
-        ))
+        self.control(&caller, &id, &body, Control::Open).await
     }
 
     /// Terminate an agreement for good.
@@ -300,13 +288,7 @@ impl AgreementsApi {
         id: Path<String>,
         body: Json<ReasonGiven>,
     ) -> Result<Json<ControlState>> {
-        let who = caller.allow(OFFICERS)?;
-        Ok(Json(
-            self.registry
-                .terminate(&id, &body.reason, &who.actor())
-                .await
-                .map_err(ApiError::from)?,
-        ))
+        self.control(&caller, &id, &body, Control::Terminated).await
     }
 }
 
@@ -333,6 +315,22 @@ fn read_scope(caller: &Caller) -> Result<Scope<'_>, ApiError> {
 }
 
 impl AgreementsApi {
+    /// Moves the agreement's control, for an officer, with the reason given.
+    async fn control(
+        &self,
+        caller: &Caller,
+        id: &str,
+        body: &ReasonGiven,
+        to: Control,
+    ) -> Result<Json<ControlState>> {
+        let actor = caller.allow(OFFICERS)?.actor();
+        let state = self
+            .registry
+            .set_control(id, to, &body.reason, &actor)
+            .await;
+        Ok(Json(state.map_err(ApiError::from)?))
+    }
+
     /// 403 unless the caller may read agreement `id` (as a whole, or its version `number`).
     /// A party's reader gets 403 for an agreement that does not exist, too; readers of
     /// everything get the 404 from the read that follows.

@@ -59,7 +59,7 @@ impl Registry {
 
     /// Moves an agreement's control to `to`: suspended from open, open (reinstated) from
     /// suspended, terminated from either. Audited under the action that names the move.
-    async fn set_control(
+    pub async fn set_control(
         &self,
         id: &str,
         to: Control,
