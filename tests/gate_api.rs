@@ -744,7 +744,26 @@ async fn the_holdings_list_filters_and_pages(app: TestApp) {
             "{query}"
         );
     }
+    for (page, per_page) in FAR_PAGES {
+        let query = format!("page={page}&per_page={per_page}");
+        let got = list(&query).await;
+        assert_eq!(holding_ids(&got), Vec::<&str>::new(), "{query}");
+        assert_eq!(
+            (&got["total"], &got["page"], &got["per_page"]),
+            (&json!(6), &json!(page), &json!(per_page)),
+            "{query}"
+        );
+    }
 }
+
+/// Pages far past the end, as (page, per_page): the last page there is; one whose offset
+/// overflows 64 bits (and wraps to 0 where overflow is not checked); one whose offset fits in
+/// 64 bits but not in SQL's signed BIGINT.
+const FAR_PAGES: [(u64, u64); 3] = [
+    (u64::MAX, 50),
+    (9_223_372_036_854_775_809, 2),
+    (9_223_372_036_854_775_900, 1),
+];
 
 on_both_databases!(
     no_answer_without_a_durable_record,

@@ -876,6 +876,18 @@ async fn the_agreement_list_filters_by_each_status_and_pages(app: TestApp) {
     let got = list("status=active&per_page=2&page=2".to_owned()).await;
     assert_eq!(listed(&got), ["vulnerability-hub"]);
     assert_eq!(got["total"], 3, "the total counts every active agreement");
+    // Pages far past the end: the last page there is, and one whose offset overflows 64 bits
+    // (wrapping to 0 where overflow is not checked, which would list the first page).
+    for (page, per_page) in [(u64::MAX, 50), (9_223_372_036_854_775_809, 2)] {
+        let query = format!("page={page}&per_page={per_page}");
+        let got = list(query.clone()).await;
+        assert_eq!(listed(&got), Vec::<&str>::new(), "{query}");
+        assert_eq!(
+            (&got["total"], &got["page"], &got["per_page"]),
+            (&json!(6), &json!(page), &json!(per_page)),
+            "{query}"
+        );
+    }
 }
 
 /// Signing refuses what it must, and nothing refused is stored: an unknown role or a blank or
