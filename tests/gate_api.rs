@@ -590,6 +590,181 @@ async fn no_answer_without_a_durable_record(app: TestApp) {
     );
 }
 
+/// A ledger row as the journal writes one: `agreement`'s holding for `holder`, received at
+/// `received` and due at `delete_by` (none: retention runs from an open-ended agreement's end).
+fn ledger_row(
+    agreement: &str,
+    holder: &str,
+    received: &str,
+    delete_by: Option<&str>,
+) -> accord::store::entity::holding::ActiveModel {
+    use sea_orm::ActiveValue::Set;
+    let mut row = support::holding_row(received, "2000-01-01T00:00:00.000000Z", 1);
+    row.agreement_id = Set(agreement.into());
+    row.holder = Set(holder.into());
+    row.delete_by = Set(delete_by.map(str::to_owned));
+    row
+}
+
+/// The ids of a page of holdings, in the order listed.
+fn holding_ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no items: {page}"))
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// `GET /api/v1/holdings`: `agreement` and `holder` each narrow the list, and together;
+/// `due_before` keeps what is due strictly before the time given (in any offset), never a
+/// holding with no date yet; a time that is not RFC 3339 is a 400 naming `due_before`. Pages
+/// run oldest first, `total` counting every match; page 0 reads as 1 and `per_page` is held to
+/// 1..=500.
+async fn the_holdings_list_filters_and_pages(app: TestApp) {
+    use accord::store::entity::holding;
+    use sea_orm::EntityTrait;
+    let (_, officer) = ready(&app).await;
+    const HUB: &str = "vulnerability-hub";
+    let rows = [
+        ledger_row(
+            AGREEMENT,
+            "foodbank",
+            "2026-01-01T00:00:00.000000Z",
+            Some("2026-07-01T00:00:00.000000Z"),
+        ),
+        ledger_row(
+            AGREEMENT,
+            "camden",
+            "2026-02-01T00:00:00.000000Z",
+            Some("2026-08-01T00:00:00.000000Z"),
+        ),
+        ledger_row(
+            HUB,
+            "bristol",
+            "2026-03-01T00:00:00.000000Z",
+            Some("2027-03-01T00:00:00.000000Z"),
+        ),
+        ledger_row(
+            AGREEMENT,
+            "foodbank",
+            "2026-04-01T00:00:00.000000Z",
+            Some("2027-04-01T00:00:00.000000Z"),
+        ),
+        ledger_row(HUB, "bristol", "2026-05-01T00:00:00.000000Z", None),
+        ledger_row(
+            AGREEMENT,
+            "foodbank",
+            "2026-06-01T00:00:00.000000Z",
+            Some("2026-06-15T00:00:00.000000Z"),
+        ),
+    ];
+    let id: Vec<String> = rows
+        .iter()
+        .map(|r| r.id.clone().unwrap().to_string())
+        .collect();
+    holding::Entity::insert_many(rows)
+        .exec_without_returning(app.registry.db())
+        .await
+        .unwrap();
+    let [a, b, c, d, e, f] = [0, 1, 2, 3, 4, 5].map(|i| id[i].as_str());
+    let list = |query: &str| {
+        let (app, officer) = (&app, &officer);
+        let path = format!("/api/v1/holdings?{query}");
+        async move {
+            let resp = app.get(officer, &path).await;
+            assert_eq!(resp.status(), 200, "{path}");
+            body(resp).await
+        }
+    };
+
+    let all = list("").await;
+    assert_eq!(holding_ids(&all), [a, b, c, d, e, f], "oldest first");
+    assert_eq!(all["total"], 6);
+    for (query, want) in [
+        (format!("agreement={AGREEMENT}"), vec![a, b, d, f]),
+        (format!("agreement={HUB}"), vec![c, e]),
+        ("agreement=no-such-agreement".to_owned(), vec![]),
+        ("holder=foodbank".to_owned(), vec![a, d, f]),
+        ("holder=bristol".to_owned(), vec![c, e]),
+        (format!("agreement={AGREEMENT}&holder=camden"), vec![b]),
+        (format!("agreement={HUB}&holder=foodbank"), vec![]),
+        ("due_before=2026-07-15T00:00:00Z".to_owned(), vec![a, f]),
+        ("due_before=2026-07-01T01:00:00%2B01:00".to_owned(), vec![f]),
+        (
+            "due_before=2026-07-01T01:00:00.000001%2B01:00".to_owned(),
+            vec![a, f],
+        ),
+        (
+            "due_before=2030-01-01T00:00:00Z".to_owned(),
+            vec![a, b, c, d, f],
+        ),
+        ("due_before=2026-06-15T00:00:00Z".to_owned(), vec![]),
+        (
+            "holder=foodbank&due_before=2027-01-01T00:00:00Z".to_owned(),
+            vec![a, f],
+        ),
+    ] {
+        let page = list(&query).await;
+        assert_eq!(holding_ids(&page), want, "{query}");
+        assert_eq!(page["total"], want.len(), "{query}");
+    }
+
+    for bad in ["yesterday", "2026-07-01", "2026-13-01T00:00:00Z", ""] {
+        let resp = app
+            .get(&officer, &format!("/api/v1/holdings?due_before={bad}"))
+            .await;
+        assert_eq!(resp.status(), 400, "{bad:?}");
+        let b = body(resp).await;
+        assert_eq!(b["code"], "bad-request", "{bad:?}");
+        assert!(
+            b["message"].as_str().unwrap().contains("'due_before'"),
+            "{bad:?}: {b}"
+        );
+    }
+
+    for (query, want, page, per_page) in [
+        ("per_page=4", vec![a, b, c, d], 1, 4),
+        ("per_page=4&page=2", vec![e, f], 2, 4),
+        ("per_page=4&page=3", vec![], 3, 4),
+        ("per_page=4&page=0", vec![a, b, c, d], 1, 4),
+        ("per_page=0", vec![a], 1, 1),
+        ("per_page=0&page=6", vec![f], 6, 1),
+        ("per_page=500", vec![a, b, c, d, e, f], 1, 500),
+        ("per_page=501", vec![a, b, c, d, e, f], 1, 500),
+        ("per_page=1000000", vec![a, b, c, d, e, f], 1, 500),
+        ("holder=foodbank&per_page=2&page=2", vec![f], 2, 2),
+    ] {
+        let got = list(query).await;
+        assert_eq!(holding_ids(&got), want, "{query}");
+        let total = if query.starts_with("holder") { 3 } else { 6 };
+        assert_eq!(
+            (&got["total"], &got["page"], &got["per_page"]),
+            (&json!(total), &json!(page), &json!(per_page)),
+            "{query}"
+        );
+    }
+    for (page, per_page) in FAR_PAGES {
+        let query = format!("page={page}&per_page={per_page}");
+        let got = list(&query).await;
+        assert_eq!(holding_ids(&got), Vec::<&str>::new(), "{query}");
+        assert_eq!(
+            (&got["total"], &got["page"], &got["per_page"]),
+            (&json!(6), &json!(page), &json!(per_page)),
+            "{query}"
+        );
+    }
+}
+
+/// Pages far past the end, as (page, per_page): the last page there is; one whose offset
+/// overflows 64 bits (and wraps to 0 where overflow is not checked); one whose offset fits in
+/// 64 bits but not in SQL's signed BIGINT.
+const FAR_PAGES: [(u64, u64); 3] = [
+    (u64::MAX, 50),
+    (9_223_372_036_854_775_809, 2),
+    (9_223_372_036_854_775_900, 1),
+];
+
 on_both_databases!(
     no_answer_without_a_durable_record,
     an_allowed_check_is_answered_and_logged,
@@ -604,4 +779,5 @@ on_both_databases!(
     strip_removes_fields_and_nothing_else,
     unknown_agreements_and_ended_terms_are_denied,
     termination_dates_what_waited_for_the_agreements_end,
+    the_holdings_list_filters_and_pages,
 );

@@ -59,6 +59,109 @@ async fn accord_sweep_says_what_it_would_do_then_does_it() {
     );
 }
 
+/// `accord sweep` with an environment, its output whole: (exit code, stdout, stderr).
+fn sweep_with(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_accord"));
+    cmd.arg("sweep")
+        .args(args)
+        .env_remove("ACCORD_WEBHOOK_SECRETS");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = support::within(std::time::Duration::from_secs(60), move || {
+        cmd.output().unwrap()
+    });
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A webhook secret that cannot be read is a usage error (exit 2) naming the variable and what
+/// is wrong, and the sweep asks nobody for anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accord_sweep_refuses_unreadable_webhook_secrets_with_exit_code_2() {
+    use accord::store::entity::deletion_request;
+    let app = TestApp::start(Backend::Sqlite).await;
+    app.registry
+        .import_dir(&support::repo().join("agreements"))
+        .await
+        .unwrap();
+    let due = support::holding_row(
+        "2020-01-01T00:00:00.000000Z",
+        "2020-07-01T00:00:00.000000Z",
+        1,
+    );
+    accord::store::entity::holding::Entity::insert(due)
+        .exec_without_returning(app.registry.db())
+        .await
+        .unwrap();
+    let cases = [
+        (
+            "camden",
+            "ACCORD_WEBHOOK_SECRETS: webhook secrets are written party=secret, separated by commas",
+        ),
+        (
+            "camden=0123456789abcdef,foodbank=short",
+            "ACCORD_WEBHOOK_SECRETS: the webhook secret for 'foodbank' is shorter than 16 characters",
+        ),
+    ];
+    for (value, says) in cases {
+        let db = app.db_url.clone();
+        let (code, out, err) = tokio::task::spawn_blocking(move || {
+            sweep_with(&["--database", &db], &[("ACCORD_WEBHOOK_SECRETS", value)])
+        })
+        .await
+        .unwrap();
+        assert_eq!(code, Some(2), "{value}: {err}");
+        assert_eq!(err.trim(), format!("error: {says}"), "{value}");
+        assert!(!err.contains("0123456789abcdef"), "no secret echoed: {err}");
+        assert_eq!(out, "", "{value}: nothing swept");
+    }
+    let requests = deletion_request::Entity::find()
+        .count(app.registry.db())
+        .await
+        .unwrap();
+    assert_eq!(requests, 0, "nobody was asked");
+    let db = app.db_url.clone();
+    let (code, out, err) = tokio::task::spawn_blocking(move || {
+        sweep_with(
+            &["--database", &db, "--dry-run"],
+            &[("ACCORD_WEBHOOK_SECRETS", "camden=0123456789abcdef")],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(0), "well-formed secrets are taken: {err}");
+    assert!(out.contains("would ask foodbank by email"), "{out}");
+}
+
+/// A database that cannot be opened is exit code 3, as the README promises, with the place
+/// named (its password hidden).
+#[test]
+fn accord_sweep_with_an_unreachable_database_exits_3() {
+    for (url, shown) in [
+        (
+            "postgres://accord:hunter2@127.0.0.1:1/nowhere",
+            "postgres://accord:***@127.0.0.1:1/nowhere",
+        ),
+        (
+            "sqlite:///no/such/folder/accord.db?mode=rwc",
+            "sqlite:///no/such/folder/accord.db?mode=rwc",
+        ),
+    ] {
+        let (code, out, err) = sweep_with(&["--database", url], &[]);
+        assert_eq!(code, Some(3), "{url}: {err}");
+        assert!(
+            err.starts_with(&format!("error: cannot open the database at {shown}")),
+            "{url}: {err}"
+        );
+        assert!(!err.contains("hunter2"), "{err}");
+        assert_eq!(out, "", "{url}");
+    }
+}
+
 async fn reminders_are_queued_once(app: TestApp) {
     app.registry
         .import_dir(&support::repo().join("agreements"))

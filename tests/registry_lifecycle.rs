@@ -774,6 +774,442 @@ async fn minting_refuses_what_the_roles_forbid(app: TestApp) {
     assert_eq!(stored[0].party.as_deref(), Some("camden"));
 }
 
+/// `?status=` keeps the agreements whose current version has that status, for every status
+/// (superseded never names an agreement's current version, so it lists none); an unknown
+/// status is a 400. Pages are ordered by id, `total` counting every match; page 0 reads as 1
+/// and `per_page` is held to 1..=500.
+async fn the_agreement_list_filters_by_each_status_and_pages(app: TestApp) {
+    app.registry
+        .import_dir(&support::repo().join("agreements"))
+        .await
+        .unwrap();
+    let officer = app.token(Role::IgOfficer, None).await;
+    let created = app
+        .post_yaml(
+            &officer,
+            "/api/v1/agreements",
+            &draft(FOODBANK, "brent-foodbank"),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    for (id, control) in [
+        ("hospital-discharge", "suspend"),
+        ("hmo-licensing-enforcement", "terminate"),
+    ] {
+        let resp = app
+            .post_json(
+                &officer,
+                &format!("/api/v1/agreements/{id}/{control}"),
+                json!({ "reason": "test" }),
+            )
+            .await;
+        assert_eq!(resp.status(), 200, "{control} {id}");
+    }
+    let list = |query: String| {
+        let (app, officer) = (&app, &officer);
+        async move {
+            let resp = app
+                .get(officer, &format!("/api/v1/agreements?{query}"))
+                .await;
+            assert_eq!(resp.status(), 200, "{query}");
+            json(resp).await
+        }
+    };
+    for (status, want) in [
+        (
+            "active",
+            vec![
+                "camden-foodbank-referrals",
+                "school-attendance-pooling",
+                "vulnerability-hub",
+            ],
+        ),
+        ("draft", vec!["brent-foodbank"]),
+        ("suspended", vec!["hospital-discharge"]),
+        ("terminated", vec!["hmo-licensing-enforcement"]),
+        ("expired", vec![]),
+        ("superseded", vec![]),
+    ] {
+        let page = list(format!("status={status}")).await;
+        assert_eq!(listed(&page), want, "{status}");
+        assert_eq!(page["total"], want.len(), "{status}");
+        for item in page["items"].as_array().unwrap() {
+            assert_eq!(item["status"], status, "{item}");
+        }
+    }
+    for bad in ["activ", "Active", ""] {
+        let resp = app
+            .get(&officer, &format!("/api/v1/agreements?status={bad}"))
+            .await;
+        assert_eq!(resp.status(), 400, "{bad:?}");
+        assert_eq!(json(resp).await["code"], "bad-request", "{bad:?}");
+    }
+
+    let all = [
+        "brent-foodbank",
+        "camden-foodbank-referrals",
+        "hmo-licensing-enforcement",
+        "hospital-discharge",
+        "school-attendance-pooling",
+        "vulnerability-hub",
+    ];
+    for (query, want, page, per_page) in [
+        ("", &all[..], 1, 50),
+        ("per_page=4", &all[..4], 1, 4),
+        ("per_page=4&page=2", &all[4..], 2, 4),
+        ("per_page=4&page=3", &all[..0], 3, 4),
+        ("per_page=4&page=0", &all[..4], 1, 4),
+        ("per_page=0", &all[..1], 1, 1),
+        ("per_page=0&page=6", &all[5..], 6, 1),
+        ("per_page=500", &all[..], 1, 500),
+        ("per_page=501", &all[..], 1, 500),
+        ("per_page=1000000", &all[..], 1, 500),
+    ] {
+        let got = list(query.to_owned()).await;
+        assert_eq!(listed(&got), want, "{query}");
+        assert_eq!(
+            (&got["total"], &got["page"], &got["per_page"]),
+            (&json!(6), &json!(page), &json!(per_page)),
+            "{query}"
+        );
+    }
+    let got = list("status=active&per_page=2&page=2".to_owned()).await;
+    assert_eq!(listed(&got), ["vulnerability-hub"]);
+    assert_eq!(got["total"], 3, "the total counts every active agreement");
+    // Pages far past the end: the last page there is, and one whose offset overflows 64 bits
+    // (wrapping to 0 where overflow is not checked, which would list the first page).
+    for (page, per_page) in [(u64::MAX, 50), (9_223_372_036_854_775_809, 2)] {
+        let query = format!("page={page}&per_page={per_page}");
+        let got = list(query.clone()).await;
+        assert_eq!(listed(&got), Vec::<&str>::new(), "{query}");
+        assert_eq!(
+            (&got["total"], &got["page"], &got["per_page"]),
+            (&json!(6), &json!(page), &json!(per_page)),
+            "{query}"
+        );
+    }
+}
+
+/// Signing refuses what it must, and nothing refused is stored: an unknown role or a blank or
+/// over-long name (more than 200 characters, counted as characters) is a 400, a missing version
+/// a 404, a version no longer a draft a 409. A DPO's signature records the review but activates
+/// nothing: only every party's senior officer does.
+async fn signing_refuses_bad_signatures_and_a_dpo_does_not_activate(app: TestApp) {
+    let officer = app.token(Role::IgOfficer, None).await;
+    let created = app
+        .post_yaml(
+            &officer,
+            "/api/v1/agreements",
+            &draft(FOODBANK, "brent-foodbank"),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let path = "/api/v1/agreements/brent-foodbank/versions/1/signatures";
+    let camden = app.token(Role::Signatory, Some("camden")).await;
+    let foodbank = app.token(Role::Signatory, Some("foodbank")).await;
+    for (body, says) in [
+        (json!({ "name": "Jo Bell", "role": "chair" }), "'chair'"),
+        (
+            json!({ "name": "Jo Bell", "role": "" }),
+            "senior_officer or dpo",
+        ),
+        (json!({ "name": "" }), "the signer's name"),
+        (json!({ "name": "   " }), "the signer's name"),
+        (json!({ "name": "é".repeat(201) }), "at most 200 characters"),
+        (
+            json!({ "name": "é".repeat(201), "role": "dpo" }),
+            "at most 200 characters",
+        ),
+    ] {
+        let resp = app.post_json(&camden, path, body.clone()).await;
+        assert_eq!(resp.status(), 400, "{body}");
+        let b = json(resp).await;
+        assert_eq!(b["code"], "bad-request", "{body}");
+        assert!(b["message"].as_str().unwrap().contains(says), "{body}: {b}");
+    }
+    let v1 = json(
+        app.get(&officer, "/api/v1/agreements/brent-foodbank/versions/1")
+            .await,
+    )
+    .await;
+    assert_eq!(
+        v1["version"]["signatures"],
+        json!([]),
+        "nothing refused is stored"
+    );
+    for missing in [
+        "/api/v1/agreements/brent-foodbank/versions/2/signatures",
+        "/api/v1/agreements/no-such-agreement/versions/1/signatures",
+    ] {
+        let resp = app
+            .post_json(&camden, missing, json!({ "name": "Jo Bell" }))
+            .await;
+        assert_eq!(resp.status(), 404, "{missing}");
+        assert_eq!(json(resp).await["code"], "not-found", "{missing}");
+    }
+
+    let sign = |token: &String, body: Value| {
+        let (app, token) = (&app, token.clone());
+        async move { app.post_json(&token, path, body).await }
+    };
+    let v = json(sign(&camden, json!({ "name": "Jo Bell" })).await).await;
+    assert_eq!(
+        (&v["status"], &v["awaiting"]),
+        (&json!("draft"), &json!(["foodbank"]))
+    );
+    let longest = "é".repeat(200);
+    let v = json(sign(&foodbank, json!({ "name": longest, "role": "dpo" })).await).await;
+    assert_eq!(
+        (&v["status"], &v["awaiting"]),
+        (&json!("draft"), &json!(["foodbank"])),
+        "the last party's DPO signs no one off: still a draft"
+    );
+    assert_eq!(v["activated_at"], Value::Null);
+    let v = json(sign(&foodbank, json!({ "name": "Ann Lee" })).await).await;
+    assert_eq!(v["status"], "active", "{v}");
+    let mut signed: Vec<(&str, &str, &str)> = v["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let text = |k: &str| s[k].as_str().unwrap();
+            (text("party"), text("role"), text("name"))
+        })
+        .collect();
+    signed.sort();
+    assert_eq!(
+        signed,
+        [
+            ("camden", "senior_officer", "Jo Bell"),
+            ("foodbank", "dpo", longest.as_str()),
+            ("foodbank", "senior_officer", "Ann Lee")
+        ]
+    );
+
+    let late = sign(&camden, json!({ "name": "Dr A. Patel", "role": "dpo" })).await;
+    assert_eq!(late.status(), 409);
+    let b = json(late).await;
+    assert_eq!(b["code"], "conflict");
+    assert!(
+        b["message"].as_str().unwrap().contains("already active"),
+        "{b}"
+    );
+    let done = actions(&app, &officer, "agreement:brent-foodbank").await;
+    assert_eq!(
+        done,
+        [
+            "agreement.registered",
+            "version.created",
+            "signature.added",
+            "signature.added",
+            "signature.added",
+            "version.activated"
+        ]
+    );
+}
+
+/// A draft signed off after a newer version came into force does not replace it: the older
+/// draft becomes superseded (audited as `version.superseded`, on signing), and the newer
+/// version stays in force, for the register's readers and the gate alike.
+async fn an_older_draft_signed_after_a_newer_version_is_superseded(app: TestApp) {
+    let officer = app.token(Role::IgOfficer, None).await;
+    let v1 = draft(FOODBANK, "brent-foodbank");
+    let v2 = v1.replace(
+        "title: Emergency food support referrals",
+        "title: Emergency food and fuel support",
+    );
+    for (yaml, number) in [(&v1, 1), (&v2, 2)] {
+        let created = json(app.post_yaml(&officer, "/api/v1/agreements", yaml).await).await;
+        assert_eq!(
+            (&created["number"], &created["status"]),
+            (&json!(number), &json!("draft"))
+        );
+    }
+    let camden = app.token(Role::Signatory, Some("camden")).await;
+    let foodbank = app.token(Role::Signatory, Some("foodbank")).await;
+    let sign = |token: &String, number: i32, name: &str| {
+        let (app, token) = (&app, token.clone());
+        let path = format!("/api/v1/agreements/brent-foodbank/versions/{number}/signatures");
+        let body = json!({ "name": name });
+        async move { app.post_json(&token, &path, body).await }
+    };
+    for (token, name) in [(&camden, "Jo Bell"), (&foodbank, "Ann Lee")] {
+        assert_eq!(sign(token, 2, name).await.status(), 200);
+    }
+    assert_eq!(sign(&camden, 1, "Jo Bell").await.status(), 200);
+    let last = sign(&foodbank, 1, "Ann Lee").await;
+    assert_eq!(last.status(), 200);
+    let old = json(last).await;
+    assert_eq!(old["status"], "superseded", "{old}");
+    assert_eq!(old["activated_at"], Value::Null, "it was never in force");
+    assert!(old["superseded_at"].is_string(), "{old}");
+    assert_eq!(old["awaiting"], json!([]));
+
+    let versions = json(
+        app.get(&officer, "/api/v1/agreements/brent-foodbank/versions")
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (&versions[0]["status"], &versions[1]["status"]),
+        (&json!("superseded"), &json!("active"))
+    );
+    let summary = json(app.get(&officer, "/api/v1/agreements/brent-foodbank").await).await;
+    assert_eq!(
+        (&summary["status"], &summary["current_version"]),
+        (&json!("active"), &json!(2))
+    );
+    assert_eq!(summary["title"], "Emergency food and fuel support");
+
+    let page = json(
+        app.get(
+            &officer,
+            "/api/v1/audit?subject=agreement:brent-foodbank&limit=1000",
+        )
+        .await,
+    )
+    .await;
+    let records = page["items"].as_array().unwrap();
+    let last = records.last().unwrap();
+    assert_eq!(last["action"], "version.superseded", "{last}");
+    assert_eq!(
+        last["details"],
+        json!({ "version": 1, "by_version": 2, "on_signing": true })
+    );
+    let activated: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["action"] == "version.activated")
+        .map(|r| &r["details"]["version"])
+        .collect();
+    assert_eq!(activated, [&json!(2)], "version 1 was never activated");
+
+    let client = app.token(Role::GateClient, Some("camden")).await;
+    let ask = json!({ "agreement": "brent-foodbank", "from": "camden", "to": "foodbank", "purpose": "food-parcels", "fields": ["full-name"] });
+    let d = json(app.post_json(&client, "/api/v1/flows/check", ask).await).await;
+    assert_eq!(
+        (&d["decision"], &d["agreement_version"]),
+        (&json!("allow"), &json!(2)),
+        "the gate still decides under version 2: {d}"
+    );
+}
+
+/// A reason is at most 2000 characters (counted as characters, after trimming): one longer is
+/// a 400 for every control, agreement or party, and changes nothing.
+async fn a_reason_longer_than_2000_characters_is_a_400(app: TestApp) {
+    let officer = app.token(Role::IgOfficer, None).await;
+    let v1 = std::fs::read_to_string(support::repo().join("agreements").join(FOODBANK)).unwrap();
+    app.post_yaml(&officer, "/api/v1/agreements", &v1).await;
+    let agreement = "/api/v1/agreements/camden-foodbank-referrals";
+    let too_long = "é".repeat(2001);
+    for path in [
+        format!("{agreement}/suspend"),
+        format!("{agreement}/terminate"),
+        "/api/v1/parties/foodbank/suspend".to_owned(),
+    ] {
+        let resp = app
+            .post_json(&officer, &path, json!({ "reason": too_long }))
+            .await;
+        assert_eq!(resp.status(), 400, "{path}");
+        let b = json(resp).await;
+        assert_eq!(b["code"], "bad-request", "{path}");
+        assert!(
+            b["message"].as_str().unwrap().contains("2000 characters"),
+            "{path}: {b}"
+        );
+    }
+    assert_eq!(
+        json(app.get(&officer, agreement).await).await["status"],
+        "active"
+    );
+    assert_eq!(
+        json(app.get(&officer, "/api/v1/parties/suspensions").await).await,
+        json!([])
+    );
+    let changes = json(app.get(&officer, "/api/v1/audit?limit=1000").await).await;
+    let acted: Vec<&Value> = changes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["action"])
+        .filter(|a| {
+            a.as_str().unwrap().contains("suspended") || a.as_str().unwrap().contains("terminated")
+        })
+        .collect();
+    assert!(acted.is_empty(), "{acted:?}");
+
+    let longest = "é".repeat(2000);
+    let padded = json!({ "reason": format!("  {longest}  ") });
+    let s = app
+        .post_json(&officer, &format!("{agreement}/suspend"), padded.clone())
+        .await;
+    assert_eq!(s.status(), 200);
+    assert_eq!(json(s).await["reason"], longest, "trimmed, then counted");
+    let p = app
+        .post_json(&officer, "/api/v1/parties/foodbank/suspend", padded)
+        .await;
+    assert_eq!(p.status(), 200);
+    assert_eq!(json(p).await["reason"], longest);
+}
+
+/// Termination ends a suspended agreement as it does an open one, once: terminating it again
+/// is a 409 and records nothing.
+async fn a_suspended_agreement_is_terminated_once(app: TestApp) {
+    let officer = app.token(Role::IgOfficer, None).await;
+    let v1 = std::fs::read_to_string(support::repo().join("agreements").join(FOODBANK)).unwrap();
+    app.post_yaml(&officer, "/api/v1/agreements", &v1).await;
+    let path = "/api/v1/agreements/camden-foodbank-referrals";
+    let suspended = app
+        .post_json(
+            &officer,
+            &format!("{path}/suspend"),
+            json!({ "reason": "breach at the foodbank" }),
+        )
+        .await;
+    assert_eq!(suspended.status(), 200);
+    let ended = app
+        .post_json(
+            &officer,
+            &format!("{path}/terminate"),
+            json!({ "reason": "the foodbank closed" }),
+        )
+        .await;
+    assert_eq!(ended.status(), 200);
+    let state = json(ended).await;
+    assert_eq!(
+        (&state["control"], &state["reason"]),
+        (&json!("terminated"), &json!("the foodbank closed"))
+    );
+    let summary = json(app.get(&officer, path).await).await;
+    assert_eq!(
+        (&summary["status"], &summary["control"]),
+        (&json!("terminated"), &json!("terminated"))
+    );
+    let again = app
+        .post_json(
+            &officer,
+            &format!("{path}/terminate"),
+            json!({ "reason": "twice" }),
+        )
+        .await;
+    assert_conflict(again, "terminating a terminated agreement").await;
+    let summary = json(app.get(&officer, path).await).await;
+    assert_eq!(
+        summary["control_reason"], "the foodbank closed",
+        "unchanged"
+    );
+    let page = json(
+        app.get(&officer, "/api/v1/audit?action=agreement.terminated")
+            .await,
+    )
+    .await;
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "terminated once: {page}");
+    assert_eq!(
+        (&items[0]["details"]["from"], &items[0]["details"]["to"]),
+        (&json!("suspended"), &json!("terminated"))
+    );
+}
+
 on_both_databases!(
     a_token_is_stored_only_as_its_hash,
     minting_refuses_what_the_roles_forbid,
@@ -788,4 +1224,9 @@ on_both_databases!(
     a_party_is_suspended_across_agreements,
     a_party_id_that_is_not_a_slug_is_a_400,
     the_register_exports_to_csv,
+    the_agreement_list_filters_by_each_status_and_pages,
+    signing_refuses_bad_signatures_and_a_dpo_does_not_activate,
+    an_older_draft_signed_after_a_newer_version_is_superseded,
+    a_reason_longer_than_2000_characters_is_a_400,
+    a_suspended_agreement_is_terminated_once,
 );

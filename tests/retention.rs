@@ -251,6 +251,16 @@ async fn due_holdings_are_asked_back_unless_held(app_rx: (TestApp, Receiver, Str
     )
     .await;
     assert_eq!(holding["state"], "deleted");
+    assert_eq!(cert["method"], "webhook");
+    assert_eq!(
+        (&cert["received_from"], &cert["received_to"]),
+        (&holding["received_at"], &holding["received_at"]),
+        "one holding: received from and to its receipt"
+    );
+    assert_eq!(
+        cert["requested_at"], "2029-01-02T09:00:00.000000Z",
+        "requested by the sweep, at its time"
+    );
 
     let by_email = requests.iter().find(|r| r["method"] == "email").unwrap();
     let email_id = by_email["request_id"].as_str().unwrap().to_owned();
@@ -343,6 +353,24 @@ async fn due_holdings_are_asked_back_unless_held(app_rx: (TestApp, Receiver, Str
             .unwrap()
             .contains("Certificate of deletion")
     );
+    for format in ["xml", "pdf", "HTML", ""] {
+        let resp = app
+            .get(
+                &officer,
+                &format!("/api/v1/deletions/{email_id}/certificate?format={format}"),
+            )
+            .await;
+        assert_eq!(resp.status(), 400, "{format:?}");
+        let b = json_of(resp).await;
+        assert_eq!(b["code"], "bad-request", "{format:?}");
+        assert!(
+            b["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("format '{format}'")),
+            "{format:?}: {b}"
+        );
+    }
 
     let held = json_of(
         app.get(
@@ -495,10 +523,25 @@ async fn manual_requests_are_confirmed_by_an_officer_and_the_calendar_shows_due_
     let token = app.token(Role::GateClient, Some("camden")).await;
     let body = json!({ "agreement": "manual-test", "from": "camden", "to": "foodbank", "purpose": "food-parcels",
                        "fields": ["full-name"], "records": [{ "full-name": "x" }] });
-    assert_eq!(
-        app.post_json(&token, "/api/v1/flows", body).await.status(),
-        200
-    );
+    let mut received = Vec::new();
+    for when in [None, Some("2026-11-25T10:30:00Z")] {
+        if let Some(when) = when {
+            later(&app, when);
+        }
+        let resp = app.post_json(&token, "/api/v1/flows", body.clone()).await;
+        assert_eq!(resp.status(), 200);
+        let holding = json_of(resp).await["holding_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let holding = json_of(
+            app.get(&officer, &format!("/api/v1/holdings/{holding}"))
+                .await,
+        )
+        .await;
+        received.push(holding["received_at"].clone());
+    }
+    assert_eq!(received[1], "2026-11-25T10:30:00.000000Z");
     later(&app, "2027-06-01T09:00:00Z");
     sweep(&app, &officer).await;
     let tasks = json_of(
@@ -512,6 +555,7 @@ async fn manual_requests_are_confirmed_by_an_officer_and_the_calendar_shows_due_
         "a task on the owner's list: {tasks}"
     );
     let id = tasks[0]["id"].as_str().unwrap();
+    later(&app, "2027-06-02T10:00:00Z");
     let signatory = app.token(Role::Signatory, Some("foodbank")).await;
     let path = format!("/api/v1/deletions/{id}/confirm");
     assert_eq!(
@@ -540,6 +584,27 @@ async fn manual_requests_are_confirmed_by_an_officer_and_the_calendar_shows_due_
             .unwrap()
             .contains("ig_officer")
     );
+    let cert = json_of(
+        app.get(&officer, &format!("/api/v1/deletions/{id}/certificate"))
+            .await,
+    )
+    .await;
+    assert_eq!(cert["method"], "manual");
+    assert_eq!(cert["record_count"], 2, "{cert}");
+    assert_eq!(
+        (&cert["received_from"], &cert["received_to"]),
+        (&received[0], &received[1]),
+        "the earliest and the latest receipt"
+    );
+    assert_eq!(
+        (&cert["requested_at"], &cert["confirmed_at"]),
+        (
+            &json!("2027-06-01T09:00:00.000000Z"),
+            &json!("2027-06-02T10:00:00.000000Z")
+        ),
+        "asked by the sweep, confirmed by the officer the next day"
+    );
+    assert_eq!(cert["confirmed_by"], done["confirmed_by"]);
     let auditor = app.token(Role::Auditor, None).await;
     let gate = app.token(Role::GateClient, Some("camden")).await;
     assert_eq!(app.get(&gate, "/api/v1/calendar.ics").await.status(), 403);
@@ -924,6 +989,224 @@ async fn a_sweep_that_cannot_read_a_version_records_nothing(app_rx: (TestApp, Re
     assert_eq!(rx.calls.load(Ordering::SeqCst), 0);
 }
 
+/// Outlook subscribes by URL and sends no header: the feed takes a reader's token as
+/// `?token=`, the same feed as with the header; a wrong token there is a 401, none at all a
+/// 401, and a token whose role may not read it a 403.
+async fn the_calendar_feed_takes_its_token_in_the_url(app_rx: (TestApp, Receiver, String)) {
+    let (app, _rx, _officer) = app_rx;
+    send(
+        &app,
+        "camden",
+        "foodbank",
+        "food-parcels",
+        &["full-name"],
+        &["R-5"],
+    )
+    .await;
+    let auditor = app.token(Role::Auditor, None).await;
+    let by_header = app.get(&auditor, "/api/v1/calendar.ics").await;
+    assert_eq!(by_header.status(), 200);
+    let by_header = by_header.text().await.unwrap();
+    let feed = |query: String| {
+        let app = &app;
+        async move {
+            app.http
+                .get(app.url(&format!("/api/v1/calendar.ics{query}")))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let resp = feed(format!("?token={auditor}")).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()["content-type"],
+        "text/calendar; charset=utf-8"
+    );
+    let by_url = resp.text().await.unwrap();
+    assert!(
+        by_url.contains("SUMMARY:Deletion due: foodbank (sweep-test)\r\n"),
+        "{by_url}"
+    );
+    assert_eq!(by_url, by_header, "the same feed either way");
+
+    let wrong = "acc_0000000000000000000000000000000000000000000000000000000000000000";
+    for query in [
+        format!("?token={wrong}"),
+        "?token=".to_owned(),
+        String::new(),
+    ] {
+        let resp = feed(query.clone()).await;
+        assert_eq!(resp.status(), 401, "{query:?}");
+        assert_eq!(json_of(resp).await["code"], "unauthorized", "{query:?}");
+    }
+    let gate = app.token(Role::GateClient, Some("camden")).await;
+    let resp = feed(format!("?token={gate}")).await;
+    assert_eq!(resp.status(), 403, "a gate client reads no calendar");
+    assert_eq!(json_of(resp).await["code"], "forbidden");
+}
+
+/// A hold is placed only when whole: no scope, an unknown kind, or a blank, missing or
+/// over-long reason is a 400 and stores nothing. A hold records who placed it and who released
+/// it as their actor text; it is released once (409 after, 404 for no such hold); `?active=true`
+/// lists only the holds in force, newest first.
+async fn legal_holds_are_placed_whole_released_once_and_listed(
+    app_rx: (TestApp, Receiver, String),
+) {
+    use accord::clock::Clock;
+    let (app, _rx, _officer) = app_rx;
+    let mint = |role: Role, name: &'static str| {
+        let app = &app;
+        async move {
+            let now = app.clock.now();
+            accord::auth::mint(app.registry.db(), now, role, name, None, "test")
+                .await
+                .unwrap()
+                .0
+        }
+    };
+    let priya = mint(Role::IgOfficer, "Priya Shah").await;
+    let sam = mint(Role::Admin, "Sam Okafor").await;
+    let scope = json!({ "agreement": AGREEMENT });
+    for body in [
+        json!({ "kind": "litigation", "reason": "claim filed" }),
+        json!({ "kind": "litigation", "reason": "claim filed", "scope": null }),
+        json!({ "kind": "lawsuit", "reason": "claim filed", "scope": scope }),
+        json!({ "reason": "claim filed", "scope": scope }),
+        json!({ "kind": "litigation", "reason": "   ", "scope": scope }),
+        json!({ "kind": "litigation", "reason": "", "scope": scope }),
+        json!({ "kind": "litigation", "scope": scope }),
+        json!({ "kind": "litigation", "reason": "é".repeat(2001), "scope": scope }),
+    ] {
+        let resp = app
+            .post_json(&priya, "/api/v1/legal-holds", body.clone())
+            .await;
+        assert_eq!(resp.status(), 400, "{body}");
+        assert_eq!(json_of(resp).await["code"], "bad-request", "{body}");
+    }
+    let holds = json_of(app.get(&priya, "/api/v1/legal-holds").await).await;
+    assert_eq!(holds, json!([]), "nothing refused is stored");
+
+    let place = |token: &String, body: Value| {
+        let (app, token) = (&app, token.clone());
+        async move { app.post_json(&token, "/api/v1/legal-holds", body).await }
+    };
+    let first = place(
+        &priya,
+        json!({ "kind": "litigation", "reason": "claim filed", "scope": scope }),
+    )
+    .await;
+    assert_eq!(first.status(), 200);
+    let first = json_of(first).await;
+    assert_eq!(
+        (&first["kind"], &first["placed_by"]),
+        (&json!("litigation"), &json!("Priya Shah (ig_officer)"))
+    );
+    assert_eq!(
+        (&first["released_at"], &first["released_by"]),
+        (&Value::Null, &Value::Null)
+    );
+    later(&app, "2026-11-22T09:00:00Z");
+    let second = place(
+        &sam,
+        json!({ "kind": "foi", "reason": "FOI request 1234", "scope": { "party": "camden" } }),
+    )
+    .await;
+    assert_eq!(second.status(), 200);
+    let second = json_of(second).await;
+    assert_eq!(second["placed_by"], "Sam Okafor (admin)");
+    let (first_id, second_id) = (
+        first["id"].as_str().unwrap().to_owned(),
+        second["id"].as_str().unwrap().to_owned(),
+    );
+
+    let release = |token: &String, id: &str, reason: &str| {
+        let (app, token) = (&app, token.clone());
+        let path = format!("/api/v1/legal-holds/{id}/release");
+        let body = json!({ "reason": reason });
+        async move { app.post_json(&token, &path, body).await }
+    };
+    let blank = release(&priya, &second_id, "  ").await;
+    assert_eq!(blank.status(), 400, "a release needs a reason too");
+    later(&app, "2026-11-23T09:00:00Z");
+    let released = release(&sam, &first_id, "claim settled").await;
+    assert_eq!(released.status(), 200);
+    let released = json_of(released).await;
+    assert_eq!(
+        (
+            &released["released_by"],
+            &released["release_reason"],
+            &released["released_at"]
+        ),
+        (
+            &json!("Sam Okafor (admin)"),
+            &json!("claim settled"),
+            &json!("2026-11-23T09:00:00.000000Z")
+        )
+    );
+    assert_eq!(
+        released["placed_by"], "Priya Shah (ig_officer)",
+        "unchanged"
+    );
+    let again = release(&priya, &first_id, "settled again").await;
+    assert_eq!(again.status(), 409, "released once");
+    assert_eq!(json_of(again).await["code"], "conflict");
+    let nothing = release(&priya, &uuid::Uuid::now_v7().to_string(), "x").await;
+    assert_eq!(nothing.status(), 404);
+    assert_eq!(json_of(nothing).await["code"], "not-found");
+
+    let listed = |query: &'static str| {
+        let (app, priya) = (&app, &priya);
+        async move {
+            let resp = app.get(priya, &format!("/api/v1/legal-holds{query}")).await;
+            assert_eq!(resp.status(), 200, "{query}");
+            let holds = json_of(resp).await;
+            holds
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<String>>()
+        }
+    };
+    assert_eq!(
+        listed("?active=true").await,
+        [second_id.as_str()],
+        "only the hold in force"
+    );
+    let both = [second_id.clone(), first_id.clone()];
+    assert_eq!(listed("").await, both, "every hold, newest first");
+    assert_eq!(listed("?active=false").await, both);
+    let all = json_of(app.get(&priya, "/api/v1/legal-holds").await).await;
+    assert_eq!(
+        (&all[1]["released_by"], &all[0]["released_by"]),
+        (&json!("Sam Okafor (admin)"), &Value::Null),
+        "the refused second release changed nothing"
+    );
+
+    let log = json_of(
+        app.get(
+            &priya,
+            &format!("/api/v1/audit?subject=legal_hold:{first_id}"),
+        )
+        .await,
+    )
+    .await;
+    let done: Vec<(&str, &str)> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["action"].as_str().unwrap(), r["actor"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        done,
+        [
+            ("legal_hold.placed", "Priya Shah (ig_officer)"),
+            ("legal_hold.released", "Sam Okafor (admin)")
+        ]
+    );
+}
+
 macro_rules! both {
     ($($case:ident),*) => {
         mod sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $case() { super::$case(super::start(super::Backend::Sqlite).await).await } )* }
@@ -941,5 +1224,7 @@ both!(
     a_webhook_answer_after_a_confirmation_by_hand_is_not_an_error,
     a_hold_placed_after_the_request_stops_its_confirmation,
     a_held_webhook_request_waits_for_the_release,
-    a_hold_must_name_an_agreement_or_party_that_exists
+    a_hold_must_name_an_agreement_or_party_that_exists,
+    the_calendar_feed_takes_its_token_in_the_url,
+    legal_holds_are_placed_whole_released_once_and_listed
 );

@@ -79,7 +79,7 @@ pub async fn list(
     let total = q.clone().count(db).await?;
     let rows = q
         .order_by_asc(C::ReceivedAt)
-        .offset((paging.page - 1) * paging.per_page)
+        .offset(paging.offset())
         .limit(paging.per_page)
         .all(db)
         .await?;

@@ -62,8 +62,18 @@ impl Paging {
         }
     }
 
+    /// How many items come before this page. Any page number is accepted, so the product
+    /// saturates, and it is capped at `i64::MAX`, the largest offset SQL takes: a page past
+    /// the end is empty, never an overflow (a panic, or a wrapped offset listing the first
+    /// page) or an offset the database driver cannot bind.
+    pub fn offset(&self) -> u64 {
+        (self.page - 1)
+            .saturating_mul(self.per_page)
+            .min(i64::MAX as u64)
+    }
+
     fn slice<T>(&self, items: Vec<T>) -> Vec<T> {
-        let skip = ((self.page - 1) * self.per_page) as usize;
+        let skip = usize::try_from(self.offset()).unwrap_or(usize::MAX);
         items
             .into_iter()
             .skip(skip)
