@@ -6,8 +6,8 @@ use std::str::FromStr;
 
 use jiff::Timestamp;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, TransactionTrait,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -208,21 +208,75 @@ pub async fn list(db: &DatabaseConnection) -> Result<Vec<TokenInfo>, DbErr> {
     Ok(rows.into_iter().map(token_info).collect())
 }
 
-/// Revokes a token (audited); `None` when there is no such token. Revoking twice changes
-/// nothing the second time.
+/// Who asks for a revocation, for the rules that keep an instance administrable.
+#[derive(Debug, Clone, Copy)]
+pub enum Revoker<'a> {
+    /// An administrator through the API: may not revoke the token it is calling with, nor the
+    /// last administrator token in force (either would leave nobody able to administer
+    /// Accord over HTTP).
+    Api(&'a Principal),
+    /// The operator, on the command line with the database: the way back in, so unrestricted.
+    Cli,
+}
+
+impl Revoker<'_> {
+    fn actor(&self) -> String {
+        match self {
+            Revoker::Api(p) => p.actor(),
+            Revoker::Cli => "cli".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RevokeError {
+    #[error("no token {0}")]
+    NotFound(Uuid),
+    #[error(
+        "this is the token you are calling with; ask another administrator to revoke it, or \
+         use `accord token revoke` on the server"
+    )]
+    OwnToken,
+    #[error(
+        "this is the last administrator token in force; mint another first \
+         (`accord token create --role admin`), or use `accord token revoke` on the server"
+    )]
+    LastAdmin,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Revokes a token (audited). Revoking twice changes nothing the second time. The last-admin
+/// rule is checked under the writers' lock, so two administrators revoking each other at once
+/// cannot both succeed.
 pub async fn revoke(
     db: &DatabaseConnection,
     now: Timestamp,
     id: Uuid,
-    actor: &str,
-) -> Result<Option<TokenInfo>, DbErr> {
+    by: Revoker<'_>,
+) -> Result<TokenInfo, RevokeError> {
     let txn = db.begin().await?;
     let mut log = Writer::begin(&txn).await?;
     let Some(row) = api_token::Entity::find_by_id(id).one(&txn).await? else {
-        return Ok(None);
+        return Err(RevokeError::NotFound(id));
     };
     if row.revoked_at.is_some() {
-        return Ok(Some(token_info(row)));
+        return Ok(token_info(row));
+    }
+    if let Revoker::Api(caller) = by {
+        if caller.token_id == id {
+            return Err(RevokeError::OwnToken);
+        }
+        if row.role == Role::Admin.as_str() {
+            let admins = api_token::Entity::find()
+                .filter(api_token::Column::Role.eq(Role::Admin.as_str()))
+                .filter(api_token::Column::RevokedAt.is_null())
+                .count(&txn)
+                .await?;
+            if admins <= 1 {
+                return Err(RevokeError::LastAdmin);
+            }
+        }
     }
     let mut revoked: api_token::ActiveModel = row.into();
     revoked.revoked_at = Set(Some(stamp(now)));
@@ -231,14 +285,14 @@ pub async fn revoke(
     log.append(
         now,
         Event {
-            actor,
+            actor: &by.actor(),
             action: "token.revoked",
             subject: format!("token:{id}"),
             details,
         },
     );
     log.commit(txn).await?;
-    Ok(Some(token_info(row)))
+    Ok(token_info(row))
 }
 
 fn token_info(r: api_token::Model) -> TokenInfo {
@@ -283,14 +337,16 @@ fn hash_secret(secret: &str) -> String {
 
 /// Recently seen tokens, so that a busy gate does not read the database on every request.
 /// Only successful look-ups are kept, keyed by the secret's hash, for [`TokenCache::TTL`]:
-/// a token revoked elsewhere stops working within that time.
+/// a token revoked anywhere (the API of another instance, `accord token revoke`, an
+/// engagement's end) stops working on every instance within that time. A busy caller costs
+/// one indexed read per TTL, not one per request.
 #[derive(Default)]
 pub struct TokenCache {
     seen: std::sync::Mutex<std::collections::HashMap<String, (Principal, std::time::Instant)>>,
 }
 
 impl TokenCache {
-    pub const TTL: std::time::Duration = std::time::Duration::from_secs(60);
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(2);
     const MAX_ENTRIES: usize = 10_000;
 
     pub async fn authenticate(

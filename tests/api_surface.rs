@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use accord::auth::Role;
-use accord::registry::versions::Added;
+use accord::registry::versions::{Added, Origin};
 use reqwest::Method;
 use serde_json::Value;
 use support::app::{Backend, TestApp};
@@ -383,7 +383,7 @@ async fn every_endpoint_answers_every_role_as_the_matrix_says(app: TestApp) {
         let id = format!("ctl-{}", who(Some(*officer)));
         let added = app
             .registry
-            .add_version(renamed(HOSPITAL, &id).as_bytes(), "test", "upload")
+            .add_version(renamed(HOSPITAL, &id).as_bytes(), "test", Origin::Upload)
             .await
             .unwrap();
         assert!(matches!(added, Added::Created(_)));
@@ -391,7 +391,7 @@ async fn every_endpoint_answers_every_role_as_the_matrix_says(app: TestApp) {
     let draft = support::draft(FOODBANK, "brent-foodbank");
     let added = app
         .registry
-        .add_version(draft.as_bytes(), "test", "upload")
+        .add_version(draft.as_bytes(), "test", Origin::Upload)
         .await
         .unwrap();
     assert!(matches!(added, Added::Created(_)));

@@ -179,6 +179,27 @@ async fn a_gate_client_asks_only_for_its_own_party(app: TestApp) {
         .await;
     assert_eq!(sent.status(), 403, "nor send for another party");
     assert_eq!(body(sent).await["code"], "forbidden");
+    let as_recipient = app
+        .post_json(
+            &recipient,
+            "/api/v1/flows",
+            send(json!([{ "full-name": "Ada" }]), json!({})),
+        )
+        .await;
+    assert_eq!(
+        as_recipient.status(),
+        403,
+        "the recipient may ask, but records leave only from their sender"
+    );
+    let refusal = body(as_recipient).await;
+    assert_eq!(refusal["code"], "forbidden");
+    assert!(
+        refusal["message"]
+            .as_str()
+            .unwrap()
+            .contains("sends only as 'from'"),
+        "{refusal}"
+    );
     let officer = app.token(Role::IgOfficer, None).await;
     let holdings = body(app.get(&officer, "/api/v1/holdings").await).await;
     assert_eq!(holdings["total"], 0, "nothing is stored");
@@ -350,16 +371,27 @@ async fn termination_dates_what_waited_for_the_agreements_end(app: TestApp) {
     let resp = app
         .post_yaml(&officer, "/api/v1/agreements", &open_ended)
         .await;
-    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
-    let ledgerline = app.token(Role::Signatory, Some("ledgerline")).await;
-    let resp = app
-        .post_json(
-            &ledgerline,
-            "/api/v1/agreements/northbrook-discharge-and-visits/versions/1/signatures",
-            json!({ "name": "Kim Lee" }),
-        )
-        .await;
-    assert_eq!(resp.status(), 200, "the last signature makes it active");
+    assert_eq!(resp.status(), 201);
+    let awaiting = body(resp).await["awaiting"].clone();
+    let mut last = Value::Null;
+    for party in awaiting.as_array().unwrap() {
+        let signer = app
+            .token(Role::Signatory, Some(party.as_str().unwrap()))
+            .await;
+        let resp = app
+            .post_json(
+                &signer,
+                "/api/v1/agreements/northbrook-discharge-and-visits/versions/1/signatures",
+                json!({ "name": "Kim Lee" }),
+            )
+            .await;
+        assert_eq!(resp.status(), 200);
+        last = body(resp).await;
+    }
+    assert_eq!(
+        last["status"], "active",
+        "the last signature makes it active"
+    );
     let police = app.token(Role::GateClient, Some("northbrook-police")).await;
     let markers = json!({
         "agreement": "northbrook-discharge-and-visits", "from": "northbrook-police",
@@ -463,6 +495,155 @@ async fn odd_json_gets_a_clear_400(app: TestApp) {
         body(app.get(&officer, "/api/v1/holdings").await).await["total"],
         0
     );
+}
+
+/// `n` distinct field ids that the foodbank agreement does not declare.
+fn unknown_fields(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("field-{i:06}")).collect()
+}
+
+/// The audit record of a decision, as stored: its details text.
+async fn stored_details(app: &TestApp, officer: &str, decision_id: &str) -> String {
+    decision_in_log(app, officer, decision_id).await["details"].to_string()
+}
+
+/// A question as large as the caps allow is decided (a deny, every field listed in the
+/// answer), but its reasons and its audit record stay small; one field or key past a cap is a
+/// 400 before any decision.
+async fn the_largest_request_is_capped_and_its_audit_record_bounded(app: TestApp) {
+    let (client, officer) = ready(&app).await;
+    let fields = unknown_fields(10_000);
+    let mut q = check(&["full-name"]);
+    q["fields"] = json!(fields);
+    let resp = app.post_json(&client, "/api/v1/flows/check", q).await;
+    assert_eq!(resp.status(), 200);
+    let d = body(resp).await;
+    assert_eq!(d["decision"], "deny");
+    assert_eq!(d["denied_fields"].as_array().unwrap().len(), 10_000);
+    let reasons = d["reasons"].as_array().unwrap();
+    assert_eq!(
+        reasons.len(),
+        21,
+        "20 fields by name, one reason counting the rest"
+    );
+    assert!(
+        reasons[20]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("9980 more requested fields are not in"),
+        "{}",
+        reasons[20]
+    );
+    let details = stored_details(&app, &officer, d["decision_id"].as_str().unwrap()).await;
+    assert!(
+        details.len() < 16 * 1024,
+        "the audit record holds {} bytes",
+        details.len()
+    );
+    let record: Value = serde_json::from_str(&details).unwrap();
+    assert_eq!(record["fields_total"], 10_000);
+    assert_eq!(record["denied_fields_total"], 10_000);
+    assert_eq!(record["fields"].as_array().unwrap().len(), 50);
+
+    let too_many = {
+        let mut q = check(&[]);
+        q["fields"] = json!(unknown_fields(10_001));
+        q.to_string()
+    };
+    let too_long = {
+        let mut q = check(&[]);
+        q["fields"] = json!(["x".repeat(201)]);
+        q.to_string()
+    };
+    let long_id = {
+        let mut q = check(&["full-name"]);
+        q["agreement"] = json!("a".repeat(201));
+        q.to_string()
+    };
+    let cases = [
+        (too_many, "more than 10000 fields"),
+        (too_long, "ids are at most 200"),
+        (long_id, "ids are at most 200"),
+    ];
+    refused_with_400s(&app, &client, "/api/v1/flows/check", &cases).await;
+    let checks = body(app.get(&officer, "/api/v1/audit?action=gate.check").await).await;
+    assert_eq!(
+        checks["items"].as_array().unwrap().len(),
+        1,
+        "only the first question was decided"
+    );
+}
+
+/// Records are read in linear time with a cap on keys: a record of 10,001 keys, or records
+/// naming more than 10,000 distinct fields between them, are 400s and store nothing; a record
+/// with many extra keys is stripped without listing each one in the audit record.
+async fn records_with_too_many_keys_are_refused(app: TestApp) {
+    let (client, officer) = ready(&app).await;
+    let wide: serde_json::Map<String, Value> = unknown_fields(10_001)
+        .into_iter()
+        .map(|k| (k, json!("v")))
+        .collect();
+    let resp = app
+        .post_json(&client, "/api/v1/flows", send(json!([wide]), json!({})))
+        .await;
+    assert_eq!(resp.status(), 400);
+    let b = body(resp).await;
+    assert!(
+        b["message"]
+            .as_str()
+            .unwrap()
+            .contains("more than 10000 keys"),
+        "{b}"
+    );
+    let halves: Vec<Value> = [0..6_000, 6_000..12_000]
+        .into_iter()
+        .map(|range| {
+            let rec: serde_json::Map<String, Value> = range
+                .map(|i| (format!("field-{i:06}"), json!("v")))
+                .collect();
+            Value::Object(rec)
+        })
+        .collect();
+    let resp = app
+        .post_json(&client, "/api/v1/flows", send(json!(halves), json!({})))
+        .await;
+    assert_eq!(resp.status(), 400);
+    assert!(
+        body(resp).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("more than 10000 distinct fields")
+    );
+    assert_eq!(
+        body(app.get(&officer, "/api/v1/holdings").await).await["total"],
+        0
+    );
+
+    let mut one = serde_json::Map::new();
+    one.insert("full-name".into(), json!("Ada"));
+    one.insert("address".into(), json!("1 St Pancras Way"));
+    for k in unknown_fields(5_000) {
+        one.insert(k, json!("x"));
+    }
+    let resp = app
+        .post_json(
+            &client,
+            "/api/v1/flows",
+            send(json!([one]), json!({ "on_extra_fields": "strip" })),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let a = body(resp).await;
+    assert_eq!(a["stripped_fields"].as_array().unwrap().len(), 5_000);
+    assert_eq!(
+        a["records"],
+        json!([{ "full-name": "Ada", "address": "1 St Pancras Way" }])
+    );
+    let details = stored_details(&app, &officer, a["decision_id"].as_str().unwrap()).await;
+    assert!(details.len() < 16 * 1024, "{} bytes", details.len());
+    let record: Value = serde_json::from_str(&details).unwrap();
+    assert_eq!(record["stripped_fields_total"], 5_000);
+    assert_eq!(record["stripped_fields"].as_array().unwrap().len(), 50);
 }
 
 /// A check is read strictly: a number where text belongs, a misspelt key, a key twice or a
@@ -780,4 +961,6 @@ on_both_databases!(
     unknown_agreements_and_ended_terms_are_denied,
     termination_dates_what_waited_for_the_agreements_end,
     the_holdings_list_filters_and_pages,
+    the_largest_request_is_capped_and_its_audit_record_bounded,
+    records_with_too_many_keys_are_refused,
 );

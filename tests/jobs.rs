@@ -7,6 +7,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use accord::mail::compose::Templates;
+use accord::registry::versions::Origin;
 use accord::store::entity::outbox_message;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use support::app::{Backend, TestApp};
@@ -228,7 +229,7 @@ async fn every_agreement_in_force_is_reminded_and_on_the_calendar(app: TestApp) 
             1,
         );
         app.registry
-            .add_version(renamed.as_bytes(), "test", "import")
+            .add_version(renamed.as_bytes(), "test", Origin::Import)
             .await
             .unwrap();
     }

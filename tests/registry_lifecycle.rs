@@ -109,6 +109,74 @@ async fn upload_collect_signatures_and_activate(app: TestApp) {
     assert_eq!(entry["article9_condition"], "health_social_care");
 }
 
+/// Signatures written in an uploaded file are claims: the version stays a draft awaiting
+/// every party, the API shows them as `claimed`, and each party's signatory confirms its own
+/// by signing. (The agreements folder, trusted by the operator, is another matter: its
+/// signatures count, as `a_new_version_supersedes_the_old_when_signed` shows.)
+async fn signatures_in_an_uploaded_file_are_only_claims(app: TestApp) {
+    let officer = app.token(Role::IgOfficer, None).await;
+    let sample = std::fs::read_to_string(support::repo().join("agreements").join(FOODBANK))
+        .unwrap()
+        .replace(
+            "id: camden-foodbank-referrals",
+            "id: claimed-foodbank-referrals",
+        );
+    assert!(sample.contains("signatures:"));
+    let resp = app.post_yaml(&officer, "/api/v1/agreements", &sample).await;
+    assert_eq!(resp.status(), 201);
+    let v = json(resp).await;
+    assert_eq!(
+        v["status"], "draft",
+        "an upload's signatures do not activate it"
+    );
+    assert_eq!(v["awaiting"], json!(["camden", "foodbank"]));
+    let sources: Vec<&str> = v["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, ["claimed", "claimed", "claimed"]);
+    let path = "/api/v1/agreements/claimed-foodbank-referrals/versions/1/signatures";
+    let camden = app.token(Role::Signatory, Some("camden")).await;
+    let v = json(
+        app.post_json(&camden, path, json!({ "name": "Jo Bell" }))
+            .await,
+    )
+    .await;
+    assert_eq!(v["status"], "draft");
+    assert_eq!(v["awaiting"], json!(["foodbank"]));
+    let foodbank = app.token(Role::Signatory, Some("foodbank")).await;
+    let v = json(
+        app.post_json(&foodbank, path, json!({ "name": "Marcus Adeyemi" }))
+            .await,
+    )
+    .await;
+    assert_eq!(v["status"], "active");
+    let by_party: Vec<(String, String, String)> = v["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let f = |k: &str| s[k].as_str().unwrap().to_owned();
+            (f("party"), f("role"), f("source"))
+        })
+        .collect();
+    assert!(by_party.contains(&("camden".into(), "dpo".into(), "claimed".into())));
+    assert!(by_party.contains(&("camden".into(), "senior_officer".into(), "engine".into())));
+    assert!(by_party.contains(&("foodbank".into(), "senior_officer".into(), "engine".into())));
+    let page = json(
+        app.get(
+            &officer,
+            "/api/v1/audit?subject=agreement:claimed-foodbank-referrals&action=signature.added",
+        )
+        .await,
+    )
+    .await;
+    let confirmed = &page["items"][0]["details"]["confirms_claim"];
+    assert_eq!(confirmed["name"], "Jo Bell", "{page}");
+}
+
 async fn broken_agreements_get_422_with_every_finding(app: TestApp) {
     let officer = app.token(Role::IgOfficer, None).await;
     let yaml = draft(FOODBANK, "Bad_Id").replace("role: recipient", "role: recipiant");
@@ -137,19 +205,17 @@ async fn a_new_version_supersedes_the_old_when_signed(app: TestApp) {
     let officer = app.token(Role::IgOfficer, None).await;
     let file = support::repo().join("agreements").join(FOODBANK);
     let v1 = std::fs::read_to_string(file).unwrap();
-    assert_eq!(
-        app.post_yaml(&officer, "/api/v1/agreements", &v1)
-            .await
-            .status(),
-        201
-    );
+    assert_eq!(app.import_yaml(&v1).await["status"], "active");
     let v2 = v1.replace(
         "title: Emergency food support referrals",
         "title: Emergency food and fuel support",
     );
-    let created = json(app.post_yaml(&officer, "/api/v1/agreements", &v2).await).await;
+    let created = app.import_yaml(&v2).await;
     assert_eq!(created["number"], 2);
-    assert_eq!(created["status"], "active", "declared signatures sign it");
+    assert_eq!(
+        created["status"], "active",
+        "the signatures in the operator's folder sign it"
+    );
     let versions = json(
         app.get(
             &officer,
@@ -200,7 +266,7 @@ async fn a_new_version_supersedes_the_old_when_signed(app: TestApp) {
 async fn suspend_reinstate_and_terminate_with_reasons(app: TestApp) {
     let officer = app.token(Role::IgOfficer, None).await;
     let v1 = std::fs::read_to_string(support::repo().join("agreements").join(FOODBANK)).unwrap();
-    app.post_yaml(&officer, "/api/v1/agreements", &v1).await;
+    app.import_yaml(&v1).await;
     let path = "/api/v1/agreements/camden-foodbank-referrals";
     let no_reason = app
         .post_json(
@@ -287,7 +353,7 @@ async fn a_terminated_agreements_draft_takes_no_signatures(app: TestApp) {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let officer = app.token(Role::IgOfficer, None).await;
     let v1 = std::fs::read_to_string(support::repo().join("agreements").join(FOODBANK)).unwrap();
-    let active = json(app.post_yaml(&officer, "/api/v1/agreements", &v1).await).await;
+    let active = app.import_yaml(&v1).await;
     assert_eq!(active["status"], "active");
     let v2 = draft(FOODBANK, "camden-foodbank-referrals");
     let created = json(app.post_yaml(&officer, "/api/v1/agreements", &v2).await).await;
@@ -526,6 +592,107 @@ fn set_today(app: &TestApp, day: jiff::civil::Date) {
 /// Expired and suspended are derived from the term, the control and today, not stored: the
 /// day after term.end an active agreement reads as expired, lists under ?status=expired, and
 /// leaves the register, as a suspended one does at once.
+/// The id of the first listed token with `role`.
+async fn token_id(app: &TestApp, admin: &str, role: &str) -> Vec<String> {
+    let tokens = json(app.get(admin, "/api/v1/tokens").await).await;
+    tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["role"] == role && t["revoked_at"].is_null())
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn revoke(app: &TestApp, token: &str, id: &str) -> reqwest::Response {
+    app.http
+        .post(app.url(&format!("/api/v1/tokens/{id}/revoke")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// An administrator cannot revoke the token it calls with, nor the last administrator token
+/// in force: either would leave nobody able to administer Accord over HTTP.
+async fn an_admin_cannot_lock_every_admin_out(app: TestApp) {
+    let first = app.token(Role::Admin, None).await;
+    let ids = token_id(&app, &first, "admin").await;
+    assert_eq!(ids.len(), 1);
+    let own = revoke(&app, &first, &ids[0]).await;
+    assert_eq!(own.status(), 409);
+    let body = json(own).await;
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("the token you are calling with"),
+        "{body}"
+    );
+    let second = app.token(Role::Admin, None).await;
+    let ids = token_id(&app, &first, "admin").await;
+    assert_eq!(ids.len(), 2);
+    assert_eq!(
+        revoke(&app, &second, &ids[0]).await.status(),
+        200,
+        "another admin's token, while one stays"
+    );
+    let third = app.token(Role::Admin, None).await;
+    let ids = token_id(&app, &third, "admin").await;
+    assert_eq!(ids.len(), 2, "the second and the third");
+    let last = revoke(&app, &third, &ids[0]).await;
+    assert_eq!(last.status(), 200, "the second, by the third");
+    let ids = token_id(&app, &third, "admin").await;
+    assert_eq!(ids.len(), 1);
+    assert_eq!(app.get(&third, "/api/v1/tokens").await.status(), 200);
+    let revoked = actions(&app, &third, &format!("token:{}", ids[0])).await;
+    assert_eq!(revoked, ["token.created"], "the last admin token stays");
+    // The last-admin rule, apart from the own-token rule: revoke through the library as another
+    // admin principal would, with only one admin token in force.
+    let db = app.registry.db();
+    let now = accord::clock::Clock::now(&*app.clock);
+    let other = accord::auth::Principal {
+        token_id: uuid::Uuid::now_v7(),
+        name: "someone".into(),
+        role: Role::Admin,
+        party: None,
+    };
+    let id = ids[0].parse().unwrap();
+    let refused = accord::auth::revoke(db, now, id, accord::auth::Revoker::Api(&other)).await;
+    assert!(
+        matches!(refused, Err(accord::auth::RevokeError::LastAdmin)),
+        "{refused:?}"
+    );
+    assert_eq!(app.get(&third, "/api/v1/tokens").await.status(), 200);
+}
+
+/// A token revoked outside this instance (the command line, or another instance) stops
+/// working here within seconds, although this instance had it cached.
+async fn a_token_revoked_elsewhere_stops_within_seconds(app: TestApp) {
+    let admin = app.token(Role::Admin, None).await;
+    let auditor = app.token(Role::Auditor, None).await;
+    assert_eq!(app.get(&auditor, "/api/v1/register").await.status(), 200);
+    let id = token_id(&app, &admin, "auditor").await[0].parse().unwrap();
+    let now = accord::clock::Clock::now(&*app.clock);
+    accord::auth::revoke(app.registry.db(), now, id, accord::auth::Revoker::Cli)
+        .await
+        .unwrap();
+    let revoked_at = std::time::Instant::now();
+    loop {
+        let status = app.get(&auditor, "/api/v1/register").await.status();
+        if status == 401 {
+            break;
+        }
+        assert_eq!(status, 200);
+        assert!(
+            revoked_at.elapsed() < std::time::Duration::from_secs(4),
+            "still accepted {:?} after revocation",
+            revoked_at.elapsed()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 async fn an_agreement_past_its_term_expires_and_leaves_the_register(app: TestApp) {
     use jiff::civil::date;
     app.registry
@@ -1098,7 +1265,7 @@ async fn an_older_draft_signed_after_a_newer_version_is_superseded(app: TestApp)
 async fn a_reason_longer_than_2000_characters_is_a_400(app: TestApp) {
     let officer = app.token(Role::IgOfficer, None).await;
     let v1 = std::fs::read_to_string(support::repo().join("agreements").join(FOODBANK)).unwrap();
-    app.post_yaml(&officer, "/api/v1/agreements", &v1).await;
+    app.import_yaml(&v1).await;
     let agreement = "/api/v1/agreements/camden-foodbank-referrals";
     let too_long = "é".repeat(2001);
     for path in [
@@ -1156,7 +1323,7 @@ async fn a_reason_longer_than_2000_characters_is_a_400(app: TestApp) {
 async fn a_suspended_agreement_is_terminated_once(app: TestApp) {
     let officer = app.token(Role::IgOfficer, None).await;
     let v1 = std::fs::read_to_string(support::repo().join("agreements").join(FOODBANK)).unwrap();
-    app.post_yaml(&officer, "/api/v1/agreements", &v1).await;
+    app.import_yaml(&v1).await;
     let path = "/api/v1/agreements/camden-foodbank-referrals";
     let suspended = app
         .post_json(
@@ -1216,6 +1383,9 @@ on_both_databases!(
     import_skips_broken_files_and_stores_the_rest,
     an_agreement_past_its_term_expires_and_leaves_the_register,
     a_revoked_token_stops_working_at_once,
+    an_admin_cannot_lock_every_admin_out,
+    a_token_revoked_elsewhere_stops_within_seconds,
+    signatures_in_an_uploaded_file_are_only_claims,
     upload_collect_signatures_and_activate,
     broken_agreements_get_422_with_every_finding,
     a_new_version_supersedes_the_old_when_signed,

@@ -102,8 +102,7 @@ async fn start(backend: Backend) -> (TestApp, Receiver, String) {
             1,
         )
         .replace("https://accord-hooks.camden.example/deletions", &url);
-    let created = app.post_yaml(&officer, "/api/v1/agreements", &yaml).await;
-    assert_eq!(created.status(), 201);
+    assert_eq!(app.import_yaml(&yaml).await["status"], "active");
     (app, rx, officer)
 }
 
@@ -514,12 +513,7 @@ async fn manual_requests_are_confirmed_by_an_officer_and_the_calendar_shows_due_
         !manual.contains("data@camdenfoodbank.example"),
         "the foodbank now declares no method: manual"
     );
-    assert_eq!(
-        app.post_yaml(&officer, "/api/v1/agreements", &manual)
-            .await
-            .status(),
-        201
-    );
+    assert_eq!(app.import_yaml(&manual).await["status"], "active");
     let token = app.token(Role::GateClient, Some("camden")).await;
     let body = json!({ "agreement": "manual-test", "from": "camden", "to": "foodbank", "purpose": "food-parcels",
                        "fields": ["full-name"], "records": [{ "full-name": "x" }] });

@@ -18,7 +18,7 @@ use crate::registry::Registry;
 use crate::registry::control::ControlState;
 use crate::registry::lifecycle::{Control, Status};
 use crate::registry::queries::{AgreementPage, AgreementSummary, Paging, VersionDocument};
-use crate::registry::versions::{Added, VersionInfo};
+use crate::registry::versions::{Added, Origin, VersionInfo};
 
 pub struct AgreementsApi {
     pub registry: Registry,
@@ -105,7 +105,7 @@ impl AgreementsApi {
         };
         let added = self
             .registry
-            .add_version(&bytes, &who.actor(), "upload")
+            .add_version(&bytes, &who.actor(), Origin::Upload)
             .await
             .map_err(ApiError::from)?;
         Ok(match added {

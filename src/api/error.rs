@@ -7,6 +7,7 @@ use poem::http::StatusCode;
 use serde::Serialize;
 
 use crate::agreement::Diagnostic;
+use crate::auth::RevokeError;
 use crate::flows::GateError;
 use crate::registry::RegistryError;
 
@@ -121,6 +122,16 @@ impl From<GateError> for ApiError {
                      {reference})"
                 ))
             }
+        }
+    }
+}
+
+impl From<RevokeError> for ApiError {
+    fn from(e: RevokeError) -> ApiError {
+        match e {
+            RevokeError::NotFound(_) => ApiError::NotFound(e.to_string()),
+            RevokeError::OwnToken | RevokeError::LastAdmin => ApiError::Conflict(e.to_string()),
+            RevokeError::Db(e) => internal(&e),
         }
     }
 }

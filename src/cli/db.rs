@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use sea_orm::DatabaseConnection;
 
 use super::{DbArgs, EXIT_DB, runtime};
-use crate::auth::{Role, mint};
+use crate::auth::{RevokeError, Revoker, Role, TokenCache, mint};
 use crate::clock::{Clock, SystemClock};
 
 #[derive(Debug, Subcommand)]
@@ -180,13 +180,13 @@ fn token_admin(cmd: TokenAdmin) -> ExitCode {
                     ExitCode::from(EXIT_DB)
                 }
             },
-            TokenAdmin::Revoke { id, .. } => match crate::auth::revoke(&conn, SystemClock.now(), id, "cli").await {
-                Ok(Some(t)) => {
-                    eprintln!("token {} ({}, {}) is revoked; running servers stop accepting it within a minute", t.id, t.name, t.role);
+            TokenAdmin::Revoke { id, .. } => match crate::auth::revoke(&conn, SystemClock.now(), id, Revoker::Cli).await {
+                Ok(t) => {
+                    eprintln!("token {} ({}, {}) is revoked; running servers stop accepting it within {} s", t.id, t.name, t.role, TokenCache::TTL.as_secs());
                     ExitCode::SUCCESS
                 }
-                Ok(None) => {
-                    eprintln!("error: no token {id}");
+                Err(e @ RevokeError::NotFound(_)) => {
+                    eprintln!("error: {e}");
                     ExitCode::FAILURE
                 }
                 Err(e) => {

@@ -7,7 +7,7 @@ pub mod holdings;
 pub mod journal;
 pub mod records;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use jiff::Timestamp;
 use poem_openapi::Object;
@@ -16,12 +16,13 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::auth::{Principal, Role};
+use crate::gate::limits::{self, MAX_FIELDS};
 use crate::gate::{CheckRequest, Decision, Index, Outcome, decide};
 use crate::registry::Registry;
 use crate::store::entity::holding;
 use crate::store::time::stamp;
 use journal::{Entry, Journal, JournalError};
-use records::{MAX_RECORDS, OnExtraFields, Record, minimise};
+use records::{OnExtraFields, Record, minimise};
 
 /// The gate: decisions over the registry's index, made durable by the journal.
 #[derive(Clone)]
@@ -44,13 +45,19 @@ pub struct CheckAnswer {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SendRequest {
+    #[serde(deserialize_with = "limits::name")]
     pub agreement: String,
+    #[serde(deserialize_with = "limits::name")]
     pub from: String,
+    #[serde(deserialize_with = "limits::name")]
     pub to: String,
+    #[serde(deserialize_with = "limits::name")]
     pub purpose: String,
+    #[serde(deserialize_with = "limits::names")]
     pub fields: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "limits::optional_name")]
     pub flow: Option<String>,
+    #[serde(deserialize_with = "records::bounded_records")]
     pub records: Vec<Record>,
     #[serde(default)]
     pub subject_refs: Option<Vec<String>>,
@@ -145,12 +152,12 @@ impl Gate {
     /// are the only reason to deny are dropped and the rest decided on again.
     pub async fn send(&self, caller: &Principal, req: SendRequest) -> Result<Sent, GateError> {
         let mut asked = req.check();
-        bound_to_party(caller, &asked)?;
+        sends_for_own_party(caller, &asked)?;
         let subject_refs = check_shape(&req)?;
         let index = self.registry.gate_index();
         let now = self.registry.clock().now();
         let today = crate::clock::london_date(now);
-        asked.fields = requested_and_present(&req);
+        asked.fields = requested_and_present(&req)?;
         let mut decision = decide(&index, &asked, today);
         let mut stripped = Vec::new();
         if decision.decision == Outcome::Deny
@@ -217,8 +224,10 @@ fn entry(
     let req = asked.req;
     let details = DecisionDetails {
         decision: d.decision,
-        denied_fields: &d.denied_fields,
-        fields: &req.fields,
+        denied_fields: Listed(&d.denied_fields),
+        denied_fields_total: d.denied_fields.len(),
+        fields: Listed(&req.fields),
+        fields_total: req.fields.len(),
         flow: req.flow.as_deref(),
         from: &req.from,
         holding_id: holding.as_ref().map(|(h, _)| h.id),
@@ -226,7 +235,8 @@ fn entry(
         purpose: &req.purpose,
         reasons: d.reasons.iter().map(|r| r.code).collect(),
         records: holding.as_ref().map(|(h, _)| h.record_count),
-        stripped_fields: asked.stripped,
+        stripped_fields: Listed(asked.stripped),
+        stripped_fields_total: asked.stripped.len(),
         to: &req.to,
         version: d.agreement_version,
     };
@@ -283,12 +293,16 @@ fn holding(
 }
 
 /// What the audit record of a decision says, beyond its actor and subject. Fields in
-/// alphabetical order, as the log has always had them.
+/// alphabetical order, as the log has always had them. Its size is bounded whatever was asked:
+/// each list of fields names at most [`AUDIT_LISTED`] (ids of at most 200 characters) and
+/// counts them all; the reasons are codes, of which a decision has few.
 #[derive(Serialize)]
 struct DecisionDetails<'a> {
     decision: Outcome,
-    denied_fields: &'a [String],
-    fields: &'a [String],
+    denied_fields: Listed<'a>,
+    denied_fields_total: usize,
+    fields: Listed<'a>,
+    fields_total: usize,
     flow: Option<&'a str>,
     from: &'a str,
     holding_id: Option<Uuid>,
@@ -297,10 +311,35 @@ struct DecisionDetails<'a> {
     reasons: Vec<crate::gate::ReasonCode>,
     records: Option<i32>,
     /// Fields dropped by `on_extra_fields: strip` before deciding: they never left.
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    stripped_fields: &'a [String],
+    #[serde(skip_serializing_if = "Listed::is_empty")]
+    stripped_fields: Listed<'a>,
+    #[serde(skip_serializing_if = "is_zero")]
+    stripped_fields_total: usize,
     to: &'a str,
     version: Option<i32>,
+}
+
+/// Most field ids one list of a decision's audit record names; `*_total` counts them all.
+pub const AUDIT_LISTED: usize = 50;
+
+/// The first [`AUDIT_LISTED`] ids of a list, as the audit record keeps them.
+#[derive(Clone, Copy)]
+struct Listed<'a>(&'a [String]);
+
+impl Listed<'_> {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Listed<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().take(AUDIT_LISTED))
+    }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A gate client asks only about flows to or from its own party.
@@ -320,17 +359,32 @@ fn bound_to_party(caller: &Principal, req: &CheckRequest) -> Result<(), GateErro
     }
 }
 
+/// Records leave only from the party that sends them: a gate client sends as `from`, never on
+/// another party's behalf (it may still *ask* about flows in either direction).
+fn sends_for_own_party(caller: &Principal, req: &CheckRequest) -> Result<(), GateError> {
+    bound_to_party(caller, req)?;
+    if caller.role != Role::GateClient {
+        return Ok(());
+    }
+    let party = caller
+        .bound_party()
+        .map_err(|e| GateError::Forbidden(e.to_string()))?;
+    if req.from == party {
+        Ok(())
+    } else {
+        Err(GateError::Forbidden(format!(
+            "this token acts for '{party}' and sends only as 'from': it cannot send \
+             records on behalf of '{}'",
+            req.from
+        )))
+    }
+}
+
 /// Refuses what cannot be a send at all (400, not a decision); returns the distinct subjects.
 fn check_shape(req: &SendRequest) -> Result<Vec<String>, GateError> {
     let bad = |m: String| Err(GateError::BadRequest(m));
     if req.records.is_empty() {
         return bad("'records' is empty: send at least one record".into());
-    }
-    if req.records.len() > MAX_RECORDS {
-        return bad(format!(
-            "{} records in one request; send at most {MAX_RECORDS}",
-            req.records.len()
-        ));
     }
     let Some(refs) = &req.subject_refs else {
         return Ok(Vec::new());
@@ -356,17 +410,25 @@ fn check_shape(req: &SendRequest) -> Result<Vec<String>, GateError> {
 }
 
 /// The requested fields, then any other field the records carry, in first-seen order: every
-/// field that would leave is decided on.
-fn requested_and_present(req: &SendRequest) -> Vec<String> {
+/// field that would leave is decided on. Linear in the records' size; at most [`MAX_FIELDS`]
+/// distinct fields, or the send is refused before any decision.
+fn requested_and_present(req: &SendRequest) -> Result<Vec<String>, GateError> {
+    let mut seen: HashSet<&str> = req.fields.iter().map(String::as_str).collect();
     let mut fields = req.fields.clone();
     for record in &req.records {
         for (key, _) in &record.0 {
-            if !fields.contains(key) {
+            if seen.insert(key) {
+                if seen.len() > MAX_FIELDS {
+                    return Err(GateError::BadRequest(format!(
+                        "the fields requested and the records' keys name more than {MAX_FIELDS} \
+                         distinct fields"
+                    )));
+                }
                 fields.push(key.clone());
             }
         }
     }
-    fields
+    Ok(fields)
 }
 
 fn only_fields_refused(d: &Decision) -> bool {

@@ -4,14 +4,44 @@
 //! minimised field by field, and refusing it before deciding answers the same malformed body
 //! the same way whatever the decision would have been.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
+
+use crate::gate::limits::{MAX_FIELDS, MAX_NAME_CHARS};
 
 /// Most records in one request.
 pub const MAX_RECORDS: usize = 10_000;
+
+/// Reads `records`: at most [`MAX_RECORDS`], refused at the first one past the cap.
+pub fn bounded_records<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Record>, D::Error> {
+    d.deserialize_seq(RecordsVisitor)
+}
+
+struct RecordsVisitor;
+
+impl<'de> Visitor<'de> for RecordsVisitor {
+    type Value = Vec<Record>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a list of at most {MAX_RECORDS} records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Record>, A::Error> {
+        let mut out = Vec::new();
+        while let Some(r) = seq.next_element::<Record>()? {
+            if out.len() == MAX_RECORDS {
+                return Err(de::Error::custom(format!(
+                    "more than {MAX_RECORDS} records in one request"
+                )));
+            }
+            out.push(r);
+        }
+        Ok(out)
+    }
+}
 
 /// A record as sent: its fields in order, with duplicate keys already refused.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,12 +62,26 @@ impl<'de> Visitor<'de> for RecordVisitor {
         f.write_str("a JSON object of field id to value")
     }
 
+    /// Linear in the record's size: keys are checked for repeats through a hash set, and a
+    /// record may have at most [`MAX_FIELDS`] keys of at most [`MAX_NAME_CHARS`] characters.
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Record, A::Error> {
         let mut fields: Vec<(String, Value)> = Vec::new();
+        let mut keys: HashSet<String> = HashSet::new();
         while let Some(key) = map.next_key::<String>()? {
-            if fields.iter().any(|(k, _)| *k == key) {
+            if fields.len() == MAX_FIELDS {
                 return Err(de::Error::custom(format!(
-                    "the key '{key}' appears twice in one record"
+                    "a record has more than {MAX_FIELDS} keys"
+                )));
+            }
+            if key.chars().count() > MAX_NAME_CHARS {
+                return Err(de::Error::custom(format!(
+                    "a record's key is longer than {MAX_NAME_CHARS} characters"
+                )));
+            }
+            if !keys.insert(key.clone()) {
+                return Err(de::Error::custom(format!(
+                    "the key '{}' appears twice in one record",
+                    crate::agreement::decode::clip(&key)
                 )));
             }
             let value: Value = map.next_value()?;

@@ -5,9 +5,12 @@
 //! reasons, so a deny lists *all* that is wrong, always in the same order: an IG officer sees the
 //! whole picture from one refusal, and the audit log reads the same for the same request.
 
+use std::collections::HashSet;
+
 use jiff::civil::Date;
 
 use super::index::{Compiled, CompiledFlow, Index, Route, RouteFlows};
+use super::limits::MAX_FIELD_REASONS;
 use super::wire::{CheckRequest, Decision, Outcome, Reason, ReasonCode, Retention};
 use crate::registry::lifecycle::{self, Control, Status};
 
@@ -259,38 +262,53 @@ fn no_flow_message(v: &Compiled, req: &CheckRequest) -> String {
     }
 }
 
-/// `field-not-permitted`, one reason per field the matched flow(s) do not carry. Each distinct
-/// requested field lands in exactly one list, in request order; with no flow matched, none is
-/// permitted (and `no-matching-flow` already says why).
+/// `field-not-permitted`, one reason per field the matched flow(s) do not carry, the first
+/// [`MAX_FIELD_REASONS`] by name and the rest counted in one more. Each distinct requested
+/// field lands in exactly one list, in request order; with no flow matched, none is permitted
+/// (and `no-matching-flow` already says why). Linear in the number of requested fields.
 fn partition_fields(
     v: &Compiled,
     req: &CheckRequest,
     matched: Option<&Matched>,
     reasons: &mut Vec<Reason>,
 ) -> (Vec<String>, Vec<String>) {
-    let mut permitted: Vec<String> = Vec::with_capacity(req.fields.len());
+    let Some(m) = matched else {
+        return (Vec::new(), distinct(&req.fields));
+    };
+    let mut seen: HashSet<&str> = HashSet::with_capacity(req.fields.len());
+    let mut permitted: Vec<String> = Vec::new();
     let mut denied = Vec::new();
+    let mut names = None;
     for name in &req.fields {
-        if permitted.contains(name) || denied.contains(name) {
+        if !seen.insert(name) {
             continue;
         }
         let bit = v.field(name);
-        let Some(m) = matched else {
-            denied.push(name.clone());
-            continue;
-        };
         if bit.is_some_and(|b| m.permits(b)) {
             permitted.push(name.clone());
-        } else {
+            continue;
+        }
+        if denied.len() < MAX_FIELD_REASONS {
             let undeclared = if bit.is_none() {
                 format!(" (agreement '{}' does not declare it)", req.agreement)
             } else {
                 String::new()
             };
-            let message = format!("field '{name}' is not in {}{undeclared}", m.names(v));
+            let by = names.get_or_insert_with(|| m.names(v));
+            let message = format!("field '{name}' is not in {by}{undeclared}");
             push(reasons, ReasonCode::FieldNotPermitted, message);
-            denied.push(name.clone());
         }
+        denied.push(name.clone());
+    }
+    if let Some(more) = denied
+        .len()
+        .checked_sub(MAX_FIELD_REASONS)
+        .filter(|n| *n > 0)
+    {
+        let by = names.get_or_insert_with(|| m.names(v));
+        let message =
+            format!("{more} more requested fields are not in {by}; denied_fields lists every one");
+        push(reasons, ReasonCode::FieldNotPermitted, message);
     }
     (permitted, denied)
 }
@@ -347,13 +365,12 @@ fn permitted_reason(v: &Compiled, req: &CheckRequest, matched: &Matched) -> Reas
 
 /// The requested fields without repeats, in order of first mention.
 fn distinct(fields: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(fields.len());
-    for f in fields {
-        if !out.contains(f) {
-            out.push(f.clone());
-        }
-    }
-    out
+    let mut seen: HashSet<&str> = HashSet::with_capacity(fields.len());
+    fields
+        .iter()
+        .filter(|f| seen.insert(f.as_str()))
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]

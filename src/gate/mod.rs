@@ -9,6 +9,7 @@
 
 pub mod decide;
 pub mod index;
+pub mod limits;
 pub mod wire;
 
 pub use decide::decide;

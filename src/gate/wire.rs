@@ -10,24 +10,41 @@ use poem_openapi::{Enum, Object};
 use crate::agreement::model::RetentionRule;
 use serde::{Deserialize, Serialize};
 
+use super::limits;
+
 /// May `from` send `fields` to `to` for `purpose` under `agreement` (by `flow`, if named)?
 /// Unknown keys are refused: a misspelt `flow` must not silently widen the question.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Object)]
 #[serde(deny_unknown_fields)]
 pub struct CheckRequest {
     /// The agreement's id.
+    #[serde(deserialize_with = "limits::name")]
+    #[oai(validator(min_length = 1, max_length = 200))]
     pub agreement: String,
     /// The sending party's id.
+    #[serde(deserialize_with = "limits::name")]
+    #[oai(validator(min_length = 1, max_length = 200))]
     pub from: String,
     /// The receiving party's id.
+    #[serde(deserialize_with = "limits::name")]
+    #[oai(validator(min_length = 1, max_length = 200))]
     pub to: String,
     /// The purpose's id.
+    #[serde(deserialize_with = "limits::name")]
+    #[oai(validator(min_length = 1, max_length = 200))]
     pub purpose: String,
-    /// The field ids to be sent (the keys of the records).
+    /// The field ids to be sent (the keys of the records), at most 10,000.
+    #[serde(deserialize_with = "limits::names")]
+    #[oai(validator(max_items = 10000))]
     pub fields: Vec<String>,
     /// The flow's id. Without it, any flow of the agreement with this `from`, `to` and
     /// `purpose` matches.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "limits::optional_name",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[oai(validator(min_length = 1, max_length = 200))]
     pub flow: Option<String>,
 }
 

@@ -14,7 +14,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::lifecycle::Stored;
-use super::versions::{VersionInfo, control_of, not_terminated};
+use super::versions::{SignatureSource, VersionInfo, control_of, not_terminated};
 use super::{Registry, RegistryError, Result};
 use crate::agreement::Agreement;
 use crate::agreement::vocab::SignatureRole;
@@ -68,12 +68,18 @@ impl Registry {
             );
             return Err(RegistryError::Conflict(msg));
         }
-        insert_signature(&txn, &row, &party, role, name, now, &signer.actor()).await?;
+        let claim = insert_signature(&txn, &row, &party, role, name, now, &signer.actor()).await?;
+        let mut details =
+            serde_json::json!({ "version": number, "party": party, "role": role, "name": name });
+        if let Some(c) = claim {
+            details["confirms_claim"] =
+                serde_json::json!({ "name": c.name, "date": c.signed_on, "by": c.recorded_by });
+        }
         let event = Event {
             actor: &signer.actor(),
             action: "signature.added",
             subject: format!("agreement:{agreement_id}"),
-            details: serde_json::json!({ "version": number, "party": party, "role": role, "name": name }),
+            details,
         };
         log.append(now, event);
         activate_if_signed(&txn, &mut log, &row, &agreement, &signer.actor(), now).await?;
@@ -83,6 +89,9 @@ impl Registry {
     }
 }
 
+/// Records the signature. A signature the uploaded file only claimed for this party and role
+/// is replaced by this one (the claim is confirmed, in the signatory's own name); returns the
+/// claim it confirmed, if any.
 async fn insert_signature(
     txn: &DatabaseTransaction,
     row: &version::Model,
@@ -91,20 +100,27 @@ async fn insert_signature(
     name: &str,
     now: Timestamp,
     actor: &str,
-) -> Result<()> {
+) -> Result<Option<signature::Model>> {
     let exists = signature::Entity::find()
         .filter(signature::Column::VersionId.eq(row.id))
         .filter(signature::Column::PartyId.eq(party))
         .filter(signature::Column::Role.eq(role.as_str()))
         .one(txn)
         .await?;
-    if exists.is_some() {
-        let msg = format!(
-            "party '{party}' has already signed version {} as {role}",
-            row.number
-        );
-        return Err(RegistryError::Conflict(msg));
-    }
+    let claim = match exists {
+        Some(s) if s.source == SignatureSource::Claimed.as_str() => {
+            signature::Entity::delete_by_id(s.id).exec(txn).await?;
+            Some(s)
+        }
+        Some(_) => {
+            let msg = format!(
+                "party '{party}' has already signed version {} as {role}",
+                row.number
+            );
+            return Err(RegistryError::Conflict(msg));
+        }
+        None => None,
+    };
     let sig = signature::ActiveModel {
         id: Set(Uuid::now_v7()),
         version_id: Set(row.id),
@@ -112,14 +128,14 @@ async fn insert_signature(
         role: Set(role.as_str().to_owned()),
         name: Set(name.to_owned()),
         signed_on: Set(crate::clock::london_date(now).to_string()),
-        source: Set("engine".to_owned()),
+        source: Set(SignatureSource::Engine.as_str().to_owned()),
         recorded_at: Set(stamp(now)),
         recorded_by: Set(actor.to_owned()),
     };
     signature::Entity::insert(sig)
         .exec_without_returning(txn)
         .await?;
-    Ok(())
+    Ok(claim)
 }
 
 /// Activates `row` if every party has a senior officer's signature (or marks it superseded if a
@@ -135,6 +151,7 @@ pub(crate) async fn activate_if_signed(
     let signed: BTreeSet<String> = signature::Entity::find()
         .filter(signature::Column::VersionId.eq(row.id))
         .filter(signature::Column::Role.eq(SignatureRole::SeniorOfficer.as_str()))
+        .filter(signature::Column::Source.ne(SignatureSource::Claimed.as_str()))
         .all(txn)
         .await?
         .into_iter()

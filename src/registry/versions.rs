@@ -43,7 +43,7 @@ pub struct VersionInfo {
     pub activated_at: Option<String>,
     pub superseded_at: Option<String>,
     pub signatures: Vec<SignatureInfo>,
-    /// Parties whose senior officer has not yet signed.
+    /// Parties whose senior officer has not yet signed (a claimed signature does not count).
     pub awaiting: Vec<String>,
 }
 
@@ -53,8 +53,61 @@ pub struct SignatureInfo {
     pub role: String,
     pub name: String,
     pub signed_on: String,
-    /// `file` (declared under `signatures`) or `engine`.
+    /// `file` (declared in a file of the agreements folder), `engine` (given through Accord by
+    /// the party's signatory), or `claimed` (declared in an uploaded file: it does not count
+    /// until the party's signatory signs, which confirms it).
     pub source: String,
+}
+
+/// Where a version's source came from, which decides whether the signatures written in it
+/// count. Only the operator's agreements folder, imported at start, is trusted: anyone with
+/// the server's files could sign anyway. Through the API, a `signatures:` block is a claim
+/// each party's signatory confirms by signing; until then the version awaits that party.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The agreements folder, imported at start: its signatures count.
+    Import,
+    /// Uploaded by an officer: its signatures are claims.
+    Upload,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Import => "import",
+            Origin::Upload => "upload",
+        }
+    }
+
+    /// How the `signatures:` written in such a source are recorded.
+    fn signature_source(self) -> SignatureSource {
+        match self {
+            Origin::Import => SignatureSource::File,
+            Origin::Upload => SignatureSource::Claimed,
+        }
+    }
+}
+
+/// How a signature came to be recorded. Only [`SignatureSource::Claimed`] does not count
+/// towards activation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureSource {
+    /// Written in a file of the agreements folder (trusted).
+    File,
+    /// Given through Accord by the party's signatory.
+    Engine,
+    /// Written in an uploaded file: awaiting the party's signatory.
+    Claimed,
+}
+
+impl SignatureSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignatureSource::File => "file",
+            SignatureSource::Engine => "engine",
+            SignatureSource::Claimed => "claimed",
+        }
+    }
 }
 
 /// The result of adding a version.
@@ -76,7 +129,7 @@ pub struct ImportReport {
 
 impl Registry {
     /// Checks and stores an uploaded or imported source.
-    pub async fn add_version(&self, source: &[u8], actor: &str, origin: &str) -> Result<Added> {
+    pub async fn add_version(&self, source: &[u8], actor: &str, origin: Origin) -> Result<Added> {
         let checked = check_source(source, self.clock.today());
         let Some(agreement) = checked.agreement else {
             return Err(RegistryError::Invalid(checked.diagnostics));
@@ -91,7 +144,7 @@ impl Registry {
         let files = agreement_files(dir).map_err(RegistryError::BadRequest)?;
         for file in files {
             let outcome = match read_source(&file) {
-                Ok(bytes) => self.add_version(&bytes, "import", "import").await,
+                Ok(bytes) => self.add_version(&bytes, "import", Origin::Import).await,
                 Err(why) => {
                     report.skipped.push((file, why));
                     continue;
@@ -128,7 +181,7 @@ impl Registry {
         source: &str,
         a: &ValidAgreement,
         actor: &str,
-        origin: &str,
+        origin: Origin,
     ) -> Result<Added> {
         let now = self.clock.now();
         let hash = hex::encode(Sha256::digest(source.as_bytes()));
@@ -156,7 +209,7 @@ impl Registry {
             title: Set(a.title.clone()),
             source: Set(source.to_owned()),
             status: Set(Stored::Draft.as_str().to_owned()),
-            origin: Set(origin.to_owned()),
+            origin: Set(origin.as_str().to_owned()),
             created_at: Set(stamp(now)),
             created_by: Set(actor.to_owned()),
             activated_at: Set(None),
@@ -165,14 +218,19 @@ impl Registry {
         let row = version::Entity::insert(row)
             .exec_with_returning(&txn)
             .await?;
-        let declared = declared_signatures(&txn, &row, a, actor, now).await?;
+        let source = origin.signature_source();
+        let declared = declared_signatures(&txn, &row, a, source, actor, now).await?;
+        let declared_as = match source {
+            SignatureSource::Claimed => "claimed_signatures",
+            _ => "declared_signatures",
+        };
         let event = Event {
             actor,
             action: "version.created",
             subject: format!("agreement:{agreement_id}"),
             details: serde_json::json!({
-                "version": number, "id": row.id, "content_hash": hash, "origin": origin,
-                "declared_version": a.version, "declared_signatures": declared,
+                "version": number, "id": row.id, "content_hash": hash,
+                "origin": origin.as_str(), "declared_version": a.version, declared_as: declared,
             }),
         };
         log.append(now, event);
@@ -195,6 +253,7 @@ impl Registry {
         let signed: BTreeSet<&str> = sigs
             .iter()
             .filter(|s| s.role == SignatureRole::SeniorOfficer.as_str())
+            .filter(|s| s.source != SignatureSource::Claimed.as_str())
             .map(|s| s.party_id.as_str())
             .collect();
         let awaiting = agreement
@@ -306,11 +365,13 @@ async fn next_number(txn: &impl ConnectionTrait, agreement_id: &str) -> Result<i
     Ok(last.map_or(1, |v| v.number + 1))
 }
 
-/// Records the file's `signatures:` as signatures of this version; returns them for the audit.
+/// Records the file's `signatures:` on this version, as `source` (signatures of a trusted file,
+/// or claims); returns them for the audit.
 async fn declared_signatures(
     txn: &impl ConnectionTrait,
     row: &version::Model,
     a: &ValidAgreement,
+    source: SignatureSource,
     actor: &str,
     now: jiff::Timestamp,
 ) -> Result<Vec<serde_json::Value>> {
@@ -327,7 +388,7 @@ async fn declared_signatures(
             role: Set(s.role.as_str().to_owned()),
             name: Set(s.name.clone()),
             signed_on: Set(s.date.to_string()),
-            source: Set("file".to_owned()),
+            source: Set(source.as_str().to_owned()),
             recorded_at: Set(stamp(now)),
             recorded_by: Set(actor.to_owned()),
         };

@@ -102,6 +102,21 @@ impl TestApp {
             .0
     }
 
+    /// Adds `yaml` as the agreements folder does at start: the operator's own files, whose
+    /// `signatures:` count (an upload's are only claims). Returns the new version as JSON.
+    pub async fn import_yaml(&self, yaml: &str) -> serde_json::Value {
+        use accord::registry::versions::{Added, Origin};
+        match self
+            .registry
+            .add_version(yaml.as_bytes(), "import", Origin::Import)
+            .await
+        {
+            Ok(Added::Created(v)) => serde_json::to_value(v).unwrap(),
+            Ok(Added::Existing(_)) => panic!("already imported"),
+            Err(e) => panic!("import failed: {e}"),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
