@@ -25,7 +25,7 @@ impl fmt::Display for Severity {
 
 macro_rules! codes {
     ($($variant:ident = $text:literal, $severity:ident;)*) => {
-        /// Every diagnostic code of agreement-format.md; the text is public interface.
+        /// Every diagnostic code of docs/agreement-format.md; the text is public interface.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum Code { $($variant,)* }
 

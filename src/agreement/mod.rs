@@ -1,5 +1,5 @@
 //! The agreement: its typed model, reading it from YAML with source positions, and checking it
-//! against the rules of agreement-format.md. Pure: no I/O, no clock reads.
+//! against the rules of docs/agreement-format.md. Pure: no I/O, no clock reads.
 //!
 //! Checking runs in three stages (docs/diagnostics.md): YAML → shape → rules. A later stage
 //! runs only when the earlier ones found no error. An agreement that passes all three comes

@@ -1,4 +1,4 @@
-//! The typed agreement: one struct per mapping of agreement-format.md, each with the `Decode`
+//! The typed agreement: one struct per mapping of docs/agreement-format.md, each with the `Decode`
 //! that reads it (the keys it accepts are listed once, here). `Serialize` and `JsonSchema` follow
 //! the same field names, so `accord schema` cannot drift from what `accord check` accepts; the
 //! schema tests hold the two together.

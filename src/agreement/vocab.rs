@@ -1,5 +1,5 @@
-//! The format's closed vocabularies: every enum value agreement-format.md lists, with its exact
-//! spelling (public interface), and the legal facts attached to some of them.
+//! The format's closed vocabularies: every enum value docs/agreement-format.md lists, with its
+//! exact spelling (public interface), and the legal facts attached to some of them.
 
 use std::borrow::Cow;
 use std::fmt;

@@ -1,4 +1,4 @@
-//! The decision: every rule of interfaces.md ("The gate") over a compiled [`Index`]. Pure: no
+//! The decision: every rule of docs/api.md ("The gate") over a compiled [`Index`]. Pure: no
 //! I/O, no clock (today is handed in), nothing allocated beyond the answer.
 //!
 //! Rules run in the order their reason codes are listed in the spec and each adds its own

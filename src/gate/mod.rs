@@ -5,7 +5,7 @@
 //!
 //! Deny by default: an answer is `allow` only when every rule passes and every requested field
 //! is permitted. A deny lists every failing rule, in the order of the reason codes in
-//! interfaces.md, so the same request always reads the same way in the audit log.
+//! docs/api.md, so the same request always reads the same way in the audit log.
 
 pub mod decide;
 pub mod index;

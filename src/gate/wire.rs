@@ -1,5 +1,5 @@
 //! What the gate is asked and what it answers, as the JSON of `POST /api/v1/flows/check`
-//! (interfaces.md, "The gate"). The types derive poem-openapi's `Object` so the HTTP layer can
+//! (docs/api.md, "The gate"). The types derive poem-openapi's `Object` so the HTTP layer can
 //! take and return them as they are, and the OpenAPI document cannot drift from the decision.
 //!
 //! `decision_id` is not here: the service mints it (a UUID v7) when it records the decision, and
@@ -86,7 +86,7 @@ pub struct Reason {
     pub message: String,
 }
 
-/// The reason codes of interfaces.md. Declared in the order deny reasons are listed, so that
+/// The reason codes of docs/api.md. Declared in the order deny reasons are listed, so that
 /// order is also `Ord`.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Enum,
@@ -107,7 +107,7 @@ pub enum ReasonCode {
 }
 
 /// The retention rule covering the flow for its recipient, in the agreement format's own
-/// words. `from` goes beyond interfaces.md's `{keep_for, then}`: without it a recipient (and the
+/// words. `from` goes beyond the first design's `{keep_for, then}`: without it a recipient (and the
 /// holdings ledger) cannot tell when `keep_for` starts counting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Object)]
 pub struct Retention {

@@ -1,5 +1,5 @@
-//! Stage 3 of checking: the rules of agreement-format.md over a well-shaped agreement. Pure:
-//! the date that "today" means is handed in.
+//! Stage 3 of checking: the rules of docs/agreement-format.md over a well-shaped agreement.
+//! Pure: the date that "today" means is handed in.
 //!
 //! Rules see the typed [`Agreement`]; to say *where* a finding is, they name a path
 //! (`path!["flows", i, "to"]`) that [`Findings`] resolves in the located YAML tree.
