@@ -135,7 +135,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn the_request_reads_as_in_interfaces_md() {
+    fn the_request_reads_as_in_the_api_docs() {
         let req: CheckRequest = serde_json::from_value(json!({
             "agreement": "camden-foodbank-referrals", "from": "camden", "to": "foodbank",
             "purpose": "food-parcels", "fields": ["full_name", "address"]
@@ -146,7 +146,7 @@ mod tests {
     }
 
     #[test]
-    fn the_answer_writes_as_in_interfaces_md() {
+    fn the_answer_writes_as_in_the_api_docs() {
         let d = Decision {
             decision: Outcome::Deny,
             agreement_version: Some(2),
