@@ -774,7 +774,7 @@ async fn import_skips_broken_files_and_stores_the_rest(app: TestApp) {
 
     let report = app.registry.import_dir(dir.path()).await.unwrap();
     assert_eq!(report.created.len(), 1, "skipped: {:?}", report.skipped);
-    assert_eq!(report.created[0].agreement_id, "camden-foodbank-referrals");
+    assert_eq!(report.created[0].0, "camden-foodbank-referrals");
     assert_eq!(report.unchanged, 0);
     assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
     let (file, why) = &report.skipped[0];

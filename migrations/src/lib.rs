@@ -13,6 +13,7 @@ mod m20261121_000003_outbox;
 mod m20261121_000004_job_runs;
 mod m20261121_000005_retention;
 mod m20261121_000006_registry_generation;
+mod m20261204_000007_agreement_listing;
 
 pub use m20261121_000001_registry::GENESIS_HASH;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000004_job_runs::Migration),
             Box::new(m20261121_000005_retention::Migration),
             Box::new(m20261121_000006_registry_generation::Migration),
+            Box::new(m20261204_000007_agreement_listing::Migration),
         ]
     }
 }

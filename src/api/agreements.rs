@@ -114,13 +114,15 @@ impl AgreementsApi {
         })
     }
 
-    /// List agreements with their current status. A signatory sees its own party's.
+    /// List agreements with their current status, by id. A signatory sees its own party's.
+    /// Page by number (`page`), or by key: pass the last page's `next_after` as `after`.
     #[oai(path = "/", method = "get")]
     async fn list(
         &self,
         caller: Caller,
         status: Query<Option<Status>>,
         party: Query<Option<String>>,
+        after: Query<Option<String>>,
         page: Query<Option<u64>>,
         per_page: Query<Option<u64>>,
     ) -> Result<Json<AgreementPage>> {
@@ -131,7 +133,7 @@ impl AgreementsApi {
         let paging = Paging::new(page.0, per_page.0);
         let found = self
             .registry
-            .agreements(status.0, party.as_deref(), paging)
+            .agreements(status.0, party.as_deref(), after.as_deref(), paging)
             .await;
         Ok(Json(found.map_err(ApiError::from)?))
     }

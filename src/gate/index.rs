@@ -54,9 +54,11 @@ pub struct VersionInForce {
 
 /// Everything a decision reads, immutable once built. Share it as `Arc<Index>` and replace it
 /// whole (arc-swap or `RwLock<Arc<Index>>`) when the registry changes.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Index {
-    agreements: HashMap<String, Entry>,
+    /// Shared, so that an index changed in one agreement ([`Index::with_agreement`]) reuses
+    /// every other agreement's compiled entry instead of compiling the world again.
+    agreements: HashMap<String, Arc<Entry>>,
     suspended: HashSet<String>,
 }
 
@@ -69,18 +71,70 @@ impl Index {
     ) -> Index {
         let agreements = agreements
             .into_iter()
-            .map(|a| {
-                let entry = Entry {
-                    control: a.control,
-                    version: a.version.map(Compiled::new),
-                };
-                (a.id, entry)
-            })
+            .map(|a| (a.id, Arc::new(Entry::new(a.control, a.version))))
             .collect();
         Index {
             agreements,
             suspended: suspended_parties.into_iter().collect(),
         }
+    }
+
+    /// This index with one agreement compiled anew (added, or replacing its entry), sharing
+    /// every other agreement's entry: the cost of a registry change grows with what changed,
+    /// not with the registry.
+    pub fn with_agreement(&self, a: IndexedAgreement) -> Index {
+        let mut next = self.clone();
+        next.agreements
+            .insert(a.id, Arc::new(Entry::new(a.control, a.version)));
+        next
+    }
+
+    /// This index with `parties` as the suspended parties, sharing every agreement's entry.
+    pub fn with_suspended(&self, parties: impl IntoIterator<Item = String>) -> Index {
+        Index {
+            agreements: self.agreements.clone(),
+            suspended: parties.into_iter().collect(),
+        }
+    }
+
+    /// Builds the index from the registry's state, reusing `self`'s compiled entry for every
+    /// agreement whose control, version number and stored status are unchanged (a stored
+    /// version never changes its content, so those identify what was compiled). `compile`
+    /// gives an agreement's version in force when it must be compiled.
+    pub fn rebuilt<E>(
+        &self,
+        agreements: impl IntoIterator<Item = Indexed>,
+        suspended_parties: impl IntoIterator<Item = String>,
+        mut compile: impl FnMut(&Indexed) -> Result<Option<VersionInForce>, E>,
+    ) -> Result<Index, E> {
+        let mut out = HashMap::new();
+        for a in agreements {
+            let reused = self.agreements.get(&a.id).filter(|e| {
+                e.control == a.control
+                    && e.version.as_ref().map(|v| (v.number, v.stored)) == a.version
+            });
+            let entry = match reused {
+                Some(e) => e.clone(),
+                None => Arc::new(Entry::new(a.control, compile(&a)?)),
+            };
+            out.insert(a.id, entry);
+        }
+        Ok(Index {
+            agreements: out,
+            suspended: suspended_parties.into_iter().collect(),
+        })
+    }
+
+    /// Every agreement: its id, control, and the version in force (number, stored status and
+    /// the agreement), in no particular order.
+    pub fn agreements(&self) -> impl Iterator<Item = (&str, Control, Option<InForce<'_>>)> {
+        self.agreements.iter().map(|(id, e)| {
+            let v = e
+                .version
+                .as_ref()
+                .map(|v| (v.number, v.stored, &v.agreement));
+            (id.as_str(), e.control, v)
+        })
     }
 
     /// The version in force of an agreement and its number, for callers that need more of it
@@ -105,7 +159,7 @@ impl Index {
     }
 
     pub(super) fn entry(&self, agreement: &str) -> Option<&Entry> {
-        self.agreements.get(agreement)
+        self.agreements.get(agreement).map(|e| &**e)
     }
 
     pub(super) fn is_suspended(&self, party: &str) -> bool {
@@ -113,10 +167,31 @@ impl Index {
     }
 }
 
+/// A version in force as [`Index::agreements`] lists it: number, stored status, agreement.
+pub type InForce<'a> = (i32, Stored, &'a Arc<ValidAgreement>);
+
+/// An agreement as the registry lists it for a rebuild, before anything is compiled: its id,
+/// control, and the number and stored status of its version in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Indexed {
+    pub id: String,
+    pub control: Control,
+    pub version: Option<(i32, Stored)>,
+}
+
 #[derive(Debug)]
 pub(super) struct Entry {
     pub control: Control,
     pub version: Option<Compiled>,
+}
+
+impl Entry {
+    fn new(control: Control, version: Option<VersionInForce>) -> Entry {
+        Entry {
+            control,
+            version: version.map(Compiled::new),
+        }
+    }
 }
 
 /// A version compiled for deciding. Integers index the agreement's own lists: party `i` is

@@ -13,5 +13,5 @@ pub mod limits;
 pub mod wire;
 
 pub use decide::decide;
-pub use index::{Index, IndexedAgreement, VersionInForce};
+pub use index::{Index, Indexed, IndexedAgreement, VersionInForce};
 pub use wire::{CheckRequest, Decision, Outcome, Reason, ReasonCode, Retention};

@@ -10,6 +10,7 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::gate_index::Touched;
 use super::lifecycle::Control;
 use super::signing::find_version;
 use super::{Registry, RegistryError, Result, reason};
@@ -94,7 +95,7 @@ impl Registry {
             control_reason: Set(Some(why.clone())),
             control_changed_at: Set(Some(stamp(now))),
             control_changed_by: Set(Some(actor.to_owned())),
-            created_at: Set(row.created_at),
+            ..Default::default()
         };
         agreement::Entity::update(update).exec(&txn).await?;
         let mut details =
@@ -113,7 +114,8 @@ impl Registry {
                 details,
             },
         );
-        self.commit_change(txn, log).await?;
+        self.commit_change(txn, log, Touched::Agreements(&[id.to_owned()]))
+            .await?;
         Ok(ControlState {
             agreement_id: id.to_owned(),
             control: to,
@@ -247,7 +249,7 @@ impl Registry {
             details: serde_json::json!({ "reason": why }),
         };
         log.append(now, event);
-        self.commit_change(txn, log).await?;
+        self.commit_change(txn, log, Touched::Parties).await?;
         Ok(suspension(row))
     }
 

@@ -16,16 +16,16 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Statement,
+    QuerySelect, Statement,
 };
 use uuid::Uuid;
 
 use super::lifecycle::{Control, Stored};
 use super::versions::parse_stored;
-use super::{Registry, Result};
+use super::{Registry, RegistryError, Result};
 use crate::agreement::ValidAgreement;
 use crate::audit::Writer;
-use crate::gate::{Index, IndexedAgreement, VersionInForce};
+use crate::gate::{Index, Indexed, IndexedAgreement, VersionInForce};
 use crate::store::entity::{agreement, party_suspension, version};
 
 /// The current index, the registry generation it was built from, and the parsed versions it
@@ -50,8 +50,10 @@ impl Registry {
             .clone()
     }
 
-    /// Rebuilds the index from the database and swaps it in.
+    /// Brings list entries stored by an older Accord up to date, then rebuilds the index
+    /// from the database and swaps it in. What `serve` runs once the registry is open.
     pub async fn reload_index(&self) -> Result<()> {
+        self.backfill_listing().await?;
         let mut built_from = self.index.built_from.lock().await;
         let now = generation(&self.db).await?;
         self.rebuild(&mut built_from, now).await
@@ -71,55 +73,115 @@ impl Registry {
 
     /// Builds the index from the database and swaps it in. `built_from` is the guard of
     /// `IndexHandle::built_from` and `generation` was read under it, before anything else.
+    /// Reads the source only of versions never parsed here, and compiles only agreements
+    /// whose control or version in force changed: the rest keep their compiled entry.
     async fn rebuild(&self, built_from: &mut Option<i64>, generation: i64) -> Result<()> {
-        let controls = agreement::Entity::find().all(&self.db).await?;
-        let versions = version::Entity::find()
-            .order_by_asc(version::Column::Number)
+        let controls: Vec<(String, String)> = agreement::Entity::find()
+            .select_only()
+            .columns([agreement::Column::Id, agreement::Column::Control])
+            .into_tuple()
             .all(&self.db)
             .await?;
-        let suspended: Vec<String> = party_suspension::Entity::find()
-            .filter(party_suspension::Column::LiftedAt.is_null())
+        let versions: Vec<(Uuid, String, i32, String)> = version::Entity::find()
+            .select_only()
+            .columns([
+                version::Column::Id,
+                version::Column::AgreementId,
+                version::Column::Number,
+                version::Column::Status,
+            ])
+            .order_by_asc(version::Column::Number)
+            .into_tuple()
             .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|s| s.party_id)
-            .collect();
-        let mut in_force: HashMap<String, version::Model> = HashMap::new();
-        for v in versions {
+            .await?;
+        let suspended = self.suspended_parties(&self.db).await?;
+        let mut in_force: HashMap<String, (Uuid, i32, Stored)> = HashMap::new();
+        for (id, agreement_id, number, status) in versions {
+            let stored = Stored::parse(&status);
             let replaces = in_force
-                .get(&v.agreement_id)
-                .is_none_or(|held| Stored::parse(&held.status) != Stored::Active);
+                .get(&agreement_id)
+                .is_none_or(|held| held.2 != Stored::Active);
             if replaces {
-                in_force.insert(v.agreement_id.clone(), v);
+                in_force.insert(agreement_id, (id, number, stored));
             }
         }
-        let mut entries = Vec::with_capacity(controls.len());
-        for a in controls {
-            let version = match in_force.remove(&a.id) {
-                Some(v) => Some(self.in_force(v)?),
-                None => None,
-            };
-            entries.push(IndexedAgreement {
-                id: a.id,
-                control: Control::parse(&a.control),
-                version,
-            });
+        let mut ids: HashMap<String, Uuid> = HashMap::with_capacity(in_force.len());
+        let listed: Vec<Indexed> = controls
+            .into_iter()
+            .map(|(id, control)| {
+                let version = in_force.remove(&id).map(|(vid, number, stored)| {
+                    ids.insert(id.clone(), vid);
+                    (number, stored)
+                });
+                Indexed {
+                    control: Control::parse(&control),
+                    id,
+                    version,
+                }
+            })
+            .collect();
+        let missing: Vec<Uuid> = ids
+            .values()
+            .copied()
+            .filter(|vid| self.cached(*vid).is_none())
+            .collect();
+        for chunk in missing.chunks(500) {
+            let rows = version::Entity::find()
+                .filter(version::Column::Id.is_in(chunk.iter().copied()))
+                .all(&self.db)
+                .await?;
+            for row in rows {
+                self.parsed(&row)?;
+            }
         }
-        let index = Arc::new(Index::build(entries, suspended));
-        *self
-            .index
-            .current
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = index;
+        let index = self.gate_index().rebuilt(listed, suspended, |a| {
+            let Some(&vid) = ids.get(&a.id) else {
+                return Ok(None);
+            };
+            let agreement = self
+                .cached(vid)
+                .ok_or_else(|| RegistryError::NotFound(format!("version {vid} vanished")))?;
+            Ok::<_, RegistryError>(in_force_of(a, agreement))
+        })?;
+        self.swap(index);
         *built_from = Some(generation);
         Ok(())
     }
 
-    /// Commits a registry change: adds one to the registry's generation in the change's own
-    /// transaction (so other instances see the change and the new number together, or
-    /// neither), writes its audit records, commits, and rebuilds this instance's index. Every
+    fn swap(&self, index: Index) {
+        *self
+            .index
+            .current
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Arc::new(index);
+    }
+
+    async fn suspended_parties(&self, db: &impl ConnectionTrait) -> Result<Vec<String>> {
+        Ok(party_suspension::Entity::find()
+            .select_only()
+            .column(party_suspension::Column::PartyId)
+            .filter(party_suspension::Column::LiftedAt.is_null())
+            .into_tuple()
+            .all(db)
+            .await?)
+    }
+
+    /// Commits a registry change: refreshes the list entry of every agreement it touched and
+    /// adds one to the registry's generation, both in the change's own transaction (so other
+    /// instances see the change and the new number together, or neither), writes its audit
+    /// records, commits, and updates this instance's index for what was touched. Every
     /// registry change ends here; `txn` must hold the writers' lock (`log` was begun on it).
-    pub(super) async fn commit_change(&self, txn: DatabaseTransaction, log: Writer) -> Result<()> {
+    pub(super) async fn commit_change(
+        &self,
+        txn: DatabaseTransaction,
+        log: Writer,
+        touched: Touched<'_>,
+    ) -> Result<()> {
+        if let Touched::Agreements(ids) | Touched::Import(ids) = touched {
+            for id in ids {
+                self.refresh_listing(&txn, id).await?;
+            }
+        }
         let backend = txn.get_database_backend();
         let bumped = txn
             .execute_raw(Statement::from_string(
@@ -130,8 +192,70 @@ impl Registry {
         if bumped.rows_affected() != 1 {
             return Err(DbErr::RecordNotUpdated.into());
         }
+        let made = generation(&txn).await?;
         log.commit(txn).await?;
-        self.reload_index().await
+        match touched {
+            // The importer rebuilds once, after its last batch.
+            Touched::Import(_) => Ok(()),
+            _ => self.follow(touched, made).await,
+        }
+    }
+
+    /// Updates this instance's index after its own change, which made generation `made`: only
+    /// what the change touched is read and compiled, when the index was built from the
+    /// generation just before it. If other changes came between, it rebuilds, as a follower
+    /// does; if a rebuild already saw this change, nothing is left to do.
+    async fn follow(&self, touched: Touched<'_>, made: i64) -> Result<()> {
+        let mut built_from = self.index.built_from.lock().await;
+        match *built_from {
+            Some(b) if b >= made => return Ok(()),
+            Some(b) if b == made - 1 => {}
+            _ => return self.rebuild(&mut built_from, made).await,
+        }
+        let current = self.gate_index();
+        let next = match touched {
+            Touched::Parties => current.with_suspended(self.suspended_parties(&self.db).await?),
+            Touched::Agreements(ids) | Touched::Import(ids) => {
+                let mut next = (*current).clone();
+                for id in ids {
+                    next = next.with_agreement(self.indexed(id).await?);
+                }
+                next
+            }
+        };
+        self.swap(next);
+        *built_from = Some(made);
+        Ok(())
+    }
+
+    /// One agreement as the index holds it, read now: its control, and its active version,
+    /// else its newest (so a deny can still say what else is wrong).
+    async fn indexed(&self, id: &str) -> Result<IndexedAgreement> {
+        let control = agreement::Entity::find_by_id(id)
+            .select_only()
+            .column(agreement::Column::Control)
+            .into_tuple::<String>()
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| RegistryError::NotFound(format!("no agreement '{id}'")))?;
+        let newest_first = || {
+            version::Entity::find()
+                .filter(version::Column::AgreementId.eq(id))
+                .order_by_desc(version::Column::Number)
+        };
+        let active = newest_first()
+            .filter(version::Column::Status.eq(Stored::Active.as_str()))
+            .one(&self.db)
+            .await?;
+        let shown = match active {
+            Some(v) => Some(v),
+            None => newest_first().one(&self.db).await?,
+        };
+        Ok(IndexedAgreement {
+            id: id.to_owned(),
+            control: Control::parse(&control),
+            version: shown.map(|v| self.in_force(v)).transpose()?,
+        })
     }
 
     fn in_force(&self, v: version::Model) -> Result<VersionInForce> {
@@ -141,6 +265,18 @@ impl Registry {
             stored: Stored::parse(&v.status),
             agreement,
         })
+    }
+
+    /// A version already parsed, by id.
+    fn cached(&self, id: Uuid) -> Option<Arc<ValidAgreement>> {
+        let cache = self.index.parsed.lock().unwrap_or_else(|e| e.into_inner());
+        cache.get(&id).cloned()
+    }
+
+    /// Remembers a version's typed agreement, parsed by whoever stored it.
+    pub(super) fn remember(&self, id: Uuid, agreement: Arc<ValidAgreement>) {
+        let mut cache = self.index.parsed.lock().unwrap_or_else(|e| e.into_inner());
+        cache.insert(id, agreement);
     }
 
     /// A stored version as a typed agreement. Versions never change, so each is parsed once
@@ -157,6 +293,27 @@ impl Registry {
             .insert(v.id, parsed.clone());
         Ok(parsed)
     }
+}
+
+/// What a registry change touched, so this instance updates only that in its index.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Touched<'a> {
+    /// These agreements: their versions, signatures or control.
+    Agreements(&'a [String]),
+    /// A batch of imports: the listings of these agreements are refreshed, and the whole
+    /// index is rebuilt once the import is done.
+    Import(&'a [String]),
+    /// The suspended parties.
+    Parties,
+}
+
+/// The version in force of `a`, which has one (compiling is asked only for those).
+fn in_force_of(a: &Indexed, agreement: Arc<ValidAgreement>) -> Option<VersionInForce> {
+    a.version.map(|(number, stored)| VersionInForce {
+        number,
+        stored,
+        agreement,
+    })
 }
 
 /// The registry's generation now: how many changes the registry has committed.

@@ -10,6 +10,7 @@ pub mod control;
 pub mod diff;
 pub mod gate_index;
 pub mod lifecycle;
+pub mod listing;
 pub mod queries;
 pub mod register;
 pub mod signing;

@@ -1,17 +1,21 @@
 //! Reading the registry: agreements with their current status, versions (as YAML and JSON),
-//! and diffs between versions. A registry holds hundreds of agreements, not millions, so lists
-//! are assembled in memory and then paginated.
+//! and diffs between versions. The agreement list reads the list entries kept on each
+//! agreement's row (`listing.rs`), so a page costs one indexed query however many agreements
+//! the registry holds.
 
 use poem_openapi::Object;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
+};
 use serde::Serialize;
 
-use super::lifecycle::{Control, Status};
+use super::lifecycle::{self, Control, Status, Stored};
 use super::signing::find_version;
 use super::versions::VersionInfo;
 use super::{Registry, RegistryError, Result};
 use crate::agreement::ValidAgreement;
-use crate::store::entity::{agreement, version};
+use crate::store::entity::{agreement, agreement_party, version};
 
 #[derive(Debug, Clone, Serialize, Object)]
 pub struct AgreementSummary {
@@ -35,6 +39,47 @@ pub struct AgreementPage {
     pub total: u64,
     pub page: u64,
     pub per_page: u64,
+    /// Pass as `after` for the next page (paging by key); absent on the last page.
+    pub next_after: Option<String>,
+}
+
+/// Rows with a list entry: every agreement but one whose first version is still being
+/// stored by a transaction that has not refreshed it yet.
+fn listed() -> Condition {
+    Condition::all().add(agreement::Column::VersionCount.gt(0))
+}
+
+/// The rows whose version shown has status `s` on `today` (ISO 8601, so dates compare as
+/// text): [`lifecycle::status`] written as a condition on the list entry's columns.
+fn status_is(s: Status, today: &str) -> Condition {
+    use agreement::Column as C;
+    let control = |c: Control| C::Control.eq(c.as_str());
+    let stored = |st: Stored| C::ShownStored.eq(st.as_str());
+    let not_terminated = C::Control.ne(Control::Terminated.as_str());
+    match s {
+        Status::Terminated => Condition::all().add(control(Control::Terminated)),
+        Status::Draft => Condition::all()
+            .add(not_terminated)
+            .add(stored(Stored::Draft)),
+        Status::Superseded => Condition::all()
+            .add(not_terminated)
+            .add(stored(Stored::Superseded)),
+        Status::Suspended => Condition::all()
+            .add(control(Control::Suspended))
+            .add(stored(Stored::Active)),
+        Status::Expired => Condition::all()
+            .add(control(Control::Open))
+            .add(stored(Stored::Active))
+            .add(C::ShownTermEnd.lt(today)),
+        Status::Active => Condition::all()
+            .add(control(Control::Open))
+            .add(stored(Stored::Active))
+            .add(
+                Condition::any()
+                    .add(C::ShownTermEnd.is_null())
+                    .add(C::ShownTermEnd.gte(today)),
+            ),
+    }
 }
 
 /// A version with its agreement as typed JSON.
@@ -71,58 +116,64 @@ impl Paging {
             .saturating_mul(self.per_page)
             .min(i64::MAX as u64)
     }
-
-    fn slice<T>(&self, items: Vec<T>) -> Vec<T> {
-        let skip = usize::try_from(self.offset()).unwrap_or(usize::MAX);
-        items
-            .into_iter()
-            .skip(skip)
-            .take(self.per_page as usize)
-            .collect()
-    }
 }
 
 impl Registry {
-    /// Agreements, filtered by current status and/or party, paginated, ordered by id. The
-    /// party filter keeps what [`Registry::party_may_read`] lets that party read as a whole.
+    /// Agreements, filtered by current status and/or party, ordered by id: one page, read
+    /// from the list entries kept on the agreements' rows (`listing.rs`) by one indexed query
+    /// and a count, whatever the registry's size. `after` (an agreement id) pages by key: the
+    /// page starts after it. The party filter keeps what [`Registry::party_may_read`] lets
+    /// that party read as a whole.
     pub async fn agreements(
         &self,
         status: Option<Status>,
         party: Option<&str>,
+        after: Option<&str>,
         paging: Paging,
     ) -> Result<AgreementPage> {
-        let rows = agreement::Entity::find()
+        let today = self.clock.today().to_string();
+        let mut q = agreement::Entity::find().filter(listed());
+        if let Some(s) = status {
+            q = q.filter(status_is(s, &today));
+        }
+        if let Some(p) = party {
+            let parties = agreement_party::Entity::find()
+                .select_only()
+                .column(agreement_party::Column::AgreementId)
+                .filter(agreement_party::Column::PartyId.eq(p))
+                .into_query();
+            q = q.filter(agreement::Column::Id.in_subquery(parties));
+        }
+        let total = q.clone().count(&self.db).await?;
+        if let Some(after) = after {
+            q = q.filter(agreement::Column::Id.gt(after));
+        }
+        let rows = q
             .order_by_asc(agreement::Column::Id)
+            .offset(if after.is_some() { 0 } else { paging.offset() })
+            .limit(paging.per_page)
             .all(&self.db)
             .await?;
-        let mut items = Vec::new();
-        for row in rows {
-            let summary = self.summary(row).await?;
-            if status.is_some_and(|s| s != summary.status) {
-                continue;
-            }
-            if let Some(p) = party
-                && !self.involves(&summary, p).await?
-            {
-                continue;
-            }
-            items.push(summary);
-        }
-        let total = items.len() as u64;
+        let items: Vec<AgreementSummary> = rows.into_iter().map(|r| self.summary(r)).collect();
+        let next_after = (items.len() as u64 == paging.per_page)
+            .then(|| items.last().map(|a| a.id.clone()))
+            .flatten();
         Ok(AgreementPage {
-            items: paging.slice(items),
+            items,
             total,
             page: paging.page,
             per_page: paging.per_page,
+            next_after,
         })
     }
 
     pub async fn agreement(&self, id: &str) -> Result<AgreementSummary> {
         let row = agreement::Entity::find_by_id(id)
+            .filter(listed())
             .one(&self.db)
             .await?
             .ok_or_else(|| RegistryError::NotFound(format!("no agreement '{id}'")))?;
-        self.summary(row).await
+        Ok(self.summary(row))
     }
 
     /// Whether `party` may read agreement `id`: the agreement as a whole when `number` is
@@ -157,9 +208,10 @@ impl Registry {
 
     /// Whether `party` is a party to the agreement's current version.
     async fn involves(&self, summary: &AgreementSummary, party: &str) -> Result<bool> {
-        let number = summary.current_version.unwrap_or(summary.latest_version);
-        let row = find_version(&self.db, &summary.id, number).await?;
-        Ok(self.parsed(&row)?.party(party).is_some())
+        let found = agreement_party::Entity::find_by_id((summary.id.clone(), party.to_owned()))
+            .one(&self.db)
+            .await?;
+        Ok(found.is_some())
     }
 
     pub async fn versions(&self, id: &str) -> Result<Vec<VersionInfo>> {
@@ -229,27 +281,23 @@ impl Registry {
             .await?)
     }
 
-    async fn summary(&self, row: agreement::Model) -> Result<AgreementSummary> {
-        let versions = self.version_rows(&row.id).await?;
-        let latest = versions.last().cloned().ok_or_else(|| {
-            RegistryError::NotFound(format!("agreement '{}' has no versions", row.id))
-        })?;
-        let current = versions
-            .iter()
-            .rev()
-            .find(|v| v.activated_at.is_some() && v.superseded_at.is_none());
-        let shown = current.cloned().unwrap_or_else(|| latest.clone());
-        let current_version = current.map(|v| v.number);
-        let info = self.version_info(shown).await?;
-        Ok(AgreementSummary {
+    /// An agreement's list entry, as kept on its row, with its status today.
+    fn summary(&self, row: agreement::Model) -> AgreementSummary {
+        let control = Control::parse(&row.control);
+        let term_end = row
+            .shown_term_end
+            .as_deref()
+            .and_then(|d| d.parse::<jiff::civil::Date>().ok());
+        let stored = Stored::parse(&row.shown_stored);
+        AgreementSummary {
+            status: lifecycle::status(stored, control, term_end, self.clock.today()),
             id: row.id,
-            title: info.title,
-            control: Control::parse(&row.control),
+            title: row.title,
+            control,
             control_reason: row.control_reason,
-            status: info.status,
-            current_version,
-            latest_version: latest.number,
-            versions: versions.len() as i32,
-        })
+            current_version: row.current_version,
+            latest_version: row.latest_version,
+            versions: row.version_count,
+        }
     }
 }

@@ -10,11 +10,8 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-
-use super::lifecycle::Status;
+use super::lifecycle::{self, Status};
 use super::{Registry, Result};
-use crate::store::entity::version;
 
 use poem_openapi::Object;
 use serde::Serialize;
@@ -65,20 +62,22 @@ pub struct ControllerEntry {
 impl Registry {
     /// Every agreement in force today (its current version active), with that version's number,
     /// in order of id: all of them, not a page. The register, the reminders and the calendar
-    /// each walk this.
+    /// each walk this. Read from the gate's index (compiled, in memory), brought up to date
+    /// with the database first (one read of the registry's generation), so no version is read
+    /// or parsed again.
     pub async fn agreements_in_force(&self) -> Result<Vec<(i32, Arc<ValidAgreement>)>> {
-        let rows = version::Entity::find()
-            .filter(version::Column::Status.eq("active"))
-            .order_by_asc(version::Column::AgreementId)
-            .all(self.db())
-            .await?;
-        let mut out = Vec::new();
-        for row in rows {
-            let info = self.version_info(row.clone()).await?;
-            if info.status == Status::Active {
-                out.push((row.number, self.parsed(&row)?));
-            }
-        }
+        self.refresh_if_changed().await?;
+        let index = self.gate_index();
+        let today = self.clock().today();
+        let mut out: Vec<(i32, Arc<ValidAgreement>)> = index
+            .agreements()
+            .filter_map(|(_, control, version)| {
+                let (number, stored, a) = version?;
+                let status = lifecycle::status(stored, control, a.term.end, today);
+                (status == Status::Active).then(|| (number, a.clone()))
+            })
+            .collect();
+        out.sort_by(|x, y| x.1.id.as_str().cmp(y.1.id.as_str()));
         Ok(out)
     }
 

@@ -13,6 +13,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::gate_index::Touched;
 use super::lifecycle::Stored;
 use super::versions::{SignatureSource, VersionInfo, control_of, not_terminated};
 use super::{Registry, RegistryError, Result};
@@ -83,7 +84,8 @@ impl Registry {
         };
         log.append(now, event);
         activate_if_signed(&txn, &mut log, &row, &agreement, &signer.actor(), now).await?;
-        self.commit_change(txn, log).await?;
+        self.commit_change(txn, log, Touched::Agreements(&[agreement_id.to_owned()]))
+            .await?;
         let fresh = find_version(self.db(), agreement_id, number).await?;
         self.version_info(fresh).await
     }

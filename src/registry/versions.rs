@@ -2,18 +2,20 @@
 //! id becomes one immutable version (identified by the SHA-256 of its bytes); the same content
 //! again is recognised, not duplicated.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use poem_openapi::Object;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::gate_index::Touched;
 use super::lifecycle::{self, Control, Status, Stored};
 use super::{Registry, RegistryError, Result};
 use crate::agreement::vocab::SignatureRole;
@@ -121,11 +123,22 @@ pub enum Added {
 /// What importing a folder did.
 #[derive(Debug, Default)]
 pub struct ImportReport {
-    pub created: Vec<VersionInfo>,
+    /// The versions stored: agreement id and the registry's version number.
+    pub created: Vec<(String, i32)>,
     pub unchanged: usize,
     /// Files skipped, with why (errors, or unreadable).
     pub skipped: Vec<(PathBuf, String)>,
 }
+
+/// What storing one source came to, inside the caller's transaction.
+enum StoredAs {
+    New(version::Model),
+    /// The same content was already a version of the agreement.
+    Existing(version::Model),
+}
+
+/// Files imported in one transaction: one commit (one sync to disk) per batch, not per file.
+const IMPORT_BATCH: usize = 250;
 
 impl Registry {
     /// Checks and stores an uploaded or imported source.
@@ -135,71 +148,137 @@ impl Registry {
             return Err(RegistryError::Invalid(checked.diagnostics));
         };
         let text = String::from_utf8_lossy(source).into_owned();
-        self.store_version(&text, &agreement, actor, origin).await
+        let txn = self.db.begin().await?;
+        let mut log = Writer::begin(&txn).await?;
+        let now = self.clock.now();
+        let id = agreement.id.to_string();
+        let stored = self
+            .store_in(
+                &txn,
+                &mut log,
+                &text,
+                Arc::new(agreement),
+                actor,
+                origin,
+                now,
+            )
+            .await?;
+        let row = match stored {
+            StoredAs::Existing(row) => {
+                drop(txn);
+                return Ok(Added::Existing(self.version_info(row).await?));
+            }
+            StoredAs::New(row) => row,
+        };
+        self.commit_change(txn, log, Touched::Agreements(&[id]))
+            .await?;
+        let fresh = version::Entity::find_by_id(row.id).one(&self.db).await?;
+        let fresh = fresh.ok_or_else(|| RegistryError::NotFound("version vanished".into()))?;
+        Ok(Added::Created(self.version_info(fresh).await?))
     }
 
     /// Imports every agreement file under `dir`; files with errors are reported and skipped.
+    /// Files are stored in batches of [`IMPORT_BATCH`], one transaction each; a file whose
+    /// content is already stored is recognised by its hash without being checked again; the
+    /// gate's index is rebuilt once, at the end. Cost: linear in the number of files.
     pub async fn import_dir(&self, dir: &Path) -> Result<ImportReport> {
         let mut report = ImportReport::default();
         let files = agreement_files(dir).map_err(RegistryError::BadRequest)?;
-        for file in files {
-            let outcome = match read_source(&file) {
-                Ok(bytes) => self.add_version(&bytes, "import", Origin::Import).await,
-                Err(why) => {
-                    report.skipped.push((file, why));
+        let mut known: HashSet<String> = version::Entity::find()
+            .select_only()
+            .column(version::Column::ContentHash)
+            .into_tuple::<String>()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .collect();
+        let mut pending = files.into_iter().peekable();
+        while pending.peek().is_some() {
+            let txn = self.db.begin().await?;
+            let mut log = Writer::begin(&txn).await?;
+            let mut touched: Vec<String> = Vec::new();
+            for file in pending.by_ref().take(IMPORT_BATCH) {
+                let bytes = match read_source(&file) {
+                    Ok(bytes) => bytes,
+                    Err(why) => {
+                        report.skipped.push((file, why));
+                        continue;
+                    }
+                };
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                if known.contains(&content_hash(&text)) {
+                    report.unchanged += 1;
                     continue;
                 }
-            };
-            match outcome {
-                Ok(Added::Created(v)) => report.created.push(v),
-                Ok(Added::Existing(_)) => report.unchanged += 1,
-                Err(RegistryError::Invalid(diags)) => {
-                    let first: Vec<String> = diags
-                        .iter()
-                        .filter(|d| d.is_error())
-                        .map(|d| {
-                            format!(
-                                "{}:{}: {}[{}]: {}",
-                                d.pos.line,
-                                d.pos.column,
-                                d.severity(),
-                                d.code,
-                                d.message
-                            )
-                        })
-                        .collect();
-                    report.skipped.push((file, first.join("; ")));
+                let checked = check_source(&bytes, self.clock.today());
+                let Some(a) = checked.agreement else {
+                    report.skipped.push((file, errors(&checked.diagnostics)));
+                    continue;
+                };
+                let now = self.clock.now();
+                let stored = self
+                    .store_in(
+                        &txn,
+                        &mut log,
+                        &text,
+                        Arc::new(a),
+                        "import",
+                        Origin::Import,
+                        now,
+                    )
+                    .await;
+                match stored {
+                    Ok(StoredAs::New(row)) => {
+                        known.insert(row.content_hash);
+                        report.created.push((row.agreement_id.clone(), row.number));
+                        touched.push(row.agreement_id);
+                    }
+                    Ok(StoredAs::Existing(_)) => report.unchanged += 1,
+                    Err(RegistryError::Conflict(why)) => report.skipped.push((file, why)),
+                    Err(other) => return Err(other),
                 }
-                Err(other) => return Err(other),
             }
+            if touched.is_empty() {
+                // Nothing was written: an agreement's row is made only with its first version.
+                drop(txn);
+            } else {
+                touched.dedup();
+                self.commit_change(txn, log, Touched::Import(&touched))
+                    .await?;
+            }
+        }
+        if !report.created.is_empty() {
+            self.reload_index().await?;
         }
         Ok(report)
     }
 
-    async fn store_version(
+    /// Stores `source` (checked: `a`) as a new version of its agreement, in `txn`, with its
+    /// audit records in `log`; activates it if the signatures that count are all there.
+    #[allow(clippy::too_many_arguments)]
+    async fn store_in(
         &self,
+        txn: &DatabaseTransaction,
+        log: &mut Writer,
         source: &str,
-        a: &ValidAgreement,
+        a: Arc<ValidAgreement>,
         actor: &str,
         origin: Origin,
-    ) -> Result<Added> {
-        let now = self.clock.now();
-        let hash = hex::encode(Sha256::digest(source.as_bytes()));
-        let txn = self.db.begin().await?;
-        let mut log = Writer::begin(&txn).await?;
+        now: jiff::Timestamp,
+    ) -> Result<StoredAs> {
+        let hash = content_hash(source);
         let agreement_id = a.id.as_str();
-        let control = ensure_agreement(&txn, &mut log, agreement_id, actor, now).await?;
+        let control = ensure_agreement(txn, log, agreement_id, actor, now).await?;
         not_terminated(control, agreement_id, "it takes no new versions")?;
         let existing = version::Entity::find()
             .filter(version::Column::AgreementId.eq(agreement_id))
             .filter(version::Column::ContentHash.eq(hash.as_str()))
-            .one(&txn)
+            .one(txn)
             .await?;
         if let Some(row) = existing {
-            drop(txn);
-            return Ok(Added::Existing(self.version_info(row).await?));
+            return Ok(StoredAs::Existing(row));
         }
-        let number = next_number(&txn, agreement_id).await?;
+        let number = next_number(txn, agreement_id).await?;
         let row = version::ActiveModel {
             id: Set(Uuid::now_v7()),
             agreement_id: Set(agreement_id.to_owned()),
@@ -216,10 +295,11 @@ impl Registry {
             superseded_at: Set(None),
         };
         let row = version::Entity::insert(row)
-            .exec_with_returning(&txn)
+            .exec_with_returning(txn)
             .await?;
+        self.remember(row.id, a.clone());
         let source = origin.signature_source();
-        let declared = declared_signatures(&txn, &row, a, source, actor, now).await?;
+        let declared = declared_signatures(txn, &row, &a, source, actor, now).await?;
         let declared_as = match source {
             SignatureSource::Claimed => "claimed_signatures",
             _ => "declared_signatures",
@@ -234,11 +314,8 @@ impl Registry {
             }),
         };
         log.append(now, event);
-        super::signing::activate_if_signed(&txn, &mut log, &row, a, actor, now).await?;
-        self.commit_change(txn, log).await?;
-        let fresh = version::Entity::find_by_id(row.id).one(&self.db).await?;
-        let fresh = fresh.ok_or_else(|| RegistryError::NotFound("version vanished".into()))?;
-        Ok(Added::Created(self.version_info(fresh).await?))
+        super::signing::activate_if_signed(txn, log, &row, &a, actor, now).await?;
+        Ok(StoredAs::New(row))
     }
 
     /// The full report of a stored version: status today, signatures, who is awaited.
@@ -342,6 +419,13 @@ async fn ensure_agreement(
         control_changed_at: Set(None),
         control_changed_by: Set(None),
         created_at: Set(stamp(now)),
+        title: Set(String::new()),
+        shown_version: Set(None),
+        shown_stored: Set(Stored::Draft.as_str().to_owned()),
+        shown_term_end: Set(None),
+        current_version: Set(None),
+        latest_version: Set(0),
+        version_count: Set(0),
     };
     agreement::Entity::insert(row)
         .exec_without_returning(txn)
@@ -363,6 +447,24 @@ async fn next_number(txn: &impl ConnectionTrait, agreement_id: &str) -> Result<i
         .one(txn)
         .await?;
     Ok(last.map_or(1, |v| v.number + 1))
+}
+
+/// The SHA-256 of a version's source, as stored.
+fn content_hash(source: &str) -> String {
+    hex::encode(Sha256::digest(source.as_bytes()))
+}
+
+/// A file's errors, one line each joined, for the import's report.
+fn errors(diags: &[crate::agreement::Diagnostic]) -> String {
+    let lines: Vec<String> = diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| {
+            let (line, col) = (d.pos.line, d.pos.column);
+            format!("{line}:{col}: {}[{}]: {}", d.severity(), d.code, d.message)
+        })
+        .collect();
+    lines.join("; ")
 }
 
 /// Records the file's `signatures:` on this version, as `source` (signatures of a trusted file,

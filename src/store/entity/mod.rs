@@ -1,6 +1,7 @@
 //! One sea-orm entity per table (see migrations/ for the schema and its reasons).
 
 pub mod agreement;
+pub mod agreement_party;
 pub mod api_token;
 pub mod audit_head;
 pub mod audit_record;
