@@ -100,6 +100,34 @@ async fn a_party_suspended_again_at_the_same_time_reaches_the_other_instance(app
     }
 }
 
+/// An instance updates its own index for only what its change touched when nothing came
+/// between; when another instance changed something first, its next change rebuilds, so the
+/// other's change is not lost until the next poll.
+async fn a_change_made_elsewhere_is_not_lost_by_the_next_change_here(app: TestApp) {
+    let b = two_instances(&app).await;
+    let a = &app.registry;
+    b.suspend_party("foodbank", "breach", "officer")
+        .await
+        .unwrap();
+    assert_eq!(
+        answers(&app, a),
+        [Outcome::Allow, Outcome::Allow],
+        "a has not looked yet"
+    );
+    a.suspend(DISCHARGE, "breach", "officer").await.unwrap();
+    assert_eq!(
+        answers(&app, a),
+        [Outcome::Deny, Outcome::Deny],
+        "a's own change, and b's before it"
+    );
+    assert!(
+        !a.refresh_if_changed().await.unwrap(),
+        "nothing left to see"
+    );
+    a.reinstate(DISCHARGE, "fixed", "officer").await.unwrap();
+    assert_eq!(answers(&app, a), [Outcome::Deny, Outcome::Allow]);
+}
+
 /// One request per sample agreement: its first flow, as declared.
 fn first_flows(index: &Index) -> Vec<CheckRequest> {
     support::samples()
@@ -186,4 +214,5 @@ on_both_databases!(
     changes_at_the_same_time_all_reach_the_other_instance,
     a_party_suspended_again_at_the_same_time_reaches_the_other_instance,
     racing_changes_leave_the_index_at_the_final_state,
+    a_change_made_elsewhere_is_not_lost_by_the_next_change_here,
 );

@@ -177,6 +177,104 @@ async fn signatures_in_an_uploaded_file_are_only_claims(app: TestApp) {
     assert_eq!(confirmed["name"], "Jo Bell", "{page}");
 }
 
+/// A folder of more files than one import transaction holds: every file becomes an active
+/// version, the list and the gate know each one, and importing the folder again finds every
+/// file unchanged by its content alone.
+async fn a_large_folder_imports_in_batches(app: TestApp) {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(support::repo().join("agreements").join(FOODBANK)).unwrap();
+    const N: usize = 260;
+    for i in 0..N {
+        let renamed = text.replacen(
+            "id: camden-foodbank-referrals",
+            &format!("id: foodbank-{i:04}"),
+            1,
+        );
+        std::fs::write(dir.path().join(format!("f{i:04}.yaml")), renamed).unwrap();
+    }
+    let report = app.registry.import_dir(dir.path()).await.unwrap();
+    assert_eq!(report.created.len(), N);
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    let officer = app.token(Role::IgOfficer, None).await;
+    let page = json(
+        app.get(&officer, "/api/v1/agreements?status=active&per_page=1")
+            .await,
+    )
+    .await;
+    assert_eq!(page["total"], N);
+    let index = app.registry.gate_index();
+    assert!(index.version("foodbank-0000").is_some());
+    assert!(index.version("foodbank-0259").is_some());
+    let again = app.registry.import_dir(dir.path()).await.unwrap();
+    assert_eq!((again.created.len(), again.unchanged), (0, N));
+    let audit = json(
+        app.get(&officer, "/api/v1/audit?action=version.created&limit=1000")
+            .await,
+    )
+    .await;
+    assert_eq!(
+        audit["items"].as_array().unwrap().len(),
+        N,
+        "each version once"
+    );
+}
+
+/// The list pages by key as well as by number, and an agreement stored before list entries
+/// existed (its row not filled in) is filled in when the registry loads.
+async fn the_list_pages_by_key_and_fills_in_old_rows(app: TestApp) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let officer = app.token(Role::IgOfficer, None).await;
+    app.registry
+        .import_dir(&support::repo().join("agreements"))
+        .await
+        .unwrap();
+    let all = json(app.get(&officer, "/api/v1/agreements?per_page=500").await).await;
+    let ids: Vec<String> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(ids.len() >= 5);
+    assert_eq!(all["next_after"], Value::Null, "one page holds them all");
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/agreements?per_page=2".to_owned();
+    loop {
+        let page = json(app.get(&officer, &path).await).await;
+        for a in page["items"].as_array().unwrap() {
+            seen.push(a["id"].as_str().unwrap().to_owned());
+        }
+        match page["next_after"].as_str() {
+            Some(after) => path = format!("/api/v1/agreements?per_page=2&after={after}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids, "paging by key visits each once, in order");
+
+    let db = app.registry.db();
+    let backend = db.get_database_backend();
+    for sql in [
+        "UPDATE agreements SET version_count = 0, title = '', latest_version = 0 \
+         WHERE id = 'camden-foodbank-referrals'",
+        "DELETE FROM agreement_parties WHERE agreement_id = 'camden-foodbank-referrals'",
+    ] {
+        db.execute_raw(Statement::from_string(backend, sql))
+            .await
+            .unwrap();
+    }
+    let before = json(app.get(&officer, "/api/v1/agreements?party=foodbank").await).await;
+    assert_eq!(before["total"], 0, "{before}");
+    app.registry.reload_index().await.unwrap();
+    let after = json(app.get(&officer, "/api/v1/agreements?party=foodbank").await).await;
+    assert_eq!(after["total"], 1, "{after}");
+    assert_eq!(
+        after["items"][0]["title"],
+        "Emergency food support referrals"
+    );
+    assert_eq!(after["items"][0]["status"], "active");
+    assert_eq!(after["items"][0]["latest_version"], 1);
+}
+
 async fn broken_agreements_get_422_with_every_finding(app: TestApp) {
     let officer = app.token(Role::IgOfficer, None).await;
     let yaml = draft(FOODBANK, "Bad_Id").replace("role: recipient", "role: recipiant");
@@ -1386,6 +1484,8 @@ on_both_databases!(
     an_admin_cannot_lock_every_admin_out,
     a_token_revoked_elsewhere_stops_within_seconds,
     signatures_in_an_uploaded_file_are_only_claims,
+    a_large_folder_imports_in_batches,
+    the_list_pages_by_key_and_fills_in_old_rows,
     upload_collect_signatures_and_activate,
     broken_agreements_get_422_with_every_finding,
     a_new_version_supersedes_the_old_when_signed,
