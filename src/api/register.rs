@@ -1,14 +1,14 @@
 //! `/api/v1/register`: the Article 30 record of processing, as JSON and as CSV.
 
-use poem::Result;
-use poem_openapi::payload::{Json, PlainText};
+use poem::{Body, Result};
+use poem_openapi::payload::{Binary, Json};
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
 use super::auth::{Caller, READERS};
-use super::error::{ApiError, internal};
+use super::error::ApiError;
 use crate::registry::Registry;
-use crate::registry::register::{RegisterEntry, csv};
+use crate::registry::register::{RegisterEntry, csv_chunks};
 
 pub struct RegisterApi {
     pub registry: Registry,
@@ -16,12 +16,10 @@ pub struct RegisterApi {
 
 #[derive(ApiResponse)]
 pub enum CsvFile {
-    /// One row per active agreement; UTF-8 with a byte-order mark for spreadsheets.
+    /// One row per active agreement; UTF-8 with a byte-order mark for spreadsheets. Streamed:
+    /// rows are written as they are sent.
     #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
-    Ok(
-        PlainText<String>,
-        #[oai(header = "content-disposition")] String,
-    ),
+    Ok(Binary<Body>, #[oai(header = "content-disposition")] String),
 }
 
 #[OpenApi(tag = "ApiTags::Register")]
@@ -39,9 +37,19 @@ impl RegisterApi {
     #[oai(path = "/register.csv", method = "get")]
     async fn register_csv(&self, caller: Caller) -> Result<CsvFile> {
         caller.allow(READERS)?;
-        let entries = self.registry.register().await.map_err(ApiError::from)?;
-        let text = csv(&entries).map_err(|e| internal(&e))?;
+        let entries = self
+            .registry
+            .register_entries()
+            .await
+            .map_err(ApiError::from)?;
+        let chunks = csv_chunks(entries).map(|chunk| {
+            chunk.map_err(|e| {
+                tracing::error!(error = %e, "the register's CSV could not be written");
+                std::io::Error::other(e)
+            })
+        });
+        let body = Body::from_bytes_stream(futures_util::stream::iter(chunks));
         let name = "attachment; filename=\"accord-register.csv\"".to_owned();
-        Ok(CsvFile::Ok(PlainText(text), name))
+        Ok(CsvFile::Ok(Binary(body), name))
     }
 }

@@ -3,6 +3,7 @@
 
 mod app_args;
 mod check;
+mod config;
 mod db;
 mod dpia;
 mod jobs;
@@ -42,6 +43,10 @@ fn runtime() -> tokio::runtime::Runtime {
     about = "Data-sharing agreements as enforceable machines"
 )]
 pub struct Cli {
+    /// Settings file (default: accord.toml in the working folder, if present). Flags and the
+    /// environment override it.
+    #[arg(long, global = true, env = "ACCORD_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -76,6 +81,8 @@ enum Command {
     Audit(db::AuditCommand),
     /// Run the retention sweep now, and print what it did (or, with --dry-run, would do).
     Sweep(sweep::SweepArgs),
+    /// Print the settings in effect and where each came from (flags aside), secrets redacted.
+    Config,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -86,7 +93,12 @@ pub enum Format {
 
 /// Runs the command line; returns the process exit code.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Err(e) = config::load(&args) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    let cli = Cli::parse_from(args);
     match cli.command {
         Command::Check {
             paths,
@@ -99,6 +111,7 @@ pub fn run() -> ExitCode {
         Command::Token(cmd) => db::token(cmd),
         Command::Audit(cmd) => db::audit(cmd),
         Command::Sweep(args) => sweep::run(args),
+        Command::Config => config::print(),
         Command::Schema => {
             let schema = json_schema();
             match serde_json::to_string_pretty(&schema) {

@@ -83,8 +83,13 @@ impl Registry {
 
     /// The register: one entry for each agreement whose current version is active today.
     pub async fn register(&self) -> Result<Vec<RegisterEntry>> {
+        Ok(self.register_entries().await?.collect())
+    }
+
+    /// The register's entries, each made when it is taken (the CSV streams them).
+    pub async fn register_entries(&self) -> Result<impl Iterator<Item = RegisterEntry> + use<>> {
         let in_force = self.agreements_in_force().await?;
-        Ok(in_force.iter().map(|(n, a)| entry(a, *n)).collect())
+        Ok(in_force.into_iter().map(|(n, a)| entry(&a, n)))
     }
 }
 
@@ -178,13 +183,46 @@ fn describe(holder: &str, rule: &RetentionRule) -> String {
 /// leads, so spreadsheets read accents correctly; cells that a spreadsheet would run as a
 /// formula are prefixed with `'`.
 pub fn csv(entries: &[RegisterEntry]) -> std::result::Result<String, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(HEADERS)?;
-    for e in entries {
-        w.write_record(row(e).iter().map(|c| neutralise(c)))?;
+    let mut out = Vec::new();
+    for chunk in csv_chunks(entries.iter().cloned()) {
+        out.extend(chunk?);
     }
-    let bytes = w.into_inner().map_err(|e| e.into_error())?;
-    Ok(format!("\u{feff}{}", String::from_utf8_lossy(&bytes)))
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Rows written per chunk of [`csv_chunks`].
+const CSV_CHUNK: usize = 200;
+
+/// The register as CSV (as [`csv`]), in chunks: the byte-order mark and header, then
+/// [`CSV_CHUNK`] rows at a time, each made only when it is asked for, so an answer streams
+/// while it is written and never holds the whole file.
+pub fn csv_chunks(
+    entries: impl IntoIterator<Item = RegisterEntry>,
+) -> impl Iterator<Item = std::result::Result<Vec<u8>, csv::Error>> {
+    let mut entries = entries.into_iter().peekable();
+    let mut header = true;
+    std::iter::from_fn(move || {
+        if !header && entries.peek().is_none() {
+            return None;
+        }
+        let mut prefix = Vec::new();
+        if std::mem::take(&mut header) {
+            prefix.extend_from_slice("\u{feff}".as_bytes());
+        }
+        let mut w = csv::Writer::from_writer(prefix);
+        let mut write = || -> std::result::Result<Vec<u8>, csv::Error> {
+            if w.get_ref().len() == 3 {
+                w.write_record(HEADERS)?;
+            }
+            for e in entries.by_ref().take(CSV_CHUNK) {
+                w.write_record(row(&e).iter().map(|c| neutralise(c)))?;
+            }
+            std::mem::replace(&mut w, csv::Writer::from_writer(Vec::new()))
+                .into_inner()
+                .map_err(|e| e.into_error().into())
+        };
+        Some(write())
+    })
 }
 
 const HEADERS: [&str; 22] = [
