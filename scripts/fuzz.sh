@@ -68,6 +68,8 @@ for t in "${targets[@]}"; do
   fi
   secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.0f", e - s }')
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+  # The final stats come last; should they be missing, the DONE line counts the runs too.
+  [ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9]*\)[[:space:]]*DONE .*/\1/p' "$log" | tail -n 1)
   crashes=$(find "artifacts/$t" -newer "$marker" -type f ! -name last-run.log | wc -l)
   rm -f "$marker"
   if [ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ]; then crashes="?"; fi
