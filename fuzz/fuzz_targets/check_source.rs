@@ -18,7 +18,10 @@ fuzz_target!(|data: &[u8]| {
         checked.diagnostics
     );
     for d in &checked.diagnostics {
-        assert!(d.pos.line >= 1 && d.pos.column >= 1, "{d:?}: a finding without a place");
+        assert!(
+            d.pos.line >= 1 && d.pos.column >= 1,
+            "{d:?}: a finding without a place"
+        );
     }
     let Some(agreement) = checked.agreement else {
         return;

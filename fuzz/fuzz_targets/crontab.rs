@@ -28,12 +28,19 @@ fuzz_target!(|data: &[u8]| {
     let _ = (schedule.to_string(), format!("{schedule:?}"));
     let exprs = schedule.cron_expressions();
     assert!(matches!(exprs.len(), 1 | 2), "{exprs:?}");
-    assert_eq!(Schedule::parse(&schedule.to_string()).ok(), Some(schedule.clone()));
+    assert_eq!(
+        Schedule::parse(&schedule.to_string()).ok(),
+        Some(schedule.clone())
+    );
     for instant in INSTANTS {
         let t: Timestamp = instant.parse().unwrap();
         if let Some(next) = schedule.next_after(t) {
             assert!(next > t, "{line:?}: next after {t} is {next}");
-            assert_eq!(schedule.last_at_or_before(next), Some(next), "{line:?} at {next}");
+            assert_eq!(
+                schedule.last_at_or_before(next),
+                Some(next),
+                "{line:?} at {next}"
+            );
         }
         if let Some(last) = schedule.last_at_or_before(t) {
             assert!(last <= t, "{line:?}: last at or before {t} is {last}");

@@ -24,7 +24,13 @@ fuzz_target!(|data: &[u8]| {
         .as_array()
         .expect("records is a list")
         .iter()
-        .map(|r| r.as_object().expect("a record is an object").keys().cloned().collect())
+        .map(|r| {
+            r.as_object()
+                .expect("a record is an object")
+                .keys()
+                .cloned()
+                .collect()
+        })
         .collect();
     assert_eq!(keys.len(), req.records.len());
 
@@ -41,7 +47,9 @@ fuzz_target!(|data: &[u8]| {
             let mut d = decide(index, &asked, day);
             assert_keeps_promises(&asked, &d);
             let only_fields = !d.permitted_fields.is_empty()
-                && d.reasons.iter().all(|r| r.code == ReasonCode::FieldNotPermitted);
+                && d.reasons
+                    .iter()
+                    .all(|r| r.code == ReasonCode::FieldNotPermitted);
             if d.decision == Outcome::Deny
                 && req.on_extra_fields == OnExtraFields::Strip
                 && only_fields
@@ -50,7 +58,11 @@ fuzz_target!(|data: &[u8]| {
                 again.fields = d.permitted_fields.clone();
                 d = decide(index, &again, day);
                 assert_keeps_promises(&again, &d);
-                assert_eq!(d.decision, Outcome::Allow, "stripping leaves only permitted fields");
+                assert_eq!(
+                    d.decision,
+                    Outcome::Allow,
+                    "stripping leaves only permitted fields"
+                );
             }
             last = Some(d);
         }

@@ -108,8 +108,14 @@ pub fn assert_keeps_promises(req: &CheckRequest, d: &Decision) {
     let position = |f: &String| asked.iter().position(|a| *a == f.as_str());
     for list in [&d.permitted_fields, &d.denied_fields] {
         let at: Vec<Option<usize>> = list.iter().map(position).collect();
-        assert!(at.iter().all(Option::is_some), "{req:?} -> {d:?}: a field not asked");
-        assert!(at.windows(2).all(|w| w[0] < w[1]), "{req:?} -> {d:?}: order or repeat");
+        assert!(
+            at.iter().all(Option::is_some),
+            "{req:?} -> {d:?}: a field not asked"
+        );
+        assert!(
+            at.windows(2).all(|w| w[0] < w[1]),
+            "{req:?} -> {d:?}: order or repeat"
+        );
     }
     let both: BTreeSet<&str> = d
         .permitted_fields
@@ -131,9 +137,15 @@ pub fn assert_keeps_promises(req: &CheckRequest, d: &Decision) {
             assert!(d.flow.is_some() && d.agreement_version.is_some(), "{d:?}");
         }
         Outcome::Deny => {
-            assert!(!codes.is_empty(), "{req:?} -> {d:?}: a deny without reasons");
+            assert!(
+                !codes.is_empty(),
+                "{req:?} -> {d:?}: a deny without reasons"
+            );
             assert!(!codes.contains(&ReasonCode::Permitted), "{req:?} -> {d:?}");
-            assert!(codes.windows(2).all(|w| w[0] <= w[1]), "{d:?}: reasons out of order");
+            assert!(
+                codes.windows(2).all(|w| w[0] <= w[1]),
+                "{d:?}: reasons out of order"
+            );
         }
     }
 }
