@@ -1,6 +1,5 @@
 //! `/api/v1/parties`: suspend a party across every agreement (after a breach), and reinstate it.
 
-use poem::Result;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -8,9 +7,12 @@ use poem_openapi::payload::Json;
 use super::ApiTags;
 use super::agreements::ReasonGiven;
 use super::auth::{Caller, OFFICERS, READERS};
-use super::error::ApiError;
+use super::error::{ApiError, Errors, S400, S401, S403, S404, S409, S413, S415};
 use crate::registry::Registry;
 use crate::registry::control::PartySuspension;
+
+/// What suspending or reinstating a party may answer with.
+type ChangeErrors = Errors<(S400, S401, S403, S404, S409, S413, S415)>;
 
 pub struct PartiesApi {
     pub registry: Registry,
@@ -24,7 +26,7 @@ impl PartiesApi {
         &self,
         caller: Caller,
         active: Query<Option<bool>>,
-    ) -> Result<Json<Vec<PartySuspension>>> {
+    ) -> Result<Json<Vec<PartySuspension>>, Errors<(S400, S401, S403)>> {
         caller.allow(READERS)?;
         let found = self
             .registry
@@ -38,9 +40,9 @@ impl PartiesApi {
     async fn suspend(
         &self,
         caller: Caller,
-        party: Path<String>,
+        #[oai(validator(pattern = r"^[a-z0-9][a-z0-9-]*$"))] party: Path<String>,
         body: Json<ReasonGiven>,
-    ) -> Result<Json<PartySuspension>> {
+    ) -> Result<Json<PartySuspension>, ChangeErrors> {
         let who = caller.allow(OFFICERS)?;
         let done = self
             .registry
@@ -53,9 +55,9 @@ impl PartiesApi {
     async fn reinstate(
         &self,
         caller: Caller,
-        party: Path<String>,
+        #[oai(validator(pattern = r"^[a-z0-9][a-z0-9-]*$"))] party: Path<String>,
         body: Json<ReasonGiven>,
-    ) -> Result<Json<PartySuspension>> {
+    ) -> Result<Json<PartySuspension>, ChangeErrors> {
         let who = caller.allow(OFFICERS)?;
         let done = self
             .registry

@@ -15,7 +15,10 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 /// Constraints on whole objects, by schema name, that poem-openapi's derives cannot state.
-const OBJECT_RULES: &[(&str, &str, u64)] = &[];
+const OBJECT_RULES: &[(&str, &str, u64)] = &[
+    // A hold needs a scope: at least one of agreement, party, subject_ref (none may be null).
+    ("HoldScope", "minProperties", 1),
+];
 
 /// The finished document, and the methods of every path Accord serves.
 pub struct Spec {

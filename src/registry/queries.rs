@@ -19,10 +19,12 @@ pub struct AgreementSummary {
     /// The title of the current version (the active one, else the newest).
     pub title: String,
     pub control: Control,
+    #[oai(nullable)]
     pub control_reason: Option<String>,
     /// Status of the current version.
     pub status: Status,
     /// The version in force (active, suspended or expired), if any was ever activated.
+    #[oai(nullable)]
     pub current_version: Option<i32>,
     pub latest_version: i32,
     pub versions: i32,
