@@ -49,9 +49,9 @@ impl<const MAX: usize> NonBlank<MAX> {
     fn check(s: String) -> Result<Self, String> {
         let chars = s.chars().count();
         if chars > MAX {
-            Err(format!("{chars} characters; at most {MAX}"))
+            Err(format!("{chars} characters: at most {MAX} characters"))
         } else if s.chars().all(is_blank) {
-            Err("blank; it must say something".into())
+            Err("it is blank: it must not be empty or blank".into())
         } else {
             Ok(NonBlank(s))
         }
