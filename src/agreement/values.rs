@@ -241,8 +241,8 @@ impl JsonSchema for IsoDuration {
 
 /// What counts as blank in text a caller must fill in (a reason, a name, a data subject's
 /// reference): Unicode white space, and the four information separators (U+001C to U+001F)
-/// that Python's `\s` also matches, so the API document's pattern for "not blank",
-/// `[^\s\x1c-\x1f]`, means the same in every regular-expression engine that reads it.
+/// that Python's `\s` also matches. The API document's pattern for "not blank"
+/// (`api::text::NON_BLANK_PATTERN`) spells out the same set.
 pub fn is_blank(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }

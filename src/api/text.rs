@@ -42,8 +42,12 @@ pub struct NonBlank<const MAX: usize>(pub String);
 
 pub use crate::agreement::values::is_blank;
 
-/// The pattern of [`NonBlank`]: somewhere, one character that is not blank.
-pub const NON_BLANK_PATTERN: &str = r"[^\s\x1c-\x1f]";
+/// The pattern of [`NonBlank`]: somewhere, one character that is not blank ([`is_blank`]).
+/// The blank characters are spelt out rather than written `\s`, whose meaning differs between
+/// the engines that read the document (ECMA's includes U+FEFF but not U+0085; Python's includes
+/// U+001C to U+001F).
+pub const NON_BLANK_PATTERN: &str =
+    r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
 
 impl<const MAX: usize> NonBlank<MAX> {
     fn check(s: String) -> Result<Self, String> {
@@ -125,5 +129,15 @@ mod tests {
         }
         assert!(parse(Value::from(5)).is_err());
         assert!(parse(Value::Null).is_err());
+    }
+
+    #[test]
+    fn the_pattern_finds_a_character_exactly_where_is_blank_does_not() {
+        let re = regex::Regex::new(NON_BLANK_PATTERN).unwrap();
+        let mut buf = [0; 4];
+        for c in (0..=0x10_FFFFu32).filter_map(char::from_u32) {
+            let matched = re.is_match(c.encode_utf8(&mut buf));
+            assert_eq!(matched, !is_blank(c), "U+{:04X}", c as u32);
+        }
     }
 }
