@@ -918,13 +918,10 @@ async fn signing_refuses_bad_signatures_and_a_dpo_does_not_activate(app: TestApp
     let camden = app.token(Role::Signatory, Some("camden")).await;
     let foodbank = app.token(Role::Signatory, Some("foodbank")).await;
     for (body, says) in [
-        (json!({ "name": "Jo Bell", "role": "chair" }), "'chair'"),
-        (
-            json!({ "name": "Jo Bell", "role": "" }),
-            "senior_officer or dpo",
-        ),
-        (json!({ "name": "" }), "the signer's name"),
-        (json!({ "name": "   " }), "the signer's name"),
+        (json!({ "name": "Jo Bell", "role": "chair" }), "\"chair\""),
+        (json!({ "name": "Jo Bell", "role": "" }), "SignAs"),
+        (json!({ "name": "" }), "blank"),
+        (json!({ "name": "   " }), "blank"),
         (json!({ "name": "é".repeat(201) }), "at most 200 characters"),
         (
             json!({ "name": "é".repeat(201), "role": "dpo" }),
@@ -1103,7 +1100,7 @@ async fn an_older_draft_signed_after_a_newer_version_is_superseded(app: TestApp)
     );
 }
 
-/// A reason is at most 2000 characters (counted as characters, after trimming): one longer is
+/// A reason is at most 2000 characters (counted as characters, as sent): one longer is
 /// a 400 for every control, agreement or party, and changes nothing.
 async fn a_reason_longer_than_2000_characters_is_a_400(app: TestApp) {
     let officer = app.token(Role::IgOfficer, None).await;
@@ -1147,13 +1144,28 @@ async fn a_reason_longer_than_2000_characters_is_a_400(app: TestApp) {
         .collect();
     assert!(acted.is_empty(), "{acted:?}");
 
-    let longest = "é".repeat(2000);
+    // At most 2000 characters as sent (the document's maxLength), and stored trimmed.
+    let padded_too_long = json!({ "reason": format!("  {}  ", "é".repeat(1997)) });
+    for path in [
+        format!("{agreement}/suspend"),
+        "/api/v1/parties/foodbank/suspend".into(),
+    ] {
+        let r = app
+            .post_json(&officer, &path, padded_too_long.clone())
+            .await;
+        assert_eq!(r.status(), 400, "{path}: 2001 characters as sent");
+    }
+    let longest = "é".repeat(1996);
     let padded = json!({ "reason": format!("  {longest}  ") });
     let s = app
         .post_json(&officer, &format!("{agreement}/suspend"), padded.clone())
         .await;
     assert_eq!(s.status(), 200);
-    assert_eq!(json(s).await["reason"], longest, "trimmed, then counted");
+    assert_eq!(
+        json(s).await["reason"],
+        longest,
+        "counted as sent, stored trimmed"
+    );
     let p = app
         .post_json(&officer, "/api/v1/parties/foodbank/suspend", padded)
         .await;
