@@ -109,7 +109,13 @@ fn schemathesis_version() -> String {
 }
 
 /// One Schemathesis run as `role`: its exit status and everything it printed.
-fn fuzz(base: &str, token: &str, exclude_own_revoke: bool, report: &Path) -> (bool, String) {
+fn fuzz(
+    base: &str,
+    token: &str,
+    exclude_own_revoke: bool,
+    report: &Path,
+    workdir: &Path,
+) -> (bool, String) {
     let config = support::repo().join("tests/schemathesis/schemathesis.toml");
     let examples =
         std::env::var("ACCORD_SCHEMATHESIS_EXAMPLES").unwrap_or_else(|_| "20".to_owned());
@@ -130,7 +136,12 @@ fn fuzz(base: &str, token: &str, exclude_own_revoke: bool, report: &Path) -> (bo
         // after that would be a 401: the fuzzer would lock itself out. Nothing else is excluded.
         cmd.args(["--exclude-path", "/tokens/{id}/revoke"]);
     }
-    let out = cmd.env("NO_COLOR", "1").output().expect("run schemathesis");
+    // Schemathesis keeps its caches in the working folder: the test's own, not the repository.
+    let out = cmd
+        .current_dir(workdir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run schemathesis");
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -161,7 +172,7 @@ fn schemathesis_finds_nothing_for_any_role() {
     let mut failed = Vec::new();
     for (role, secret, exclude) in &roles {
         let report = dir.path().join(format!("report-{role}"));
-        let (ok, text) = fuzz(&base, secret, *exclude, &report);
+        let (ok, text) = fuzz(&base, secret, *exclude, &report, dir.path());
         let summary = text
             .lines()
             .rev()
