@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need (PostgreSQL, a real
-# headless Chromium), starts a private PostgreSQL on loopback, then runs every test target once
+# headless Chromium, Schemathesis), starts a private PostgreSQL on loopback, then runs every test target once
 # (the integration tests run against SQLite and against that PostgreSQL).
 #
 #   scripts/test.sh            # everything
@@ -42,6 +42,23 @@ need_smtp_server() {
   fi
 }
 
+# Schemathesis, which tests/openapi_contract.rs runs against the real server to check that the
+# OpenAPI document describes the API exactly (v4: `schemathesis run URL --checks all`).
+need_schemathesis() {
+  command -v python3 >/dev/null 2>&1 || apt_install python3
+  if ! command -v schemathesis >/dev/null 2>&1; then
+    log "installing Schemathesis (the OpenAPI contract test)"
+    python3 -m pip install --quiet 'schemathesis>=4,<5' >/dev/null 2>&1 \
+      || python3 -m pip install --quiet --user 'schemathesis>=4,<5' >/dev/null 2>&1 \
+      || python3 -m pip install --quiet --break-system-packages 'schemathesis>=4,<5' >/dev/null 2>&1 \
+      || true
+    # A --user install puts the command in ~/.local/bin.
+    export PATH="$HOME/.local/bin:$PATH"
+    command -v schemathesis >/dev/null 2>&1 \
+      || { log "schemathesis is not on PATH after installing it with $(command -v python3)"; exit 1; }
+  fi
+}
+
 # A private PostgreSQL cluster for the tests, on loopback only, trusted local connections.
 start_postgres() {
   if ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then
@@ -70,6 +87,7 @@ start_postgres() {
 
 need_chromium
 need_smtp_server
+need_schemathesis
 start_postgres
 
 log "cargo test"

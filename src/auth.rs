@@ -193,8 +193,10 @@ pub struct TokenInfo {
     pub id: Uuid,
     pub name: String,
     pub role: String,
+    #[oai(nullable)]
     pub party: Option<String>,
     pub created_at: String,
+    #[oai(nullable)]
     pub revoked_at: Option<String>,
 }
 

@@ -50,12 +50,14 @@ async fn pages_follow_next_after_to_the_end(app: TestApp) {
     let all: Vec<i64> = (1..=seen.len() as i64).collect();
     assert_eq!(seen, all, "every record once, in order");
     assert!(seen.len() >= 5);
-    let one = body(app.get(&officer, "/api/v1/audit?limit=0").await).await;
-    assert_eq!(
-        one["items"].as_array().unwrap().len(),
-        1,
-        "a limit of 0 means 1"
-    );
+    let one = body(app.get(&officer, "/api/v1/audit?limit=1").await).await;
+    assert_eq!(one["items"].as_array().unwrap().len(), 1, "a limit of 1");
+    for out_of_range in ["0", "1001"] {
+        let resp = app
+            .get(&officer, &format!("/api/v1/audit?limit={out_of_range}"))
+            .await;
+        assert_eq!(resp.status(), 400, "limit={out_of_range}: 1 to 1000");
+    }
 }
 
 async fn filters_narrow_by_actor_action_and_time(app: TestApp) {

@@ -483,7 +483,7 @@ async fn odd_json_gets_a_clear_400(app: TestApp) {
             format!(r#"{{{base},"records":[{{"full-name":"a"}}],"surprise":1}}"#),
             "unknown field",
         ),
-        (format!(r#"{{{base},"records":"#), "not a valid send"),
+        (format!(r#"{{{base},"records":"#), "EOF while parsing"),
     ];
     refused_with_400s(&app, &client, "/api/v1/flows", &cases).await;
     let many: Vec<Value> = (0..10_001).map(|_| json!({ "full-name": "a" })).collect();
@@ -908,12 +908,9 @@ async fn the_holdings_list_filters_and_pages(app: TestApp) {
         ("per_page=4", vec![a, b, c, d], 1, 4),
         ("per_page=4&page=2", vec![e, f], 2, 4),
         ("per_page=4&page=3", vec![], 3, 4),
-        ("per_page=4&page=0", vec![a, b, c, d], 1, 4),
-        ("per_page=0", vec![a], 1, 1),
-        ("per_page=0&page=6", vec![f], 6, 1),
+        ("per_page=1", vec![a], 1, 1),
+        ("per_page=1&page=6", vec![f], 6, 1),
         ("per_page=500", vec![a, b, c, d, e, f], 1, 500),
-        ("per_page=501", vec![a, b, c, d, e, f], 1, 500),
-        ("per_page=1000000", vec![a, b, c, d, e, f], 1, 500),
         ("holder=foodbank&per_page=2&page=2", vec![f], 2, 2),
     ] {
         let got = list(query).await;
@@ -923,6 +920,29 @@ async fn the_holdings_list_filters_and_pages(app: TestApp) {
             (&got["total"], &got["page"], &got["per_page"]),
             (&json!(total), &json!(page), &json!(per_page)),
             "{query}"
+        );
+    }
+    // Out of the documented range (page 1 to 1,000,000,000; per_page 1 to 500): a 400 naming
+    // the parameter, as the OpenAPI document's minimum and maximum say.
+    for (query, name) in [
+        ("page=0", "page"),
+        ("page=1000000001", "page"),
+        ("page=18446744073709551615", "page"),
+        ("per_page=0", "per_page"),
+        ("per_page=501", "per_page"),
+        ("per_page=1000000", "per_page"),
+    ] {
+        let resp = app
+            .get(&officer, &format!("/api/v1/holdings?{query}"))
+            .await;
+        assert_eq!(resp.status(), 400, "{query}");
+        let b = body(resp).await;
+        assert!(
+            b["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("`{name}`")),
+            "{query}: {b}"
         );
     }
     for (page, per_page) in FAR_PAGES {
@@ -937,14 +957,9 @@ async fn the_holdings_list_filters_and_pages(app: TestApp) {
     }
 }
 
-/// Pages far past the end, as (page, per_page): the last page there is; one whose offset
-/// overflows 64 bits (and wraps to 0 where overflow is not checked); one whose offset fits in
-/// 64 bits but not in SQL's signed BIGINT.
-const FAR_PAGES: [(u64, u64); 3] = [
-    (u64::MAX, 50),
-    (9_223_372_036_854_775_809, 2),
-    (9_223_372_036_854_775_900, 1),
-];
+/// Pages far past the end, as (page, per_page): the last page there is, whose offset is far
+/// beyond any table.
+const FAR_PAGES: [(u64, u64); 2] = [(1_000_000_000, 500), (1_000_000_000, 1)];
 
 on_both_databases!(
     no_answer_without_a_durable_record,

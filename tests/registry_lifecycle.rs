@@ -1123,12 +1123,9 @@ async fn the_agreement_list_filters_by_each_status_and_pages(app: TestApp) {
         ("per_page=4", &all[..4], 1, 4),
         ("per_page=4&page=2", &all[4..], 2, 4),
         ("per_page=4&page=3", &all[..0], 3, 4),
-        ("per_page=4&page=0", &all[..4], 1, 4),
-        ("per_page=0", &all[..1], 1, 1),
-        ("per_page=0&page=6", &all[5..], 6, 1),
+        ("per_page=1", &all[..1], 1, 1),
+        ("per_page=1&page=6", &all[5..], 6, 1),
         ("per_page=500", &all[..], 1, 500),
-        ("per_page=501", &all[..], 1, 500),
-        ("per_page=1000000", &all[..], 1, 500),
     ] {
         let got = list(query.to_owned()).await;
         assert_eq!(listed(&got), want, "{query}");
@@ -1141,9 +1138,22 @@ async fn the_agreement_list_filters_by_each_status_and_pages(app: TestApp) {
     let got = list("status=active&per_page=2&page=2".to_owned()).await;
     assert_eq!(listed(&got), ["vulnerability-hub"]);
     assert_eq!(got["total"], 3, "the total counts every active agreement");
-    // Pages far past the end: the last page there is, and one whose offset overflows 64 bits
-    // (wrapping to 0 where overflow is not checked, which would list the first page).
-    for (page, per_page) in [(u64::MAX, 50), (9_223_372_036_854_775_809, 2)] {
+    // Out of the documented range (page 1 to 1,000,000,000; per_page 1 to 500): a 400.
+    for query in [
+        "page=0",
+        "page=1000000001",
+        "page=18446744073709551615",
+        "per_page=0",
+        "per_page=501",
+    ] {
+        let resp = app
+            .get(&officer, &format!("/api/v1/agreements?{query}"))
+            .await;
+        assert_eq!(resp.status(), 400, "{query}");
+        assert_eq!(json(resp).await["code"], "bad-request", "{query}");
+    }
+    // Pages far past the end: the last page there is.
+    for (page, per_page) in [(1_000_000_000u64, 500u64), (1_000_000_000, 1)] {
         let query = format!("page={page}&per_page={per_page}");
         let got = list(query.clone()).await;
         assert_eq!(listed(&got), Vec::<&str>::new(), "{query}");
@@ -1173,13 +1183,10 @@ async fn signing_refuses_bad_signatures_and_a_dpo_does_not_activate(app: TestApp
     let camden = app.token(Role::Signatory, Some("camden")).await;
     let foodbank = app.token(Role::Signatory, Some("foodbank")).await;
     for (body, says) in [
-        (json!({ "name": "Jo Bell", "role": "chair" }), "'chair'"),
-        (
-            json!({ "name": "Jo Bell", "role": "" }),
-            "senior_officer or dpo",
-        ),
-        (json!({ "name": "" }), "the signer's name"),
-        (json!({ "name": "   " }), "the signer's name"),
+        (json!({ "name": "Jo Bell", "role": "chair" }), "\"chair\""),
+        (json!({ "name": "Jo Bell", "role": "" }), "SignAs"),
+        (json!({ "name": "" }), "blank"),
+        (json!({ "name": "   " }), "blank"),
         (json!({ "name": "é".repeat(201) }), "at most 200 characters"),
         (
             json!({ "name": "é".repeat(201), "role": "dpo" }),
@@ -1358,7 +1365,7 @@ async fn an_older_draft_signed_after_a_newer_version_is_superseded(app: TestApp)
     );
 }
 
-/// A reason is at most 2000 characters (counted as characters, after trimming): one longer is
+/// A reason is at most 2000 characters (counted as characters, as sent): one longer is
 /// a 400 for every control, agreement or party, and changes nothing.
 async fn a_reason_longer_than_2000_characters_is_a_400(app: TestApp) {
     let officer = app.token(Role::IgOfficer, None).await;
@@ -1402,13 +1409,28 @@ async fn a_reason_longer_than_2000_characters_is_a_400(app: TestApp) {
         .collect();
     assert!(acted.is_empty(), "{acted:?}");
 
-    let longest = "é".repeat(2000);
+    // At most 2000 characters as sent (the document's maxLength), and stored trimmed.
+    let padded_too_long = json!({ "reason": format!("  {}  ", "é".repeat(1997)) });
+    for path in [
+        format!("{agreement}/suspend"),
+        "/api/v1/parties/foodbank/suspend".into(),
+    ] {
+        let r = app
+            .post_json(&officer, &path, padded_too_long.clone())
+            .await;
+        assert_eq!(r.status(), 400, "{path}: 2001 characters as sent");
+    }
+    let longest = "é".repeat(1996);
     let padded = json!({ "reason": format!("  {longest}  ") });
     let s = app
         .post_json(&officer, &format!("{agreement}/suspend"), padded.clone())
         .await;
     assert_eq!(s.status(), 200);
-    assert_eq!(json(s).await["reason"], longest, "trimmed, then counted");
+    assert_eq!(
+        json(s).await["reason"],
+        longest,
+        "counted as sent, stored trimmed"
+    );
     let p = app
         .post_json(&officer, "/api/v1/parties/foodbank/suspend", padded)
         .await;

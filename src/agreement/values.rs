@@ -239,6 +239,14 @@ impl JsonSchema for IsoDuration {
     }
 }
 
+/// What counts as blank in text a caller must fill in (a reason, a name, a data subject's
+/// reference): Unicode white space, and the four information separators (U+001C to U+001F)
+/// that Python's `\s` also matches. The API document's pattern for "not blank"
+/// (`api::text::NON_BLANK_PATTERN`) spells out the same set.
+pub fn is_blank(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
 /// Parses a calendar date written exactly `YYYY-MM-DD`.
 pub fn parse_date(text: &str) -> Option<Date> {
     let b = text.as_bytes();

@@ -1,17 +1,19 @@
 //! `/api/v1/agreements`: upload, list, fetch (JSON and YAML), diff, sign, and the officer's
 //! controls (suspend, reinstate, terminate).
 
-use poem::Result;
+use poem::{IntoResponse, Response};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Binary, Json, PlainText};
-use poem_openapi::{ApiRequest, ApiResponse, Object, OpenApi};
+use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry as Schemas};
+use poem_openapi::types::Type;
+use poem_openapi::{ApiRequest, ApiResponse, Enum, Object, OpenApi};
 
 use super::ApiTags;
 use super::auth::{Caller, OFFICERS, READERS};
 use std::sync::Arc;
 
-use super::error::{ApiError, internal};
-use super::text::Text;
+use super::error::{ApiError, Errors, S400, S401, S403, S404, S409, S413, S415, S422, internal};
+use super::text::NonBlank;
 use crate::auth::Role;
 use crate::dpia::{self, Renderer};
 use crate::registry::Registry;
@@ -34,14 +36,44 @@ pub enum DpiaFormat {
     Md,
 }
 
-#[derive(ApiResponse)]
+/// The DPIA as HTML (print-ready to A4, with the data-flow diagram) or as Markdown: one 200
+/// with two media types, so the document says which `format` answers with which.
 pub enum DpiaDocumentResponse {
-    /// The DPIA as HTML, print-ready to A4, with the data-flow diagram.
-    #[oai(status = 200, content_type = "text/html; charset=utf-8")]
-    Html(PlainText<String>),
-    /// The DPIA as Markdown.
-    #[oai(status = 200, content_type = "text/markdown; charset=utf-8")]
-    Markdown(PlainText<String>),
+    Html(String),
+    Markdown(String),
+}
+
+impl IntoResponse for DpiaDocumentResponse {
+    fn into_response(self) -> Response {
+        let (content_type, body) = match self {
+            DpiaDocumentResponse::Html(b) => (HTML, b),
+            DpiaDocumentResponse::Markdown(b) => (MARKDOWN, b),
+        };
+        Response::builder().content_type(content_type).body(body)
+    }
+}
+
+const HTML: &str = "text/html; charset=utf-8";
+const MARKDOWN: &str = "text/markdown; charset=utf-8";
+
+impl ApiResponse for DpiaDocumentResponse {
+    fn meta() -> MetaResponses {
+        let text = |content_type| MetaMediaType {
+            content_type,
+            schema: String::schema_ref(),
+        };
+        MetaResponses {
+            responses: vec![MetaResponse {
+                description: "The DPIA: HTML (`format=html`, the default) or Markdown (`format=md`).",
+                status: Some(200),
+                status_range: None,
+                content: vec![text(HTML), text(MARKDOWN)],
+                headers: vec![],
+            }],
+        }
+    }
+
+    fn register(_: &mut Schemas) {}
 }
 
 /// An agreement as YAML.
@@ -69,7 +101,29 @@ pub enum Uploaded {
 pub enum YamlSource {
     /// The YAML exactly as received.
     #[oai(status = 200, content_type = "application/yaml; charset=utf-8")]
-    Ok(PlainText<String>),
+    Ok(YamlText),
+}
+
+/// A YAML document as text. Its schema is any value: a reader of the document parses YAML
+/// (an agreement, not a string).
+pub struct YamlText(pub String);
+
+impl poem_openapi::payload::Payload for YamlText {
+    const CONTENT_TYPE: &'static str = "application/yaml; charset=utf-8";
+
+    fn schema_ref() -> poem_openapi::registry::MetaSchemaRef {
+        poem_openapi::registry::MetaSchemaRef::Inline(Box::new(
+            poem_openapi::registry::MetaSchema::ANY,
+        ))
+    }
+}
+
+impl IntoResponse for YamlText {
+    fn into_response(self) -> Response {
+        Response::builder()
+            .content_type(<Self as poem_openapi::payload::Payload>::CONTENT_TYPE)
+            .body(self.0)
+    }
 }
 
 #[derive(ApiResponse)]
@@ -81,24 +135,48 @@ pub enum DiffText {
 
 /// Why an officer acts.
 #[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
 pub struct ReasonGiven {
-    pub reason: Text,
+    pub reason: NonBlank<2000>,
 }
 
 /// A signature for the signer's own party.
 #[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
 pub struct SignBody {
     /// The person signing, as they sign.
-    pub name: Text,
+    pub name: NonBlank<200>,
     /// `senior_officer` (signs the agreement; the default) or `dpo` (records the DPO's review).
-    pub role: Option<Text>,
+    #[oai(nullable)]
+    pub role: Option<SignAs>,
+}
+
+/// In what capacity a signatory signs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum SignAs {
+    SeniorOfficer,
+    Dpo,
+}
+
+impl SignAs {
+    fn as_str(self) -> &'static str {
+        match self {
+            SignAs::SeniorOfficer => "senior_officer",
+            SignAs::Dpo => "dpo",
+        }
+    }
 }
 
 #[OpenApi(prefix_path = "/agreements", tag = "ApiTags::Agreements")]
 impl AgreementsApi {
     /// Upload an agreement (YAML). 422 with every finding if it has errors.
     #[oai(path = "/", method = "post")]
-    async fn upload(&self, caller: Caller, body: Upload) -> Result<Uploaded> {
+    async fn upload(
+        &self,
+        caller: Caller,
+        body: Upload,
+    ) -> Result<Uploaded, Errors<(S400, S401, S403, S409, S413, S415, S422)>> {
         let who = caller.allow(OFFICERS)?;
         let bytes = match body {
             Upload::Yaml(b) | Upload::TextYaml(b) | Upload::Text(b) => b.0,
@@ -122,10 +200,14 @@ impl AgreementsApi {
         caller: Caller,
         status: Query<Option<Status>>,
         party: Query<Option<String>>,
-        after: Query<Option<String>>,
-        page: Query<Option<u64>>,
-        per_page: Query<Option<u64>>,
-    ) -> Result<Json<AgreementPage>> {
+        #[oai(validator(max_length = 200))] after: Query<Option<String>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "1000000000")))] page: Query<
+            Option<u64>,
+        >,
+        #[oai(validator(minimum(value = "1"), maximum(value = "500")))] per_page: Query<
+            Option<u64>,
+        >,
+    ) -> Result<Json<AgreementPage>, Errors<(S400, S401, S403)>> {
         let party = match read_scope(&caller)? {
             Scope::Everything => party.0,
             Scope::Party(own) => Some(own.to_owned()),
@@ -139,7 +221,11 @@ impl AgreementsApi {
     }
 
     #[oai(path = "/:id", method = "get")]
-    async fn get(&self, caller: Caller, id: Path<String>) -> Result<Json<AgreementSummary>> {
+    async fn get(
+        &self,
+        caller: Caller,
+        id: Path<String>,
+    ) -> Result<Json<AgreementSummary>, Errors<(S401, S403, S404)>> {
         self.readable(&caller, &id, None).await?;
         Ok(Json(
             self.registry.agreement(&id).await.map_err(ApiError::from)?,
@@ -147,7 +233,11 @@ impl AgreementsApi {
     }
 
     #[oai(path = "/:id/versions", method = "get")]
-    async fn versions(&self, caller: Caller, id: Path<String>) -> Result<Json<Vec<VersionInfo>>> {
+    async fn versions(
+        &self,
+        caller: Caller,
+        id: Path<String>,
+    ) -> Result<Json<Vec<VersionInfo>>, Errors<(S401, S403, S404)>> {
         self.readable(&caller, &id, None).await?;
         Ok(Json(
             self.registry.versions(&id).await.map_err(ApiError::from)?,
@@ -161,7 +251,7 @@ impl AgreementsApi {
         caller: Caller,
         id: Path<String>,
         number: Path<i32>,
-    ) -> Result<Json<VersionDocument>> {
+    ) -> Result<Json<VersionDocument>, Errors<(S400, S401, S403, S404)>> {
         self.readable(&caller, &id, Some(number.0)).await?;
         Ok(Json(
             self.registry
@@ -178,14 +268,14 @@ impl AgreementsApi {
         caller: Caller,
         id: Path<String>,
         number: Path<i32>,
-    ) -> Result<YamlSource> {
+    ) -> Result<YamlSource, Errors<(S400, S401, S403, S404)>> {
         self.readable(&caller, &id, Some(number.0)).await?;
         let text = self
             .registry
             .version_source(&id, number.0)
             .await
             .map_err(ApiError::from)?;
-        Ok(YamlSource::Ok(PlainText(text)))
+        Ok(YamlSource::Ok(YamlText(text)))
     }
 
     /// What changed between two versions.
@@ -196,7 +286,7 @@ impl AgreementsApi {
         id: Path<String>,
         from: Query<i32>,
         to: Query<i32>,
-    ) -> Result<DiffText> {
+    ) -> Result<DiffText, Errors<(S400, S401, S403, S404)>> {
         self.readable(&caller, &id, Some(from.0)).await?;
         self.readable(&caller, &id, Some(to.0)).await?;
         let text = self
@@ -216,7 +306,7 @@ impl AgreementsApi {
         id: Path<String>,
         format: Query<Option<DpiaFormat>>,
         version: Query<Option<i32>>,
-    ) -> Result<DpiaDocumentResponse> {
+    ) -> Result<DpiaDocumentResponse, Errors<(S400, S401, S403, S404)>> {
         self.readable(&caller, &id, version.0).await?;
         let (_, agreement) = self
             .registry
@@ -228,11 +318,11 @@ impl AgreementsApi {
         let (html, md) = &*self.dpia;
         Ok(match format.0.unwrap_or(DpiaFormat::Html) {
             DpiaFormat::Html => {
-                DpiaDocumentResponse::Html(PlainText(html.render(&doc).map_err(|e| internal(&e))?))
+                DpiaDocumentResponse::Html(html.render(&doc).map_err(|e| internal(&e))?)
             }
-            DpiaFormat::Md => DpiaDocumentResponse::Markdown(PlainText(
-                md.render(&doc).map_err(|e| internal(&e))?,
-            )),
+            DpiaFormat::Md => {
+                DpiaDocumentResponse::Markdown(md.render(&doc).map_err(|e| internal(&e))?)
+            }
         })
     }
 
@@ -245,7 +335,7 @@ impl AgreementsApi {
         id: Path<String>,
         number: Path<i32>,
         body: Json<SignBody>,
-    ) -> Result<Json<VersionInfo>> {
+    ) -> Result<Json<VersionInfo>, Errors<(S400, S401, S403, S404, S409, S413, S415)>> {
         let who = caller.allow(&[Role::Signatory])?;
         let info = self
             .registry
@@ -254,7 +344,7 @@ impl AgreementsApi {
                 number.0,
                 who,
                 &body.name,
-                body.role.as_deref().unwrap_or("senior_officer"),
+                body.role.unwrap_or(SignAs::SeniorOfficer).as_str(),
             )
             .await
             .map_err(ApiError::from)?;
@@ -268,7 +358,7 @@ impl AgreementsApi {
         caller: Caller,
         id: Path<String>,
         body: Json<ReasonGiven>,
-    ) -> Result<Json<ControlState>> {
+    ) -> Result<Json<ControlState>, ControlErrors> {
         self.control(&caller, &id, &body, Control::Suspended).await
     }
 
@@ -278,7 +368,7 @@ impl AgreementsApi {
         caller: Caller,
         id: Path<String>,
         body: Json<ReasonGiven>,
-    ) -> Result<Json<ControlState>> {
+    ) -> Result<Json<ControlState>, ControlErrors> {
         self.control(&caller, &id, &body, Control::Open).await
     }
 
@@ -289,10 +379,13 @@ impl AgreementsApi {
         caller: Caller,
         id: Path<String>,
         body: Json<ReasonGiven>,
-    ) -> Result<Json<ControlState>> {
+    ) -> Result<Json<ControlState>, ControlErrors> {
         self.control(&caller, &id, &body, Control::Terminated).await
     }
 }
+
+/// What an officer's control of an agreement may answer with.
+type ControlErrors = Errors<(S400, S401, S403, S404, S409, S413, S415)>;
 
 /// Whose agreements a caller reads.
 enum Scope<'a> {
@@ -324,7 +417,7 @@ impl AgreementsApi {
         id: &str,
         body: &ReasonGiven,
         to: Control,
-    ) -> Result<Json<ControlState>> {
+    ) -> Result<Json<ControlState>, ControlErrors> {
         let actor = caller.allow(OFFICERS)?.actor();
         let state = self
             .registry

@@ -1,14 +1,13 @@
 //! `/api/v1/audit`: the audit log, in order, filterable, paginated by cursor.
 
-use poem::Result;
 use poem_openapi::OpenApi;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 
 use super::ApiTags;
 use super::auth::{Caller, READERS};
-use super::error::ApiError;
-use super::query::instant;
+use super::error::{ApiError, Errors, S400, S401, S403};
+use super::query::{Rfc3339, instant};
 use crate::audit::{AuditPage, Filter, page};
 use crate::registry::Registry;
 
@@ -28,11 +27,11 @@ impl AuditApi {
         action: Query<Option<String>>,
         subject: Query<Option<String>>,
         actor: Query<Option<String>>,
-        since: Query<Option<String>>,
-        until: Query<Option<String>>,
+        since: Query<Option<Rfc3339>>,
+        until: Query<Option<Rfc3339>>,
         after: Query<Option<i64>>,
-        limit: Query<Option<u64>>,
-    ) -> Result<Json<AuditPage>> {
+        #[oai(validator(minimum(value = "1"), maximum(value = "1000")))] limit: Query<Option<u64>>,
+    ) -> Result<Json<AuditPage>, Errors<(S400, S401, S403)>> {
         caller.allow(READERS)?;
         let filter = Filter {
             action: action.0,

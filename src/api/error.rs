@@ -1,9 +1,21 @@
 //! The HTTP error boundary: every error leaves as `{"code", "message"}` with its status, mapped
 //! here and nowhere else. Errors raised by poem itself (bad JSON, unknown route, missing token)
 //! are rewritten into the same shape by [`normalise`].
+//!
+//! The OpenAPI document learns the same from here: an operation returns
+//! `Result<T, Errors<(S400, S401, …)>>`, naming the error statuses it may answer with, and
+//! [`Errors`] documents each as the one [`ErrorBody`] schema, described in one place
+//! ([`ErrorStatus`]).
+
+use std::marker::PhantomData;
 
 use poem::Response;
 use poem::http::StatusCode;
+use poem_openapi::registry::{
+    MetaHeader, MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry,
+};
+use poem_openapi::types::Type;
+use poem_openapi::{ApiResponse, Enum, Object};
 use serde::Serialize;
 
 use crate::agreement::Diagnostic;
@@ -33,36 +45,169 @@ pub enum ApiError {
     Internal(String),
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    code: &'a str,
-    message: String,
+/// Every error answer: what kind of error (`code`), and why, for a person (`message`).
+#[derive(Debug, Serialize, Object)]
+#[oai(rename = "Error")]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+    /// Only on 422 (`invalid-agreement`): every finding, each at its line and column.
     #[serde(skip_serializing_if = "Option::is_none")]
-    diagnostics: Option<Vec<DiagnosticBody<'a>>>,
+    #[oai(skip_serializing_if_is_none)]
+    pub diagnostics: Option<Vec<DiagnosticBody>>,
 }
 
-#[derive(Serialize)]
-struct DiagnosticBody<'a> {
-    line: u32,
-    column: u32,
-    severity: crate::agreement::Severity,
-    code: crate::agreement::Code,
-    message: &'a str,
+/// The kind of an error; each status has one, but 422 (`invalid-agreement`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Enum)]
+#[serde(rename_all = "kebab-case")]
+#[oai(rename_all = "kebab-case")]
+pub enum ErrorCode {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    InvalidAgreement,
+    Invalid,
+    Unavailable,
+    Internal,
+    Error,
+}
+
+/// One finding of `accord check`, as a 422 lists it.
+#[derive(Debug, Serialize, Object)]
+pub struct DiagnosticBody {
+    pub line: u32,
+    pub column: u32,
+    /// `error` or `warning`.
+    pub severity: String,
+    /// The finding's code (docs/diagnostics.md).
+    pub code: String,
+    pub message: String,
 }
 
 impl ApiError {
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
+    fn status_and_code(&self) -> (StatusCode, ErrorCode) {
         match self {
-            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request"),
-            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found"),
-            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large"),
-            ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-agreement"),
-            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
+            ApiError::Invalid(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::InvalidAgreement,
+            ),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }
+    }
+}
+
+/// One error status an operation may answer with, and what it means, for the document.
+pub trait ErrorStatus {
+    const STATUS: u16;
+    const DESCRIPTION: &'static str;
+}
+
+macro_rules! error_statuses {
+    ($($name:ident = $status:literal, $description:literal;)*) => {$(
+        #[doc = $description]
+        pub struct $name;
+        impl ErrorStatus for $name {
+            const STATUS: u16 = $status;
+            const DESCRIPTION: &'static str = $description;
+        }
+    )*};
+}
+
+error_statuses! {
+    S400 = 400, "The request is malformed: a parameter or the body does not fit the schema, or breaks a rule stated in the message.";
+    S401 = 401, "No valid bearer token (`WWW-Authenticate: Bearer`).";
+    S403 = 403, "The token's role (or party) may not do this.";
+    S404 = 404, "What the path names does not exist.";
+    S409 = 409, "The request conflicts with the current state (stated in the message).";
+    S413 = 413, "The request body is larger than the server's limit.";
+    S415 = 415, "The body's Content-Type is not one this operation reads.";
+    S422 = 422, "The agreement has errors: every finding, each at its line and column.";
+    S503 = 503, "The decision could not be recorded, so it is not given; try again.";
+}
+
+/// The error statuses of one operation: a tuple of [`ErrorStatus`] markers.
+pub trait ErrorStatuses {
+    fn each() -> Vec<(u16, &'static str)>;
+}
+
+macro_rules! statuses_for_tuples {
+    ($($t:ident),+) => {
+        impl<$($t: ErrorStatus),+> ErrorStatuses for ($($t,)+) {
+            fn each() -> Vec<(u16, &'static str)> {
+                vec![$(($t::STATUS, $t::DESCRIPTION)),+]
+            }
+        }
+    };
+}
+
+statuses_for_tuples!(A);
+statuses_for_tuples!(A, B);
+statuses_for_tuples!(A, B, C);
+statuses_for_tuples!(A, B, C, D);
+statuses_for_tuples!(A, B, C, D, E);
+statuses_for_tuples!(A, B, C, D, E, F);
+statuses_for_tuples!(A, B, C, D, E, F, G);
+statuses_for_tuples!(A, B, C, D, E, F, G, H);
+
+/// An operation's error: any [`ApiError`] (answered as ever), documented as the statuses `S`
+/// name, each with the [`ErrorBody`] schema.
+pub struct Errors<S>(pub ApiError, PhantomData<fn() -> S>);
+
+impl<S> From<ApiError> for Errors<S> {
+    fn from(e: ApiError) -> Self {
+        Errors(e, PhantomData)
+    }
+}
+
+impl<S> From<Errors<S>> for poem::Error {
+    fn from(e: Errors<S>) -> poem::Error {
+        e.0.into()
+    }
+}
+
+impl<S: ErrorStatuses> ApiResponse for Errors<S> {
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: S::each()
+                .into_iter()
+                .map(|(status, description)| MetaResponse {
+                    description,
+                    status: Some(status),
+                    status_range: None,
+                    content: vec![MetaMediaType {
+                        content_type: "application/json; charset=utf-8",
+                        schema: ErrorBody::schema_ref(),
+                    }],
+                    headers: if status == 401 {
+                        vec![MetaHeader {
+                            name: "www-authenticate".into(),
+                            description: Some("`Bearer`".into()),
+                            required: true,
+                            deprecated: false,
+                            schema: MetaSchemaRef::Inline(Box::new(MetaSchema::new("string"))),
+                        }]
+                    } else {
+                        vec![]
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        ErrorBody::register(registry);
     }
 }
 
@@ -79,15 +224,15 @@ impl poem::error::ResponseError for ApiError {
                     .map(|d| DiagnosticBody {
                         line: d.pos.line,
                         column: d.pos.column,
-                        severity: d.severity(),
-                        code: d.code,
-                        message: &d.message,
+                        severity: d.severity().to_string(),
+                        code: d.code.to_string(),
+                        message: d.message.clone(),
                     })
                     .collect(),
             ),
             _ => None,
         };
-        let body = Body {
+        let body = ErrorBody {
             code,
             message: self.to_string(),
             diagnostics,
@@ -166,17 +311,17 @@ pub fn normalise(err: poem::Error) -> Response {
     }
     let status = err.status();
     let code = match status {
-        StatusCode::BAD_REQUEST => "bad-request",
-        StatusCode::UNAUTHORIZED => "unauthorized",
-        StatusCode::FORBIDDEN => "forbidden",
-        StatusCode::NOT_FOUND => "not-found",
-        StatusCode::METHOD_NOT_ALLOWED => "method-not-allowed",
-        StatusCode::CONFLICT => "conflict",
-        StatusCode::PAYLOAD_TOO_LARGE => "payload-too-large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported-media-type",
-        StatusCode::UNPROCESSABLE_ENTITY => "invalid",
-        s if s.is_server_error() => "internal",
-        _ => "error",
+        StatusCode::BAD_REQUEST => ErrorCode::BadRequest,
+        StatusCode::UNAUTHORIZED => ErrorCode::Unauthorized,
+        StatusCode::FORBIDDEN => ErrorCode::Forbidden,
+        StatusCode::NOT_FOUND => ErrorCode::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+        StatusCode::CONFLICT => ErrorCode::Conflict,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+        StatusCode::UNPROCESSABLE_ENTITY => ErrorCode::Invalid,
+        s if s.is_server_error() => ErrorCode::Internal,
+        _ => ErrorCode::Error,
     };
     let message = match status {
         StatusCode::UNAUTHORIZED => "a valid bearer token is required".to_owned(),
@@ -188,7 +333,7 @@ pub fn normalise(err: poem::Error) -> Response {
     };
     with_challenge(json_response(
         status,
-        &Body {
+        &ErrorBody {
             code,
             message,
             diagnostics: None,

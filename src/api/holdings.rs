@@ -1,6 +1,5 @@
 //! `/api/v1/holdings`: who holds what about whom, and until when.
 
-use poem::Result;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -8,7 +7,7 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use super::auth::{Caller, READERS};
-use super::error::ApiError;
+use super::error::{ApiError, Errors, S400, S401, S403, S404};
 use crate::flows::holdings::{HoldingFilter, HoldingInfo, HoldingPage, get, list};
 use crate::registry::Registry;
 use crate::registry::queries::Paging;
@@ -29,10 +28,14 @@ impl HoldingsApi {
         agreement: Query<Option<String>>,
         holder: Query<Option<String>>,
         subject_ref: Query<Option<String>>,
-        due_before: Query<Option<String>>,
-        page: Query<Option<u64>>,
-        per_page: Query<Option<u64>>,
-    ) -> Result<Json<HoldingPage>> {
+        due_before: Query<Option<super::query::Rfc3339>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "1000000000")))] page: Query<
+            Option<u64>,
+        >,
+        #[oai(validator(minimum(value = "1"), maximum(value = "500")))] per_page: Query<
+            Option<u64>,
+        >,
+    ) -> Result<Json<HoldingPage>, Errors<(S400, S401, S403)>> {
         caller.allow(READERS)?;
         let due_before = super::query::instant("due_before", due_before.0)?;
         let filter = HoldingFilter {
@@ -46,7 +49,11 @@ impl HoldingsApi {
     }
 
     #[oai(path = "/holdings/:id", method = "get")]
-    async fn get(&self, caller: Caller, id: Path<Uuid>) -> Result<Json<HoldingInfo>> {
+    async fn get(
+        &self,
+        caller: Caller,
+        id: Path<Uuid>,
+    ) -> Result<Json<HoldingInfo>, Errors<(S400, S401, S403, S404)>> {
         caller.allow(READERS)?;
         let found = get(self.registry.db(), id.0)
             .await

@@ -5,19 +5,22 @@
 pub mod agreements;
 pub mod audit;
 pub mod auth;
+pub mod docs;
 pub mod error;
 pub mod flows;
+pub mod headers;
 pub mod holdings;
 pub mod json_body;
 pub mod middleware;
 pub mod parties;
 pub mod query;
-
-use crate::settings::Settings;
 pub mod register;
 pub mod retention;
+pub mod spec;
 pub mod text;
 pub mod tokens;
+
+use crate::settings::Settings;
 
 use poem::{Endpoint, EndpointExt, Route, get, handler};
 use poem_openapi::{OpenApiService, Tags};
@@ -102,19 +105,44 @@ pub fn app(
     let gate = Gate::new(registry.clone(), journal);
     let cache = std::sync::Arc::new(crate::auth::TokenCache::default());
     let api = service(&registry, gate, dpia, retention, cache.clone());
-    let spec = api.spec_endpoint();
-    let docs = api.swagger_ui();
+    let get_only: &[&str] = &["get"];
+    let served_beside = [
+        ("/healthz", get_only),
+        (SPEC_PATH, get_only),
+        (docs::PAGE, get_only),
+        (docs::SCRIPT, get_only),
+        (docs::STYLE, get_only),
+        (docs::START, get_only),
+    ];
+    let spec = spec::Spec::finish(&api.spec(), &served_beside)?;
+    let docs = docs::Assets::from_swagger_html(&api.swagger_ui_html())?.routes();
+    let document = spec.json;
+    let methods = std::sync::Arc::new(spec.methods);
     let max_body = settings.max_body;
     Ok(Route::new()
         .at("/healthz", get(healthz))
         .nest("/api/v1", api)
-        .at("/api/v1/openapi.json", spec)
-        .nest("/api/docs", docs)
+        .at(
+            SPEC_PATH,
+            get(poem::endpoint::make_sync(move |_| {
+                poem::Response::builder()
+                    .content_type("application/json; charset=utf-8")
+                    .body(document.clone())
+            })),
+        )
+        .nest(docs::PAGE, docs)
         .data(registry)
         .data(cache)
         .around(move |ep, req| async move { middleware::limit_body(&ep, req, max_body).await })
-        .around(|ep, req| async move { middleware::trace(&ep, req).await }))
+        .around(|ep, req| async move { middleware::trace(&ep, req).await })
+        .around(move |ep, req| {
+            let methods = methods.clone();
+            async move { headers::secure(&ep, req, &methods).await }
+        }))
 }
+
+/// Where the OpenAPI document is served.
+pub const SPEC_PATH: &str = "/api/v1/openapi.json";
 
 #[handler]
 fn healthz() -> &'static str {

@@ -1,6 +1,5 @@
 //! `/api/v1/parties`: suspend a party across every agreement (after a breach), and reinstate it.
 
-use poem::Result;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -8,9 +7,55 @@ use poem_openapi::payload::Json;
 use super::ApiTags;
 use super::agreements::ReasonGiven;
 use super::auth::{Caller, OFFICERS, READERS};
-use super::error::ApiError;
+use super::error::{ApiError, Errors, S400, S401, S403, S404, S409, S413, S415};
+use crate::agreement::values::Slug;
 use crate::registry::Registry;
 use crate::registry::control::PartySuspension;
+
+/// What suspending or reinstating a party may answer with.
+type ChangeErrors = Errors<(S400, S401, S403, S404, S409, S413, S415)>;
+
+/// A party id in a path: a slug (`[a-z0-9][a-z0-9-]*`, the pattern the document states); a 400
+/// naming it otherwise, before any lookup.
+pub struct PartyId(pub String);
+
+impl poem_openapi::types::Type for PartyId {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = String;
+    type RawElementValueType = String;
+
+    fn name() -> std::borrow::Cow<'static, str> {
+        "PartyId".into()
+    }
+
+    fn schema_ref() -> poem_openapi::registry::MetaSchemaRef {
+        poem_openapi::registry::MetaSchemaRef::Inline(Box::new(
+            poem_openapi::registry::MetaSchema {
+                pattern: Some(Slug::PATTERN.to_owned()),
+                ..poem_openapi::registry::MetaSchema::new("string")
+            },
+        ))
+    }
+
+    fn as_raw_value(&self) -> Option<&String> {
+        Some(&self.0)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a String> + 'a> {
+        Box::new(std::iter::once(&self.0))
+    }
+}
+
+impl poem_openapi::types::ParseFromParameter for PartyId {
+    fn parse_from_parameter(value: &str) -> poem_openapi::types::ParseResult<Self> {
+        match Slug::parse(value) {
+            Some(_) => Ok(PartyId(value.to_owned())),
+            None => Err(poem_openapi::types::ParseError::custom(format!(
+                "'{value}' is not a party id (lower-case letters, digits and hyphens)"
+            ))),
+        }
+    }
+}
 
 pub struct PartiesApi {
     pub registry: Registry,
@@ -24,7 +69,7 @@ impl PartiesApi {
         &self,
         caller: Caller,
         active: Query<Option<bool>>,
-    ) -> Result<Json<Vec<PartySuspension>>> {
+    ) -> Result<Json<Vec<PartySuspension>>, Errors<(S400, S401, S403)>> {
         caller.allow(READERS)?;
         let found = self
             .registry
@@ -38,13 +83,13 @@ impl PartiesApi {
     async fn suspend(
         &self,
         caller: Caller,
-        party: Path<String>,
+        party: Path<PartyId>,
         body: Json<ReasonGiven>,
-    ) -> Result<Json<PartySuspension>> {
+    ) -> Result<Json<PartySuspension>, ChangeErrors> {
         let who = caller.allow(OFFICERS)?;
         let done = self
             .registry
-            .suspend_party(&party, &body.reason, &who.actor())
+            .suspend_party(&party.0.0, &body.reason, &who.actor())
             .await;
         Ok(Json(done.map_err(ApiError::from)?))
     }
@@ -53,13 +98,13 @@ impl PartiesApi {
     async fn reinstate(
         &self,
         caller: Caller,
-        party: Path<String>,
+        party: Path<PartyId>,
         body: Json<ReasonGiven>,
-    ) -> Result<Json<PartySuspension>> {
+    ) -> Result<Json<PartySuspension>, ChangeErrors> {
         let who = caller.allow(OFFICERS)?;
         let done = self
             .registry
-            .reinstate_party(&party, &body.reason, &who.actor())
+            .reinstate_party(&party.0.0, &body.reason, &who.actor())
             .await;
         Ok(Json(done.map_err(ApiError::from)?))
     }

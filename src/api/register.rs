@@ -1,12 +1,12 @@
 //! `/api/v1/register`: the Article 30 record of processing, as JSON and as CSV.
 
-use poem::{Body, Result};
+use poem::Body;
 use poem_openapi::payload::{Binary, Json};
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
 use super::auth::{Caller, READERS};
-use super::error::ApiError;
+use super::error::{ApiError, Errors, S401, S403};
 use crate::registry::Registry;
 use crate::registry::register::{RegisterEntry, csv_chunks};
 
@@ -26,7 +26,10 @@ pub enum CsvFile {
 impl RegisterApi {
     /// The register: an Article 30 record for each active agreement.
     #[oai(path = "/register", method = "get")]
-    async fn register(&self, caller: Caller) -> Result<Json<Vec<RegisterEntry>>> {
+    async fn register(
+        &self,
+        caller: Caller,
+    ) -> Result<Json<Vec<RegisterEntry>>, Errors<(S401, S403)>> {
         caller.allow(READERS)?;
         Ok(Json(
             self.registry.register().await.map_err(ApiError::from)?,
@@ -35,7 +38,7 @@ impl RegisterApi {
 
     /// The register as CSV.
     #[oai(path = "/register.csv", method = "get")]
-    async fn register_csv(&self, caller: Caller) -> Result<CsvFile> {
+    async fn register_csv(&self, caller: Caller) -> Result<CsvFile, Errors<(S401, S403)>> {
         caller.allow(READERS)?;
         let entries = self
             .registry

@@ -1,17 +1,19 @@
 //! Retention over HTTP: legal holds, deletion requests and their confirmations and certificates,
 //! the sweep on demand, and the calendar feed.
 
-use poem::Result;
+use poem::{IntoResponse, Response};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Form, Html, Json, PlainText};
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry as Schemas};
+use poem_openapi::types::{MaybeUndefined, Type};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use uuid::Uuid;
 
 use super::ApiTags;
 use super::agreements::ReasonGiven;
 use super::auth::{Caller, OFFICERS, READERS, principal_for};
-use super::error::{ApiError, internal};
-use super::text::Text;
+use super::error::{ApiError, Errors, S400, S401, S403, S404, S409, S413, S415, internal};
+use super::text::NonBlank;
 use crate::retention::certificate::{Certificate, html};
 use crate::retention::holds::{HoldKind, LegalHold, Scope};
 use crate::retention::requests::DeletionRequestInfo;
@@ -35,25 +37,110 @@ impl From<RetentionError> for ApiError {
 }
 
 #[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
 pub struct PlaceHold {
     pub kind: HoldKind,
-    pub reason: Text,
-    pub scope: Scope,
+    pub reason: NonBlank<2000>,
+    pub scope: HoldScope,
+}
+
+/// What a hold keeps: every scope given must match (an agreement, a party on either end of the
+/// flow, a data subject's reference); at least one is required, and none may be null.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct HoldScope {
+    pub agreement: MaybeUndefined<NonBlank<200>>,
+    pub party: MaybeUndefined<NonBlank<200>>,
+    pub subject_ref: MaybeUndefined<NonBlank<200>>,
+}
+
+impl HoldScope {
+    /// The scope as the service takes it; a null is a 400 (leave the key out instead).
+    fn given(self) -> Result<Scope, ApiError> {
+        fn one(name: &str, v: MaybeUndefined<NonBlank<200>>) -> Result<Option<String>, ApiError> {
+            match v {
+                MaybeUndefined::Undefined => Ok(None),
+                MaybeUndefined::Null => Err(ApiError::BadRequest(format!(
+                    "scope.{name} is null: name one, or leave it out"
+                ))),
+                MaybeUndefined::Value(v) => Ok(Some(v.0)),
+            }
+        }
+        Ok(Scope {
+            agreement: one("agreement", self.agreement)?,
+            party: one("party", self.party)?,
+            subject_ref: one("subject_ref", self.subject_ref)?,
+        })
+    }
 }
 
 /// A one-time confirmation token from an emailed deletion request.
 #[derive(Debug, Object, serde::Deserialize)]
+#[oai(deny_unknown_fields)]
 pub struct TokenForm {
     pub token: String,
 }
 
-#[derive(ApiResponse)]
-pub enum CertificateResponse {
-    #[oai(status = 200)]
-    Json(Json<Box<Certificate>>),
-    #[oai(status = 200, content_type = "text/html; charset=utf-8")]
-    Html(PlainText<String>),
+/// The format of a deletion certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum CertificateFormat {
+    Json,
+    Html,
 }
+
+/// A deletion certificate as JSON or as a page: one 200 with two media types, so the document
+/// says which `format` answers with which.
+pub enum CertificateResponse {
+    Json(Box<Certificate>),
+    Html(String),
+}
+
+const HTML: &str = "text/html; charset=utf-8";
+
+impl IntoResponse for CertificateResponse {
+    fn into_response(self) -> Response {
+        match self {
+            CertificateResponse::Json(c) => Json(c).into_response(),
+            CertificateResponse::Html(page) => Response::builder().content_type(HTML).body(page),
+        }
+    }
+}
+
+impl ApiResponse for CertificateResponse {
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: vec![MetaResponse {
+                description: "The certificate: JSON (`format=json`, the default) or an HTML page \
+                              (`format=html`).",
+                status: Some(200),
+                status_range: None,
+                content: vec![
+                    MetaMediaType {
+                        content_type: "application/json; charset=utf-8",
+                        schema: Certificate::schema_ref(),
+                    },
+                    MetaMediaType {
+                        content_type: HTML,
+                        schema: String::schema_ref(),
+                    },
+                ],
+                headers: vec![],
+            }],
+        }
+    }
+
+    fn register(registry: &mut Schemas) {
+        Certificate::register(registry);
+    }
+}
+
+/// What changing a hold or a request may answer with.
+type ChangeErrors = Errors<(S400, S401, S403, S404, S409, S413, S415)>;
+/// What a filtered list may answer with.
+type ListErrors = Errors<(S400, S401, S403)>;
+/// What reading one thing by id may answer with.
+type ReadErrors = Errors<(S400, S401, S403, S404)>;
 
 #[derive(ApiResponse)]
 pub enum IcsResponse {
@@ -68,12 +155,17 @@ impl RetentionApi {
     /// its scope is deleted until it is released. The scope's agreement and party must exist
     /// (404 otherwise); a blank value is a 400.
     #[oai(path = "/legal-holds", method = "post")]
-    async fn place(&self, caller: Caller, body: Json<PlaceHold>) -> Result<Json<LegalHold>> {
+    async fn place(
+        &self,
+        caller: Caller,
+        body: Json<PlaceHold>,
+    ) -> Result<Json<LegalHold>, Errors<(S400, S401, S403, S404, S413, S415)>> {
         let who = caller.allow(OFFICERS)?;
         let b = body.0;
+        let scope = b.scope.given()?;
         let hold = self
             .retention
-            .place_hold(b.kind, &b.reason, b.scope, &who.actor())
+            .place_hold(b.kind, &b.reason, scope, &who.actor())
             .await;
         Ok(Json(hold.map_err(ApiError::from)?))
     }
@@ -83,7 +175,7 @@ impl RetentionApi {
         &self,
         caller: Caller,
         active: Query<Option<bool>>,
-    ) -> Result<Json<Vec<LegalHold>>> {
+    ) -> Result<Json<Vec<LegalHold>>, ListErrors> {
         caller.allow(READERS)?;
         Ok(Json(
             self.retention
@@ -99,7 +191,7 @@ impl RetentionApi {
         caller: Caller,
         id: Path<Uuid>,
         body: Json<ReasonGiven>,
-    ) -> Result<Json<LegalHold>> {
+    ) -> Result<Json<LegalHold>, ChangeErrors> {
         let who = caller.allow(OFFICERS)?;
         let hold = self
             .retention
@@ -114,7 +206,7 @@ impl RetentionApi {
         &self,
         caller: Caller,
         dry_run: Query<Option<bool>>,
-    ) -> Result<Json<SweepReport>> {
+    ) -> Result<Json<SweepReport>, ListErrors> {
         caller.allow(OFFICERS)?;
         Ok(Json(
             self.retention
@@ -133,7 +225,7 @@ impl RetentionApi {
         holder: Query<Option<String>>,
         agreement: Query<Option<String>>,
         method: Query<Option<String>>,
-    ) -> Result<Json<Vec<DeletionRequestInfo>>> {
+    ) -> Result<Json<Vec<DeletionRequestInfo>>, ListErrors> {
         caller.allow(READERS)?;
         let found = self
             .retention
@@ -148,7 +240,11 @@ impl RetentionApi {
     }
 
     #[oai(path = "/deletions/:id", method = "get")]
-    async fn request(&self, caller: Caller, id: Path<Uuid>) -> Result<Json<DeletionRequestInfo>> {
+    async fn request(
+        &self,
+        caller: Caller,
+        id: Path<Uuid>,
+    ) -> Result<Json<DeletionRequestInfo>, ReadErrors> {
         caller.allow(READERS)?;
         Ok(Json(
             self.retention.request(id.0).await.map_err(ApiError::from)?,
@@ -158,7 +254,11 @@ impl RetentionApi {
     /// Confirm a deletion request by hand (for holders asked manually). 409 if it is already
     /// confirmed, or while a legal hold covers data it names.
     #[oai(path = "/deletions/:id/confirm", method = "post")]
-    async fn confirm(&self, caller: Caller, id: Path<Uuid>) -> Result<Json<DeletionRequestInfo>> {
+    async fn confirm(
+        &self,
+        caller: Caller,
+        id: Path<Uuid>,
+    ) -> Result<Json<DeletionRequestInfo>, Errors<(S400, S401, S403, S404, S409)>> {
         let who = caller.allow(OFFICERS)?;
         Ok(Json(
             self.retention
@@ -171,15 +271,18 @@ impl RetentionApi {
     /// The page an emailed link opens: it confirms only when its button is pressed, since mail
     /// scanners follow links.
     #[oai(path = "/deletions/confirm", method = "get")]
-    async fn confirm_page(&self, token: Query<String>) -> Html<String> {
-        Html(confirm_page(&token.0))
+    async fn confirm_page(&self, token: Query<String>) -> Result<Html<String>, Errors<(S400,)>> {
+        Ok(Html(confirm_page(&token.0)))
     }
 
     /// Confirm with the one-time token from the emailed link (the token is the credential).
     /// 409 while a legal hold covers data the request names; the link works again once the
     /// hold is released.
     #[oai(path = "/deletions/confirm", method = "post")]
-    async fn confirm_by_token(&self, form: Form<TokenForm>) -> Result<Html<String>> {
+    async fn confirm_by_token(
+        &self,
+        form: Form<TokenForm>,
+    ) -> Result<Html<String>, Errors<(S400, S404, S409, S413, S415)>> {
         let done = self
             .retention
             .confirm_token(&form.token)
@@ -197,22 +300,19 @@ impl RetentionApi {
         &self,
         caller: Caller,
         id: Path<Uuid>,
-        format: Query<Option<String>>,
-    ) -> Result<CertificateResponse> {
+        format: Query<Option<CertificateFormat>>,
+    ) -> Result<CertificateResponse, Errors<(S400, S401, S403, S404, S409)>> {
         caller.allow(READERS)?;
         let cert = self
             .retention
             .certificate(id.0)
             .await
             .map_err(ApiError::from)?;
-        match format.0.as_deref() {
-            None | Some("json") => Ok(CertificateResponse::Json(Json(Box::new(cert)))),
-            Some("html") => Ok(CertificateResponse::Html(PlainText(
+        match format.0.unwrap_or(CertificateFormat::Json) {
+            CertificateFormat::Json => Ok(CertificateResponse::Json(Box::new(cert))),
+            CertificateFormat::Html => Ok(CertificateResponse::Html(
                 html(&cert).map_err(|e| internal(&e))?,
-            ))),
-            Some(other) => {
-                Err(ApiError::BadRequest(format!("format '{other}' is not json or html")).into())
-            }
+            )),
         }
     }
 
@@ -224,7 +324,7 @@ impl RetentionApi {
         &self,
         req: &poem::Request,
         token: Query<Option<String>>,
-    ) -> Result<IcsResponse> {
+    ) -> Result<IcsResponse, Errors<(S401, S403)>> {
         let from_header = req
             .header("authorization")
             .and_then(|h| {

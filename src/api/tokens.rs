@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use poem::Result;
 use poem_openapi::OpenApi;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -11,7 +10,7 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use super::auth::Caller;
-use super::error::ApiError;
+use super::error::{ApiError, Errors, S400, S401, S403, S404, S409};
 use crate::auth::{Revoker, Role, TokenCache, TokenInfo, list, revoke};
 use crate::registry::Registry;
 
@@ -24,7 +23,7 @@ pub struct TokensApi {
 impl TokensApi {
     /// Every token: who it is for, its role and party, when minted and revoked. Never secrets.
     #[oai(path = "/tokens", method = "get")]
-    async fn list(&self, caller: Caller) -> Result<Json<Vec<TokenInfo>>> {
+    async fn list(&self, caller: Caller) -> Result<Json<Vec<TokenInfo>>, Errors<(S401, S403)>> {
         caller.allow(&[Role::Admin])?;
         Ok(Json(
             list(self.registry.db()).await.map_err(ApiError::from)?,
@@ -35,7 +34,11 @@ impl TokensApi {
     /// instance at once, and on others within 2 seconds. 409 for the caller's own token, and for
     /// the last administrator token in force: either would lock every administrator out.
     #[oai(path = "/tokens/:id/revoke", method = "post")]
-    async fn revoke(&self, caller: Caller, id: Path<Uuid>) -> Result<Json<TokenInfo>> {
+    async fn revoke(
+        &self,
+        caller: Caller,
+        id: Path<Uuid>,
+    ) -> Result<Json<TokenInfo>, Errors<(S400, S401, S403, S404, S409)>> {
         let who = caller.allow(&[Role::Admin])?;
         let now = self.registry.clock().now();
         let done = revoke(self.registry.db(), now, id.0, Revoker::Api(who)).await;

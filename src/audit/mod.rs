@@ -300,6 +300,7 @@ pub struct AuditRecord {
 pub struct AuditPage {
     pub items: Vec<AuditRecord>,
     /// Pass as `after` to get the next page; absent on the last page.
+    #[oai(nullable)]
     pub next_after: Option<i64>,
 }
 

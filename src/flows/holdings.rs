@@ -30,6 +30,7 @@ pub struct HoldingInfo {
     pub subject_count: i32,
     pub received_at: String,
     /// When retention ends; absent while it runs from an open-ended agreement's end.
+    #[oai(nullable)]
     pub delete_by: Option<String>,
     /// What the holder must do then: delete, anonymise or return.
     pub then: String,

@@ -91,8 +91,9 @@ pub struct SendAnswer {
     /// Fields removed from the records (with `on_extra_fields: strip`).
     pub stripped_fields: Vec<String>,
     pub holding_id: Uuid,
-    /// When the recipient must delete (or anonymise, or return) the records; absent while
+    /// When the recipient must delete (or anonymise, or return) the records; null while
     /// retention runs from the end of an open-ended agreement.
+    #[oai(nullable)]
     pub delete_by: Option<String>,
 }
 
@@ -398,7 +399,7 @@ fn check_shape(req: &SendRequest) -> Result<Vec<String>, GateError> {
     }
     if let Some(r) = refs
         .iter()
-        .find(|r| r.trim().is_empty() || r.chars().count() > 200)
+        .find(|r| r.chars().all(crate::agreement::values::is_blank) || r.chars().count() > 200)
     {
         return bad(format!(
             "subject_ref '{}' must be 1 to 200 characters",

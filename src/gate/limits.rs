@@ -63,7 +63,15 @@ impl<'de> Visitor<'de> for Names {
                     "more than {MAX_FIELDS} fields in one request"
                 )));
             }
-            out.push(checked_name(s).map_err(de::Error::custom)?);
+            // A field id may be empty (it names no declared field, so it is denied); only its
+            // length is capped.
+            if s.chars().count() > MAX_NAME_CHARS {
+                return Err(de::Error::custom(format!(
+                    "a field id of more than {MAX_NAME_CHARS} characters; ids are at most \
+                     {MAX_NAME_CHARS}"
+                )));
+            }
+            out.push(s);
         }
         Ok(out)
     }

@@ -37,6 +37,7 @@ pub struct CheckRequest {
     #[serde(deserialize_with = "limits::names")]
     #[oai(validator(max_items = 10000))]
     pub fields: Vec<String>,
+    #[oai(nullable)]
     /// The flow's id. Without it, any flow of the agreement with this `from`, `to` and
     /// `purpose` matches.
     #[serde(
@@ -55,11 +56,13 @@ pub struct CheckRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Object)]
 pub struct Decision {
     pub decision: Outcome,
-    /// The registry's number of the version decided under; absent when there is none.
+    /// The registry's number of the version decided under; null when there is none.
+    #[oai(nullable)]
     pub agreement_version: Option<i32>,
     /// The flow decided under: the one named, else the first matching flow (in agreement order)
-    /// that carries every permitted field requested, else the first matching flow. Absent when
+    /// that carries every permitted field requested, else the first matching flow. Null when
     /// no flow matched.
+    #[oai(nullable)]
     pub flow: Option<String>,
     /// Requested fields the matched flow(s) carry.
     pub permitted_fields: Vec<String>,
@@ -67,7 +70,8 @@ pub struct Decision {
     pub denied_fields: Vec<String>,
     /// Every failing rule in a fixed order; an allow carries the single reason `permitted`.
     pub reasons: Vec<Reason>,
-    /// How long the recipient keeps what it receives by `flow`; absent when no flow matched.
+    /// How long the recipient keeps what it receives by `flow`; null when no flow matched.
+    #[oai(nullable)]
     pub retention: Option<Retention>,
 }
 

@@ -26,8 +26,11 @@ use crate::store::time::stamp;
 pub struct ControlState {
     pub agreement_id: String,
     pub control: Control,
+    #[oai(nullable)]
     pub reason: Option<String>,
+    #[oai(nullable)]
     pub changed_at: Option<String>,
+    #[oai(nullable)]
     pub changed_by: Option<String>,
 }
 
@@ -38,8 +41,11 @@ pub struct PartySuspension {
     pub reason: String,
     pub suspended_at: String,
     pub suspended_by: String,
+    #[oai(nullable)]
     pub lifted_at: Option<String>,
+    #[oai(nullable)]
     pub lifted_by: Option<String>,
+    #[oai(nullable)]
     pub lift_reason: Option<String>,
 }
 

@@ -23,10 +23,12 @@ pub struct AgreementSummary {
     /// The title of the current version (the active one, else the newest).
     pub title: String,
     pub control: Control,
+    #[oai(nullable)]
     pub control_reason: Option<String>,
     /// Status of the current version.
     pub status: Status,
     /// The version in force (active, suspended or expired), if any was ever activated.
+    #[oai(nullable)]
     pub current_version: Option<i32>,
     pub latest_version: i32,
     pub versions: i32,
@@ -39,7 +41,8 @@ pub struct AgreementPage {
     pub total: u64,
     pub page: u64,
     pub per_page: u64,
-    /// Pass as `after` for the next page (paging by key); absent on the last page.
+    /// Pass as `after` for the next page (paging by key); null on the last page.
+    #[oai(nullable)]
     pub next_after: Option<String>,
 }
 

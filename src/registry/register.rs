@@ -33,10 +33,14 @@ pub struct RegisterEntry {
     pub special_category_data: bool,
     pub criminal_offence_data: bool,
     pub lawful_basis: String,
+    #[oai(nullable)]
     pub legal_power: Option<String>,
+    #[oai(nullable)]
     pub article9_condition: Option<String>,
     pub schedule1_conditions: Vec<String>,
+    #[oai(nullable)]
     pub article10_basis: Option<String>,
+    #[oai(nullable)]
     pub appropriate_policy_document: Option<String>,
     /// Parties that receive data, with their role.
     pub recipients: Vec<String>,
@@ -46,7 +50,9 @@ pub struct RegisterEntry {
     pub retention: Vec<String>,
     pub security: Vec<String>,
     pub term_start: String,
+    #[oai(nullable)]
     pub term_end: Option<String>,
+    #[oai(nullable)]
     pub next_review: Option<String>,
 }
 
@@ -54,8 +60,11 @@ pub struct RegisterEntry {
 pub struct ControllerEntry {
     pub name: String,
     pub role: String,
+    #[oai(nullable)]
     pub ico_registration: Option<String>,
+    #[oai(nullable)]
     pub dpo_name: Option<String>,
+    #[oai(nullable)]
     pub dpo_email: Option<String>,
 }
 

@@ -42,7 +42,9 @@ pub struct VersionInfo {
     pub origin: String,
     pub created_at: String,
     pub created_by: String,
+    #[oai(nullable)]
     pub activated_at: Option<String>,
+    #[oai(nullable)]
     pub superseded_at: Option<String>,
     pub signatures: Vec<SignatureInfo>,
     /// Parties whose senior officer has not yet signed (a claimed signature does not count).

@@ -31,7 +31,9 @@ pub struct Certificate {
     pub record_count: i64,
     pub subject_count: i64,
     /// The earliest and latest receipt of the records.
+    #[oai(nullable)]
     pub received_from: Option<String>,
+    #[oai(nullable)]
     pub received_to: Option<String>,
     pub requested_at: String,
     pub confirmed_at: String,

@@ -30,8 +30,11 @@ pub enum HoldKind {
 /// flow, a data subject's reference); at least one is required.
 #[derive(Debug, Clone, Default, Serialize, Object)]
 pub struct Scope {
+    #[oai(nullable)]
     pub agreement: Option<String>,
+    #[oai(nullable)]
     pub party: Option<String>,
+    #[oai(nullable)]
     pub subject_ref: Option<String>,
 }
 
@@ -43,8 +46,11 @@ pub struct LegalHold {
     pub scope: Scope,
     pub placed_at: String,
     pub placed_by: String,
+    #[oai(nullable)]
     pub released_at: Option<String>,
+    #[oai(nullable)]
     pub released_by: Option<String>,
+    #[oai(nullable)]
     pub release_reason: Option<String>,
 }
 

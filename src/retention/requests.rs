@@ -39,9 +39,12 @@ pub struct DeletionRequestInfo {
     /// `requested`, `deleted` or `escalated`.
     pub status: String,
     pub attempts: i32,
+    #[oai(nullable)]
     pub last_error: Option<String>,
     pub created_at: String,
+    #[oai(nullable)]
     pub confirmed_at: Option<String>,
+    #[oai(nullable)]
     pub confirmed_by: Option<String>,
     pub holdings: Vec<Uuid>,
 }

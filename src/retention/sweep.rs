@@ -32,6 +32,7 @@ use crate::store::time::stamp;
 
 #[derive(Debug, Clone, Default, Serialize, Object)]
 pub struct SweepReport {
+    #[oai(nullable)]
     pub sweep_id: Option<Uuid>,
     pub dry_run: bool,
     /// Deletion requests made (or, in a dry run, that would be made).
@@ -46,6 +47,7 @@ pub struct SweepReport {
 
 #[derive(Debug, Clone, Serialize, Object)]
 pub struct PlannedRequest {
+    #[oai(nullable)]
     pub request_id: Option<Uuid>,
     pub agreement_id: String,
     pub version: i32,
