@@ -128,7 +128,7 @@ impl Gate {
         caller: &Principal,
         req: CheckRequest,
     ) -> Result<CheckAnswer, GateError> {
-        bound_to_party(caller, &req)?;
+        bound_to_party(caller, &req, Use::Ask)?;
         let now = self.registry.clock().now();
         let decision = decide(
             &self.registry.gate_index(),
@@ -153,7 +153,7 @@ impl Gate {
     /// are the only reason to deny are dropped and the rest decided on again.
     pub async fn send(&self, caller: &Principal, req: SendRequest) -> Result<Sent, GateError> {
         let mut asked = req.check();
-        sends_for_own_party(caller, &asked)?;
+        bound_to_party(caller, &asked, Use::Send)?;
         let subject_refs = check_shape(&req)?;
         let index = self.registry.gate_index();
         let now = self.registry.clock().now();
@@ -343,42 +343,38 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-/// A gate client asks only about flows to or from its own party.
-fn bound_to_party(caller: &Principal, req: &CheckRequest) -> Result<(), GateError> {
-    if caller.role != Role::GateClient {
-        return Ok(());
-    }
-    let party = caller
-        .bound_party()
-        .map_err(|e| GateError::Forbidden(e.to_string()))?;
-    if req.from == party || req.to == party {
-        Ok(())
-    } else {
-        Err(GateError::Forbidden(format!(
-            "this token acts for '{party}', which is neither 'from' nor 'to'"
-        )))
-    }
+/// What a gate client does with a flow: ask about it, or send records along it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Use {
+    /// Allowed from either end of the flow.
+    Ask,
+    /// Allowed only to the sender: nobody records a transfer another party made.
+    Send,
 }
 
-/// Records leave only from the party that sends them: a gate client sends as `from`, never on
-/// another party's behalf (it may still *ask* about flows in either direction).
-fn sends_for_own_party(caller: &Principal, req: &CheckRequest) -> Result<(), GateError> {
-    bound_to_party(caller, req)?;
+/// A gate client asks only about flows to or from its own party, and sends records only as
+/// `from`. Other roles are not bound to a party.
+fn bound_to_party(caller: &Principal, req: &CheckRequest, how: Use) -> Result<(), GateError> {
     if caller.role != Role::GateClient {
         return Ok(());
     }
     let party = caller
         .bound_party()
         .map_err(|e| GateError::Forbidden(e.to_string()))?;
-    if req.from == party {
-        Ok(())
+    let message = if req.from == party {
+        return Ok(());
+    } else if req.to != party {
+        format!("this token acts for '{party}', which is neither 'from' nor 'to'")
+    } else if how == Use::Ask {
+        return Ok(());
     } else {
-        Err(GateError::Forbidden(format!(
-            "this token acts for '{party}' and sends only as 'from': it cannot send \
-             records on behalf of '{}'",
+        format!(
+            "this token acts for '{party}' and sends only as 'from': it cannot send records \
+             on behalf of '{}'",
             req.from
-        )))
-    }
+        )
+    };
+    Err(GateError::Forbidden(message))
 }
 
 /// Refuses what cannot be a send at all (400, not a decision); returns the distinct subjects.
