@@ -690,8 +690,8 @@ fn set_today(app: &TestApp, day: jiff::civil::Date) {
 /// Expired and suspended are derived from the term, the control and today, not stored: the
 /// day after term.end an active agreement reads as expired, lists under ?status=expired, and
 /// leaves the register, as a suspended one does at once.
-/// The id of the first listed token with `role`.
-async fn token_id(app: &TestApp, admin: &str, role: &str) -> Vec<String> {
+/// The ids of the tokens with `role` still in force, oldest first.
+async fn active_token_ids(app: &TestApp, admin: &str, role: &str) -> Vec<String> {
     let tokens = json(app.get(admin, "/api/v1/tokens").await).await;
     tokens
         .as_array()
@@ -715,7 +715,7 @@ async fn revoke(app: &TestApp, token: &str, id: &str) -> reqwest::Response {
 /// in force: either would leave nobody able to administer Accord over HTTP.
 async fn an_admin_cannot_lock_every_admin_out(app: TestApp) {
     let first = app.token(Role::Admin, None).await;
-    let ids = token_id(&app, &first, "admin").await;
+    let ids = active_token_ids(&app, &first, "admin").await;
     assert_eq!(ids.len(), 1);
     let own = revoke(&app, &first, &ids[0]).await;
     assert_eq!(own.status(), 409);
@@ -728,7 +728,7 @@ async fn an_admin_cannot_lock_every_admin_out(app: TestApp) {
         "{body}"
     );
     let second = app.token(Role::Admin, None).await;
-    let ids = token_id(&app, &first, "admin").await;
+    let ids = active_token_ids(&app, &first, "admin").await;
     assert_eq!(ids.len(), 2);
     assert_eq!(
         revoke(&app, &second, &ids[0]).await.status(),
@@ -736,11 +736,11 @@ async fn an_admin_cannot_lock_every_admin_out(app: TestApp) {
         "another admin's token, while one stays"
     );
     let third = app.token(Role::Admin, None).await;
-    let ids = token_id(&app, &third, "admin").await;
+    let ids = active_token_ids(&app, &third, "admin").await;
     assert_eq!(ids.len(), 2, "the second and the third");
     let last = revoke(&app, &third, &ids[0]).await;
     assert_eq!(last.status(), 200, "the second, by the third");
-    let ids = token_id(&app, &third, "admin").await;
+    let ids = active_token_ids(&app, &third, "admin").await;
     assert_eq!(ids.len(), 1);
     assert_eq!(app.get(&third, "/api/v1/tokens").await.status(), 200);
     let revoked = actions(&app, &third, &format!("token:{}", ids[0])).await;
@@ -770,7 +770,9 @@ async fn a_token_revoked_elsewhere_stops_within_seconds(app: TestApp) {
     let admin = app.token(Role::Admin, None).await;
     let auditor = app.token(Role::Auditor, None).await;
     assert_eq!(app.get(&auditor, "/api/v1/register").await.status(), 200);
-    let id = token_id(&app, &admin, "auditor").await[0].parse().unwrap();
+    let id = active_token_ids(&app, &admin, "auditor").await[0]
+        .parse()
+        .unwrap();
     let now = accord::clock::Clock::now(&*app.clock);
     accord::auth::revoke(app.registry.db(), now, id, accord::auth::Revoker::Cli)
         .await
