@@ -86,7 +86,8 @@ impl FromStr for Role {
 /// Who is calling: the token's identity, never its secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Principal {
-    pub token_id: Uuid,
+    /// The token's id, or the person's (web console) id.
+    pub id: Uuid,
     pub name: String,
     pub role: Role,
     pub party: Option<String>,
@@ -110,6 +111,50 @@ impl Principal {
             Some(p) => format!("{} ({}, {p})", self.name, self.role),
             None => format!("{} ({})", self.name, self.role),
         }
+    }
+}
+
+/// Roles that read everything.
+pub const READERS: &[Role] = &[Role::Admin, Role::IgOfficer, Role::Auditor];
+/// Roles that change agreements and parties.
+pub const OFFICERS: &[Role] = &[Role::Admin, Role::IgOfficer];
+
+/// Whose agreements a caller reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadScope<'a> {
+    Everything,
+    /// Only what `Registry::party_may_read` lets this party read.
+    Party(&'a str),
+}
+
+/// A role that may not do what it asked (the API answers 403; the web console shows a page
+/// saying so).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Denied(pub String);
+
+impl Principal {
+    /// `Err` unless this caller's role is one of `roles`: the one role rule of the API and the
+    /// web console (deny by default).
+    pub fn allow(&self, roles: &[Role]) -> Result<&Principal, Denied> {
+        if roles.contains(&self.role) {
+            Ok(self)
+        } else {
+            Err(Denied(format!("role {} may not do this", self.role)))
+        }
+    }
+
+    /// The one place that decides whose agreements a caller reads: readers everything; a
+    /// signatory its own party's (denied if bound to no party, so it fails closed, never
+    /// open); every other role nothing.
+    pub fn read_scope(&self) -> Result<ReadScope<'_>, Denied> {
+        if self.role != Role::Signatory {
+            self.allow(READERS)?;
+            return Ok(ReadScope::Everything);
+        }
+        self.bound_party()
+            .map(ReadScope::Party)
+            .map_err(|e| Denied(e.to_string()))
     }
 }
 
@@ -157,7 +202,7 @@ pub async fn mint(
     getrandom::fill(&mut bytes).map_err(|e| MintError::Random(e.to_string()))?;
     let secret = format!("acc_{}", hex::encode(bytes));
     let principal = Principal {
-        token_id: Uuid::now_v7(),
+        id: Uuid::now_v7(),
         name: name.to_owned(),
         role,
         party: party.map(str::to_owned),
@@ -165,7 +210,7 @@ pub async fn mint(
     let txn = db.begin().await?;
     let mut log = Writer::begin(&txn).await?;
     let row = api_token::ActiveModel {
-        id: Set(principal.token_id),
+        id: Set(principal.id),
         name: Set(principal.name.clone()),
         role: Set(role.as_str().to_owned()),
         party_id: Set(principal.party.clone()),
@@ -179,7 +224,7 @@ pub async fn mint(
     let event = Event {
         actor,
         action: "token.created",
-        subject: format!("token:{}", principal.token_id),
+        subject: format!("token:{}", principal.id),
         details: serde_json::json!({ "name": principal.name, "role": role, "party": principal.party }),
     };
     log.append(now, event);
@@ -266,7 +311,7 @@ pub async fn revoke(
         return Ok(token_info(row));
     }
     if let Revoker::Api(caller) = by {
-        if caller.token_id == id {
+        if caller.id == id {
             return Err(RevokeError::OwnToken);
         }
         if row.role == Role::Admin.as_str() {
@@ -325,7 +370,7 @@ async fn find_by_hash(db: &DatabaseConnection, hash: &str) -> Result<Option<Prin
         .await?;
     Ok(row.and_then(|r| {
         Some(Principal {
-            token_id: r.id,
+            id: r.id,
             role: r.role.parse().ok()?,
             name: r.name,
             party: r.party_id,
@@ -389,7 +434,7 @@ mod tests {
 
     fn principal(role: Role, party: Option<&str>) -> Principal {
         Principal {
-            token_id: Uuid::nil(),
+            id: Uuid::nil(),
             name: "t".into(),
             role,
             party: party.map(str::to_owned),

@@ -2,6 +2,7 @@
 
 pub mod agreement;
 pub mod api;
+pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod check;
@@ -11,6 +12,7 @@ pub mod dpia;
 pub mod flows;
 pub mod gate;
 pub mod mail;
+pub mod people;
 pub mod registry;
 pub mod reminders;
 pub mod retention;
@@ -18,3 +20,4 @@ pub mod scheduler;
 pub mod settings;
 pub mod store;
 pub mod templates;
+pub mod web;

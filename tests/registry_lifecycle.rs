@@ -750,7 +750,7 @@ async fn an_admin_cannot_lock_every_admin_out(app: TestApp) {
     let db = app.registry.db();
     let now = accord::clock::Clock::now(&*app.clock);
     let other = accord::auth::Principal {
-        token_id: uuid::Uuid::now_v7(),
+        id: uuid::Uuid::now_v7(),
         name: "someone".into(),
         role: Role::Admin,
         party: None,

@@ -14,6 +14,7 @@ mod m20261121_000004_job_runs;
 mod m20261121_000005_retention;
 mod m20261121_000006_registry_generation;
 mod m20261204_000007_agreement_listing;
+mod m20261205_000008_people;
 
 pub use m20261121_000001_registry::GENESIS_HASH;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000005_retention::Migration),
             Box::new(m20261121_000006_registry_generation::Migration),
             Box::new(m20261204_000007_agreement_listing::Migration),
+            Box::new(m20261205_000008_people::Migration),
         ]
     }
 }

@@ -9,17 +9,19 @@ use poem_openapi::types::Type;
 use poem_openapi::{ApiRequest, ApiResponse, Enum, Object, OpenApi};
 
 use super::ApiTags;
-use super::auth::{Caller, OFFICERS, READERS};
+use super::auth::{Caller, OFFICERS};
 use std::sync::Arc;
 
 use super::error::{ApiError, Errors, S400, S401, S403, S404, S409, S413, S415, S422, internal};
 use super::text::NonBlank;
-use crate::auth::Role;
+use crate::auth::{ReadScope, Role};
 use crate::dpia::{self, Renderer};
 use crate::registry::Registry;
 use crate::registry::control::ControlState;
 use crate::registry::lifecycle::{Control, Status};
-use crate::registry::queries::{AgreementPage, AgreementSummary, Paging, VersionDocument};
+use crate::registry::queries::{
+    AgreementPage, AgreementSummary, ListFilter, Paging, VersionDocument,
+};
 use crate::registry::versions::{Added, Origin, VersionInfo};
 
 pub struct AgreementsApi {
@@ -208,14 +210,26 @@ impl AgreementsApi {
             Option<u64>,
         >,
     ) -> Result<Json<AgreementPage>, Errors<(S400, S401, S403)>> {
-        let party = match read_scope(&caller)? {
-            Scope::Everything => party.0,
-            Scope::Party(own) => Some(own.to_owned()),
+        let party = match caller
+            .0
+            .read_scope()
+            .map_err(|d| ApiError::Forbidden(d.0))?
+        {
+            ReadScope::Everything => party.0,
+            ReadScope::Party(own) => Some(own.to_owned()),
         };
         let paging = Paging::new(page.0, per_page.0);
         let found = self
             .registry
-            .agreements(status.0, party.as_deref(), after.as_deref(), paging)
+            .agreements(
+                &ListFilter {
+                    status: status.0,
+                    party: party.as_deref(),
+                    ..Default::default()
+                },
+                after.as_deref(),
+                paging,
+            )
             .await;
         Ok(Json(found.map_err(ApiError::from)?))
     }
@@ -387,28 +401,6 @@ impl AgreementsApi {
 /// What an officer's control of an agreement may answer with.
 type ControlErrors = Errors<(S400, S401, S403, S404, S409, S413, S415)>;
 
-/// Whose agreements a caller reads.
-enum Scope<'a> {
-    Everything,
-    /// Only what [`Registry::party_may_read`] lets this party read.
-    Party(&'a str),
-}
-
-/// The one place that decides whose agreements a caller reads: readers everything; a
-/// signatory its own party's (403 if its token is bound to no party, so such a token fails
-/// closed, never open); every other role nothing (403).
-fn read_scope(caller: &Caller) -> Result<Scope<'_>, ApiError> {
-    if caller.0.role != Role::Signatory {
-        caller.allow(READERS)?;
-        return Ok(Scope::Everything);
-    }
-    caller
-        .0
-        .bound_party()
-        .map(Scope::Party)
-        .map_err(|e| ApiError::Forbidden(e.to_string()))
-}
-
 impl AgreementsApi {
     /// Moves the agreement's control, for an officer, with the reason given.
     async fn control(
@@ -435,15 +427,6 @@ impl AgreementsApi {
         id: &str,
         number: Option<i32>,
     ) -> Result<(), ApiError> {
-        match read_scope(caller)? {
-            Scope::Everything => Ok(()),
-            Scope::Party(party) => {
-                if self.registry.party_may_read(id, party, number).await? {
-                    Ok(())
-                } else {
-                    Err(ApiError::Forbidden("not your party's agreement".into()))
-                }
-            }
-        }
+        Ok(self.registry.readable(&caller.0, id, number).await?)
     }
 }

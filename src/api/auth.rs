@@ -36,20 +36,10 @@ pub async fn principal_for(req: &Request, secret: &str) -> Result<Principal, Api
 }
 
 impl Caller {
-    /// Fails with 403 unless the caller's role is one of `roles`.
+    /// Fails with 403 unless the caller's role is one of `roles` ([`Principal::allow`]).
     pub fn allow(&self, roles: &[Role]) -> Result<&Principal, ApiError> {
-        if roles.contains(&self.0.role) {
-            Ok(&self.0)
-        } else {
-            Err(ApiError::Forbidden(format!(
-                "role {} may not do this",
-                self.0.role
-            )))
-        }
+        self.0.allow(roles).map_err(|d| ApiError::Forbidden(d.0))
     }
 }
 
-/// Roles that read everything.
-pub const READERS: &[Role] = &[Role::Admin, Role::IgOfficer, Role::Auditor];
-/// Roles that change agreements and parties.
-pub const OFFICERS: &[Role] = &[Role::Admin, Role::IgOfficer];
+pub use crate::auth::{OFFICERS, READERS};

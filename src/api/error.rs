@@ -309,6 +309,14 @@ pub fn normalise(err: poem::Error) -> Response {
     if let Some(api) = err.downcast_ref::<ApiError>() {
         return poem::error::ResponseError::as_response(api);
     }
+    // The web console answers its errors as pages, and ends a request early with a whole
+    // answer (a redirect to sign-in); both are already what the browser should get.
+    if let Some(page) = err.downcast_ref::<crate::web::errors::WebError>() {
+        return poem::error::ResponseError::as_response(page);
+    }
+    if err.is_from_response() {
+        return err.into_response();
+    }
     let status = err.status();
     let code = match status {
         StatusCode::BAD_REQUEST => ErrorCode::BadRequest,

@@ -1,7 +1,8 @@
 //! The headers every answer carries, set in one place, after everything else has answered
 //! (errors included):
 //!
-//! - `Content-Security-Policy`: JSON and text answers `default-src 'none'; frame-ancestors
+//! - `Content-Security-Policy`: the policy the answer set itself, if any (the web console's
+//!   pages, `crate::web::POLICY`, and its documents); else JSON and text answers `default-src 'none'; frame-ancestors
 //!   'none'`; HTML answers (DPIA, deletion certificate, confirmation pages) may use only their
 //!   own inline stylesheets, each allowed by its SHA-256, so no script runs and no other style
 //!   applies; the docs page its same-origin files ([`super::docs::POLICY`]). No inline script
@@ -34,7 +35,11 @@ pub async fn secure<E: Endpoint>(
         Ok(r) => r.into_response(),
         Err(e) => super::error::normalise(e),
     };
-    let policy = if path == docs::PAGE || path == format!("{}/", docs::PAGE) {
+    let own = resp.headers().get(header::CONTENT_SECURITY_POLICY).cloned();
+    let policy = if let Some(own) = own.as_ref().and_then(|v| v.to_str().ok()) {
+        // The web console's pages and documents set their own (src/web/mod.rs).
+        own.to_owned()
+    } else if path == docs::PAGE || path == format!("{}/", docs::PAGE) {
         docs::POLICY.to_owned()
     } else if is_html(&resp) {
         let body = resp.take_body().into_bytes().await.unwrap_or_default();

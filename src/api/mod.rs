@@ -20,14 +20,11 @@ pub mod spec;
 pub mod text;
 pub mod tokens;
 
-use crate::settings::Settings;
-
-use poem::{Endpoint, EndpointExt, Route, get, handler};
+use poem::{Route, get, handler};
 use poem_openapi::{OpenApiService, Tags};
 
-use crate::dpia::{Format, Renderer};
+use crate::dpia::Renderer;
 use crate::flows::Gate;
-use crate::flows::journal::Journal;
 use crate::registry::Registry;
 use crate::retention::Retention;
 
@@ -87,24 +84,18 @@ fn service(
         .server("/api/v1")
 }
 
-/// The whole application, ready to serve, around the retention service the caller built (the
-/// scheduler shares it). Starts the decision journal's writer, so call it inside the tokio
-/// runtime. Fails if a template in the templates folder does not compile, or
-/// the journal's thread cannot start.
-pub fn app(
-    registry: Registry,
-    settings: Settings,
+/// The JSON API's routes and what they need beside them (the OpenAPI document, Swagger UI,
+/// `/healthz`), to be mounted at `/` by [`crate::app::build`], and the methods each documented
+/// path takes (for `Allow` on a 405).
+pub fn routes(
+    route: Route,
+    registry: &Registry,
+    gate: Gate,
+    dpia: std::sync::Arc<(Renderer, Renderer)>,
     retention: Retention,
-) -> Result<impl Endpoint, String> {
-    let dpia = std::sync::Arc::new((
-        Renderer::load(Format::Html, &settings.templates).map_err(|e| e.to_string())?,
-        Renderer::load(Format::Markdown, &settings.templates).map_err(|e| e.to_string())?,
-    ));
-    let journal = Journal::start(registry.db().clone())
-        .map_err(|e| format!("cannot start the decision journal: {e}"))?;
-    let gate = Gate::new(registry.clone(), journal);
-    let cache = std::sync::Arc::new(crate::auth::TokenCache::default());
-    let api = service(&registry, gate, dpia, retention, cache.clone());
+    cache: std::sync::Arc<crate::auth::TokenCache>,
+) -> Result<(Route, spec::PathMethods), String> {
+    let api = service(registry, gate, dpia, retention, cache);
     let get_only: &[&str] = &["get"];
     let served_beside = [
         ("/healthz", get_only),
@@ -117,9 +108,7 @@ pub fn app(
     let spec = spec::Spec::finish(&api.spec(), &served_beside)?;
     let docs = docs::Assets::from_swagger_html(&api.swagger_ui_html())?.routes();
     let document = spec.json;
-    let methods = std::sync::Arc::new(spec.methods);
-    let max_body = settings.max_body;
-    Ok(Route::new()
+    let route = route
         .at("/healthz", get(healthz))
         .nest("/api/v1", api)
         .at(
@@ -130,15 +119,8 @@ pub fn app(
                     .body(document.clone())
             })),
         )
-        .nest(docs::PAGE, docs)
-        .data(registry)
-        .data(cache)
-        .around(move |ep, req| async move { middleware::limit_body(&ep, req, max_body).await })
-        .around(|ep, req| async move { middleware::trace(&ep, req).await })
-        .around(move |ep, req| {
-            let methods = methods.clone();
-            async move { headers::secure(&ep, req, &methods).await }
-        }))
+        .nest(docs::PAGE, docs);
+    Ok((route, spec.methods))
 }
 
 /// Where the OpenAPI document is served.

@@ -283,7 +283,7 @@ pub struct Filter {
 }
 
 /// One record as the API shows it: its details as JSON, not text.
-#[derive(Debug, poem_openapi::Object)]
+#[derive(Debug, serde::Serialize, poem_openapi::Object)]
 pub struct AuditRecord {
     pub seq: i64,
     pub id: Uuid,

@@ -66,7 +66,7 @@ impl clap::builder::ValueParserFactory for Role {
     }
 }
 
-async fn open(db: &DbArgs) -> Result<DatabaseConnection, ExitCode> {
+pub(super) async fn open(db: &DbArgs) -> Result<DatabaseConnection, ExitCode> {
     crate::store::open(&db.database).await.map_err(|e| {
         eprintln!("error: {e}");
         ExitCode::from(EXIT_DB)

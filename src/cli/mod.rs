@@ -9,6 +9,7 @@ mod dpia;
 mod jobs;
 mod serve;
 mod sweep;
+mod user;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -76,6 +77,9 @@ enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(db::TokenCommand),
+    /// People who sign in to the web console.
+    #[command(subcommand)]
+    User(user::UserCommand),
     /// The audit log.
     #[command(subcommand)]
     Audit(db::AuditCommand),
@@ -109,6 +113,7 @@ pub fn run() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Migrate(args) => db::migrate(args),
         Command::Token(cmd) => db::token(cmd),
+        Command::User(cmd) => user::run(cmd),
         Command::Audit(cmd) => db::audit(cmd),
         Command::Sweep(args) => sweep::run(args),
         Command::Config => config::print(),

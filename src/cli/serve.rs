@@ -11,7 +11,6 @@ use poem::listener::{Acceptor, Listener, TcpListener};
 
 use super::app_args::AppArgs;
 use super::{DbArgs, EXIT_DB, runtime};
-use crate::api;
 use crate::clock::SystemClock;
 use crate::registry::Registry;
 use crate::settings::Settings;
@@ -84,7 +83,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let app = match api::app(registry.clone(), settings, retention) {
+    let app = match crate::app::build(registry.clone(), settings, retention) {
         Ok(app) => app,
         Err(e) => {
             eprintln!("error: {e}");

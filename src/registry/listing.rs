@@ -64,6 +64,7 @@ impl Registry {
             shown_version: Set(Some(shown.number)),
             shown_stored: Set(Stored::parse(&shown.status).as_str().to_owned()),
             shown_term_end: Set(parsed.term.end.map(|d| d.to_string())),
+            shown_review_due: Set(parsed.term.next_review().map(|d| d.to_string())),
             current_version: Set(current.map(|v| v.number)),
             latest_version: Set(latest.number),
             version_count: Set(versions.len() as i32),

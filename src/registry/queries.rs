@@ -15,6 +15,7 @@ use super::signing::find_version;
 use super::versions::VersionInfo;
 use super::{Registry, RegistryError, Result};
 use crate::agreement::ValidAgreement;
+use crate::auth::{Principal, ReadScope};
 use crate::store::entity::{agreement, agreement_party, version};
 
 #[derive(Debug, Clone, Serialize, Object)]
@@ -93,6 +94,72 @@ pub struct VersionDocument {
     pub agreement: serde_json::Value,
 }
 
+/// What an agreement list keeps.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ListFilter<'a> {
+    /// Current status.
+    pub status: Option<Status>,
+    /// Agreements this party is a party to (as its current version says).
+    pub party: Option<&'a str>,
+    /// Agreements with a draft this party's senior officer has not signed.
+    pub awaiting: Option<&'a str>,
+    /// Agreements whose review or term end falls within [`DUE_SOON_DAYS`] (or is past).
+    pub due: Option<Due>,
+}
+
+/// A date an officer must act by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    Review,
+    TermEnd,
+}
+
+/// How far ahead "due soon" looks.
+pub const DUE_SOON_DAYS: i32 = 60;
+
+/// Agreements in force whose `due` date falls on or before `days` from `today`: indexed by
+/// the list entry's date columns (ISO 8601, so dates compare as text).
+fn due_within(due: Due, today: jiff::civil::Date, days: i32) -> Condition {
+    let horizon = today
+        .checked_add(jiff::Span::new().days(days))
+        .unwrap_or(today)
+        .to_string();
+    let col = match due {
+        Due::Review => agreement::Column::ShownReviewDue,
+        Due::TermEnd => agreement::Column::ShownTermEnd,
+    };
+    Condition::all()
+        .add(col.is_not_null())
+        .add(col.lte(horizon))
+        .add(agreement::Column::Control.ne(Control::Terminated.as_str()))
+        .add(agreement::Column::ShownStored.eq(Stored::Active.as_str()))
+}
+
+/// Ids of agreements with a draft naming `party` (by its list entry) that the party's senior
+/// officer has not signed through Accord or in a trusted file (a claim does not count).
+fn awaiting_signature(party: &str) -> sea_orm::sea_query::SelectStatement {
+    use crate::store::entity::signature;
+    let signed = signature::Entity::find()
+        .select_only()
+        .column(signature::Column::VersionId)
+        .filter(signature::Column::PartyId.eq(party))
+        .filter(signature::Column::Role.eq("senior_officer"))
+        .filter(signature::Column::Source.ne("claimed"))
+        .into_query();
+    let named = agreement_party::Entity::find()
+        .select_only()
+        .column(agreement_party::Column::AgreementId)
+        .filter(agreement_party::Column::PartyId.eq(party))
+        .into_query();
+    version::Entity::find()
+        .select_only()
+        .column(version::Column::AgreementId)
+        .filter(version::Column::Status.eq(Stored::Draft.as_str()))
+        .filter(version::Column::AgreementId.in_subquery(named))
+        .filter(version::Column::Id.not_in_subquery(signed))
+        .into_query()
+}
+
 /// Paging parameters, already bounded.
 #[derive(Debug, Clone, Copy)]
 pub struct Paging {
@@ -129,23 +196,28 @@ impl Registry {
     /// that party read as a whole.
     pub async fn agreements(
         &self,
-        status: Option<Status>,
-        party: Option<&str>,
+        filter: &ListFilter<'_>,
         after: Option<&str>,
         paging: Paging,
     ) -> Result<AgreementPage> {
-        let today = self.clock.today().to_string();
+        let today = self.clock.today();
         let mut q = agreement::Entity::find().filter(listed());
-        if let Some(s) = status {
-            q = q.filter(status_is(s, &today));
+        if let Some(s) = filter.status {
+            q = q.filter(status_is(s, &today.to_string()));
         }
-        if let Some(p) = party {
+        if let Some(p) = filter.party {
             let parties = agreement_party::Entity::find()
                 .select_only()
                 .column(agreement_party::Column::AgreementId)
                 .filter(agreement_party::Column::PartyId.eq(p))
                 .into_query();
             q = q.filter(agreement::Column::Id.in_subquery(parties));
+        }
+        if let Some(p) = filter.awaiting {
+            q = q.filter(agreement::Column::Id.in_subquery(awaiting_signature(p)));
+        }
+        if let Some(due) = filter.due {
+            q = q.filter(due_within(due, today, DUE_SOON_DAYS));
         }
         let total = q.clone().count(&self.db).await?;
         if let Some(after) = after {
@@ -206,6 +278,25 @@ impl Registry {
             Ok(row) => Ok(self.parsed(&row)?.party(party).is_some()),
             Err(RegistryError::NotFound(_)) => Ok(false),
             Err(e) => Err(e),
+        }
+    }
+
+    /// Whether `who` may read agreement `id` (as a whole, or its version `number`): the
+    /// API's and the web console's one check. `Forbidden` otherwise, the same for an agreement
+    /// that does not exist, so a party cannot probe for ids.
+    pub async fn readable(&self, who: &Principal, id: &str, number: Option<i32>) -> Result<()> {
+        match who.read_scope() {
+            Err(d) => Err(RegistryError::Forbidden(d.0)),
+            Ok(ReadScope::Everything) => Ok(()),
+            Ok(ReadScope::Party(party)) => {
+                if self.party_may_read(id, party, number).await? {
+                    Ok(())
+                } else {
+                    Err(RegistryError::Forbidden(
+                        "not your party's agreement".into(),
+                    ))
+                }
+            }
         }
     }
 

@@ -425,6 +425,7 @@ async fn ensure_agreement(
         shown_version: Set(None),
         shown_stored: Set(Stored::Draft.as_str().to_owned()),
         shown_term_end: Set(None),
+        shown_review_due: Set(None),
         current_version: Set(None),
         latest_version: Set(0),
         version_count: Set(0),

@@ -184,6 +184,15 @@ impl Retention {
         }
         Ok(q.all(&self.db).await?.into_iter().map(info).collect())
     }
+
+    /// How many holds are in force.
+    pub async fn holds_in_force_count(&self) -> Result<u64> {
+        use sea_orm::PaginatorTrait;
+        Ok(legal_hold::Entity::find()
+            .filter(legal_hold::Column::ReleasedAt.is_null())
+            .count(&self.db)
+            .await?)
+    }
 }
 
 /// A scope's value, if given; given but blank is a mistake, not "any". The gate's bound on a

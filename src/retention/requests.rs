@@ -246,6 +246,38 @@ impl Retention {
         Ok(out)
     }
 
+    /// One page of requests, newest first, with how many match: by `status` and `method`
+    /// (through the `(status, …)` index), each with what it covers.
+    pub async fn requests_page(
+        &self,
+        status: Option<&str>,
+        method: Option<&str>,
+        paging: crate::registry::queries::Paging,
+    ) -> Result<(Vec<DeletionRequestInfo>, u64)> {
+        use deletion_request::Column as C;
+        use sea_orm::{PaginatorTrait, QuerySelect};
+        let mut q = deletion_request::Entity::find();
+        if let Some(s) = status {
+            q = q.filter(C::Status.eq(s));
+        }
+        if let Some(m) = method {
+            q = q.filter(C::Method.eq(m));
+        }
+        let total = q.clone().count(&self.db).await?;
+        let rows = q
+            .order_by_desc(C::CreatedAt)
+            .offset(paging.offset())
+            .limit(paging.per_page)
+            .all(&self.db)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let holdings = facts(&self.db, row.id).await?.holdings;
+            out.push(info(row, holdings));
+        }
+        Ok((out, total))
+    }
+
     /// Records a failed attempt: the next one waits as mail does ([`backoff`]: 1 minute, 2, 4
     /// …); gives up (escalates) after `MAX_ATTEMPTS`. Returns whether it escalated.
     ///

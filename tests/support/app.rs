@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use accord::api;
 use accord::auth::{Role, mint};
 use accord::clock::FixedClock;
 use accord::registry::Registry;
@@ -79,7 +78,8 @@ impl TestApp {
         let retention = settings
             .retention(&registry)
             .expect("the built-in templates compile");
-        let app = api::app(registry.clone(), settings, retention).expect("the app starts");
+        let app =
+            accord::app::build(registry.clone(), settings, retention).expect("the app starts");
         tokio::spawn(async move { Server::new_with_acceptor(acceptor).run(app).await });
         TestApp {
             base,

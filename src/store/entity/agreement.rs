@@ -20,6 +20,7 @@ pub struct Model {
     pub shown_stored: String,
     /// The last day of the version shown's term (ISO 8601), if it has one.
     pub shown_term_end: Option<String>,
+    pub shown_review_due: Option<String>,
     /// The version in force (activated, not superseded), if any.
     pub current_version: Option<i32>,
     pub latest_version: i32,

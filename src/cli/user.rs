@@ -1,0 +1,128 @@
+//! `accord user`: accounts of people who sign in to the web console. `create` and `reset`
+//! print a one-time set-password link (valid 24 hours); only its hash is stored.
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+use super::db::open;
+use super::{DbArgs, runtime};
+use crate::auth::Role;
+use crate::clock::{Clock, SystemClock};
+use crate::people::{self, NewUser, User};
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account and print its set-password link.
+    Create {
+        /// The person's e-mail address: what they sign in with.
+        #[arg(long)]
+        email: String,
+        /// Their name, as shown in the audit log.
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        role: Role,
+        /// The party a signatory or contractor acts for.
+        #[arg(long)]
+        party: Option<String>,
+        #[command(flatten)]
+        link: LinkArgs,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Print a new set-password link for an account (a forgotten password); older links stop
+    /// working.
+    Reset {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        link: LinkArgs,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List accounts: e-mail, name, role, party, whether a password is set.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LinkArgs {
+    /// Where Accord is reached, for the link.
+    #[arg(
+        long,
+        env = "ACCORD_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    public_url: String,
+}
+
+pub fn run(cmd: UserCommand) -> ExitCode {
+    runtime().block_on(async {
+        let db = match &cmd {
+            UserCommand::Create { db, .. } | UserCommand::Reset { db, .. } | UserCommand::List { db } => db,
+        };
+        let conn = match open(db).await {
+            Ok(c) => c,
+            Err(code) => return code,
+        };
+        let now = SystemClock.now();
+        let made = match &cmd {
+            UserCommand::Create { email, name, role, party, link, .. } => {
+                let new = NewUser { email, name, role: *role, party: party.as_deref() };
+                people::accounts::create(&conn, now, new, "cli").await.map(|r| (r, link))
+            }
+            UserCommand::Reset { email, link, .. } => {
+                people::accounts::new_link(&conn, now, email, "cli").await.map(|r| (r, link))
+            }
+            UserCommand::List { .. } => {
+                return match people::accounts::list(&conn).await {
+                    Ok(users) => {
+                        for u in users {
+                            println!("{}", line(&u));
+                        }
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        ExitCode::FAILURE
+                    }
+                };
+            }
+        };
+        match made {
+            Ok(((user, token), link)) => {
+                println!("{}/set-password/{token}", link.public_url.trim_end_matches('/'));
+                eprintln!(
+                    "set-password link for {} printed; it works once, for 24 hours: send it to them",
+                    line(&user)
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+fn line(u: &User) -> String {
+    format!(
+        "{} {} ({}{}){}",
+        u.email,
+        u.name,
+        u.role,
+        u.party
+            .as_deref()
+            .map(|p| format!(", {p}"))
+            .unwrap_or_default(),
+        if u.has_password {
+            ""
+        } else {
+            " [no password yet]"
+        }
+    )
+}

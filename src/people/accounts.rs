@@ -1,0 +1,345 @@
+//! Accounts: created by an operator (`accord user create`) with a one-time set-password link;
+//! the person sets their password through it; later they may change it. Each change is
+//! audited in its own transaction, and setting or changing a password ends every session.
+
+use jiff::Timestamp;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{
+    LINK_LIFETIME, PeopleError, Result, after, hash_secret, new_id, password, random_secret,
+};
+use crate::agreement::values::Slug;
+use crate::audit::{Event, Writer};
+use crate::auth::Role;
+use crate::store::entity::{password_link, user, web_session};
+use crate::store::time::stamp;
+
+/// Longest name, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Longest e-mail address (RFC 5321's path limit).
+pub const MAX_EMAIL_CHARS: usize = 254;
+
+/// An account as shown: never its password hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub party: Option<String>,
+    pub created_at: String,
+    pub has_password: bool,
+}
+
+impl From<&user::Model> for User {
+    fn from(r: &user::Model) -> User {
+        User {
+            id: r.id,
+            email: r.email.clone(),
+            name: r.name.clone(),
+            role: r.role.clone(),
+            party: r.party_id.clone(),
+            created_at: r.created_at.clone(),
+            has_password: r.password_hash.is_some(),
+        }
+    }
+}
+
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: Role,
+    pub party: Option<&'a str>,
+}
+
+/// An e-mail address as stored: trimmed, lower-case, one `@` with text on both sides.
+pub fn normal_email(email: &str) -> Result<String> {
+    let e = email.trim().to_lowercase();
+    let ok = e.chars().count() <= MAX_EMAIL_CHARS
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+        && matches!(e.split_once('@'), Some((l, d)) if !l.is_empty() && d.contains('.') && !d.contains('@'));
+    if ok {
+        Ok(e)
+    } else {
+        Err(PeopleError::BadEmail(email.trim().to_owned()))
+    }
+}
+
+/// Creates an account (no password yet) and its first set-password link; returns the account
+/// and the link's token, which only the caller ever sees.
+pub async fn create(
+    db: &DatabaseConnection,
+    now: Timestamp,
+    new: NewUser<'_>,
+    actor: &str,
+) -> Result<(User, String)> {
+    let email = normal_email(new.email)?;
+    let name = new.name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(PeopleError::BadName);
+    }
+    match (new.role.needs_party(), new.party) {
+        (true, None) => return Err(PeopleError::PartyRequired(new.role)),
+        (false, Some(_)) => return Err(PeopleError::PartyNotAllowed(new.role)),
+        (_, Some(p)) if Slug::parse(p).is_none() => return Err(PeopleError::BadParty(p.into())),
+        _ => {}
+    }
+    let token = random_secret()?;
+    let txn = db.begin().await?;
+    let mut log = Writer::begin(&txn).await?;
+    let taken = user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .one(&txn)
+        .await?;
+    if taken.is_some() {
+        return Err(PeopleError::EmailTaken(email));
+    }
+    let row = user::Model {
+        id: new_id(),
+        email,
+        name: name.to_owned(),
+        role: new.role.as_str().to_owned(),
+        party_id: new.party.map(str::to_owned),
+        password_hash: None,
+        created_at: stamp(now),
+        password_set_at: None,
+        disabled_at: None,
+    };
+    let am: user::ActiveModel = row.clone().into();
+    user::Entity::insert(am)
+        .exec_without_returning(&txn)
+        .await?;
+    insert_link(&txn, now, row.id, &token).await?;
+    log.append(
+        now,
+        Event {
+            actor,
+            action: "user.created",
+            subject: format!("user:{}", row.id),
+            details: serde_json::json!({
+                "email": row.email, "name": row.name, "role": row.role, "party": row.party_id,
+            }),
+        },
+    );
+    log.commit(txn).await?;
+    Ok((User::from(&row), token))
+}
+
+/// A new set-password link for an existing account (a forgotten password); earlier unused
+/// links stop working.
+pub async fn new_link(
+    db: &DatabaseConnection,
+    now: Timestamp,
+    email: &str,
+    actor: &str,
+) -> Result<(User, String)> {
+    let email = normal_email(email)?;
+    let token = random_secret()?;
+    let txn = db.begin().await?;
+    let mut log = Writer::begin(&txn).await?;
+    let Some(row) = user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .one(&txn)
+        .await?
+    else {
+        return Err(PeopleError::NoSuchUser(email));
+    };
+    password_link::Entity::update_many()
+        .col_expr(
+            password_link::Column::UsedAt,
+            sea_orm::sea_query::Expr::value(stamp(now)),
+        )
+        .filter(password_link::Column::UserId.eq(row.id))
+        .filter(password_link::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    insert_link(&txn, now, row.id, &token).await?;
+    log.append(
+        now,
+        Event {
+            actor,
+            action: "user.password_link_created",
+            subject: format!("user:{}", row.id),
+            details: serde_json::json!({ "email": row.email }),
+        },
+    );
+    log.commit(txn).await?;
+    Ok((User::from(&row), token))
+}
+
+async fn insert_link(
+    txn: &sea_orm::DatabaseTransaction,
+    now: Timestamp,
+    user_id: Uuid,
+    token: &str,
+) -> Result<()> {
+    let link = password_link::ActiveModel {
+        token_hash: Set(hash_secret(token)),
+        user_id: Set(user_id),
+        created_at: Set(stamp(now)),
+        expires_at: Set(stamp(after(now, LINK_LIFETIME))),
+        used_at: Set(None),
+    };
+    password_link::Entity::insert(link)
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+/// The account a set-password link is for, if the link is unused and unexpired.
+pub async fn link_user(db: &DatabaseConnection, now: Timestamp, token: &str) -> Result<User> {
+    let (_, row) = live_link(db, now, token).await?;
+    Ok(User::from(&row))
+}
+
+async fn live_link(
+    db: &impl sea_orm::ConnectionTrait,
+    now: Timestamp,
+    token: &str,
+) -> Result<(password_link::Model, user::Model)> {
+    if token.len() != 64 {
+        return Err(PeopleError::BadLink);
+    }
+    let link = password_link::Entity::find_by_id(hash_secret(token))
+        .filter(password_link::Column::UsedAt.is_null())
+        .filter(password_link::Column::ExpiresAt.gt(stamp(now)))
+        .one(db)
+        .await?
+        .ok_or(PeopleError::BadLink)?;
+    let row = user::Entity::find_by_id(link.user_id)
+        .filter(user::Column::DisabledAt.is_null())
+        .one(db)
+        .await?
+        .ok_or(PeopleError::BadLink)?;
+    Ok((link, row))
+}
+
+/// Sets the password through a link, which then stops working; ends every session.
+pub async fn set_password(
+    db: &DatabaseConnection,
+    now: Timestamp,
+    token: &str,
+    new: &str,
+) -> Result<User> {
+    password::acceptable(new).map_err(PeopleError::WeakPassword)?;
+    live_link(db, now, token).await?;
+    let hashed = hash_blocking(new.to_owned()).await?;
+    let txn = db.begin().await?;
+    let mut log = Writer::begin(&txn).await?;
+    // Checked again under the writers' lock: two submissions of one link set one password.
+    let (link, row) = live_link(&txn, now, token).await?;
+    let used = password_link::Entity::update_many()
+        .col_expr(
+            password_link::Column::UsedAt,
+            sea_orm::sea_query::Expr::value(stamp(now)),
+        )
+        .filter(password_link::Column::TokenHash.eq(&link.token_hash))
+        .filter(password_link::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if used.rows_affected != 1 {
+        return Err(PeopleError::BadLink);
+    }
+    store_password(&txn, now, &row, hashed).await?;
+    log.append(
+        now,
+        Event {
+            actor: &format!("{} ({})", row.name, row.role),
+            action: "user.password_set",
+            subject: format!("user:{}", row.id),
+            details: serde_json::json!({ "email": row.email, "through": "link" }),
+        },
+    );
+    log.commit(txn).await?;
+    Ok(User::from(&row))
+}
+
+/// Changes a signed-in person's password, given the current one; ends every session.
+pub async fn change_password(
+    db: &DatabaseConnection,
+    now: Timestamp,
+    id: Uuid,
+    current: &str,
+    new: &str,
+) -> Result<User> {
+    let row = user::Entity::find_by_id(id)
+        .filter(user::Column::DisabledAt.is_null())
+        .one(db)
+        .await?
+        .ok_or_else(|| PeopleError::NoSuchUser(id.to_string()))?;
+    let stored = row.password_hash.clone().unwrap_or_default();
+    if !verify_blocking(current.to_owned(), stored).await {
+        return Err(PeopleError::WrongPassword);
+    }
+    password::acceptable(new).map_err(PeopleError::WeakPassword)?;
+    let hashed = hash_blocking(new.to_owned()).await?;
+    let txn = db.begin().await?;
+    let mut log = Writer::begin(&txn).await?;
+    store_password(&txn, now, &row, hashed).await?;
+    log.append(
+        now,
+        Event {
+            actor: &format!("{} ({})", row.name, row.role),
+            action: "user.password_changed",
+            subject: format!("user:{}", row.id),
+            details: serde_json::json!({ "email": row.email }),
+        },
+    );
+    log.commit(txn).await?;
+    Ok(User::from(&row))
+}
+
+async fn store_password(
+    txn: &sea_orm::DatabaseTransaction,
+    now: Timestamp,
+    row: &user::Model,
+    hashed: String,
+) -> Result<()> {
+    let mut am: user::ActiveModel = row.clone().into();
+    am.password_hash = Set(Some(hashed));
+    am.password_set_at = Set(Some(stamp(now)));
+    user::Entity::update(am).exec(txn).await?;
+    web_session::Entity::update_many()
+        .col_expr(
+            web_session::Column::EndedAt,
+            sea_orm::sea_query::Expr::value(stamp(now)),
+        )
+        .filter(web_session::Column::UserId.eq(row.id))
+        .filter(web_session::Column::EndedAt.is_null())
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Every account, oldest first.
+pub async fn list(db: &DatabaseConnection) -> Result<Vec<User>> {
+    let rows = user::Entity::find()
+        .order_by_asc(user::Column::CreatedAt)
+        .all(db)
+        .await?;
+    Ok(rows.iter().map(User::from).collect())
+}
+
+pub(crate) async fn hash_blocking(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || password::hash(&password))
+        .await
+        .map_err(|e| PeopleError::Hash(e.to_string()))?
+}
+
+pub(crate) async fn verify_blocking(password: String, stored: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        if stored.is_empty() {
+            // As slow as a real check, and never a match.
+            let _ = password::verify(&password, password::decoy());
+            return false;
+        }
+        password::verify(&password, &stored)
+    })
+    .await
+    .unwrap_or(false)
+}

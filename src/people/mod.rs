@@ -1,0 +1,91 @@
+//! People who sign in to the web console: accounts with argon2id passwords set through one-time
+//! links, server-side sessions kept in the database (so instances share them), and throttled
+//! sign-in. Systems keep using API tokens (`crate::auth`); both end in the same [`Principal`],
+//! so the web console and the API apply one set of role rules.
+//!
+//! Every secret that reaches a person (a set-password link, a session cookie) is 256 random
+//! bits; only its SHA-256 is stored.
+
+pub mod accounts;
+pub mod password;
+pub mod sessions;
+pub mod throttle;
+
+use jiff::Timestamp;
+use sea_orm::DbErr;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::auth::{Principal, Role};
+use crate::store::entity::user;
+
+pub use accounts::{NewUser, User};
+pub use sessions::Session;
+
+/// How long a set-password link works.
+pub const LINK_LIFETIME: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+
+#[derive(Debug, thiserror::Error)]
+pub enum PeopleError {
+    #[error("'{0}' is not an e-mail address")]
+    BadEmail(String),
+    #[error("the name must not be empty, and at most 200 characters")]
+    BadName,
+    #[error("role {0} acts for one party: give --party")]
+    PartyRequired(Role),
+    #[error("role {0} is not bound to a party: leave out --party")]
+    PartyNotAllowed(Role),
+    #[error("'{0}' is not a party id (lower-case letters, digits and hyphens)")]
+    BadParty(String),
+    #[error("there is already an account for {0}")]
+    EmailTaken(String),
+    #[error("no account for {0}")]
+    NoSuchUser(String),
+    #[error("this link is not valid: it may have been used already, or have expired")]
+    BadLink,
+    #[error("{0}")]
+    WeakPassword(&'static str),
+    #[error("the e-mail address or password is not right")]
+    WrongPassword,
+    #[error("too many failed attempts; try again in {minutes} minutes")]
+    Throttled { minutes: i64 },
+    #[error("cannot draw random bytes: {0}")]
+    Random(String),
+    #[error("cannot hash the password: {0}")]
+    Hash(String),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+pub type Result<T> = std::result::Result<T, PeopleError>;
+
+/// 256 random bits, as 64 hex digits.
+pub(crate) fn random_secret() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| PeopleError::Random(e.to_string()))?;
+    Ok(hex::encode(bytes))
+}
+
+/// What is stored for a secret: its SHA-256, hex.
+pub(crate) fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// The principal a person acts as: the same type the API's tokens give.
+pub(crate) fn principal(row: &user::Model) -> Option<Principal> {
+    Some(Principal {
+        id: row.id,
+        name: row.name.clone(),
+        role: row.role.parse().ok()?,
+        party: row.party_id.clone(),
+    })
+}
+
+/// When something that lasts `d` from `now` ends.
+pub(crate) fn after(now: Timestamp, d: jiff::SignedDuration) -> Timestamp {
+    now.checked_add(d).unwrap_or(Timestamp::MAX)
+}
+
+pub(crate) fn new_id() -> Uuid {
+    Uuid::now_v7()
+}

@@ -1,0 +1,193 @@
+//! Server-side sessions. The cookie holds 256 random bits; the database holds their SHA-256,
+//! when the session began, when it was last used, and when it must end. A session ends after
+//! [`IDLE`] without use, at [`ABSOLUTE`] after sign-in, at sign-out, and when the password
+//! changes. Sign-in, its failures and sign-out are audited.
+
+use jiff::{SignedDuration, Timestamp};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+};
+
+use super::accounts::{normal_email, verify_blocking};
+use super::{PeopleError, Result, after, hash_secret, principal, random_secret, throttle};
+use crate::audit::{Event, Writer};
+use crate::auth::Principal;
+use crate::store::entity::{user, web_session};
+use crate::store::time::stamp;
+
+/// A session ends after this long unused.
+pub const IDLE: SignedDuration = SignedDuration::from_mins(30);
+/// A session ends this long after sign-in, however busy.
+pub const ABSOLUTE: SignedDuration = SignedDuration::from_hours(12);
+/// Use is recorded at most this often, so reading pages does not write on every request.
+const TOUCH_EVERY: SignedDuration = SignedDuration::from_secs(60);
+
+/// A live session: who it is, and the cookie's secret (which binds its CSRF tokens).
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub principal: Principal,
+    pub email: String,
+    pub secret: String,
+}
+
+/// Signs a person in: throttled per account and address, audited either way. Returns the
+/// session, whose secret goes in the cookie.
+pub async fn sign_in(
+    db: &DatabaseConnection,
+    now: Timestamp,
+    email: &str,
+    password: &str,
+    address: &str,
+) -> Result<Session> {
+    let email = normal_email(email).unwrap_or_else(|_| email.trim().to_lowercase());
+    if throttle::throttled(db, now, &email, address).await? {
+        fail(db, now, &email, address, "throttled").await?;
+        return Err(PeopleError::Throttled {
+            minutes: throttle::WINDOW.as_mins(),
+        });
+    }
+    let row = user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .filter(user::Column::DisabledAt.is_null())
+        .one(db)
+        .await?;
+    let stored = row
+        .as_ref()
+        .and_then(|r| r.password_hash.clone())
+        .unwrap_or_default();
+    let matched = verify_blocking(password.to_owned(), stored).await;
+    let (Some(row), true) = (row, matched) else {
+        fail(db, now, &email, address, "wrong e-mail address or password").await?;
+        return Err(PeopleError::WrongPassword);
+    };
+    let Some(principal) = principal(&row) else {
+        fail(db, now, &email, address, "the account's role is not known").await?;
+        return Err(PeopleError::WrongPassword);
+    };
+    let secret = random_secret()?;
+    let txn = db.begin().await?;
+    let mut log = Writer::begin(&txn).await?;
+    let session = web_session::ActiveModel {
+        id_hash: Set(hash_secret(&secret)),
+        user_id: Set(row.id),
+        created_at: Set(stamp(now)),
+        last_seen_at: Set(stamp(now)),
+        expires_at: Set(stamp(after(now, ABSOLUTE))),
+        ended_at: Set(None),
+    };
+    web_session::Entity::insert(session)
+        .exec_without_returning(&txn)
+        .await?;
+    log.append(
+        now,
+        Event {
+            actor: &principal.actor(),
+            action: "user.signed_in",
+            subject: format!("user:{}", row.id),
+            details: serde_json::json!({ "email": email, "address": address }),
+        },
+    );
+    log.commit(txn).await?;
+    Ok(Session {
+        principal,
+        email,
+        secret,
+    })
+}
+
+async fn fail(
+    db: &DatabaseConnection,
+    now: Timestamp,
+    email: &str,
+    address: &str,
+    why: &str,
+) -> Result<()> {
+    let txn = db.begin().await?;
+    let mut log = Writer::begin(&txn).await?;
+    throttle::record_failure(&txn, now, email, address).await?;
+    log.append(
+        now,
+        Event {
+            actor: "anonymous",
+            action: "user.sign_in_failed",
+            subject: format!("account:{email}"),
+            details: serde_json::json!({ "email": email, "address": address, "reason": why }),
+        },
+    );
+    log.commit(txn).await?;
+    Ok(())
+}
+
+/// The live session a cookie's secret names, if any; records its use.
+pub async fn find(
+    db: &DatabaseConnection,
+    now: Timestamp,
+    secret: &str,
+) -> Result<Option<Session>> {
+    if secret.len() != 64 {
+        return Ok(None);
+    }
+    let hash = hash_secret(secret);
+    let Some(row) = web_session::Entity::find_by_id(hash.clone())
+        .filter(web_session::Column::EndedAt.is_null())
+        .filter(web_session::Column::ExpiresAt.gt(stamp(now)))
+        .filter(web_session::Column::LastSeenAt.gt(stamp(now - IDLE)))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(person) = user::Entity::find_by_id(row.user_id)
+        .filter(user::Column::DisabledAt.is_null())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(principal) = principal(&person) else {
+        return Ok(None);
+    };
+    if row.last_seen_at < stamp(now - TOUCH_EVERY) {
+        web_session::Entity::update_many()
+            .col_expr(
+                web_session::Column::LastSeenAt,
+                sea_orm::sea_query::Expr::value(stamp(now)),
+            )
+            .filter(web_session::Column::IdHash.eq(hash))
+            .exec(db)
+            .await?;
+    }
+    Ok(Some(Session {
+        principal,
+        email: person.email,
+        secret: secret.to_owned(),
+    }))
+}
+
+/// Ends a session (audited); ending one already ended changes nothing.
+pub async fn sign_out(db: &DatabaseConnection, now: Timestamp, session: &Session) -> Result<()> {
+    let txn = db.begin().await?;
+    let mut log = Writer::begin(&txn).await?;
+    let ended = web_session::Entity::update_many()
+        .col_expr(
+            web_session::Column::EndedAt,
+            sea_orm::sea_query::Expr::value(stamp(now)),
+        )
+        .filter(web_session::Column::IdHash.eq(hash_secret(&session.secret)))
+        .filter(web_session::Column::EndedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if ended.rows_affected == 1 {
+        log.append(
+            now,
+            Event {
+                actor: &session.principal.actor(),
+                action: "user.signed_out",
+                subject: format!("user:{}", session.principal.id),
+                details: serde_json::json!({ "email": session.email }),
+            },
+        );
+        log.commit(txn).await?;
+    }
+    Ok(())
+}

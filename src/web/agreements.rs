@@ -1,0 +1,707 @@
+//! Agreements: the list, an agreement's page (summary, diagram, versions, signatures, status),
+//! the diff of two versions, its DPIA and YAML, signing, and an officer's suspend, reinstate
+//! and terminate — each irreversible step behind a check-answers page.
+
+use poem::http::StatusCode;
+use poem::web::{Data, Form, Path, Query};
+use poem::{Response, handler};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::Console;
+use super::errors::{WebError, WebResult};
+use super::render::{pages, see_other};
+use super::session::{Viewer, encode};
+use super::sign_in::field_error;
+use crate::auth::{OFFICERS, ReadScope, Role};
+use crate::dpia;
+use crate::registry::lifecycle::{Control, Status};
+use crate::registry::queries::{Due, ListFilter, Paging};
+use crate::registry::versions::VersionInfo;
+
+const PER_PAGE: u64 = 25;
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    status: Option<String>,
+    party: Option<String>,
+    awaiting: Option<String>,
+    due: Option<String>,
+    after: Option<String>,
+    page: Option<u64>,
+}
+
+pub fn parse_status(text: &str) -> Option<Status> {
+    [
+        Status::Draft,
+        Status::Active,
+        Status::Expired,
+        Status::Superseded,
+        Status::Suspended,
+        Status::Terminated,
+    ]
+    .into_iter()
+    .find(|s| s.as_str() == text)
+}
+
+fn blank_to_none(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+#[handler]
+pub async fn list(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Query(q): Query<ListQuery>,
+) -> WebResult<Response> {
+    let scope = viewer
+        .principal()
+        .read_scope()
+        .map_err(|d| WebError::Forbidden(d.0))?;
+    let status = match blank_to_none(&q.status) {
+        None => None,
+        Some(s) => Some(
+            parse_status(s)
+                .ok_or_else(|| WebError::BadRequest(format!("there is no status '{s}'")))?,
+        ),
+    };
+    let due = match blank_to_none(&q.due) {
+        None => None,
+        Some("review") => Some(Due::Review),
+        Some("term_end") => Some(Due::TermEnd),
+        Some(other) => {
+            return Err(WebError::BadRequest(format!(
+                "'{other}' is not review or term_end"
+            )));
+        }
+    };
+    let (party, awaiting) = match scope {
+        ReadScope::Everything => (blank_to_none(&q.party), blank_to_none(&q.awaiting)),
+        ReadScope::Party(own) => (Some(own), blank_to_none(&q.awaiting).map(|_| own)),
+    };
+    let filter = ListFilter {
+        status,
+        party,
+        awaiting,
+        due,
+    };
+    let page_no = q.page.unwrap_or(1).clamp(1, 1_000_000_000);
+    let after = blank_to_none(&q.after).map(|a| a.chars().take(200).collect::<String>());
+    let found = console
+        .registry
+        .agreements(
+            &filter,
+            after.as_deref(),
+            Paging::new(Some(page_no), Some(PER_PAGE)),
+        )
+        .await?;
+    let mut keep = String::new();
+    for (k, v) in [
+        ("status", status.map(|s| s.as_str())),
+        (
+            "party",
+            if matches!(scope, ReadScope::Everything) {
+                party
+            } else {
+                None
+            },
+        ),
+        ("awaiting", awaiting),
+        ("due", blank_to_none(&q.due)),
+    ] {
+        if let Some(v) = v {
+            keep.push_str(&format!("&{k}={}", encode(v)));
+        }
+    }
+    let next = found
+        .next_after
+        .as_ref()
+        .map(|a| format!("/agreements?after={}{keep}", encode(a)));
+    let statuses: Vec<Value> = [
+        "draft",
+        "active",
+        "expired",
+        "superseded",
+        "suspended",
+        "terminated",
+    ]
+    .iter()
+    .map(|s| json!({ "value": s, "selected": status.map(|x| x.as_str()) == Some(*s) }))
+    .collect();
+    let data = json!({
+        "items": found.items,
+        "total": found.total,
+        "next": next,
+        "first": if after.is_some() { Some(format!("/agreements?{}", keep.trim_start_matches('&'))) } else { None },
+        "statuses": statuses,
+        "party": party,
+        "party_fixed": !matches!(scope, ReadScope::Everything),
+        "officer": viewer.allow(OFFICERS).is_ok(),
+    });
+    Ok(pages().page(Some(&viewer), "agreements", "Agreements", data))
+}
+
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    done: Option<String>,
+}
+
+/// What a finished action says on the agreement's page (fixed texts, never from the query).
+fn done_message(done: Option<&str>) -> Option<&'static str> {
+    match done? {
+        "saved" => Some("The draft has been saved."),
+        "signed" => Some("Your signature has been recorded."),
+        "suspended" => Some("The agreement is suspended: the gate refuses its flows."),
+        "reinstated" => Some("The agreement is reinstated."),
+        "terminated" => Some("The agreement is terminated."),
+        _ => None,
+    }
+}
+
+#[handler]
+pub async fn page(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> WebResult<Response> {
+    let registry = &console.registry;
+    registry.readable(viewer.principal(), &id, None).await?;
+    let summary = registry.agreement(&id).await?;
+    let versions = registry.versions(&id).await?;
+    let (shown, agreement) = registry.agreement_at(&id, None).await?;
+    let today = registry.clock().today();
+    let doc = dpia::build(&agreement, &dpia::screen(&agreement), today);
+    let who = viewer.principal();
+    let my_party = who.party.as_deref().filter(|_| who.role == Role::Signatory);
+    let version_rows: Vec<Value> = versions
+        .iter()
+        .rev()
+        .map(|v| {
+            let can_sign = my_party.is_some_and(|p| v.awaiting.iter().any(|a| a == p))
+                && v.status == Status::Draft;
+            json!({
+                "v": v,
+                "status": v.status.as_str(),
+                "can_sign": can_sign,
+                "sign_href": format!("/agreements/{}/versions/{}/sign", encode(&id), v.number),
+                "source_href": format!("/agreements/{}/versions/{}/source", encode(&id), v.number),
+            })
+        })
+        .collect();
+    let latest = versions.last();
+    let officer = viewer.allow(OFFICERS).is_ok();
+    let actions: Vec<Value> = if officer {
+        let mut a = Vec::new();
+        match summary.control {
+            Control::Open => {
+                a.push(json!({ "action": "suspend", "text": "Suspend" }));
+                a.push(json!({ "action": "terminate", "text": "Terminate" }));
+            }
+            Control::Suspended => {
+                a.push(json!({ "action": "reinstate", "text": "Reinstate" }));
+                a.push(json!({ "action": "terminate", "text": "Terminate" }));
+            }
+            Control::Terminated => {}
+        }
+        a.into_iter()
+            .map(|mut x| {
+                x["href"] = json!(format!(
+                    "/agreements/{}/control/{}",
+                    encode(&id),
+                    x["action"].as_str().unwrap_or_default()
+                ));
+                x
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let data = json!({
+        "id": id,
+        "summary": summary,
+        "status": summary.status.as_str(),
+        "why": status_why(&summary, latest),
+        "shown": shown,
+        "doc": doc,
+        "term": {
+            "start": agreement.term.start.to_string(),
+            "end": agreement.term.end.map(|d| d.to_string()),
+            "review_every": agreement.term.review_every.to_string(),
+            "next_review": agreement.term.next_review().map(|d| d.to_string()),
+        },
+        "versions": version_rows,
+        "compare": versions.len() > 1,
+        "numbers": versions.iter().map(|v| v.number).collect::<Vec<_>>(),
+        "latest": latest,
+        "actions": actions,
+        "officer": officer,
+        "done": done_message(q.done.as_deref()),
+        "dpia_href": format!("/agreements/{}/dpia", encode(&id)),
+        "dpia_md_href": format!("/agreements/{}/dpia.md", encode(&id)),
+        "diagram_alt": diagram_alt(&doc),
+    });
+    Ok(pages().page(Some(&viewer), "agreement", &summary.title, data))
+}
+
+/// The status in a sentence, with its reason.
+fn status_why(
+    s: &crate::registry::queries::AgreementSummary,
+    latest: Option<&VersionInfo>,
+) -> String {
+    let reason = s.control_reason.as_deref().unwrap_or("no reason recorded");
+    match s.status {
+        Status::Suspended => {
+            format!("Suspended by an officer: {reason}. The gate refuses its flows.")
+        }
+        Status::Terminated => {
+            format!("Terminated: {reason}. It takes no new versions or signatures.")
+        }
+        Status::Expired => "Its term has ended, so the gate refuses its flows.".to_owned(),
+        Status::Draft => match latest {
+            Some(v) if !v.awaiting.is_empty() => format!(
+                "A draft: waiting for the senior officer of {} to sign.",
+                v.awaiting.join(", ")
+            ),
+            _ => "A draft.".to_owned(),
+        },
+        Status::Active => match latest {
+            Some(v) if v.status == Status::Draft => format!(
+                "In force (version {}); version {} is a draft waiting for signatures.",
+                s.current_version.unwrap_or_default(),
+                v.number
+            ),
+            _ => format!(
+                "In force (version {}): every party has signed.",
+                s.current_version.unwrap_or_default()
+            ),
+        },
+        Status::Superseded => "Superseded by a later version.".to_owned(),
+    }
+}
+
+/// The diagram as text, for people who cannot see it.
+fn diagram_alt(doc: &dpia::DpiaDocument) -> String {
+    let flows: Vec<String> = doc
+        .description
+        .flows
+        .iter()
+        .map(|f| format!("{} sends {} to {}", f.from, f.fields, f.to))
+        .collect();
+    format!("Data-flow diagram: {}.", flows.join("; "))
+}
+
+#[derive(Deserialize, Default)]
+pub struct DiffQuery {
+    from: Option<i32>,
+    to: Option<i32>,
+}
+
+#[handler]
+pub async fn diff(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<DiffQuery>,
+) -> WebResult<Response> {
+    let (Some(from), Some(to)) = (q.from, q.to) else {
+        return Err(WebError::BadRequest(
+            "choose two versions to compare".into(),
+        ));
+    };
+    let registry = &console.registry;
+    registry
+        .readable(viewer.principal(), &id, Some(from))
+        .await?;
+    registry.readable(viewer.principal(), &id, Some(to)).await?;
+    let text = registry.diff(&id, from, to).await?;
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| {
+            let kind = match l.chars().next() {
+                Some('+') if !l.starts_with("+++") => "added",
+                Some('-') if !l.starts_with("---") => "removed",
+                Some('@') => "hunk",
+                _ => "same",
+            };
+            json!({ "text": l, "kind": kind })
+        })
+        .collect();
+    let data = json!({ "id": id, "from": from, "to": to, "lines": lines, "same": text.is_empty() });
+    let title = format!("Changes from version {from} to {to}");
+    Ok(pages().page(Some(&viewer), "diff", &title, data))
+}
+
+#[derive(Deserialize, Default)]
+pub struct VersionQuery {
+    version: Option<i32>,
+}
+
+async fn dpia_document(
+    console: &Console,
+    viewer: &Viewer,
+    id: &str,
+    version: Option<i32>,
+) -> WebResult<dpia::DpiaDocument> {
+    console
+        .registry
+        .readable(viewer.principal(), id, version)
+        .await?;
+    let (_, agreement) = console.registry.agreement_at(id, version).await?;
+    let today = console.registry.clock().today();
+    Ok(dpia::build(&agreement, &dpia::screen(&agreement), today))
+}
+
+/// The DPIA as its own HTML document (its inline stylesheet is allowed by hash, as the API's).
+#[handler]
+pub async fn dpia_html(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<VersionQuery>,
+) -> WebResult<Response> {
+    let doc = dpia_document(&console, &viewer, &id, q.version).await?;
+    let html = console
+        .dpia
+        .0
+        .render(&doc)
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(Response::builder()
+        .content_type("text/html; charset=utf-8")
+        .header(
+            poem::http::header::CONTENT_SECURITY_POLICY,
+            crate::api::headers::html_policy(&html),
+        )
+        .body(html))
+}
+
+#[handler]
+pub async fn dpia_markdown(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<VersionQuery>,
+) -> WebResult<Response> {
+    let doc = dpia_document(&console, &viewer, &id, q.version).await?;
+    let md = console
+        .dpia
+        .1
+        .render(&doc)
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(Response::builder()
+        .content_type("text/markdown; charset=utf-8")
+        .header(
+            poem::http::header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"dpia-{}.md\"",
+                id.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "")
+            ),
+        )
+        .body(md))
+}
+
+/// One version's YAML as received, as plain text (never rendered).
+#[handler]
+pub async fn source(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Path((id, n)): Path<(String, i32)>,
+) -> WebResult<Response> {
+    console
+        .registry
+        .readable(viewer.principal(), &id, Some(n))
+        .await?;
+    let text = console.registry.version_source(&id, n).await?;
+    Ok(Response::builder()
+        .content_type("text/plain; charset=utf-8")
+        .body(text))
+}
+
+#[derive(Deserialize, Default)]
+pub struct SignForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    step: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+}
+
+const SIGN_ROLES: [(&str, &str); 2] = [
+    ("senior_officer", "Senior officer"),
+    ("dpo", "Data protection officer"),
+];
+
+async fn sign_page(
+    console: &Console,
+    viewer: &Viewer,
+    id: &str,
+    n: i32,
+    form: &SignForm,
+    errors: &[Value],
+    status: StatusCode,
+) -> WebResult<Response> {
+    let party = viewer
+        .principal()
+        .bound_party()
+        .map_err(|e| WebError::Forbidden(e.to_string()))?;
+    console
+        .registry
+        .readable(viewer.principal(), id, Some(n))
+        .await?;
+    let (_, agreement) = console.registry.agreement_at(id, Some(n)).await?;
+    let today = console.registry.clock().today();
+    let doc = dpia::build(&agreement, &dpia::screen(&agreement), today);
+    let roles: Vec<Value> = SIGN_ROLES
+        .iter()
+        .map(|(v, label)| json!({ "value": v, "label": label, "checked": form.role == *v }))
+        .collect();
+    let data = json!({
+        "id": id, "n": n, "title": agreement.title, "party": party,
+        "screening": doc.summary, "need": doc.need,
+        "name": if form.name.is_empty() { viewer.principal().name.clone() } else { form.name.clone() },
+        "roles": roles, "errors": errors,
+        "dpia_href": format!("/agreements/{}/dpia?version={n}", encode(id)),
+    });
+    Ok(pages().page_with(status, Some(viewer), "sign", "Sign the agreement", data))
+}
+
+#[handler]
+pub async fn sign_form(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Path((id, n)): Path<(String, i32)>,
+) -> WebResult<Response> {
+    viewer.allow(&[Role::Signatory])?;
+    sign_page(
+        &console,
+        &viewer,
+        &id,
+        n,
+        &SignForm::default(),
+        &[],
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[handler]
+pub async fn sign_submit(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Path((id, n)): Path<(String, i32)>,
+    Form(f): Form<SignForm>,
+) -> WebResult<Response> {
+    viewer.check_csrf(&f.csrf)?;
+    viewer.allow(&[Role::Signatory])?;
+    let mut errors = Vec::new();
+    let name = f.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        errors.push(field_error(
+            "name",
+            "Enter your full name, as it should appear on the agreement (at most 200 characters)",
+        ));
+    }
+    let role_label = SIGN_ROLES
+        .iter()
+        .find(|(v, _)| *v == f.role)
+        .map(|(_, l)| *l);
+    if role_label.is_none() {
+        errors.push(field_error(
+            "role-senior_officer",
+            "Choose whether you sign as the senior officer or the data protection officer",
+        ));
+    }
+    if !errors.is_empty() {
+        return sign_page(
+            &console,
+            &viewer,
+            &id,
+            n,
+            &f,
+            &errors,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    if f.step == "edit" {
+        return sign_page(&console, &viewer, &id, n, &f, &[], StatusCode::OK).await;
+    }
+    let here = format!("/agreements/{}/versions/{n}/sign", encode(&id));
+    if f.step != "confirm" {
+        console
+            .registry
+            .readable(viewer.principal(), &id, Some(n))
+            .await?;
+        let party = viewer.principal().party.clone().unwrap_or_default();
+        let data = json!({
+            "heading": "Check before you sign",
+            "rows": [
+                { "key": "Agreement", "value": format!("{id}, version {n}") },
+                { "key": "Signing for", "value": party },
+                { "key": "Your name", "value": name },
+                { "key": "Signing as", "value": role_label },
+            ],
+            "hidden": [
+                { "name": "name", "value": name }, { "name": "role", "value": f.role }
+            ],
+            "action": here,
+            "back": here,
+            "editable": true,
+            "warning": "A signature cannot be withdrawn. When every party's senior officer has signed, the version comes into force.",
+            "button": "Sign the agreement",
+        });
+        return Ok(pages().page(Some(&viewer), "confirm", "Check before you sign", data));
+    }
+    console
+        .registry
+        .sign(&id, n, viewer.principal(), name, &f.role)
+        .await?;
+    Ok(see_other(&format!(
+        "/agreements/{}?done=signed",
+        encode(&id)
+    )))
+}
+
+#[derive(Deserialize, Default)]
+pub struct ControlForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    step: String,
+    #[serde(default)]
+    reason: String,
+}
+
+fn control_of(action: &str) -> WebResult<(Control, &'static str, &'static str)> {
+    match action {
+        "suspend" => Ok((Control::Suspended, "Suspend", "suspended")),
+        "reinstate" => Ok((Control::Open, "Reinstate", "reinstated")),
+        "terminate" => Ok((Control::Terminated, "Terminate", "terminated")),
+        _ => Err(WebError::NotFound(format!("there is no action '{action}'"))),
+    }
+}
+
+fn control_page(
+    viewer: &Viewer,
+    id: &str,
+    action: &str,
+    verb: &str,
+    reason: &str,
+    errors: &[Value],
+    status: StatusCode,
+) -> Response {
+    let data = json!({
+        "id": id, "action": action, "verb": verb, "reason": reason, "errors": errors,
+        "terminate": action == "terminate",
+        "href": format!("/agreements/{}/control/{action}", encode(id)),
+        "back": format!("/agreements/{}", encode(id)),
+    });
+    pages().page_with(
+        status,
+        Some(viewer),
+        "control",
+        &format!("{verb} the agreement"),
+        data,
+    )
+}
+
+#[handler]
+pub async fn control_form(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Path((id, action)): Path<(String, String)>,
+) -> WebResult<Response> {
+    viewer.allow(OFFICERS)?;
+    let (_, verb, _) = control_of(&action)?;
+    console.registry.agreement(&id).await?;
+    Ok(control_page(
+        &viewer,
+        &id,
+        &action,
+        verb,
+        "",
+        &[],
+        StatusCode::OK,
+    ))
+}
+
+#[handler]
+pub async fn control_submit(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Path((id, action)): Path<(String, String)>,
+    Form(f): Form<ControlForm>,
+) -> WebResult<Response> {
+    viewer.check_csrf(&f.csrf)?;
+    let who = viewer.allow(OFFICERS)?;
+    let (to, verb, done) = control_of(&action)?;
+    let reason = f.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        let errors = [field_error(
+            "reason",
+            "Enter the reason, in at most 2,000 characters",
+        )];
+        return Ok(control_page(
+            &viewer,
+            &id,
+            &action,
+            verb,
+            &f.reason,
+            &errors,
+            StatusCode::BAD_REQUEST,
+        ));
+    }
+    if f.step == "edit" {
+        return Ok(control_page(
+            &viewer,
+            &id,
+            &action,
+            verb,
+            &f.reason,
+            &[],
+            StatusCode::OK,
+        ));
+    }
+    let here = format!("/agreements/{}/control/{action}", encode(&id));
+    if f.step != "confirm" {
+        console.registry.agreement(&id).await?;
+        let warning = match to {
+            Control::Suspended => "While suspended, the gate refuses every flow of this agreement.",
+            Control::Open => "The gate will allow this agreement's flows again.",
+            Control::Terminated => {
+                "Termination is final: the agreement takes no new versions or signatures, and the gate refuses its flows for good."
+            }
+        };
+        let data = json!({
+            "heading": format!("Check before you {}", verb.to_lowercase()),
+            "rows": [
+                { "key": "Agreement", "value": id },
+                { "key": "Action", "value": verb },
+                { "key": "Reason", "value": reason },
+            ],
+            "hidden": [{ "name": "reason", "value": reason }],
+            "action": here,
+            "back": here,
+            "editable": true,
+            "warning": warning,
+            "button": format!("{verb} the agreement"),
+        });
+        return Ok(pages().page(
+            Some(&viewer),
+            "confirm",
+            &format!("Check before you {}", verb.to_lowercase()),
+            data,
+        ));
+    }
+    console
+        .registry
+        .set_control(&id, to, reason, &who.actor())
+        .await?;
+    Ok(see_other(&format!(
+        "/agreements/{}?done={done}",
+        encode(&id)
+    )))
+}

@@ -1,0 +1,135 @@
+//! The web console's error boundary: every error a page meets becomes a page saying what
+//! happened and what to do, with its status, mapped here and nowhere else. Faults of the
+//! server are logged with a reference the page shows; their details never reach the page.
+
+use poem::Response;
+use poem::error::ResponseError;
+use poem::http::StatusCode;
+use serde_json::json;
+
+use super::render::pages;
+use crate::people::PeopleError;
+use crate::registry::RegistryError;
+use crate::retention::RetentionError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("this form has expired or did not come from Accord")]
+    Csrf,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl WebError {
+    pub fn into_poem(self) -> poem::Error {
+        poem::Error::from(self)
+    }
+
+    fn heading(&self) -> &'static str {
+        match self {
+            WebError::Forbidden(_) => "You cannot do this",
+            WebError::Csrf => "This form cannot be used",
+            WebError::NotFound(_) => "Page not found",
+            WebError::BadRequest(_) => "There is a problem with what was sent",
+            WebError::Conflict(_) => "This cannot be done now",
+            WebError::Internal(_) => "Sorry, there is a problem with the service",
+        }
+    }
+}
+
+impl ResponseError for WebError {
+    fn status(&self) -> StatusCode {
+        match self {
+            WebError::Forbidden(_) | WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn as_response(&self) -> Response {
+        let message = match self {
+            WebError::Internal(detail) => {
+                let reference = uuid::Uuid::now_v7();
+                tracing::error!(error = %detail, %reference, "a page failed");
+                format!("Try again later. If it keeps happening, quote reference {reference}.")
+            }
+            WebError::Csrf => "Go back, reload the page and try again.".to_owned(),
+            other => other.to_string(),
+        };
+        let data = json!({ "heading": self.heading(), "message": message });
+        pages().page_with(self.status(), None, "error", self.heading(), data)
+    }
+}
+
+impl From<RegistryError> for WebError {
+    fn from(e: RegistryError) -> WebError {
+        match e {
+            RegistryError::NotFound(m) => WebError::NotFound(m),
+            RegistryError::Conflict(m) => WebError::Conflict(m),
+            RegistryError::BadRequest(m) => WebError::BadRequest(m),
+            RegistryError::Forbidden(m) => WebError::Forbidden(m),
+            RegistryError::Invalid(ds) => {
+                WebError::BadRequest(format!("the agreement has {} errors", ds.len()))
+            }
+            RegistryError::Db(e) => WebError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<RetentionError> for WebError {
+    fn from(e: RetentionError) -> WebError {
+        match e {
+            RetentionError::NotFound(m) => WebError::NotFound(m),
+            RetentionError::Conflict(m) => WebError::Conflict(m),
+            RetentionError::BadRequest(m) => WebError::BadRequest(m),
+            RetentionError::Internal(m) => WebError::Internal(m),
+            RetentionError::Db(e) => WebError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<PeopleError> for WebError {
+    fn from(e: PeopleError) -> WebError {
+        match e {
+            PeopleError::Db(e) => WebError::Internal(e.to_string()),
+            PeopleError::Random(m) | PeopleError::Hash(m) => WebError::Internal(m),
+            other => WebError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for WebError {
+    fn from(e: sea_orm::DbErr) -> WebError {
+        WebError::Internal(e.to_string())
+    }
+}
+
+pub type WebResult<T = Response> = Result<T, WebError>;
+
+/// Calls `next`; a path nothing serves, outside the API, is answered with a page, not the
+/// API's JSON (a person followed a link or typed an address).
+pub async fn unknown_paths_as_pages<E: poem::Endpoint>(
+    next: &E,
+    req: poem::Request,
+) -> poem::Result<Response> {
+    let api = req.uri().path().starts_with("/api/");
+    match next.call(req).await {
+        Ok(r) => Ok(poem::IntoResponse::into_response(r)),
+        Err(e) if !api && e.is::<poem::error::NotFoundError>() => Err(WebError::NotFound(
+            "If you typed the address, check it is correct. If you followed a link, it may be out of date."
+                .into(),
+        )
+        .into_poem()),
+        Err(e) => Err(e),
+    }
+}

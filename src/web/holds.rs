@@ -1,0 +1,273 @@
+//! Legal holds: the list, placing one, and releasing one — each behind a check-answers page.
+
+use poem::http::StatusCode;
+use poem::web::{Data, Form, Path, Query};
+use poem::{Response, handler};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::Console;
+use super::errors::{WebError, WebResult};
+use super::render::{pages, see_other};
+use super::session::Viewer;
+use super::sign_in::field_error;
+use crate::auth::{OFFICERS, READERS};
+use crate::retention::holds::{HoldKind, Scope};
+
+const KINDS: [(HoldKind, &str, &str); 6] = [
+    (HoldKind::Litigation, "litigation", "Litigation"),
+    (HoldKind::Inquiry, "inquiry", "Public inquiry"),
+    (HoldKind::Foi, "foi", "Freedom of information request"),
+    (HoldKind::Sar, "sar", "Subject access request"),
+    (HoldKind::Audit, "audit", "Audit"),
+    (HoldKind::Other, "other", "Other"),
+];
+
+#[handler]
+pub async fn list(console: Data<&Console>, viewer: Viewer) -> WebResult<Response> {
+    viewer.allow(READERS)?;
+    let holds = console.retention.holds(false).await?;
+    let (in_force, released): (Vec<_>, Vec<_>) =
+        holds.into_iter().partition(|h| h.released_at.is_none());
+    let label = |k: &str| {
+        KINDS
+            .iter()
+            .find(|(_, v, _)| *v == k)
+            .map(|(_, _, l)| *l)
+            .unwrap_or("Other")
+    };
+    let view = |h: &crate::retention::holds::LegalHold| json!({ "h": h, "kind": label(&h.kind) });
+    let data = json!({
+        "in_force": in_force.iter().map(view).collect::<Vec<_>>(),
+        "released": released.iter().take(50).map(view).collect::<Vec<_>>(),
+        "officer": viewer.allow(OFFICERS).is_ok(),
+    });
+    Ok(pages().page(Some(&viewer), "holds", "Legal holds", data))
+}
+
+#[derive(Deserialize, Default)]
+pub struct HoldForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    step: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    agreement: String,
+    #[serde(default)]
+    party: String,
+    #[serde(default)]
+    subject: String,
+}
+
+fn new_page(viewer: &Viewer, f: &HoldForm, errors: &[Value], status: StatusCode) -> Response {
+    let kinds: Vec<Value> = KINDS
+        .iter()
+        .map(|(_, v, l)| json!({ "value": v, "label": l, "checked": f.kind == *v }))
+        .collect();
+    let data = json!({
+        "kinds": kinds, "reason": f.reason, "agreement": f.agreement, "party": f.party,
+        "subject": f.subject, "errors": errors,
+    });
+    pages().page_with(status, Some(viewer), "hold_new", "Place a legal hold", data)
+}
+
+#[derive(Deserialize, Default)]
+pub struct Prefill {
+    subject: Option<String>,
+    agreement: Option<String>,
+}
+
+#[handler]
+pub fn new_form(viewer: Viewer, Query(q): Query<Prefill>) -> WebResult<Response> {
+    viewer.allow(OFFICERS)?;
+    let f = HoldForm {
+        subject: q.subject.unwrap_or_default(),
+        agreement: q.agreement.unwrap_or_default(),
+        ..Default::default()
+    };
+    Ok(new_page(&viewer, &f, &[], StatusCode::OK))
+}
+
+fn opt(v: &str) -> Option<String> {
+    let v = v.trim();
+    (!v.is_empty()).then(|| v.to_owned())
+}
+
+#[handler]
+pub async fn new_submit(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Form(f): Form<HoldForm>,
+) -> WebResult<Response> {
+    viewer.check_csrf(&f.csrf)?;
+    let who = viewer.allow(OFFICERS)?;
+    let mut errors = Vec::new();
+    let kind = KINDS.iter().find(|(_, v, _)| *v == f.kind);
+    if kind.is_none() {
+        errors.push(field_error(
+            "kind-litigation",
+            "Choose what the hold is for",
+        ));
+    }
+    if f.reason.trim().is_empty() || f.reason.chars().count() > 2000 {
+        errors.push(field_error(
+            "reason",
+            "Enter the reason for the hold, in at most 2,000 characters",
+        ));
+    }
+    let scope = Scope {
+        agreement: opt(&f.agreement),
+        party: opt(&f.party),
+        subject_ref: opt(&f.subject),
+    };
+    if scope.agreement.is_none() && scope.party.is_none() && scope.subject_ref.is_none() {
+        errors.push(field_error(
+            "agreement",
+            "Enter what the hold keeps: an agreement, a party or a subject reference",
+        ));
+    }
+    for (field, v) in [
+        ("agreement", &f.agreement),
+        ("party", &f.party),
+        ("subject", &f.subject),
+    ] {
+        if v.chars().count() > 200 {
+            errors.push(field_error(field, "Enter at most 200 characters"));
+        }
+    }
+    let (Some((kind, _, label)), true) = (kind, errors.is_empty()) else {
+        return Ok(new_page(&viewer, &f, &errors, StatusCode::BAD_REQUEST));
+    };
+    if f.step == "edit" {
+        return Ok(new_page(&viewer, &f, &[], StatusCode::OK));
+    }
+    if f.step != "confirm" {
+        let none = "(any)".to_owned();
+        let data = json!({
+            "heading": "Check the hold before you place it",
+            "rows": [
+                { "key": "For", "value": label },
+                { "key": "Reason", "value": f.reason.trim() },
+                { "key": "Agreement", "value": scope.agreement.as_ref().unwrap_or(&none) },
+                { "key": "Party", "value": scope.party.as_ref().unwrap_or(&none) },
+                { "key": "Subject reference", "value": scope.subject_ref.as_ref().unwrap_or(&none) },
+            ],
+            "hidden": [
+                { "name": "kind", "value": f.kind }, { "name": "reason", "value": f.reason },
+                { "name": "agreement", "value": f.agreement }, { "name": "party", "value": f.party },
+                { "name": "subject", "value": f.subject },
+            ],
+            "action": "/holds/new",
+            "back": "/holds/new",
+            "editable": true,
+            "warning": "While the hold is in force, nothing it covers is deleted, even when retention ends.",
+            "button": "Place the hold",
+        });
+        return Ok(pages().page(Some(&viewer), "confirm", "Check the hold", data));
+    }
+    match console
+        .retention
+        .place_hold(*kind, &f.reason, scope, &who.actor())
+        .await
+    {
+        Ok(_) => Ok(see_other("/holds")),
+        Err(crate::retention::RetentionError::BadRequest(m)) => {
+            let errors = [field_error("agreement", &m)];
+            Ok(new_page(&viewer, &f, &errors, StatusCode::BAD_REQUEST))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ReleaseForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    step: String,
+    #[serde(default)]
+    reason: String,
+}
+
+fn parse_id(id: &str) -> WebResult<Uuid> {
+    Uuid::parse_str(id).map_err(|_| WebError::NotFound(format!("there is no hold '{id}'")))
+}
+
+fn release_page(
+    viewer: &Viewer,
+    id: Uuid,
+    reason: &str,
+    errors: &[Value],
+    status: StatusCode,
+) -> Response {
+    let data = json!({ "id": id, "reason": reason, "errors": errors, "href": format!("/holds/{id}/release") });
+    pages().page_with(
+        status,
+        Some(viewer),
+        "hold_release",
+        "Release a legal hold",
+        data,
+    )
+}
+
+#[handler]
+pub async fn release_form(viewer: Viewer, Path(id): Path<String>) -> WebResult<Response> {
+    viewer.allow(OFFICERS)?;
+    Ok(release_page(
+        &viewer,
+        parse_id(&id)?,
+        "",
+        &[],
+        StatusCode::OK,
+    ))
+}
+
+#[handler]
+pub async fn release_submit(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<ReleaseForm>,
+) -> WebResult<Response> {
+    viewer.check_csrf(&f.csrf)?;
+    let who = viewer.allow(OFFICERS)?;
+    let id = parse_id(&id)?;
+    if f.reason.trim().is_empty() || f.reason.chars().count() > 2000 {
+        let errors = [field_error(
+            "reason",
+            "Enter why the hold is released, in at most 2,000 characters",
+        )];
+        return Ok(release_page(
+            &viewer,
+            id,
+            &f.reason,
+            &errors,
+            StatusCode::BAD_REQUEST,
+        ));
+    }
+    if f.step == "edit" {
+        return Ok(release_page(&viewer, id, &f.reason, &[], StatusCode::OK));
+    }
+    if f.step != "confirm" {
+        let href = format!("/holds/{id}/release");
+        let data = json!({
+            "heading": "Check before you release the hold",
+            "rows": [{ "key": "Hold", "value": id.to_string() }, { "key": "Reason", "value": f.reason.trim() }],
+            "hidden": [{ "name": "reason", "value": f.reason }],
+            "action": href, "back": href, "editable": true,
+            "warning": "Once released, what the hold kept is deleted at the next sweep if its retention has ended.",
+            "button": "Release the hold",
+        });
+        return Ok(pages().page(Some(&viewer), "confirm", "Check before you release", data));
+    }
+    console
+        .retention
+        .release_hold(id, &f.reason, &who.actor())
+        .await?;
+    Ok(see_other("/holds"))
+}

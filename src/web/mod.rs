@@ -1,0 +1,120 @@
+//! The web console: server-rendered pages for people (IG officers, signatories, auditors,
+//! administrators), beside the JSON API and sharing its use cases, roles and errors. One file
+//! per page area; `cookies`, `csrf`, `session`, `errors` and `render` beside them.
+//!
+//! Pages work without JavaScript (there is none). Every form that changes anything posts a
+//! CSRF token bound to the session (`csrf.rs`); every page is rendered by handlebars, which
+//! escapes all text; every answer carries [`POLICY`], which allows no inline script or style.
+
+pub mod agreements;
+pub mod assets;
+pub mod audit;
+pub mod cookies;
+pub mod csrf;
+pub mod deletions;
+pub mod draft;
+pub mod errors;
+pub mod holdings;
+pub mod holds;
+pub mod home;
+pub mod register;
+pub mod render;
+pub mod session;
+pub mod sign_in;
+
+use std::sync::Arc;
+
+use poem::{Route, get, post};
+
+use crate::dpia::Renderer;
+use crate::registry::Registry;
+use crate::retention::Retention;
+
+/// The Content-Security-Policy of every console page: its own stylesheet and images, forms that
+/// post back here, and nothing else (no script at all, no framing).
+pub const POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+     form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// What every page handler reads: the use cases, the page templates, and how cookies are set.
+#[derive(Clone)]
+pub struct Console {
+    pub registry: Registry,
+    pub retention: Retention,
+    pub dpia: Arc<(Renderer, Renderer)>,
+    /// Cookies carry `Secure` (Accord is reached over TLS: its public URL is https).
+    pub secure_cookies: bool,
+}
+
+impl Console {
+    pub fn new(
+        registry: Registry,
+        retention: Retention,
+        dpia: Arc<(Renderer, Renderer)>,
+        public_url: &str,
+    ) -> Result<Console, String> {
+        render::init()?;
+        Ok(Console {
+            registry,
+            retention,
+            dpia,
+            secure_cookies: public_url.starts_with("https://"),
+        })
+    }
+
+    pub fn now(&self) -> jiff::Timestamp {
+        self.registry.clock().now()
+    }
+}
+
+/// `route` with the console's pages added (they read the [`Console`] from the request's data).
+pub fn routes(route: Route) -> Route {
+    route
+        .at("/", get(home::page))
+        .at("/sign-in", get(sign_in::form).post(sign_in::submit))
+        .at("/sign-out", post(sign_in::sign_out))
+        .at(
+            "/set-password/:token",
+            get(sign_in::set_form).post(sign_in::set_submit),
+        )
+        .at(
+            "/account/password",
+            get(sign_in::change_form).post(sign_in::change_submit),
+        )
+        .at("/agreements", get(agreements::list))
+        .at("/agreements/new", get(draft::form).post(draft::submit))
+        .at("/agreements/new/upload", post(draft::upload))
+        .at("/agreements/:id", get(agreements::page))
+        .at("/agreements/:id/diff", get(agreements::diff))
+        .at("/agreements/:id/dpia", get(agreements::dpia_html))
+        .at("/agreements/:id/dpia.md", get(agreements::dpia_markdown))
+        .at(
+            "/agreements/:id/versions/:n/source",
+            get(agreements::source),
+        )
+        .at(
+            "/agreements/:id/versions/:n/sign",
+            get(agreements::sign_form).post(agreements::sign_submit),
+        )
+        .at(
+            "/agreements/:id/control/:action",
+            get(agreements::control_form).post(agreements::control_submit),
+        )
+        .at("/register", get(register::page))
+        .at("/register.csv", get(register::csv))
+        .at("/audit", get(audit::page))
+        .at("/audit/verify", post(audit::verify))
+        .at("/holdings", get(holdings::page))
+        .at("/holds", get(holds::list))
+        .at("/holds/new", get(holds::new_form).post(holds::new_submit))
+        .at(
+            "/holds/:id/release",
+            get(holds::release_form).post(holds::release_submit),
+        )
+        .at("/deletions", get(deletions::list))
+        .at(
+            "/deletions/:id/confirm",
+            get(deletions::confirm_form).post(deletions::confirm_submit),
+        )
+        .at("/deletions/:id/certificate", get(deletions::certificate))
+        .at("/assets/:name", get(assets::serve))
+}

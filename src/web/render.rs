@@ -1,0 +1,190 @@
+//! Pages as HTML: the handlebars templates of `templates/web/`, built into the binary (so
+//! `serve` works from any folder), each page inside `layout.hbs`. Handlebars escapes every
+//! value it writes with `{{…}}`; no template writes user text with `{{{…}}}`.
+
+use handlebars::Handlebars;
+use poem::http::{StatusCode, header};
+use poem::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::POLICY;
+use super::session::Viewer;
+use crate::auth::{OFFICERS, READERS, Role};
+
+/// Every page template, by name, with its source.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("layout", include_str!("../../templates/web/layout.hbs")),
+    (
+        "error_summary",
+        include_str!("../../templates/web/error_summary.hbs"),
+    ),
+    (
+        "field_error",
+        include_str!("../../templates/web/field_error.hbs"),
+    ),
+    ("error", include_str!("../../templates/web/error.hbs")),
+    ("sign_in", include_str!("../../templates/web/sign_in.hbs")),
+    ("resume", include_str!("../../templates/web/resume.hbs")),
+    (
+        "set_password",
+        include_str!("../../templates/web/set_password.hbs"),
+    ),
+    (
+        "change_password",
+        include_str!("../../templates/web/change_password.hbs"),
+    ),
+    ("message", include_str!("../../templates/web/message.hbs")),
+    ("home", include_str!("../../templates/web/home.hbs")),
+    (
+        "agreements",
+        include_str!("../../templates/web/agreements.hbs"),
+    ),
+    (
+        "agreement",
+        include_str!("../../templates/web/agreement.hbs"),
+    ),
+    ("diff", include_str!("../../templates/web/diff.hbs")),
+    ("draft", include_str!("../../templates/web/draft.hbs")),
+    ("sign", include_str!("../../templates/web/sign.hbs")),
+    ("control", include_str!("../../templates/web/control.hbs")),
+    ("confirm", include_str!("../../templates/web/confirm.hbs")),
+    ("register", include_str!("../../templates/web/register.hbs")),
+    ("audit", include_str!("../../templates/web/audit.hbs")),
+    ("holdings", include_str!("../../templates/web/holdings.hbs")),
+    ("holds", include_str!("../../templates/web/holds.hbs")),
+    ("hold_new", include_str!("../../templates/web/hold_new.hbs")),
+    (
+        "hold_release",
+        include_str!("../../templates/web/hold_release.hbs"),
+    ),
+    (
+        "deletions",
+        include_str!("../../templates/web/deletions.hbs"),
+    ),
+];
+
+pub struct Pages {
+    hb: Handlebars<'static>,
+}
+
+static PAGES: std::sync::OnceLock<Result<Pages, String>> = std::sync::OnceLock::new();
+
+/// Compiles the page templates once; `Err` names a template that does not compile (a fault of
+/// the build, which `serve` reports at start rather than on the first page).
+pub fn init() -> Result<(), String> {
+    PAGES
+        .get_or_init(Pages::load)
+        .as_ref()
+        .map(|_| ())
+        .map_err(Clone::clone)
+}
+
+/// The compiled page templates. Only called after [`init`] succeeded (`Console::new`).
+pub fn pages() -> &'static Pages {
+    match PAGES.get_or_init(Pages::load) {
+        Ok(p) => p,
+        Err(e) => unreachable!("Console::new checked the templates: {e}"),
+    }
+}
+
+impl Pages {
+    fn load() -> Result<Pages, String> {
+        let mut hb = Handlebars::new();
+        crate::templates::strict_conditionals(&mut hb);
+        hb.set_strict_mode(true);
+        for (name, source) in TEMPLATES {
+            hb.register_template_string(name, *source)
+                .map_err(|e| format!("web template {name}: {e}"))?;
+        }
+        Ok(Pages { hb })
+    }
+
+    /// A page: `template` inside the layout, with what every page shows (who is signed in,
+    /// the navigation their role may use, the CSRF token of their forms).
+    pub fn page(
+        &self,
+        viewer: Option<&Viewer>,
+        template: &str,
+        title: &str,
+        data: Value,
+    ) -> Response {
+        self.page_with(StatusCode::OK, viewer, template, title, data)
+    }
+
+    pub fn page_with(
+        &self,
+        status: StatusCode,
+        viewer: Option<&Viewer>,
+        template: &str,
+        title: &str,
+        data: Value,
+    ) -> Response {
+        let ctx = json!({
+            "title": title,
+            "viewer": viewer.map(|v| nav(v)),
+            "csrf": viewer.map(|v| v.csrf()),
+            "page": data,
+        });
+        let body = self.hb.render(template, &ctx).and_then(|content| {
+            let mut outer = ctx.clone();
+            outer["content"] = Value::String(content);
+            self.hb.render("layout", &outer)
+        });
+        match body {
+            Ok(html) => html_response(status, html),
+            Err(e) => {
+                let reference = uuid::Uuid::now_v7();
+                tracing::error!(error = %e, %reference, template, "a page did not render");
+                html_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!(
+                        "<!doctype html><html lang=\"en\"><title>Sorry, there is a problem</title>\
+                         <h1>Sorry, there is a problem with the service</h1>\
+                         <p>Reference {reference}.</p></html>"
+                    ),
+                )
+            }
+        }
+    }
+}
+
+/// An HTML answer with the console's policy.
+pub fn html_response(status: StatusCode, html: String) -> Response {
+    Response::builder()
+        .status(status)
+        .content_type("text/html; charset=utf-8")
+        .header(header::CONTENT_SECURITY_POLICY, POLICY)
+        .body(html)
+        .into_response()
+}
+
+/// A redirect after a form (303, so the browser follows with GET).
+pub fn see_other(location: &str) -> Response {
+    Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(header::LOCATION, location)
+        .finish()
+}
+
+#[derive(Serialize)]
+struct Nav<'a> {
+    name: &'a str,
+    role: &'a str,
+    party: Option<&'a str>,
+    reads_all: bool,
+    officer: bool,
+    signatory: bool,
+}
+
+fn nav(v: &Viewer) -> Nav<'_> {
+    let p = &v.session.principal;
+    Nav {
+        name: &p.name,
+        role: p.role.as_str(),
+        party: p.party.as_deref(),
+        reads_all: READERS.contains(&p.role),
+        officer: OFFICERS.contains(&p.role),
+        signatory: p.role == Role::Signatory,
+    }
+}

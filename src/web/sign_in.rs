@@ -1,0 +1,341 @@
+//! Signing in and out, setting a password through a one-time link, and changing it.
+
+use poem::http::{StatusCode, header};
+use poem::web::{Form, Path, Query, RemoteAddr};
+use poem::{IntoResponse, Response, handler};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::errors::WebResult;
+use super::render::{pages, see_other};
+use super::session::{Viewer, Visitor, local_path};
+use super::{Console, cookies};
+use crate::people::{self, PeopleError};
+use poem::web::Data;
+
+/// Prefix of the fields a sign-in form carries for the form whose session ended.
+const KEEP: &str = "keep:";
+
+#[derive(Deserialize, Default)]
+pub struct Next {
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// A field's error, for the error summary and beside the field.
+pub fn field_error(field: &str, text: &str) -> serde_json::Value {
+    json!({ "field": field, "text": text })
+}
+
+/// The sign-in page; `kept` is a form to continue after signing in.
+pub fn page(
+    visit: &Visitor,
+    status: StatusCode,
+    next: &str,
+    email: &str,
+    errors: &[serde_json::Value],
+    kept: &[(String, String)],
+    notice: Option<&str>,
+) -> Response {
+    let kept: Vec<_> = kept
+        .iter()
+        .map(|(k, v)| json!({ "name": format!("{KEEP}{k}"), "value": v }))
+        .collect();
+    let data = json!({
+        "next": local_path(next),
+        "email": email,
+        "errors": errors,
+        "kept": kept,
+        "notice": notice,
+        "visit_csrf": visit.csrf(),
+    });
+    pages().page_with(status, None, "sign_in", "Sign in", data)
+}
+
+#[handler]
+pub fn form(visit: Visitor, Query(q): Query<Next>) -> Response {
+    let next = q.next.unwrap_or_else(|| "/".into());
+    visit.with_cookie(page(&visit, StatusCode::OK, &next, "", &[], &[], None))
+}
+
+#[handler]
+pub async fn submit(
+    console: Data<&Console>,
+    visit: Visitor,
+    remote: &RemoteAddr,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> WebResult {
+    let get = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    };
+    visit.check_csrf(get("csrf"))?;
+    let (email, password, next) = (get("email"), get("password"), local_path(get("next")));
+    let kept: Vec<(String, String)> = fields
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix(KEEP).map(|k| (k.to_owned(), v.clone())))
+        .collect();
+    let mut errors = Vec::new();
+    if email.trim().is_empty() {
+        errors.push(field_error("email", "Enter your e-mail address"));
+    }
+    if password.is_empty() {
+        errors.push(field_error("password", "Enter your password"));
+    }
+    if !errors.is_empty() {
+        let p = page(
+            &visit,
+            StatusCode::BAD_REQUEST,
+            next,
+            email,
+            &errors,
+            &kept,
+            None,
+        );
+        return Ok(visit.with_cookie(p));
+    }
+    let address = address(remote);
+    let db = console.registry.db();
+    let session = match people::sessions::sign_in(db, console.now(), email, password, &address)
+        .await
+    {
+        Ok(s) => s,
+        Err(e @ (PeopleError::WrongPassword | PeopleError::Throttled { .. })) => {
+            let status = match e {
+                PeopleError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            let errors = [field_error("email", &capitalise(&e.to_string()))];
+            return Ok(visit.with_cookie(page(&visit, status, next, email, &errors, &kept, None)));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let cookie = cookies::set(cookies::SESSION, &session.secret, console.secure_cookies);
+    let viewer = Viewer { session };
+    let mut resp = if kept.is_empty() {
+        see_other(next)
+    } else {
+        let kept: Vec<_> = kept
+            .iter()
+            .map(|(k, v)| json!({ "name": k, "value": v }))
+            .collect();
+        let data = json!({ "action": next, "kept": kept });
+        pages().page(Some(&viewer), "resume", "Continue where you left off", data)
+    };
+    if let Ok(v) = cookie.parse() {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(resp)
+}
+
+fn address(remote: &RemoteAddr) -> String {
+    match remote.as_socket_addr() {
+        Some(a) => a.ip().to_string(),
+        None => remote.to_string(),
+    }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut c = text.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+#[handler]
+pub async fn sign_out(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Form(f): Form<CsrfOnly>,
+) -> WebResult {
+    viewer.check_csrf(&f.csrf)?;
+    people::sessions::sign_out(console.registry.db(), console.now(), &viewer.session).await?;
+    let mut resp = see_other("/sign-in");
+    if let Ok(v) = cookies::clear(cookies::SESSION, console.secure_cookies).parse() {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(resp)
+}
+
+#[handler]
+pub async fn set_form(
+    console: Data<&Console>,
+    visit: Visitor,
+    Path(token): Path<String>,
+) -> WebResult {
+    let user = people::accounts::link_user(console.registry.db(), console.now(), &token).await;
+    let user = match user {
+        Ok(u) => u,
+        Err(PeopleError::BadLink) => return Ok(bad_link()),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(visit.with_cookie(set_page(&visit, &token, &user.email, &[], StatusCode::OK)))
+}
+
+fn set_page(
+    visit: &Visitor,
+    token: &str,
+    email: &str,
+    errors: &[serde_json::Value],
+    status: StatusCode,
+) -> Response {
+    let data = json!({
+        "token": token, "email": email, "errors": errors, "visit_csrf": visit.csrf(),
+        "min": people::password::MIN_CHARS,
+    });
+    pages().page_with(status, None, "set_password", "Set your password", data)
+}
+
+fn bad_link() -> Response {
+    let data = json!({
+        "heading": "This link has expired or been used",
+        "message": "Ask your Accord administrator for a new link (accord user reset).",
+    });
+    pages().page_with(
+        StatusCode::NOT_FOUND,
+        None,
+        "message",
+        "Link not valid",
+        data,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct NewPassword {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+#[handler]
+pub async fn set_submit(
+    console: Data<&Console>,
+    visit: Visitor,
+    Path(token): Path<String>,
+    Form(f): Form<NewPassword>,
+) -> WebResult {
+    visit.check_csrf(&f.csrf)?;
+    let db = console.registry.db();
+    let user = match people::accounts::link_user(db, console.now(), &token).await {
+        Ok(u) => u,
+        Err(PeopleError::BadLink) => return Ok(bad_link()),
+        Err(e) => return Err(e.into()),
+    };
+    let errors = new_password_errors(&f.password, &f.confirm);
+    if !errors.is_empty() {
+        return Ok(visit.with_cookie(set_page(
+            &visit,
+            &token,
+            &user.email,
+            &errors,
+            StatusCode::BAD_REQUEST,
+        )));
+    }
+    match people::accounts::set_password(db, console.now(), &token, &f.password).await {
+        Ok(_) => {}
+        Err(PeopleError::BadLink) => return Ok(bad_link()),
+        Err(e) => return Err(e.into()),
+    }
+    let data = json!({
+        "heading": "Your password is set",
+        "message": "You can now sign in with your e-mail address and this password.",
+        "link": { "href": "/sign-in", "text": "Sign in" },
+    });
+    Ok(pages().page(None, "message", "Password set", data))
+}
+
+fn new_password_errors(password: &str, confirm: &str) -> Vec<serde_json::Value> {
+    let mut errors = Vec::new();
+    if let Err(why) = people::password::acceptable(password) {
+        errors.push(field_error("password", why));
+    } else if password != confirm {
+        errors.push(field_error("confirm", "Enter the same password twice"));
+    }
+    errors
+}
+
+#[handler]
+pub fn change_form(viewer: Viewer) -> Response {
+    change_page(&viewer, &[], StatusCode::OK)
+}
+
+fn change_page(viewer: &Viewer, errors: &[serde_json::Value], status: StatusCode) -> Response {
+    let data = json!({ "errors": errors, "min": people::password::MIN_CHARS });
+    pages().page_with(
+        status,
+        Some(viewer),
+        "change_password",
+        "Change your password",
+        data,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ChangePassword {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+#[handler]
+pub async fn change_submit(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Form(f): Form<ChangePassword>,
+) -> WebResult {
+    viewer.check_csrf(&f.csrf)?;
+    let mut errors = new_password_errors(&f.password, &f.confirm);
+    if f.current.is_empty() {
+        errors.insert(0, field_error("current", "Enter your current password"));
+    }
+    if !errors.is_empty() {
+        return Ok(change_page(&viewer, &errors, StatusCode::BAD_REQUEST));
+    }
+    let id = viewer.principal().id;
+    match people::accounts::change_password(
+        console.registry.db(),
+        console.now(),
+        id,
+        &f.current,
+        &f.password,
+    )
+    .await
+    {
+        Ok(_) => {}
+        Err(PeopleError::WrongPassword) => {
+            let errors = [field_error("current", "Your current password is not right")];
+            return Ok(change_page(&viewer, &errors, StatusCode::BAD_REQUEST));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let data = json!({
+        "heading": "Your password has been changed",
+        "message": "Every session was signed out, this one too. Sign in with your new password.",
+        "link": { "href": "/sign-in", "text": "Sign in" },
+    });
+    let mut resp = pages()
+        .page(None, "message", "Password changed", data)
+        .into_response();
+    if let Ok(v) = cookies::clear(cookies::SESSION, console.secure_cookies).parse() {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(resp)
+}
