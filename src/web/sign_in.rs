@@ -200,6 +200,7 @@ fn bad_link() -> Response {
     let data = json!({
         "heading": "This link has expired or been used",
         "message": "Ask your Accord administrator for a new link (accord user reset).",
+        "link": null,
     });
     pages().page_with(
         StatusCode::NOT_FOUND,

@@ -67,6 +67,7 @@ pub fn golden(name: &str, actual: &str) {
 }
 
 pub mod app;
+pub mod web;
 
 /// A sample agreement under a new id, with its declared signatures removed (a fresh draft).
 pub fn draft(sample: &str, id: &str) -> String {

@@ -1,0 +1,617 @@
+//! The web console over HTTP, on both databases: who may see each page and post each form,
+//! CSRF, sessions (cookie, storage, expiry, sign-out, password change), throttling, one-time
+//! links, hostile text, and a session that ends mid-form. The real browser runs the journeys
+//! in tests/web_browser.rs.
+
+mod support;
+
+use accord::auth::Role;
+use accord::clock::Clock;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use support::app::TestApp;
+use support::web::{Browser, PASSWORD, hidden, person, signed_in};
+
+const SAMPLE: &str = "camden-foodbank-referrals";
+
+async fn with_sample(app: &TestApp) {
+    let yaml = std::fs::read_to_string(
+        support::repo()
+            .join("agreements")
+            .join(format!("{SAMPLE}.yaml")),
+    )
+    .unwrap();
+    app.import_yaml(&yaml).await;
+}
+
+/// Every page, and the roles that may see it (deny by default: everyone else gets 403).
+fn pages() -> Vec<(String, &'static [Role])> {
+    use Role::*;
+    const ALL: &[Role] = &[Admin, IgOfficer, Signatory, GateClient, Auditor, Contractor];
+    const READ: &[Role] = &[Admin, IgOfficer, Auditor];
+    const READ_SIGN: &[Role] = &[Admin, IgOfficer, Auditor, Signatory];
+    const OFFICER: &[Role] = &[Admin, IgOfficer];
+    vec![
+        ("/".into(), ALL),
+        ("/account/password".into(), ALL),
+        ("/agreements".into(), READ_SIGN),
+        (format!("/agreements/{SAMPLE}"), READ_SIGN),
+        (format!("/agreements/{SAMPLE}/diff?from=1&to=1"), READ_SIGN),
+        (format!("/agreements/{SAMPLE}/dpia"), READ_SIGN),
+        (format!("/agreements/{SAMPLE}/dpia.md"), READ_SIGN),
+        (format!("/agreements/{SAMPLE}/versions/1/source"), READ_SIGN),
+        (
+            format!("/agreements/{SAMPLE}/versions/1/sign"),
+            &[Signatory],
+        ),
+        (format!("/agreements/{SAMPLE}/control/suspend"), OFFICER),
+        ("/agreements/new".into(), OFFICER),
+        ("/register".into(), READ),
+        ("/register.csv".into(), READ),
+        ("/audit".into(), READ),
+        ("/holdings?subject=abc".into(), READ),
+        ("/holds".into(), READ),
+        ("/holds/new".into(), OFFICER),
+        ("/deletions".into(), READ),
+    ]
+}
+
+async fn only_the_allowed_see_each_page(app: TestApp) {
+    with_sample(&app).await;
+    let anonymous = Browser::new(&app);
+    for (path, _) in pages() {
+        let page = anonymous.get(&path).await;
+        assert_eq!(page.status, 303, "anonymous GET {path}");
+        let to = page.location().unwrap();
+        assert!(to.starts_with("/sign-in?next=%2F"), "{path} -> {to}");
+    }
+    for role in Role::ALL {
+        let party = role.needs_party().then_some("camden");
+        let b = signed_in(&app, role, party).await;
+        for (path, allowed) in pages() {
+            let page = b.get(&path).await;
+            let want = if allowed.contains(&role) { 200 } else { 403 };
+            assert_eq!(
+                page.status,
+                want,
+                "{role} GET {path}: {}",
+                &page.body[..page.body.len().min(400)]
+            );
+            if want == 200
+                && page.headers["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("text/html")
+            {
+                let csp = page.headers["content-security-policy"].to_str().unwrap();
+                assert!(
+                    !csp.contains("unsafe-inline") && !csp.contains("script-src"),
+                    "{path}: {csp}"
+                );
+                assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+                assert_eq!(page.headers["x-content-type-options"], "nosniff");
+                assert_eq!(page.headers["referrer-policy"], "no-referrer");
+            }
+        }
+    }
+    // A signatory of another party sees neither the agreement nor its versions.
+    let outsider = signed_in(&app, Role::Signatory, Some("hackney")).await;
+    for path in [
+        format!("/agreements/{SAMPLE}"),
+        format!("/agreements/{SAMPLE}/versions/1/source"),
+    ] {
+        assert_eq!(outsider.get(&path).await.status, 403, "{path}");
+    }
+    let list = outsider.get("/agreements").await;
+    assert!(list.body.contains("0 agreements match"), "{}", list.body);
+}
+
+/// Every form that changes something, with a valid body for it.
+fn forms() -> Vec<(String, Vec<(&'static str, &'static str)>, &'static [Role])> {
+    use Role::*;
+    const OFFICER: &[Role] = &[Admin, IgOfficer];
+    vec![
+        (
+            format!("/agreements/{SAMPLE}/control/suspend"),
+            vec![("reason", "audit"), ("step", "confirm")],
+            OFFICER,
+        ),
+        (
+            "/agreements/new".into(),
+            vec![("source", "accord: 1"), ("action", "check")],
+            OFFICER,
+        ),
+        (
+            "/holds/new".into(),
+            vec![
+                ("kind", "sar"),
+                ("reason", "r"),
+                ("subject", "S1"),
+                ("step", "confirm"),
+            ],
+            OFFICER,
+        ),
+        ("/audit/verify".into(), vec![], &[Admin, IgOfficer, Auditor]),
+        (
+            format!("/agreements/{SAMPLE}/versions/1/sign"),
+            vec![("name", "Jo"), ("role", "dpo"), ("step", "check")],
+            &[Signatory],
+        ),
+    ]
+}
+
+async fn forms_need_the_sessions_csrf_token_and_a_role_that_may(app: TestApp) {
+    with_sample(&app).await;
+    let officer = signed_in(&app, Role::IgOfficer, None).await;
+    let other = signed_in(&app, Role::IgOfficer, None).await;
+    let foreign = other.get("/").await.csrf();
+    let own = officer.get("/").await.csrf();
+    assert_ne!(own, foreign, "tokens are bound to their session");
+    for (path, body, _) in forms() {
+        for token in [None, Some("0".repeat(64)), Some(foreign.clone())] {
+            let mut form = body.clone();
+            if let Some(t) = &token {
+                form.push(("csrf", t));
+            }
+            let page = officer.post(&path, &form).await;
+            assert_eq!(page.status, 403, "POST {path} with csrf {token:?}");
+            assert!(
+                page.body.contains("This form cannot be used"),
+                "{}",
+                page.body
+            );
+        }
+    }
+    let sample = app.registry.agreement(SAMPLE).await.unwrap();
+    assert_eq!(
+        sample.control.as_str(),
+        "open",
+        "no forged form changed anything"
+    );
+    for role in Role::ALL {
+        let b = signed_in(&app, role, role.needs_party().then_some("camden")).await;
+        let token = b.get("/").await.csrf();
+        for (path, body, allowed) in forms() {
+            if allowed.contains(&role) {
+                continue;
+            }
+            let mut form = body.clone();
+            form.push(("csrf", &token));
+            assert_eq!(b.post(&path, &form).await.status, 403, "{role} POST {path}");
+        }
+    }
+    // The sign-in form's token is bound to the visit cookie.
+    let stranger = Browser::new(&app);
+    let email = person(&app, Role::Auditor, None).await;
+    let page = stranger
+        .post(
+            "/sign-in",
+            &[("csrf", &own), ("email", &email), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(
+        page.status, 403,
+        "a sign-in form from another page is refused"
+    );
+    assert!(stranger.cookie("accord_session").is_none());
+}
+
+async fn hostile_text_is_rendered_inert(app: TestApp) {
+    let hostile = r#"<script>alert("x")</script> {{csrf}} ' " &"#;
+    let text = support::draft(&format!("{SAMPLE}.yaml"), "hostile-agreement")
+        .replace(
+            "title: Emergency food support referrals",
+            &format!("title: '{}'", hostile.replace('\'', "''")),
+        )
+        .replace(
+            "name: London Borough of Camden",
+            &format!("name: '{}'", hostile.replace('\'', "''")),
+        );
+    let officer = signed_in(&app, Role::IgOfficer, None).await;
+    let saved = officer
+        .submit(
+            "/agreements/new",
+            "/agreements/new",
+            &[("source", &text), ("action", "save")],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let checked = officer
+        .submit(
+            "/agreements/new",
+            "/agreements/new",
+            &[("source", &text), ("action", "check")],
+        )
+        .await;
+    for path in [
+        "/agreements",
+        "/agreements/hostile-agreement",
+        "/agreements/hostile-agreement/dpia",
+    ] {
+        let page = officer.get(path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert!(
+            page.body.contains("&lt;script&gt;"),
+            "{path} shows the text, escaped"
+        );
+        assert!(
+            !page.body.contains("<script>alert"),
+            "{path} renders a script element"
+        );
+        assert!(
+            !page.body.to_lowercase().contains("<script"),
+            "{path} has a script element"
+        );
+    }
+    assert!(
+        !checked.body.contains("<script>alert"),
+        "the check page escapes the source"
+    );
+    assert!(
+        checked.body.contains("{{csrf}}"),
+        "handlebars does not expand text it writes"
+    );
+}
+
+async fn sessions_are_stored_hashed_and_end_at_sign_out(app: TestApp) {
+    let email = person(&app, Role::Auditor, None).await;
+    let b = Browser::new(&app);
+    let page = b.sign_in(&email, PASSWORD).await;
+    assert_eq!(page.status, 303);
+    let cookie = page
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("accord_session="))
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Secure"), "plain http on loopback");
+    let secret = b.cookie("accord_session").unwrap();
+    use accord::store::entity::web_session;
+    let db = app.registry.db();
+    let stored = web_session::Entity::find()
+        .filter(web_session::Column::IdHash.eq(secret.clone()))
+        .count(db)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0, "the cookie's value is not what is stored");
+    let hashed = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(secret.as_bytes()));
+    assert_eq!(
+        web_session::Entity::find_by_id(hashed)
+            .count(db)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(b.get("/audit").await.status, 200);
+    let out = b.submit("/", "/sign-out", &[]).await;
+    assert_eq!(out.status, 303);
+    let again = Browser::new(&app);
+    again.set_cookie("accord_session", &secret);
+    assert_eq!(
+        again.get("/audit").await.status,
+        303,
+        "a signed-out session is gone"
+    );
+    let audit = accord::audit::list(db, &Default::default(), 1000)
+        .await
+        .unwrap();
+    let actions: Vec<&str> = audit.iter().map(|r| r.action.as_str()).collect();
+    assert!(
+        actions.contains(&"user.signed_in") && actions.contains(&"user.signed_out"),
+        "{actions:?}"
+    );
+}
+
+async fn sessions_expire_when_idle_and_at_twelve_hours(app: TestApp) {
+    let b = signed_in(&app, Role::Auditor, None).await;
+    let start = app.clock.now();
+    app.clock.set(start + jiff::SignedDuration::from_mins(29));
+    assert_eq!(b.get("/audit").await.status, 200, "29 minutes idle");
+    app.clock
+        .set(start + jiff::SignedDuration::from_mins(29 + 31));
+    assert_eq!(b.get("/audit").await.status, 303, "31 minutes idle ends it");
+    let busy = signed_in(&app, Role::Auditor, None).await;
+    let start = app.clock.now();
+    let minutes: Vec<i64> = (1..=24).map(|step| step * 29).chain([719]).collect();
+    for m in minutes {
+        app.clock.set(start + jiff::SignedDuration::from_mins(m));
+        assert_eq!(
+            busy.get("/").await.status,
+            200,
+            "busy, {m} minutes after sign-in"
+        );
+    }
+    app.clock.set(start + jiff::SignedDuration::from_mins(721));
+    assert_eq!(
+        busy.get("/").await.status,
+        303,
+        "twelve hours after sign-in, however busy"
+    );
+}
+
+async fn changing_the_password_ends_every_session(app: TestApp) {
+    let email = person(&app, Role::IgOfficer, None).await;
+    let (one, two) = (Browser::new(&app), Browser::new(&app));
+    assert_eq!(one.sign_in(&email, PASSWORD).await.status, 303);
+    assert_eq!(two.sign_in(&email, PASSWORD).await.status, 303);
+    let wrong = one
+        .submit(
+            "/account/password",
+            "/account/password",
+            &[
+                ("current", "not it at all"),
+                ("password", "a brand new passphrase"),
+                ("confirm", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 400);
+    assert!(
+        wrong.body.contains("href=\"#current\""),
+        "error summary links to the field"
+    );
+    let done = one
+        .submit(
+            "/account/password",
+            "/account/password",
+            &[
+                ("current", PASSWORD),
+                ("password", "a brand new passphrase"),
+                ("confirm", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(two.get("/").await.status, 303, "the other session ended");
+    assert_eq!(one.get("/").await.status, 303, "this one too");
+    assert_eq!(
+        Browser::new(&app).sign_in(&email, PASSWORD).await.status,
+        401,
+        "old password"
+    );
+    assert_eq!(
+        Browser::new(&app)
+            .sign_in(&email, "a brand new passphrase")
+            .await
+            .status,
+        303
+    );
+}
+
+async fn repeated_failures_are_throttled_and_audited(app: TestApp) {
+    let email = person(&app, Role::Auditor, None).await;
+    let b = Browser::new(&app);
+    for n in 1..=5 {
+        let page = b.sign_in(&email, "wrong password!").await;
+        assert_eq!(page.status, 401, "failure {n}");
+        assert!(page.body.contains("not right"), "{}", page.body);
+    }
+    let page = b.sign_in(&email, PASSWORD).await;
+    assert_eq!(
+        page.status, 429,
+        "the right password is refused while throttled"
+    );
+    assert!(b.cookie("accord_session").is_none());
+    app.clock
+        .set(app.clock.now() + jiff::SignedDuration::from_mins(16));
+    assert_eq!(
+        b.sign_in(&email, PASSWORD).await.status,
+        303,
+        "after the window"
+    );
+    let audit = accord::audit::list(
+        app.registry.db(),
+        &accord::audit::Filter {
+            action: Some("user.sign_in_failed".into()),
+            ..Default::default()
+        },
+        100,
+    )
+    .await
+    .unwrap();
+    assert_eq!(audit.len(), 6, "five failures and one throttled attempt");
+    assert!(
+        audit
+            .iter()
+            .all(|r| !r.details.contains(PASSWORD) && !r.details.contains("wrong password")),
+        "no password is logged"
+    );
+    // Unknown accounts cost as much and say the same.
+    let page = Browser::new(&app)
+        .sign_in("nobody@council.example", PASSWORD)
+        .await;
+    assert_eq!(page.status, 401);
+    assert!(page.body.contains("not right"));
+}
+
+async fn a_set_password_link_works_once_and_for_a_day(app: TestApp) {
+    let db = app.registry.db();
+    let now = app.clock.now();
+    let new = accord::people::NewUser {
+        email: "Jo.Bell@Camden.example",
+        name: "Jo Bell",
+        role: Role::Signatory,
+        party: Some("camden"),
+    };
+    let (user, token) = accord::people::accounts::create(db, now, new, "test")
+        .await
+        .unwrap();
+    assert_eq!(user.email, "jo.bell@camden.example");
+    let b = Browser::new(&app);
+    let path = format!("/set-password/{token}");
+    let short = b
+        .submit(&path, &path, &[("password", "short"), ("confirm", "short")])
+        .await;
+    assert_eq!(short.status, 400);
+    assert!(short.body.contains("at least 12"));
+    let set = b
+        .submit(
+            &path,
+            &path,
+            &[
+                ("password", "a long passphrase"),
+                ("confirm", "a long passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(set.status, 200, "{}", set.body);
+    assert_eq!(b.get(&path).await.status, 404, "used once");
+    assert_eq!(
+        b.sign_in("jo.bell@camden.example", "a long passphrase")
+            .await
+            .status,
+        303
+    );
+    let (_, late) = accord::people::accounts::new_link(db, now, "jo.bell@camden.example", "test")
+        .await
+        .unwrap();
+    app.clock.set(now + jiff::SignedDuration::from_hours(24));
+    assert_eq!(
+        Browser::new(&app)
+            .get(&format!("/set-password/{late}"))
+            .await
+            .status,
+        404,
+        "expired"
+    );
+    let rows = accord::store::entity::password_link::Entity::find()
+        .all(db)
+        .await
+        .unwrap();
+    assert!(
+        rows.iter()
+            .all(|r| r.token_hash != token && r.token_hash != late),
+        "only hashes are stored"
+    );
+}
+
+async fn a_session_that_ends_mid_form_loses_nothing_typed(app: TestApp) {
+    let email = person(&app, Role::IgOfficer, None).await;
+    let b = Browser::new(&app);
+    assert_eq!(b.sign_in(&email, PASSWORD).await.status, 303);
+    let form = b.get("/agreements/new?start=blank").await;
+    let csrf = form.csrf();
+    let typed = "accord: 1\nid: typed-before-lunch\ntitle: 'Typed <carefully> & kept'\n";
+    app.clock
+        .set(app.clock.now() + jiff::SignedDuration::from_mins(45));
+    let page = b
+        .post(
+            "/agreements/new",
+            &[("csrf", &csrf), ("source", typed), ("action", "check")],
+        )
+        .await;
+    assert_eq!(page.status, 401);
+    assert!(page.body.contains("What you entered has been kept"));
+    assert_eq!(hidden(&page.body, "keep:source").as_deref(), Some(typed));
+    assert_eq!(
+        hidden(&page.body, "next").as_deref(),
+        Some("/agreements/new")
+    );
+    let visit_csrf = page.csrf();
+    let resumed = b
+        .post(
+            "/sign-in",
+            &[
+                ("csrf", &visit_csrf),
+                ("email", &email),
+                ("password", PASSWORD),
+                ("next", "/agreements/new"),
+                ("keep:source", typed),
+                ("keep:action", "check"),
+            ],
+        )
+        .await;
+    assert_eq!(resumed.status, 200, "{}", resumed.body);
+    assert!(resumed.body.contains("Continue where you left off"));
+    assert_eq!(hidden(&resumed.body, "source").as_deref(), Some(typed));
+    let fresh = resumed.csrf();
+    let checked = b
+        .post(
+            "/agreements/new",
+            &[("csrf", &fresh), ("source", typed), ("action", "check")],
+        )
+        .await;
+    assert_eq!(checked.status, 422, "the kept text is checked as typed");
+    assert!(checked.body.contains("typed-before-lunch"));
+}
+
+async fn an_officer_drafts_checks_and_saves(app: TestApp) {
+    let officer = signed_in(&app, Role::IgOfficer, None).await;
+    let blank = officer.get("/agreements/new?start=blank").await;
+    let skeleton = hidden_textarea(&blank.body);
+    assert!(skeleton.contains("id: new-agreement"));
+    let broken = skeleton
+        .replace("article6: public_task", "article6: public_tsk")
+        .replace("keep_for: P1Y", "keep_for: one year");
+    let checked = officer
+        .submit(
+            "/agreements/new",
+            "/agreements/new",
+            &[("source", &broken), ("action", "save")],
+        )
+        .await;
+    assert_eq!(checked.status, 422, "nothing with errors is saved");
+    assert!(
+        checked.body.contains("There is a problem: 2 errors"),
+        "{}",
+        checked.body
+    );
+    let line = |needle: &str| broken.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    for n in [line("public_tsk"), line("one year")] {
+        assert!(
+            checked.body.contains(&format!("href=\"#line-{n}\"")),
+            "summary links line {n}"
+        );
+        assert!(
+            checked.body.contains(&format!("id=\"line-{n}\"")),
+            "line {n} is shown"
+        );
+    }
+    assert_eq!(
+        app.registry
+            .agreement("new-agreement")
+            .await
+            .ok()
+            .map(|a| a.id),
+        None
+    );
+    let saved = officer
+        .submit(
+            "/agreements/new",
+            "/agreements/new",
+            &[("source", &skeleton), ("action", "save")],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    assert_eq!(
+        saved.location(),
+        Some("/agreements/new-agreement?done=saved")
+    );
+    let summary = app.registry.agreement("new-agreement").await.unwrap();
+    assert_eq!(summary.status.as_str(), "draft");
+}
+
+fn hidden_textarea(html: &str) -> String {
+    let start = html.find("name=\"source\"").unwrap();
+    let open = html[start..].find('>').unwrap() + start + 1;
+    let close = html[open..].find("</textarea>").unwrap() + open;
+    support::web::unescape(&html[open..close])
+}
+
+on_both_databases!(
+    only_the_allowed_see_each_page,
+    forms_need_the_sessions_csrf_token_and_a_role_that_may,
+    hostile_text_is_rendered_inert,
+    sessions_are_stored_hashed_and_end_at_sign_out,
+    sessions_expire_when_idle_and_at_twelve_hours,
+    changing_the_password_ends_every_session,
+    repeated_failures_are_throttled_and_audited,
+    a_set_password_link_works_once_and_for_a_day,
+    a_session_that_ends_mid_form_loses_nothing_typed,
+    an_officer_drafts_checks_and_saves,
+);
