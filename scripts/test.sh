@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need (PostgreSQL, a real
-# headless Chromium, Schemathesis), starts a private PostgreSQL on loopback, then runs every test target once
+# headless Chromium with chromium-driver, axe-core, Schemathesis), starts a private PostgreSQL on loopback, then runs every test target once
 # (the integration tests run against SQLite and against that PostgreSQL).
 #
 #   scripts/test.sh            # everything
-#   scripts/test.sh --test dpia   # extra arguments go to `cargo test`
+#   scripts/test.sh --test dpia   # arguments go to `cargo test` instead of --all-targets
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,11 +20,28 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
+# A real headless Chromium and its WebDriver server, for tests/web_browser.rs.
 need_chromium() {
   if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
     log "installing headless Chromium (Debian package)"
     apt_install chromium
   fi
+  if ! command -v chromedriver >/dev/null 2>&1; then
+    log "installing chromium-driver (WebDriver for Chromium)"
+    apt_install chromium-driver
+  fi
+}
+
+# axe-core (npm), which tests/web_browser.rs runs inside Chromium on every page it reaches.
+need_axe() {
+  local dir=target/browser-tools
+  if [ ! -f "$dir/node_modules/axe-core/axe.min.js" ]; then
+    command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+    log "installing axe-core (accessibility checks in the browser)"
+    mkdir -p "$dir"
+    (cd "$dir" && npm install --silent --no-audit --no-fund axe-core@4.14 >/dev/null)
+  fi
+  export ACCORD_AXE_JS="$PWD/$dir/node_modules/axe-core/axe.min.js"
 }
 
 # A real SMTP server for tests/mail.rs: Python's aiosmtpd, which each test starts and stops on a
@@ -86,9 +103,14 @@ start_postgres() {
 }
 
 need_chromium
+need_axe
 need_smtp_server
 need_schemathesis
 start_postgres
 
-log "cargo test"
-cargo test --all-targets "$@"
+# Every target by default; with arguments, exactly what they select (`--test web_browser`).
+if [ "$#" -eq 0 ]; then
+  set -- --all-targets
+fi
+log "cargo test $*"
+cargo test "$@"

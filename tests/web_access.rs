@@ -105,8 +105,11 @@ async fn only_the_allowed_see_each_page(app: TestApp) {
     assert!(list.body.contains("0 agreements match"), "{}", list.body);
 }
 
+/// A form's path, a valid body for it, and the roles that may send it.
+type Form = (String, Vec<(&'static str, &'static str)>, &'static [Role]);
+
 /// Every form that changes something, with a valid body for it.
-fn forms() -> Vec<(String, Vec<(&'static str, &'static str)>, &'static [Role])> {
+fn forms() -> Vec<Form> {
     use Role::*;
     const OFFICER: &[Role] = &[Admin, IgOfficer];
     vec![

@@ -1,0 +1,612 @@
+//! The web console in a real headless Chromium, driven through chromium-driver (WebDriver):
+//! the officer's, signatories' and auditor's journeys, once with the mouse and once with the
+//! keyboard only; axe-core run inside the browser on every page reached (no WCAG 2.2 A or AA
+//! violation); every main page reflowed at 320 px wide. With ACCORD_SCREENSHOTS set to a
+//! folder, the main pages are saved there as PNG (scripts/screenshots.sh).
+//!
+//! scripts/test.sh installs Chromium, chromium-driver and axe-core, and sets ACCORD_AXE_JS.
+
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use accord::auth::Role;
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use support::app::{Backend, TestApp};
+use support::web::{PASSWORD, person};
+
+const ID: &str = "foodbank-pilot";
+
+/// How a journey presses things: with the mouse, or only with the keyboard (Tab to reach,
+/// Enter or Space to press).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Hands {
+    Mouse,
+    Keyboard,
+}
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Browser {
+    client: Client,
+    base: String,
+    hands: Hands,
+    axe: Option<String>,
+    violations: Vec<String>,
+    pages_checked: usize,
+    shots: Option<std::path::PathBuf>,
+    _driver: Driver,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn chromium() -> String {
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("Chromium is not installed: run scripts/test.sh, which installs it")
+        .to_owned()
+}
+
+impl Browser {
+    async fn start(app: &TestApp, hands: Hands) -> Browser {
+        let port = free_port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver is not installed: run scripts/test.sh, which installs chromium-driver");
+        let driver = Driver(driver);
+        let url = format!("http://127.0.0.1:{port}");
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": chromium(),
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--window-size=1280,1000",
+                ],
+            }),
+        );
+        let mut client = None;
+        for _ in 0..100 {
+            let builder =
+                ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                    .capabilities(caps.clone())
+                    .connect(&url)
+                    .await;
+            match builder {
+                Ok(c) => {
+                    client = Some(c);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        let client = client.expect("connect to chromedriver");
+        let axe = std::env::var("ACCORD_AXE_JS").ok().map(|p| {
+            std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("ACCORD_AXE_JS={p}: {e}"))
+        });
+        assert!(
+            axe.is_some() || hands == Hands::Keyboard,
+            "ACCORD_AXE_JS is not set: run scripts/test.sh, which installs axe-core"
+        );
+        let shots = std::env::var_os("ACCORD_SCREENSHOTS").map(std::path::PathBuf::from);
+        Browser {
+            client,
+            base: app.base.clone(),
+            hands,
+            axe,
+            violations: Vec::new(),
+            pages_checked: 0,
+            shots,
+            _driver: driver,
+        }
+    }
+
+    async fn goto(&mut self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap();
+        self.loaded().await;
+    }
+
+    /// After a page loads: axe-core on it (mouse run), and a screenshot if asked for.
+    async fn loaded(&mut self) {
+        if self.hands == Hands::Mouse {
+            self.axe_check().await;
+        }
+    }
+
+    async fn path(&self) -> String {
+        let u = self.client.current_url().await.unwrap();
+        match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_owned(),
+        }
+    }
+
+    async fn body(&self) -> String {
+        self.client
+            .find(Locator::Css("main"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    async fn axe_check(&mut self) {
+        let Some(axe) = self.axe.clone() else { return };
+        let script = format!(
+            "{axe}\n;const done = arguments[arguments.length - 1];\
+             axe.run(document, {{ runOnly: {{ type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] }} }})\
+             .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).join(', '))))\
+             .catch(e => done(['axe failed: ' + e]));"
+        );
+        let found = self.client.execute_async(&script, vec![]).await.unwrap();
+        let path = self.path().await;
+        self.pages_checked += 1;
+        for v in found.as_array().unwrap() {
+            self.violations
+                .push(format!("{path}: {}", v.as_str().unwrap()));
+        }
+    }
+
+    async fn screenshot(&self, name: &str) {
+        if let Some(dir) = &self.shots {
+            std::fs::create_dir_all(dir).unwrap();
+            let png = self.client.screenshot().await.unwrap();
+            std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+        }
+    }
+
+    /// Keyboard: presses Tab until the focus is on `css` (at most 300 times), so the element
+    /// is proven reachable without a mouse.
+    async fn tab_to(&self, css: &str) {
+        for _ in 0..300 {
+            let on = self
+                .client
+                .execute(
+                    "return document.activeElement && document.activeElement.matches(arguments[0])",
+                    vec![json!(css)],
+                )
+                .await
+                .unwrap();
+            if on == Value::Bool(true) {
+                return;
+            }
+            self.client
+                .active_element()
+                .await
+                .unwrap()
+                .send_keys(&Key::Tab)
+                .await
+                .unwrap();
+        }
+        panic!("{css} cannot be reached with Tab on {}", self.path().await);
+    }
+
+    /// Types `text` into the field `css`.
+    async fn fill(&self, css: &str, text: &str) {
+        match self.hands {
+            Hands::Mouse => {
+                let el = self.client.find(Locator::Css(css)).await.unwrap();
+                el.clear().await.unwrap();
+                el.send_keys(text).await.unwrap();
+            }
+            Hands::Keyboard => {
+                self.tab_to(css).await;
+                let el = self.client.active_element().await.unwrap();
+                el.clear().await.unwrap();
+                el.send_keys(text).await.unwrap();
+            }
+        }
+    }
+
+    /// Pastes `text` into the field `css` (as a clipboard paste: all at once).
+    async fn paste(&self, css: &str, text: &str) {
+        if self.hands == Hands::Keyboard {
+            self.tab_to(css).await;
+        }
+        self.client
+            .execute(
+                "const el = document.querySelector(arguments[0]); el.value = arguments[1];",
+                vec![json!(css), json!(text)],
+            )
+            .await
+            .unwrap();
+    }
+
+    /// Presses a link or button; waits for the next page.
+    async fn press(&mut self, css: &str) {
+        match self.hands {
+            Hands::Mouse => self
+                .client
+                .find(Locator::Css(css))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap(),
+            Hands::Keyboard => {
+                self.tab_to(css).await;
+                self.client
+                    .active_element()
+                    .await
+                    .unwrap()
+                    .send_keys(&Key::Enter)
+                    .await
+                    .unwrap();
+            }
+        }
+        self.client
+            .wait()
+            .for_element(Locator::Css("main"))
+            .await
+            .unwrap();
+        self.loaded().await;
+    }
+
+    /// Chooses a radio button.
+    async fn choose(&self, css: &str) {
+        match self.hands {
+            Hands::Mouse => self
+                .client
+                .find(Locator::Css(css))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap(),
+            Hands::Keyboard => {
+                self.tab_to(&format!(
+                    "input[name=\"{}\"]",
+                    self.client
+                        .find(Locator::Css(css))
+                        .await
+                        .unwrap()
+                        .attr("name")
+                        .await
+                        .unwrap()
+                        .unwrap()
+                ))
+                .await;
+                // Arrow keys move within a group; Space selects the focused one.
+                for _ in 0..10 {
+                    let on = self
+                        .client
+                        .execute(
+                            "return document.activeElement.matches(arguments[0])",
+                            vec![json!(css)],
+                        )
+                        .await
+                        .unwrap();
+                    if on == Value::Bool(true) {
+                        break;
+                    }
+                    self.client
+                        .active_element()
+                        .await
+                        .unwrap()
+                        .send_keys(&Key::Down)
+                        .await
+                        .unwrap();
+                }
+                self.client
+                    .active_element()
+                    .await
+                    .unwrap()
+                    .send_keys(&Key::Space)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    async fn sign_in(&mut self, email: &str) {
+        self.goto("/sign-in").await;
+        self.fill("#email", email).await;
+        self.fill("#password", PASSWORD).await;
+        self.press("form[action='/sign-in'] button[type=submit]")
+            .await;
+        assert_eq!(self.path().await, "/", "{}", self.body().await);
+    }
+
+    async fn sign_out(&mut self) {
+        self.press(".sign-out button").await;
+        assert!(self.path().await.starts_with("/sign-in"));
+    }
+}
+
+/// A sample agreement under a new id, without signatures, with two mistakes in it.
+fn draft_with_two_errors() -> (String, String) {
+    let good = support::draft("camden-foodbank-referrals.yaml", ID);
+    let bad = good
+        .replacen("article6: public_task", "article6: public_tsk", 1)
+        .replacen("keep_for: P6M", "keep_for: six months", 1);
+    assert_ne!(good, bad);
+    (bad, good)
+}
+
+async fn journeys(hands: Hands) {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let officer = person(&app, Role::IgOfficer, None).await;
+    let camden = person(&app, Role::Signatory, Some("camden")).await;
+    let foodbank = person(&app, Role::Signatory, Some("foodbank")).await;
+    let mut b = Browser::start(&app, hands).await;
+
+    // Officer: a blank page to a saved draft, through two errors.
+    b.goto("/").await;
+    assert!(
+        b.path().await.starts_with("/sign-in"),
+        "signed out, the front door is sign-in"
+    );
+    b.screenshot("sign-in").await;
+    b.sign_in(&officer).await;
+    b.screenshot("home").await;
+    b.press("nav a[href='/agreements/new']").await;
+    b.press("a[href='/agreements/new?start=empty']").await;
+    let (bad, good) = draft_with_two_errors();
+    b.paste("#source", &bad).await;
+    b.press("button[value=check]").await;
+    let summary = b
+        .client
+        .find_all(Locator::Css(".error-summary-list a"))
+        .await
+        .unwrap();
+    assert_eq!(
+        summary.len(),
+        2,
+        "two errors in the summary: {}",
+        b.body().await
+    );
+    let line = |needle: &str| bad.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let first = format!("#line-{}", line("article6: public_tsk"));
+    let second = format!("#line-{}", line("keep_for: six months"));
+    assert_eq!(
+        summary[0].attr("href").await.unwrap().as_deref(),
+        Some(first.as_str())
+    );
+    assert_eq!(
+        summary[1].attr("href").await.unwrap().as_deref(),
+        Some(second.as_str())
+    );
+    b.screenshot("draft-with-errors").await;
+    b.press(&format!(".error-summary-list a[href='{second}']"))
+        .await;
+    let target = b
+        .client
+        .execute("return location.hash", vec![])
+        .await
+        .unwrap();
+    assert_eq!(target, json!(second), "the link goes to the line");
+    let flagged = b
+        .client
+        .find(Locator::Css(&format!("{second}.flagged")))
+        .await
+        .unwrap();
+    assert!(flagged.text().await.unwrap().contains("six months"));
+    b.paste("#source", &good).await;
+    b.press("button[value=check]").await;
+    assert!(b.body().await.contains("No errors"), "{}", b.body().await);
+    b.press("button[value=save]").await;
+    assert_eq!(b.path().await, format!("/agreements/{ID}?done=saved"));
+    assert!(b.body().await.contains("The draft has been saved"));
+    b.screenshot("agreement").await;
+    b.sign_out().await;
+
+    // Two signatories sign; the page shows the agreement active.
+    for (who, party) in [(&camden, "camden"), (&foodbank, "foodbank")] {
+        b.sign_in(who).await;
+        b.press(&format!("a[href='/agreements?awaiting={party}']"))
+            .await;
+        b.press(&format!("a[href='/agreements/{ID}']")).await;
+        b.press(&format!("a[href='/agreements/{ID}/versions/1/sign']"))
+            .await;
+        assert!(
+            b.body().await.contains("DPIA screening"),
+            "the screening outcome is shown first"
+        );
+        if party == "camden" {
+            b.screenshot("sign").await;
+        }
+        b.choose("#role-senior_officer").await;
+        b.press("form button[type=submit].button").await;
+        assert!(b.body().await.contains("Check before you sign"));
+        b.press("button.button-warning").await;
+        assert_eq!(b.path().await, format!("/agreements/{ID}?done=signed"));
+        b.sign_out().await;
+    }
+    b.sign_in(&officer).await;
+    b.goto(&format!("/agreements/{ID}")).await;
+    let status = b
+        .client
+        .find(Locator::Css("main > p .tag"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(status, "active", "{}", b.body().await);
+
+    // Records flow through the gate; the officer finds every holding about the subject.
+    let gate = app.token(Role::GateClient, Some("camden")).await;
+    let send = json!({ "agreement": ID, "from": "camden", "to": "foodbank", "purpose": "food-parcels",
+        "fields": ["full-name", "address"], "records": [{ "full-name": "Ada", "address": "1 Lane" }],
+        "subject_refs": ["R-77"] });
+    let sent: Value = app
+        .post_json(&gate, "/api/v1/flows", send)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sent["decision"], "allow", "{sent}");
+    b.press("nav a[href='/holdings']").await;
+    b.fill("#subject", "R-77").await;
+    b.press("form[action='/holdings'] button").await;
+    let found = b.body().await;
+    assert!(
+        found.contains("1 holdings about R-77") && found.contains("foodbank"),
+        "{found}"
+    );
+    b.screenshot("holdings").await;
+
+    // A legal hold placed on what is held about the subject, then released.
+    b.press("a[href='/holds/new?subject=R-77']").await;
+    b.choose("#kind-sar").await;
+    b.fill("#reason", "SAR-2026-114").await;
+    b.press("form[action='/holds/new'] button.button").await;
+    assert!(
+        b.body()
+            .await
+            .contains("Check the hold before you place it")
+    );
+    b.press("button.button-warning").await;
+    assert_eq!(b.path().await, "/holds");
+    assert!(b.body().await.contains("SAR-2026-114"));
+    b.screenshot("holds").await;
+    b.press("a[href^='/holds/'][href$='/release']").await;
+    b.fill("#reason", "Request answered").await;
+    b.press("form button.button").await;
+    b.press("button.button-warning").await;
+    assert!(b.body().await.contains("No legal hold is in force"));
+
+    // Suspended with a reason: the gate refuses.
+    b.goto(&format!("/agreements/{ID}")).await;
+    b.press(&format!("a[href='/agreements/{ID}/control/suspend']"))
+        .await;
+    b.fill("#reason", "Breach under investigation").await;
+    b.press("form button.button").await;
+    b.press("button.button-warning").await;
+    assert_eq!(b.path().await, format!("/agreements/{ID}?done=suspended"));
+    assert!(b.body().await.contains("Breach under investigation"));
+    let ask = json!({ "agreement": ID, "from": "camden", "to": "foodbank", "purpose": "food-parcels", "fields": ["full-name"] });
+    let d: Value = app
+        .post_json(&gate, "/api/v1/flows/check", ask)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["decision"], "deny", "{d}");
+
+    if hands == Hands::Mouse {
+        // The rest of the console, for axe and screenshots.
+        for (path, shot) in [
+            ("/agreements", Some("agreements")),
+            (&format!("/agreements/{ID}/diff?from=1&to=1") as &str, None),
+            ("/register", Some("register")),
+            ("/audit", Some("audit")),
+            ("/deletions", None),
+            ("/holds/new", None),
+            ("/account/password", None),
+            ("/agreements/new?start=blank", None),
+            ("/no-such-page", None),
+        ] {
+            b.goto(path).await;
+            if let Some(name) = shot {
+                b.screenshot(name).await;
+            }
+        }
+        b.goto("/audit").await;
+        b.press("form[action='/audit/verify'] button").await;
+        assert!(
+            b.body().await.contains("The chain is intact"),
+            "{}",
+            b.body().await
+        );
+        reflows_at_320(&mut b).await;
+        b.sign_out().await;
+        let anyone = person(&app, Role::Auditor, None).await;
+        let (_, link) = accord::people::accounts::new_link(
+            app.registry.db(),
+            accord::clock::Clock::now(&*app.clock),
+            &anyone,
+            "test",
+        )
+        .await
+        .unwrap();
+        b.goto(&format!("/set-password/{link}")).await;
+        assert!(
+            b.pages_checked >= 25,
+            "axe ran on {} pages",
+            b.pages_checked
+        );
+        assert!(
+            b.violations.is_empty(),
+            "axe-core found WCAG A/AA violations:\n{}",
+            b.violations.join("\n")
+        );
+        // axe is really looking: an image without a text alternative, added to this page, is found.
+        b.client.execute("const i = document.createElement('img'); i.src = '/assets/none.png'; document.querySelector('main').append(i);", vec![]).await.unwrap();
+        b.axe_check().await;
+        assert!(
+            b.violations.iter().any(|v| v.contains("image-alt")),
+            "{:?}",
+            b.violations
+        );
+        b.violations.clear();
+        assert!(
+            b.violations.is_empty(),
+            "axe-core found WCAG A/AA violations:\n{}",
+            b.violations.join("\n")
+        );
+    }
+}
+
+/// At 320 CSS pixels wide, the main pages need no sideways scrolling (WCAG 1.4.10).
+async fn reflows_at_320(b: &mut Browser) {
+    b.client.set_window_size(320, 900).await.unwrap();
+    for path in [
+        "/",
+        "/agreements",
+        &format!("/agreements/{ID}"),
+        "/holdings?subject=R-77",
+        "/holds",
+        "/audit",
+        "/register",
+    ] {
+        b.client.goto(&format!("{}{path}", b.base)).await.unwrap();
+        let wide = b
+            .client
+            .execute("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]", vec![])
+            .await
+            .unwrap();
+        let (scroll, client) = (wide[0].as_u64().unwrap(), wide[1].as_u64().unwrap());
+        assert!(
+            scroll <= client + 1,
+            "{path} scrolls sideways at 320 px: {scroll} > {client}"
+        );
+    }
+    b.client.set_window_size(1280, 1000).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journeys_with_the_mouse_and_axe_on_every_page() {
+    journeys(Hands::Mouse).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journeys_with_the_keyboard_only() {
+    journeys(Hands::Keyboard).await;
+}
