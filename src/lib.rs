@@ -1,5 +1,6 @@
 //! Accord: data-sharing agreements as machines. See ARCHITECTURE.md for the map.
 
+pub mod access;
 pub mod agreement;
 pub mod api;
 pub mod app;

@@ -15,6 +15,7 @@ mod m20261121_000005_retention;
 mod m20261121_000006_registry_generation;
 mod m20261204_000007_agreement_listing;
 mod m20261205_000008_people;
+mod m20261206_000009_access_requests;
 
 pub use m20261121_000001_registry::GENESIS_HASH;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000006_registry_generation::Migration),
             Box::new(m20261204_000007_agreement_listing::Migration),
             Box::new(m20261205_000008_people::Migration),
+            Box::new(m20261206_000009_access_requests::Migration),
         ]
     }
 }

@@ -24,7 +24,7 @@ use crate::agreement::model::Agreement;
 use crate::agreement::values::Email;
 use crate::dpia::labels;
 
-const BUILTIN: [(Kind, &str); 5] = [
+const BUILTIN: [(Kind, &str); 12] = [
     (
         Kind::ReviewDue,
         include_str!("../../templates/email/review-due.txt.hbs"),
@@ -44,6 +44,34 @@ const BUILTIN: [(Kind, &str); 5] = [
     (
         Kind::DeletionRequest,
         include_str!("../../templates/email/deletion-request.txt.hbs"),
+    ),
+    (
+        Kind::AccessConfirm,
+        include_str!("../../templates/email/access-confirm.txt.hbs"),
+    ),
+    (
+        Kind::AccessLink,
+        include_str!("../../templates/email/access-link.txt.hbs"),
+    ),
+    (
+        Kind::AccessReceived,
+        include_str!("../../templates/email/access-received.txt.hbs"),
+    ),
+    (
+        Kind::AccessNew,
+        include_str!("../../templates/email/access-new.txt.hbs"),
+    ),
+    (
+        Kind::AccessQuestion,
+        include_str!("../../templates/email/access-question.txt.hbs"),
+    ),
+    (
+        Kind::AccessUpdate,
+        include_str!("../../templates/email/access-update.txt.hbs"),
+    ),
+    (
+        Kind::AccessDecision,
+        include_str!("../../templates/email/access-decision.txt.hbs"),
     ),
 ];
 
@@ -239,6 +267,45 @@ impl Templates {
             confirm_url: request.confirm_url.clone(),
         };
         self.render(Kind::DeletionRequest, &context)
+    }
+}
+
+/// What a message about an access request says; the access use cases fill it. Every kind's
+/// template reads from the same fields (those it does not need are empty).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AccessMail {
+    /// "AR-…"
+    pub reference: String,
+    /// The requesting organisation (one line).
+    pub organisation: String,
+    /// The agreement or organisation the request is addressed to (one line).
+    pub addressed: String,
+    /// Who is asked: "Accord" or the operator's service name.
+    pub service: String,
+    /// One line: "approved", "withdrawn by the requester"…
+    pub what: String,
+    /// The message, question or reasons, as written.
+    pub message: String,
+    pub conditions: String,
+    pub decided_by: String,
+    /// The link the message is about, or empty.
+    pub link: String,
+}
+
+impl Templates {
+    /// A message about an access request.
+    pub fn access(&self, kind: Kind, mail: &AccessMail) -> Result<Composed> {
+        let mut context = mail.clone();
+        for one in [
+            &mut context.reference,
+            &mut context.organisation,
+            &mut context.addressed,
+            &mut context.what,
+            &mut context.decided_by,
+        ] {
+            *one = one_line(one);
+        }
+        self.render(kind, &context)
     }
 }
 

@@ -73,15 +73,29 @@ pub enum Kind {
     AssuranceExpiring,
     Escalation,
     DeletionRequest,
+    AccessConfirm,
+    AccessLink,
+    AccessReceived,
+    AccessNew,
+    AccessQuestion,
+    AccessUpdate,
+    AccessDecision,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 12] = [
         Kind::ReviewDue,
         Kind::TermEnding,
         Kind::AssuranceExpiring,
         Kind::Escalation,
         Kind::DeletionRequest,
+        Kind::AccessConfirm,
+        Kind::AccessLink,
+        Kind::AccessReceived,
+        Kind::AccessNew,
+        Kind::AccessQuestion,
+        Kind::AccessUpdate,
+        Kind::AccessDecision,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -91,6 +105,13 @@ impl Kind {
             Kind::AssuranceExpiring => "assurance-expiring",
             Kind::Escalation => "escalation",
             Kind::DeletionRequest => "deletion-request",
+            Kind::AccessConfirm => "access-confirm",
+            Kind::AccessLink => "access-link",
+            Kind::AccessReceived => "access-received",
+            Kind::AccessNew => "access-new",
+            Kind::AccessQuestion => "access-question",
+            Kind::AccessUpdate => "access-update",
+            Kind::AccessDecision => "access-decision",
         }
     }
 

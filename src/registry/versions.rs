@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use super::gate_index::Touched;
 use super::lifecycle::{self, Control, Status, Stored};
+use super::signing::find_version;
 use super::{Registry, RegistryError, Result};
 use crate::agreement::vocab::SignatureRole;
 use crate::agreement::{ValidAgreement, check_source};
@@ -177,6 +178,47 @@ impl Registry {
         let fresh = version::Entity::find_by_id(row.id).one(&self.db).await?;
         let fresh = fresh.ok_or_else(|| RegistryError::NotFound("version vanished".into()))?;
         Ok(Added::Created(self.version_info(fresh).await?))
+    }
+
+    /// Stores `source` as a new draft version inside the caller's transaction, which holds the
+    /// writers' lock (`log` was begun on it), then commits it with everything the caller
+    /// changed and updates the gate's index: the caller's change and the version land together
+    /// or not at all. An upload: signatures in the source are claims. Refused when the source
+    /// has errors or its content is already stored.
+    pub(crate) async fn add_version_in(
+        &self,
+        txn: DatabaseTransaction,
+        mut log: Writer,
+        source: &str,
+        actor: &str,
+    ) -> Result<VersionInfo> {
+        let checked = check_source(source.as_bytes(), self.clock.today());
+        let Some(agreement) = checked.agreement else {
+            return Err(RegistryError::Invalid(checked.diagnostics));
+        };
+        let id = agreement.id.to_string();
+        let now = self.clock.now();
+        let stored = self
+            .store_in(
+                &txn,
+                &mut log,
+                source,
+                Arc::new(agreement),
+                actor,
+                Origin::Upload,
+                now,
+            )
+            .await?;
+        let StoredAs::New(row) = stored else {
+            return Err(RegistryError::Conflict(format!(
+                "agreement {id} already has a version with this content"
+            )));
+        };
+        let number = row.number;
+        self.commit_change(txn, log, Touched::Agreements(&[id.clone()]))
+            .await?;
+        let fresh = find_version(&self.db, &id, number).await?;
+        self.version_info(fresh).await
     }
 
     /// Imports every agreement file under `dir`; files with errors are reported and skipped.

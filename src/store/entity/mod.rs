@@ -1,5 +1,7 @@
 //! One sea-orm entity per table (see migrations/ for the schema and its reasons).
 
+pub mod access_request;
+pub mod access_request_message;
 pub mod agreement;
 pub mod agreement_party;
 pub mod api_token;
