@@ -5,7 +5,8 @@
 //!   link (`confirm_hash`, the SHA-256 of its token, cleared when used); the private link that
 //!   follows is kept as `resume_hash` only. `status_since` and `requester_secs` give the
 //!   queue's ages (days waiting, days with the requester); the queue pages by `(status, id)`.
-//!   `agreement_id` and `party_id` are what the request is addressed to, for the officers'
+//!   `owner` is the API token that made it, when a partner system did; it acts as the
+//!   requester. `agreement_id` and `party_id` are what the request is addressed to, for the officers'
 //!   filters; `drafted_agreement`/`drafted_version` link the approval's draft.
 //! - `access_request_messages`: the thread between officers and the requester.
 //!
@@ -37,6 +38,7 @@ impl MigrationTrait for Migration {
                 .col(string_null("confirm_hash"))
                 .col(string_null("confirm_expires_at"))
                 .col(string_null("resume_hash"))
+                .col(uuid_null("owner"))
                 .col(text("answers"))
                 .col(string_null("organisation"))
                 .col(string_null("agreement_id"))

@@ -44,6 +44,8 @@ pub struct Drafting<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Draft {
     pub agreement_id: String,
+    /// The requesting organisation's party id in it.
+    pub party_id: String,
     pub yaml: String,
 }
 
@@ -58,6 +60,7 @@ pub fn draft(a: &Answers, d: &Drafting) -> Result<Draft, serde_yaml::Error> {
     Ok(Draft {
         agreement_id,
         yaml: with_comments(a, d, &body, &party_id, &flow_id),
+        party_id,
     })
 }
 

@@ -11,4 +11,5 @@
 
 pub mod drafting;
 pub mod form;
+pub mod requests;
 pub mod states;

@@ -4,8 +4,8 @@
 
 use jiff::Timestamp;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, TransactionTrait,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -78,6 +78,22 @@ pub async fn create(
     new: NewUser<'_>,
     actor: &str,
 ) -> Result<(User, String)> {
+    let txn = db.begin().await?;
+    let mut log = Writer::begin(&txn).await?;
+    let made = create_in(&txn, &mut log, now, new, actor).await?;
+    log.commit(txn).await?;
+    Ok(made)
+}
+
+/// [`create`] inside the caller's transaction, which holds the writers' lock (`log` was begun
+/// on it): an approved access request makes the requester's account with its own change.
+pub(crate) async fn create_in(
+    txn: &DatabaseTransaction,
+    log: &mut Writer,
+    now: Timestamp,
+    new: NewUser<'_>,
+    actor: &str,
+) -> Result<(User, String)> {
     let email = normal_email(new.email)?;
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
@@ -90,11 +106,9 @@ pub async fn create(
         _ => {}
     }
     let token = random_secret()?;
-    let txn = db.begin().await?;
-    let mut log = Writer::begin(&txn).await?;
     let taken = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
-        .one(&txn)
+        .one(txn)
         .await?;
     if taken.is_some() {
         return Err(PeopleError::EmailTaken(email));
@@ -111,10 +125,8 @@ pub async fn create(
         disabled_at: None,
     };
     let am: user::ActiveModel = row.clone().into();
-    user::Entity::insert(am)
-        .exec_without_returning(&txn)
-        .await?;
-    insert_link(&txn, now, row.id, &token).await?;
+    user::Entity::insert(am).exec_without_returning(txn).await?;
+    insert_link(txn, now, row.id, &token).await?;
     log.append(
         now,
         Event {
@@ -126,7 +138,6 @@ pub async fn create(
             }),
         },
     );
-    log.commit(txn).await?;
     Ok((User::from(&row), token))
 }
 

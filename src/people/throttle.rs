@@ -1,5 +1,7 @@
 //! Throttling failed sign-ins, per account and per address: failures are rows, counted over a
-//! window through the `(key, at)` index, so every instance sees the same count.
+//! window through the `(key, at)` index, so every instance sees the same count. The same table
+//! counts other events a stranger can repeat (access requests started, per address and per
+//! e-mail), each under a key of its own ([`count_recent`], [`note`]).
 
 use jiff::{SignedDuration, Timestamp};
 use sea_orm::{
@@ -32,15 +34,19 @@ pub async fn throttled(
     account: &str,
     address: &str,
 ) -> Result<bool> {
-    let since = stamp(now - WINDOW);
-    let count = |key: String| {
-        sign_in_failure::Entity::find()
-            .filter(sign_in_failure::Column::Key.eq(key))
-            .filter(sign_in_failure::Column::At.gt(since.clone()))
-            .count(db)
-    };
-    Ok(count(account_key(account)).await? >= PER_ACCOUNT
-        || count(address_key(address)).await? >= PER_ADDRESS)
+    Ok(
+        count_recent(db, now, &account_key(account)).await? >= PER_ACCOUNT
+            || count_recent(db, now, &address_key(address)).await? >= PER_ADDRESS,
+    )
+}
+
+/// How many events `key` has within the window before `now`.
+pub async fn count_recent(db: &impl ConnectionTrait, now: Timestamp, key: &str) -> Result<u64> {
+    Ok(sign_in_failure::Entity::find()
+        .filter(sign_in_failure::Column::Key.eq(key))
+        .filter(sign_in_failure::Column::At.gt(stamp(now - WINDOW)))
+        .count(db)
+        .await?)
 }
 
 /// Records one failure against both keys, and forgets failures older than the window.
@@ -50,12 +56,16 @@ pub async fn record_failure(
     account: &str,
     address: &str,
 ) -> Result<()> {
-    let rows =
-        [account_key(account), address_key(address)].map(|key| sign_in_failure::ActiveModel {
-            id: Set(new_id()),
-            key: Set(key),
-            at: Set(stamp(now)),
-        });
+    note(db, now, &[account_key(account), address_key(address)]).await
+}
+
+/// Records one event under each of `keys`, and forgets events older than the window.
+pub async fn note(db: &impl ConnectionTrait, now: Timestamp, keys: &[String]) -> Result<()> {
+    let rows = keys.iter().map(|key| sign_in_failure::ActiveModel {
+        id: Set(new_id()),
+        key: Set(key.clone()),
+        at: Set(stamp(now)),
+    });
     sign_in_failure::Entity::insert_many(rows)
         .exec_without_returning(db)
         .await?;

@@ -13,6 +13,8 @@ pub struct Model {
     pub confirm_hash: Option<String>,
     pub confirm_expires_at: Option<String>,
     pub resume_hash: Option<String>,
+    /// The API token that made it, when a partner system did.
+    pub owner: Option<Uuid>,
     #[sea_orm(column_type = "Text")]
     pub answers: String,
     pub organisation: Option<String>,
