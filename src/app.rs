@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use poem::{Endpoint, EndpointExt, Route};
 
+use crate::access::requests::Access;
 use crate::api::{self, headers, middleware};
 use crate::auth::TokenCache;
 use crate::dpia::{Format, Renderer};
@@ -32,14 +33,21 @@ pub fn build(
         .map_err(|e| format!("cannot start the decision journal: {e}"))?;
     let gate = Gate::new(registry.clone(), journal);
     let cache = Arc::new(TokenCache::default());
+    let access = Access::new(
+        registry.clone(),
+        settings.mail_templates()?,
+        &settings.public_url,
+    );
     let console = web::Console::new(
         registry.clone(),
         retention.clone(),
+        access.clone(),
         dpia.clone(),
         &settings.public_url,
     )?;
     let (route, methods) = api::routes(
         web::routes(Route::new()),
+        access,
         &registry,
         gate,
         dpia,

@@ -39,6 +39,10 @@ pub enum ApiError {
     TooLarge(String),
     #[error("the agreement has errors")]
     Invalid(Vec<Diagnostic>),
+    #[error("some answers need changing")]
+    Answers(Vec<crate::access::form::Problem>),
+    #[error("{0}")]
+    TooMany(String),
     #[error("{0}; try again")]
     Unavailable(String),
     #[error("internal error (request {0})")]
@@ -55,6 +59,18 @@ pub struct ErrorBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[oai(skip_serializing_if_is_none)]
     pub diagnostics: Option<Vec<DiagnosticBody>>,
+    /// Only on 422 (`invalid`) from an access request: every problem, by question.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[oai(skip_serializing_if_is_none)]
+    pub problems: Option<Vec<ProblemBody>>,
+}
+
+/// One problem with an access request's answers.
+#[derive(Debug, Serialize, Object)]
+pub struct ProblemBody {
+    /// The question's name (a key of `answers`, or `email`).
+    pub field: String,
+    pub message: String,
 }
 
 /// The kind of an error; each status has one, but 422 (`invalid-agreement`).
@@ -72,6 +88,7 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     InvalidAgreement,
     Invalid,
+    TooManyRequests,
     Unavailable,
     Internal,
     Error,
@@ -102,6 +119,8 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorCode::InvalidAgreement,
             ),
+            ApiError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyRequests),
+            ApiError::Answers(_) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Invalid),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }
@@ -134,6 +153,8 @@ error_statuses! {
     S413 = 413, "The request body is larger than the server's limit.";
     S415 = 415, "The body's Content-Type is not one this operation reads.";
     S422 = 422, "The agreement has errors: every finding, each at its line and column.";
+    S422A = 422, "Some answers break the form's rules: every problem, by question (`problems`).";
+    S429 = 429, "Too many requests from this address or for this e-mail address; try again in 15 minutes.";
     S503 = 503, "The decision could not be recorded, so it is not given; try again.";
 }
 
@@ -232,10 +253,22 @@ impl poem::error::ResponseError for ApiError {
             ),
             _ => None,
         };
+        let problems = match self {
+            ApiError::Answers(ps) => Some(
+                ps.iter()
+                    .map(|p| ProblemBody {
+                        field: p.field.to_owned(),
+                        message: p.message.clone(),
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        };
         let body = ErrorBody {
             code,
             message: self.to_string(),
             diagnostics,
+            problems,
         };
         with_challenge(json_response(status, &body))
     }
@@ -277,6 +310,28 @@ impl From<RevokeError> for ApiError {
             RevokeError::NotFound(_) => ApiError::NotFound(e.to_string()),
             RevokeError::OwnToken | RevokeError::LastAdmin => ApiError::Conflict(e.to_string()),
             RevokeError::Db(e) => internal(&e),
+        }
+    }
+}
+
+impl From<crate::access::requests::AccessError> for ApiError {
+    fn from(e: crate::access::requests::AccessError) -> ApiError {
+        use crate::access::requests::AccessError as E;
+        match e {
+            E::NotFound | E::BadLink => ApiError::NotFound(e.to_string()),
+            E::NotAllowed(m) => ApiError::Forbidden(m),
+            E::WrongState { .. } => ApiError::Conflict(e.to_string()),
+            E::Problems(ps) => ApiError::Answers(ps),
+            E::Incomplete(steps) => ApiError::Answers(steps.into_iter().flat_map(|(_, p)| p).collect()),
+            E::BadInput(m) => ApiError::BadRequest(m),
+            E::Throttled => ApiError::TooMany(e.to_string()),
+            E::DraftInvalid(_) => ApiError::Conflict(
+                "the agreement the request would draft has errors; see the preview".into(),
+            ),
+            E::Registry(r) => r.into(),
+            E::People(p) => ApiError::Conflict(p.to_string()),
+            E::Mail(m) => internal(&m),
+            E::Db(d) => internal(&d),
         }
     }
 }
@@ -345,6 +400,7 @@ pub fn normalise(err: poem::Error) -> Response {
             code,
             message,
             diagnostics: None,
+            problems: None,
         },
     ))
 }

@@ -2,6 +2,7 @@
 //! middleware every request passes through. Handlers check the caller's role, call the service
 //! layer, and map its errors in `error.rs`.
 
+pub mod access_requests;
 pub mod agreements;
 pub mod audit;
 pub mod auth;
@@ -23,6 +24,7 @@ pub mod tokens;
 use poem::{Route, get, handler};
 use poem_openapi::{OpenApiService, Tags};
 
+use crate::access::requests::Access;
 use crate::dpia::Renderer;
 use crate::flows::Gate;
 use crate::registry::Registry;
@@ -44,9 +46,12 @@ pub enum ApiTags {
     Retention,
     /// API tokens.
     Tokens,
+    /// Partner access requests: made, reviewed, approved into a draft agreement.
+    AccessRequests,
 }
 
 fn service(
+    access: Access,
     registry: &Registry,
     gate: Gate,
     dpia: std::sync::Arc<(Renderer, Renderer)>,
@@ -76,6 +81,7 @@ fn service(
         audit::AuditApi {
             registry: registry.clone(),
         },
+        access_requests::AccessRequestsApi { access },
     );
     OpenApiService::new(apis, "Accord", env!("CARGO_PKG_VERSION"))
         .description(
@@ -87,15 +93,17 @@ fn service(
 /// The JSON API's routes and what they need beside them (the OpenAPI document, Swagger UI,
 /// `/healthz`), to be mounted at `/` by [`crate::app::build`], and the methods each documented
 /// path takes (for `Allow` on a 405).
+#[allow(clippy::too_many_arguments)]
 pub fn routes(
     route: Route,
+    access: Access,
     registry: &Registry,
     gate: Gate,
     dpia: std::sync::Arc<(Renderer, Renderer)>,
     retention: Retention,
     cache: std::sync::Arc<crate::auth::TokenCache>,
 ) -> Result<(Route, spec::PathMethods), String> {
-    let api = service(registry, gate, dpia, retention, cache);
+    let api = service(access, registry, gate, dpia, retention, cache);
     let get_only: &[&str] = &["get"];
     let served_beside = [
         ("/healthz", get_only),

@@ -26,6 +26,7 @@ use std::sync::Arc;
 
 use poem::{Route, get, post};
 
+use crate::access::requests::Access;
 use crate::dpia::Renderer;
 use crate::registry::Registry;
 use crate::retention::Retention;
@@ -40,6 +41,7 @@ pub const POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; 
 pub struct Console {
     pub registry: Registry,
     pub retention: Retention,
+    pub access: Access,
     pub dpia: Arc<(Renderer, Renderer)>,
     /// Cookies carry `Secure` (Accord is reached over TLS: its public URL is https).
     pub secure_cookies: bool,
@@ -49,6 +51,7 @@ impl Console {
     pub fn new(
         registry: Registry,
         retention: Retention,
+        access: Access,
         dpia: Arc<(Renderer, Renderer)>,
         public_url: &str,
     ) -> Result<Console, String> {
@@ -56,6 +59,7 @@ impl Console {
         Ok(Console {
             registry,
             retention,
+            access,
             dpia,
             secure_cookies: public_url.starts_with("https://"),
         })

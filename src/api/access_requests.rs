@@ -1,0 +1,325 @@
+//! `/api/v1/access-requests`: partner access requests for systems that would rather not use the
+//! form. A request made here is owned by the calling token, which then acts as the requester
+//! (submit, answer, withdraw, messages); officers review and decide; readers look.
+
+use std::collections::BTreeMap;
+
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use uuid::Uuid;
+
+use super::ApiTags;
+use super::auth::Caller;
+use super::error::{ApiError, Errors, S400, S401, S403, S404, S409, S413, S415, S422A};
+use super::text::NonBlank;
+use crate::access::form::{Answer, Answers, Step};
+use crate::access::requests::{
+    Access, AccessMessage, AccessRequest, Actor, Either, MAX_PAGE, QueueFilter,
+};
+use crate::access::states::Status;
+
+/// Most answers one request carries (the form has fewer questions than this).
+pub const MAX_ANSWERS: usize = 100;
+
+type MoveErrors = Errors<(S400, S401, S403, S404, S409, S413, S415)>;
+
+pub struct AccessRequestsApi {
+    pub access: Access,
+}
+
+/// A new request: the requester's e-mail address and every answer.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct NewAccessRequest {
+    /// Where the confirmation link, the acknowledgement, questions and the decision are sent.
+    pub email: NonBlank<320>,
+    /// The form's answers by question name (docs/api.md lists them): a string, or a list of
+    /// strings for a multiple-choice question. At most 100.
+    pub answers: BTreeMap<String, serde_json::Value>,
+}
+
+/// A message, a question or an answer.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct MessageBody {
+    pub message: NonBlank<4000>,
+}
+
+/// An approval: its reasons, and any conditions.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct ApproveBody {
+    pub reasons: NonBlank<4000>,
+    /// Conditions the approval carries; absent or empty for none.
+    #[oai(validator(max_length = 4000))]
+    pub conditions: Option<String>,
+}
+
+/// A rejection's reasons.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct RejectBody {
+    pub reasons: NonBlank<4000>,
+}
+
+/// A page of the queue.
+#[derive(Debug, Object)]
+pub struct AccessRequestPage {
+    pub items: Vec<AccessRequest>,
+    /// How many requests match the filters.
+    pub total: u64,
+    /// Pass as `after` for the next page; null on the last.
+    pub next_after: Option<Uuid>,
+}
+
+#[derive(ApiResponse)]
+pub enum Created {
+    /// The request, as a draft owned by the calling token.
+    #[oai(status = 201)]
+    Created(Json<AccessRequest>),
+}
+
+/// The answers as the form keeps them, or a 400 naming what does not fit.
+fn answers_from(raw: BTreeMap<String, serde_json::Value>) -> Result<Answers, ApiError> {
+    if raw.len() > MAX_ANSWERS {
+        return Err(ApiError::BadRequest(format!(
+            "at most {MAX_ANSWERS} answers"
+        )));
+    }
+    let known: Vec<&str> = Step::ALL
+        .iter()
+        .flat_map(|s| s.questions().iter().map(|q| q.name))
+        .collect();
+    let mut posted = Vec::new();
+    for (name, value) in raw {
+        if !known.contains(&name.as_str()) {
+            return Err(ApiError::BadRequest(format!(
+                "'{}' is not a question of the form",
+                name.chars().take(80).collect::<String>()
+            )));
+        }
+        match value {
+            serde_json::Value::String(s) => posted.push((name, s)),
+            serde_json::Value::Array(items) if items.len() <= 200 => {
+                for item in items {
+                    match item {
+                        serde_json::Value::String(s) => posted.push((name.clone(), s)),
+                        _ => {
+                            return Err(ApiError::BadRequest(format!(
+                                "answers.{name}: a list of strings is expected"
+                            )));
+                        }
+                    }
+                }
+            }
+            _ => {
+                return Err(ApiError::BadRequest(format!(
+                    "answers.{name}: a string, or a list of at most 200 strings, is expected"
+                )));
+            }
+        }
+    }
+    let mut answers = Answers::default();
+    for step in Step::ALL {
+        answers = answers.with_step(step, &posted);
+    }
+    // A multiple-choice question sent as one string is one choice.
+    for q in Step::ALL.iter().flat_map(|s| s.questions()) {
+        if let (crate::access::form::Kind::Many(_), Some(Answer::One(v))) =
+            (q.kind, answers.0.get(q.name).cloned())
+        {
+            answers.0.insert(q.name.to_owned(), Answer::Many(vec![v]));
+        }
+    }
+    Ok(answers)
+}
+
+#[OpenApi(prefix_path = "/access-requests", tag = "ApiTags::AccessRequests")]
+impl AccessRequestsApi {
+    /// Make an access request with every answer at once (any token). Every problem with the
+    /// answers is a 422 listing them by question. The e-mail address is sent a confirmation
+    /// link, which gives the person the request's private link in the web form too.
+    #[oai(path = "/", method = "post")]
+    async fn create(
+        &self,
+        caller: Caller,
+        body: Json<NewAccessRequest>,
+    ) -> Result<Created, Errors<(S400, S401, S413, S415, S422A)>> {
+        let answers = answers_from(body.0.answers)?;
+        let made = self
+            .access
+            .create(&caller.0, &body.0.email.0, answers)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Created::Created(Json(made)))
+    }
+
+    /// The officers' queue (readers): by default every request with the officers or the
+    /// requester and not decided; oldest first, paged by key.
+    #[oai(path = "/", method = "get")]
+    async fn list(
+        &self,
+        caller: Caller,
+        status: Query<Option<Status>>,
+        /// Addressed to this organisation (its party id).
+        party: Query<Option<String>>,
+        after: Query<Option<Uuid>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u64>>,
+    ) -> Result<Json<AccessRequestPage>, Errors<(S400, S401, S403)>> {
+        let filter = QueueFilter {
+            status: status.0,
+            party: party.0.filter(|p| !p.is_empty()),
+            after: after.0,
+            limit: limit.0.unwrap_or(50).min(MAX_PAGE),
+        };
+        let page = self
+            .access
+            .queue(&caller.0, &filter)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Json(AccessRequestPage {
+            items: page.items,
+            total: page.total,
+            next_after: page.next_after,
+        }))
+    }
+
+    /// One request (readers, or the token that made it).
+    #[oai(path = "/:id", method = "get")]
+    async fn get(
+        &self,
+        caller: Caller,
+        id: Path<Uuid>,
+    ) -> Result<Json<AccessRequest>, Errors<(S400, S401, S404)>> {
+        let found = self.access.get(&caller.0, id.0).await;
+        Ok(Json(found.map_err(ApiError::from)?))
+    }
+
+    /// The request's thread, oldest first (readers, or the token that made it).
+    #[oai(path = "/:id/messages", method = "get")]
+    async fn messages(
+        &self,
+        caller: Caller,
+        id: Path<Uuid>,
+    ) -> Result<Json<Vec<AccessMessage>>, Errors<(S400, S401, S404)>> {
+        self.access
+            .get(&caller.0, id.0)
+            .await
+            .map_err(ApiError::from)?;
+        let found = self.access.messages(id.0).await;
+        Ok(Json(found.map_err(ApiError::from)?))
+    }
+
+    /// Add a message to the thread (the requester's token, or an officer); 409 once decided.
+    #[oai(path = "/:id/messages", method = "post")]
+    async fn post_message(
+        &self,
+        caller: Caller,
+        id: Path<Uuid>,
+        body: Json<MessageBody>,
+    ) -> Result<Json<AccessMessage>, MoveErrors> {
+        let done = self
+            .access
+            .post_message(Actor::Principal(&caller.0), Either::Id(id.0), &body.0.message.0)
+            .await;
+        Ok(Json(done.map_err(ApiError::from)?))
+    }
+
+    /// Submit a complete draft (the requester's token); 422 lists what is missing, 409 if it
+    /// is not a draft (a second submit).
+    #[oai(path = "/:id/submit", method = "post")]
+    async fn submit(
+        &self,
+        caller: Caller,
+        id: Path<Uuid>,
+    ) -> Result<Json<AccessRequest>, Errors<(S400, S401, S403, S404, S409, S422A)>> {
+        let done = self
+            .access
+            .submit(Actor::Principal(&caller.0), Either::Id(id.0))
+            .await;
+        Ok(Json(done.map_err(ApiError::from)?))
+    }
+
+    /// Take a submitted request into review (officers).
+    #[oai(path = "/:id/review", method = "post")]
+    async fn review(
+        &self,
+        caller: Caller,
+        id: Path<Uuid>,
+    ) -> Result<Json<AccessRequest>, Errors<(S400, S401, S403, S404, S409)>> {
+        let done = self.access.start_review(&caller.0, id.0).await;
+        Ok(Json(done.map_err(ApiError::from)?))
+    }
+
+    /// Ask the requester a question (officers): the request waits for their answer.
+    #[oai(path = "/:id/ask", method = "post")]
+    async fn ask(
+        &self,
+        caller: Caller,
+        id: Path<Uuid>,
+        body: Json<MessageBody>,
+    ) -> Result<Json<AccessRequest>, MoveErrors> {
+        let done = self.access.ask(&caller.0, id.0, &body.0.message.0).await;
+        Ok(Json(done.map_err(ApiError::from)?))
+    }
+
+    /// Answer the officer's question (the requester's token): back to review.
+    #[oai(path = "/:id/answer", method = "post")]
+    async fn answer(
+        &self,
+        caller: Caller,
+        id: Path<Uuid>,
+        body: Json<MessageBody>,
+    ) -> Result<Json<AccessRequest>, MoveErrors> {
+        let done = self
+            .access
+            .answer(Actor::Principal(&caller.0), Either::Id(id.0), &body.0.message.0)
+            .await;
+        Ok(Json(done.map_err(ApiError::from)?))
+    }
+
+    /// Approve (officers): drafts the agreement into the registry as a new draft version, and
+    /// makes a signatory account for the requester's organisation. 409 if the state does not
+    /// allow it or the draft would have errors.
+    #[oai(path = "/:id/approve", method = "post")]
+    async fn approve(
+        &self,
+        caller: Caller,
+        id: Path<Uuid>,
+        body: Json<ApproveBody>,
+    ) -> Result<Json<AccessRequest>, MoveErrors> {
+        let conditions = body.0.conditions.unwrap_or_default();
+        let done = self
+            .access
+            .approve(&caller.0, id.0, &body.0.reasons.0, &conditions)
+            .await;
+        Ok(Json(done.map_err(ApiError::from)?))
+    }
+
+    /// Reject (officers), with reasons.
+    #[oai(path = "/:id/reject", method = "post")]
+    async fn reject(
+        &self,
+        caller: Caller,
+        id: Path<Uuid>,
+        body: Json<RejectBody>,
+    ) -> Result<Json<AccessRequest>, MoveErrors> {
+        let done = self.access.reject(&caller.0, id.0, &body.0.reasons.0).await;
+        Ok(Json(done.map_err(ApiError::from)?))
+    }
+
+    /// Withdraw (the requester's token, or an officer), before a decision.
+    #[oai(path = "/:id/withdraw", method = "post")]
+    async fn withdraw(
+        &self,
+        caller: Caller,
+        id: Path<Uuid>,
+    ) -> Result<Json<AccessRequest>, Errors<(S400, S401, S403, S404, S409)>> {
+        let done = self
+            .access
+            .withdraw(Actor::Principal(&caller.0), Either::Id(id.0))
+            .await;
+        Ok(Json(done.map_err(ApiError::from)?))
+    }
+}
