@@ -8,6 +8,7 @@ use poem::http::StatusCode;
 use serde_json::json;
 
 use super::render::pages;
+use crate::access::requests::AccessError;
 use crate::people::PeopleError;
 use crate::registry::RegistryError;
 use crate::retention::RetentionError;
@@ -104,6 +105,33 @@ impl From<PeopleError> for WebError {
             PeopleError::Db(e) => WebError::Internal(e.to_string()),
             PeopleError::Random(m) | PeopleError::Hash(m) => WebError::Internal(m),
             other => WebError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+impl From<AccessError> for WebError {
+    fn from(e: AccessError) -> WebError {
+        match e {
+            AccessError::NotFound => WebError::NotFound("There is no such access request.".into()),
+            AccessError::BadLink => WebError::NotFound(
+                "This link is not valid: it may have been used already, or have expired. \
+                 Links to confirm an e-mail address work once, for 24 hours."
+                    .into(),
+            ),
+            AccessError::NotAllowed(m) => WebError::Forbidden(m),
+            AccessError::WrongState { .. } | AccessError::Throttled => {
+                WebError::Conflict(e.to_string())
+            }
+            AccessError::Problems(_) | AccessError::Incomplete(_) | AccessError::BadInput(_) => {
+                WebError::BadRequest(e.to_string())
+            }
+            AccessError::DraftInvalid(_) => WebError::Conflict(
+                "The agreement this request would draft has errors: see the preview.".into(),
+            ),
+            AccessError::Registry(r) => r.into(),
+            AccessError::People(p) => p.into(),
+            AccessError::Mail(m) => WebError::Internal(m.to_string()),
+            AccessError::Db(d) => WebError::Internal(d.to_string()),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! CSRF token bound to the session (`csrf.rs`); every page is rendered by handlebars, which
 //! escapes all text; every answer carries [`POLICY`], which allows no inline script or style.
 
+pub mod access_requests;
 pub mod agreements;
 pub mod assets;
 pub mod audit;
@@ -18,6 +19,7 @@ pub mod holdings;
 pub mod holds;
 pub mod home;
 pub mod register;
+pub mod request_access;
 pub mod render;
 pub mod session;
 pub mod sign_in;
@@ -120,5 +122,33 @@ pub fn routes(route: Route) -> Route {
             get(deletions::confirm_form).post(deletions::confirm_submit),
         )
         .at("/deletions/:id/certificate", get(deletions::certificate))
+        .at(
+            "/request-access",
+            get(request_access::start_form).post(request_access::start),
+        )
+        .at(
+            "/request-access/confirm/:token",
+            get(request_access::confirm_form).post(request_access::confirm),
+        )
+        .at("/request-access/r/:token", get(request_access::tasks))
+        .at(
+            "/request-access/r/:token/step/:step",
+            get(request_access::step_form).post(request_access::step_save),
+        )
+        .at("/request-access/r/:token/check", get(request_access::check))
+        .at("/request-access/r/:token/submit", post(request_access::submit))
+        .at("/request-access/r/:token/answer", post(request_access::answer))
+        .at(
+            "/request-access/r/:token/withdraw",
+            get(request_access::withdraw_form).post(request_access::withdraw),
+        )
+        .at("/access-requests", get(access_requests::queue))
+        .at("/access-requests/:id", get(access_requests::page))
+        .at("/access-requests/:id/review", post(access_requests::review))
+        .at("/access-requests/:id/write/:kind", post(access_requests::write))
+        .at(
+            "/access-requests/:id/decide/:decision",
+            get(access_requests::decide_form).post(access_requests::decide),
+        )
         .at("/assets/:name", get(assets::serve))
 }

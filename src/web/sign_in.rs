@@ -131,7 +131,7 @@ pub async fn submit(
     Ok(resp)
 }
 
-fn address(remote: &RemoteAddr) -> String {
+pub(super) fn address(remote: &RemoteAddr) -> String {
     match remote.as_socket_addr() {
         Some(a) => a.ip().to_string(),
         None => remote.to_string(),

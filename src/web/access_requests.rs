@@ -1,0 +1,354 @@
+//! The officers' side of access requests: the queue (filters, ages), one request (its answers,
+//! a live preview of the agreement approval would draft, with `accord check`'s findings and
+//! the DPIA screening, the thread), and the moves: take into review, ask the requester, write
+//! a message, approve or reject (each checked before it is made).
+
+use poem::http::StatusCode;
+use poem::web::{Data, Form, Path, Query};
+use poem::{Response, handler};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::Console;
+use super::errors::{WebError, WebResult};
+use super::render::{pages, see_other};
+use super::request_access::answer_sections;
+use super::session::{Viewer, encode};
+use super::sign_in::field_error;
+use crate::access::requests::{AccessError, Actor, Either, QueueFilter};
+use crate::access::states::Status;
+use crate::auth::{OFFICERS, READERS};
+
+const PER_PAGE: u64 = 50;
+
+#[derive(Deserialize, Default)]
+pub struct QueueQuery {
+    status: Option<String>,
+    party: Option<String>,
+    after: Option<Uuid>,
+}
+
+#[handler]
+pub async fn queue(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Query(q): Query<QueueQuery>,
+) -> WebResult {
+    let who = viewer.allow(READERS)?;
+    let status = q.status.as_deref().filter(|s| !s.is_empty());
+    let status = match status {
+        None => None,
+        Some(s) => Some(
+            Status::parse(s)
+                .ok_or_else(|| WebError::BadRequest(format!("'{s}' is not a request status")))?,
+        ),
+    };
+    let party = q
+        .party
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| p.chars().take(200).collect::<String>());
+    let found = console
+        .access
+        .queue(
+            who,
+            &QueueFilter {
+                status,
+                party: party.clone(),
+                after: q.after,
+                limit: PER_PAGE,
+            },
+        )
+        .await?;
+    let mut keep = String::new();
+    if let Some(s) = status {
+        keep.push_str(&format!("&status={s}"));
+    }
+    if let Some(p) = &party {
+        keep.push_str(&format!("&party={}", encode(p)));
+    }
+    let statuses: Vec<Value> = Status::ALL
+        .iter()
+        .map(|s| json!({ "value": s.as_str(), "label": s.label(), "selected": Some(*s) == status }))
+        .collect();
+    let data = json!({
+        "items": found.items, "total": found.total,
+        "statuses": statuses, "party": party,
+        "next": found.next_after.map(|a| format!("/access-requests?after={a}{keep}")),
+        "first": q.after.map(|_| format!("/access-requests?{}", keep.trim_start_matches('&'))),
+    });
+    Ok(pages().page(Some(&viewer), "access_queue", "Access requests", data))
+}
+
+#[handler]
+pub async fn page(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Path(id): Path<Uuid>,
+) -> WebResult {
+    request_page(&console, &viewer, id, &[], "", StatusCode::OK).await
+}
+
+async fn request_page(
+    console: &Console,
+    viewer: &Viewer,
+    id: Uuid,
+    errors: &[Value],
+    message: &str,
+    status: StatusCode,
+) -> WebResult<Response> {
+    let who = viewer.allow(READERS)?;
+    let r = console.access.get(who, id).await?;
+    let choices = console.access.choices(&r.answers).await?;
+    let sections = answer_sections(&r.answers, &choices, |_| String::new());
+    let thread = console.access.messages(id).await?;
+    let preview = if r.status.is_final() || r.status == Status::Draft {
+        None
+    } else {
+        match console.access.preview(id).await {
+            Ok(p) => Some(json!(p)),
+            Err(AccessError::BadInput(m)) => Some(json!({ "unavailable": m })),
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let officer = who.allow(OFFICERS).is_ok();
+    let here = format!("/access-requests/{id}");
+    let data = json!({
+        "r": r, "sections": sections, "thread": thread, "preview": preview,
+        "errors": errors, "message": message, "here": here,
+        "can_review": officer && r.status == Status::Submitted,
+        "can_ask": officer && matches!(r.status, Status::Submitted | Status::InReview),
+        "can_decide": officer && matches!(r.status, Status::Submitted | Status::InReview),
+        "can_reject": officer && matches!(r.status, Status::Submitted | Status::InReview | Status::InfoRequested),
+        "can_message": officer && !r.status.is_final(),
+    });
+    Ok(pages().page_with(
+        status,
+        Some(viewer),
+        "access_request",
+        &format!("Access request {}", r.reference),
+        data,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+#[handler]
+pub async fn review(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Path(id): Path<Uuid>,
+    Form(f): Form<CsrfOnly>,
+) -> WebResult {
+    viewer.check_csrf(&f.csrf)?;
+    let who = viewer.allow(OFFICERS)?;
+    console.access.start_review(who, id).await?;
+    Ok(see_other(&format!("/access-requests/{id}")))
+}
+
+#[derive(Deserialize)]
+pub struct MessageForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    message: String,
+}
+
+/// Asks the requester a question (`ask`) or writes in the thread (`message`).
+#[handler]
+pub async fn write(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Path((id, kind)): Path<(Uuid, String)>,
+    Form(f): Form<MessageForm>,
+) -> WebResult {
+    viewer.check_csrf(&f.csrf)?;
+    let who = viewer.allow(OFFICERS)?;
+    let done = match kind.as_str() {
+        "ask" => console.access.ask(who, id, &f.message).await.map(|_| ()),
+        "message" => console
+            .access
+            .post_message(Actor::Principal(who), Either::Id(id), &f.message)
+            .await
+            .map(|_| ()),
+        _ => return Err(WebError::NotFound("There is no such page.".into())),
+    };
+    match done {
+        Ok(()) => Ok(see_other(&format!("/access-requests/{id}"))),
+        Err(AccessError::BadInput(m)) => {
+            let errors = [field_error(&kind, &m)];
+            request_page(
+                &console,
+                &viewer,
+                id,
+                &errors,
+                &f.message,
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reasons: String,
+    #[serde(default)]
+    conditions: String,
+    #[serde(default)]
+    step: String,
+}
+
+fn decision_of(decision: &str) -> Result<(&'static str, bool), WebError> {
+    match decision {
+        "approve" => Ok(("Approve", true)),
+        "reject" => Ok(("Reject", false)),
+        _ => Err(WebError::NotFound("There is no such page.".into())),
+    }
+}
+
+#[handler]
+pub async fn decide_form(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Path((id, decision)): Path<(Uuid, String)>,
+) -> WebResult {
+    let who = viewer.allow(OFFICERS)?;
+    let (verb, approving) = decision_of(&decision)?;
+    let r = console.access.get(who, id).await?;
+    Ok(decide_page(
+        &viewer,
+        id,
+        &r.reference,
+        &decision,
+        verb,
+        approving,
+        "",
+        "",
+        &[],
+        StatusCode::OK,
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn decide_page(
+    viewer: &Viewer,
+    id: Uuid,
+    reference: &str,
+    decision: &str,
+    verb: &str,
+    approving: bool,
+    reasons: &str,
+    conditions: &str,
+    errors: &[Value],
+    status: StatusCode,
+) -> Response {
+    let data = json!({
+        "id": id, "reference": reference, "decision": decision, "verb": verb,
+        "approving": approving, "reasons": reasons, "conditions": conditions, "errors": errors,
+    });
+    pages().page_with(
+        status,
+        Some(viewer),
+        "access_decide",
+        &format!("{verb} access request {reference}"),
+        data,
+    )
+}
+
+#[handler]
+pub async fn decide(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Path((id, decision)): Path<(Uuid, String)>,
+    Form(f): Form<DecisionForm>,
+) -> WebResult {
+    viewer.check_csrf(&f.csrf)?;
+    let who = viewer.allow(OFFICERS)?;
+    let (verb, approving) = decision_of(&decision)?;
+    let r = console.access.get(who, id).await?;
+    let reasons = f.reasons.trim();
+    let conditions = if approving { f.conditions.trim() } else { "" };
+    let mut errors = Vec::new();
+    if reasons.is_empty() || reasons.chars().count() > 4000 {
+        errors.push(field_error(
+            "reasons",
+            "Enter the reasons for the decision, in at most 4,000 characters",
+        ));
+    }
+    if conditions.chars().count() > 4000 {
+        errors.push(field_error(
+            "conditions",
+            "Enter the conditions in at most 4,000 characters",
+        ));
+    }
+    if !errors.is_empty() || f.step == "edit" {
+        let status = if errors.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        return Ok(decide_page(
+            &viewer,
+            id,
+            &r.reference,
+            &decision,
+            verb,
+            approving,
+            reasons,
+            conditions,
+            &errors,
+            status,
+        ));
+    }
+    let here = format!("/access-requests/{id}/decide/{decision}");
+    if f.step != "confirm" {
+        let mut rows = vec![
+            json!({ "key": "Request", "value": r.reference }),
+            json!({ "key": "Organisation", "value": r.organisation }),
+            json!({ "key": "Decision", "value": verb }),
+            json!({ "key": "Reasons", "value": reasons }),
+        ];
+        let mut hidden = vec![json!({ "name": "reasons", "value": reasons })];
+        if approving {
+            rows.push(json!({ "key": "Conditions", "value": if conditions.is_empty() { "None" } else { conditions } }));
+            hidden.push(json!({ "name": "conditions", "value": conditions }));
+        }
+        let warning = if approving {
+            "Approving drafts the agreement into the register and tells the requester. The draft still needs every party's signatures."
+        } else {
+            "Rejecting is final: the requester is told, with your reasons."
+        };
+        let data = json!({
+            "heading": format!("Check before you {}", verb.to_lowercase()),
+            "rows": rows, "hidden": hidden, "action": here, "back": here,
+            "editable": true, "warning": warning,
+            "button": format!("{verb} the request"),
+        });
+        return Ok(pages().page(
+            Some(&viewer),
+            "confirm",
+            &format!("Check before you {}", verb.to_lowercase()),
+            data,
+        ));
+    }
+    if approving {
+        console
+            .access
+            .approve(who, id, reasons, conditions)
+            .await?;
+    } else {
+        console.access.reject(who, id, reasons).await?;
+    }
+    Ok(see_other(&format!("/access-requests/{id}")))
+}
