@@ -3,6 +3,8 @@
 //! that `accord check` passes with no error. Hostile answers stay text: they never become
 //! YAML structure, and every answer reads back exactly as typed.
 
+mod support;
+
 use accord::access::drafting::{Addressed, Drafting, draft};
 use accord::access::form::{Answers, Choices, Step, check_all};
 use accord::agreement::check_source;
@@ -61,56 +63,8 @@ fn answers(target: &Addressed, choices: &Choices, text: &str) -> Answers {
         Addressed::Agreement(_) => choices.fields.iter().take(4).map(|f| f.0.clone()).collect(),
         Addressed::Organisation(_) => vec!["identity".into(), "contact".into(), "health".into()],
     };
-    let mut posted: Vec<(String, String)> = vec![
-        ("org_name".into(), format!("Hope Foodbank {text}")),
-        ("org_ico".into(), "ZA123456".into()),
-        ("org_address".into(), format!("1 High Street {text}")),
-        ("org_sector".into(), "vcs".into()),
-        ("dspt_status".into(), "standards_met".into()),
-        ("dspt_expires".into(), "2027-06-30".into()),
-        ("iso27001".into(), "no".into()),
-        ("requester_name".into(), format!("Ann Lee {text}")),
-        ("requester_role".into(), "Operations manager".into()),
-        ("requester_email".into(), "ann@hope.example".into()),
-        ("dpo_name".into(), "Dan Poe".into()),
-        ("dpo_email".into(), "dpo@hope.example".into()),
-        ("target".into(), target_value),
-        ("purpose".into(), format!("To make up food parcels {text}")),
-        (
-            "benefits".into(),
-            format!("Residents fed the same day {text}"),
-        ),
-        (
-            "necessity".into(),
-            format!("No parcel without an address {text}"),
-        ),
-        ("subjects".into(), "residents".into()),
-        ("volume".into(), "About 200 residents a month".into()),
-        ("frequency".into(), "on_demand".into()),
-        ("article6".into(), "public_task".into()),
-        ("legal_power".into(), format!("Care Act 2014 s.1 {text}")),
-        ("article9".into(), "health_social_care".into()),
-        ("schedule1".into(), "p2_health_social_care".into()),
-        ("article10".into(), "official_authority".into()),
-        ("keep_for".into(), "P6M".into()),
-        ("then".into(), "delete".into()),
-        ("deletion_method".into(), "email".into()),
-        ("deletion_email".into(), "data@hope.example".into()),
-        ("onward".into(), "yes".into()),
-        (
-            "onward_details".into(),
-            format!("Our delivery partner {text}"),
-        ),
-        ("processors".into(), "no".into()),
-        (
-            "rights".into(),
-            format!("Our DPO answers within a month {text}"),
-        ),
-        ("rights_email".into(), "rights@hope.example".into()),
-        ("start".into(), "2027-01-04".into()),
-        ("end".into(), "2028-01-03".into()),
-    ];
-    posted.extend(data.into_iter().map(|d| ("data".to_owned(), d)));
+    let data: Vec<&str> = data.iter().map(String::as_str).collect();
+    let posted = support::access::answers(&target_value, &data, text);
     let mut a = Answers::default();
     for step in Step::ALL {
         a = a.with_step(step, &posted);
@@ -179,13 +133,7 @@ fn every_sample_and_every_organisation_drafts_clean() {
         let party = agreement
             .parties
             .iter()
-            .find(|p| p.name == "Hope Foodbank ")
-            .or_else(|| {
-                agreement
-                    .parties
-                    .iter()
-                    .find(|p| p.name.starts_with("Hope"))
-            })
+            .find(|p| p.name == "Hope Foodbank")
             .expect("the requester is a party");
         assert!(
             agreement
@@ -210,7 +158,7 @@ fn every_sample_and_every_organisation_drafts_clean() {
 fn hostile_answers_stay_text() {
     let samples = samples();
     let hostile =
-        "{{x}} : | \n- id: evil\n# not a comment\n'\"<script>alert(1)</script> &amp; *a &a !!str";
+        " {{x}} : | \n- id: evil\n# not a comment\n'\"<script>alert(1)</script> &amp; *a &a !!str";
     for target in targets(&samples) {
         let choices = choices_for(&target);
         let a = answers(&target, &choices, hostile);
@@ -236,7 +184,7 @@ fn hostile_answers_stay_text() {
             .unwrap();
         assert_eq!(
             party.name,
-            format!("Hope Foodbank {hostile}"),
+            format!("Hope Foodbank{hostile}"),
             "read back as typed"
         );
         assert!(
@@ -246,7 +194,7 @@ fn hostile_answers_stay_text() {
         let purpose = agreement.purposes.last().unwrap();
         assert_eq!(
             purpose.description.as_deref(),
-            Some(format!("To make up food parcels {hostile}").as_str())
+            Some(format!("To make up food parcels{hostile}").as_str())
         );
     }
 }

@@ -670,9 +670,9 @@ pub fn check_step(step: Step, a: &Answers, choices: &Choices, today: Date) -> Ve
                 );
             }
             let ico = a.text("org_ico");
-            if !ico.is_empty()
-                && !(ico.len() <= 12 && ico.chars().all(|c| c.is_ascii_alphanumeric()))
-            {
+            let fits = ico.is_empty()
+                || (ico.len() <= 12 && ico.chars().all(|c| c.is_ascii_alphanumeric()));
+            if !fits {
                 out.push(problem(
                     "org_ico",
                     "Enter the ICO registration number as letters and digits, for example ZA123456",
@@ -736,21 +736,20 @@ pub fn check_step(step: Step, a: &Answers, choices: &Choices, today: Date) -> Ve
                 );
             }
             let url = a.text("policy_document");
-            if !url.is_empty() && !(url.starts_with("https://") || url.starts_with("http://")) {
+            let web = url.is_empty() || url.starts_with("https://") || url.starts_with("http://");
+            if !web {
                 out.push(problem(
                     "policy_document",
                     "Enter a web address starting with https://",
                 ));
             }
         }
-        Step::Retention => {
-            if a.text("deletion_method") == DeletionMethod::Email.as_str() {
-                needs(
-                    &mut out,
-                    "deletion_email",
-                    "Enter the e-mail address for deletion requests",
-                );
-            }
+        Step::Retention if a.text("deletion_method") == DeletionMethod::Email.as_str() => {
+            needs(
+                &mut out,
+                "deletion_email",
+                "Enter the e-mail address for deletion requests",
+            );
         }
         Step::Onward => {
             if a.text("onward") == "yes" {
@@ -860,13 +859,11 @@ fn check_question(question: &Question, a: &Answers, choices: &Choices, out: &mut
                 question.label
             ),
         )),
-        Kind::One(source) => {
-            if !options(source, choices).iter().any(|o| o.value == text) {
-                out.push(problem(
-                    name,
-                    format!("Select {} from the list", lower(question.label)),
-                ));
-            }
+        Kind::One(source) if !options(source, choices).iter().any(|o| o.value == text) => {
+            out.push(problem(
+                name,
+                format!("Select {} from the list", lower(question.label)),
+            ));
         }
         Kind::Many(source) => {
             let offered = options(source, choices);

@@ -421,12 +421,12 @@ impl Access {
         if let Some(id) = target.strip_prefix("agreement:")
             && let Some((_, a)) = in_force.iter().find(|(_, a)| a.id.as_str() == id)
         {
-            return Ok(Target::Agreement((***a).clone()));
+            return Ok(Target::Agreement(Box::new((***a).clone())));
         }
         if let Some(id) = target.strip_prefix("party:") {
             for (_, a) in &in_force {
                 if let Some(p) = a.parties.iter().find(|p| p.id.as_str() == id) {
-                    return Ok(Target::Party(p.clone()));
+                    return Ok(Target::Party(Box::new(p.clone())));
                 }
             }
         }
@@ -942,7 +942,7 @@ impl Access {
             });
         }
         let account_link = self
-            .signatory_account(&txn, &mut log, now, &r, &answers, &drafted.party_id, who)
+            .signatory_account(&txn, &mut log, now, &r, &drafted.party_id, who)
             .await?;
         let mut m = r.clone().into_active_model();
         m.status = Set(Status::Approved.as_str().to_owned());
@@ -1004,10 +1004,10 @@ impl Access {
         log: &mut Writer,
         now: Timestamp,
         r: &row::Model,
-        answers: &Answers,
         party: &str,
         who: &Principal,
     ) -> Result<Option<String>> {
+        let answers: Answers = serde_json::from_str(&r.answers).unwrap_or_default();
         let exists = user::Entity::find()
             .filter(user::Column::Email.eq(r.email.as_str()))
             .count(txn)
@@ -1265,8 +1265,8 @@ pub enum Either<'a> {
 }
 
 enum Target {
-    Agreement(Agreement),
-    Party(Party),
+    Agreement(Box<Agreement>),
+    Party(Box<Party>),
 }
 
 fn status_of(r: &row::Model) -> Status {

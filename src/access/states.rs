@@ -14,7 +14,7 @@ use serde::Serialize;
 /// A request's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, poem_openapi::Enum)]
 #[serde(rename_all = "snake_case")]
-#[oai(rename_all = "snake_case")]
+#[oai(rename = "AccessRequestStatus", rename_all = "snake_case")]
 pub enum Status {
     /// Being filled in by the requester; nobody else sees it.
     Draft,

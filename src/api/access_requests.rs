@@ -221,7 +221,11 @@ impl AccessRequestsApi {
     ) -> Result<Json<AccessMessage>, MoveErrors> {
         let done = self
             .access
-            .post_message(Actor::Principal(&caller.0), Either::Id(id.0), &body.0.message.0)
+            .post_message(
+                Actor::Principal(&caller.0),
+                Either::Id(id.0),
+                &body.0.message.0,
+            )
             .await;
         Ok(Json(done.map_err(ApiError::from)?))
     }
@@ -274,7 +278,11 @@ impl AccessRequestsApi {
     ) -> Result<Json<AccessRequest>, MoveErrors> {
         let done = self
             .access
-            .answer(Actor::Principal(&caller.0), Either::Id(id.0), &body.0.message.0)
+            .answer(
+                Actor::Principal(&caller.0),
+                Either::Id(id.0),
+                &body.0.message.0,
+            )
             .await;
         Ok(Json(done.map_err(ApiError::from)?))
     }

@@ -322,7 +322,9 @@ impl From<crate::access::requests::AccessError> for ApiError {
             E::NotAllowed(m) => ApiError::Forbidden(m),
             E::WrongState { .. } => ApiError::Conflict(e.to_string()),
             E::Problems(ps) => ApiError::Answers(ps),
-            E::Incomplete(steps) => ApiError::Answers(steps.into_iter().flat_map(|(_, p)| p).collect()),
+            E::Incomplete(steps) => {
+                ApiError::Answers(steps.into_iter().flat_map(|(_, p)| p).collect())
+            }
             E::BadInput(m) => ApiError::BadRequest(m),
             E::Throttled => ApiError::TooMany(e.to_string()),
             E::DraftInvalid(_) => ApiError::Conflict(

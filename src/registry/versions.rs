@@ -215,7 +215,7 @@ impl Registry {
             )));
         };
         let number = row.number;
-        self.commit_change(txn, log, Touched::Agreements(&[id.clone()]))
+        self.commit_change(txn, log, Touched::Agreements(std::slice::from_ref(&id)))
             .await?;
         let fresh = find_version(&self.db, &id, number).await?;
         self.version_info(fresh).await

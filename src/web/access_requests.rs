@@ -83,11 +83,7 @@ pub async fn queue(
 }
 
 #[handler]
-pub async fn page(
-    console: Data<&Console>,
-    viewer: Viewer,
-    Path(id): Path<Uuid>,
-) -> WebResult {
+pub async fn page(console: Data<&Console>, viewer: Viewer, Path(id): Path<Uuid>) -> WebResult {
     request_page(&console, &viewer, id, &[], "", StatusCode::OK).await
 }
 
@@ -108,7 +104,11 @@ async fn request_page(
         None
     } else {
         match console.access.preview(id).await {
-            Ok(p) => Some(json!(p)),
+            Ok(p) => {
+                let mut v = json!(p);
+                v["unavailable"] = Value::Null;
+                Some(v)
+            }
             Err(AccessError::BadInput(m)) => Some(json!({ "unavailable": m })),
             Err(e) => return Err(e.into()),
         }
@@ -343,10 +343,7 @@ pub async fn decide(
         ));
     }
     if approving {
-        console
-            .access
-            .approve(who, id, reasons, conditions)
-            .await?;
+        console.access.approve(who, id, reasons, conditions).await?;
     } else {
         console.access.reject(who, id, reasons).await?;
     }

@@ -19,8 +19,8 @@ pub mod holdings;
 pub mod holds;
 pub mod home;
 pub mod register;
-pub mod request_access;
 pub mod render;
+pub mod request_access;
 pub mod session;
 pub mod sign_in;
 
@@ -136,8 +136,14 @@ pub fn routes(route: Route) -> Route {
             get(request_access::step_form).post(request_access::step_save),
         )
         .at("/request-access/r/:token/check", get(request_access::check))
-        .at("/request-access/r/:token/submit", post(request_access::submit))
-        .at("/request-access/r/:token/answer", post(request_access::answer))
+        .at(
+            "/request-access/r/:token/submit",
+            post(request_access::submit),
+        )
+        .at(
+            "/request-access/r/:token/answer",
+            post(request_access::answer),
+        )
         .at(
             "/request-access/r/:token/withdraw",
             get(request_access::withdraw_form).post(request_access::withdraw),
@@ -145,7 +151,10 @@ pub fn routes(route: Route) -> Route {
         .at("/access-requests", get(access_requests::queue))
         .at("/access-requests/:id", get(access_requests::page))
         .at("/access-requests/:id/review", post(access_requests::review))
-        .at("/access-requests/:id/write/:kind", post(access_requests::write))
+        .at(
+            "/access-requests/:id/write/:kind",
+            post(access_requests::write),
+        )
         .at(
             "/access-requests/:id/decide/:decision",
             get(access_requests::decide_form).post(access_requests::decide),

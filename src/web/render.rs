@@ -62,15 +62,42 @@ const TEMPLATES: &[(&str, &str)] = &[
         "deletions",
         include_str!("../../templates/web/deletions.hbs"),
     ),
-    ("request_start", include_str!("../../templates/web/request_start.hbs")),
-    ("request_confirm", include_str!("../../templates/web/request_confirm.hbs")),
-    ("request_tasks", include_str!("../../templates/web/request_tasks.hbs")),
-    ("request_step", include_str!("../../templates/web/request_step.hbs")),
-    ("request_check", include_str!("../../templates/web/request_check.hbs")),
-    ("request_withdraw", include_str!("../../templates/web/request_withdraw.hbs")),
-    ("access_queue", include_str!("../../templates/web/access_queue.hbs")),
-    ("access_request", include_str!("../../templates/web/access_request.hbs")),
-    ("access_decide", include_str!("../../templates/web/access_decide.hbs")),
+    (
+        "request_start",
+        include_str!("../../templates/web/request_start.hbs"),
+    ),
+    (
+        "request_confirm",
+        include_str!("../../templates/web/request_confirm.hbs"),
+    ),
+    (
+        "request_tasks",
+        include_str!("../../templates/web/request_tasks.hbs"),
+    ),
+    (
+        "request_step",
+        include_str!("../../templates/web/request_step.hbs"),
+    ),
+    (
+        "request_check",
+        include_str!("../../templates/web/request_check.hbs"),
+    ),
+    (
+        "request_withdraw",
+        include_str!("../../templates/web/request_withdraw.hbs"),
+    ),
+    (
+        "access_queue",
+        include_str!("../../templates/web/access_queue.hbs"),
+    ),
+    (
+        "access_request",
+        include_str!("../../templates/web/access_request.hbs"),
+    ),
+    (
+        "access_decide",
+        include_str!("../../templates/web/access_decide.hbs"),
+    ),
 ];
 
 pub struct Pages {

@@ -39,7 +39,13 @@ fn start_page(visit: &Visitor, email: &str, errors: &[Value], status: StatusCode
     let data = json!({
         "email": email, "errors": errors, "visit_csrf": visit.csrf(), "steps": steps,
     });
-    pages().page_with(status, None, "request_start", "Ask for access to data", data)
+    pages().page_with(
+        status,
+        None,
+        "request_start",
+        "Ask for access to data",
+        data,
+    )
 }
 
 #[derive(Deserialize)]
@@ -99,12 +105,7 @@ pub async fn start(
 pub fn confirm_form(visit: Visitor, Path(token): Path<String>) -> Response {
     // A GET changes nothing: mail scanners open links. The button posts.
     let data = json!({ "token": token, "visit_csrf": visit.csrf() });
-    visit.with_cookie(pages().page(
-        None,
-        "request_confirm",
-        "Confirm your e-mail address",
-        data,
-    ))
+    visit.with_cookie(pages().page(None, "request_confirm", "Confirm your e-mail address", data))
 }
 
 #[derive(Deserialize)]
@@ -211,7 +212,17 @@ pub async fn step_form(
     }
     let answers = r.answers.clone();
     Ok(visit.with_cookie(
-        step_page(&console, &visit, &token, &r, step, &answers, &[], StatusCode::OK).await?,
+        step_page(
+            &console,
+            &visit,
+            &token,
+            &r,
+            step,
+            &answers,
+            &[],
+            StatusCode::OK,
+        )
+        .await?,
     ))
 }
 
@@ -311,11 +322,11 @@ pub async fn step_save(
         Ok(r) => {
             let progress = console.access.progress(&r).await?;
             // The next section not yet complete, else the task list.
-            let next = step
-                .next()
-                .into_iter()
-                .chain(Step::ALL)
-                .find(|s| progress.iter().any(|(p, probs)| p == s && !probs.is_empty()));
+            let next = step.next().into_iter().chain(Step::ALL).find(|s| {
+                progress
+                    .iter()
+                    .any(|(p, probs)| p == s && !probs.is_empty())
+            });
             Ok(match next {
                 Some(s) if !r.answers.started(s) => {
                     see_other(&format!("{}/step/{}", base(&token), s.slug()))
@@ -371,9 +382,11 @@ pub fn answer_sections(
                     };
                     let value = match answers.0.get(q.name) {
                         Some(Answer::One(v)) => label_of(v),
-                        Some(Answer::Many(vs)) => {
-                            vs.iter().map(|v| label_of(v)).collect::<Vec<_>>().join("\n")
-                        }
+                        Some(Answer::Many(vs)) => vs
+                            .iter()
+                            .map(|v| label_of(v))
+                            .collect::<Vec<_>>()
+                            .join("\n"),
                         None => "Not answered".to_owned(),
                     };
                     json!({ "label": q.label, "value": value })
@@ -498,9 +511,8 @@ pub async fn answer(
         Err(AccessError::BadInput(m)) => {
             let r = console.access.by_link(&token).await?;
             let e = [field_error("message", &capitalised(&m))];
-            Ok(visit.with_cookie(
-                tasks_page(&console, &visit, &token, &r, &e, &f.message, None).await?,
-            ))
+            Ok(visit
+                .with_cookie(tasks_page(&console, &visit, &token, &r, &e, &f.message, None).await?))
         }
         Err(AccessError::WrongState { .. }) => Ok(see_other(&base(&token))),
         Err(e) => Err(e.into()),
@@ -525,13 +537,9 @@ pub async fn withdraw_form(
     if r.status.is_final() {
         return Ok(see_other(&base(&token)));
     }
-    let data = json!({ "reference": r.reference, "base": base(&token), "visit_csrf": visit.csrf() });
-    Ok(visit.with_cookie(pages().page(
-        None,
-        "request_withdraw",
-        "Withdraw the request",
-        data,
-    )))
+    let data =
+        json!({ "reference": r.reference, "base": base(&token), "visit_csrf": visit.csrf() });
+    Ok(visit.with_cookie(pages().page(None, "request_withdraw", "Withdraw the request", data)))
 }
 
 #[handler]

@@ -66,6 +66,7 @@ pub fn golden(name: &str, actual: &str) {
     assert_eq!(actual, want, "output differs from {}", path.display());
 }
 
+pub mod access;
 pub mod app;
 pub mod web;
 

@@ -1,0 +1,737 @@
+//! Partner access requests over HTTP, on SQLite and PostgreSQL: the public form from the first
+//! page to submission (links read from the real outbox), an officer's question and the answer,
+//! approval drafting the agreement into the registry; one-time and private links; CSRF;
+//! throttling; hostile text; every state move, allowed and refused, through the API.
+
+mod support;
+
+use accord::auth::Role;
+use accord::store::entity::{access_request, audit_record, outbox_message, user, version};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use serde_json::{Value, json};
+use support::access::answers;
+use support::app::TestApp;
+use support::web::{Browser, Page, signed_in};
+
+const SAMPLE: &str = "camden-foodbank-referrals";
+const EMAIL: &str = "ann@hope.example";
+
+async fn with_sample(app: &TestApp) {
+    let yaml = std::fs::read_to_string(
+        support::repo()
+            .join("agreements")
+            .join(format!("{SAMPLE}.yaml")),
+    )
+    .unwrap();
+    app.import_yaml(&yaml).await;
+}
+
+/// Bodies of the messages queued to `to` of `kind`, oldest first.
+async fn mail(app: &TestApp, to: &str, kind: &str) -> Vec<String> {
+    outbox_message::Entity::find()
+        .filter(outbox_message::Column::ToAddr.eq(to))
+        .filter(outbox_message::Column::Kind.eq(kind))
+        .order_by_asc(outbox_message::Column::CreatedAt)
+        .all(app.registry.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.text_body)
+        .collect()
+}
+
+/// The path of the first link under `prefix` in `body`.
+fn link(body: &str, prefix: &str) -> String {
+    let start = body
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no {prefix} link in:\n{body}"));
+    body[start..].split_whitespace().next().unwrap().to_owned()
+}
+
+/// Starts a request for `email` in a fresh browser, confirms the address through the mailed
+/// link, and returns the browser and the private link's path.
+async fn started(app: &TestApp, email: &str) -> (Browser, String) {
+    let b = Browser::new(app);
+    let before = mail(app, email, "access-confirm").await.len();
+    let sent = b
+        .submit("/request-access", "/request-access", &[("email", email)])
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    assert!(sent.body.contains("Check your e-mail"), "{}", sent.body);
+    let confirm = mail(app, email, "access-confirm").await;
+    assert_eq!(confirm.len(), before + 1, "one confirmation link mailed");
+    let confirm = link(confirm.last().unwrap(), "/request-access/confirm/")
+        .trim_start_matches(&app.base)
+        .to_owned();
+    let confirm = confirm[confirm.find("/request-access").unwrap()..].to_owned();
+    let page = b.get(&confirm).await;
+    assert_eq!(
+        page.status, 200,
+        "a GET only shows the button: {}",
+        page.body
+    );
+    let done = b.post(&confirm, &[("csrf", &page.csrf())]).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let private = done.location().unwrap().to_owned();
+    assert!(private.starts_with("/request-access/r/"), "{private}");
+    let mailed = mail(app, email, "access-link").await;
+    assert!(
+        mailed.last().unwrap().contains(&private),
+        "the private link is mailed too"
+    );
+    // The confirmation link works once.
+    let again = b.post(&confirm, &[("csrf", &page.csrf())]).await;
+    assert_eq!(again.status, 404, "{}", again.body);
+    assert!(again.body.contains("used already"), "{}", again.body);
+    (b, private)
+}
+
+/// Saves every section through its page, in order.
+async fn fill_in(b: &Browser, private: &str, posted: &[(String, String)]) {
+    for step in accord::access::form::Step::ALL {
+        let path = format!("{private}/step/{}", step.slug());
+        let page = b.get(&path).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        let csrf = page.csrf();
+        let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        form.extend(posted.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let saved = b.post(&path, &form).await;
+        assert_eq!(saved.status, 303, "{path}: {}", saved.body);
+    }
+}
+
+async fn request_row(app: &TestApp, email: &str) -> access_request::Model {
+    access_request::Entity::find()
+        .filter(access_request::Column::Email.eq(email))
+        .order_by_desc(access_request::Column::Id)
+        .one(app.registry.db())
+        .await
+        .unwrap()
+        .expect("a request")
+}
+
+async fn actions(app: &TestApp, subject: &str) -> Vec<String> {
+    audit_record::Entity::find()
+        .filter(audit_record::Column::Subject.eq(subject))
+        .order_by_asc(audit_record::Column::Seq)
+        .all(app.registry.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.action)
+        .collect()
+}
+
+async fn the_whole_journey(app: TestApp) {
+    with_sample(&app).await;
+    let officer = signed_in(&app, Role::IgOfficer, None).await;
+    let (b, private) = started(&app, EMAIL).await;
+
+    // A section with a mistake is refused with the error summary, and nothing is saved.
+    let path = format!("{private}/step/contacts");
+    let page = b.get(&path).await;
+    let bad = b
+        .post(
+            &path,
+            &[
+                ("csrf", &page.csrf()),
+                ("requester_name", "Ann"),
+                ("requester_email", "nope"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("There is a problem"), "{}", bad.body);
+    assert!(
+        bad.body.contains("href=\"#requester_email\""),
+        "linked to its field"
+    );
+    assert!(bad.body.contains("id=\"requester_email\""));
+    let tasks = b.get(&private).await;
+    assert!(
+        tasks.body.contains("0 of 10 sections completed"),
+        "{}",
+        tasks.body
+    );
+
+    // Save and return: the private link opens the request again, from any browser.
+    let posted = answers(
+        &format!("agreement:{SAMPLE}"),
+        &["full-name", "address", "dietary-needs"],
+        "",
+    );
+    fill_in(&b, &private, &posted).await;
+    let elsewhere = Browser::new(&app);
+    let tasks = elsewhere.get(&private).await;
+    assert_eq!(tasks.status, 200);
+    assert!(
+        tasks.body.contains("10 of 10 sections completed"),
+        "{}",
+        tasks.body
+    );
+    let check = b.get(&format!("{private}/check")).await;
+    assert!(check.body.contains("Check your answers before you submit"));
+    assert!(
+        check.body.contains("Special category data"),
+        "dietary needs are flagged"
+    );
+
+    let submitted = b
+        .post(&format!("{private}/submit"), &[("csrf", &check.csrf())])
+        .await;
+    assert_eq!(submitted.status, 200, "{}", submitted.body);
+    let r = request_row(&app, EMAIL).await;
+    assert!(
+        submitted.body.contains(&r.reference),
+        "the reference is shown"
+    );
+    // A double submit makes no second request.
+    let again = b
+        .post(&format!("{private}/submit"), &[("csrf", &check.csrf())])
+        .await;
+    assert_eq!(again.status, 303);
+    let count = access_request::Entity::find()
+        .filter(access_request::Column::Email.eq(EMAIL))
+        .count(app.registry.db())
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+    assert!(mail(&app, EMAIL, "access-received").await[0].contains(&r.reference));
+    let officer_email = user::Entity::find()
+        .filter(user::Column::Role.eq("ig_officer"))
+        .one(app.registry.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .email;
+    assert_eq!(
+        mail(&app, &officer_email, "access-new").await.len(),
+        1,
+        "officers notified"
+    );
+
+    // The officer's queue and the request, with the preview of the draft.
+    let queue = officer.get("/access-requests").await;
+    assert_eq!(queue.status, 200);
+    assert!(queue.body.contains(&r.reference), "{}", queue.body);
+    let here = format!("/access-requests/{}", r.id);
+    let page = officer.get(&here).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("0 errors from"), "{}", page.body);
+    assert!(page.body.contains("hope-foodbank"), "the drafted party");
+
+    // A question; the requester answers it.
+    let asked = officer
+        .post(
+            &format!("{here}/write/ask"),
+            &[
+                ("csrf", &page.csrf()),
+                ("message", "Which centres will collect?"),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, 303, "{}", asked.body);
+    assert!(mail(&app, EMAIL, "access-question").await[0].contains("Which centres will collect?"));
+    let tasks = b.get(&private).await;
+    assert!(tasks.body.contains("Which centres will collect?"));
+    assert!(tasks.body.contains("Send your answer"));
+    let answered = b
+        .post(
+            &format!("{private}/answer"),
+            &[("csrf", &tasks.csrf()), ("message", "Kentish Town only.")],
+        )
+        .await;
+    assert_eq!(answered.status, 200, "{}", answered.body);
+    assert_eq!(request_row(&app, EMAIL).await.status, "in_review");
+
+    // Approval: check, then confirm.
+    let form = officer.get(&format!("{here}/decide/approve")).await;
+    let check = officer
+        .post(
+            &format!("{here}/decide/approve"),
+            &[
+                ("csrf", &form.csrf()),
+                ("reasons", "Necessary and proportionate."),
+                ("conditions", "Training first."),
+                ("step", "check"),
+            ],
+        )
+        .await;
+    assert_eq!(check.status, 200);
+    assert!(
+        check.body.contains("Check before you approve"),
+        "{}",
+        check.body
+    );
+    let done = officer
+        .post(
+            &format!("{here}/decide/approve"),
+            &[
+                ("csrf", &form.csrf()),
+                ("reasons", "Necessary and proportionate."),
+                ("conditions", "Training first."),
+                ("step", "confirm"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let r = request_row(&app, EMAIL).await;
+    assert_eq!(r.status, "approved");
+    assert_eq!(r.drafted_agreement.as_deref(), Some(SAMPLE));
+    assert_eq!(r.decided_role.as_deref(), Some("ig_officer"));
+    // The draft is in the registry, as a new draft version awaiting every party.
+    let versions = version::Entity::find()
+        .filter(version::Column::AgreementId.eq(SAMPLE))
+        .all(app.registry.db())
+        .await
+        .unwrap();
+    assert_eq!(versions.len(), 2);
+    let draft = versions
+        .iter()
+        .find(|v| v.number == r.drafted_version.unwrap())
+        .unwrap();
+    assert_eq!(draft.status, "draft");
+    assert!(draft.source.contains("Hope Foodbank"));
+    let page = officer.get(&format!("/agreements/{SAMPLE}")).await;
+    assert!(
+        page.body.contains("hope-foodbank"),
+        "the agreement's page shows who must sign"
+    );
+    // The requester has a signatory account for the new party, and its link in the decision.
+    let account = user::Entity::find()
+        .filter(user::Column::Email.eq(EMAIL))
+        .one(app.registry.db())
+        .await
+        .unwrap()
+        .expect("a signatory account");
+    assert_eq!(account.role, "signatory");
+    assert_eq!(account.party_id.as_deref(), Some("hope-foodbank"));
+    let decision = mail(&app, EMAIL, "access-decision").await;
+    assert!(decision[0].contains("/set-password/"), "{}", decision[0]);
+    assert!(decision[0].contains("Training first."));
+    // The whole exchange is in the audit log.
+    let log = actions(&app, &format!("access_request:{}", r.id)).await;
+    assert_eq!(
+        log,
+        [
+            "access.started",
+            "access.email_confirmed",
+            "access.submit",
+            "access.ask",
+            "access.answer",
+            "access.approved"
+        ]
+    );
+    // Approved, the request takes no more moves, from either side.
+    let tasks = b.get(&private).await;
+    assert!(tasks.body.contains("Approved"));
+    assert!(!tasks.body.contains("Withdraw this request"));
+}
+
+async fn links_are_private_and_forms_need_their_token(app: TestApp) {
+    with_sample(&app).await;
+    let (a, private_a) = started(&app, "a@one.example").await;
+    let (b, private_b) = started(&app, "b@two.example").await;
+    let posted = answers(
+        &format!("agreement:{SAMPLE}"),
+        &["full-name"],
+        " Secret Org A",
+    );
+    fill_in(&a, &private_a, &posted).await;
+    // B's link shows B's request, never A's answers.
+    let page = b.get(&private_b).await;
+    assert!(!page.body.contains("Secret Org A"));
+    let check = b.get(&format!("{private_b}/check")).await;
+    assert!(!check.body.contains("Secret Org A"));
+    // A made-up or truncated link opens nothing.
+    for bad in [
+        "/request-access/r/0000000000000000000000000000000000000000000000000000000000000000",
+        &private_a[..private_a.len() - 1],
+    ] {
+        let page = b.get(bad).await;
+        assert_eq!(page.status, 404, "{bad}");
+        assert!(!page.body.contains("Secret Org A"));
+    }
+    // Forms need the visit's own CSRF token.
+    let path = format!("{private_a}/step/contacts");
+    for csrf in ["", "forged"] {
+        let page = a
+            .post(&path, &[("csrf", csrf), ("requester_name", "Mallory")])
+            .await;
+        assert_eq!(page.status, 403, "{csrf:?}");
+    }
+    let other = b.get(&format!("{private_b}/step/contacts")).await.csrf();
+    let page = a
+        .post(&path, &[("csrf", &other), ("requester_name", "Mallory")])
+        .await;
+    assert_eq!(page.status, 403, "another visitor's token");
+    assert!(
+        !request_row(&app, "a@one.example")
+            .await
+            .answers
+            .contains("Mallory")
+    );
+    // Officers' pages need a signed-in reader.
+    let stranger = Browser::new(&app);
+    let page = stranger.get("/access-requests").await;
+    assert_eq!(page.status, 303, "to sign in");
+    let signatory = signed_in(&app, Role::Signatory, Some("camden")).await;
+    assert_eq!(signatory.get("/access-requests").await.status, 403);
+    let r = request_row(&app, "a@one.example").await;
+    let auditor = signed_in(&app, Role::Auditor, None).await;
+    let page = auditor.get(&format!("/access-requests/{}", r.id)).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        !page.body.contains("Send the question"),
+        "an auditor reads, never acts"
+    );
+    let page = auditor
+        .post(
+            &format!("/access-requests/{}/review", r.id),
+            &[("csrf", &page.csrf())],
+        )
+        .await;
+    assert_eq!(page.status, 403);
+}
+
+async fn starting_is_throttled(app: TestApp) {
+    let b = Browser::new(&app);
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let page: Page = b
+            .submit(
+                "/request-access",
+                "/request-access",
+                &[("email", "same@one.example")],
+            )
+            .await;
+        statuses.push(page.status);
+    }
+    assert_eq!(
+        statuses,
+        [200, 200, 200, 429],
+        "three a quarter-hour for one address"
+    );
+    assert_eq!(
+        mail(&app, "same@one.example", "access-confirm").await.len(),
+        3
+    );
+    let bad = b
+        .submit(
+            "/request-access",
+            "/request-access",
+            &[("email", "not an address")],
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("href=\"#email\""));
+}
+
+async fn hostile_text_is_inert(app: TestApp) {
+    with_sample(&app).await;
+    let officer = signed_in(&app, Role::IgOfficer, None).await;
+    let evil = " <script>alert(1)</script> {{x}} \" ' : |";
+    let (b, private) = started(&app, EMAIL).await;
+    fill_in(
+        &b,
+        &private,
+        &answers(&format!("agreement:{SAMPLE}"), &["full-name"], evil),
+    )
+    .await;
+    let check = b.get(&format!("{private}/check")).await;
+    b.post(&format!("{private}/submit"), &[("csrf", &check.csrf())])
+        .await;
+    let r = request_row(&app, EMAIL).await;
+    assert_eq!(r.status, "submitted");
+    let tasks = b.get(&private).await;
+    assert!(!tasks.body.contains("<script>alert(1)"));
+    for (name, page) in [
+        ("check answers", check),
+        ("queue", officer.get("/access-requests").await),
+        (
+            "request",
+            officer.get(&format!("/access-requests/{}", r.id)).await,
+        ),
+    ] {
+        assert!(
+            !page.body.contains("<script>alert(1)"),
+            "{name}: {}",
+            page.body
+        );
+        assert!(
+            page.body.contains("&lt;script&gt;alert(1)"),
+            "{name}: shown as typed, escaped"
+        );
+    }
+    // Stored as typed.
+    assert!(r.answers.contains("<script>alert(1)</script> {{x}}"));
+    let page = officer.get(&format!("/access-requests/{}", r.id)).await;
+    assert!(
+        page.body.contains("0 errors from"),
+        "the draft is still clean YAML: {}",
+        page.body
+    );
+}
+
+/// Every state move through the API, allowed and refused, with each role.
+async fn every_move_through_the_api(app: TestApp) {
+    with_sample(&app).await;
+    let partner = app.token(Role::GateClient, Some("foodbank")).await;
+    let officer = app.token(Role::IgOfficer, None).await;
+    let auditor = app.token(Role::Auditor, None).await;
+    let stranger = app.token(Role::GateClient, Some("camden")).await;
+    let body = |posted: Vec<(String, String)>| {
+        let mut answers = serde_json::Map::new();
+        for (k, v) in posted {
+            match answers.get_mut(&k) {
+                Some(Value::Array(items)) => items.push(json!(v)),
+                Some(one) => *one = json!([one.clone(), v]),
+                None => {
+                    answers.insert(k, json!(v));
+                }
+            }
+        }
+        json!({ "email": "system@hope.example", "answers": answers })
+    };
+    let complete = body(answers(
+        &format!("agreement:{SAMPLE}"),
+        &["full-name", "address"],
+        "",
+    ));
+    let post = |token: &str, path: &str, b: Value| {
+        let (app, token, path) = (&app, token.to_owned(), path.to_owned());
+        async move {
+            app.post_json(&token, &format!("/api/v1/access-requests{path}"), b)
+                .await
+        }
+    };
+
+    // Incomplete: 422 with every problem by question; unknown questions: 400.
+    let r = post(
+        &partner,
+        "",
+        json!({ "email": "x@y.example", "answers": { "org_name": "X" } }),
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["code"], "invalid");
+    assert!(
+        e["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["field"] == "target"),
+        "{e}"
+    );
+    let r = post(
+        &partner,
+        "",
+        json!({ "email": "x@y.example", "answers": { "nonsense": "X" } }),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let r = post(
+        &partner,
+        "",
+        json!({ "email": "x@y.example", "answers": { "org_name": 7 } }),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+
+    let r = post(&partner, "", complete.clone()).await;
+    assert_eq!(r.status(), 201);
+    let made: Value = r.json().await.unwrap();
+    let id = made["id"].as_str().unwrap().to_owned();
+    assert_eq!(made["status"], "draft");
+    let at = |what: &str| format!("/{id}/{what}");
+    let reasons = json!({ "reasons": "Because." });
+    let msg = json!({ "message": "Which centres?" });
+
+    // Who may see it.
+    for (token, want) in [
+        (&partner, 200),
+        (&officer, 200),
+        (&auditor, 200),
+        (&stranger, 404),
+    ] {
+        let r = app
+            .get(token, &format!("/api/v1/access-requests/{id}"))
+            .await;
+        assert_eq!(r.status(), want);
+    }
+    // Refused from draft: review, ask, answer, approve, reject.
+    assert_eq!(post(&officer, &at("review"), json!({})).await.status(), 409);
+    assert_eq!(post(&officer, &at("ask"), msg.clone()).await.status(), 409);
+    assert_eq!(
+        post(&partner, &at("answer"), msg.clone()).await.status(),
+        409
+    );
+    assert_eq!(
+        post(&officer, &at("approve"), reasons.clone())
+            .await
+            .status(),
+        409
+    );
+    assert_eq!(
+        post(&officer, &at("reject"), reasons.clone())
+            .await
+            .status(),
+        409
+    );
+    // Submit: once.
+    assert_eq!(
+        post(&stranger, &at("submit"), json!({})).await.status(),
+        404
+    );
+    assert_eq!(post(&partner, &at("submit"), json!({})).await.status(), 200);
+    assert_eq!(post(&partner, &at("submit"), json!({})).await.status(), 409);
+    // Officers' moves need an officer.
+    assert_eq!(post(&partner, &at("review"), json!({})).await.status(), 403);
+    assert_eq!(
+        post(&auditor, &at("approve"), reasons.clone())
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(post(&officer, &at("review"), json!({})).await.status(), 200);
+    assert_eq!(post(&officer, &at("review"), json!({})).await.status(), 409);
+    assert_eq!(post(&officer, &at("ask"), msg.clone()).await.status(), 200);
+    // Waiting on the requester: no approval, no second question.
+    assert_eq!(
+        post(&officer, &at("approve"), reasons.clone())
+            .await
+            .status(),
+        409
+    );
+    assert_eq!(post(&officer, &at("ask"), msg.clone()).await.status(), 409);
+    assert_eq!(
+        post(
+            &partner,
+            &at("answer"),
+            json!({ "message": "Kentish Town." })
+        )
+        .await
+        .status(),
+        200
+    );
+    assert_eq!(
+        post(&partner, &at("answer"), msg.clone()).await.status(),
+        409
+    );
+    assert_eq!(
+        post(&partner, &at("messages"), json!({ "message": "Thanks" }))
+            .await
+            .status(),
+        200
+    );
+    let thread: Value = app
+        .get(&partner, &format!("/api/v1/access-requests/{id}/messages"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(thread.as_array().unwrap().len(), 3);
+    assert_eq!(thread[0]["from_officer"], true);
+    assert_eq!(thread[1]["from_officer"], false);
+    // Queue with filters.
+    let q: Value = app
+        .get(&officer, "/api/v1/access-requests?status=in_review")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(q["total"], 1);
+    let q: Value = app
+        .get(&officer, "/api/v1/access-requests?status=approved")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(q["total"], 0);
+    assert_eq!(
+        app.get(&partner, "/api/v1/access-requests").await.status(),
+        403
+    );
+    // Reject; then nothing moves.
+    assert_eq!(
+        post(&officer, &at("reject"), reasons.clone())
+            .await
+            .status(),
+        200
+    );
+    for (token, what, b) in [
+        (&officer, "approve", reasons.clone()),
+        (&officer, "reject", reasons.clone()),
+        (&partner, "withdraw", json!({})),
+        (&partner, "messages", msg.clone()),
+    ] {
+        assert_eq!(
+            post(token, &at(what), b).await.status(),
+            409,
+            "{what} after rejection"
+        );
+    }
+    let r: Value = app
+        .get(&auditor, &format!("/api/v1/access-requests/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["status"], "rejected");
+    assert_eq!(r["decision_reasons"], "Because.");
+
+    // Another: withdrawn by its maker, from review.
+    let made: Value = post(&partner, "", complete.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id2 = made["id"].as_str().unwrap();
+    assert_eq!(
+        post(&partner, &format!("/{id2}/submit"), json!({}))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        post(&partner, &format!("/{id2}/withdraw"), json!({}))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        post(&partner, &format!("/{id2}/withdraw"), json!({}))
+            .await
+            .status(),
+        409
+    );
+    // And a third, approved: the draft lands in the registry.
+    let made: Value = post(&partner, "", complete).await.json().await.unwrap();
+    let id3 = made["id"].as_str().unwrap();
+    assert_eq!(
+        post(&partner, &format!("/{id3}/submit"), json!({}))
+            .await
+            .status(),
+        200
+    );
+    let r = post(
+        &officer,
+        &format!("/{id3}/approve"),
+        json!({ "reasons": "Fine." }),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let r: Value = r.json().await.unwrap();
+    assert_eq!(r["status"], "approved");
+    assert_eq!(r["drafted_agreement"], SAMPLE);
+    assert!(r["drafted_version"].as_i64().unwrap() >= 2);
+}
+
+on_both_databases!(
+    the_whole_journey,
+    links_are_private_and_forms_need_their_token,
+    starting_is_throttled,
+    hostile_text_is_inert,
+    every_move_through_the_api,
+);
