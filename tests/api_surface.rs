@@ -41,6 +41,16 @@ const GATE_ASKERS: &[Role] = &[Role::Admin, Role::IgOfficer, Role::GateClient];
 const ADMIN: &[Role] = &[Role::Admin];
 /// Only a gate client sends records through the gate.
 const GATE_CLIENT: &[Role] = &[Role::GateClient];
+/// Every role: any token may make an access request, and a request that does not exist is
+/// 404 for everyone (a requester's token sees only its own, so nothing tells them apart).
+const ANYONE: &[Role] = &[
+    Role::Admin,
+    Role::IgOfficer,
+    Role::Auditor,
+    Role::Signatory,
+    Role::GateClient,
+    Role::Contractor,
+];
 
 #[derive(Debug, Clone, Copy)]
 enum Body {
@@ -55,6 +65,9 @@ const NONE: Body = Body::None;
 const REASON: Body = Body::Json(r#"{"reason":"matrix test"}"#);
 const SIGN: Body = Body::Json(r#"{"name":"Jo Bell"}"#);
 const UPLOAD: Body = Body::Upload(HOSPITAL);
+const ACCESS: Body = Body::Json(r#"{"email":"matrix@partner.example","answers":{}}"#);
+const MESSAGE: Body = Body::Json(r#"{"message":"matrix test"}"#);
+const REASONS: Body = Body::Json(r#"{"reasons":"matrix test"}"#);
 const HOLD: Body =
     Body::Json(r#"{"kind":"audit","reason":"matrix test","scope":{"party":"camden"}}"#);
 const CHECK: Body = Body::Json(
@@ -146,6 +159,20 @@ const ENDPOINTS: &[Endpoint] = &[
     ep("GET",   "/api/v1/calendar.ics",                                            "/calendar.ics",                                  NONE,    READERS,        200),
     ep("GET",   "/api/v1/tokens",                                                  "/tokens",                                        NONE,    ADMIN,          200),
     ep("POST",  "/api/v1/tokens/0192f0c0-0000-7000-8000-000000000000/revoke",      "/tokens/{id}/revoke",                            NONE,    ADMIN,          404),
+    // Access requests: made by any token (these answers are incomplete: 422); read by readers
+    // or their maker; moved by their maker (404 here: none exists) or by officers.
+    ep("POST",  "/api/v1/access-requests",                                         "/access-requests",                               ACCESS,  ANYONE,         422),
+    ep("GET",   "/api/v1/access-requests",                                         "/access-requests",                               NONE,    READERS,        200),
+    ep("GET",   "/api/v1/access-requests/0192f0c0-0000-7000-8000-000000000000",    "/access-requests/{id}",                          NONE,    ANYONE,         404),
+    ep("GET",   "/api/v1/access-requests/0192f0c0-0000-7000-8000-000000000000/messages", "/access-requests/{id}/messages",           NONE,    ANYONE,         404),
+    ep("POST",  "/api/v1/access-requests/0192f0c0-0000-7000-8000-000000000000/messages", "/access-requests/{id}/messages",           MESSAGE, ANYONE,         404),
+    ep("POST",  "/api/v1/access-requests/0192f0c0-0000-7000-8000-000000000000/submit", "/access-requests/{id}/submit",               NONE,    ANYONE,         404),
+    ep("POST",  "/api/v1/access-requests/0192f0c0-0000-7000-8000-000000000000/answer", "/access-requests/{id}/answer",               MESSAGE, ANYONE,         404),
+    ep("POST",  "/api/v1/access-requests/0192f0c0-0000-7000-8000-000000000000/withdraw", "/access-requests/{id}/withdraw",           NONE,    ANYONE,         404),
+    ep("POST",  "/api/v1/access-requests/0192f0c0-0000-7000-8000-000000000000/review", "/access-requests/{id}/review",               NONE,    OFFICERS,       404),
+    ep("POST",  "/api/v1/access-requests/0192f0c0-0000-7000-8000-000000000000/ask", "/access-requests/{id}/ask",                     MESSAGE, OFFICERS,       404),
+    ep("POST",  "/api/v1/access-requests/0192f0c0-0000-7000-8000-000000000000/approve", "/access-requests/{id}/approve",             REASONS, OFFICERS,       404),
+    ep("POST",  "/api/v1/access-requests/0192f0c0-0000-7000-8000-000000000000/reject", "/access-requests/{id}/reject",               REASONS, OFFICERS,       404),
 ];
 
 /// Endpoints open without a token, on purpose: the emailed one-time link (the token in the link

@@ -95,10 +95,14 @@ pub struct AccessRequest {
     pub email: String,
     pub email_confirmed: bool,
     /// The requesting organisation, once the first step is saved.
+    #[oai(nullable)]
     pub organisation: Option<String>,
     /// `agreement:ID` or `party:ID`, once chosen.
+    #[oai(nullable)]
     pub addressed_to: Option<String>,
+    #[oai(nullable)]
     pub agreement_id: Option<String>,
+    #[oai(nullable)]
     pub party_id: Option<String>,
     /// The answers as typed, by question.
     #[oai(skip)]
@@ -107,21 +111,29 @@ pub struct AccessRequest {
     /// The answers as JSON: question name to a string or a list of strings.
     pub answers_json: serde_json::Value,
     pub created_at: String,
+    #[oai(nullable)]
     pub submitted_at: Option<String>,
     /// Whole days since the request last came to the officers (0 while it is with the
     /// requester or decided).
     pub days_waiting: i64,
     /// Whole days it has spent with the requester (drafting excluded), in all.
     pub days_with_requester: i64,
+    #[oai(nullable)]
     pub decided_at: Option<String>,
     /// Who decided, and their role, as the ICO form records.
+    #[oai(nullable)]
     pub decided_by: Option<String>,
+    #[oai(nullable)]
     pub decided_role: Option<String>,
+    #[oai(nullable)]
     pub decision_reasons: Option<String>,
     /// Conditions of an approval.
+    #[oai(nullable)]
     pub conditions: Option<String>,
     /// The draft agreement approval made, and its version.
+    #[oai(nullable)]
     pub drafted_agreement: Option<String>,
+    #[oai(nullable)]
     pub drafted_version: Option<i32>,
 }
 

@@ -13,7 +13,9 @@ use super::ApiTags;
 use super::auth::Caller;
 use super::error::{ApiError, Errors, S400, S401, S403, S404, S409, S413, S415, S422A};
 use super::text::NonBlank;
-use crate::access::form::{Answer, Answers, Step};
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
+
+use crate::access::form::{self, Answer, Answers, Kind, Step};
 use crate::access::requests::{
     Access, AccessMessage, AccessRequest, Actor, Either, MAX_PAGE, QueueFilter,
 };
@@ -34,9 +36,92 @@ pub struct AccessRequestsApi {
 pub struct NewAccessRequest {
     /// Where the confirmation link, the acknowledgement, questions and the decision are sent.
     pub email: NonBlank<320>,
-    /// The form's answers by question name (docs/api.md lists them): a string, or a list of
-    /// strings for a multiple-choice question. At most 100.
-    pub answers: BTreeMap<String, serde_json::Value>,
+    /// The form's answers by question name (docs/api.md lists them).
+    pub answers: AnswersBody,
+}
+
+/// The answers of a request, by question name: a string, or for a multiple-choice question a
+/// list of strings. Documented with every question as a property (no others), so the
+/// document says exactly what is read.
+#[derive(Debug)]
+pub struct AnswersBody(pub BTreeMap<String, serde_json::Value>);
+
+const ANSWERS_SCHEMA: &str = "AccessAnswers";
+
+impl poem_openapi::types::Type for AnswersBody {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> std::borrow::Cow<'static, str> {
+        ANSWERS_SCHEMA.into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Reference(ANSWERS_SCHEMA.into())
+    }
+
+    fn register(registry: &mut poem_openapi::registry::Registry) {
+        registry.create_schema::<Self, _>(ANSWERS_SCHEMA.into(), |_| {
+            let properties = Step::ALL
+                .iter()
+                .flat_map(|s| s.questions().iter())
+                .map(|q| {
+                    let text = |max: usize| MetaSchema {
+                        max_length: Some(max),
+                        ..MetaSchema::new("string")
+                    };
+                    let schema = match q.kind {
+                        Kind::Many(_) => MetaSchema {
+                            items: Some(Box::new(MetaSchemaRef::Inline(Box::new(text(
+                                form::SHORT,
+                            ))))),
+                            max_items: Some(form::MAX_CHOICES),
+                            ..MetaSchema::new("array")
+                        },
+                        Kind::Paragraph => text(form::LONG),
+                        _ => text(form::SHORT),
+                    };
+                    (q.name, MetaSchemaRef::Inline(Box::new(schema)))
+                })
+                .collect();
+            MetaSchema {
+                description: Some(
+                    "Each question's answer: a string (at most 200 characters; 4,000 for a \
+                     paragraph), or a list of strings for a multiple-choice question.",
+                ),
+                properties,
+                ..MetaSchema::new("object")
+            }
+        });
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(std::iter::once(self))
+    }
+}
+
+impl poem_openapi::types::ToJSON for AnswersBody {
+    fn to_json(&self) -> Option<serde_json::Value> {
+        Some(serde_json::Value::Object(
+            self.0.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        ))
+    }
+}
+
+impl poem_openapi::types::ParseFromJSON for AnswersBody {
+    fn parse_from_json(value: Option<serde_json::Value>) -> poem_openapi::types::ParseResult<Self> {
+        match value {
+            Some(serde_json::Value::Object(m)) => Ok(AnswersBody(m.into_iter().collect())),
+            _ => Err(poem_openapi::types::ParseError::custom(
+                "answers: an object of question names to answers is expected",
+            )),
+        }
+    }
 }
 
 /// A message, a question or an answer.
@@ -52,7 +137,7 @@ pub struct MessageBody {
 pub struct ApproveBody {
     pub reasons: NonBlank<4000>,
     /// Conditions the approval carries; absent or empty for none.
-    #[oai(validator(max_length = 4000))]
+    #[oai(validator(max_length = 4000), nullable)]
     pub conditions: Option<String>,
 }
 
@@ -70,6 +155,7 @@ pub struct AccessRequestPage {
     /// How many requests match the filters.
     pub total: u64,
     /// Pass as `after` for the next page; null on the last.
+    #[oai(nullable)]
     pub next_after: Option<Uuid>,
 }
 
@@ -81,7 +167,7 @@ pub enum Created {
 }
 
 /// The answers as the form keeps them, or a 400 naming what does not fit.
-fn answers_from(raw: BTreeMap<String, serde_json::Value>) -> Result<Answers, ApiError> {
+fn answers_from(AnswersBody(raw): AnswersBody) -> Result<Answers, ApiError> {
     if raw.len() > MAX_ANSWERS {
         return Err(ApiError::BadRequest(format!(
             "at most {MAX_ANSWERS} answers"
