@@ -7,6 +7,8 @@
 #
 #   scripts/bench-console.sh [N ...]        (default: 100000 1000000)
 #
+# Then N/10 access requests are made through the API and the officers' queue is timed.
+#
 # One subject in every thousand flows is the same person (`R-FREQUENT`), so a holdings search
 # that finds many holdings is timed beside one that finds a single holding. Installs wrk
 # (Debian package) if missing, to send the flows; needs python3 (standard library only).
@@ -74,13 +76,58 @@ LUA
   t0=$(date +%s.%N)
   wrk -t2 -c16 -d3600s -s "$work/flows.lua" "$base" >"$work/wrk.out"
   t1=$(date +%s.%N)
-  echo "== $agreements agreements, $n flows"
+  echo "== $agreements agreements, $n flows, $((n / 10)) access requests"
   awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN { printf "sent %d flows in %.0f s (%.0f/s)\n", n, b - a, n / (b - a) }'
 
-  python3 - "$base" "$link" "$n" <<'PY'
+  # N/10 access requests through the API (complete answers), then marked submitted in one
+  # statement (the benchmark's shortcut: the queue shows submitted requests).
+  python3 - "$work/request.json" <<'PY'
+import json, sys
+answers = {
+    "org_name": "Hope Foodbank", "org_address": "1 High Street", "org_sector": "vcs",
+    "iso27001": "no", "requester_name": "Ann Lee", "requester_role": "Manager",
+    "requester_email": "ann@hope.example", "dpo_name": "Dan Poe", "dpo_email": "dpo@hope.example",
+    "target": "agreement:foodbank-00001", "purpose": "Parcels", "benefits": "Fed",
+    "necessity": "Needed", "data": ["full-name", "address"], "subjects": ["residents"],
+    "volume": "200 a month", "frequency": "on_demand", "article6": "public_task",
+    "legal_power": "Care Act 2014 s.1", "keep_for": "P6M", "then": "delete",
+    "deletion_method": "manual", "onward": "no", "processors": "no", "rights": "Our DPO",
+    "rights_email": "rights@hope.example", "start": "2030-01-01", "end": "2031-01-01",
+}
+json.dump({"email": "ann@hope.example", "answers": answers}, open(sys.argv[1], "w"))
+PY
+  cat >"$work/requests.lua" <<LUA
+local per_thread = math.floor($n / 20)
+local f = io.open("$work/request.json"); local body = f:read("*a"); f:close()
+wrk.method = "POST"
+wrk.body = body
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $gate"
+function init(args) done = 0 end
+function response(status)
+  if status ~= 201 then print("access request answered " .. status); os.exit(1) end
+  done = done + 1
+  if done >= per_thread then wrk.thread:stop() end
+end
+LUA
+  t0=$(date +%s.%N)
+  wrk -t2 -c8 -d3600s -s "$work/requests.lua" "$base/api/v1/access-requests" >"$work/wrk2.out"
+  t1=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" -v n="$((n / 10))" 'BEGIN { printf "made %d access requests in %.0f s (%.0f/s)\n", n, b - a, n / (b - a) }'
+  mid=$(python3 - "$work/accord.db" "$((n / 20))" <<'PY'
+import sqlite3, sys, uuid
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE access_requests SET status = 'submitted', submitted_at = created_at")
+db.commit()
+(mid,) = db.execute("SELECT id FROM access_requests ORDER BY id LIMIT 1 OFFSET ?", (int(sys.argv[2]),)).fetchone()
+print(uuid.UUID(bytes=mid) if isinstance(mid, bytes) else mid)
+PY
+)
+
+  python3 - "$base" "$link" "$n" "$mid" <<'PY'
 import http.cookiejar, re, sys, time, urllib.parse, urllib.request
 
-base, link, n = sys.argv[1], sys.argv[2].strip(), int(sys.argv[3])
+base, link, n, mid = sys.argv[1], sys.argv[2].strip(), int(sys.argv[3]), sys.argv[4]
 jar = http.cookiejar.CookieJar()
 web = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
 
@@ -130,6 +177,12 @@ bench(f"audit log, a page after record {n // 2}", f"/audit?after={n // 2}", "Aud
 bench("holdings search, one holding", "/holdings?subject=R-0000007", "R-0000007")
 bench("holdings search, R-FREQUENT, page 1", "/holdings?subject=R-FREQUENT", "R-FREQUENT")
 bench("holdings search, R-FREQUENT, page 10", "/holdings?subject=R-FREQUENT&page=10", "R-FREQUENT")
+_, queue = get("/access-requests")
+first = re.search(r'href="/access-requests/([0-9a-f-]{36})"', queue).group(1)
+bench(f"access requests ({n // 10}), queue page 1", "/access-requests", "requests match")
+bench("access requests, ?status=submitted", "/access-requests?status=submitted", "requests match")
+bench("access requests, the middle page by key", f"/access-requests?after={mid}", "requests match")
+bench("access requests, one request", f"/access-requests/{first}", "Hope Foodbank")
 PY
   kill "$server"; wait "$server" 2>/dev/null || true
   rm -rf "$work"; trap - EXIT

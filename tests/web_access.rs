@@ -52,6 +52,8 @@ fn pages() -> Vec<(String, &'static [Role])> {
         ("/holds".into(), READ),
         ("/holds/new".into(), OFFICER),
         ("/deletions".into(), READ),
+        ("/access-requests".into(), READ),
+        ("/access-requests?status=approved".into(), READ),
     ]
 }
 
@@ -105,6 +107,9 @@ async fn only_the_allowed_see_each_page(app: TestApp) {
     assert!(list.body.contains("0 agreements match"), "{}", list.body);
 }
 
+/// An access request that does not exist: officers get 404 after the role and CSRF checks.
+const NIL: &str = "0192f0c0-0000-7000-8000-000000000000";
+
 /// A form's path, a valid body for it, and the roles that may send it.
 type Form = (String, Vec<(&'static str, &'static str)>, &'static [Role]);
 
@@ -134,6 +139,17 @@ fn forms() -> Vec<Form> {
             OFFICER,
         ),
         ("/audit/verify".into(), vec![], &[Admin, IgOfficer, Auditor]),
+        (format!("/access-requests/{NIL}/review"), vec![], OFFICER),
+        (
+            format!("/access-requests/{NIL}/write/ask"),
+            vec![("message", "Which centres?")],
+            OFFICER,
+        ),
+        (
+            format!("/access-requests/{NIL}/decide/approve"),
+            vec![("reasons", "Fine"), ("step", "confirm")],
+            OFFICER,
+        ),
         (
             format!("/agreements/{SAMPLE}/versions/1/sign"),
             vec![("name", "Jo"), ("role", "dpo"), ("step", "check")],

@@ -12,6 +12,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use accord::access::form::{Kind, Step};
 use accord::auth::Role;
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -275,6 +276,79 @@ impl Browser {
         self.loaded().await;
     }
 
+    /// Ticks a checkbox.
+    async fn tick(&self, css: &str) {
+        match self.hands {
+            Hands::Mouse => self
+                .client
+                .find(Locator::Css(css))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap(),
+            Hands::Keyboard => {
+                self.tab_to(css).await;
+                self.client
+                    .active_element()
+                    .await
+                    .unwrap()
+                    .send_keys(&Key::Space)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    /// Chooses `value` in the select `css` (reached with Tab on the keyboard run).
+    async fn select(&self, css: &str, value: &str) {
+        if self.hands == Hands::Keyboard {
+            self.tab_to(css).await;
+        }
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .select_by_value(value)
+            .await
+            .unwrap();
+    }
+
+    /// Answers every question of an access-request section from `posted`, as a person would:
+    /// typing, choosing radios, ticking boxes, picking from a list.
+    async fn answer_section(&self, step: Step, posted: &[(String, String)]) {
+        for q in step.questions() {
+            let values: Vec<&str> = posted
+                .iter()
+                .filter(|(k, _)| k == q.name)
+                .map(|(_, v)| v.as_str())
+                .collect();
+            match q.kind {
+                Kind::One(_) => {
+                    let Some(v) = values.first() else { continue };
+                    let select = format!("select#{}", q.name);
+                    if self.client.find(Locator::Css(&select)).await.is_ok() {
+                        self.select(&select, v).await;
+                    } else {
+                        self.choose(&format!("input[name='{}'][value='{v}']", q.name))
+                            .await;
+                    }
+                }
+                Kind::Many(_) => {
+                    for v in values {
+                        self.tick(&format!("input[name='{}'][value='{v}']", q.name))
+                            .await;
+                    }
+                }
+                _ => {
+                    if let Some(v) = values.first() {
+                        self.fill(&format!("#{}", q.name), v).await;
+                    }
+                }
+            }
+        }
+    }
+
     /// Chooses a radio button.
     async fn choose(&self, css: &str) {
         match self.hands {
@@ -517,6 +591,8 @@ async fn journeys(hands: Hands) {
         .unwrap();
     assert_eq!(d["decision"], "deny", "{d}");
 
+    access_request_journey(&mut b, &app, &officer).await;
+
     if hands == Hands::Mouse {
         // The rest of the console, for axe and screenshots.
         for (path, shot) in [
@@ -579,6 +655,156 @@ async fn journeys(hands: Hands) {
             b.violations.join("\n")
         );
     }
+}
+
+/// A partner with no account asks for data through the form: starts, confirms the e-mail
+/// address, fills three sections, comes back later by the private link, finishes, checks
+/// and submits. The officer asks a question; the requester answers; the officer approves; the
+/// draft is in the registry, waiting for both sides to sign.
+async fn access_request_journey(b: &mut Browser, app: &TestApp, officer: &str) {
+    let sample = "camden-foodbank-referrals";
+    let yaml =
+        std::fs::read_to_string(support::repo().join(format!("agreements/{sample}.yaml"))).unwrap();
+    app.import_yaml(&yaml).await;
+    b.sign_out().await;
+    let email = format!("ann-{:?}@hope.example", b.hands).to_lowercase();
+    let posted = support::access::answers(
+        &format!("agreement:{sample}"),
+        &["full-name", "address", "dietary-needs"],
+        "",
+    );
+
+    b.goto("/request-access").await;
+    b.screenshot("request-access").await;
+    b.fill("#email", &email).await;
+    b.press("form[action='/request-access'] button").await;
+    assert!(
+        b.body().await.contains("Check your e-mail"),
+        "{}",
+        b.body().await
+    );
+    let confirm = outbox(app, &email, "access-confirm").await;
+    let confirm = path_of(&confirm, "/request-access/confirm/");
+    b.goto(&confirm).await;
+    b.press("form button.button").await;
+    let private = b.path().await;
+    assert!(private.starts_with("/request-access/r/"), "{private}");
+    assert!(b.body().await.contains("0 of 10 sections completed"));
+
+    // A section sent empty: the error summary, linked to its fields.
+    b.press("a[href$='/step/organisation']").await;
+    b.press("form button.button").await;
+    let body = b.body().await;
+    assert!(
+        body.contains("There is a problem") && body.contains("Enter organisation name"),
+        "{body}"
+    );
+    b.screenshot("request-access-errors").await;
+    // Three sections, then away.
+    for step in [Step::Organisation, Step::Contacts, Step::Addressed] {
+        assert!(b.path().await.ends_with(step.slug()), "{}", b.path().await);
+        b.answer_section(step, &posted).await;
+        b.press("form button.button").await;
+    }
+    // Back later by the private link: the answers were kept.
+    b.goto("/").await;
+    b.goto(&private).await;
+    assert!(
+        b.body().await.contains("3 of 10 sections completed"),
+        "{}",
+        b.body().await
+    );
+    b.screenshot("request-access-tasks").await;
+    b.press("a[href$='/step/purpose']").await;
+    for step in &Step::ALL[3..] {
+        assert!(
+            b.path().await.ends_with(step.slug()),
+            "{}: {}",
+            b.path().await,
+            b.body().await
+        );
+        b.answer_section(*step, &posted).await;
+        b.press("form button.button").await;
+    }
+    assert!(
+        b.body().await.contains("10 of 10 sections completed"),
+        "{}",
+        b.body().await
+    );
+    b.press(&format!("a[href='{private}/check']")).await;
+    let body = b.body().await;
+    assert!(
+        body.contains("Special category data") && body.contains("Hope Foodbank"),
+        "{body}"
+    );
+    b.press("form[action$='/submit'] button").await;
+    let body = b.body().await;
+    assert!(body.contains("Request submitted"), "{body}");
+
+    // The officer reviews and asks one question.
+    b.sign_in(officer).await;
+    b.press("nav a[href='/access-requests']").await;
+    b.press("table a[href^='/access-requests/']").await;
+    let body = b.body().await;
+    assert!(body.contains("0 errors from accord check"), "{body}");
+    b.screenshot("access-request").await;
+    b.fill("#ask", "Which centres will collect the parcels?")
+        .await;
+    b.press("form[action$='/write/ask'] button").await;
+    assert!(b.body().await.contains("Waiting for the requester"));
+    let officer_page = b.path().await;
+    b.sign_out().await;
+
+    // The requester answers through the private link.
+    b.goto(&private).await;
+    assert!(
+        b.body()
+            .await
+            .contains("Which centres will collect the parcels?")
+    );
+    b.fill("#message", "Kentish Town and Gospel Oak.").await;
+    b.press("form[action$='/answer'] button").await;
+    assert!(b.body().await.contains("Your answer has been sent"));
+
+    // The officer approves; the draft is in the registry.
+    b.sign_in(officer).await;
+    b.goto(&officer_page).await;
+    assert!(b.body().await.contains("Kentish Town and Gospel Oak."));
+    b.press("a[href$='/decide/approve']").await;
+    b.fill("#reasons", "Necessary for the council's prevention duty.")
+        .await;
+    b.press("form button.button").await;
+    assert!(b.body().await.contains("Check before you approve"));
+    b.press("button.button-warning").await;
+    let body = b.body().await;
+    assert!(body.contains("Approved") && body.contains(sample), "{body}");
+    b.press(&format!("a[href='/agreements/{sample}']")).await;
+    let body = b.body().await;
+    assert!(
+        body.contains("hope-foodbank"),
+        "the new party must sign: {body}"
+    );
+}
+
+/// The body of the last message queued to `to` of `kind`.
+async fn outbox(app: &TestApp, to: &str, kind: &str) -> String {
+    use accord::store::entity::outbox_message;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    outbox_message::Entity::find()
+        .filter(outbox_message::Column::ToAddr.eq(to))
+        .filter(outbox_message::Column::Kind.eq(kind))
+        .order_by_desc(outbox_message::Column::CreatedAt)
+        .one(app.registry.db())
+        .await
+        .unwrap()
+        .expect("a message")
+        .text_body
+}
+
+/// The path of the first link in `body` whose path starts with `prefix`.
+fn path_of(body: &str, prefix: &str) -> String {
+    let at = body.find(prefix).expect("the link");
+    body[at..].split_whitespace().next().unwrap().to_owned()
 }
 
 /// At 320 CSS pixels wide, the main pages need no sideways scrolling (WCAG 1.4.10).

@@ -279,7 +279,8 @@ async fn step_page(
                     Kind::Many(_) => "checkbox",
                     Kind::One(_) => "radio",
                     Kind::Email => "email",
-                    Kind::Date => "date",
+                    // Dates are typed as text (YYYY-MM-DD), as GOV.UK advises: a browser's
+                    // date picker differs in every browser and fails many keyboard users.
                     _ => "text",
                 },
                 "autocomplete": match q.name {
