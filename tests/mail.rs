@@ -544,7 +544,57 @@ async fn an_unusable_address_fails_for_good(app: TestApp) {
     chain_verifies(&app).await;
 }
 
+/// An access request's mail reaches a real SMTP server: the one-time confirmation link, then
+/// (after the requester follows it) the private link; each works as mailed.
+async fn access_request_links_arrive_by_smtp(app: TestApp) {
+    let server = SmtpServer::running();
+    let mailer = mailer(&app, Transport::smtp(&server.url()).unwrap());
+    let web = support::web::Browser::new(&app);
+    let sent = web
+        .submit(
+            "/request-access",
+            "/request-access",
+            &[("email", "ann@hope.example")],
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    mailer.deliver_due().await.unwrap();
+    let got = server.received();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].header("To"), "ann@hope.example");
+    assert!(
+        got[0]
+            .header("Subject")
+            .contains("Confirm your e-mail address")
+    );
+    let link = |body: &str, prefix: &str| -> String {
+        let body = body.replace("=\n", "");
+        let at = body
+            .find(prefix)
+            .unwrap_or_else(|| panic!("no {prefix} in {body}"));
+        body[at..].split_whitespace().next().unwrap().to_owned()
+    };
+    let confirm = link(&got[0].body, "/request-access/confirm/");
+    let page = web.get(&confirm).await;
+    assert_eq!(page.status, 200);
+    let done = web.post(&confirm, &[("csrf", &page.csrf())]).await;
+    assert_eq!(done.status, 303);
+    mailer.deliver_due().await.unwrap();
+    let got = server.received();
+    assert_eq!(got.len(), 2);
+    assert!(got[1].header("Subject").contains("your private link"));
+    let private = link(&got[1].body, "/request-access/r/");
+    assert_eq!(
+        private,
+        done.location().unwrap(),
+        "the mailed link is the one given"
+    );
+    assert_eq!(web.get(&private).await.status, 200);
+    chain_verifies(&app).await;
+}
+
 on_both_databases!(
+    access_request_links_arrive_by_smtp,
     an_outage_loses_nothing,
     files_are_parseable_eml,
     a_dedupe_key_queues_once,

@@ -8,7 +8,6 @@
 
 mod support;
 
-use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -30,15 +29,10 @@ enum Hands {
     Keyboard,
 }
 
-/// chromedriver in a process group of its own, with the Chromium it starts: dropping it ends
-/// them all, even when a test fails before the browser session is closed.
 struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.0.id())])
-            .status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -76,7 +70,6 @@ impl Browser {
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
-            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
