@@ -309,6 +309,46 @@ async fn the_whole_journey(app: TestApp) {
     let decision = mail(&app, EMAIL, "access-decision").await;
     assert!(decision[0].contains("/set-password/"), "{}", decision[0]);
     assert!(decision[0].contains("Training first."));
+    // The requester sets a password from the decision's link and signs the draft for the new
+    // party: the other side can sign too.
+    let set = link(&decision[0], "/set-password/");
+    let set = &set[set.find("/set-password/").unwrap()..];
+    let requester = Browser::new(&app);
+    let page = requester.get(set).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let pw = support::web::PASSWORD;
+    let done = requester
+        .post(
+            set,
+            &[("csrf", &page.csrf()), ("password", pw), ("confirm", pw)],
+        )
+        .await;
+    assert!(done.status < 400, "{}", done.body);
+    assert_eq!(requester.sign_in(EMAIL, pw).await.status, 303);
+    let n = r.drafted_version.unwrap();
+    let sign = format!("/agreements/{SAMPLE}/versions/{n}/sign");
+    assert!(
+        decision[0].contains(&sign),
+        "the decision links the signing page"
+    );
+    let page = requester.get(&sign).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let form = [
+        ("csrf", page.csrf()),
+        ("name", "Ann Lee".into()),
+        ("role", "senior_officer".into()),
+    ];
+    let mut check: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    check.push(("step", "confirm"));
+    let signed = requester.post(&sign, &check).await;
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    let info = app.registry.versions(SAMPLE).await.unwrap();
+    let v = info.iter().find(|v| v.number == n).unwrap();
+    assert!(
+        v.signatures.iter().any(|s| s.party == "hope-foodbank"),
+        "{:?}",
+        v.signatures
+    );
     // The whole exchange is in the audit log.
     let log = actions(&app, &format!("access_request:{}", r.id)).await;
     assert_eq!(

@@ -94,6 +94,13 @@ impl MigrationTrait for Migration {
         )
         .await?;
         index(m, "access_requests", "ix_access_requests_email", &["email"]).await?;
+        index(
+            m,
+            "access_requests",
+            "ix_access_requests_drafted",
+            &["drafted_agreement"],
+        )
+        .await?;
         m.create_table(
             Table::create()
                 .table("access_request_messages")

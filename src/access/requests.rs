@@ -320,6 +320,18 @@ impl Access {
             .ok_or(AccessError::NotFound)
     }
 
+    /// The approved requests that drafted versions of `agreement_id` (the link back from the
+    /// agreement to its requests), oldest first; at most 100.
+    pub async fn drafted_into(&self, agreement_id: &str) -> Result<Vec<AccessRequest>> {
+        let rows = row::Entity::find()
+            .filter(row::Column::DraftedAgreement.eq(agreement_id))
+            .order_by_asc(row::Column::Id)
+            .limit(100)
+            .all(&self.db)
+            .await?;
+        Ok(rows.iter().map(|r| self.view(r)).collect())
+    }
+
     /// A request's thread, oldest first.
     pub async fn messages(&self, id: Uuid) -> Result<Vec<AccessMessage>> {
         let rows = msg::Entity::find()
@@ -991,6 +1003,11 @@ impl Access {
         mail.conditions = conditions.clone();
         mail.decided_by = format!("{} ({})", who.name, who.role);
         mail.link = account_link.unwrap_or_default();
+        let number = crate::registry::versions::next_number(&txn, &drafted.agreement_id).await?;
+        mail.sign_link = self.link(&format!(
+            "/agreements/{}/versions/{number}/sign",
+            drafted.agreement_id
+        ));
         self.send(&txn, now, &r.email, Kind::AccessDecision, &mail, None)
             .await?;
         let info = self
@@ -1200,6 +1217,7 @@ impl Access {
             conditions: String::new(),
             decided_by: String::new(),
             link: self.link(&format!("/access-requests/{}", r.id)),
+            sign_link: String::new(),
         }
     }
 

@@ -290,6 +290,8 @@ pub struct AccessMail {
     pub decided_by: String,
     /// The link the message is about, or empty.
     pub link: String,
+    /// Where the requester signs the drafted agreement, or empty.
+    pub sign_link: String,
 }
 
 impl Templates {

@@ -485,7 +485,8 @@ async fn ensure_agreement(
     Ok(Control::Open)
 }
 
-async fn next_number(txn: &impl ConnectionTrait, agreement_id: &str) -> Result<i32> {
+/// The number the next version of `agreement_id` gets (stable under the writers' lock).
+pub(crate) async fn next_number(txn: &impl ConnectionTrait, agreement_id: &str) -> Result<i32> {
     let last = version::Entity::find()
         .filter(version::Column::AgreementId.eq(agreement_id))
         .order_by_desc(version::Column::Number)

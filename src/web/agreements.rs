@@ -13,7 +13,7 @@ use super::errors::{WebError, WebResult};
 use super::render::{pages, see_other};
 use super::session::{Viewer, encode};
 use super::sign_in::field_error;
-use crate::auth::{OFFICERS, ReadScope, Role};
+use crate::auth::{OFFICERS, READERS, ReadScope, Role};
 use crate::dpia;
 use crate::registry::lifecycle::{Control, Status};
 use crate::registry::queries::{Due, ListFilter, Paging};
@@ -217,6 +217,12 @@ pub async fn page(
     } else {
         Vec::new()
     };
+    // The access requests this agreement was drafted from, for those who read requests.
+    let requests = if viewer.allow(READERS).is_ok() {
+        console.access.drafted_into(&id).await?
+    } else {
+        Vec::new()
+    };
     let data = json!({
         "id": id,
         "summary": summary,
@@ -240,6 +246,7 @@ pub async fn page(
         "dpia_href": format!("/agreements/{}/dpia", encode(&id)),
         "dpia_md_href": format!("/agreements/{}/dpia.md", encode(&id)),
         "diagram_alt": diagram_alt(&doc),
+        "requests": requests,
     });
     Ok(pages().page(Some(&viewer), "agreement", &summary.title, data))
 }
