@@ -35,19 +35,9 @@ fn choices_for(target: &Addressed) -> Choices {
     match target {
         Addressed::Agreement(a) => Choices {
             targets: vec![(format!("agreement:{}", a.id), a.title.clone())],
-            fields: a
-                .fields
-                .iter()
-                .map(|f| {
-                    (
-                        f.id.to_string(),
-                        f.description.clone().unwrap_or_default(),
-                        f.category,
-                    )
-                })
-                .collect(),
-            subjects: a.data_subjects.clone(),
-        },
+            ..Default::default()
+        }
+        .with_agreement(a),
         Addressed::Organisation(p) => Choices {
             targets: vec![(format!("party:{}", p.id), p.name.clone())],
             ..Default::default()

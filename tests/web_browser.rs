@@ -182,19 +182,24 @@ impl Browser {
         }
     }
 
+    /// Whether the focus is on an element matching `css`.
+    async fn focused_on(&self, css: &str) -> bool {
+        let on = self
+            .client
+            .execute(
+                "return !!document.activeElement && document.activeElement.matches(arguments[0])",
+                vec![json!(css)],
+            )
+            .await
+            .unwrap();
+        on == Value::Bool(true)
+    }
+
     /// Keyboard: presses Tab until the focus is on `css` (at most 300 times), so the element
     /// is proven reachable without a mouse.
     async fn tab_to(&self, css: &str) {
         for _ in 0..300 {
-            let on = self
-                .client
-                .execute(
-                    "return document.activeElement && document.activeElement.matches(arguments[0])",
-                    vec![json!(css)],
-                )
-                .await
-                .unwrap();
-            if on == Value::Bool(true) {
+            if self.focused_on(css).await {
                 return;
             }
             self.client
@@ -368,15 +373,7 @@ impl Browser {
                 .await;
                 // Arrow keys move within a group; Space selects the focused one.
                 for _ in 0..10 {
-                    let on = self
-                        .client
-                        .execute(
-                            "return document.activeElement.matches(arguments[0])",
-                            vec![json!(css)],
-                        )
-                        .await
-                        .unwrap();
-                    if on == Value::Bool(true) {
+                    if self.focused_on(css).await {
                         break;
                     }
                     self.client

@@ -500,6 +500,25 @@ pub struct Choices {
     pub subjects: Vec<String>,
 }
 
+impl Choices {
+    /// The fields and data subjects `agreement` offers a request addressed to it.
+    pub fn with_agreement(mut self, agreement: &crate::agreement::model::Agreement) -> Choices {
+        self.fields = agreement
+            .fields
+            .iter()
+            .map(|f| {
+                (
+                    f.id.to_string(),
+                    f.description.clone().unwrap_or_default(),
+                    f.category,
+                )
+            })
+            .collect();
+        self.subjects = agreement.data_subjects.clone();
+        self
+    }
+}
+
 /// The usual data subjects, offered whatever is addressed.
 pub const SUBJECTS: &[&str] = &[
     "residents",

@@ -422,18 +422,7 @@ impl Access {
         if let Some(id) = answers.text("target").strip_prefix("agreement:")
             && let Some((_, a)) = in_force.iter().find(|(_, a)| a.id.as_str() == id)
         {
-            c.fields = a
-                .fields
-                .iter()
-                .map(|f| {
-                    (
-                        f.id.to_string(),
-                        f.description.clone().unwrap_or_default(),
-                        f.category,
-                    )
-                })
-                .collect();
-            c.subjects = a.data_subjects.clone();
+            c = c.with_agreement(a);
         }
         Ok(c)
     }

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::Console;
+use super::csrf::{CsrfOnly, MessageForm};
 use super::errors::{WebError, WebResult};
 use super::render::{pages, see_other};
 use super::request_access::answer_sections;
@@ -133,12 +134,6 @@ async fn request_page(
     ))
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 #[handler]
 pub async fn review(
     console: Data<&Console>,
@@ -150,14 +145,6 @@ pub async fn review(
     let who = viewer.allow(OFFICERS)?;
     console.access.start_review(who, id).await?;
     Ok(see_other(&format!("/access-requests/{id}")))
-}
-
-#[derive(Deserialize)]
-pub struct MessageForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    message: String,
 }
 
 /// Asks the requester a question (`ask`) or writes in the thread (`message`).

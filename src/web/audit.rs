@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::Console;
+use super::csrf::CsrfOnly;
 use super::errors::WebResult;
 use super::render::pages;
 use super::session::{Viewer, encode};
@@ -78,18 +79,12 @@ async fn render(
     Ok(pages().page(Some(viewer), "audit", "Audit log", data))
 }
 
-#[derive(Deserialize, Default)]
-pub struct VerifyForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// Walks the whole chain (as `accord audit verify` does) and shows the outcome.
 #[handler]
 pub async fn verify(
     console: Data<&Console>,
     viewer: Viewer,
-    Form(f): Form<VerifyForm>,
+    Form(f): Form<CsrfOnly>,
 ) -> WebResult<Response> {
     viewer.check_csrf(&f.csrf)?;
     viewer.allow(READERS)?;

@@ -7,6 +7,22 @@ use sha2::Sha256;
 
 const PURPOSE: &[u8] = b"accord csrf";
 
+/// A form that carries only its token (a button).
+#[derive(serde::Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+/// A form with its token and one message (a question, an answer, a note).
+#[derive(serde::Deserialize)]
+pub struct MessageForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub message: String,
+}
+
 /// The token forms carry for this secret.
 pub fn token(secret: &str) -> String {
     hex::encode(mac(secret).finalize().into_bytes())

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Console;
+use super::csrf::{CsrfOnly, MessageForm};
 use super::errors::{WebError, WebResult};
 use super::render::{pages, see_other};
 use super::session::Visitor;
@@ -106,12 +107,6 @@ pub fn confirm_form(visit: Visitor, Path(token): Path<String>) -> Response {
     // A GET changes nothing: mail scanners open links. The button posts.
     let data = json!({ "token": token, "visit_csrf": visit.csrf() });
     visit.with_cookie(pages().page(None, "request_confirm", "Confirm your e-mail address", data))
-}
-
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
 }
 
 #[handler]
@@ -474,14 +469,6 @@ pub async fn submit(
         Err(AccessError::WrongState { .. }) => Ok(see_other(&base(&token))),
         Err(e) => Err(e.into()),
     }
-}
-
-#[derive(Deserialize)]
-pub struct MessageForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    message: String,
 }
 
 #[handler]

@@ -6,6 +6,7 @@ use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::csrf::CsrfOnly;
 use super::errors::WebResult;
 use super::render::{pages, see_other};
 use super::session::{Viewer, Visitor, local_path};
@@ -144,12 +145,6 @@ fn capitalise(text: &str) -> String {
         Some(f) => f.to_uppercase().chain(c).collect(),
         None => String::new(),
     }
-}
-
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
 }
 
 #[handler]
