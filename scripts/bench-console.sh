@@ -24,6 +24,21 @@ fi
 cargo build --release --quiet
 bin=$PWD/target/release/accord
 
+# Runs wrk with the script $2 against $3 until table $1 holds $4 rows (wrk itself would wait out
+# its whole duration after its threads stop), then stops it.
+run_until() {
+  local table=$1 lua=$2 url=$3 want=$4
+  wrk -t2 -c16 -d3600s -s "$lua" "$url" >"$work/wrk.out" 2>&1 &
+  local load=$!
+  while :; do
+    sleep 1
+    kill -0 "$load" 2>/dev/null || { echo "wrk stopped early:"; cat "$work/wrk.out"; exit 1; }
+    have=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT count(*) FROM $table').fetchone()[0])" "$work/accord.db")
+    [ "$have" -ge "$want" ] && break
+  done
+  kill "$load" 2>/dev/null; wait "$load" 2>/dev/null || true
+}
+
 for n in "${sizes[@]}"; do
   work=$(mktemp -d)
   trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -47,18 +62,17 @@ PY
   link=$("$bin" user create --email officer@camden.example --name "Bench Officer" \
     --role ig_officer --public-url "$base" --database "$db" 2>/dev/null)
 
-  # N flows: two threads, each stops after its half. Agreements and subjects vary per request.
+  # Flows until N holdings: agreements and subjects vary per request (each thread numbers its own).
   cat >"$work/flows.lua" <<LUA
-local per_thread = math.floor($n / 2)
 local threads = {}
 function setup(thread)
   thread:set("id", #threads)
   table.insert(threads, thread)
 end
-function init(args) sent = 0; done = 0 end
+function init(args) sent = 0 end
 function request()
   sent = sent + 1
-  local k = id * per_thread + sent
+  local k = id * 100000000 + sent
   local subject = (k % 1000 == 0) and "R-FREQUENT" or string.format("R-%07d", k)
   local body = string.format('{"agreement":"foodbank-%05d","from":"camden","to":"foodbank",'
     .. '"purpose":"food-parcels","fields":["full-name","address"],'
@@ -69,12 +83,10 @@ function request()
 end
 function response(status)
   if status ~= 200 then print("flow answered " .. status); os.exit(1) end
-  done = done + 1
-  if done >= per_thread then wrk.thread:stop() end
 end
 LUA
   t0=$(date +%s.%N)
-  wrk -t2 -c16 -d3600s -s "$work/flows.lua" "$base" >"$work/wrk.out"
+  run_until holdings "$work/flows.lua" "$base" "$n"
   t1=$(date +%s.%N)
   echo "== $agreements agreements, $n flows, $((n / 10)) access requests"
   awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN { printf "sent %d flows in %.0f s (%.0f/s)\n", n, b - a, n / (b - a) }'
@@ -97,21 +109,17 @@ answers = {
 json.dump({"email": "ann@hope.example", "answers": answers}, open(sys.argv[1], "w"))
 PY
   cat >"$work/requests.lua" <<LUA
-local per_thread = math.floor($n / 20)
 local f = io.open("$work/request.json"); local body = f:read("*a"); f:close()
 wrk.method = "POST"
 wrk.body = body
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $gate"
-function init(args) done = 0 end
 function response(status)
   if status ~= 201 then print("access request answered " .. status); os.exit(1) end
-  done = done + 1
-  if done >= per_thread then wrk.thread:stop() end
 end
 LUA
   t0=$(date +%s.%N)
-  wrk -t2 -c8 -d3600s -s "$work/requests.lua" "$base/api/v1/access-requests" >"$work/wrk2.out"
+  run_until access_requests "$work/requests.lua" "$base/api/v1/access-requests" "$((n / 10))"
   t1=$(date +%s.%N)
   awk -v a="$t0" -v b="$t1" -v n="$((n / 10))" 'BEGIN { printf "made %d access requests in %.0f s (%.0f/s)\n", n, b - a, n / (b - a) }'
   mid=$(python3 - "$work/accord.db" "$((n / 20))" <<'PY'

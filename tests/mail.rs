@@ -180,7 +180,7 @@ fn mailer(app: &TestApp, transport: Transport) -> Mailer {
 }
 
 fn message(to: &str, subject: &str, key: Option<&str>) -> NewMessage {
-    let composed = compose::Composed {
+    let composed = mail::Composed {
         subject: subject.to_owned(),
         body: format!("Hello,\n\nThis is about: {subject}.\n"),
     };

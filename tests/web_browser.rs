@@ -645,6 +645,9 @@ async fn journeys(hands: Hands) {
             b.violations.join("\n")
         );
     }
+    // Ending the session makes chromedriver close Chromium (killing chromedriver alone would
+    // leave the browser running).
+    b.client.clone().close().await.unwrap();
 }
 
 /// A partner with no account asks for data through the form: starts, confirms the e-mail

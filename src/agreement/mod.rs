@@ -1,5 +1,7 @@
 //! The agreement: its typed model, reading it from YAML with source positions, and checking it
-//! against the rules of docs/agreement-format.md. Pure: no I/O, no clock reads.
+//! against the rules of docs/agreement-format.md; and the rules that follow from it over time
+//! (`lifecycle`: a version's status on a date; `retention`: when held data must be gone).
+//! Pure: no I/O, no clock reads.
 //!
 //! Checking runs in three stages (docs/diagnostics.md): YAML → shape → rules. A later stage
 //! runs only when the earlier ones found no error. An agreement that passes all three comes
@@ -7,7 +9,9 @@
 
 pub mod decode;
 pub mod diagnostic;
+pub mod lifecycle;
 pub mod model;
+pub mod retention;
 pub mod schema;
 pub mod validate;
 pub mod values;

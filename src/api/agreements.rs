@@ -14,15 +14,16 @@ use std::sync::Arc;
 
 use super::error::{ApiError, Errors, S400, S401, S403, S404, S409, S413, S415, S422, internal};
 use super::text::NonBlank;
+use crate::agreement::lifecycle::{Control, Status};
 use crate::auth::{ReadScope, Role};
 use crate::dpia::{self, Renderer};
 use crate::registry::Registry;
 use crate::registry::control::ControlState;
-use crate::registry::lifecycle::{Control, Status};
 use crate::registry::queries::{
     AgreementPage, AgreementSummary, ListFilter, Paging, VersionDocument,
 };
-use crate::registry::versions::{Added, Origin, VersionInfo};
+use crate::registry::stored::VersionInfo;
+use crate::registry::versions::{Added, Origin};
 
 pub struct AgreementsApi {
     pub registry: Registry,

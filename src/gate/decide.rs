@@ -12,7 +12,7 @@ use jiff::civil::Date;
 use super::index::{Compiled, CompiledFlow, Index, Route, RouteFlows};
 use super::limits::MAX_FIELD_REASONS;
 use super::wire::{CheckRequest, Decision, Outcome, Reason, ReasonCode, Retention};
-use crate::registry::lifecycle::{self, Control, Status};
+use crate::agreement::lifecycle::{self, Control, Status};
 
 /// Decides whether `req` may happen on `today` (a Europe/London date). Deny by default: the
 /// answer is `allow` only when no rule fails and every requested field is permitted.
@@ -380,9 +380,9 @@ mod tests {
     use jiff::civil::date;
 
     use super::*;
+    use crate::agreement::lifecycle::Stored;
     use crate::agreement::{ValidAgreement, check_source};
     use crate::gate::index::{IndexedAgreement, VersionInForce};
-    use crate::registry::lifecycle::Stored;
 
     const FOODBANK: &str = "camden-foodbank-referrals";
     const HOSPITAL: &str = "hospital-discharge";

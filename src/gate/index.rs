@@ -14,9 +14,9 @@ use std::sync::Arc;
 use jiff::civil::Date;
 
 use crate::agreement::ValidAgreement;
+use crate::agreement::lifecycle::{Control, Stored};
 use crate::agreement::model::{Agreement, Flow, RetentionRule};
 use crate::agreement::validate::covers;
-use crate::registry::lifecycle::{Control, Stored};
 
 /// One agreement as the registry holds it: the officer's control and the version in force.
 #[derive(Debug, Clone)]
@@ -155,7 +155,7 @@ impl Index {
     ) -> Option<jiff::Timestamp> {
         let v = self.entry(agreement)?.version.as_ref()?;
         let rule = v.flow(flow)?.retention.as_ref()?;
-        crate::retention::plan::retention_ends(rule, received, v.agreement.term.end)
+        crate::agreement::retention::retention_ends(rule, received, v.agreement.term.end)
     }
 
     pub(super) fn entry(&self, agreement: &str) -> Option<&Entry> {

@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use super::outbox::NewMessage;
 use super::reminders::{About, Reminder};
-use super::{Kind, MailError, Result};
+use super::{Composed, Kind, MailError, Result};
 use crate::agreement::model::Agreement;
 use crate::agreement::values::Email;
 use crate::dpia::labels;
@@ -74,14 +74,6 @@ const BUILTIN: [(Kind, &str); 12] = [
         include_str!("../../templates/email/access-decision.txt.hbs"),
     ),
 ];
-
-/// A message's text, ready to queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Composed {
-    /// One line.
-    pub subject: String,
-    pub body: String,
-}
 
 /// The compiled email templates, one per [`Kind`].
 pub struct Templates {

@@ -34,7 +34,15 @@ use serde::Serialize;
 
 use crate::clock::Clock;
 
-pub use compose::{Composed, Templates, recipients};
+/// A message's text, ready to queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Composed {
+    /// One line.
+    pub subject: String,
+    pub body: String,
+}
+
+pub use compose::{Templates, recipients};
 pub use deliver::DeliveryReport;
 pub use outbox::{NewMessage, enqueue};
 pub use reminders::Reminder;

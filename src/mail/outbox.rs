@@ -13,8 +13,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::Kind;
-use super::compose::Composed;
+use super::{Composed, Kind};
 use crate::store::entity::outbox_message::{self, Column};
 use crate::store::time::stamp;
 

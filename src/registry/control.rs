@@ -11,13 +11,13 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::gate_index::Touched;
-use super::lifecycle::Control;
-use super::signing::find_version;
+use super::stored::find_version;
 use super::{Registry, RegistryError, Result, reason};
+use crate::agreement::lifecycle::Control;
+use crate::agreement::retention::retention_ends;
 use crate::agreement::validate::covers;
 use crate::agreement::values::Slug;
 use crate::audit::{Event, Writer};
-use crate::retention::plan::retention_ends;
 use crate::store::entity::{agreement, holding, party_suspension};
 use crate::store::time::stamp;
 

@@ -20,10 +20,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::lifecycle::{Control, Stored};
-use super::versions::parse_stored;
+use super::stored::parse_stored;
 use super::{Registry, RegistryError, Result};
 use crate::agreement::ValidAgreement;
+use crate::agreement::lifecycle::{Control, Stored};
 use crate::audit::Writer;
 use crate::gate::{Index, Indexed, IndexedAgreement, VersionInForce};
 use crate::store::entity::{agreement, party_suspension, version};

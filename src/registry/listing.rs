@@ -12,8 +12,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::lifecycle::Stored;
 use super::{Registry, RegistryError, Result};
+use crate::agreement::lifecycle::Stored;
 use crate::store::entity::{agreement, agreement_party, version};
 
 /// A version as the listing needs it: no source text.

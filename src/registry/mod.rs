@@ -9,11 +9,11 @@
 pub mod control;
 pub mod diff;
 pub mod gate_index;
-pub mod lifecycle;
 pub mod listing;
 pub mod queries;
 pub mod register;
 pub mod signing;
+pub mod stored;
 pub mod versions;
 
 use std::sync::Arc;

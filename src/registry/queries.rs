@@ -3,6 +3,8 @@
 //! agreement's row (`listing.rs`), so a page costs one indexed query however many agreements
 //! the registry holds.
 
+use std::collections::BTreeSet;
+
 use poem_openapi::Object;
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -10,13 +12,13 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use super::lifecycle::{self, Control, Status, Stored};
-use super::signing::find_version;
-use super::versions::VersionInfo;
+use super::stored::{SignatureSource, VersionInfo, control_of, find_version, signature_info};
 use super::{Registry, RegistryError, Result};
 use crate::agreement::ValidAgreement;
+use crate::agreement::lifecycle::{self, Control, Status, Stored};
+use crate::agreement::vocab::SignatureRole;
 use crate::auth::{Principal, ReadScope};
-use crate::store::entity::{agreement, agreement_party, version};
+use crate::store::entity::{agreement, agreement_party, signature, version};
 
 #[derive(Debug, Clone, Serialize, Object)]
 pub struct AgreementSummary {
@@ -189,6 +191,52 @@ impl Paging {
 }
 
 impl Registry {
+    /// The full report of a stored version: status today, signatures, who is awaited.
+    pub async fn version_info(&self, row: version::Model) -> Result<VersionInfo> {
+        let control = control_of(&self.db, &row.agreement_id).await?;
+        let sigs = signature::Entity::find()
+            .filter(signature::Column::VersionId.eq(row.id))
+            .order_by_asc(signature::Column::RecordedAt)
+            .all(&self.db)
+            .await?;
+        let agreement = self.parsed(&row)?;
+        let signed: BTreeSet<&str> = sigs
+            .iter()
+            .filter(|s| s.role == SignatureRole::SeniorOfficer.as_str())
+            .filter(|s| s.source != SignatureSource::Claimed.as_str())
+            .map(|s| s.party_id.as_str())
+            .collect();
+        let awaiting = agreement
+            .parties
+            .iter()
+            .map(|p| p.id.to_string())
+            .filter(|p| !signed.contains(p.as_str()))
+            .collect();
+        let today = self.clock.today();
+        let status = lifecycle::status(
+            Stored::parse(&row.status),
+            control,
+            agreement.term.end,
+            today,
+        );
+        Ok(VersionInfo {
+            agreement_id: row.agreement_id,
+            number: row.number,
+            id: row.id,
+            status,
+            declared_version: row.declared_version,
+            title: row.title,
+            content_hash: row.content_hash,
+            origin: row.origin,
+            created_at: row.created_at,
+            created_by: row.created_by,
+            activated_at: row.activated_at,
+            superseded_at: row.superseded_at,
+            signatures: sigs.into_iter().map(signature_info).collect(),
+            awaiting,
+        })
+    }
+
     /// Agreements, filtered by current status and/or party, ordered by id: one page, read
     /// from the list entries kept on the agreements' rows (`listing.rs`) by one indexed query
     /// and a count, whatever the registry's size. `after` (an agreement id) pages by key: the

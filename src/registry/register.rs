@@ -10,8 +10,8 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use super::lifecycle::{self, Status};
 use super::{Registry, Result};
+use crate::agreement::lifecycle::{self, Status};
 
 use poem_openapi::Object;
 use serde::Serialize;

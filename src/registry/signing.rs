@@ -8,16 +8,16 @@ use std::collections::BTreeSet;
 
 use jiff::Timestamp;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    TransactionTrait, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
+    sea_query::Expr,
 };
 use uuid::Uuid;
 
 use super::gate_index::Touched;
-use super::lifecycle::Stored;
-use super::versions::{SignatureSource, VersionInfo, control_of, not_terminated};
+use super::stored::{SignatureSource, VersionInfo, control_of, find_version, not_terminated};
 use super::{Registry, RegistryError, Result};
 use crate::agreement::Agreement;
+use crate::agreement::lifecycle::Stored;
 use crate::agreement::vocab::SignatureRole;
 use crate::audit::{Event, Writer};
 use crate::auth::{Principal, Role};
@@ -242,22 +242,4 @@ async fn set_status(
         .exec(txn)
         .await?;
     Ok(result.rows_affected == 1)
-}
-
-/// Version `number` of `agreement_id`, read through `db` (a transaction or the pool).
-pub(crate) async fn find_version(
-    db: &impl ConnectionTrait,
-    agreement_id: &str,
-    number: i32,
-) -> Result<version::Model> {
-    version::Entity::find()
-        .filter(version::Column::AgreementId.eq(agreement_id))
-        .filter(version::Column::Number.eq(number))
-        .one(db)
-        .await?
-        .ok_or_else(|| {
-            RegistryError::NotFound(format!(
-                "agreement '{agreement_id}' has no version {number}"
-            ))
-        })
 }

@@ -6,63 +6,22 @@ use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use poem_openapi::Object;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait,
 };
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::gate_index::Touched;
-use super::lifecycle::{self, Control, Status, Stored};
-use super::signing::find_version;
+use super::stored::{SignatureSource, VersionInfo, find_version, not_terminated};
 use super::{Registry, RegistryError, Result};
-use crate::agreement::vocab::SignatureRole;
+use crate::agreement::lifecycle::{Control, Stored};
 use crate::agreement::{ValidAgreement, check_source};
 use crate::audit::{Event, Writer};
 use crate::check::{agreement_files, read_source};
 use crate::store::entity::{agreement, signature, version};
 use crate::store::time::stamp;
-
-/// A version as the registry reports it.
-#[derive(Debug, Clone, PartialEq, Serialize, Object)]
-pub struct VersionInfo {
-    pub agreement_id: String,
-    /// The registry's version number: 1, 2, 3… in order of arrival.
-    pub number: i32,
-    pub id: Uuid,
-    pub status: Status,
-    /// The `version:` the file declares.
-    pub declared_version: i32,
-    pub title: String,
-    /// SHA-256 of the YAML source.
-    pub content_hash: String,
-    /// `import` (from the agreements folder) or `upload`.
-    pub origin: String,
-    pub created_at: String,
-    pub created_by: String,
-    #[oai(nullable)]
-    pub activated_at: Option<String>,
-    #[oai(nullable)]
-    pub superseded_at: Option<String>,
-    pub signatures: Vec<SignatureInfo>,
-    /// Parties whose senior officer has not yet signed (a claimed signature does not count).
-    pub awaiting: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Object)]
-pub struct SignatureInfo {
-    pub party: String,
-    pub role: String,
-    pub name: String,
-    pub signed_on: String,
-    /// `file` (declared in a file of the agreements folder), `engine` (given through Accord by
-    /// the party's signatory), or `claimed` (declared in an uploaded file: it does not count
-    /// until the party's signatory signs, which confirms it).
-    pub source: String,
-}
 
 /// Where a version's source came from, which decides whether the signatures written in it
 /// count. Only the operator's agreements folder, imported at start, is trusted: anyone with
@@ -89,28 +48,6 @@ impl Origin {
         match self {
             Origin::Import => SignatureSource::File,
             Origin::Upload => SignatureSource::Claimed,
-        }
-    }
-}
-
-/// How a signature came to be recorded. Only [`SignatureSource::Claimed`] does not count
-/// towards activation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignatureSource {
-    /// Written in a file of the agreements folder (trusted).
-    File,
-    /// Given through Accord by the party's signatory.
-    Engine,
-    /// Written in an uploaded file: awaiting the party's signatory.
-    Claimed,
-}
-
-impl SignatureSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SignatureSource::File => "file",
-            SignatureSource::Engine => "engine",
-            SignatureSource::Claimed => "claimed",
         }
     }
 }
@@ -360,88 +297,6 @@ impl Registry {
         log.append(now, event);
         super::signing::activate_if_signed(txn, log, &row, &a, actor, now).await?;
         Ok(StoredAs::New(row))
-    }
-
-    /// The full report of a stored version: status today, signatures, who is awaited.
-    pub async fn version_info(&self, row: version::Model) -> Result<VersionInfo> {
-        let control = control_of(&self.db, &row.agreement_id).await?;
-        let sigs = signature::Entity::find()
-            .filter(signature::Column::VersionId.eq(row.id))
-            .order_by_asc(signature::Column::RecordedAt)
-            .all(&self.db)
-            .await?;
-        let agreement = self.parsed(&row)?;
-        let signed: BTreeSet<&str> = sigs
-            .iter()
-            .filter(|s| s.role == SignatureRole::SeniorOfficer.as_str())
-            .filter(|s| s.source != SignatureSource::Claimed.as_str())
-            .map(|s| s.party_id.as_str())
-            .collect();
-        let awaiting = agreement
-            .parties
-            .iter()
-            .map(|p| p.id.to_string())
-            .filter(|p| !signed.contains(p.as_str()))
-            .collect();
-        let today = self.clock.today();
-        let status = lifecycle::status(
-            Stored::parse(&row.status),
-            control,
-            agreement.term.end,
-            today,
-        );
-        Ok(VersionInfo {
-            agreement_id: row.agreement_id,
-            number: row.number,
-            id: row.id,
-            status,
-            declared_version: row.declared_version,
-            title: row.title,
-            content_hash: row.content_hash,
-            origin: row.origin,
-            created_at: row.created_at,
-            created_by: row.created_by,
-            activated_at: row.activated_at,
-            superseded_at: row.superseded_at,
-            signatures: sigs.into_iter().map(signature_info).collect(),
-            awaiting,
-        })
-    }
-}
-
-/// An agreement's control, read through `db` (a transaction, to read it under the writers'
-/// lock); `Open` for an agreement not registered.
-pub(super) async fn control_of(db: &impl ConnectionTrait, agreement_id: &str) -> Result<Control> {
-    let row = agreement::Entity::find_by_id(agreement_id).one(db).await?;
-    Ok(row.map_or(Control::Open, |r| Control::parse(&r.control)))
-}
-
-/// Termination is final: a terminated agreement takes no new versions, and its drafts take no
-/// signatures (so none becomes active). `refused` says what was refused.
-pub(super) fn not_terminated(control: Control, agreement_id: &str, refused: &str) -> Result<()> {
-    if control == Control::Terminated {
-        let msg = format!("agreement '{agreement_id}' was terminated; {refused}");
-        return Err(RegistryError::Conflict(msg));
-    }
-    Ok(())
-}
-
-/// Reads a stored source into the typed agreement (call [`Registry::parsed`], which caches). Stored sources passed checking when they
-/// were stored; one that no longer does (after a rule change) is reported, not trusted.
-pub(super) fn parse_stored(row: &version::Model) -> Result<ValidAgreement> {
-    let checked = check_source(row.source.as_bytes(), jiff::civil::date(2000, 1, 1));
-    checked
-        .agreement
-        .ok_or(RegistryError::Invalid(checked.diagnostics))
-}
-
-fn signature_info(s: signature::Model) -> SignatureInfo {
-    SignatureInfo {
-        party: s.party_id,
-        role: s.role,
-        name: s.name,
-        signed_on: s.signed_on,
-        source: s.source,
     }
 }
 

@@ -6,12 +6,14 @@ use sea_orm::{
     TransactionTrait,
 };
 use serde::Serialize;
+use std::collections::HashMap;
+
 use uuid::Uuid;
 
-use super::sweep::{holds_in_force, with_subjects};
+use super::plan::{DueHolding, Hold};
 use super::{Result, Retention, RetentionError};
 use crate::audit::{Event, Writer};
-use crate::store::entity::{holding, legal_hold, version};
+use crate::store::entity::{holding, holding_subject, legal_hold, version};
 use crate::store::time::stamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Enum)]
@@ -254,4 +256,54 @@ fn info(r: legal_hold::Model) -> LegalHold {
         released_by: r.released_by,
         release_reason: r.release_reason,
     }
+}
+
+/// Holdings with what a hold's scope can match (their subjects' references).
+pub(super) async fn with_subjects(
+    db: &impl ConnectionTrait,
+    rows: Vec<holding::Model>,
+) -> Result<Vec<DueHolding>> {
+    let ids: Vec<Uuid> = rows.iter().map(|h| h.id).collect();
+    let mut subjects: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for chunk in ids.chunks(1000) {
+        let found = holding_subject::Entity::find()
+            .filter(holding_subject::Column::HoldingId.is_in(chunk.to_vec()))
+            .all(db)
+            .await?;
+        for s in found {
+            subjects
+                .entry(s.holding_id)
+                .or_default()
+                .push(s.subject_ref);
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|h| DueHolding {
+            subject_refs: subjects.remove(&h.id).unwrap_or_default(),
+            id: h.id,
+            agreement_id: h.agreement_id,
+            version: h.version,
+            holder: h.holder,
+            from_party: h.from_party,
+            then: h.then_action,
+        })
+        .collect())
+}
+
+/// The legal holds not yet released.
+pub(super) async fn holds_in_force(db: &impl ConnectionTrait) -> Result<Vec<Hold>> {
+    let rows = legal_hold::Entity::find()
+        .filter(legal_hold::Column::ReleasedAt.is_null())
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|h| Hold {
+            id: h.id,
+            agreement_id: h.agreement_id,
+            party_id: h.party_id,
+            subject_ref: h.subject_ref,
+        })
+        .collect())
 }

@@ -3,12 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use jiff::Timestamp;
-use jiff::civil::Date;
-
-use crate::agreement::model::RetentionRule;
-use crate::agreement::vocab::RetentionStart;
-
 use uuid::Uuid;
 
 /// A holding past its `delete_by`, with what a hold's scope can match.
@@ -103,23 +97,6 @@ pub fn plan(due: &[DueHolding], holds: &[Hold]) -> Plan {
         )
         .collect();
     Plan { groups, held }
-}
-
-/// When what a flow carried must be gone under `rule`: `keep_for` after `received`, or
-/// `keep_for` after `ended`, the agreement's last day (at the London midnight that follows).
-/// `None` while retention runs from an agreement that has not ended.
-pub fn retention_ends(
-    rule: &RetentionRule,
-    received: Timestamp,
-    ended: Option<Date>,
-) -> Option<Timestamp> {
-    match rule.from {
-        RetentionStart::Receipt => rule.keep_for.after_instant(received),
-        RetentionStart::AgreementEnd => {
-            let end = rule.keep_for.after(ended?)?;
-            Some(end.to_zoned(crate::clock::london()).ok()?.timestamp())
-        }
-    }
 }
 
 #[cfg(test)]

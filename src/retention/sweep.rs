@@ -5,7 +5,6 @@
 //! Due holdings are found through the `(state, delete_by)` index, so a sweep costs what is due,
 //! not what is held.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use poem_openapi::Object;
@@ -17,17 +16,16 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::plan::{DueHolding, Group, Hold, Plan, plan};
+use super::holds::{holds_in_force, with_subjects};
+use super::plan::{Group, Plan, plan};
 use super::{Result, Retention, RetentionError};
 use crate::agreement::ValidAgreement;
 use crate::agreement::vocab::DeletionMethod;
 use crate::audit::{Event, Writer};
 use crate::mail::Kind;
 use crate::mail::outbox::{NewMessage, enqueue};
-use crate::registry::signing::find_version;
-use crate::store::entity::{
-    deletion_request, deletion_request_holding, holding, holding_subject, legal_hold,
-};
+use crate::registry::stored::find_version;
+use crate::store::entity::{deletion_request, deletion_request_holding, holding};
 use crate::store::time::stamp;
 
 #[derive(Debug, Clone, Default, Serialize, Object)]
@@ -338,54 +336,4 @@ async fn request_holdings(txn: &DatabaseTransaction, ids: &[Uuid]) -> Result<()>
         )));
     }
     Ok(())
-}
-
-/// Holdings with what a hold's scope can match (their subjects' references).
-pub(super) async fn with_subjects(
-    db: &impl ConnectionTrait,
-    rows: Vec<holding::Model>,
-) -> Result<Vec<DueHolding>> {
-    let ids: Vec<Uuid> = rows.iter().map(|h| h.id).collect();
-    let mut subjects: HashMap<Uuid, Vec<String>> = HashMap::new();
-    for chunk in ids.chunks(1000) {
-        let found = holding_subject::Entity::find()
-            .filter(holding_subject::Column::HoldingId.is_in(chunk.to_vec()))
-            .all(db)
-            .await?;
-        for s in found {
-            subjects
-                .entry(s.holding_id)
-                .or_default()
-                .push(s.subject_ref);
-        }
-    }
-    Ok(rows
-        .into_iter()
-        .map(|h| DueHolding {
-            subject_refs: subjects.remove(&h.id).unwrap_or_default(),
-            id: h.id,
-            agreement_id: h.agreement_id,
-            version: h.version,
-            holder: h.holder,
-            from_party: h.from_party,
-            then: h.then_action,
-        })
-        .collect())
-}
-
-/// The legal holds not yet released.
-pub(super) async fn holds_in_force(db: &impl ConnectionTrait) -> Result<Vec<Hold>> {
-    let rows = legal_hold::Entity::find()
-        .filter(legal_hold::Column::ReleasedAt.is_null())
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|h| Hold {
-            id: h.id,
-            agreement_id: h.agreement_id,
-            party_id: h.party_id,
-            subject_ref: h.subject_ref,
-        })
-        .collect())
 }

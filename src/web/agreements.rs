@@ -13,11 +13,11 @@ use super::errors::{WebError, WebResult};
 use super::render::{pages, see_other};
 use super::session::{Viewer, encode};
 use super::sign_in::field_error;
+use crate::agreement::lifecycle::{Control, Status};
 use crate::auth::{OFFICERS, READERS, ReadScope, Role};
 use crate::dpia;
-use crate::registry::lifecycle::{Control, Status};
 use crate::registry::queries::{Due, ListFilter, Paging};
-use crate::registry::versions::VersionInfo;
+use crate::registry::stored::VersionInfo;
 
 const PER_PAGE: u64 = 25;
 

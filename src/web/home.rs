@@ -8,8 +8,8 @@ use super::Console;
 use super::errors::WebResult;
 use super::render::pages;
 use super::session::Viewer;
+use crate::agreement::lifecycle::Status;
 use crate::auth::{READERS, ReadScope};
-use crate::registry::lifecycle::Status;
 use crate::registry::queries::{DUE_SOON_DAYS, Due, ListFilter, Paging};
 
 #[handler]
