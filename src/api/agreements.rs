@@ -329,7 +329,7 @@ impl AgreementsApi {
             .await
             .map_err(ApiError::from)?;
         let today = self.registry.clock().today();
-        let doc = dpia::build(&agreement, &dpia::screen(&agreement), today);
+        let doc = dpia::generate(&agreement, today);
         let (html, md) = &*self.dpia;
         Ok(match format.0.unwrap_or(DpiaFormat::Html) {
             DpiaFormat::Html => {

@@ -95,7 +95,7 @@ fn generate(args: &DpiaArgs) -> Result<(), Failure> {
     };
     let renderer =
         Renderer::load(args.format.into(), &args.templates).map_err(|e| trouble(e.to_string()))?;
-    let doc = dpia::build(&agreement, &dpia::screen(&agreement), today);
+    let doc = dpia::generate(&agreement, today);
     let text = renderer.render(&doc).map_err(|e| trouble(e.to_string()))?;
     write_out(args.out.as_deref(), &text)
 }

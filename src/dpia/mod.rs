@@ -15,3 +15,9 @@ pub mod screening;
 pub use document::{DpiaDocument, build};
 pub use render::{Format, RenderError, Renderer};
 pub use screening::{Criterion, Outcome, Screening, screen};
+
+/// The DPIA of `agreement` as of `today`: screened, then assembled into the ICO template's
+/// seven steps. The one way every caller (API, console, command line) gets a DPIA.
+pub fn generate(agreement: &crate::agreement::Agreement, today: jiff::civil::Date) -> DpiaDocument {
+    build(agreement, &screen(agreement), today)
+}

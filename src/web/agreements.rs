@@ -171,7 +171,7 @@ pub async fn page(
     let versions = registry.versions(&id).await?;
     let (shown, agreement) = registry.agreement_at(&id, None).await?;
     let today = registry.clock().today();
-    let doc = dpia::build(&agreement, &dpia::screen(&agreement), today);
+    let doc = dpia::generate(&agreement, today);
     let who = viewer.principal();
     let my_party = who.party.as_deref().filter(|_| who.role == Role::Signatory);
     let version_rows: Vec<Value> = versions
@@ -356,7 +356,7 @@ async fn dpia_document(
         .await?;
     let (_, agreement) = console.registry.agreement_at(id, version).await?;
     let today = console.registry.clock().today();
-    Ok(dpia::build(&agreement, &dpia::screen(&agreement), today))
+    Ok(dpia::generate(&agreement, today))
 }
 
 /// The DPIA as its own HTML document (its inline stylesheet is allowed by hash, as the API's).
@@ -460,7 +460,7 @@ async fn sign_page(
         .await?;
     let (_, agreement) = console.registry.agreement_at(id, Some(n)).await?;
     let today = console.registry.clock().today();
-    let doc = dpia::build(&agreement, &dpia::screen(&agreement), today);
+    let doc = dpia::generate(&agreement, today);
     let roles: Vec<Value> = SIGN_ROLES
         .iter()
         .map(|(v, label)| json!({ "value": v, "label": label, "checked": form.role == *v }))
