@@ -32,15 +32,21 @@ PY
     local t0=$(date +%s.%N)
     "$bin" serve --listen 127.0.0.1:0 --database "$db" --agreements "$work/agreements" \
       --outbox "$work/outbox" >"$work/out" 2>"$work/log" &
-    server=$!
+    echo $! >"$work/pid"
     for _ in $(seq 3000); do grep -q listening "$work/out" 2>/dev/null && break; sleep 0.01; done
     local t1=$(date +%s.%N)
     awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }'
   }
+  stop_serve() {
+    local pid; pid=$(cat "$work/pid")
+    kill "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+  }
+  # The server runs in the command substitution's subshell's child; its pid is in $work/pid.
   cold=$(start_serve)
-  kill "$server"; wait "$server" 2>/dev/null || true; : >"$work/out"
+  stop_serve; : >"$work/out"
   warm=$(start_serve)
-  trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+  trap 'stop_serve; rm -rf "$work"' EXIT
   base=$(sed -n 's/^accord listening on //p' "$work/out")
   officer=$("$bin" token create --role ig_officer --name bench --database "$db" 2>/dev/null)
   echo "== N = $n agreements"
@@ -93,6 +99,6 @@ print(f"{'suspend/reinstate (a registry change)':<44} p50 {pct(ch, 50):7.2f} ms 
 t, body = call("/api/v1/register.csv")
 print(f"{'register.csv':<44} {t * 1000:7.1f} ms, {len(body)} bytes, {body.count(chr(10).encode()) - 1} rows")
 PY
-  kill "$server"; wait "$server" 2>/dev/null || true
+  stop_serve
   rm -rf "$work"; trap - EXIT
 done

@@ -5,7 +5,8 @@
 #   scripts/fuzz.sh [RUNS] [TARGET...]     (default 10000000 executions; every target)
 #
 # Targets: check_source (agreement YAML), gate_check and gate_send (the gate's JSON bodies,
-# then the decision and minimisation), crontab (the scheduler's crontab lines). Each corpus
+# then the decision and minimisation), crontab (the scheduler's crontab lines), draft_yaml (the
+# agreement YAML an approved access request drafts, with arbitrary answers). Each corpus
 # (fuzz/corpus/TARGET, kept between runs, not committed) is seeded from agreements/ and
 # tests/fixtures/check/ (check_source) or fuzz/seeds/TARGET, with fuzz/dicts/ as dictionaries.
 # Prints executions, time and crashes per target; a crash stops its target and leaves the input
@@ -22,7 +23,7 @@ root=$PWD
 runs=${1:-10000000}
 [ $# -gt 0 ] && shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(check_source gate_check gate_send crontab)
+[ ${#targets[@]} -gt 0 ] || targets=(check_source gate_check gate_send crontab draft_yaml)
 sanitizer=${FUZZ_SANITIZER:-none}
 export RUSTC_BOOTSTRAP=1
 

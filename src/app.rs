@@ -1,70 +1,108 @@
-//! The application, put together once: the use cases' services built from the settings, the
-//! JSON API under `/api/v1` (with its document and Swagger UI) and the web console at `/`, and
-//! the middleware every request passes through. `serve` and the tests both start this.
+//! The application context, put together once: the database, the clock, the settings and every
+//! service built from them ([`App`]), then the HTTP endpoint over it (the JSON API under
+//! `/api/v1`, with its document and Swagger UI, and the web console at `/`) with the middleware
+//! every request passes through. `serve`, the scheduler and the tests all start from
+//! [`App::new`]; each API area and the console take from it what they need.
 
 use std::sync::Arc;
 
 use poem::{Endpoint, EndpointExt, Route};
+use sea_orm::DatabaseConnection;
 
 use crate::access::requests::Access;
 use crate::api::{self, headers, middleware};
 use crate::auth::TokenCache;
+use crate::clock::Clock;
 use crate::dpia::{Format, Renderer};
 use crate::flows::Gate;
 use crate::flows::journal::Journal;
+use crate::mail::Templates;
 use crate::registry::Registry;
 use crate::retention::Retention;
 use crate::settings::Settings;
 use crate::web;
 
-/// The whole application, ready to serve, around the retention service the caller built (the
-/// scheduler shares it). Starts the decision journal's writer, so call it inside the tokio
-/// runtime. Fails if a template does not compile, or the journal's thread cannot start.
-pub fn build(
-    registry: Registry,
-    settings: Settings,
-    retention: Retention,
-) -> Result<impl Endpoint, String> {
-    let dpia = Arc::new((
-        Renderer::load(Format::Html, &settings.templates).map_err(|e| e.to_string())?,
-        Renderer::load(Format::Markdown, &settings.templates).map_err(|e| e.to_string())?,
-    ));
-    let journal = Journal::start(registry.db().clone())
-        .map_err(|e| format!("cannot start the decision journal: {e}"))?;
-    let gate = Gate::new(registry.clone(), journal);
-    let cache = Arc::new(TokenCache::default());
-    let access = Access::new(
-        registry.clone(),
-        settings.mail_templates()?,
-        &settings.public_url,
-    );
-    let console = web::Console::new(
-        registry.clone(),
-        retention.clone(),
-        access.clone(),
-        dpia.clone(),
-        &settings.public_url,
-    )?;
-    let (route, methods) = api::routes(
-        web::routes(Route::new()),
-        access,
-        &registry,
-        gate,
-        dpia,
-        retention,
-        cache.clone(),
-    )?;
-    let methods = Arc::new(methods);
-    let max_body = settings.max_body;
-    Ok(route
-        .data(console)
-        .data(registry)
-        .data(cache)
-        .around(|ep, req| async move { web::errors::unknown_paths_as_pages(&ep, req).await })
-        .around(move |ep, req| async move { middleware::limit_body(&ep, req, max_body).await })
-        .around(|ep, req| async move { middleware::trace(&ep, req).await })
-        .around(move |ep, req| {
-            let methods = methods.clone();
-            async move { headers::secure(&ep, req, &methods).await }
-        }))
+/// Everything a request or a scheduled job reaches, built once at start. Cloning is cheap
+/// (every part is shared), so each consumer keeps its own copy of what it uses.
+#[derive(Clone)]
+pub struct App {
+    pub db: DatabaseConnection,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Arc<Settings>,
+    pub registry: Registry,
+    pub gate: Gate,
+    pub retention: Retention,
+    pub access: Access,
+    /// The email templates (reminders, deletion requests, access requests), loaded once.
+    pub mail: Arc<Templates>,
+    /// The DPIA renderers (HTML, Markdown), loaded once.
+    pub dpia: Arc<(Renderer, Renderer)>,
+    /// Bearer tokens recently checked, so a busy gate does not hash every request's token.
+    pub tokens: Arc<TokenCache>,
+}
+
+/// Why the app could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// An email template in the templates folder does not compile (a setting to fix: `serve`
+    /// exits 2, as for any bad setting).
+    #[error("{0}")]
+    MailTemplates(String),
+    /// A DPIA template does not compile, or the decision journal cannot start (`serve` exits 1).
+    #[error("{0}")]
+    Start(String),
+}
+
+impl App {
+    /// Builds every service over `registry` (its database and clock) from `settings`. Starts
+    /// the decision journal's writer, so call it inside the tokio runtime. Fails if a template
+    /// does not compile, or the journal's thread cannot start.
+    pub fn new(registry: Registry, settings: Settings) -> Result<App, StartError> {
+        let db = registry.db().clone();
+        let clock = registry.clock().clone();
+        let mail = settings
+            .mail_templates()
+            .map_err(StartError::MailTemplates)?;
+        let renderer = |format| {
+            Renderer::load(format, &settings.templates)
+                .map_err(|e| StartError::Start(e.to_string()))
+        };
+        let dpia = Arc::new((renderer(Format::Html)?, renderer(Format::Markdown)?));
+        let journal = Journal::start(db.clone())
+            .map_err(|e| StartError::Start(format!("cannot start the decision journal: {e}")))?;
+        let gate = Gate::new(registry.clone(), journal);
+        let retention = settings.retention_with(&registry, mail.clone());
+        let access = Access::new(registry.clone(), mail.clone(), &settings.public_url);
+        Ok(App {
+            db,
+            clock,
+            settings: Arc::new(settings),
+            registry,
+            gate,
+            retention,
+            access,
+            mail,
+            dpia,
+            tokens: Arc::new(TokenCache::default()),
+        })
+    }
+
+    /// The whole application, ready to serve. Fails if a page template does not compile or
+    /// the OpenAPI document cannot be finished.
+    pub fn endpoint(&self) -> Result<impl Endpoint + use<>, String> {
+        let console = web::Console::new(self)?;
+        let (route, methods) = api::routes(web::routes(Route::new()), self)?;
+        let methods = Arc::new(methods);
+        let max_body = self.settings.max_body;
+        Ok(route
+            .data(console)
+            .data(self.clone())
+            .around(|ep, req| async move { web::errors::unknown_paths_as_pages(&ep, req).await })
+            .around(move |ep, req| async move { middleware::limit_body(&ep, req, max_body).await })
+            .around(|ep, req| async move { middleware::trace(&ep, req).await })
+            .around(move |ep, req| {
+                let methods = methods.clone();
+                async move { headers::secure(&ep, req, &methods).await }
+            }))
+    }
 }

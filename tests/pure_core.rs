@@ -14,7 +14,7 @@ const PURE: &[&str] = &[
     "src/access/drafting.rs",
     "src/dpia/screening.rs",
     "src/dpia/risk.rs",
-    "src/dpia/document.rs",
+    "src/dpia/document",
     "src/dpia/diagram.rs",
     "src/dpia/labels.rs",
     "src/retention/plan.rs",

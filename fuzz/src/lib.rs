@@ -7,11 +7,11 @@
 use std::collections::{BTreeSet, HashSet};
 use std::sync::{Arc, LazyLock};
 
+use accord::agreement::lifecycle::{Control, Stored};
 use accord::agreement::{ValidAgreement, check_source};
 use accord::gate::{
     CheckRequest, Decision, Index, IndexedAgreement, Outcome, ReasonCode, VersionInForce, decide,
 };
-use accord::agreement::lifecycle::{Control, Stored};
 use jiff::civil::{Date, date};
 
 /// The sample agreements, compiled in so a target needs no files at run time.

@@ -16,6 +16,7 @@ use super::error::{ApiError, Errors, S400, S401, S403, S404, S409, S413, S415, S
 use super::text::NonBlank;
 use crate::agreement::lifecycle::{Control, Status};
 use crate::auth::{ReadScope, Role};
+use crate::clock::Clock;
 use crate::dpia::{self, Renderer};
 use crate::registry::Registry;
 use crate::registry::control::ControlState;
@@ -27,6 +28,7 @@ use crate::registry::versions::{Added, Origin};
 
 pub struct AgreementsApi {
     pub registry: Registry,
+    pub clock: Arc<dyn Clock>,
     /// DPIA renderers (HTML, Markdown), loaded once from the templates folder.
     pub dpia: Arc<(Renderer, Renderer)>,
 }
@@ -328,7 +330,7 @@ impl AgreementsApi {
             .agreement_at(&id, version.0)
             .await
             .map_err(ApiError::from)?;
-        let today = self.registry.clock().today();
+        let today = self.clock.today();
         let doc = dpia::generate(&agreement, today);
         let (html, md) = &*self.dpia;
         Ok(match format.0.unwrap_or(DpiaFormat::Html) {

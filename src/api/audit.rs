@@ -9,10 +9,10 @@ use super::auth::{Caller, READERS};
 use super::error::{ApiError, Errors, S400, S401, S403};
 use super::query::{Rfc3339, instant};
 use crate::audit::{AuditPage, Filter, page};
-use crate::registry::Registry;
+use sea_orm::DatabaseConnection;
 
 pub struct AuditApi {
-    pub registry: Registry,
+    pub db: DatabaseConnection,
 }
 
 #[OpenApi(tag = "ApiTags::Audit")]
@@ -41,7 +41,7 @@ impl AuditApi {
             since: instant("since", since.0)?,
             until: instant("until", until.0)?,
         };
-        let page = page(self.registry.db(), &filter, limit.0.unwrap_or(100)).await;
+        let page = page(&self.db, &filter, limit.0.unwrap_or(100)).await;
         Ok(Json(page.map_err(ApiError::from)?))
     }
 }

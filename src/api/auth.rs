@@ -6,10 +6,9 @@ use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
 
 use super::error::ApiError;
-use std::sync::Arc;
 
-use crate::auth::{Principal, Role, TokenCache};
-use crate::registry::Registry;
+use crate::app::App;
+use crate::auth::{Principal, Role};
 
 /// `Authorization: Bearer <token>`.
 #[derive(SecurityScheme)]
@@ -22,13 +21,10 @@ async fn check(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
 
 /// The caller a bearer secret belongs to, through the app's token cache; 401 if none.
 pub async fn principal_for(req: &Request, secret: &str) -> Result<Principal, ApiError> {
-    let registry = req
-        .data::<Registry>()
-        .ok_or_else(|| super::error::internal(&"registry missing from request data"))?;
-    let cache = req
-        .data::<Arc<TokenCache>>()
-        .ok_or_else(|| super::error::internal(&"token cache missing from request data"))?;
-    match cache.authenticate(registry.db(), secret).await {
+    let app = req
+        .data::<App>()
+        .ok_or_else(|| super::error::internal(&"the app is missing from request data"))?;
+    match app.tokens.authenticate(&app.db, secret).await {
         Ok(Some(p)) => Ok(p),
         Ok(None) => Err(ApiError::Unauthorized),
         Err(e) => Err(super::error::internal(&e)),

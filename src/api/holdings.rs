@@ -9,11 +9,11 @@ use super::ApiTags;
 use super::auth::{Caller, READERS};
 use super::error::{ApiError, Errors, S400, S401, S403, S404};
 use crate::flows::holdings::{HoldingFilter, HoldingInfo, HoldingPage, get, list};
-use crate::registry::Registry;
 use crate::registry::queries::Paging;
+use sea_orm::DatabaseConnection;
 
 pub struct HoldingsApi {
-    pub registry: Registry,
+    pub db: DatabaseConnection,
 }
 
 #[OpenApi(tag = "ApiTags::Gate")]
@@ -44,7 +44,7 @@ impl HoldingsApi {
             subject_ref: subject_ref.0,
             due_before,
         };
-        let found = list(self.registry.db(), &filter, Paging::new(page.0, per_page.0)).await;
+        let found = list(&self.db, &filter, Paging::new(page.0, per_page.0)).await;
         Ok(Json(found.map_err(ApiError::from)?))
     }
 
@@ -55,9 +55,7 @@ impl HoldingsApi {
         id: Path<Uuid>,
     ) -> Result<Json<HoldingInfo>, Errors<(S400, S401, S403, S404)>> {
         caller.allow(READERS)?;
-        let found = get(self.registry.db(), id.0)
-            .await
-            .map_err(ApiError::from)?;
+        let found = get(&self.db, id.0).await.map_err(ApiError::from)?;
         found
             .map(Json)
             .ok_or_else(|| ApiError::NotFound(format!("no holding {}", id.0)).into())

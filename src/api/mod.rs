@@ -6,6 +6,7 @@ pub mod access_requests;
 pub mod agreements;
 pub mod audit;
 pub mod auth;
+pub mod deletion_pages;
 pub mod docs;
 pub mod error;
 pub mod flows;
@@ -24,11 +25,7 @@ pub mod tokens;
 use poem::{Route, get, handler};
 use poem_openapi::{OpenApiService, Tags};
 
-use crate::access::requests::Access;
-use crate::dpia::Renderer;
-use crate::flows::Gate;
-use crate::registry::Registry;
-use crate::retention::Retention;
+use crate::app::App;
 
 #[derive(Tags)]
 pub enum ApiTags {
@@ -50,38 +47,35 @@ pub enum ApiTags {
     AccessRequests,
 }
 
-fn service(
-    access: Access,
-    registry: &Registry,
-    gate: Gate,
-    dpia: std::sync::Arc<(Renderer, Renderer)>,
-    retention: Retention,
-    cache: std::sync::Arc<crate::auth::TokenCache>,
-) -> OpenApiService<impl poem_openapi::OpenApi, ()> {
+fn service(app: &App) -> OpenApiService<impl poem_openapi::OpenApi + use<>, ()> {
     let apis = (
         tokens::TokensApi {
-            registry: registry.clone(),
-            cache,
+            db: app.db.clone(),
+            clock: app.clock.clone(),
+            cache: app.tokens.clone(),
         },
-        retention::RetentionApi { retention },
-        flows::FlowsApi { gate },
-        holdings::HoldingsApi {
-            registry: registry.clone(),
+        retention::RetentionApi {
+            retention: app.retention.clone(),
         },
+        flows::FlowsApi {
+            gate: app.gate.clone(),
+        },
+        holdings::HoldingsApi { db: app.db.clone() },
         agreements::AgreementsApi {
-            registry: registry.clone(),
-            dpia,
+            registry: app.registry.clone(),
+            clock: app.clock.clone(),
+            dpia: app.dpia.clone(),
         },
         parties::PartiesApi {
-            registry: registry.clone(),
+            registry: app.registry.clone(),
         },
         register::RegisterApi {
-            registry: registry.clone(),
+            registry: app.registry.clone(),
         },
-        audit::AuditApi {
-            registry: registry.clone(),
+        audit::AuditApi { db: app.db.clone() },
+        access_requests::AccessRequestsApi {
+            access: app.access.clone(),
         },
-        access_requests::AccessRequestsApi { access },
     );
     OpenApiService::new(apis, "Accord", env!("CARGO_PKG_VERSION"))
         .description(
@@ -91,19 +85,11 @@ fn service(
 }
 
 /// The JSON API's routes and what they need beside them (the OpenAPI document, Swagger UI,
-/// `/healthz`), to be mounted at `/` by [`crate::app::build`], and the methods each documented
+/// `/healthz`), to be mounted at `/` by [`crate::app::App::endpoint`], and the methods each documented
 /// path takes (for `Allow` on a 405).
 #[allow(clippy::too_many_arguments)]
-pub fn routes(
-    route: Route,
-    access: Access,
-    registry: &Registry,
-    gate: Gate,
-    dpia: std::sync::Arc<(Renderer, Renderer)>,
-    retention: Retention,
-    cache: std::sync::Arc<crate::auth::TokenCache>,
-) -> Result<(Route, spec::PathMethods), String> {
-    let api = service(access, registry, gate, dpia, retention, cache);
+pub fn routes(route: Route, app: &App) -> Result<(Route, spec::PathMethods), String> {
+    let api = service(app);
     let get_only: &[&str] = &["get"];
     let served_beside = [
         ("/healthz", get_only),

@@ -86,14 +86,10 @@ impl PartiesApi {
         party: Path<PartyId>,
         body: Json<ReasonGiven>,
     ) -> Result<Json<PartySuspension>, ChangeErrors> {
-        let who = caller.allow(OFFICERS)?;
-        let done = self
-            .registry
-            .suspend_party(&party.0.0, &body.reason, &who.actor())
-            .await;
-        Ok(Json(done.map_err(ApiError::from)?))
+        self.control(&caller, &party.0, &body, true).await
     }
 
+    /// Lift the party's suspension in force.
     #[oai(path = "/:party/reinstate", method = "post")]
     async fn reinstate(
         &self,
@@ -101,11 +97,30 @@ impl PartiesApi {
         party: Path<PartyId>,
         body: Json<ReasonGiven>,
     ) -> Result<Json<PartySuspension>, ChangeErrors> {
-        let who = caller.allow(OFFICERS)?;
-        let done = self
-            .registry
-            .reinstate_party(&party.0.0, &body.reason, &who.actor())
-            .await;
+        self.control(&caller, &party.0, &body, false).await
+    }
+}
+
+impl PartiesApi {
+    /// Suspends the party (`suspend`) or lifts its suspension, for an officer, with the reason
+    /// given.
+    async fn control(
+        &self,
+        caller: &Caller,
+        party: &PartyId,
+        body: &ReasonGiven,
+        suspend: bool,
+    ) -> Result<Json<PartySuspension>, ChangeErrors> {
+        let actor = caller.allow(OFFICERS)?.actor();
+        let done = if suspend {
+            self.registry
+                .suspend_party(&party.0, &body.reason, &actor)
+                .await
+        } else {
+            self.registry
+                .reinstate_party(&party.0, &body.reason, &actor)
+                .await
+        };
         Ok(Json(done.map_err(ApiError::from)?))
     }
 }

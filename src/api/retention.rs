@@ -9,11 +9,11 @@ use poem_openapi::types::{MaybeUndefined, Type};
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use uuid::Uuid;
 
-use super::ApiTags;
 use super::agreements::ReasonGiven;
 use super::auth::{Caller, OFFICERS, READERS, principal_for};
 use super::error::{ApiError, Errors, S400, S401, S403, S404, S409, S413, S415, internal};
 use super::text::NonBlank;
+use super::{ApiTags, deletion_pages};
 use crate::retention::certificate::{Certificate, html};
 use crate::retention::holds::{HoldKind, LegalHold, Scope};
 use crate::retention::requests::DeletionRequestInfo;
@@ -272,7 +272,9 @@ impl RetentionApi {
     /// scanners follow links.
     #[oai(path = "/deletions/confirm", method = "get")]
     async fn confirm_page(&self, token: Query<String>) -> Result<Html<String>, Errors<(S400,)>> {
-        Ok(Html(confirm_page(&token.0)))
+        Ok(Html(
+            deletion_pages::confirm(&token.0).map_err(|e| internal(&e))?,
+        ))
     }
 
     /// Confirm with the one-time token from the emailed link (the token is the credential).
@@ -288,10 +290,9 @@ impl RetentionApi {
             .confirm_token(&form.token)
             .await
             .map_err(ApiError::from)?;
-        Ok(Html(format!(
-            "<!doctype html><meta charset=utf-8><title>Confirmed</title><p>Thank you. Deletion request {} is confirmed.</p>",
-            done.id
-        )))
+        Ok(Html(
+            deletion_pages::confirmed(done.id).map_err(|e| internal(&e))?,
+        ))
     }
 
     /// The deletion certificate of a confirmed request, as JSON or (`format=html`) a page.
@@ -337,20 +338,6 @@ impl RetentionApi {
         let text = self.retention.calendar().await.map_err(ApiError::from)?;
         Ok(IcsResponse::Ok(PlainText(text)))
     }
-}
-
-fn confirm_page(token: &str) -> String {
-    let token: String = token
-        .chars()
-        .filter(char::is_ascii_hexdigit)
-        .take(64)
-        .collect();
-    format!(
-        "<!doctype html><meta charset=utf-8><title>Confirm deletion</title>\
-         <p>Press the button to confirm that the data named in the request has been dealt with.</p>\
-         <form method=post action=\"/api/v1/deletions/confirm\">\
-         <input type=hidden name=token value=\"{token}\"><button>Confirm deletion</button></form>"
-    )
 }
 
 #[cfg(test)]

@@ -12,10 +12,12 @@ use super::ApiTags;
 use super::auth::Caller;
 use super::error::{ApiError, Errors, S400, S401, S403, S404, S409};
 use crate::auth::{Revoker, Role, TokenCache, TokenInfo, list, revoke};
-use crate::registry::Registry;
+use crate::clock::Clock;
+use sea_orm::DatabaseConnection;
 
 pub struct TokensApi {
-    pub registry: Registry,
+    pub db: DatabaseConnection,
+    pub clock: Arc<dyn Clock>,
     pub cache: Arc<TokenCache>,
 }
 
@@ -25,9 +27,7 @@ impl TokensApi {
     #[oai(path = "/tokens", method = "get")]
     async fn list(&self, caller: Caller) -> Result<Json<Vec<TokenInfo>>, Errors<(S401, S403)>> {
         caller.allow(&[Role::Admin])?;
-        Ok(Json(
-            list(self.registry.db()).await.map_err(ApiError::from)?,
-        ))
+        Ok(Json(list(&self.db).await.map_err(ApiError::from)?))
     }
 
     /// Revoke a token (when a contractor leaves, or a secret leaks). It stops working on this
@@ -40,8 +40,8 @@ impl TokensApi {
         id: Path<Uuid>,
     ) -> Result<Json<TokenInfo>, Errors<(S400, S401, S403, S404, S409)>> {
         let who = caller.allow(&[Role::Admin])?;
-        let now = self.registry.clock().now();
-        let done = revoke(self.registry.db(), now, id.0, Revoker::Api(who)).await;
+        let now = self.clock.now();
+        let done = revoke(&self.db, now, id.0, Revoker::Api(who)).await;
         self.cache.forget_all();
         Ok(Json(done.map_err(ApiError::from)?))
     }

@@ -1,28 +1,21 @@
 //! The scheduled jobs `serve` runs: the retention sweep, the reminders, and outbox delivery.
 
 use std::path::Path;
-use std::sync::Arc;
 
-use crate::mail::{Mailer, Templates};
-use crate::registry::Registry;
-use crate::retention::Retention;
+use crate::app::App;
+use crate::mail::Mailer;
 use crate::scheduler::{Scheduler, SchedulerConfig};
 
 /// Builds the scheduler with its three jobs, sharing the app's retention service and mail
 /// templates; `Err` says what is wrong with the configuration.
-pub fn scheduler(
-    registry: &Registry,
-    retention: Retention,
-    templates: Arc<Templates>,
-    config: &SchedulerConfig,
-    outbox: &Path,
-) -> Result<Scheduler, String> {
-    let mailer = Mailer::from_env(registry.db().clone(), registry.clock().clone(), outbox)
-        .map_err(|e| e.to_string())?;
-    let reminders_registry = registry.clone();
+pub fn scheduler(app: &App, config: &SchedulerConfig, outbox: &Path) -> Result<Scheduler, String> {
+    let mailer =
+        Mailer::from_env(app.db.clone(), app.clock.clone(), outbox).map_err(|e| e.to_string())?;
+    let (retention, templates) = (app.retention.clone(), app.mail.clone());
+    let reminders_registry = app.registry.clone();
     Scheduler::standard(
-        registry.db().clone(),
-        registry.clock().clone(),
+        app.db.clone(),
+        app.clock.clone(),
         config,
         move |_due| {
             let r = retention.clone();

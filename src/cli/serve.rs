@@ -11,6 +11,7 @@ use poem::listener::{Acceptor, Listener, TcpListener};
 
 use super::app_args::AppArgs;
 use super::{DbArgs, EXIT_DB, runtime};
+use crate::app::{App, StartError};
 use crate::clock::SystemClock;
 use crate::registry::Registry;
 use crate::settings::Settings;
@@ -61,30 +62,25 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let templates = match settings.mail_templates() {
-        Ok(t) => t,
+    let app = match App::new(registry.clone(), settings) {
+        Ok(app) => app,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(2);
+            return match e {
+                StartError::MailTemplates(_) => ExitCode::from(2),
+                StartError::Start(_) => ExitCode::FAILURE,
+            };
         }
     };
-    let retention = settings.retention_with(&registry, templates.clone());
-    let jobs = super::jobs::scheduler(
-        &registry,
-        retention.clone(),
-        templates,
-        &args.scheduler,
-        &args.outbox,
-    );
-    let jobs = match jobs {
+    let jobs = match super::jobs::scheduler(&app, &args.scheduler, &args.outbox) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
-    let app = match crate::app::build(registry.clone(), settings, retention) {
-        Ok(app) => app,
+    let endpoint = match app.endpoint() {
+        Ok(endpoint) => endpoint,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
@@ -109,7 +105,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
     tracing::info!(%addr, "listening");
     let grace = Some(std::time::Duration::from_secs(10));
     let served = Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(app, shutdown_signal(), grace)
+        .run_with_graceful_shutdown(endpoint, shutdown_signal(), grace)
         .await;
     match served {
         Ok(()) => ExitCode::SUCCESS,

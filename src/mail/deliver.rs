@@ -1,30 +1,27 @@
 //! The delivery pass: claim a due message, send it, record what happened; repeat.
 //!
-//! - **Claim.** One statement takes the earliest due message (unsent, not failed,
-//!   `next_attempt_at <= now`), counts the attempt and moves `next_attempt_at` on by a lease
-//!   ([`LEASE`]), returning the row: `UPDATE … WHERE id IN (SELECT … LIMIT 1 FOR UPDATE SKIP
-//!   LOCKED) RETURNING *`. On PostgreSQL, `SKIP LOCKED` lets passes on several instances claim
-//!   different messages without waiting on each other; a row another pass has just claimed no
-//!   longer matches once its lock is released. On SQLite the statement holds the database's
-//!   write lock, which serialises passes (SQLite has no row locks; `FOR UPDATE` is left out).
-//!   The claim commits before sending, so no transaction or lock is held across the network.
+//! - **Claim** the earliest due message (unsent, not failed) and count the attempt, as
+//!   [`crate::store::lease`] claims any queued work: one statement, `SKIP LOCKED` on
+//!   PostgreSQL, committed before sending, so no transaction or lock is held across the
+//!   network.
 //! - **Send** through the [`Transport`](super::Transport).
 //! - **Record.** Sent: `sent_at`, with a `mail.sent` audit record in the same transaction.
 //!   Refused for good (SMTP 5xx, or an unusable address): `failed_at` and `last_error`, with a
 //!   `mail.failed` record; not tried again. Refused for now (SMTP 4xx) or unreachable:
-//!   `last_error`, and `next_attempt_at` after [`backoff`]; when the server cannot be reached
+//!   `last_error`, and `next_attempt_at` after [`lease::backoff`]; when the server cannot be reached
 //!   at all the pass stops, leaving the rest queued (and their attempts uncounted).
 //!
 //! A message is sent once. The one exception is a crash (or a lost database) between the
 //! server accepting a message and the pass recording it: the lease then runs out and the
 //! message goes again, which is the right way round for reminders (at least once, never lost).
-//! The lease is far longer than one send can take ([`super::transport::SMTP_TIMEOUT`] per step).
+//! The lease ([`lease::LEASE`]) is far longer than one send can take
+//! ([`super::transport::SMTP_TIMEOUT`] per step).
 
-use jiff::{SignedDuration, Timestamp};
-use sea_orm::sea_query::{Expr, LockBehavior, LockType, Order, Query, UpdateStatement};
+use jiff::Timestamp;
+use sea_orm::sea_query::{Condition, Expr, UpdateStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    TransactionTrait,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -33,13 +30,9 @@ use super::transport::{self, SendError};
 use super::{Mailer, Result};
 use crate::audit::{Event, Writer};
 use crate::store::entity::outbox_message::{self, Column, Model};
+use crate::store::lease::{self, MAX_ERROR_CHARS, Queue, backoff, clip, later};
 use crate::store::time::stamp;
 
-/// How long a claimed message is held by the pass sending it.
-pub const LEASE: SignedDuration = SignedDuration::from_mins(15);
-/// The first retry's wait; each further failure doubles it, up to [`MAX_BACKOFF`].
-pub const FIRST_BACKOFF: SignedDuration = SignedDuration::from_mins(1);
-pub const MAX_BACKOFF: SignedDuration = SignedDuration::from_hours(1);
 /// A pass stops after this many messages; the next pass carries on.
 pub const MAX_PER_PASS: usize = 1000;
 /// The actor of the audit records delivery writes.
@@ -62,13 +55,6 @@ impl DeliveryReport {
     pub fn handled(&self) -> usize {
         self.sent.len() + self.deferred.len() + self.failed.len()
     }
-}
-
-/// The wait after the `attempts`-th failed attempt: 1 minute, 2, 4 … up to an hour.
-pub fn backoff(attempts: i32) -> SignedDuration {
-    let doublings = attempts.saturating_sub(1).clamp(0, 16) as u32;
-    let wait = FIRST_BACKOFF.as_secs().saturating_mul(1 << doublings);
-    SignedDuration::from_secs(wait.min(MAX_BACKOFF.as_secs()))
 }
 
 pub(super) async fn pass(mailer: &Mailer) -> Result<DeliveryReport> {
@@ -113,36 +99,25 @@ pub(super) async fn pass(mailer: &Mailer) -> Result<DeliveryReport> {
     Ok(report)
 }
 
-/// Claims the earliest due message, if any (see the module's notes).
+/// The outbox as a queue of work.
+const OUTBOX: Queue<outbox_message::Entity, Column> = Queue {
+    table: outbox_message::Entity,
+    id: Column::Id,
+    next_attempt_at: Column::NextAttemptAt,
+};
+
+/// Claims the earliest due message, if any, counting the attempt.
 async fn claim(db: &DatabaseConnection, now: Timestamp) -> Result<Option<Model>> {
-    let rows = db.query_all(&claim_statement(now)).await?;
-    let claimed = rows
-        .first()
-        .map(|r| Model::from_query_result(r, ""))
-        .transpose()?;
-    Ok(claimed)
+    Ok(lease::claim(db, &claim_statement(now)).await?)
 }
 
 fn claim_statement(now: Timestamp) -> UpdateStatement {
     use sea_orm::sea_query::ExprTrait;
-    let due = Query::select()
-        .column(Column::Id)
-        .from(outbox_message::Entity)
-        .and_where(Expr::col(Column::SentAt).is_null())
-        .and_where(Expr::col(Column::FailedAt).is_null())
-        .and_where(Expr::col(Column::NextAttemptAt).lte(stamp(now)))
-        .order_by(Column::NextAttemptAt, Order::Asc)
-        .order_by(Column::Id, Order::Asc)
-        .limit(1)
-        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-        .to_owned();
-    Query::update()
-        .table(outbox_message::Entity)
-        .value(Column::Attempts, Expr::col(Column::Attempts).add(1))
-        .value(Column::NextAttemptAt, stamp(later(now, LEASE)))
-        .and_where(Expr::col(Column::Id).in_subquery(due))
-        .returning_all()
-        .to_owned()
+    let due = Condition::all()
+        .add(Expr::col(Column::SentAt).is_null())
+        .add(Expr::col(Column::FailedAt).is_null());
+    let count = (Column::Attempts, Expr::col(Column::Attempts).add(1));
+    OUTBOX.claim_statement(due, now, vec![count])
 }
 
 async fn mark_sent(db: &DatabaseConnection, now: Timestamp, row: &Model, via: &str) -> Result<()> {
@@ -231,38 +206,14 @@ fn event<'a>(action: &'a str, row: &Model, extra: serde_json::Value) -> Event<'a
     }
 }
 
-fn later(now: Timestamp, by: SignedDuration) -> Timestamp {
-    now.checked_add(by).unwrap_or(Timestamp::MAX)
-}
-
-/// The most of an error's text that is kept (in `last_error` and audit records): enough for
-/// any cause a server or library gives, not a whole page of HTML.
-pub const MAX_ERROR_CHARS: usize = 2000;
-
-/// `text` cut to at most `max` characters, with `…` when cut; never splits a character.
-pub fn clip(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_from_a_minute_to_an_hour() {
-        let mins = |n: i32| backoff(n).as_secs() / 60;
-        assert_eq!(mins(0), 1);
-        assert_eq!(mins(1), 1);
-        assert_eq!(mins(2), 2);
-        assert_eq!(mins(3), 4);
-        assert_eq!(mins(6), 32);
-        assert_eq!(mins(7), 60);
-        assert_eq!(mins(1000), 60);
-        assert_eq!(mins(i32::MAX), 60);
-        assert!(LEASE > SignedDuration::from_secs(6 * transport::SMTP_TIMEOUT.as_secs() as i64));
+    fn the_lease_outlasts_a_whole_smtp_exchange() {
+        let six_steps = 6 * transport::SMTP_TIMEOUT.as_secs() as i64;
+        assert!(lease::LEASE > jiff::SignedDuration::from_secs(six_steps));
     }
 
     #[test]
@@ -281,14 +232,5 @@ mod tests {
             sqlite.contains("LIMIT 1") && sqlite.ends_with(") RETURNING *"),
             "{sqlite}"
         );
-    }
-
-    #[test]
-    fn errors_are_clipped() {
-        assert_eq!(clip("short", MAX_ERROR_CHARS), "short");
-        let long = "é".repeat(5000);
-        assert_eq!(clip(&long, MAX_ERROR_CHARS).chars().count(), 2001);
-        assert_eq!(clip("éèê", 2), "éè…");
-        assert_eq!(clip("éè", 2), "éè");
     }
 }

@@ -10,7 +10,7 @@ use super::requests::facts;
 use super::{Result, Retention, RetentionError};
 use crate::store::time::stamp;
 
-const BUILTIN_HTML: &str = include_str!("../../templates/certificates/deletion.html.hbs");
+const BUILTIN_HTML: &str = include_str!("../../templates/deletions/certificate.html.hbs");
 
 #[derive(Debug, Clone, Serialize, Object)]
 pub struct Certificate {

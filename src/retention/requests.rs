@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use super::{Result, Retention, RetentionError};
 use crate::audit::{Event, Writer};
-use crate::mail::deliver::{MAX_ERROR_CHARS, backoff, clip};
 use crate::store::entity::{deletion_request, deletion_request_holding, holding, holding_subject};
+use crate::store::lease::{MAX_ERROR_CHARS, backoff, clip};
 use crate::store::time::{parse, stamp};
 
 /// A one-time confirmation secret for an emailed request (only its hash is stored).

@@ -2,26 +2,21 @@
 //! (`X-Accord-Signature: sha256=<hex>` over the exact body). A 2xx answer that quotes the
 //! request id confirms it; anything else is retried with backoff, then escalated.
 //!
-//! Each due request is claimed before it is posted, as mail is (`mail::deliver`): one statement
-//! moves its `next_attempt_at` on by a [`LEASE`] and returns it, `UPDATE … WHERE id IN (SELECT …
-//! LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING *` (on SQLite the statement holds the write lock,
-//! and `FOR UPDATE` is left out). Overlapping sweeps, on one instance or several, post each
-//! request once; a pass that dies mid-post leaves the request to go again when the lease ends.
+//! Each due request is claimed before it is posted, as mail is, through
+//! [`crate::store::lease`]: overlapping sweeps, on one instance or several, post each request
+//! once; a pass that dies mid-post leaves the request to go again when the lease ends.
 
 use hmac::{Hmac, Mac};
-use jiff::{SignedDuration, Timestamp};
-use sea_orm::sea_query::{Expr, LockBehavior, LockType, Order, Query, UpdateStatement};
-use sea_orm::{ConnectionTrait, FromQueryResult};
+use jiff::Timestamp;
+use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{Condition, Expr, UpdateStatement};
 use sha2::Sha256;
 
 use super::requests::facts;
 use super::{Result, Retention, RetentionError};
 use crate::store::entity::deletion_request::{self, Column, Model};
-use crate::store::time::stamp;
+use crate::store::lease::{self, Queue};
 
-/// How long a claimed request is held by the pass posting it: far longer than one post can take
-/// (the client gives up after 10 s).
-pub const LEASE: SignedDuration = SignedDuration::from_mins(15);
 /// A pass stops after claiming this many requests; the next sweep carries on.
 pub const MAX_PER_PASS: usize = 1000;
 
@@ -124,36 +119,24 @@ impl Retention {
     }
 }
 
+/// Deletion requests as a queue of work.
+const REQUESTS: Queue<deletion_request::Entity, Column> = Queue {
+    table: deletion_request::Entity,
+    id: Column::Id,
+    next_attempt_at: Column::NextAttemptAt,
+};
+
 /// Claims the earliest due webhook request, if any (see the module's notes).
 async fn claim(db: &impl ConnectionTrait, now: Timestamp) -> Result<Option<Model>> {
-    let rows = db.query_all(&claim_statement(now)).await?;
-    let claimed = rows
-        .first()
-        .map(|r| Model::from_query_result(r, ""))
-        .transpose()?;
-    Ok(claimed)
+    Ok(lease::claim(db, &claim_statement(now)).await?)
 }
 
 fn claim_statement(now: Timestamp) -> UpdateStatement {
     use sea_orm::sea_query::ExprTrait;
-    let due = Query::select()
-        .column(Column::Id)
-        .from(deletion_request::Entity)
-        .and_where(Expr::col(Column::Method).eq("webhook"))
-        .and_where(Expr::col(Column::Status).eq("requested"))
-        .and_where(Expr::col(Column::NextAttemptAt).lte(stamp(now)))
-        .order_by(Column::NextAttemptAt, Order::Asc)
-        .order_by(Column::Id, Order::Asc)
-        .limit(1)
-        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-        .to_owned();
-    let until = now.checked_add(LEASE).unwrap_or(Timestamp::MAX);
-    Query::update()
-        .table(deletion_request::Entity)
-        .value(Column::NextAttemptAt, stamp(until))
-        .and_where(Expr::col(Column::Id).in_subquery(due))
-        .returning_all()
-        .to_owned()
+    let due = Condition::all()
+        .add(Expr::col(Column::Method).eq("webhook"))
+        .add(Expr::col(Column::Status).eq("requested"));
+    REQUESTS.claim_statement(due, now, Vec::new())
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! open transactions here and call the entities; nothing above the service layer sees SQL.
 
 pub mod entity;
+pub mod lease;
 pub mod time;
 
 use std::time::Duration;

@@ -170,7 +170,7 @@ pub async fn page(
     let summary = registry.agreement(&id).await?;
     let versions = registry.versions(&id).await?;
     let (shown, agreement) = registry.agreement_at(&id, None).await?;
-    let today = registry.clock().today();
+    let today = console.clock.today();
     let doc = dpia::generate(&agreement, today);
     let who = viewer.principal();
     let my_party = who.party.as_deref().filter(|_| who.role == Role::Signatory);
@@ -355,7 +355,7 @@ async fn dpia_document(
         .readable(viewer.principal(), id, version)
         .await?;
     let (_, agreement) = console.registry.agreement_at(id, version).await?;
-    let today = console.registry.clock().today();
+    let today = console.clock.today();
     Ok(dpia::generate(&agreement, today))
 }
 
@@ -459,7 +459,7 @@ async fn sign_page(
         .readable(viewer.principal(), id, Some(n))
         .await?;
     let (_, agreement) = console.registry.agreement_at(id, Some(n)).await?;
-    let today = console.registry.clock().today();
+    let today = console.clock.today();
     let doc = dpia::generate(&agreement, today);
     let roles: Vec<Value> = SIGN_ROLES
         .iter()

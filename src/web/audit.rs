@@ -53,7 +53,7 @@ async fn render(
         after: q.after.filter(|a| *a >= 0),
         ..Default::default()
     };
-    let found = audit::page(console.registry.db(), &filter, PER_PAGE).await?;
+    let found = audit::page(&console.db, &filter, PER_PAGE).await?;
     let mut keep = String::new();
     for (k, v) in [
         ("action", &filter.action),
@@ -88,7 +88,7 @@ pub async fn verify(
 ) -> WebResult<Response> {
     viewer.check_csrf(&f.csrf)?;
     viewer.allow(READERS)?;
-    let outcome = match audit::verify(console.registry.db()).await? {
+    let outcome = match audit::verify(&console.db).await? {
         Ok(v) => {
             json!({ "ok": true, "text": format!("The chain is intact: {} records, head {}.", v.records, v.head) })
         }

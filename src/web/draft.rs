@@ -185,7 +185,7 @@ async fn check_or_save(
             StatusCode::BAD_REQUEST,
         ));
     }
-    let today = console.registry.clock().today();
+    let today = console.clock.today();
     let checked = check_source(source.as_bytes(), today);
     let has_errors = checked.diagnostics.iter().any(Diagnostic::is_error);
     if !save || has_errors {

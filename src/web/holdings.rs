@@ -45,7 +45,7 @@ pub async fn page(
                 ..Default::default()
             };
             let found = holdings::list(
-                console.registry.db(),
+                &console.db,
                 &filter,
                 Paging::new(Some(page_no), Some(PER_PAGE)),
             )

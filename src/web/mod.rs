@@ -28,7 +28,11 @@ use std::sync::Arc;
 
 use poem::{Route, get, post};
 
+use sea_orm::DatabaseConnection;
+
 use crate::access::requests::Access;
+use crate::app::App;
+use crate::clock::Clock;
 use crate::dpia::Renderer;
 use crate::registry::Registry;
 use crate::retention::Retention;
@@ -41,6 +45,8 @@ pub const POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; 
 /// What every page handler reads: the use cases, the page templates, and how cookies are set.
 #[derive(Clone)]
 pub struct Console {
+    pub db: DatabaseConnection,
+    pub clock: Arc<dyn Clock>,
     pub registry: Registry,
     pub retention: Retention,
     pub access: Access,
@@ -50,25 +56,22 @@ pub struct Console {
 }
 
 impl Console {
-    pub fn new(
-        registry: Registry,
-        retention: Retention,
-        access: Access,
-        dpia: Arc<(Renderer, Renderer)>,
-        public_url: &str,
-    ) -> Result<Console, String> {
+    /// What the pages use, taken from the app; fails if a page template does not compile.
+    pub fn new(app: &App) -> Result<Console, String> {
         render::init()?;
         Ok(Console {
-            registry,
-            retention,
-            access,
-            dpia,
-            secure_cookies: public_url.starts_with("https://"),
+            db: app.db.clone(),
+            clock: app.clock.clone(),
+            registry: app.registry.clone(),
+            retention: app.retention.clone(),
+            access: app.access.clone(),
+            dpia: app.dpia.clone(),
+            secure_cookies: app.settings.public_url.starts_with("https://"),
         })
     }
 
     pub fn now(&self) -> jiff::Timestamp {
-        self.registry.clock().now()
+        self.clock.now()
     }
 }
 

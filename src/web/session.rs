@@ -49,7 +49,7 @@ impl<'a> FromRequest<'a> for Viewer {
     async fn from_request(req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
         let console = console(req)?;
         if let Some(secret) = cookies::read(req, cookies::SESSION) {
-            let found = people::sessions::find(console.registry.db(), console.now(), &secret)
+            let found = people::sessions::find(&console.db, console.now(), &secret)
                 .await
                 .map_err(|e| WebError::from(e).into_poem())?;
             if let Some(session) = found {

@@ -99,7 +99,7 @@ pub async fn submit(
         return Ok(visit.with_cookie(p));
     }
     let address = address(remote);
-    let db = console.registry.db();
+    let db = &console.db;
     let session = match people::sessions::sign_in(db, console.now(), email, password, &address)
         .await
     {
@@ -154,7 +154,7 @@ pub async fn sign_out(
     Form(f): Form<CsrfOnly>,
 ) -> WebResult {
     viewer.check_csrf(&f.csrf)?;
-    people::sessions::sign_out(console.registry.db(), console.now(), &viewer.session).await?;
+    people::sessions::sign_out(&console.db, console.now(), &viewer.session).await?;
     let mut resp = see_other("/sign-in");
     if let Ok(v) = cookies::clear(cookies::SESSION, console.secure_cookies).parse() {
         resp.headers_mut().append(header::SET_COOKIE, v);
@@ -168,7 +168,7 @@ pub async fn set_form(
     visit: Visitor,
     Path(token): Path<String>,
 ) -> WebResult {
-    let user = people::accounts::link_user(console.registry.db(), console.now(), &token).await;
+    let user = people::accounts::link_user(&console.db, console.now(), &token).await;
     let user = match user {
         Ok(u) => u,
         Err(PeopleError::BadLink) => return Ok(bad_link()),
@@ -224,7 +224,7 @@ pub async fn set_submit(
     Form(f): Form<NewPassword>,
 ) -> WebResult {
     visit.check_csrf(&f.csrf)?;
-    let db = console.registry.db();
+    let db = &console.db;
     let user = match people::accounts::link_user(db, console.now(), &token).await {
         Ok(u) => u,
         Err(PeopleError::BadLink) => return Ok(bad_link()),
@@ -306,14 +306,8 @@ pub async fn change_submit(
         return Ok(change_page(&viewer, &errors, StatusCode::BAD_REQUEST));
     }
     let id = viewer.principal().id;
-    match people::accounts::change_password(
-        console.registry.db(),
-        console.now(),
-        id,
-        &f.current,
-        &f.password,
-    )
-    .await
+    match people::accounts::change_password(&console.db, console.now(), id, &f.current, &f.password)
+        .await
     {
         Ok(_) => {}
         Err(PeopleError::WrongPassword) => {

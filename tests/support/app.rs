@@ -75,12 +75,9 @@ impl TestApp {
             .unwrap();
         let addr = acceptor.local_addr()[0].to_string();
         let base = format!("http://{}", addr.trim_start_matches("socket://"));
-        let retention = settings
-            .retention(&registry)
-            .expect("the built-in templates compile");
-        let app =
-            accord::app::build(registry.clone(), settings, retention).expect("the app starts");
-        tokio::spawn(async move { Server::new_with_acceptor(acceptor).run(app).await });
+        let app = accord::app::App::new(registry.clone(), settings).expect("the app starts");
+        let endpoint = app.endpoint().expect("the endpoint builds");
+        tokio::spawn(async move { Server::new_with_acceptor(acceptor).run(endpoint).await });
         TestApp {
             base,
             registry,
