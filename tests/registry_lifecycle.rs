@@ -228,6 +228,14 @@ async fn the_list_pages_by_key_and_fills_in_old_rows(app: TestApp) {
         .import_dir(&support::repo().join("agreements"))
         .await
         .unwrap();
+    // Two more agreements naming camden, one first and one last in id order.
+    let foodbank =
+        std::fs::read_to_string(support::repo().join("agreements/camden-foodbank-referrals.yaml"))
+            .unwrap();
+    for id in ["a-camden-copy", "zz-camden-copy"] {
+        app.import_yaml(&foodbank.replace("id: camden-foodbank-referrals", &format!("id: {id}")))
+            .await;
+    }
     let all = json(app.get(&officer, "/api/v1/agreements?per_page=500").await).await;
     let ids: Vec<String> = all["items"]
         .as_array()
@@ -251,6 +259,60 @@ async fn the_list_pages_by_key_and_fills_in_old_rows(app: TestApp) {
     }
     assert_eq!(seen, ids, "paging by key visits each once, in order");
 
+    // The party filter reads the page in the party's index order: the same order, by key
+    // and by number.
+    let named = json(
+        app.get(&officer, "/api/v1/agreements?party=camden&per_page=500")
+            .await,
+    )
+    .await;
+    let named: Vec<String> = named["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(named.len(), 3, "{named:?}");
+    assert!(named.len() < ids.len(), "the filter filters: {named:?}");
+    let in_order: Vec<String> = ids
+        .iter()
+        .filter(|id| named.contains(id))
+        .cloned()
+        .collect();
+    assert_eq!(named, in_order, "in id order, each once");
+    let (mut by_key, mut by_number) = (Vec::new(), Vec::new());
+    let mut path = "/api/v1/agreements?party=camden&per_page=1".to_owned();
+    loop {
+        let page = json(app.get(&officer, &path).await).await;
+        assert_eq!(page["total"], named.len(), "{page}");
+        by_key.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["id"].clone()),
+        );
+        match page["next_after"].as_str() {
+            Some(after) => {
+                path = format!("/api/v1/agreements?party=camden&per_page=1&after={after}")
+            }
+            None => break,
+        }
+    }
+    for n in 1..=named.len() {
+        let path = format!("/api/v1/agreements?party=camden&per_page=1&page={n}");
+        let page = json(app.get(&officer, &path).await).await;
+        by_number.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["id"].clone()),
+        );
+    }
+    assert_eq!(by_key, named, "paging by key");
+    assert_eq!(by_number, named, "paging by number");
+
     let db = app.registry.db();
     let backend = db.get_database_backend();
     for sql in [
@@ -263,16 +325,19 @@ async fn the_list_pages_by_key_and_fills_in_old_rows(app: TestApp) {
             .unwrap();
     }
     let before = json(app.get(&officer, "/api/v1/agreements?party=foodbank").await).await;
-    assert_eq!(before["total"], 0, "{before}");
+    assert_eq!(before["total"], 2, "only the two copies: {before}");
     app.registry.reload_index().await.unwrap();
     let after = json(app.get(&officer, "/api/v1/agreements?party=foodbank").await).await;
-    assert_eq!(after["total"], 1, "{after}");
-    assert_eq!(
-        after["items"][0]["title"],
-        "Emergency food support referrals"
-    );
-    assert_eq!(after["items"][0]["status"], "active");
-    assert_eq!(after["items"][0]["latest_version"], 1);
+    assert_eq!(after["total"], 3, "the old row filled in: {after}");
+    let filled = after["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "camden-foodbank-referrals")
+        .expect("the old row is listed again");
+    assert_eq!(filled["title"], "Emergency food support referrals");
+    assert_eq!(filled["status"], "active");
+    assert_eq!(filled["latest_version"], 1);
 }
 
 async fn broken_agreements_get_422_with_every_finding(app: TestApp) {

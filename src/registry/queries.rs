@@ -6,9 +6,10 @@
 use std::collections::BTreeSet;
 
 use poem_openapi::Object;
+use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait,
+    ColumnTrait, Condition, EntityTrait, JoinType, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
 };
 use serde::Serialize;
 
@@ -253,13 +254,22 @@ impl Registry {
         if let Some(s) = filter.status {
             q = q.filter(status_is(s, &today.to_string()));
         }
+        // With a party, the page is read in the order of the party's index, which is the
+        // agreements' id order: no sort of every agreement that names the party.
+        let mut key: SimpleExpr = Expr::col((agreement::Entity, agreement::Column::Id)).into();
         if let Some(p) = filter.party {
-            let parties = agreement_party::Entity::find()
-                .select_only()
-                .column(agreement_party::Column::AgreementId)
-                .filter(agreement_party::Column::PartyId.eq(p))
-                .into_query();
-            q = q.filter(agreement::Column::Id.in_subquery(parties));
+            let naming = agreement_party::Entity::belongs_to(agreement::Entity)
+                .from(agreement_party::Column::AgreementId)
+                .to(agreement::Column::Id)
+                .into();
+            q = q
+                .join_rev(JoinType::InnerJoin, naming)
+                .filter(agreement_party::Column::PartyId.eq(p));
+            key = Expr::col((
+                agreement_party::Entity,
+                agreement_party::Column::AgreementId,
+            ))
+            .into();
         }
         if let Some(p) = filter.awaiting {
             q = q.filter(agreement::Column::Id.in_subquery(awaiting_signature(p)));
@@ -269,10 +279,10 @@ impl Registry {
         }
         let total = q.clone().count(&self.db).await?;
         if let Some(after) = after {
-            q = q.filter(agreement::Column::Id.gt(after));
+            q = q.filter(sea_orm::sea_query::ExprTrait::gt(key.clone(), after));
         }
         let rows = q
-            .order_by_asc(agreement::Column::Id)
+            .order_by(key, Order::Asc)
             .offset(if after.is_some() { 0 } else { paging.offset() })
             .limit(paging.per_page)
             .all(&self.db)
