@@ -256,7 +256,7 @@ impl Registry {
         }
         // With a party, the page is read in the order of the party's index, which is the
         // agreements' id order: no sort of every agreement that names the party.
-        let mut key: SimpleExpr = Expr::col((agreement::Entity, agreement::Column::Id)).into();
+        let mut key: SimpleExpr = Expr::col((agreement::Entity, agreement::Column::Id));
         if let Some(p) = filter.party {
             let naming = agreement_party::Entity::belongs_to(agreement::Entity)
                 .from(agreement_party::Column::AgreementId)
@@ -268,8 +268,7 @@ impl Registry {
             key = Expr::col((
                 agreement_party::Entity,
                 agreement_party::Column::AgreementId,
-            ))
-            .into();
+            ));
         }
         if let Some(p) = filter.awaiting {
             q = q.filter(agreement::Column::Id.in_subquery(awaiting_signature(p)));

@@ -101,6 +101,7 @@ impl Registry {
                 actor,
                 origin,
                 now,
+                Seen::Unknown,
             )
             .await?;
         let row = match stored {
@@ -144,6 +145,7 @@ impl Registry {
                 actor,
                 Origin::Upload,
                 now,
+                Seen::Unknown,
             )
             .await?;
         let StoredAs::New(row) = stored else {
@@ -177,6 +179,15 @@ impl Registry {
         while pending.peek().is_some() {
             let txn = self.db.begin().await?;
             let mut log = Writer::begin(&txn).await?;
+            // Read under the writers' lock, so no other instance adds one before we commit.
+            let mut registered: HashSet<String> = agreement::Entity::find()
+                .select_only()
+                .column(agreement::Column::Id)
+                .into_tuple::<String>()
+                .all(&txn)
+                .await?
+                .into_iter()
+                .collect();
             let mut touched: Vec<String> = Vec::new();
             for file in pending.by_ref().take(IMPORT_BATCH) {
                 let bytes = match read_source(&file) {
@@ -197,6 +208,11 @@ impl Registry {
                     continue;
                 };
                 let now = self.clock.now();
+                let seen = if registered.insert(a.id.to_string()) {
+                    Seen::New
+                } else {
+                    Seen::Unknown
+                };
                 let stored = self
                     .store_in(
                         &txn,
@@ -206,6 +222,7 @@ impl Registry {
                         "import",
                         Origin::Import,
                         now,
+                        seen,
                     )
                     .await;
                 match stored {
@@ -246,20 +263,29 @@ impl Registry {
         actor: &str,
         origin: Origin,
         now: jiff::Timestamp,
+        seen: Seen,
     ) -> Result<StoredAs> {
         let hash = content_hash(source);
         let agreement_id = a.id.as_str();
-        let control = ensure_agreement(txn, log, agreement_id, actor, now).await?;
-        not_terminated(control, agreement_id, "it takes no new versions")?;
-        let existing = version::Entity::find()
-            .filter(version::Column::AgreementId.eq(agreement_id))
-            .filter(version::Column::ContentHash.eq(hash.as_str()))
-            .one(txn)
-            .await?;
-        if let Some(row) = existing {
-            return Ok(StoredAs::Existing(row));
-        }
-        let number = next_number(txn, agreement_id).await?;
+        let number = match seen {
+            Seen::New => {
+                register(txn, log, agreement_id, actor, now).await?;
+                1
+            }
+            Seen::Unknown => {
+                let control = ensure_agreement(txn, log, agreement_id, actor, now).await?;
+                not_terminated(control, agreement_id, "it takes no new versions")?;
+                let existing = version::Entity::find()
+                    .filter(version::Column::AgreementId.eq(agreement_id))
+                    .filter(version::Column::ContentHash.eq(hash.as_str()))
+                    .one(txn)
+                    .await?;
+                if let Some(row) = existing {
+                    return Ok(StoredAs::Existing(row));
+                }
+                next_number(txn, agreement_id).await?
+            }
+        };
         let row = version::ActiveModel {
             id: Set(Uuid::now_v7()),
             agreement_id: Set(agreement_id.to_owned()),
@@ -300,6 +326,16 @@ impl Registry {
     }
 }
 
+/// What the caller of `store_in` knows of the agreement's row.
+#[derive(Debug, Clone, Copy)]
+enum Seen {
+    /// Nothing: look it up (and create it if missing).
+    Unknown,
+    /// No row exists: the caller read so under the writers' lock (the importer, once per
+    /// batch). The version is the agreement's first, so nothing else needs reading.
+    New,
+}
+
 /// The agreement's row, created (and audited) on first sight; returns its control.
 async fn ensure_agreement(
     txn: &DatabaseTransaction,
@@ -311,6 +347,18 @@ async fn ensure_agreement(
     if let Some(row) = agreement::Entity::find_by_id(id).one(txn).await? {
         return Ok(Control::parse(&row.control));
     }
+    register(txn, log, id, actor, now).await?;
+    Ok(Control::Open)
+}
+
+/// Creates the agreement's row, open, with its audit record.
+async fn register(
+    txn: &DatabaseTransaction,
+    log: &mut Writer,
+    id: &str,
+    actor: &str,
+    now: jiff::Timestamp,
+) -> Result<()> {
     let row = agreement::ActiveModel {
         id: Set(id.to_owned()),
         control: Set(Control::Open.as_str().to_owned()),
@@ -337,7 +385,7 @@ async fn ensure_agreement(
         details: serde_json::json!({}),
     };
     log.append(now, event);
-    Ok(Control::Open)
+    Ok(())
 }
 
 /// The number the next version of `agreement_id` gets (stable under the writers' lock).
@@ -380,11 +428,12 @@ async fn declared_signatures(
 ) -> Result<Vec<serde_json::Value>> {
     let mut seen = BTreeSet::new();
     let mut declared = Vec::new();
+    let mut rows = Vec::new();
     for s in &a.signatures {
         if !seen.insert((s.party.as_str(), s.role)) {
             continue;
         }
-        let sig = signature::ActiveModel {
+        rows.push(signature::ActiveModel {
             id: Set(Uuid::now_v7()),
             version_id: Set(row.id),
             party_id: Set(s.party.to_string()),
@@ -394,13 +443,16 @@ async fn declared_signatures(
             source: Set(source.as_str().to_owned()),
             recorded_at: Set(stamp(now)),
             recorded_by: Set(actor.to_owned()),
-        };
-        signature::Entity::insert(sig)
-            .exec_without_returning(txn)
-            .await?;
+        });
         declared.push(
             serde_json::json!({ "party": s.party, "role": s.role, "name": s.name, "date": s.date }),
         );
+    }
+    if !rows.is_empty() {
+        // One statement for all of them: a file declares at most a few per party.
+        signature::Entity::insert_many(rows)
+            .exec_without_returning(txn)
+            .await?;
     }
     Ok(declared)
 }
