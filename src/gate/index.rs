@@ -79,9 +79,19 @@ impl Index {
         }
     }
 
+    /// How many agreements it holds.
+    pub fn len(&self) -> usize {
+        self.agreements.len()
+    }
+
+    /// Whether it holds no agreement.
+    pub fn is_empty(&self) -> bool {
+        self.agreements.is_empty()
+    }
+
     /// This index with one agreement compiled anew (added, or replacing its entry), sharing
-    /// every other agreement's entry: the cost of a registry change grows with what changed,
-    /// not with the registry.
+    /// every other agreement's compiled entry: only what changed is compiled. The map of
+    /// entries is copied (one pointer per agreement), which is all that grows with the registry.
     pub fn with_agreement(&self, a: IndexedAgreement) -> Index {
         let mut next = self.clone();
         next.agreements

@@ -212,19 +212,25 @@ impl Registry {
             Some(b) if b == made - 1 => {}
             _ => return self.rebuild(&mut built_from, made).await,
         }
+        let started = std::time::Instant::now();
         let current = self.gate_index();
         let next = match touched {
             Touched::Parties => current.with_suspended(self.suspended_parties(&self.db).await?),
             Touched::Agreements(ids) | Touched::Import(ids) => {
-                let mut next = (*current).clone();
+                // Each step copies the map of shared entries once; the entries themselves are
+                // shared, and only the touched agreements are compiled.
+                let mut next: Option<Index> = None;
                 for id in ids {
-                    next = next.with_agreement(self.indexed(id).await?);
+                    let one = self.indexed(id).await?;
+                    next = Some(next.as_ref().unwrap_or(&current).with_agreement(one));
                 }
-                next
+                next.unwrap_or_else(|| (*current).clone())
             }
         };
         self.swap(next);
         *built_from = Some(made);
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        tracing::debug!(micros, agreements = current.len(), "gate index updated");
         Ok(())
     }
 
