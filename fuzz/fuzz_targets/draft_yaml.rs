@@ -2,8 +2,8 @@
 //! arbitrary text in every free-text answer, addressed to each sample agreement (joining it)
 //! and to an organisation (a new agreement). Drafting never panics, and what the requester
 //! typed stays text: the draft is YAML that parses, with only the agreement format's top-level
-//! keys, and the requesting organisation's name, the purpose and the legal power read back
-//! exactly as typed.
+//! keys, and the requesting organisation's name and the purpose (and, in a new agreement, the
+//! legal power) read back exactly as typed.
 #![no_main]
 
 use std::collections::BTreeMap;
@@ -95,7 +95,9 @@ fn answers(texts: &[String], fields: &[String]) -> Answers {
     Answers(a)
 }
 
-fn read_back(yaml: &str, texts: &[String]) {
+/// `joined`: the draft is the addressed agreement's next version, whose lawful basis stays
+/// its own (the requester's proposal goes in a comment for the officer).
+fn read_back(yaml: &str, texts: &[String], joined: bool) {
     let doc: Value = serde_yaml::from_str(yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
     let top = doc.as_mapping().expect("a mapping at the top");
     for key in top.keys() {
@@ -126,11 +128,10 @@ fn read_back(yaml: &str, texts: &[String]) {
         purposes.contains(&texts[3].as_str()),
         "{purposes:?}\n{yaml}"
     );
-    assert_eq!(
-        doc["lawful_basis"]["legal_power"].as_str(),
-        Some(texts[6].as_str()),
-        "{yaml}"
-    );
+    if !joined {
+        let power = doc["lawful_basis"]["legal_power"].as_str();
+        assert_eq!(power, Some(texts[6].as_str()), "{yaml}");
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -140,6 +141,12 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(rest);
     let mut texts: Vec<String> = text.split('\u{1}').map(str::to_owned).collect();
     texts.resize(TEXTS.len(), "x".to_owned());
+    // The form refuses a blank answer to these questions, so a complete request has none.
+    for t in &mut texts {
+        if t.trim().is_empty() {
+            t.insert(0, 'x');
+        }
+    }
     let samples = &*AGREEMENTS;
     let agreement = &samples[usize::from(pick) % samples.len()];
     let choices = Choices {
@@ -162,7 +169,7 @@ fuzz_target!(|data: &[u8]| {
         },
     )
     .expect("an agreement always serialises");
-    read_back(&joined.yaml, &texts);
+    read_back(&joined.yaml, &texts, true);
 
     let provider = &agreement.parties[usize::from(pick / 8) % agreement.parties.len()];
     let choices = Choices {
@@ -185,5 +192,5 @@ fuzz_target!(|data: &[u8]| {
         },
     )
     .expect("an agreement always serialises");
-    read_back(&new.yaml, &texts);
+    read_back(&new.yaml, &texts, false);
 });
