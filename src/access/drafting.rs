@@ -450,14 +450,20 @@ fn new_agreement(
 /// `text` made safe inside a YAML comment: one line, no control characters.
 fn one_line(text: &str) -> String {
     text.chars()
-        .map(|c| {
-            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
-                ' '
-            } else {
-                c
-            }
-        })
+        .map(|c| if printable_in_comment(c) { c } else { ' ' })
         .collect()
+}
+
+/// Whether `c` may stand in a YAML comment as itself: not a line break (`\n`, `\r`, NEL,
+/// U+2028, U+2029), no other control character, and inside YAML's printable set, which leaves
+/// out U+FFFE and U+FFFF (a parser refuses them); the byte-order mark is left out too, since a
+/// parser may take it for the start of a stream.
+fn printable_in_comment(c: char) -> bool {
+    !(c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{FEFF}' | '\u{FFFE}' | '\u{FFFF}'
+        ))
 }
 
 /// Inserts `comments` before the first line that is `line` once indented, at its indentation.
@@ -575,5 +581,20 @@ mod tests {
             &["evil\nparties: []\u{85}b: 1".to_owned()],
         );
         assert_eq!(lines[1], "  # evil parties: [] b: 1");
+    }
+
+    /// Found by the `draft_yaml` fuzz target: U+FFFF in a requester's name made the header
+    /// comment unreadable as YAML.
+    #[test]
+    fn a_comment_holds_only_what_yaml_can_read() {
+        let mut lines = vec!["a: 1".to_owned()];
+        comment_before(
+            &mut lines,
+            "a: 1",
+            &["o\u{FFFF}\u{FFFE}\u{FEFF}\u{FFFD} Co.".to_owned()],
+        );
+        assert_eq!(lines[0], "# o   \u{FFFD} Co.");
+        let parsed: Result<serde_yaml::Value, _> = serde_yaml::from_str(&lines.join("\n"));
+        assert!(parsed.is_ok(), "{parsed:?}");
     }
 }
