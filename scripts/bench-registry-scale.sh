@@ -4,7 +4,8 @@
 #
 #   scripts/bench-registry-scale.sh [N ...]        (default: 1000 10000)
 #
-# For each N it reports: the cold import (serve start to listening), a restart with nothing
+# For each N it reports: the cold import (serve start to listening) beside `accord check` of the
+# same folder in the same run, a restart with nothing
 # changed, p50/p95 of list pages (first, middle and last page by number, a page by key, each
 # status filter, a party filter, /holdings, /audit), one suspension and one reinstatement
 # (each a registry change that updates the gate's index), and register.csv. /healthz is
@@ -44,6 +45,9 @@ PY
     while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
   }
   # The server runs in the command substitution's subshell's child; its pid is in $work/pid.
+  # Baseline in the same run: checking the same folder (read and parse every file, no database).
+  c0=$(date +%s.%N); "$bin" check "$work/agreements" >/dev/null; c1=$(date +%s.%N)
+  check=$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", b - a }')
   cold=$(start_serve)
   stop_serve; : >"$work/out"
   warm=$(start_serve)
@@ -52,6 +56,7 @@ PY
   officer=$("$bin" token create --role ig_officer --name bench --database "$db" 2>/dev/null)
   echo "== N = $n agreements"
   echo "cold import (serve start to listening): ${cold} s; restart, nothing changed: ${warm} s"
+  echo "baseline, accord check of the same folder: ${check} s (import / check: $(awk -v a="$cold" -v b="$check" 'BEGIN { printf "%.1f", a / b }'))"
   python3 - "$base" "$officer" "$n" "$work/log" <<'PY'
 import json, re, statistics, sys, time, urllib.request
 

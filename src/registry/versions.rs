@@ -163,7 +163,9 @@ impl Registry {
     /// Imports every agreement file under `dir`; files with errors are reported and skipped.
     /// Files are stored in batches of [`IMPORT_BATCH`], one transaction each; a file whose
     /// content is already stored is recognised by its hash without being checked again; the
-    /// gate's index is rebuilt once, at the end. Cost: linear in the number of files.
+    /// gate's index is rebuilt once, at the end. Files are read and checked on a blocking
+    /// thread, a little ahead of the batches being written, so parsing and writing overlap.
+    /// Cost: linear in the number of files.
     pub async fn import_dir(&self, dir: &Path) -> Result<ImportReport> {
         let mut report = ImportReport::default();
         let files = agreement_files(dir).map_err(RegistryError::BadRequest)?;
@@ -175,8 +177,10 @@ impl Registry {
             .await?
             .into_iter()
             .collect();
-        let mut pending = files.into_iter().peekable();
-        while pending.peek().is_some() {
+        let total = files.len();
+        let mut read = read_ahead(files, known.clone(), self.clock.today());
+        let mut done = 0;
+        while done < total {
             let txn = self.db.begin().await?;
             let mut log = Writer::begin(&txn).await?;
             // Read under the writers' lock, so no other instance adds one before we commit.
@@ -189,24 +193,29 @@ impl Registry {
                 .into_iter()
                 .collect();
             let mut touched: Vec<String> = Vec::new();
-            for file in pending.by_ref().take(IMPORT_BATCH) {
-                let bytes = match read_source(&file) {
-                    Ok(bytes) => bytes,
-                    Err(why) => {
-                        report.skipped.push((file, why));
+            let batch_end = (done + IMPORT_BATCH).min(total);
+            while done < batch_end {
+                done += 1;
+                let Some(file) = read.recv().await else {
+                    // Only a panic on the reader's thread ends it before the last file.
+                    let why = "the import's file reader stopped before the last file";
+                    return Err(sea_orm::DbErr::Custom(why.into()).into());
+                };
+                let (path, text, a) = match file {
+                    ReadFile::Unchanged => {
+                        report.unchanged += 1;
                         continue;
                     }
+                    ReadFile::Skipped(path, why) => {
+                        report.skipped.push((path, why));
+                        continue;
+                    }
+                    ReadFile::Checked(path, text, a) => (path, text, a),
                 };
-                let text = String::from_utf8_lossy(&bytes).into_owned();
                 if known.contains(&content_hash(&text)) {
                     report.unchanged += 1;
                     continue;
                 }
-                let checked = check_source(&bytes, self.clock.today());
-                let Some(a) = checked.agreement else {
-                    report.skipped.push((file, errors(&checked.diagnostics)));
-                    continue;
-                };
                 let now = self.clock.now();
                 let seen = if registered.insert(a.id.to_string()) {
                     Seen::New
@@ -218,7 +227,7 @@ impl Registry {
                         &txn,
                         &mut log,
                         &text,
-                        Arc::new(a),
+                        Arc::new(*a),
                         "import",
                         Origin::Import,
                         now,
@@ -232,7 +241,7 @@ impl Registry {
                         touched.push(row.agreement_id);
                     }
                     Ok(StoredAs::Existing(_)) => report.unchanged += 1,
-                    Err(RegistryError::Conflict(why)) => report.skipped.push((file, why)),
+                    Err(RegistryError::Conflict(why)) => report.skipped.push((path, why)),
                     Err(other) => return Err(other),
                 }
             }
@@ -401,6 +410,52 @@ pub(crate) async fn next_number(txn: &impl ConnectionTrait, agreement_id: &str) 
 /// The SHA-256 of a version's source, as stored.
 fn content_hash(source: &str) -> String {
     hex::encode(Sha256::digest(source.as_bytes()))
+}
+
+/// A file as the importer's reader leaves it.
+enum ReadFile {
+    /// Its content is stored already (by its hash).
+    Unchanged,
+    /// Unreadable, or with errors: why.
+    Skipped(PathBuf, String),
+    /// Its text, checked and valid.
+    Checked(PathBuf, String, Box<ValidAgreement>),
+}
+
+/// How far the reader may run ahead of the writer: a batch and a half.
+const READ_AHEAD: usize = IMPORT_BATCH * 3 / 2;
+
+/// Reads and checks `files` in order on a blocking thread, a bounded distance ahead of the
+/// receiver; one [`ReadFile`] per file. Files whose hash is in `known` are not checked.
+fn read_ahead(
+    files: Vec<PathBuf>,
+    known: HashSet<String>,
+    today: jiff::civil::Date,
+) -> tokio::sync::mpsc::Receiver<ReadFile> {
+    let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+    tokio::task::spawn_blocking(move || {
+        for file in files {
+            let read = match read_source(&file) {
+                Err(why) => ReadFile::Skipped(file, why),
+                Ok(bytes) => {
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    if known.contains(&content_hash(&text)) {
+                        ReadFile::Unchanged
+                    } else {
+                        let checked = check_source(&bytes, today);
+                        match checked.agreement {
+                            Some(a) => ReadFile::Checked(file, text, Box::new(a)),
+                            None => ReadFile::Skipped(file, errors(&checked.diagnostics)),
+                        }
+                    }
+                }
+            };
+            if tx.blocking_send(read).is_err() {
+                return; // The importer stopped (an error): nothing more to read.
+            }
+        }
+    });
+    rx
 }
 
 /// A file's errors, one line each joined, for the import's report.
