@@ -1,16 +1,13 @@
 //! The application context, put together once: the database, the clock, the settings and every
-//! service built from them ([`App`]), then the HTTP endpoint over it (the JSON API under
-//! `/api/v1`, with its document and Swagger UI, and the web console at `/`) with the middleware
-//! every request passes through. `serve`, the scheduler and the tests all start from
-//! [`App::new`]; each API area and the console take from it what they need.
+//! service built from them ([`App`]). `serve`, the scheduler and the tests all start from
+//! [`App::new`]; each API area and the console take from it what they need, and
+//! [`crate::server`] serves it over HTTP. It imports no edge (HTTP, pages, command line).
 
 use std::sync::Arc;
 
-use poem::{Endpoint, EndpointExt, Route};
 use sea_orm::DatabaseConnection;
 
 use crate::access::requests::Access;
-use crate::api::{self, headers, middleware};
 use crate::auth::TokenCache;
 use crate::clock::Clock;
 use crate::dpia::{Format, Renderer};
@@ -20,7 +17,6 @@ use crate::mail::Templates;
 use crate::registry::Registry;
 use crate::retention::Retention;
 use crate::settings::Settings;
-use crate::web;
 
 /// Everything a request or a scheduled job reaches, built once at start. Cloning is cheap
 /// (every part is shared), so each consumer keeps its own copy of what it uses.
@@ -85,24 +81,5 @@ impl App {
             dpia,
             tokens: Arc::new(TokenCache::default()),
         })
-    }
-
-    /// The whole application, ready to serve. Fails if a page template does not compile or
-    /// the OpenAPI document cannot be finished.
-    pub fn endpoint(&self) -> Result<impl Endpoint + use<>, String> {
-        let console = web::Console::new(self)?;
-        let (route, methods) = api::routes(web::routes(Route::new()), self)?;
-        let methods = Arc::new(methods);
-        let max_body = self.settings.max_body;
-        Ok(route
-            .data(console)
-            .data(self.clone())
-            .around(|ep, req| async move { web::errors::unknown_paths_as_pages(&ep, req).await })
-            .around(move |ep, req| async move { middleware::limit_body(&ep, req, max_body).await })
-            .around(|ep, req| async move { middleware::trace(&ep, req).await })
-            .around(move |ep, req| {
-                let methods = methods.clone();
-                async move { headers::secure(&ep, req, &methods).await }
-            }))
     }
 }

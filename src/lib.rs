@@ -18,6 +18,7 @@ pub mod registry;
 pub mod reminders;
 pub mod retention;
 pub mod scheduler;
+pub mod server;
 pub mod settings;
 pub mod store;
 pub mod templates;

@@ -85,7 +85,7 @@ fn service(app: &App) -> OpenApiService<impl poem_openapi::OpenApi + use<>, ()> 
 }
 
 /// The JSON API's routes and what they need beside them (the OpenAPI document, Swagger UI,
-/// `/healthz`), to be mounted at `/` by [`crate::app::App::endpoint`], and the methods each documented
+/// `/healthz`), to be mounted at `/` by [`crate::server::endpoint`], and the methods each documented
 /// path takes (for `Allow` on a 405).
 #[allow(clippy::too_many_arguments)]
 pub fn routes(route: Route, app: &App) -> Result<(Route, spec::PathMethods), String> {

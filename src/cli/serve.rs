@@ -79,7 +79,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let endpoint = match app.endpoint() {
+    let endpoint = match crate::server::endpoint(&app) {
         Ok(endpoint) => endpoint,
         Err(e) => {
             eprintln!("error: {e}");

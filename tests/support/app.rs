@@ -76,7 +76,7 @@ impl TestApp {
         let addr = acceptor.local_addr()[0].to_string();
         let base = format!("http://{}", addr.trim_start_matches("socket://"));
         let app = accord::app::App::new(registry.clone(), settings).expect("the app starts");
-        let endpoint = app.endpoint().expect("the endpoint builds");
+        let endpoint = accord::server::endpoint(&app).expect("the endpoint builds");
         tokio::spawn(async move { Server::new_with_acceptor(acceptor).run(endpoint).await });
         TestApp {
             base,

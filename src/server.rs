@@ -1,0 +1,30 @@
+//! The HTTP endpoint over the [`App`]: the JSON API under `/api/v1` (with its document and
+//! Swagger UI) and the web console at `/`, behind the middleware every request passes through
+//! (body limit, trace, security headers, pages for unknown paths outside the API).
+
+use std::sync::Arc;
+
+use poem::{Endpoint, EndpointExt, Route};
+
+use crate::api::{self, headers, middleware};
+use crate::app::App;
+use crate::web;
+
+/// The whole application, ready to serve. Fails if a page template does not compile or the
+/// OpenAPI document cannot be finished.
+pub fn endpoint(app: &App) -> Result<impl Endpoint + use<>, String> {
+    let console = web::Console::new(app)?;
+    let (route, methods) = api::routes(web::routes(Route::new()), app)?;
+    let methods = Arc::new(methods);
+    let max_body = app.settings.max_body;
+    Ok(route
+        .data(console)
+        .data(app.clone())
+        .around(|ep, req| async move { web::errors::unknown_paths_as_pages(&ep, req).await })
+        .around(move |ep, req| async move { middleware::limit_body(&ep, req, max_body).await })
+        .around(|ep, req| async move { middleware::trace(&ep, req).await })
+        .around(move |ep, req| {
+            let methods = methods.clone();
+            async move { headers::secure(&ep, req, &methods).await }
+        }))
+}
