@@ -11,7 +11,7 @@ use super::errors::WebResult;
 use super::render::pages;
 use super::session::Viewer;
 use crate::auth::READERS;
-use crate::registry::register::csv_chunks;
+use crate::registry::register::{csv_chunks, entry};
 
 const PER_PAGE: usize = 20;
 
@@ -27,17 +27,20 @@ pub async fn page(
     Query(q): Query<PageQuery>,
 ) -> WebResult<Response> {
     viewer.allow(READERS)?;
-    let entries = console.registry.register().await?;
-    let pages_total = entries.len().div_ceil(PER_PAGE).max(1);
+    // The versions in force come from the gate's index in memory; only the page's entries
+    // are made.
+    let in_force = console.registry.agreements_in_force().await?;
+    let pages_total = in_force.len().div_ceil(PER_PAGE).max(1);
     let page = q.page.unwrap_or(1).clamp(1, pages_total);
-    let shown: Vec<_> = entries
+    let shown: Vec<_> = in_force
         .iter()
         .skip((page - 1) * PER_PAGE)
         .take(PER_PAGE)
+        .map(|(number, a)| entry(a, *number))
         .collect();
     let data = json!({
         "entries": shown,
-        "total": entries.len(),
+        "total": in_force.len(),
         "page": page,
         "pages": pages_total,
         "prev": (page > 1).then(|| format!("/register?page={}", page - 1)),
