@@ -466,12 +466,22 @@ fn printable_in_comment(c: char) -> bool {
         ))
 }
 
-/// Inserts `comments` before the first line that is `line` once indented, at its indentation.
-fn comment_before(yaml: &mut Vec<String>, line: &str, comments: &[String]) {
-    if let Some(i) = yaml.iter().position(|l| l.trim_start() == line) {
-        let indent: String = yaml[i].chars().take_while(|c| *c == ' ').collect();
+/// Inserts `comments` before `line`: a top-level key (`breach:`) or an item of the top-level
+/// sequence `within` (`- id: x` under `flows:`). Both start at column 0, where the emitter
+/// puts only structure: a line of the requester's text inside a block scalar is always
+/// indented, so text that reads `breach:` never takes a comment (found by the `draft_yaml`
+/// fuzz target; a comment there became part of the text).
+fn comment_before(yaml: &mut Vec<String>, within: Option<&str>, line: &str, comments: &[String]) {
+    let from = match within {
+        Some(section) => match yaml.iter().position(|l| l == section) {
+            Some(i) => i + 1,
+            None => return,
+        },
+        None => 0,
+    };
+    if let Some(i) = yaml[from..].iter().position(|l| l == line) {
         for (k, c) in comments.iter().enumerate() {
-            yaml.insert(i + k, format!("{indent}# {}", one_line(c)));
+            yaml.insert(from + i + k, format!("# {}", one_line(c)));
         }
     }
 }
@@ -487,20 +497,28 @@ fn with_comments(a: &Answers, d: &Drafting, body: &str, party_id: &str, flow_id:
         format!("Processors: {}", describe(a, "processors", "processor_details")),
         format!("Volume: {}", a.text("volume")),
     ];
-    comment_before(&mut lines, &format!("- id: {party_id}"), &party_notes);
     comment_before(
         &mut lines,
+        Some("parties:"),
+        &format!("- id: {party_id}"),
+        &party_notes,
+    );
+    comment_before(
+        &mut lines,
+        Some("flows:"),
         &format!("- id: {flow_id}"),
         &["OFFICER: confirm the transfer method (api means through the Accord gate).".to_owned()],
     );
     if matches!(d.addressed, Addressed::Organisation(_)) {
         comment_before(
             &mut lines,
+            None,
             "fields:",
             &["OFFICER: itemise the fields; the request named categories only.".to_owned()],
         );
         comment_before(
             &mut lines,
+            None,
             "breach:",
             &[
                 "OFFICER: confirm the breach notification time and the termination terms."
@@ -510,6 +528,7 @@ fn with_comments(a: &Answers, d: &Drafting, body: &str, party_id: &str, flow_id:
     } else {
         comment_before(
             &mut lines,
+            None,
             "lawful_basis:",
             &[format!(
                 "The requester proposed: {}. OFFICER: confirm it fits this agreement's basis.",
@@ -574,13 +593,52 @@ mod tests {
 
     #[test]
     fn a_comment_stays_one_line() {
-        let mut lines = vec!["a:".to_owned(), "  - id: x".to_owned()];
+        let mut lines = vec!["a:".to_owned(), "- id: x".to_owned()];
         comment_before(
             &mut lines,
+            Some("a:"),
             "- id: x",
             &["evil\nparties: []\u{85}b: 1".to_owned()],
         );
-        assert_eq!(lines[1], "  # evil parties: [] b: 1");
+        assert_eq!(lines[1], "# evil parties: [] b: 1");
+    }
+
+    /// Found by the `draft_yaml` fuzz target: a legal power typed as `? key` then `breach:`
+    /// took the breach comment inside its block scalar, changing the text.
+    #[test]
+    fn a_comment_goes_only_where_structure_is() {
+        let mut lines: Vec<String> = [
+            "flows:",
+            "- id: other",
+            "lawful_basis:",
+            "  legal_power: |-",
+            "    breach:",
+            "    - id: x",
+            "parties:",
+            "- id: x",
+            "breach:",
+            "  notify_within_hours: 24",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        comment_before(&mut lines, None, "breach:", &["b".to_owned()]);
+        comment_before(&mut lines, Some("parties:"), "- id: x", &["p".to_owned()]);
+        comment_before(&mut lines, Some("flows:"), "- id: y", &["f".to_owned()]);
+        assert_eq!(
+            lines[4..],
+            [
+                "    breach:",
+                "    - id: x",
+                "parties:",
+                "# p",
+                "- id: x",
+                "# b",
+                "breach:",
+                "  notify_within_hours: 24"
+            ]
+            .map(str::to_owned)
+        );
+        assert_eq!(lines.iter().filter(|l| l.starts_with('#')).count(), 2);
     }
 
     /// Found by the `draft_yaml` fuzz target: U+FFFF in a requester's name made the header
@@ -590,6 +648,7 @@ mod tests {
         let mut lines = vec!["a: 1".to_owned()];
         comment_before(
             &mut lines,
+            None,
             "a: 1",
             &["o\u{FFFF}\u{FFFE}\u{FEFF}\u{FFFD} Co.".to_owned()],
         );
