@@ -13,6 +13,7 @@ use crate::clock::Clock;
 use crate::dpia::{Format, Renderer};
 use crate::flows::Gate;
 use crate::flows::journal::Journal;
+use crate::handover::Handover;
 use crate::mail::Templates;
 use crate::registry::Registry;
 use crate::retention::Retention;
@@ -29,6 +30,7 @@ pub struct App {
     pub gate: Gate,
     pub retention: Retention,
     pub access: Access,
+    pub handover: Handover,
     /// The email templates (reminders, deletion requests, access requests), loaded once.
     pub mail: Arc<Templates>,
     /// The DPIA renderers (HTML, Markdown), loaded once.
@@ -69,6 +71,7 @@ impl App {
         let gate = Gate::new(registry.clone(), journal);
         let retention = settings.retention_with(&registry, mail.clone());
         let access = Access::new(registry.clone(), mail.clone(), &settings.public_url);
+        let handover = Handover::new(registry.clone(), mail.clone(), &settings.public_url);
         Ok(App {
             db,
             clock,
@@ -77,6 +80,7 @@ impl App {
             gate,
             retention,
             access,
+            handover,
             mail,
             dpia,
             tokens: Arc::new(TokenCache::default()),

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod dpia;
 pub mod flows;
 pub mod gate;
+pub mod handover;
 pub mod mail;
 pub mod people;
 pub mod registry;

@@ -52,6 +52,16 @@ const ANYONE: &[Role] = &[
     Role::Contractor,
 ];
 
+/// Only a contractor submits handover (for its own party).
+const CONTRACTOR: &[Role] = &[Role::Contractor];
+/// Who searches handover knowledge: readers everything, a contractor its own party's.
+const SEARCHERS: &[Role] = &[
+    Role::Admin,
+    Role::IgOfficer,
+    Role::Auditor,
+    Role::Contractor,
+];
+
 #[derive(Debug, Clone, Copy)]
 enum Body {
     None,
@@ -62,6 +72,11 @@ enum Body {
 }
 
 const NONE: Body = Body::None;
+const EMPTY: Body = Body::Json("{}");
+const ITEM: Body =
+    Body::Json(r#"{"party":"metis","kind":"other","title":"matrix test","due":"2027-03-01"}"#);
+const SUBMISSION: Body = Body::Json(r#"{"body":"matrix test"}"#);
+const COMMENTS: Body = Body::Json(r#"{"comments":"matrix test"}"#);
 const REASON: Body = Body::Json(r#"{"reason":"matrix test"}"#);
 const SIGN: Body = Body::Json(r#"{"name":"Jo Bell"}"#);
 const UPLOAD: Body = Body::Upload(HOSPITAL);
@@ -112,7 +127,7 @@ const fn ep(
 }
 
 /// Every endpoint under /api/v1, and who may call it. A gate client may only use the gate;
-/// a contractor may call nothing yet. Party-bound tokens (signatory, gate client, contractor)
+/// a contractor only handover's. Party-bound tokens (signatory, gate client, contractor)
 /// act for `camden`, a party to camden-foodbank-referrals (and to the draft brent-foodbank)
 /// and to nothing else.
 #[rustfmt::skip]
@@ -173,6 +188,19 @@ const ENDPOINTS: &[Endpoint] = &[
     ep("POST",  "/api/v1/access-requests/0192f0c0-0000-7000-8000-000000000000/ask", "/access-requests/{id}/ask",                     MESSAGE, OFFICERS,       404),
     ep("POST",  "/api/v1/access-requests/0192f0c0-0000-7000-8000-000000000000/approve", "/access-requests/{id}/approve",             REASONS, OFFICERS,       404),
     ep("POST",  "/api/v1/access-requests/0192f0c0-0000-7000-8000-000000000000/reject", "/access-requests/{id}/reject",               REASONS, OFFICERS,       404),
+    // Handover (metis is hmo-licensing-enforcement's contractor; the contractor token here acts
+    // for camden, so it may only search, finding nothing of another party's; its submission
+    // reaches the item's lookup: 404 here, none exists).
+    ep("GET",   "/api/v1/agreements/hmo-licensing-enforcement/handover",           "/agreements/{id}/handover",                      NONE,    READERS,        200),
+    ep("POST",  "/api/v1/agreements/hmo-licensing-enforcement/handover/items",     "/agreements/{id}/handover/items",                ITEM,    OFFICERS,       201),
+    ep("GET",   "/api/v1/agreements/hmo-licensing-enforcement/handover/items/0192f0c0-0000-7000-8000-000000000000", "/agreements/{id}/handover/items/{item}", NONE, READERS, 404),
+    ep("POST",  "/api/v1/agreements/hmo-licensing-enforcement/handover/items/0192f0c0-0000-7000-8000-000000000000/submissions", "/agreements/{id}/handover/items/{item}/submissions", SUBMISSION, CONTRACTOR, 404),
+    ep("GET",   "/api/v1/agreements/hmo-licensing-enforcement/handover/items/0192f0c0-0000-7000-8000-000000000000/attachments/0192f0c0-0000-7000-8000-000000000000", "/agreements/{id}/handover/items/{item}/attachments/{file}", NONE, READERS, 404),
+    ep("POST",  "/api/v1/agreements/hmo-licensing-enforcement/handover/items/0192f0c0-0000-7000-8000-000000000000/accept", "/agreements/{id}/handover/items/{item}/accept", EMPTY, OFFICERS, 404),
+    ep("POST",  "/api/v1/agreements/hmo-licensing-enforcement/handover/items/0192f0c0-0000-7000-8000-000000000000/return", "/agreements/{id}/handover/items/{item}/return", COMMENTS, OFFICERS, 404),
+    ep("POST",  "/api/v1/agreements/hmo-licensing-enforcement/handover/engagements/camden/complete", "/agreements/{id}/handover/engagements/{party}/complete", EMPTY, OFFICERS, 404),
+    ep("GET",   "/api/v1/agreements/hmo-licensing-enforcement/handover/pack",      "/agreements/{id}/handover/pack",                 NONE,    READERS,        200),
+    ep("GET",   "/api/v1/handover/search?q=sftp",                                  "/handover/search",                               NONE,    SEARCHERS,      200),
 ];
 
 /// Endpoints open without a token, on purpose: the emailed one-time link (the token in the link

@@ -19,6 +19,9 @@ const PURE: &[&str] = &[
     "src/dpia/labels.rs",
     "src/retention/plan.rs",
     "src/mail/reminders.rs",
+    "src/handover/items.rs",
+    "src/handover/secrets.rs",
+    "src/handover/files.rs",
 ];
 
 /// What a pure module must not name: the async runtime, the database and its drivers, HTTP

@@ -16,6 +16,7 @@ mod m20261121_000006_registry_generation;
 mod m20261204_000007_agreement_listing;
 mod m20261205_000008_people;
 mod m20261206_000009_access_requests;
+mod m20261207_000010_handover;
 
 pub use m20261121_000001_registry::GENESIS_HASH;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000007_agreement_listing::Migration),
             Box::new(m20261205_000008_people::Migration),
             Box::new(m20261206_000009_access_requests::Migration),
+            Box::new(m20261207_000010_handover::Migration),
         ]
     }
 }

@@ -37,6 +37,8 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     TooLarge(String),
+    #[error("{0}")]
+    Unsupported(String),
     #[error("the agreement has errors")]
     Invalid(Vec<Diagnostic>),
     #[error("some answers need changing")]
@@ -115,6 +117,10 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
+            ApiError::Unsupported(_) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+            ),
             ApiError::Invalid(_) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorCode::InvalidAgreement,
@@ -154,6 +160,9 @@ error_statuses! {
     S415 = 415, "The body's Content-Type is not one this operation reads.";
     S422 = 422, "The agreement has errors: every finding, each at its line and column.";
     S422A = 422, "Some answers break the form's rules: every problem, by question (`problems`).";
+    S413H = 413, "The request body is larger than the server's limit, an attachment is larger than 512 KiB, or there are more than 4.";
+    S415H = 415, "The body is not JSON, or an attachment is not PDF, PNG, JPEG, plain text, Markdown or CSV (read from its bytes, matching its name's ending).";
+    S422H = 422, "The text looks like it holds a secret (a private key, a known token, a random key): `problems` names where, never the text.";
     S429 = 429, "Too many requests from this address or for this e-mail address; try again in 15 minutes.";
     S503 = 503, "The decision could not be recorded, so it is not given; try again.";
 }
@@ -332,6 +341,31 @@ impl From<crate::access::requests::AccessError> for ApiError {
             ),
             E::Registry(r) => r.into(),
             E::People(p) => ApiError::Conflict(p.to_string()),
+            E::Mail(m) => internal(&m),
+            E::Db(d) => internal(&d),
+        }
+    }
+}
+
+impl From<crate::handover::HandoverError> for ApiError {
+    fn from(e: crate::handover::HandoverError) -> ApiError {
+        use crate::handover::HandoverError as E;
+        use crate::handover::files::Refused;
+        match e {
+            E::NotFound(m) => ApiError::NotFound(m),
+            E::NotAllowed(m) => ApiError::Forbidden(m),
+            E::WrongState { .. } | E::Conflict(_) => ApiError::Conflict(e.to_string()),
+            E::BadInput(m) => ApiError::BadRequest(m),
+            E::Secret { field, found } => ApiError::Answers(vec![crate::access::form::Problem {
+                field,
+                message: found.to_string(),
+            }]),
+            E::Attachment(r @ (Refused::TooBig { .. } | Refused::TooMany)) => {
+                ApiError::TooLarge(r.to_string())
+            }
+            E::Attachment(r @ Refused::Type { .. }) => ApiError::Unsupported(r.to_string()),
+            E::Attachment(r @ Refused::Name) => ApiError::BadRequest(r.to_string()),
+            E::Registry(r) => r.into(),
             E::Mail(m) => internal(&m),
             E::Db(d) => internal(&d),
         }

@@ -10,6 +10,7 @@ pub mod deletion_pages;
 pub mod docs;
 pub mod error;
 pub mod flows;
+pub mod handover;
 pub mod headers;
 pub mod holdings;
 pub mod json_body;
@@ -45,6 +46,8 @@ pub enum ApiTags {
     Tokens,
     /// Partner access requests: made, reviewed, approved into a draft agreement.
     AccessRequests,
+    /// Contractor handover: items, submissions, reviews, the knowledge pack and its search.
+    Handover,
 }
 
 fn service(app: &App) -> OpenApiService<impl poem_openapi::OpenApi + use<>, ()> {
@@ -75,6 +78,9 @@ fn service(app: &App) -> OpenApiService<impl poem_openapi::OpenApi + use<>, ()> 
         audit::AuditApi { db: app.db.clone() },
         access_requests::AccessRequestsApi {
             access: app.access.clone(),
+        },
+        handover::HandoverApi {
+            handover: app.handover.clone(),
         },
     );
     OpenApiService::new(apis, "Accord", env!("CARGO_PKG_VERSION"))

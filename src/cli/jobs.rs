@@ -1,4 +1,5 @@
-//! The scheduled jobs `serve` runs: the retention sweep, the reminders, and outbox delivery.
+//! The scheduled jobs `serve` runs: the retention sweep, the reminders (with the handover's
+//! reminders, escalations and access ended at engagement end), and outbox delivery.
 
 use std::path::Path;
 
@@ -13,6 +14,7 @@ pub fn scheduler(app: &App, config: &SchedulerConfig, outbox: &Path) -> Result<S
         Mailer::from_env(app.db.clone(), app.clock.clone(), outbox).map_err(|e| e.to_string())?;
     let (retention, templates) = (app.retention.clone(), app.mail.clone());
     let reminders_registry = app.registry.clone();
+    let handover = app.handover.clone();
     Scheduler::standard(
         app.db.clone(),
         app.clock.clone(),
@@ -27,12 +29,17 @@ pub fn scheduler(app: &App, config: &SchedulerConfig, outbox: &Path) -> Result<S
             }
         },
         move |_due| {
-            let (r, t) = (reminders_registry.clone(), templates.clone());
+            let (r, t, h) = (
+                reminders_registry.clone(),
+                templates.clone(),
+                handover.clone(),
+            );
             async move {
-                crate::reminders::send_due(&r, &t)
+                let agreements = crate::reminders::send_due(&r, &t)
                     .await
-                    .map(|x| serde_json::json!(x))
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| e.to_string())?;
+                let handover = h.enforce().await.map_err(|e| e.to_string())?;
+                Ok(serde_json::json!({ "agreements": agreements, "handover": handover }))
             }
         },
         move |_due| {

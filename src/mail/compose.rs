@@ -24,7 +24,7 @@ use crate::agreement::model::Agreement;
 use crate::agreement::values::Email;
 use crate::dpia::labels;
 
-const BUILTIN: [(Kind, &str); 12] = [
+const BUILTIN: [(Kind, &str); 16] = [
     (
         Kind::ReviewDue,
         include_str!("../../templates/email/review-due.txt.hbs"),
@@ -72,6 +72,22 @@ const BUILTIN: [(Kind, &str); 12] = [
     (
         Kind::AccessDecision,
         include_str!("../../templates/email/access-decision.txt.hbs"),
+    ),
+    (
+        Kind::HandoverUpdate,
+        include_str!("../../templates/email/handover-update.txt.hbs"),
+    ),
+    (
+        Kind::HandoverDue,
+        include_str!("../../templates/email/handover-due.txt.hbs"),
+    ),
+    (
+        Kind::HandoverOverdue,
+        include_str!("../../templates/email/handover-overdue.txt.hbs"),
+    ),
+    (
+        Kind::HandoverAccessEnded,
+        include_str!("../../templates/email/handover-access-ended.txt.hbs"),
     ),
 ];
 
@@ -297,6 +313,42 @@ impl Templates {
             &mut context.what,
             &mut context.decided_by,
         ] {
+            *one = one_line(one);
+        }
+        self.render(kind, &context)
+    }
+}
+
+/// What a message about a contractor's handover says; the handover use cases fill it. Every
+/// kind's template reads from the same fields (those it does not need are empty or 0).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HandoverMail {
+    pub agreement_id: String,
+    /// The contractor's party id.
+    pub party: String,
+    /// The item's title (one line).
+    pub item: String,
+    /// The item's kind, in words.
+    pub kind: String,
+    /// `YYYY-MM-DD`.
+    pub due: String,
+    /// Who takes it over: "Name <email>".
+    pub owner: String,
+    /// One line: "submitted a new version of", "accepted", "returned"…
+    pub what: String,
+    /// The officer's comments, as written.
+    pub comments: String,
+    /// The item's page.
+    pub link: String,
+    /// Days left (a reminder) or days overdue (an escalation).
+    pub days: i64,
+}
+
+impl Templates {
+    /// A message about a handover item or engagement.
+    pub fn handover(&self, kind: Kind, mail: &HandoverMail) -> Result<Composed> {
+        let mut context = mail.clone();
+        for one in [&mut context.item, &mut context.what, &mut context.owner] {
             *one = one_line(one);
         }
         self.render(kind, &context)

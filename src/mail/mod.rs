@@ -88,10 +88,18 @@ pub enum Kind {
     AccessQuestion,
     AccessUpdate,
     AccessDecision,
+    /// A handover item was submitted, accepted or returned.
+    HandoverUpdate,
+    /// A handover item falls due in 30, 14 or 7 days.
+    HandoverDue,
+    /// A handover item is overdue (to the DPOs).
+    HandoverOverdue,
+    /// A contractor's engagement ended and Accord ended its access.
+    HandoverAccessEnded,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 16] = [
         Kind::ReviewDue,
         Kind::TermEnding,
         Kind::AssuranceExpiring,
@@ -104,6 +112,10 @@ impl Kind {
         Kind::AccessQuestion,
         Kind::AccessUpdate,
         Kind::AccessDecision,
+        Kind::HandoverUpdate,
+        Kind::HandoverDue,
+        Kind::HandoverOverdue,
+        Kind::HandoverAccessEnded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -120,6 +132,10 @@ impl Kind {
             Kind::AccessQuestion => "access-question",
             Kind::AccessUpdate => "access-update",
             Kind::AccessDecision => "access-decision",
+            Kind::HandoverUpdate => "handover-update",
+            Kind::HandoverDue => "handover-due",
+            Kind::HandoverOverdue => "handover-overdue",
+            Kind::HandoverAccessEnded => "handover-access-ended",
         }
     }
 

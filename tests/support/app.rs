@@ -24,6 +24,8 @@ pub struct TestApp {
     pub clock: Arc<FixedClock>,
     pub db_url: String,
     pub backend: Backend,
+    /// The app the server runs (its services, for jobs a test runs by hand).
+    pub app: accord::app::App,
     pub http: reqwest::Client,
     _dir: tempfile::TempDir,
 }
@@ -77,6 +79,7 @@ impl TestApp {
         let base = format!("http://{}", addr.trim_start_matches("socket://"));
         let app = accord::app::App::new(registry.clone(), settings).expect("the app starts");
         let endpoint = accord::server::endpoint(&app).expect("the endpoint builds");
+        let served = app.clone();
         tokio::spawn(async move { Server::new_with_acceptor(acceptor).run(endpoint).await });
         TestApp {
             base,
@@ -84,6 +87,7 @@ impl TestApp {
             clock,
             db_url,
             backend,
+            app: served,
             http: reqwest::Client::new(),
             _dir: dir,
         }

@@ -1,0 +1,430 @@
+//! `/agreements/{id}/handover` and `/handover/search`: a contractor's handover over HTTP. A
+//! contractor token reads and submits its own party's items; officers add, accept, return and
+//! complete; readers read and search.
+
+use base64::Engine;
+use poem::{IntoResponse, Response};
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::{Binary, Json};
+use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry as Schemas};
+use poem_openapi::types::{MaybeUndefined, Type};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use uuid::Uuid;
+
+use super::ApiTags;
+use super::auth::Caller;
+use super::error::{
+    ApiError, Errors, S400, S401, S403, S404, S409, S413, S413H, S415, S415H, S422H,
+};
+use super::text::NonBlank;
+use crate::handover::files::MAX_ATTACHMENTS;
+use crate::handover::items::Kind;
+use crate::handover::pack;
+use crate::handover::records::{
+    Credential, Engagement, HandoverView, Item, ItemDetail, MAX_CREDENTIALS, NewAttachment,
+    NewItem, NewSubmission,
+};
+use crate::handover::search::{Hit, MAX_RESULTS};
+use crate::handover::{Handover, HandoverError};
+
+pub struct HandoverApi {
+    pub handover: Handover,
+}
+
+/// An item an officer adds for a contractor.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct NewItemBody {
+    /// The contractor's party id (one named under the agreement's `contractors`).
+    pub party: NonBlank<200>,
+    pub kind: Kind,
+    /// What is to be handed over.
+    pub title: NonBlank<4000>,
+    /// `YYYY-MM-DD`.
+    #[oai(validator(pattern = r"^\d{4}-\d{2}-\d{2}$"))]
+    pub due: String,
+    /// Who takes it over; the agreement's owner when left out.
+    pub owner_name: MaybeUndefined<NonBlank<200>>,
+    pub owner_email: MaybeUndefined<NonBlank<320>>,
+}
+
+/// A file to attach, its bytes in standard base64.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct AttachmentBody {
+    /// The file's name; its ending names its type (`.pdf`, `.png`, `.jpg`, `.txt`, `.md`,
+    /// `.csv`), and its bytes must be of that type.
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub file_name: String,
+    /// The bytes, base64 (at most 512 KiB once decoded; a longer body is refused by the
+    /// server's body limit, 413).
+    #[oai(validator(max_length = 1500000))]
+    pub content_base64: String,
+}
+
+/// One version of an item, as the contractor submits it.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct SubmissionBody {
+    /// Markdown: what is handed over, following the item's checklist. Never a secret.
+    #[oai(validator(min_length = 1, max_length = 65536))]
+    pub body: String,
+    /// Every account, key and credential held, who rotates each and when: required on an
+    /// `access_revocation` item, refused on any other.
+    #[oai(default, validator(max_items = 200))]
+    pub credentials: Vec<Credential>,
+    #[oai(default, validator(max_items = 4))]
+    pub attachments: Vec<AttachmentBody>,
+}
+
+/// An officer's accept (comments optional) or return (comments required).
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct ReviewBody {
+    #[oai(default, validator(max_length = 4000))]
+    pub comments: String,
+}
+
+/// Marking an engagement complete.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct CompleteBody {
+    /// Why the engagement is complete though items are not accepted; required then.
+    pub waiver: MaybeUndefined<NonBlank<4000>>,
+}
+
+#[derive(ApiResponse)]
+pub enum Added {
+    /// The item, open.
+    #[oai(status = 201)]
+    Created(Json<Item>),
+}
+
+#[derive(ApiResponse)]
+pub enum Submitted {
+    /// The item, now submitted (the submission is its `latest`).
+    #[oai(status = 201)]
+    Created(Json<Item>),
+}
+
+/// The format of the knowledge pack.
+#[derive(Debug, Clone, Copy, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum PackFormat {
+    Html,
+    Md,
+}
+
+/// The knowledge pack as a printable page or as Markdown.
+pub enum PackResponse {
+    Html(String),
+    Markdown(String),
+}
+
+const HTML: &str = "text/html; charset=utf-8";
+const MARKDOWN: &str = "text/markdown; charset=utf-8";
+
+impl IntoResponse for PackResponse {
+    fn into_response(self) -> Response {
+        let (content_type, body) = match self {
+            PackResponse::Html(b) => (HTML, b),
+            PackResponse::Markdown(b) => (MARKDOWN, b),
+        };
+        Response::builder().content_type(content_type).body(body)
+    }
+}
+
+impl ApiResponse for PackResponse {
+    fn meta() -> MetaResponses {
+        let text = |content_type| MetaMediaType {
+            content_type,
+            schema: String::schema_ref(),
+        };
+        MetaResponses {
+            responses: vec![MetaResponse {
+                description: "The knowledge pack: a printable page (`format=html`, the default) or Markdown (`format=md`).",
+                status: Some(200),
+                status_range: None,
+                content: vec![text(HTML), text(MARKDOWN)],
+                headers: vec![],
+            }],
+        }
+    }
+
+    fn register(_: &mut Schemas) {}
+}
+
+#[derive(ApiResponse)]
+pub enum AttachmentResponse {
+    /// The file's bytes, with its type.
+    #[oai(status = 200)]
+    Ok(
+        Binary<Vec<u8>>,
+        #[oai(header = "Content-Type")] String,
+        #[oai(header = "Content-Disposition")] String,
+    ),
+}
+
+fn err(e: HandoverError) -> ApiError {
+    e.into()
+}
+
+#[OpenApi(prefix_path = "/", tag = "ApiTags::Handover")]
+impl HandoverApi {
+    /// Each contractor's handover under the agreement: items with state, due date and owner,
+    /// progress, and the engagement's end. A contractor sees only its own.
+    #[oai(path = "/agreements/:id/handover", method = "get")]
+    async fn handover(
+        &self,
+        caller: Caller,
+        id: Path<String>,
+    ) -> Result<Json<HandoverView>, Errors<(S400, S401, S403, S404)>> {
+        Ok(Json(
+            self.handover.handover(&caller.0, &id).await.map_err(err)?,
+        ))
+    }
+
+    /// Add an item for one of the agreement's contractors (officers).
+    #[oai(path = "/agreements/:id/handover/items", method = "post")]
+    async fn add(
+        &self,
+        caller: Caller,
+        id: Path<String>,
+        body: Json<NewItemBody>,
+    ) -> Result<Added, Errors<(S400, S401, S403, S404, S409, S413, S415)>> {
+        let b = body.0;
+        let due: jiff::civil::Date = b
+            .due
+            .parse()
+            .map_err(|_| ApiError::BadRequest("due must be a date, YYYY-MM-DD".into()))?;
+        let owner = match (b.owner_name, b.owner_email) {
+            (MaybeUndefined::Value(n), MaybeUndefined::Value(e)) => Some((n.0, e.0)),
+            (MaybeUndefined::Undefined, MaybeUndefined::Undefined) => None,
+            _ => {
+                return Err(ApiError::BadRequest(
+                    "give both owner_name and owner_email, or neither".into(),
+                )
+                .into());
+            }
+        };
+        let item = self
+            .handover
+            .add_item(
+                &caller.0,
+                &id,
+                NewItem {
+                    party_id: b.party.0,
+                    kind: b.kind,
+                    title: b.title.0,
+                    due,
+                    owner,
+                },
+            )
+            .await
+            .map_err(err)?;
+        Ok(Added::Created(Json(item)))
+    }
+
+    /// One item with every submission (newest first), every review, and for data return and
+    /// deletion certificate items what the ledger still holds.
+    #[oai(path = "/agreements/:id/handover/items/:item", method = "get")]
+    async fn item(
+        &self,
+        caller: Caller,
+        id: Path<String>,
+        item: Path<Uuid>,
+    ) -> Result<Json<ItemDetail>, Errors<(S400, S401, S403, S404)>> {
+        Ok(Json(
+            self.handover
+                .item(&caller.0, &id, item.0)
+                .await
+                .map_err(err)?,
+        ))
+    }
+
+    /// Submit a version of an item (the contractor bound to its party). Text that looks like a
+    /// secret is refused (422) and nothing is stored; so is an attachment over the cap (413) or
+    /// of a refused type (415).
+    #[oai(
+        path = "/agreements/:id/handover/items/:item/submissions",
+        method = "post"
+    )]
+    async fn submit(
+        &self,
+        caller: Caller,
+        id: Path<String>,
+        item: Path<Uuid>,
+        body: Json<SubmissionBody>,
+    ) -> Result<Submitted, Errors<(S400, S401, S403, S404, S409, S413H, S415H, S422H)>> {
+        let b = body.0;
+        if b.credentials.len() > MAX_CREDENTIALS {
+            return Err(ApiError::BadRequest(format!(
+                "list at most {MAX_CREDENTIALS} credentials"
+            ))
+            .into());
+        }
+        if b.attachments.len() > MAX_ATTACHMENTS {
+            return Err(err(crate::handover::files::Refused::TooMany.into()).into());
+        }
+        let mut attachments = Vec::with_capacity(b.attachments.len());
+        for a in b.attachments {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(a.content_base64.as_bytes())
+                .map_err(|_| {
+                    ApiError::BadRequest(format!("{}: content_base64 is not base64", a.file_name))
+                })?;
+            attachments.push(NewAttachment {
+                name: a.file_name,
+                bytes,
+            });
+        }
+        let item = self
+            .handover
+            .submit(
+                &caller.0,
+                &id,
+                item.0,
+                NewSubmission {
+                    body: b.body,
+                    credentials: b.credentials,
+                    attachments,
+                },
+            )
+            .await
+            .map_err(err)?;
+        Ok(Submitted::Created(Json(item)))
+    }
+
+    /// One attachment's bytes.
+    #[oai(
+        path = "/agreements/:id/handover/items/:item/attachments/:file",
+        method = "get"
+    )]
+    async fn attachment(
+        &self,
+        caller: Caller,
+        id: Path<String>,
+        item: Path<Uuid>,
+        file: Path<Uuid>,
+    ) -> Result<AttachmentResponse, Errors<(S400, S401, S403, S404)>> {
+        let (name, media_type, bytes) = self
+            .handover
+            .attachment(&caller.0, &id, item.0, file.0)
+            .await
+            .map_err(err)?;
+        let safe: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        Ok(AttachmentResponse::Ok(
+            Binary(bytes),
+            media_type,
+            format!("attachment; filename=\"{safe}\""),
+        ))
+    }
+
+    /// Accept the latest submission (officers). A deletion certificate is accepted only once
+    /// the ledger holds nothing more for the contractor under the agreement (409 otherwise).
+    #[oai(path = "/agreements/:id/handover/items/:item/accept", method = "post")]
+    async fn accept(
+        &self,
+        caller: Caller,
+        id: Path<String>,
+        item: Path<Uuid>,
+        body: Json<ReviewBody>,
+    ) -> Result<Json<Item>, Errors<(S400, S401, S403, S404, S409, S413, S415)>> {
+        Ok(Json(
+            self.handover
+                .accept(&caller.0, &id, item.0, &body.0.comments)
+                .await
+                .map_err(err)?,
+        ))
+    }
+
+    /// Return the latest submission with comments saying what to change (officers).
+    #[oai(path = "/agreements/:id/handover/items/:item/return", method = "post")]
+    async fn return_item(
+        &self,
+        caller: Caller,
+        id: Path<String>,
+        item: Path<Uuid>,
+        body: Json<ReviewBody>,
+    ) -> Result<Json<Item>, Errors<(S400, S401, S403, S404, S409, S413, S415)>> {
+        Ok(Json(
+            self.handover
+                .return_item(&caller.0, &id, item.0, &body.0.comments)
+                .await
+                .map_err(err)?,
+        ))
+    }
+
+    /// Mark a contractor's engagement complete (officers): refused (409) while any item is not
+    /// accepted, unless a waiver gives the reason.
+    #[oai(
+        path = "/agreements/:id/handover/engagements/:party/complete",
+        method = "post"
+    )]
+    async fn complete(
+        &self,
+        caller: Caller,
+        id: Path<String>,
+        party: Path<String>,
+        body: Json<CompleteBody>,
+    ) -> Result<Json<Engagement>, Errors<(S400, S401, S403, S404, S409, S413, S415)>> {
+        let waiver = match &body.0.waiver {
+            MaybeUndefined::Value(w) => Some(w.0.as_str()),
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => {
+                return Err(
+                    ApiError::BadRequest("waiver may not be null; leave it out".into()).into(),
+                );
+            }
+        };
+        Ok(Json(
+            self.handover
+                .complete(&caller.0, &id, &party, waiver)
+                .await
+                .map_err(err)?,
+        ))
+    }
+
+    /// The knowledge pack: every accepted item with its history, the access-revocation table
+    /// and the deletion certificates, as a printable page or Markdown.
+    #[oai(path = "/agreements/:id/handover/pack", method = "get")]
+    async fn pack(
+        &self,
+        caller: Caller,
+        id: Path<String>,
+        format: Query<Option<PackFormat>>,
+    ) -> Result<PackResponse, Errors<(S400, S401, S403, S404)>> {
+        let p = self.handover.pack(&caller.0, &id).await.map_err(err)?;
+        Ok(match format.0.unwrap_or(PackFormat::Html) {
+            PackFormat::Html => PackResponse::Html(pack::page(&p)),
+            PackFormat::Md => PackResponse::Markdown(p.markdown),
+        })
+    }
+
+    /// Search accepted handover knowledge: every word must match (stemmed; words like "how"
+    /// and "the" are left out), best first. Readers search everything; a contractor its own
+    /// party's.
+    #[oai(path = "/handover/search", method = "get")]
+    async fn search(
+        &self,
+        caller: Caller,
+        #[oai(validator(max_length = 500))] q: Query<String>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "50")))] limit: Query<Option<u64>>,
+    ) -> Result<Json<Vec<Hit>>, Errors<(S400, S401, S403)>> {
+        let hits = self
+            .handover
+            .search(&caller.0, &q.0, limit.0.unwrap_or(20).min(MAX_RESULTS))
+            .await
+            .map_err(err)?;
+        Ok(Json(hits))
+    }
+}

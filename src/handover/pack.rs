@@ -1,0 +1,307 @@
+//! The knowledge pack: every accepted item of an agreement's handover in one printable document
+//! (Markdown, and HTML made from it): contents, each item with its history and who accepted it,
+//! the access-revocation table, the deletion certificates, and what was not handed over.
+//!
+//! The HTML is made by pulldown-cmark from the Markdown, with every piece of raw HTML shown as
+//! text, links only to `http`, `https` and `mailto`, and images shown as their text: a
+//! contractor's Markdown cannot run script, load anything or restyle the page.
+
+use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use super::items::{Kind, State};
+use super::records::{Credential, Handover, Result};
+use crate::auth::Principal;
+use crate::store::entity::{
+    deletion_request, handover_attachment as attachment, handover_review as review,
+    handover_submission as submission,
+};
+
+/// The pack of one agreement, as Markdown.
+pub struct Pack {
+    pub title: String,
+    pub markdown: String,
+}
+
+/// Text safe inside a Markdown line: no structure of its own.
+fn md(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+    {
+        if "\\`*_{}[]()<>#+-.!|~&".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Handover {
+    /// The knowledge pack of `agreement_id`, with what `who` may read of it.
+    pub async fn pack(&self, who: &Principal, agreement_id: &str) -> Result<Pack> {
+        let view = self.handover(who, agreement_id).await?;
+        let mut out = format!(
+            "# Handover knowledge pack: {}\n\nAgreement `{}`. Made by Accord on {}. Only accepted items are reproduced; each shows the version accepted, its history and who accepted it.\n\n",
+            md(&view.title),
+            md(agreement_id),
+            self.today()
+        );
+        out.push_str("## Contents\n\n");
+        for e in &view.engagements {
+            out.push_str(&format!(
+                "- {} (`{}`)\n",
+                md(&e.party_name),
+                md(&e.party_id)
+            ));
+            for i in e.items.iter().filter(|i| i.state == State::Accepted) {
+                out.push_str(&format!("  - {}: {}\n", i.kind_label, md(&i.title)));
+            }
+        }
+        out.push('\n');
+        for e in &view.engagements {
+            out.push_str(&format!(
+                "## {} (`{}`)\n\nEngagement ends {}. {} of {} items accepted.{}{}\n\n",
+                md(&e.party_name),
+                md(&e.party_id),
+                e.engagement_end,
+                e.accepted,
+                e.total,
+                e.completed_at
+                    .as_ref()
+                    .map(|at| format!(
+                        " Completed {} by {}.",
+                        md(at),
+                        md(e.completed_by.as_deref().unwrap_or(""))
+                    ))
+                    .unwrap_or_default(),
+                e.waiver
+                    .as_ref()
+                    .map(|w| format!(" Waiver: {}.", md(w)))
+                    .unwrap_or_default(),
+            ));
+            let mut credentials: Vec<Credential> = Vec::new();
+            for i in e.items.iter().filter(|i| i.state == State::Accepted) {
+                let subs = submission::Entity::find()
+                    .filter(submission::Column::ItemId.eq(i.id))
+                    .order_by_asc(submission::Column::Number)
+                    .all(&self.db)
+                    .await?;
+                let Some(accepted) = subs.iter().find(|s| s.number == i.latest) else {
+                    continue;
+                };
+                out.push_str(&format!(
+                    "### {}: {}\n\nItem `{}`, due {}, taken over by {} ({}). Version {} accepted {} by {}.\n\n",
+                    i.kind_label,
+                    md(&i.title),
+                    md(&i.key),
+                    i.due,
+                    md(&i.owner_name),
+                    md(&i.owner_email),
+                    accepted.number,
+                    md(i.accepted_at.as_deref().unwrap_or("")),
+                    md(i.accepted_by.as_deref().unwrap_or("")),
+                ));
+                out.push_str(accepted.body.trim());
+                out.push_str("\n\n");
+                let files = attachment::Entity::find()
+                    .filter(attachment::Column::SubmissionId.eq(accepted.id))
+                    .all(&self.db)
+                    .await?;
+                if !files.is_empty() {
+                    out.push_str("Attachments:\n\n");
+                    for f in files {
+                        out.push_str(&format!(
+                            "- {} ({}, {} bytes, SHA-256 `{}`)\n",
+                            md(&f.file_name),
+                            md(&f.media_type),
+                            f.size,
+                            f.sha256
+                        ));
+                    }
+                    out.push('\n');
+                }
+                if i.kind == Kind::AccessRevocation {
+                    credentials.extend(
+                        serde_json::from_str::<Vec<Credential>>(&accepted.credentials)
+                            .unwrap_or_default(),
+                    );
+                }
+                let reviews = review::Entity::find()
+                    .filter(review::Column::ItemId.eq(i.id))
+                    .order_by_asc(review::Column::At)
+                    .order_by_asc(review::Column::Id)
+                    .all(&self.db)
+                    .await?;
+                out.push_str("History:\n\n");
+                for s in &subs {
+                    out.push_str(&format!(
+                        "- {}: version {} submitted by {} (SHA-256 `{}`)\n",
+                        md(&s.submitted_at),
+                        s.number,
+                        md(&s.submitted_by),
+                        s.sha256
+                    ));
+                    for r in reviews.iter().filter(|r| r.number == s.number) {
+                        let comments = if r.comments.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {}", md(&r.comments))
+                        };
+                        out.push_str(&format!(
+                            "- {}: {} by {}{}\n",
+                            md(&r.at),
+                            md(&r.action),
+                            md(&r.by),
+                            comments
+                        ));
+                    }
+                }
+                out.push('\n');
+            }
+            out.push_str("#### Access revoked\n\n");
+            if credentials.is_empty() {
+                out.push_str("No access-revocation item accepted yet.\n\n");
+            } else {
+                out.push_str("| Account, key or credential | Rotated or removed by | Done on |\n| --- | --- | --- |\n");
+                for c in &credentials {
+                    out.push_str(&format!(
+                        "| {} | {} | {} |\n",
+                        md(&c.account),
+                        md(&c.rotated_by),
+                        md(&c.done_on)
+                    ));
+                }
+                out.push('\n');
+            }
+            out.push_str("#### Deletion certificates\n\n");
+            let confirmed = deletion_request::Entity::find()
+                .filter(deletion_request::Column::AgreementId.eq(agreement_id))
+                .filter(deletion_request::Column::Holder.eq(e.party_id.as_str()))
+                .filter(deletion_request::Column::ConfirmedAt.is_not_null())
+                .order_by_asc(deletion_request::Column::ConfirmedAt)
+                .all(&self.db)
+                .await?;
+            if confirmed.is_empty() {
+                out.push_str("No deletion confirmed for this contractor under this agreement.\n\n");
+            } else {
+                for d in confirmed {
+                    out.push_str(&format!(
+                        "- Request `{}` ({}): confirmed {} by {}. Certificate: {}/api/v1/deletions/{}/certificate?format=html\n",
+                        d.id,
+                        md(&d.action),
+                        md(d.confirmed_at.as_deref().unwrap_or("")),
+                        md(d.confirmed_by.as_deref().unwrap_or("")),
+                        self.public_url,
+                        d.id
+                    ));
+                }
+                out.push('\n');
+            }
+            let missing: Vec<_> = e
+                .items
+                .iter()
+                .filter(|i| i.state != State::Accepted)
+                .collect();
+            if !missing.is_empty() {
+                out.push_str("#### Not handed over\n\n");
+                for i in missing {
+                    out.push_str(&format!(
+                        "- {}: {} (due {}, {})\n",
+                        i.kind_label,
+                        md(&i.title),
+                        i.due,
+                        i.state_label
+                    ));
+                }
+                out.push('\n');
+            }
+        }
+        Ok(Pack {
+            title: view.title,
+            markdown: out,
+        })
+    }
+}
+
+/// A pack (or any submission's Markdown) as HTML: raw HTML shown as text, links only to
+/// `http`, `https` and `mailto`, images as their text.
+pub fn to_html(markdown: &str) -> String {
+    let mut options = Options::empty();
+    options.insert(Options::ENABLE_TABLES);
+    let mut in_image = 0usize;
+    let events = Parser::new_ext(markdown, options).filter_map(|e| match e {
+        Event::Html(t) | Event::InlineHtml(t) => Some(Event::Text(t)),
+        Event::Start(Tag::Image { .. }) => {
+            in_image += 1;
+            None
+        }
+        Event::End(TagEnd::Image) => {
+            in_image = in_image.saturating_sub(1);
+            None
+        }
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => {
+            let safe = ["http://", "https://", "mailto:"]
+                .iter()
+                .any(|s| dest_url.to_ascii_lowercase().starts_with(s));
+            let dest_url = if safe {
+                dest_url
+            } else {
+                CowStr::Borrowed("#")
+            };
+            Some(Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }))
+        }
+        other => Some(other),
+    });
+    let mut out = String::new();
+    html::push_html(&mut out, events);
+    out
+}
+
+/// The pack as a printable page: one inline stylesheet (allowed by its hash), no script.
+pub fn page(pack: &Pack) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n<title>Handover knowledge pack</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n{}</main>\n</body>\n</html>\n",
+        to_html(&pack.markdown)
+    )
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;line-height:1.5;margin:2rem auto;max-width:52rem;padding:0 1rem;color:#0b0c0c}table{border-collapse:collapse}th,td{border:1px solid #b1b4b6;padding:.3rem .5rem;text-align:left}code{font-size:.9em}h2{page-break-before:always}h2:first-of-type{page-break-before:auto}";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_in_markdown_is_text_and_links_are_safe() {
+        let out = to_html(
+            "Hi <script>alert(1)</script>\n\n[x](javascript:alert(1)) [y](https://a.example) ![t](https://evil.example/p.png)\n\n<img src=x onerror=alert(1)>",
+        );
+        assert!(!out.contains("<script"), "{out}");
+        assert!(out.contains("&lt;script&gt;"), "{out}");
+        assert!(!out.contains("<img"), "{out}");
+        assert!(out.contains("href=\"#\""), "{out}");
+        assert!(out.contains("href=\"https://a.example\""), "{out}");
+        assert!(!out.contains("evil.example"), "{out}");
+    }
+
+    #[test]
+    fn text_in_a_line_has_no_structure() {
+        assert_eq!(md("# [a](b) *c*"), "\\# \\[a\\]\\(b\\) \\*c\\*");
+        let out = to_html(&format!("- {}", md("<b>x</b>\n# y")));
+        assert!(out.contains("&lt;b&gt;x&lt;/b&gt; # y"), "{out}");
+    }
+}

@@ -1,0 +1,217 @@
+//! Full-text search over accepted handover knowledge: SQLite FTS5 or PostgreSQL full text, one
+//! interface. An item enters the index in the transaction that accepts it, with its title and
+//! the accepted submission's text, so what search finds is exactly what an officer accepted.
+//!
+//! The words of a query are taken as words (letters and digits), never as the engines' query
+//! syntax, so no query can fail to parse or reach past the index; every word must match
+//! (stemmed: "extracts" finds "extract"). Results are ranked (bm25 or `ts_rank`) and capped.
+
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::records::{Handover, HandoverError};
+use crate::auth::{Principal, READERS, Role};
+use crate::store::entity::handover_item as item;
+
+/// Most words of a query that are used.
+pub const MAX_WORDS: usize = 16;
+/// Most results a search returns.
+pub const MAX_RESULTS: u64 = 50;
+/// Longest query, in characters.
+pub const MAX_QUERY: usize = 500;
+
+/// One result: the item, where it belongs, and a passage around the words found.
+#[derive(Debug, Clone, Serialize, poem_openapi::Object)]
+#[oai(rename = "HandoverSearchHit")]
+pub struct Hit {
+    pub item_id: Uuid,
+    pub agreement_id: String,
+    pub party_id: String,
+    pub title: String,
+    /// Plain text around the words found.
+    pub passage: String,
+}
+
+/// Words a question is made of that say nothing about what to find ("how is the …").
+const STOP_WORDS: [&str; 36] = [
+    "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "how",
+    "i", "in", "is", "it", "of", "on", "or", "our", "the", "this", "that", "to", "was", "we",
+    "what", "when", "where", "which", "who", "why", "with", "you",
+];
+
+/// The words of a query, lower-cased, without stop words, at most [`MAX_WORDS`].
+pub fn words(query: &str) -> Vec<String> {
+    query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .filter(|w| !STOP_WORDS.contains(&w.as_str()))
+        .take(MAX_WORDS)
+        .collect()
+}
+
+/// Puts (or replaces) an accepted item's text in the index.
+pub async fn index(
+    db: &impl ConnectionTrait,
+    r: &item::Model,
+    text: &str,
+) -> Result<(), sea_orm::DbErr> {
+    let backend = db.get_database_backend();
+    let (delete, insert) = match backend {
+        DbBackend::Postgres => (
+            "DELETE FROM handover_search WHERE item_id = $1",
+            "INSERT INTO handover_search (item_id, agreement_id, party_id, title, body) VALUES ($1, $2, $3, $4, $5)",
+        ),
+        _ => (
+            "DELETE FROM handover_search WHERE item_id = ?",
+            "INSERT INTO handover_search (item_id, agreement_id, party_id, title, body) VALUES (?, ?, ?, ?, ?)",
+        ),
+    };
+    let id: Value = r.id.to_string().into();
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        delete,
+        [id.clone()],
+    ))
+    .await?;
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        insert,
+        [
+            id,
+            r.agreement_id.clone().into(),
+            r.party_id.clone().into(),
+            r.title.clone().into(),
+            text.to_owned().into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// The accepted items matching every word of `query`, best first; only `party`'s when given.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    query: &str,
+    party: Option<&str>,
+    limit: u64,
+) -> Result<Vec<Hit>, sea_orm::DbErr> {
+    let words = words(query);
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    let limit = limit.clamp(1, MAX_RESULTS) as i64;
+    let backend = db.get_database_backend();
+    let stmt = match backend {
+        DbBackend::Postgres => {
+            let sql = format!(
+                "SELECT item_id, agreement_id, party_id, title,
+                        ts_headline('english', body, q, 'MaxWords=30, MinWords=12, StartSel=\"\", StopSel=\"\"') AS passage
+                 FROM (SELECT item_id, agreement_id, party_id, title, body, q, ts_rank(doc, q) AS r
+                       FROM handover_search, to_tsquery('english', $1) q
+                       WHERE doc @@ q {}
+                       ORDER BY r DESC, item_id LIMIT $2) hits
+                 ORDER BY r DESC, item_id",
+                if party.is_some() { "AND party_id = $3" } else { "" }
+            );
+            // Each word quoted as a lexeme and joined by AND: words, never operators.
+            let q = words
+                .iter()
+                .map(|w| format!("'{}'", w.replace('\'', "")))
+                .collect::<Vec<_>>()
+                .join(" & ");
+            let mut values: Vec<Value> = vec![q.into(), limit.into()];
+            if let Some(p) = party {
+                values.push(p.to_owned().into());
+            }
+            Statement::from_sql_and_values(backend, sql, values)
+        }
+        _ => {
+            let sql = format!(
+                "SELECT item_id, agreement_id, party_id, title,
+                        snippet(handover_search, 4, '', '', ' … ', 24) AS passage
+                 FROM handover_search WHERE handover_search MATCH ? {}
+                 ORDER BY rank, item_id LIMIT ?",
+                if party.is_some() {
+                    "AND party_id = ?"
+                } else {
+                    ""
+                }
+            );
+            // Each word a quoted string: FTS5 reads no operator in it.
+            let q = words
+                .iter()
+                .map(|w| format!("\"{}\"", w.replace('"', "")))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let mut values: Vec<Value> = vec![q.into()];
+            if let Some(p) = party {
+                values.push(p.to_owned().into());
+            }
+            values.push(limit.into());
+            Statement::from_sql_and_values(backend, sql, values)
+        }
+    };
+    let rows = db.query_all_raw(stmt).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: String = row.try_get("", "item_id")?;
+        out.push(Hit {
+            item_id: id
+                .parse()
+                .map_err(|e: uuid::Error| sea_orm::DbErr::Custom(e.to_string()))?,
+            agreement_id: row.try_get("", "agreement_id")?,
+            party_id: row.try_get("", "party_id")?,
+            title: row.try_get("", "title")?,
+            passage: row.try_get("", "passage")?,
+        });
+    }
+    Ok(out)
+}
+
+impl Handover {
+    /// Searches what `who` may read: readers everything, a contractor its own party's.
+    pub async fn search(
+        &self,
+        who: &Principal,
+        query: &str,
+        limit: u64,
+    ) -> Result<Vec<Hit>, HandoverError> {
+        let party = if who.role == Role::Contractor {
+            Some(
+                who.bound_party()
+                    .map_err(|e| HandoverError::NotAllowed(e.to_string()))?,
+            )
+        } else {
+            who.allow(READERS)
+                .map_err(|d| HandoverError::NotAllowed(d.0))?;
+            None
+        };
+        if query.chars().count() > MAX_QUERY {
+            return Err(HandoverError::BadInput(format!(
+                "the search must be {MAX_QUERY} characters or fewer"
+            )));
+        }
+        Ok(search(&self.db, query, party, limit).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_query_is_only_words() {
+        assert_eq!(
+            words("How is the attendance extract produced?"),
+            ["attendance", "extract", "produced"]
+        );
+        assert_eq!(
+            words("\"x\" OR b* NEAR(c) 'd' & !e"),
+            ["x", "b", "near", "c", "d", "e"]
+        );
+        assert!(words("*** ()").is_empty());
+        assert_eq!(words(&"w ".repeat(100)).len(), MAX_WORDS);
+    }
+}

@@ -1,0 +1,599 @@
+//! Contractor handover over HTTP, on SQLite and on PostgreSQL: the contractor submits, the
+//! officer returns and accepts, every role is checked, secret-looking text and bad attachments
+//! are refused with nothing stored, search finds accepted knowledge, the knowledge pack holds
+//! it, completion needs every item or a waiver; then, on a moved clock, reminders and the
+//! escalation reach a real SMTP server on loopback, and the contractor's access ends by itself
+//! at the end of its engagement.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use accord::auth::Role;
+use accord::mail::{DEFAULT_FROM, Mailer, Transport};
+use accord::store::entity::{audit_record, handover_attachment, handover_submission, holding};
+use base64::Engine;
+use jiff::civil::date;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::{Value, json};
+use support::app::TestApp;
+use support::smtp::SmtpServer;
+
+const HMO: &str = "hmo-licensing-enforcement";
+
+async fn with_samples(app: &TestApp) {
+    app.registry
+        .import_dir(&support::repo().join("agreements"))
+        .await
+        .unwrap();
+}
+
+fn item_id(view: &Value, key: &str) -> String {
+    view["engagements"][0]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["key"] == key)
+        .unwrap_or_else(|| panic!("no item {key} in {view}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn json_of(r: reqwest::Response) -> Value {
+    r.json().await.unwrap()
+}
+
+async fn stored_submissions(app: &TestApp) -> u64 {
+    handover_submission::Entity::find()
+        .count(app.registry.db())
+        .await
+        .unwrap()
+}
+
+async fn audited(app: &TestApp, action: &str) -> Vec<audit_record::Model> {
+    audit_record::Entity::find()
+        .filter(audit_record::Column::Action.eq(action))
+        .all(app.registry.db())
+        .await
+        .unwrap()
+}
+
+const RUNBOOK: &str = "# Monthly matching run\n\nThe attendance extract is produced on the first working day by the council's MIS team and dropped on the SFTP server.\n\nWe decided to match on UPRN because addresses vary.\n";
+
+async fn the_contractor_hands_over_and_the_officer_reviews(app: TestApp) {
+    with_samples(&app).await;
+    let metis = app.token(Role::Contractor, Some("metis")).await;
+    let other = app.token(Role::Contractor, Some("newham")).await;
+    let officer = app.token(Role::IgOfficer, None).await;
+    let auditor = app.token(Role::Auditor, None).await;
+    let gate = app.token(Role::GateClient, Some("metis")).await;
+    let signatory = app.token(Role::Signatory, Some("newham")).await;
+    let path = format!("/api/v1/agreements/{HMO}/handover");
+
+    // Who may read.
+    for (who, status) in [
+        (&metis, 200),
+        (&officer, 200),
+        (&auditor, 200),
+        (&other, 403),
+        (&gate, 403),
+        (&signatory, 403),
+    ] {
+        assert_eq!(app.get(who, &path).await.status(), status);
+    }
+    let unauthenticated = app.http.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(unauthenticated.status(), 401);
+    let unknown = app.get(&metis, "/api/v1/agreements/no-such/handover").await;
+    assert_eq!(unknown.status(), 403, "a contractor cannot probe for ids");
+    let view = json_of(app.get(&metis, &path).await).await;
+    let e = &view["engagements"][0];
+    assert_eq!(e["party_id"], "metis");
+    assert_eq!(e["engagement_end"], "2027-03-31");
+    let keys: Vec<&str> = e["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["key"].as_str().unwrap())
+        .collect();
+    for k in [
+        "matching-runbook",
+        "revoke-sftp-access",
+        "deletion-certificate",
+        "contacts",
+        "open-risks-and-incidents",
+        "pending-changes",
+    ] {
+        assert!(keys.contains(&k), "{k} in {keys:?}");
+    }
+    assert_eq!(e["accepted"], 0);
+    let runbook = item_id(&view, "matching-runbook");
+    let revoke = item_id(&view, "revoke-sftp-access");
+    let submit = |item: &str| format!("{path}/items/{item}/submissions");
+
+    // Only the contractor submits, and only its own.
+    for who in [&officer, &other, &auditor, &gate] {
+        let r = app
+            .post_json(who, &submit(&runbook), json!({ "body": RUNBOOK }))
+            .await;
+        assert_eq!(r.status(), 403);
+    }
+    // Secrets are refused and nothing is stored.
+    let key = "Deploy with key q8Zr2LmX7vNc4TpW9sKd3YbH for the SFTP drop";
+    let r = app
+        .post_json(&metis, &submit(&runbook), json!({ "body": key }))
+        .await;
+    assert_eq!(r.status(), 422);
+    let body = json_of(r).await;
+    assert_eq!(body["problems"][0]["field"], "body");
+    let message = body["problems"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("line 1") && message.contains("never the secret itself"),
+        "{message}"
+    );
+    assert!(
+        !body.to_string().contains("q8Zr2LmX"),
+        "the secret is not echoed"
+    );
+    let pem = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----";
+    let r = app.post_json(&metis, &submit(&revoke), json!({ "body": pem, "credentials": [{"account": "sftp", "rotated_by": "IT", "done_on": "2026-11-20"}] })).await;
+    assert_eq!(r.status(), 422);
+    let r = app.post_json(&metis, &submit(&revoke), json!({ "body": "All revoked.", "credentials": [{"account": "ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8", "rotated_by": "IT", "done_on": "2026-11-20"}] })).await;
+    assert_eq!(r.status(), 422, "a secret in a credential's row too");
+    // An access-revocation item needs its credentials; others refuse them.
+    let r = app
+        .post_json(&metis, &submit(&revoke), json!({ "body": "All revoked." }))
+        .await;
+    assert_eq!(r.status(), 400);
+    let r = app.post_json(&metis, &submit(&runbook), json!({ "body": "x", "credentials": [{"account": "a", "rotated_by": "b", "done_on": "2026-11-20"}] })).await;
+    assert_eq!(r.status(), 400);
+    // Attachments over the cap, or of a refused type: 413 and 415, nothing stored.
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let big = vec![b'a'; 600 * 1024];
+    let r = app.post_json(&metis, &submit(&runbook), json!({ "body": RUNBOOK, "attachments": [{"file_name": "big.txt", "content_base64": b64(&big)}] })).await;
+    assert_eq!(r.status(), 413);
+    let r = app.post_json(&metis, &submit(&runbook), json!({ "body": RUNBOOK, "attachments": [{"file_name": "runbook.pdf", "content_base64": b64(b"MZ\x90\x00\x03")}] })).await;
+    assert_eq!(r.status(), 415);
+    assert_eq!(json_of(r).await["code"], "unsupported-media-type");
+    let r = app.post_json(&metis, &submit(&runbook), json!({ "body": RUNBOOK, "attachments": [{"file_name": "tool.exe", "content_base64": b64(b"MZ")}] })).await;
+    assert_eq!(r.status(), 415);
+    assert_eq!(
+        stored_submissions(&app).await,
+        0,
+        "nothing refused was stored"
+    );
+    assert_eq!(
+        handover_attachment::Entity::find()
+            .count(app.registry.db())
+            .await
+            .unwrap(),
+        0
+    );
+
+    // A good submission, with a diagram.
+    let hostile = format!("{RUNBOOK}\n<script>alert(1)</script>\n");
+    let r = app.post_json(&metis, &submit(&runbook), json!({ "body": hostile, "attachments": [{"file_name": "flow.md", "content_base64": b64(b"# Flow\nMIS -> SFTP -> matching")}] })).await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(json_of(r).await["state"], "submitted");
+    let item_path = format!("{path}/items/{runbook}");
+    // Only officers review.
+    for who in [&metis, &auditor] {
+        let r = app
+            .post_json(who, &format!("{item_path}/accept"), json!({}))
+            .await;
+        assert_eq!(r.status(), 403);
+    }
+    let r = app
+        .post_json(&officer, &format!("{item_path}/return"), json!({}))
+        .await;
+    assert_eq!(r.status(), 400, "a return says what to change");
+    let r = app
+        .post_json(
+            &officer,
+            &format!("{item_path}/return"),
+            json!({ "comments": "Add how a failed run is recovered." }),
+        )
+        .await;
+    assert_eq!(json_of(r).await["state"], "returned");
+    let r = app
+        .post_json(&officer, &format!("{item_path}/accept"), json!({}))
+        .await;
+    assert_eq!(r.status(), 409, "nothing submitted since the return");
+    let second = format!("{hostile}\nA failed run is recovered by re-running step 3.\n");
+    let r = app
+        .post_json(&metis, &submit(&runbook), json!({ "body": second }))
+        .await;
+    assert_eq!(r.status(), 201);
+    let r = app
+        .post_json(
+            &officer,
+            &format!("{item_path}/accept"),
+            json!({ "comments": "Clear." }),
+        )
+        .await;
+    let accepted = json_of(r).await;
+    assert_eq!(accepted["state"], "accepted");
+    assert_eq!(accepted["latest"], 2);
+    let r = app
+        .post_json(&metis, &submit(&runbook), json!({ "body": "again" }))
+        .await;
+    assert_eq!(r.status(), 409, "accepted is final");
+    let detail = json_of(app.get(&auditor, &item_path).await).await;
+    assert_eq!(detail["submissions"].as_array().unwrap().len(), 2);
+    assert_eq!(detail["reviews"][0]["action"], "accepted");
+    assert_eq!(
+        detail["reviews"][1]["comments"],
+        "Add how a failed run is recovered."
+    );
+    let file = &detail["submissions"][1]["attachments"][0];
+    assert_eq!(file["media_type"], "text/markdown");
+    let got = app
+        .get(
+            &metis,
+            &format!("{item_path}/attachments/{}", file["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(got.status(), 200);
+    assert_eq!(
+        got.bytes().await.unwrap().as_ref(),
+        b"# Flow\nMIS -> SFTP -> matching"
+    );
+    assert_eq!(app.get(&other, &item_path).await.status(), 403);
+
+    // The access list.
+    let r = app.post_json(&metis, &submit(&revoke), json!({ "body": "Every account we held, and who ended it.", "credentials": [
+        {"account": "SFTP account metis-extract on sftp.newham.example", "rotated_by": "Newham IT service desk", "done_on": "2026-11-20"},
+        {"account": "Gate token metis-gate", "rotated_by": "Newham information governance", "done_on": "2026-11-21"}
+    ] })).await;
+    assert_eq!(r.status(), 201);
+    let r = app
+        .post_json(
+            &officer,
+            &format!("{path}/items/{revoke}/accept"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+
+    // Search finds accepted knowledge only, for readers and the contractor.
+    let search = |q: &str| format!("/api/v1/handover/search?q={}", urlencode(q));
+    let hits = json_of(
+        app.get(&auditor, &search("how is the attendance extract produced"))
+            .await,
+    )
+    .await;
+    assert_eq!(hits.as_array().unwrap().len(), 1, "{hits}");
+    assert_eq!(hits[0]["item_id"], runbook.as_str());
+    assert!(
+        hits[0]["passage"]
+            .as_str()
+            .unwrap()
+            .contains("attendance extract"),
+        "{hits}"
+    );
+    let hits = json_of(app.get(&metis, &search("sftp")).await).await;
+    assert_eq!(
+        hits.as_array().unwrap().len(),
+        2,
+        "the access list is searchable too: {hits}"
+    );
+    let hits = json_of(app.get(&auditor, &search("\"a\" OR NEAR( b* ^ -")).await).await;
+    assert!(
+        hits.as_array().unwrap().is_empty(),
+        "query syntax is only words: {hits}"
+    );
+    assert_eq!(app.get(&gate, &search("sftp")).await.status(), 403);
+    assert_eq!(app.get(&signatory, &search("sftp")).await.status(), 403);
+    let hits = json_of(app.get(&other, &search("sftp")).await).await;
+    assert!(
+        hits.as_array().unwrap().is_empty(),
+        "another contractor sees none: {hits}"
+    );
+
+    // The pack.
+    let md = app.get(&auditor, &format!("{path}/pack?format=md")).await;
+    assert_eq!(md.status(), 200);
+    let md = md.text().await.unwrap();
+    assert!(
+        md.contains("A failed run is recovered by re-running step 3."),
+        "{md}"
+    );
+    assert!(md.contains("| SFTP account metis\\-extract on sftp\\.newham\\.example | Newham IT service desk | 2026\\-11\\-20 |"), "{md}");
+    assert!(md.contains("#### Not handed over"), "{md}");
+    let page = app.get(&metis, &format!("{path}/pack")).await;
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        !csp.contains("script-src") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+    let page = page.text().await.unwrap();
+    assert!(!page.contains("<script"), "the contractor's HTML is text");
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(page.contains("<table>"), "the access-revocation table");
+    assert_eq!(app.get(&gate, &format!("{path}/pack")).await.status(), 403);
+
+    // An officer adds an item; only officers, only for a contractor.
+    let add = format!("{path}/items");
+    let new = json!({ "party": "metis", "kind": "licence", "title": "Mapping licence transferred to the council", "due": "2027-03-01" });
+    assert_eq!(app.post_json(&metis, &add, new.clone()).await.status(), 403);
+    let r = app.post_json(&officer, &add, new).await;
+    assert_eq!(r.status(), 201);
+    let added = json_of(r).await;
+    assert_eq!(added["declared"], false);
+    assert_eq!(added["owner_email"], "deepak.mistry@newham.example");
+    let r = app
+        .post_json(
+            &officer,
+            &add,
+            json!({ "party": "newham", "kind": "other", "title": "x", "due": "2027-03-01" }),
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+
+    // Completion needs every item accepted, or a waiver with its reason.
+    let complete = format!("{path}/engagements/metis/complete");
+    let r = app.post_json(&officer, &complete, json!({})).await;
+    assert_eq!(r.status(), 409);
+    assert!(
+        json_of(r).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("deletion-certificate")
+    );
+    assert_eq!(
+        app.post_json(&metis, &complete, json!({ "waiver": "x" }))
+            .await
+            .status(),
+        403
+    );
+    let r = app
+        .post_json(
+            &officer,
+            &complete,
+            json!({ "waiver": "Contract ended early; the rest is covered by the exit plan." }),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert!(json_of(r).await["completed_at"].is_string());
+    let r = app
+        .post_json(
+            &metis,
+            &submit(&item_id(&view, "contacts")),
+            json!({ "body": "Ravi" }),
+        )
+        .await;
+    assert_eq!(r.status(), 409, "a completed engagement no longer changes");
+
+    // Everything is in the audit log.
+    assert_eq!(audited(&app, "handover.submitted").await.len(), 3);
+    assert_eq!(audited(&app, "handover.returned").await.len(), 1);
+    assert_eq!(audited(&app, "handover.accepted").await.len(), 2);
+    assert_eq!(audited(&app, "handover.item_added").await.len(), 1);
+    let done = audited(&app, "handover.completed").await;
+    assert_eq!(done.len(), 1);
+    assert!(
+        done[0].details.contains("deletion-certificate"),
+        "the waived items are named"
+    );
+    assert!(
+        accord::audit::verify(app.registry.db())
+            .await
+            .unwrap()
+            .is_ok()
+    );
+}
+
+fn urlencode(q: &str) -> String {
+    q.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A deletion certificate is accepted only once the ledger holds nothing more.
+async fn a_deletion_certificate_waits_for_the_ledger(app: TestApp) {
+    with_samples(&app).await;
+    let mut held = support::holding_row(
+        "2026-11-01T00:00:00.000000Z",
+        "2027-06-01T00:00:00.000000Z",
+        4,
+    );
+    held.agreement_id = sea_orm::ActiveValue::Set(HMO.into());
+    held.holder = sea_orm::ActiveValue::Set("metis".into());
+    holding::Entity::insert(held)
+        .exec(app.registry.db())
+        .await
+        .unwrap();
+    let metis = app.token(Role::Contractor, Some("metis")).await;
+    let officer = app.token(Role::IgOfficer, None).await;
+    let path = format!("/api/v1/agreements/{HMO}/handover");
+    let view = json_of(app.get(&officer, &path).await).await;
+    let cert = item_id(&view, "deletion-certificate");
+    let r = app
+        .post_json(
+            &metis,
+            &format!("{path}/items/{cert}/submissions"),
+            json!({ "body": "All extracts deleted." }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let detail = json_of(app.get(&metis, &format!("{path}/items/{cert}")).await).await;
+    assert_eq!(detail["holdings"]["held"], 1);
+    let r = app
+        .post_json(&officer, &format!("{path}/items/{cert}/accept"), json!({}))
+        .await;
+    assert_eq!(r.status(), 409);
+    assert!(
+        json_of(r).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("1 holdings of metis")
+    );
+}
+
+async fn outbox_subjects(app: &TestApp, kind: &str) -> Vec<(String, String)> {
+    use accord::store::entity::outbox_message;
+    outbox_message::Entity::find()
+        .filter(outbox_message::Column::Kind.eq(kind))
+        .all(app.registry.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.to_addr, m.subject))
+        .collect()
+}
+
+/// Reminders at 30, 14 and 7 days, the escalation once overdue, each once, delivered to a real
+/// SMTP server; then the engagement ends and the contractor's token stops working by itself.
+async fn reminders_escalation_and_the_end_of_access(app: TestApp) {
+    with_samples(&app).await;
+    let mut held = support::holding_row(
+        "2026-11-01T00:00:00.000000Z",
+        "2027-09-01T00:00:00.000000Z",
+        4,
+    );
+    held.agreement_id = sea_orm::ActiveValue::Set(HMO.into());
+    held.holder = sea_orm::ActiveValue::Set("metis".into());
+    holding::Entity::insert(held)
+        .exec(app.registry.db())
+        .await
+        .unwrap();
+    let metis = app.token(Role::Contractor, Some("metis")).await;
+    let path = format!("/api/v1/agreements/{HMO}/handover");
+    let on = |d| app.clock.set(d);
+    let noon = |y, m, d| {
+        date(y, m, d)
+            .at(12, 0, 0, 0)
+            .in_tz("Europe/London")
+            .unwrap()
+            .timestamp()
+    };
+
+    // Nothing due yet.
+    let report = app.app.handover.enforce().await.unwrap();
+    assert_eq!(report.queued, 0);
+    // 30 days before the runbook and the code are due (2027-02-26).
+    on(noon(2027, 1, 27));
+    let report = app.app.handover.enforce().await.unwrap();
+    let due = outbox_subjects(&app, "handover-due").await;
+    assert!(report.queued >= 4, "{report:?}");
+    assert!(
+        due.iter().any(|(to, s)| to == "privacy@metis-data.example"
+            && s.starts_with("Handover due in 30 days (2027-02-26)")),
+        "{due:?}"
+    );
+    assert!(
+        due.iter()
+            .any(|(to, _)| to == "deepak.mistry@newham.example"),
+        "the owner: {due:?}"
+    );
+    assert_eq!(
+        app.app.handover.enforce().await.unwrap().queued,
+        0,
+        "each once"
+    );
+    // Overdue: escalated to the DPOs.
+    on(noon(2027, 2, 28));
+    app.app.handover.enforce().await.unwrap();
+    let over = outbox_subjects(&app, "handover-overdue").await;
+    assert!(
+        over.iter().any(|(to, s)| to == "privacy@metis-data.example"
+            && s.starts_with("Handover overdue by 2 days")),
+        "{over:?}"
+    );
+    assert!(!audited(&app, "handover.escalated").await.is_empty());
+
+    // Delivered to a real SMTP server.
+    let server = SmtpServer::running();
+    let mailer = Mailer::new(
+        app.registry.db().clone(),
+        app.clock.clone(),
+        Transport::smtp(&server.url()).unwrap(),
+        DEFAULT_FROM,
+    )
+    .unwrap();
+    mailer.deliver_due().await.unwrap();
+    let received = server.received();
+    assert!(
+        received.iter().any(|m| m
+            .header("Subject")
+            .starts_with("Handover overdue by 2 days")),
+        "{} received",
+        received.len()
+    );
+    assert!(
+        received
+            .iter()
+            .any(|m| m.header("Subject").starts_with("Handover due in 30 days"))
+    );
+
+    // The token works until the engagement's last day, and stops after it by itself.
+    on(noon(2027, 3, 31));
+    app.app.handover.enforce().await.unwrap();
+    assert_eq!(
+        app.get(&metis, &path).await.status(),
+        200,
+        "the last day still counts"
+    );
+    on(noon(2027, 4, 1));
+    let report = app.app.handover.enforce().await.unwrap();
+    assert_eq!(report.engagements_ended, 1, "{report:?}");
+    assert_eq!(report.tokens_revoked, 1);
+    assert_eq!(report.holdings_due, 1);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let status = app.get(&metis, &path).await.status();
+        if status == 401 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the revoked token still answers {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let revoked = audited(&app, "token.revoked").await;
+    assert_eq!(revoked.len(), 1);
+    assert_eq!(revoked[0].actor, "handover job");
+    assert!(
+        revoked[0]
+            .details
+            .contains("engagement of contractor 'metis'"),
+        "{}",
+        revoked[0].details
+    );
+    assert_eq!(audited(&app, "handover.access_ended").await.len(), 1);
+    let due_now = holding::Entity::find()
+        .filter(holding::Column::Holder.eq("metis"))
+        .one(app.registry.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        due_now.delete_by.unwrap().starts_with("2027-04-01"),
+        "falls due for deletion now"
+    );
+    assert_eq!(
+        app.app.handover.enforce().await.unwrap().engagements_ended,
+        0,
+        "once"
+    );
+    let told = outbox_subjects(&app, "handover-access-ended").await;
+    assert_eq!(
+        told.len(),
+        4,
+        "the owner and the three parties' DPOs: {told:?}"
+    );
+}
+
+on_both_databases!(
+    the_contractor_hands_over_and_the_officer_reviews,
+    a_deletion_certificate_waits_for_the_ledger,
+    reminders_escalation_and_the_end_of_access,
+);
