@@ -592,7 +592,162 @@ async fn reminders_escalation_and_the_end_of_access(app: TestApp) {
     );
 }
 
+/// The same journey through the pages (plain HTTP, as a browser without script sends it): the
+/// task list, the item page's multipart form with its CSRF token, a secret refused in the error
+/// summary, an officer's return and accept, search, the pack and "your work".
+async fn the_journey_through_the_pages(app: TestApp) {
+    use support::web::signed_in;
+    with_samples(&app).await;
+    let metis = signed_in(&app, Role::Contractor, Some("metis")).await;
+    let officer = signed_in(&app, Role::IgOfficer, None).await;
+    let home = metis.get("/").await;
+    assert!(
+        home.body.contains("Handover items to submit"),
+        "{}",
+        home.body
+    );
+    let tasks = metis.get("/handover").await;
+    assert_eq!(tasks.status, 200);
+    assert!(tasks.body.contains("Runbook for the monthly matching run"));
+    let view = json_of(
+        app.get(
+            &app.token(Role::Auditor, None).await,
+            &format!("/api/v1/agreements/{HMO}/handover"),
+        )
+        .await,
+    )
+    .await;
+    let runbook = item_id(&view, "matching-runbook");
+    let page_path = format!("/agreements/{HMO}/handover/{runbook}");
+    let page = metis.get(&page_path).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("enctype=\"multipart/form-data\""));
+    let csrf = page.csrf();
+    let submit = format!("{page_path}/submit");
+    for token in ["", &"0".repeat(64)] {
+        let r = metis
+            .post_multipart(
+                &submit,
+                &[
+                    ("csrf", None, token.as_bytes()),
+                    ("body", None, RUNBOOK.as_bytes()),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 403, "a forged or missing token");
+    }
+    let r = metis
+        .post_multipart(
+            &submit,
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("body", None, b"Use key q8Zr2LmX7vNc4TpW9sKd3YbH"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.body.contains("There is a problem") && r.body.contains("href=\"#body\""),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("never the secret itself"));
+    let r = metis
+        .post_multipart(
+            &submit,
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("body", None, RUNBOOK.as_bytes()),
+                ("files", Some("tool.exe"), b"MZ"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 415, "{}", r.body);
+    assert_eq!(stored_submissions(&app).await, 0);
+    let r = metis
+        .post_multipart(
+            &submit,
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("body", None, RUNBOOK.as_bytes()),
+                ("files", Some("flow.md"), b"# Flow"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = officer.get(&page_path).await;
+    assert!(page.body.contains("Version 1") && page.body.contains("flow.md"));
+    let token = page.csrf();
+    let r = officer
+        .post(
+            &format!("{page_path}/review/return"),
+            &[("csrf", &token), ("comments", "")],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("href=\"#comments\""));
+    let r = officer
+        .post(
+            &format!("{page_path}/review/return"),
+            &[
+                ("csrf", &token),
+                ("comments", "Say how a failed run is recovered."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    let page = metis.get(&page_path).await;
+    assert!(
+        page.body.contains("Returned with comments")
+            && page.body.contains("Say how a failed run is recovered.")
+    );
+    let second = format!("{RUNBOOK}\nA failed run is recovered by re-running step 3.");
+    let r = metis
+        .post_multipart(
+            &submit,
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("body", None, second.as_bytes()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    let r = officer
+        .post(
+            &format!("{page_path}/review/accept"),
+            &[("csrf", &token), ("comments", "")],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert!(officer.get(&page_path).await.body.contains("Accepted"));
+    let found = metis
+        .get("/handover/search?q=how+is+the+attendance+extract+produced")
+        .await;
+    assert!(
+        found
+            .body
+            .contains(&format!("/agreements/{HMO}/handover/{runbook}")),
+        "{}",
+        found.body
+    );
+    let pack = officer
+        .get(&format!("/agreements/{HMO}/handover/pack"))
+        .await;
+    assert_eq!(pack.status, 200);
+    assert!(
+        pack.body
+            .contains("A failed run is recovered by re-running step 3.")
+    );
+    let agreement = officer.get(&format!("/agreements/{HMO}")).await;
+    assert!(
+        agreement.body.contains("Contractor handover") && agreement.body.contains("1 of 9"),
+        "{}",
+        agreement.body
+    );
+}
+
 on_both_databases!(
+    the_journey_through_the_pages,
     the_contractor_hands_over_and_the_officer_reviews,
     a_deletion_certificate_waits_for_the_ledger,
     reminders_escalation_and_the_end_of_access,

@@ -54,6 +54,13 @@ fn pages() -> Vec<(String, &'static [Role])> {
         ("/deletions".into(), READ),
         ("/access-requests".into(), READ),
         ("/access-requests?status=approved".into(), READ),
+        ("/handover".into(), &[Admin, IgOfficer, Auditor, Contractor]),
+        (
+            "/handover/search?q=runbook".into(),
+            &[Admin, IgOfficer, Auditor, Contractor],
+        ),
+        (format!("/agreements/{SAMPLE}/handover"), READ),
+        (format!("/agreements/{SAMPLE}/handover/pack"), READ),
     ]
 }
 
@@ -154,6 +161,16 @@ fn forms() -> Vec<Form> {
             format!("/agreements/{SAMPLE}/versions/1/sign"),
             vec![("name", "Jo"), ("role", "dpo"), ("step", "check")],
             &[Signatory],
+        ),
+        (
+            format!("/agreements/{SAMPLE}/handover/{NIL}/review/accept"),
+            vec![("comments", "Clear")],
+            OFFICER,
+        ),
+        (
+            format!("/agreements/{SAMPLE}/handover/{NIL}/review/return"),
+            vec![("comments", "Add the recovery steps")],
+            OFFICER,
         ),
     ]
 }

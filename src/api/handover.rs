@@ -77,12 +77,19 @@ pub struct SubmissionBody {
     pub attachments: Vec<AttachmentBody>,
 }
 
-/// An officer's accept (comments optional) or return (comments required).
+/// An officer's accept: comments are optional.
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
 pub struct ReviewBody {
     #[oai(default, validator(max_length = 4000))]
     pub comments: String,
+}
+
+/// An officer's return: what the contractor should change.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct ReturnBody {
+    pub comments: NonBlank<4000>,
 }
 
 /// Marking an engagement complete.
@@ -192,6 +199,7 @@ impl HandoverApi {
         id: Path<String>,
         body: Json<NewItemBody>,
     ) -> Result<Added, Errors<(S400, S401, S403, S404, S409, S413, S415)>> {
+        caller.allow(crate::auth::OFFICERS)?;
         let b = body.0;
         let due: jiff::civil::Date = b
             .due
@@ -256,6 +264,11 @@ impl HandoverApi {
         item: Path<Uuid>,
         body: Json<SubmissionBody>,
     ) -> Result<Submitted, Errors<(S400, S401, S403, S404, S409, S413H, S415H, S422H)>> {
+        if caller.0.role != crate::auth::Role::Contractor {
+            return Err(
+                ApiError::Forbidden("only the contractor submits its handover".into()).into(),
+            );
+        }
         let b = body.0;
         if b.credentials.len() > MAX_CREDENTIALS {
             return Err(ApiError::BadRequest(format!(
@@ -354,11 +367,11 @@ impl HandoverApi {
         caller: Caller,
         id: Path<String>,
         item: Path<Uuid>,
-        body: Json<ReviewBody>,
+        body: Json<ReturnBody>,
     ) -> Result<Json<Item>, Errors<(S400, S401, S403, S404, S409, S413, S415)>> {
         Ok(Json(
             self.handover
-                .return_item(&caller.0, &id, item.0, &body.0.comments)
+                .return_item(&caller.0, &id, item.0, &body.0.comments.0)
                 .await
                 .map_err(err)?,
         ))

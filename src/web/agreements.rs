@@ -223,8 +223,29 @@ pub async fn page(
     } else {
         Vec::new()
     };
+    // The handover dashboard, for readers of an agreement that names contractors.
+    let handover: Vec<serde_json::Value> =
+        if viewer.allow(READERS).is_ok() && !agreement.contractors.is_empty() {
+            console
+                .handover
+                .handover(viewer.principal(), &id)
+                .await?
+                .engagements
+                .iter()
+                .map(|e| {
+                    json!({
+                        "party": e.party_name, "accepted": e.accepted, "total": e.total,
+                        "overdue": e.overdue, "end": e.engagement_end, "days": e.days_to_end,
+                        "ended": e.days_to_end < 0, "completed": e.completed_at.is_some(),
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
     let data = json!({
         "id": id,
+        "handover": handover,
         "summary": summary,
         "status": summary.status.as_str(),
         "why": status_why(&summary, latest),

@@ -87,6 +87,23 @@ impl From<RegistryError> for WebError {
     }
 }
 
+impl From<crate::handover::HandoverError> for WebError {
+    fn from(e: crate::handover::HandoverError) -> WebError {
+        use crate::handover::HandoverError as E;
+        match e {
+            E::NotFound(m) => WebError::NotFound(m),
+            E::NotAllowed(m) => WebError::Forbidden(m),
+            E::WrongState { .. } | E::Conflict(_) => WebError::Conflict(e.to_string()),
+            E::BadInput(_) | E::Secret { .. } | E::Attachment(_) => {
+                WebError::BadRequest(e.to_string())
+            }
+            E::Registry(r) => r.into(),
+            E::Mail(m) => WebError::Internal(m.to_string()),
+            E::Db(d) => WebError::Internal(d.to_string()),
+        }
+    }
+}
+
 impl From<RetentionError> for WebError {
     fn from(e: RetentionError) -> WebError {
         match e {

@@ -86,6 +86,26 @@ pub async fn page(console: Data<&Console>, viewer: Viewer) -> WebResult<Response
         let holds = retention.holds_in_force_count().await?;
         items.push(json!({ "label": "Legal holds in force", "count": holds, "href": "/holds" }));
     }
+    if who.allow(READERS).is_ok() || who.role == crate::auth::Role::Contractor {
+        let handover = console.handover.my_items(who).await?;
+        let count = |f: &dyn Fn(&crate::handover::records::Item) -> bool| {
+            handover.iter().filter(|(_, i)| f(i)).count()
+        };
+        use crate::handover::items::State;
+        if who.role == crate::auth::Role::Contractor {
+            let open = count(&|i| matches!(i.state, State::Open | State::Returned));
+            items.push(
+                json!({ "label": "Handover items to submit", "count": open, "href": "/handover" }),
+            );
+        } else {
+            let waiting = count(&|i| i.state == State::Submitted);
+            items.push(json!({ "label": "Handover items waiting for review", "count": waiting, "href": "/handover" }));
+        }
+        let overdue = count(&|i| i.overdue);
+        items.push(
+            json!({ "label": "Handover items overdue", "count": overdue, "href": "/handover" }),
+        );
+    }
     let data = json!({ "items": items });
     Ok(pages().page(Some(&viewer), "home", "Your work", data))
 }

@@ -15,6 +15,7 @@ pub mod csrf;
 pub mod deletions;
 pub mod draft;
 pub mod errors;
+pub mod handover;
 pub mod holdings;
 pub mod holds;
 pub mod home;
@@ -34,6 +35,7 @@ use crate::access::requests::Access;
 use crate::app::App;
 use crate::clock::Clock;
 use crate::dpia::Renderer;
+use crate::handover::Handover;
 use crate::registry::Registry;
 use crate::retention::Retention;
 
@@ -50,6 +52,7 @@ pub struct Console {
     pub registry: Registry,
     pub retention: Retention,
     pub access: Access,
+    pub handover: Handover,
     pub dpia: Arc<(Renderer, Renderer)>,
     /// Cookies carry `Secure` (Accord is reached over TLS: its public URL is https).
     pub secure_cookies: bool,
@@ -65,6 +68,7 @@ impl Console {
             registry: app.registry.clone(),
             retention: app.retention.clone(),
             access: app.access.clone(),
+            handover: app.handover.clone(),
             dpia: app.dpia.clone(),
             secure_cookies: app.settings.public_url.starts_with("https://"),
         })
@@ -161,6 +165,23 @@ pub fn routes(route: Route) -> Route {
         .at(
             "/access-requests/:id/decide/:decision",
             get(access_requests::decide_form).post(access_requests::decide),
+        )
+        .at("/handover", get(handover::tasks))
+        .at("/handover/search", get(handover::search))
+        .at("/agreements/:id/handover", get(handover::dashboard))
+        .at("/agreements/:id/handover/pack", get(handover::pack_page))
+        .at("/agreements/:id/handover/:item", get(handover::item_view))
+        .at(
+            "/agreements/:id/handover/:item/submit",
+            post(handover::submit),
+        )
+        .at(
+            "/agreements/:id/handover/:item/review/:action",
+            post(handover::review),
+        )
+        .at(
+            "/agreements/:id/handover/:item/files/:file",
+            get(handover::download),
         )
         .at("/assets/:name", get(assets::serve))
 }

@@ -98,6 +98,26 @@ const TEMPLATES: &[(&str, &str)] = &[
         "access_decide",
         include_str!("../../templates/web/access_decide.hbs"),
     ),
+    (
+        "handover_tasks",
+        include_str!("../../templates/web/handover_tasks.hbs"),
+    ),
+    (
+        "handover_agreement",
+        include_str!("../../templates/web/handover_agreement.hbs"),
+    ),
+    (
+        "handover_item",
+        include_str!("../../templates/web/handover_item.hbs"),
+    ),
+    (
+        "handover_pack",
+        include_str!("../../templates/web/handover_pack.hbs"),
+    ),
+    (
+        "handover_search",
+        include_str!("../../templates/web/handover_search.hbs"),
+    ),
 ];
 
 pub struct Pages {
@@ -211,6 +231,7 @@ struct Nav<'a> {
     reads_all: bool,
     officer: bool,
     signatory: bool,
+    handover: bool,
 }
 
 fn nav(v: &Viewer) -> Nav<'_> {
@@ -222,5 +243,6 @@ fn nav(v: &Viewer) -> Nav<'_> {
         reads_all: READERS.contains(&p.role),
         officer: OFFICERS.contains(&p.role),
         signatory: p.role == Role::Signatory,
+        handover: READERS.contains(&p.role) || p.role == Role::Contractor,
     }
 }

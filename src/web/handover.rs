@@ -1,0 +1,416 @@
+//! Contractor handover pages: the task list (a contractor's items, or every contractor's for
+//! readers), an agreement's handover dashboard, an item's page (submit; accept or return), the
+//! knowledge pack, and search over accepted knowledge. The use cases decide who may do what.
+
+use poem::http::StatusCode;
+use poem::web::{Data, Form, Multipart, Path, Query};
+use poem::{Response, handler};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::Console;
+use super::errors::{WebError, WebResult};
+use super::render::{pages, see_other};
+use super::session::Viewer;
+use super::sign_in::field_error;
+use crate::auth::{OFFICERS, READERS, Role};
+use crate::handover::files::{MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS};
+use crate::handover::items::State;
+use crate::handover::records::{Credential, NewAttachment, NewSubmission};
+use crate::handover::{HandoverError, pack};
+
+fn item_id(id: &str) -> WebResult<Uuid> {
+    Uuid::parse_str(id).map_err(|_| WebError::NotFound("there is no such handover item".into()))
+}
+
+/// The task list: each item with its status, grouped by agreement and contractor.
+#[handler]
+pub async fn tasks(console: Data<&Console>, viewer: Viewer) -> WebResult<Response> {
+    let items = console.handover.my_items(viewer.principal()).await?;
+    let mut groups: Vec<Value> = Vec::new();
+    for (title, i) in &items {
+        let key = format!("{} {}", i.agreement_id, i.party_id);
+        if groups.last().is_none_or(|g| g["key"] != key.as_str()) {
+            groups.push(json!({
+                "key": key, "title": title, "agreement_id": i.agreement_id, "party": i.party_id,
+                "items": [],
+            }));
+        }
+        if let Some(list) = groups.last_mut().and_then(|g| g["items"].as_array_mut()) {
+            list.push(item_json(i));
+        }
+    }
+    // Groups in order of agreement, then contractor; items by due date within each.
+    groups.sort_by(|a, b| a["key"].as_str().cmp(&b["key"].as_str()));
+    let submitted = items
+        .iter()
+        .filter(|(_, i)| i.state == State::Submitted)
+        .count();
+    let overdue = items.iter().filter(|(_, i)| i.overdue).count();
+    let data = json!({
+        "groups": groups,
+        "contractor": viewer.principal().role == Role::Contractor,
+        "submitted": submitted, "overdue": overdue,
+        "done": items.iter().filter(|(_, i)| i.state == State::Accepted).count(),
+        "total": items.len(),
+    });
+    Ok(pages().page(Some(&viewer), "handover_tasks", "Handover", data))
+}
+
+fn item_json(i: &crate::handover::records::Item) -> Value {
+    let tag = match i.state {
+        State::Accepted => "tag-done",
+        State::Submitted => "tag-active",
+        State::Returned => "tag-flag",
+        State::Open if i.overdue => "tag-flag",
+        State::Open => "",
+    };
+    json!({ "i": i, "tag": tag, "status": if i.overdue && i.state == State::Open { "Overdue" } else { i.state.label() } })
+}
+
+/// An agreement's handover: each contractor's progress, overdue items and days to the end.
+#[handler]
+pub async fn dashboard(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    let view = console.handover.handover(viewer.principal(), &id).await?;
+    let engagements: Vec<Value> = view
+        .engagements
+        .iter()
+        .map(|e| {
+            json!({
+                "e": e,
+                "items": e.items.iter().map(item_json).collect::<Vec<_>>(),
+                "ended": e.days_to_end < 0,
+                "days_since_end": -e.days_to_end,
+            })
+        })
+        .collect();
+    let data = json!({
+        "id": id, "title": view.title, "engagements": engagements,
+        "officer": viewer.allow(OFFICERS).is_ok(),
+    });
+    Ok(pages().page(Some(&viewer), "handover_agreement", "Handover", data))
+}
+
+async fn item_page(
+    console: &Console,
+    viewer: &Viewer,
+    id: &str,
+    item: Uuid,
+    errors: &[Value],
+    typed: &SubmitFields,
+    status: StatusCode,
+) -> WebResult<Response> {
+    let who = viewer.principal();
+    let d = console.handover.item(who, id, item).await?;
+    let i = &d.item;
+    let may_submit = who.role == Role::Contractor
+        && matches!(i.state, State::Open | State::Returned | State::Submitted);
+    let may_review = who.allow(OFFICERS).is_ok() && i.state == State::Submitted;
+    let data = json!({
+        "id": id, "d": d, "tag": item_json(i)["tag"], "status": item_json(i)["status"],
+        "may_submit": may_submit, "may_review": may_review,
+        "credentials": i.kind.lists_credentials(),
+        "errors": errors, "body": typed.body, "rows": typed.credentials,
+        "max_files": MAX_ATTACHMENTS, "max_kib": MAX_ATTACHMENT_BYTES / 1024,
+        "latest_comments": d.reviews.first().filter(|r| r.action == "returned").map(|r| r.comments.clone()),
+    });
+    Ok(pages().page_with(status, Some(viewer), "handover_item", &i.title, data))
+}
+
+/// One item: what it asks for, its history, and the form the viewer may use.
+#[handler]
+pub async fn item_view(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Path((id, item)): Path<(String, String)>,
+) -> WebResult<Response> {
+    let item = item_id(&item)?;
+    item_page(
+        &console,
+        &viewer,
+        &id,
+        item,
+        &[],
+        &SubmitFields::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[derive(Default)]
+struct SubmitFields {
+    csrf: String,
+    body: String,
+    credentials: String,
+    files: Vec<NewAttachment>,
+}
+
+/// `account | who rotates it | YYYY-MM-DD`, one a line.
+fn credential_rows(text: &str) -> Result<Vec<Credential>, String> {
+    let mut out = Vec::new();
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let [account, rotated_by, done_on] = cells[..] else {
+            return Err(format!(
+                "Line {} of the credentials must have three parts separated by |: the account, who rotates it, and the date it was done",
+                n + 1
+            ));
+        };
+        out.push(Credential {
+            account: account.to_owned(),
+            rotated_by: rotated_by.to_owned(),
+            done_on: done_on.to_owned(),
+        });
+    }
+    Ok(out)
+}
+
+/// A contractor submits a version (a multipart form: text, credentials, files).
+#[handler]
+pub async fn submit(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Path((id, item)): Path<(String, String)>,
+    mut form: Multipart,
+) -> WebResult<Response> {
+    let item = item_id(&item)?;
+    let mut f = SubmitFields::default();
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| WebError::BadRequest(format!("the form could not be read: {e}")))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        let file_name = field.file_name().map(str::to_owned);
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| WebError::BadRequest(format!("the form could not be read: {e}")))?;
+        let text = || String::from_utf8_lossy(&bytes).into_owned();
+        match name.as_str() {
+            "csrf" => f.csrf = text(),
+            "body" => f.body = text(),
+            "credentials" => f.credentials = text(),
+            "files" => {
+                if let Some(n) = file_name.filter(|n| !n.is_empty()) {
+                    f.files.push(NewAttachment {
+                        name: n,
+                        bytes: bytes.to_vec(),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    viewer.check_csrf(&f.csrf)?;
+    let credentials = match credential_rows(&f.credentials) {
+        Ok(c) => c,
+        Err(m) => {
+            let errors = [field_error("credentials", &m)];
+            return item_page(
+                &console,
+                &viewer,
+                &id,
+                item,
+                &errors,
+                &f,
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        }
+    };
+    let files = std::mem::take(&mut f.files);
+    let new = NewSubmission {
+        body: f.body.clone(),
+        credentials,
+        attachments: files,
+    };
+    match console
+        .handover
+        .submit(viewer.principal(), &id, item, new)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!("/agreements/{id}/handover/{item}"))),
+        Err(e) => {
+            let (field, status) = match &e {
+                HandoverError::Secret {
+                    field: "credentials",
+                    ..
+                } => ("credentials", StatusCode::UNPROCESSABLE_ENTITY),
+                HandoverError::Secret { .. } => ("body", StatusCode::UNPROCESSABLE_ENTITY),
+                HandoverError::Attachment(crate::handover::files::Refused::Type { .. }) => {
+                    ("files", StatusCode::UNSUPPORTED_MEDIA_TYPE)
+                }
+                HandoverError::Attachment(crate::handover::files::Refused::Name) => {
+                    ("files", StatusCode::BAD_REQUEST)
+                }
+                HandoverError::Attachment(_) => ("files", StatusCode::PAYLOAD_TOO_LARGE),
+                HandoverError::BadInput(m) if m.contains("credential") => {
+                    ("credentials", StatusCode::BAD_REQUEST)
+                }
+                HandoverError::BadInput(_) => ("body", StatusCode::BAD_REQUEST),
+                _ => return Err(e.into()),
+            };
+            let message = capitalised(&e.to_string());
+            let errors = [field_error(field, &message)];
+            item_page(&console, &viewer, &id, item, &errors, &f, status).await
+        }
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let text = text
+        .strip_prefix("body: ")
+        .or_else(|| text.strip_prefix("credentials: "))
+        .unwrap_or(text);
+    let mut c = text.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ReviewForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    comments: String,
+}
+
+/// An officer accepts or returns the latest submission.
+#[handler]
+pub async fn review(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Path((id, item, action)): Path<(String, String, String)>,
+    Form(f): Form<ReviewForm>,
+) -> WebResult<Response> {
+    viewer.check_csrf(&f.csrf)?;
+    let item = item_id(&item)?;
+    let who = viewer.principal();
+    let done = match action.as_str() {
+        "accept" => console.handover.accept(who, &id, item, &f.comments).await,
+        "return" => {
+            console
+                .handover
+                .return_item(who, &id, item, &f.comments)
+                .await
+        }
+        _ => return Err(WebError::NotFound("there is no such action".into())),
+    };
+    match done {
+        Ok(_) => Ok(see_other(&format!("/agreements/{id}/handover/{item}"))),
+        Err(HandoverError::BadInput(m)) => {
+            let errors = [field_error("comments", &capitalised(&m))];
+            item_page(
+                &console,
+                &viewer,
+                &id,
+                item,
+                &errors,
+                &SubmitFields::default(),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An attachment, downloaded.
+#[handler]
+pub async fn download(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Path((id, item, file)): Path<(String, String, String)>,
+) -> WebResult<Response> {
+    let item = item_id(&item)?;
+    let file = item_id(&file)?;
+    let (name, media_type, bytes) = console
+        .handover
+        .attachment(viewer.principal(), &id, item, file)
+        .await?;
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok(Response::builder()
+        .content_type(media_type)
+        .header(
+            "content-disposition",
+            format!("attachment; filename=\"{safe}\""),
+        )
+        .header("content-security-policy", super::POLICY)
+        .body(bytes))
+}
+
+/// The knowledge pack, as a console page ready to print.
+#[handler]
+pub async fn pack_page(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    let p = console.handover.pack(viewer.principal(), &id).await?;
+    let data = json!({ "id": id, "html": pack::to_html(&p.markdown) });
+    Ok(pages().page(
+        Some(&viewer),
+        "handover_pack",
+        "Handover knowledge pack",
+        data,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// Search accepted handover knowledge.
+#[handler]
+pub async fn search(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Query(s): Query<SearchQuery>,
+) -> WebResult<Response> {
+    let who = viewer.principal();
+    if who.role != Role::Contractor {
+        viewer.allow(READERS)?;
+    }
+    let (hits, errors) = if s.q.trim().is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        match console.handover.search(who, &s.q, 50).await {
+            Ok(h) => (h, Vec::new()),
+            Err(HandoverError::BadInput(m)) => {
+                (Vec::new(), vec![field_error("q", &capitalised(&m))])
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let data =
+        json!({ "q": s.q, "hits": hits, "searched": !s.q.trim().is_empty(), "errors": errors });
+    Ok(pages().page(
+        Some(&viewer),
+        "handover_search",
+        "Search handover knowledge",
+        data,
+    ))
+}
