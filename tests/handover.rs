@@ -107,6 +107,25 @@ async fn the_contractor_hands_over_and_the_officer_reviews(app: TestApp) {
         assert!(keys.contains(&k), "{k} in {keys:?}");
     }
     assert_eq!(e["accepted"], 0);
+    let feed = app
+        .get(&auditor, "/api/v1/calendar.ics")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let unfolded = feed.replace("\r\n ", "");
+    assert!(
+        unfolded.contains("SUMMARY:Handover due: Runbook for the monthly matching run"),
+        "{unfolded}"
+    );
+    assert!(
+        unfolded.contains("DTSTART;VALUE=DATE:20270226"),
+        "{unfolded}"
+    );
+    assert!(
+        unfolded.contains("SUMMARY:Engagement ends: metis (hmo-licensing-enforcement)"),
+        "{unfolded}"
+    );
     let runbook = item_id(&view, "matching-runbook");
     let revoke = item_id(&view, "revoke-sftp-access");
     let submit = |item: &str| format!("{path}/items/{item}/submissions");

@@ -59,6 +59,7 @@ fn service(app: &App) -> OpenApiService<impl poem_openapi::OpenApi + use<>, ()> 
         },
         retention::RetentionApi {
             retention: app.retention.clone(),
+            handover: app.handover.clone(),
         },
         flows::FlowsApi {
             gate: app.gate.clone(),

@@ -22,6 +22,7 @@ use crate::retention::{Retention, RetentionError};
 
 pub struct RetentionApi {
     pub retention: Retention,
+    pub handover: crate::handover::Handover,
 }
 
 impl From<RetentionError> for ApiError {
@@ -317,7 +318,8 @@ impl RetentionApi {
         }
     }
 
-    /// Review dates, term ends and deletion due dates, for a calendar. Outlook subscribes by URL
+    /// Review dates, term ends, deletion due dates, and handover due dates and engagement ends,
+    /// for a calendar. Outlook subscribes by URL
     /// and cannot send a header, so the bearer token may also come as `?token=` (Accord logs
     /// paths, never query strings; use a reader's token made for the feed, and revoke it there).
     #[oai(path = "/calendar.ics", method = "get")]
@@ -335,7 +337,16 @@ impl RetentionApi {
             .map(str::to_owned);
         let secret = from_header.or(token.0).ok_or(ApiError::Unauthorized)?;
         Caller(principal_for(req, &secret).await?).allow(READERS)?;
-        let text = self.retention.calendar().await.map_err(ApiError::from)?;
+        let handover = self
+            .handover
+            .calendar_events()
+            .await
+            .map_err(ApiError::from)?;
+        let text = self
+            .retention
+            .calendar_with(handover)
+            .await
+            .map_err(ApiError::from)?;
         Ok(IcsResponse::Ok(PlainText(text)))
     }
 }

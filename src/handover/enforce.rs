@@ -26,6 +26,7 @@ use super::records::{Handover, Result};
 use crate::audit::{Event, Writer};
 use crate::mail::Kind as MailKind;
 use crate::mail::compose::HandoverMail;
+use crate::retention::calendar::CalEvent;
 use crate::store::entity::{
     api_token, handover_engagement as engagement, holding, user, web_session,
 };
@@ -46,6 +47,44 @@ pub struct EnforcementReport {
 }
 
 impl Handover {
+    /// The calendar's handover events: each item not yet accepted on its due date, and each
+    /// contractor's engagement end, for the agreements in force.
+    pub async fn calendar_events(&self) -> Result<Vec<CalEvent>> {
+        let mut out = Vec::new();
+        for (_, a) in self.registry.agreements_in_force().await? {
+            if a.contractors.is_empty() {
+                continue;
+            }
+            for c in &a.contractors {
+                out.push(CalEvent {
+                    uid: format!("engagement-end-{}-{}@accord", a.id, c.party),
+                    date: c.engagement_end,
+                    summary: format!("Engagement ends: {} ({})", c.party, a.id),
+                    description: format!(
+                        "The engagement of contractor {} under {} ends; its access ends the day after.",
+                        c.party, a.id
+                    ),
+                });
+            }
+            for r in self.sync(&self.db, &a).await? {
+                let (Some(date), false) = (r.due.parse().ok(), r.state == State::Accepted.as_str())
+                else {
+                    continue;
+                };
+                out.push(CalEvent {
+                    uid: format!("handover-{}@accord", r.id),
+                    date,
+                    summary: format!("Handover due: {} ({})", r.title, r.party_id),
+                    description: format!(
+                        "Handover item {} of contractor {} under {}; owner {}.",
+                        r.item_key, r.party_id, r.agreement_id, r.owner_name
+                    ),
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// One run of the reminders and the end of access; see the module.
     pub async fn enforce(&self) -> Result<EnforcementReport> {
         let today = self.today();

@@ -1,6 +1,7 @@
 //! An iCalendar (RFC 5545) feed for Outlook and friends: review dates and term ends of the
 //! agreements in force, and the days deletions fall due (one event per agreement, holder and
-//! day, not per holding). All-day events, in Europe/London dates.
+//! day, not per holding), and the handover's due dates and engagement ends. All-day events, in
+//! Europe/London dates.
 
 use std::collections::BTreeMap;
 
@@ -86,6 +87,11 @@ fn fold(line: &str) -> String {
 
 impl Retention {
     pub async fn calendar(&self) -> Result<String> {
+        self.calendar_with(Vec::new()).await
+    }
+
+    /// The feed with `extra` events beside the retention's own (the handover's due dates).
+    pub async fn calendar_with(&self, extra: Vec<CalEvent>) -> Result<String> {
         let mut events = Vec::new();
         for (n, a) in self.registry.agreements_in_force().await? {
             let id = &a.id;
@@ -113,6 +119,7 @@ impl Retention {
             }
         }
         events.extend(self.deletion_days().await?);
+        events.extend(extra);
         Ok(ics(&events, self.clock.now()))
     }
 
