@@ -561,9 +561,22 @@ async fn reminders_escalation_and_the_end_of_access(app: TestApp) {
         "the last day still counts"
     );
     on(noon(2027, 4, 1));
+    let metis_person = support::web::signed_in(&app, Role::Contractor, Some("metis")).await;
+    assert_eq!(
+        metis_person.get("/handover").await.status,
+        200,
+        "signed in before the job runs"
+    );
     let report = app.app.handover.enforce().await.unwrap();
     assert_eq!(report.engagements_ended, 1, "{report:?}");
     assert_eq!(report.tokens_revoked, 1);
+    assert_eq!(report.accounts_disabled, 1);
+    let page = metis_person.get("/handover").await;
+    assert_eq!(
+        page.status, 303,
+        "the contractor's session ended with its account"
+    );
+    assert_eq!(audited(&app, "user.disabled").await.len(), 1);
     assert_eq!(report.holdings_due, 1);
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {

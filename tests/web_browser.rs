@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use accord::access::form::{Kind, Step};
 use accord::auth::Role;
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
@@ -201,6 +202,16 @@ impl Browser {
         for _ in 0..300 {
             if self.focused_on(css).await {
                 return;
+            }
+            if self.focused_on("input[type=file]").await {
+                // Keys sent to a file input are read as a file's path; press Tab on the
+                // keyboard itself instead.
+                let tab: char = Key::Tab.into();
+                let press = KeyActions::new("keyboard".into())
+                    .then(KeyAction::Down { value: tab })
+                    .then(KeyAction::Up { value: tab });
+                self.client.perform_actions(press).await.unwrap();
+                continue;
             }
             self.client
                 .active_element()
@@ -582,6 +593,7 @@ async fn journeys(hands: Hands) {
     assert_eq!(d["decision"], "deny", "{d}");
 
     access_request_journey(&mut b, &app, &officer).await;
+    handover_journey(&mut b, &app, &officer).await;
 
     if hands == Hands::Mouse {
         // The rest of the console, for axe and screenshots.
@@ -648,6 +660,168 @@ async fn journeys(hands: Hands) {
     // Ending the session makes chromedriver close Chromium (killing chromedriver alone would
     // leave the browser running).
     b.client.clone().close().await.unwrap();
+}
+
+/// A contractor hands over through the pages: its runbook (first with a key in it, refused),
+/// its access list and its deletion certificate. The officer returns the runbook with a
+/// comment, the contractor answers it, and the officer accepts all three; search finds the
+/// runbook, and the knowledge pack prints to PDF.
+async fn handover_journey(b: &mut Browser, app: &TestApp, officer: &str) {
+    const HMO: &str = "hmo-licensing-enforcement";
+    let yaml =
+        std::fs::read_to_string(support::repo().join(format!("agreements/{HMO}.yaml"))).unwrap();
+    app.import_yaml(&yaml).await;
+    let metis = person(app, Role::Contractor, Some("metis")).await;
+    let reader = app.token(Role::Auditor, None).await;
+    let view: serde_json::Value = app
+        .get(&reader, &format!("/api/v1/agreements/{HMO}/handover"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = |key: &str| {
+        view["engagements"][0]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["key"] == key)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let item = |key: &str| format!("/agreements/{HMO}/handover/{}", id(key));
+    if b.client
+        .find(Locator::Css(".sign-out button"))
+        .await
+        .is_ok()
+    {
+        b.sign_out().await;
+    }
+    b.sign_in(&metis).await;
+    b.press("nav a[href='/handover']").await;
+    assert!(
+        b.body()
+            .await
+            .contains("Runbook for the monthly matching run"),
+        "{}",
+        b.body().await
+    );
+    b.screenshot("handover-tasks").await;
+    let submit = "form[enctype='multipart/form-data'] button[type=submit]";
+    b.press(&format!("a[href='{}']", item("matching-runbook")))
+        .await;
+    b.fill("#body", "Deploy with key q8Zr2LmX7vNc4TpW9sKd3YbH")
+        .await;
+    b.press(submit).await;
+    let summary = b
+        .client
+        .find_all(Locator::Css(".error-summary-list a[href='#body']"))
+        .await
+        .unwrap();
+    assert_eq!(
+        summary.len(),
+        1,
+        "the secret is refused: {}",
+        b.body().await
+    );
+    b.screenshot("handover-secret-refused").await;
+    b.fill(
+        "#body",
+        "The attendance extract is produced on the first working day by the MIS team.",
+    )
+    .await;
+    b.press(submit).await;
+    assert!(b.body().await.contains("Version 1"), "{}", b.body().await);
+    b.goto(&item("revoke-sftp-access")).await;
+    b.fill("#body", "Every account we held, and who ended it.")
+        .await;
+    b.fill(
+        "#credentials",
+        "SFTP account metis-extract | Newham IT service desk | 2026-11-20",
+    )
+    .await;
+    b.press(submit).await;
+    assert!(
+        b.body().await.contains("SFTP account metis-extract"),
+        "{}",
+        b.body().await
+    );
+    b.goto(&item("deletion-certificate")).await;
+    b.fill(
+        "#body",
+        "All extracts, results and backups deleted on 2026-11-20 by secure erase.",
+    )
+    .await;
+    b.press(submit).await;
+    assert!(b.body().await.contains("Version 1"));
+    b.sign_out().await;
+
+    b.sign_in(officer).await;
+    b.goto(&item("matching-runbook")).await;
+    b.screenshot("handover-review").await;
+    b.fill("#comments", "Add how a failed run is recovered.")
+        .await;
+    b.press("form[action$='/review/return'] button").await;
+    assert!(
+        b.body().await.contains("Returned with comments"),
+        "{}",
+        b.body().await
+    );
+    b.sign_out().await;
+    b.sign_in(&metis).await;
+    b.goto(&item("matching-runbook")).await;
+    b.fill("#body", "The attendance extract is produced on the first working day by the MIS team. A failed run is recovered by re-running step 3.").await;
+    b.press(submit).await;
+    b.sign_out().await;
+    b.sign_in(officer).await;
+    for key in [
+        "matching-runbook",
+        "revoke-sftp-access",
+        "deletion-certificate",
+    ] {
+        b.goto(&item(key)).await;
+        b.press("form[action$='/review/accept'] button").await;
+        assert!(
+            b.body().await.contains("Accepted"),
+            "{key}: {}",
+            b.body().await
+        );
+    }
+    b.goto(&format!("/agreements/{HMO}/handover")).await;
+    assert!(
+        b.body().await.contains("3 of 9 items accepted"),
+        "{}",
+        b.body().await
+    );
+    b.goto("/handover").await;
+    b.fill("#q", "how is the attendance extract produced").await;
+    b.press("form[action='/handover/search'] button").await;
+    assert!(
+        b.body()
+            .await
+            .contains("Runbook for the monthly matching run"),
+        "{}",
+        b.body().await
+    );
+    b.goto(&format!("/agreements/{HMO}/handover/pack")).await;
+    let pack = b.body().await;
+    assert!(
+        pack.contains("A failed run is recovered by re-running step 3."),
+        "{pack}"
+    );
+    assert!(pack.contains("SFTP account metis-extract"));
+    b.screenshot("handover-pack").await;
+    let pdf = b
+        .client
+        .print(fantoccini::wd::PrintConfiguration::default())
+        .await
+        .unwrap();
+    assert!(
+        pdf.starts_with(b"%PDF-") && pdf.len() > 2000,
+        "a PDF of {} bytes",
+        pdf.len()
+    );
 }
 
 /// A partner with no account asks for data through the form: starts, confirms the e-mail

@@ -4,12 +4,11 @@
 use poem::{IntoResponse, Response};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Binary, Json, PlainText};
-use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry as Schemas};
-use poem_openapi::types::Type;
 use poem_openapi::{ApiRequest, ApiResponse, Enum, Object, OpenApi};
 
 use super::ApiTags;
 use super::auth::{Caller, OFFICERS};
+use super::document::{Document, DocumentKind};
 use std::sync::Arc;
 
 use super::error::{ApiError, Errors, S400, S401, S403, S404, S409, S413, S415, S422, internal};
@@ -41,44 +40,12 @@ pub enum DpiaFormat {
     Md,
 }
 
-/// The DPIA as HTML (print-ready to A4, with the data-flow diagram) or as Markdown: one 200
-/// with two media types, so the document says which `format` answers with which.
-pub enum DpiaDocumentResponse {
-    Html(String),
-    Markdown(String),
-}
+/// The DPIA as HTML (print-ready to A4, with the data-flow diagram) or as Markdown.
+pub struct Dpia;
 
-impl IntoResponse for DpiaDocumentResponse {
-    fn into_response(self) -> Response {
-        let (content_type, body) = match self {
-            DpiaDocumentResponse::Html(b) => (HTML, b),
-            DpiaDocumentResponse::Markdown(b) => (MARKDOWN, b),
-        };
-        Response::builder().content_type(content_type).body(body)
-    }
-}
-
-const HTML: &str = "text/html; charset=utf-8";
-const MARKDOWN: &str = "text/markdown; charset=utf-8";
-
-impl ApiResponse for DpiaDocumentResponse {
-    fn meta() -> MetaResponses {
-        let text = |content_type| MetaMediaType {
-            content_type,
-            schema: String::schema_ref(),
-        };
-        MetaResponses {
-            responses: vec![MetaResponse {
-                description: "The DPIA: HTML (`format=html`, the default) or Markdown (`format=md`).",
-                status: Some(200),
-                status_range: None,
-                content: vec![text(HTML), text(MARKDOWN)],
-                headers: vec![],
-            }],
-        }
-    }
-
-    fn register(_: &mut Schemas) {}
+impl DocumentKind for Dpia {
+    const DESCRIPTION: &'static str =
+        "The DPIA: HTML (`format=html`, the default) or Markdown (`format=md`).";
 }
 
 /// An agreement as YAML.
@@ -323,7 +290,7 @@ impl AgreementsApi {
         id: Path<String>,
         format: Query<Option<DpiaFormat>>,
         version: Query<Option<i32>>,
-    ) -> Result<DpiaDocumentResponse, Errors<(S400, S401, S403, S404)>> {
+    ) -> Result<Document<Dpia>, Errors<(S400, S401, S403, S404)>> {
         self.readable(&caller, &id, version.0).await?;
         let (_, agreement) = self
             .registry
@@ -334,12 +301,8 @@ impl AgreementsApi {
         let doc = dpia::generate(&agreement, today);
         let (html, md) = &*self.dpia;
         Ok(match format.0.unwrap_or(DpiaFormat::Html) {
-            DpiaFormat::Html => {
-                DpiaDocumentResponse::Html(html.render(&doc).map_err(|e| internal(&e))?)
-            }
-            DpiaFormat::Md => {
-                DpiaDocumentResponse::Markdown(md.render(&doc).map_err(|e| internal(&e))?)
-            }
+            DpiaFormat::Html => Document::html(html.render(&doc).map_err(|e| internal(&e))?),
+            DpiaFormat::Md => Document::markdown(md.render(&doc).map_err(|e| internal(&e))?),
         })
     }
 

@@ -3,16 +3,15 @@
 //! complete; readers read and search.
 
 use base64::Engine;
-use poem::{IntoResponse, Response};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Binary, Json};
-use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry as Schemas};
-use poem_openapi::types::{MaybeUndefined, Type};
+use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use uuid::Uuid;
 
 use super::ApiTags;
 use super::auth::Caller;
+use super::document::{Document, DocumentKind};
 use super::error::{
     ApiError, Errors, S400, S401, S403, S404, S409, S413, S413H, S415, S415H, S422H,
 };
@@ -123,42 +122,10 @@ pub enum PackFormat {
 }
 
 /// The knowledge pack as a printable page or as Markdown.
-pub enum PackResponse {
-    Html(String),
-    Markdown(String),
-}
+pub struct Pack;
 
-const HTML: &str = "text/html; charset=utf-8";
-const MARKDOWN: &str = "text/markdown; charset=utf-8";
-
-impl IntoResponse for PackResponse {
-    fn into_response(self) -> Response {
-        let (content_type, body) = match self {
-            PackResponse::Html(b) => (HTML, b),
-            PackResponse::Markdown(b) => (MARKDOWN, b),
-        };
-        Response::builder().content_type(content_type).body(body)
-    }
-}
-
-impl ApiResponse for PackResponse {
-    fn meta() -> MetaResponses {
-        let text = |content_type| MetaMediaType {
-            content_type,
-            schema: String::schema_ref(),
-        };
-        MetaResponses {
-            responses: vec![MetaResponse {
-                description: "The knowledge pack: a printable page (`format=html`, the default) or Markdown (`format=md`).",
-                status: Some(200),
-                status_range: None,
-                content: vec![text(HTML), text(MARKDOWN)],
-                headers: vec![],
-            }],
-        }
-    }
-
-    fn register(_: &mut Schemas) {}
+impl DocumentKind for Pack {
+    const DESCRIPTION: &'static str = "The knowledge pack: a printable page (`format=html`, the default) or Markdown (`format=md`).";
 }
 
 #[derive(ApiResponse)]
@@ -325,20 +292,10 @@ impl HandoverApi {
             .attachment(&caller.0, &id, item.0, file.0)
             .await
             .map_err(err)?;
-        let safe: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
         Ok(AttachmentResponse::Ok(
             Binary(bytes),
             media_type,
-            format!("attachment; filename=\"{safe}\""),
+            crate::handover::files::disposition(&name),
         ))
     }
 
@@ -415,11 +372,11 @@ impl HandoverApi {
         caller: Caller,
         id: Path<String>,
         format: Query<Option<PackFormat>>,
-    ) -> Result<PackResponse, Errors<(S400, S401, S403, S404)>> {
+    ) -> Result<Document<Pack>, Errors<(S400, S401, S403, S404)>> {
         let p = self.handover.pack(&caller.0, &id).await.map_err(err)?;
         Ok(match format.0.unwrap_or(PackFormat::Html) {
-            PackFormat::Html => PackResponse::Html(pack::page(&p)),
-            PackFormat::Md => PackResponse::Markdown(p.markdown),
+            PackFormat::Html => Document::html(pack::page(&p)),
+            PackFormat::Md => Document::markdown(p.markdown),
         })
     }
 

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod deletion_pages;
 pub mod docs;
+pub mod document;
 pub mod error;
 pub mod flows;
 pub mod handover;

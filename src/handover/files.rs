@@ -94,6 +94,22 @@ pub fn check(name: &str, bytes: &[u8]) -> Result<Checked, Refused> {
     })
 }
 
+/// The `Content-Disposition` of a download: an attachment, its name kept to letters, digits,
+/// `.`, `-` and `_` (anything else becomes `_`), so no header can be broken by a name.
+pub fn disposition(name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{safe}\"")
+}
+
 fn content_is(media_type: &str, bytes: &[u8]) -> bool {
     match media_type {
         "application/pdf" => bytes.starts_with(b"%PDF-"),

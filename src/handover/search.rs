@@ -40,6 +40,40 @@ const STOP_WORDS: [&str; 36] = [
     "what", "when", "where", "which", "who", "why", "with", "you",
 ];
 
+/// How many matches are ranked: the newest this many (on PostgreSQL, the first this many the
+/// index yields). Every match is ranked when there are fewer, which a query of two or three
+/// specific words almost always has; a single common word ranks among these, so a search costs
+/// the same however many items match.
+pub const CANDIDATES: usize = 1000;
+
+/// About 30 words of `body` around the first word that starts like a word of the query (the
+/// engines stem, so "produced" finds "production"; the first five letters are compared).
+pub fn passage(body: &str, words: &[String]) -> String {
+    let tokens: Vec<&str> = body.split_whitespace().collect();
+    let stems: Vec<String> = words.iter().map(|w| w.chars().take(5).collect()).collect();
+    let at = tokens
+        .iter()
+        .position(|t| {
+            let t: String = t
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect::<String>()
+                .to_lowercase();
+            stems.iter().any(|s| t.starts_with(s.as_str()))
+        })
+        .unwrap_or(0);
+    let from = at.saturating_sub(10);
+    let to = (at + 20).min(tokens.len());
+    let mut out = tokens[from..to].join(" ");
+    if from > 0 {
+        out.insert_str(0, "… ");
+    }
+    if to < tokens.len() {
+        out.push_str(" …");
+    }
+    out
+}
+
 /// The words of a query, lower-cased, without stop words, at most [`MAX_WORDS`].
 pub fn words(query: &str) -> Vec<String> {
     query
@@ -103,24 +137,29 @@ pub async fn search(
     }
     let limit = limit.clamp(1, MAX_RESULTS) as i64;
     let backend = db.get_database_backend();
+    let filter = |param: &str| {
+        if party.is_some() {
+            format!("AND party_id = {param}")
+        } else {
+            String::new()
+        }
+    };
     let stmt = match backend {
         DbBackend::Postgres => {
-            let sql = format!(
-                "SELECT item_id, agreement_id, party_id, title,
-                        ts_headline('english', body, q, 'MaxWords=30, MinWords=12, StartSel=\"\", StopSel=\"\"') AS passage
-                 FROM (SELECT item_id, agreement_id, party_id, title, body, q, ts_rank(doc, q) AS r
-                       FROM handover_search, to_tsquery('english', $1) q
-                       WHERE doc @@ q {}
-                       ORDER BY r DESC, item_id LIMIT $2) hits
-                 ORDER BY r DESC, item_id",
-                if party.is_some() { "AND party_id = $3" } else { "" }
-            );
             // Each word quoted as a lexeme and joined by AND: words, never operators.
             let q = words
                 .iter()
                 .map(|w| format!("'{}'", w.replace('\'', "")))
                 .collect::<Vec<_>>()
                 .join(" & ");
+            let sql = format!(
+                "SELECT item_id, agreement_id, party_id, title, body FROM (
+                   SELECT item_id, agreement_id, party_id, title, body, ts_rank(doc, q) AS r
+                   FROM (SELECT h.*, q FROM handover_search h, to_tsquery('english', $1) q
+                         WHERE doc @@ q {} LIMIT {CANDIDATES}) c) ranked
+                 ORDER BY r DESC, item_id LIMIT $2",
+                filter("$3")
+            );
             let mut values: Vec<Value> = vec![q.into(), limit.into()];
             if let Some(p) = party {
                 values.push(p.to_owned().into());
@@ -128,28 +167,25 @@ pub async fn search(
             Statement::from_sql_and_values(backend, sql, values)
         }
         _ => {
-            let sql = format!(
-                "SELECT item_id, agreement_id, party_id, title,
-                        snippet(handover_search, 4, '', '', ' … ', 24) AS passage
-                 FROM handover_search WHERE handover_search MATCH ? {}
-                 ORDER BY rank, item_id LIMIT ?",
-                if party.is_some() {
-                    "AND party_id = ?"
-                } else {
-                    ""
-                }
-            );
-            // Each word a quoted string: FTS5 reads no operator in it.
+            // Each word a quoted string: FTS5 reads no operator in it. The newest candidates
+            // are read by rowid (FTS5 stops early), and only they are ranked.
             let q = words
                 .iter()
                 .map(|w| format!("\"{}\"", w.replace('"', "")))
                 .collect::<Vec<_>>()
                 .join(" ");
-            let mut values: Vec<Value> = vec![q.into()];
+            let sql = format!(
+                "SELECT h.item_id, h.agreement_id, h.party_id, h.title, h.body
+                 FROM (SELECT rowid AS id, bm25(handover_search) AS r FROM handover_search
+                       WHERE handover_search MATCH ?1 {} ORDER BY rowid DESC LIMIT {CANDIDATES}) c
+                 JOIN handover_search h ON h.rowid = c.id
+                 ORDER BY c.r, h.item_id LIMIT ?2",
+                filter("?3")
+            );
+            let mut values: Vec<Value> = vec![q.into(), limit.into()];
             if let Some(p) = party {
                 values.push(p.to_owned().into());
             }
-            values.push(limit.into());
             Statement::from_sql_and_values(backend, sql, values)
         }
     };
@@ -164,7 +200,7 @@ pub async fn search(
             agreement_id: row.try_get("", "agreement_id")?,
             party_id: row.try_get("", "party_id")?,
             title: row.try_get("", "title")?,
-            passage: row.try_get("", "passage")?,
+            passage: passage(&row.try_get::<String>("", "body")?, &words),
         });
     }
     Ok(out)
@@ -213,5 +249,20 @@ mod tests {
         );
         assert!(words("*** ()").is_empty());
         assert_eq!(words(&"w ".repeat(100)).len(), MAX_WORDS);
+    }
+
+    #[test]
+    fn a_passage_is_around_the_first_word_found() {
+        let body = (1..=100)
+            .map(|n| format!("w{n}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+            + " The attendance extract is Produced nightly.";
+        let p = passage(&body, &words("produce"));
+        assert!(
+            p.starts_with("… w95 ") && p.ends_with("Produced nightly."),
+            "{p}"
+        );
+        assert_eq!(passage("short text", &words("none")), "short text");
     }
 }

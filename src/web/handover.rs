@@ -340,21 +340,11 @@ pub async fn download(
         .handover
         .attachment(viewer.principal(), &id, item, file)
         .await?;
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
     Ok(Response::builder()
         .content_type(media_type)
         .header(
             "content-disposition",
-            format!("attachment; filename=\"{safe}\""),
+            crate::handover::files::disposition(&name),
         )
         .header("content-security-policy", super::POLICY)
         .body(bytes))
