@@ -205,16 +205,26 @@ async fn measure(db: &DatabaseConnection, label: &str, n: usize) {
 }
 
 fn main() {
+    // `cargo test --all-targets` runs this without `--bench`: a quick smoke run, as criterion's
+    // benches do there.
+    let sizes: &[usize] = if std::env::args().any(|a| a == "--bench") {
+        &[10_000, 100_000]
+    } else {
+        &[200]
+    };
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        for n in [10_000, 100_000] {
+        for &n in sizes {
             let dir = tempfile::tempdir().unwrap();
             let url = format!("sqlite://{}/search-{n}.db?mode=rwc", dir.path().display());
             let db = accord::store::open(&url).await.unwrap();
             measure(&db, "sqlite", n).await;
         }
-        if let Ok(admin) = std::env::var("ACCORD_TEST_PG_URL") {
-            for n in [10_000, 100_000] {
+        let pg = std::env::var("ACCORD_TEST_PG_URL")
+            .ok()
+            .filter(|_| sizes.len() > 1);
+        if let Some(admin) = pg {
+            for &n in sizes {
                 let conn = sea_orm::Database::connect(&admin).await.unwrap();
                 let name = format!("accord_bench_{}", uuid::Uuid::now_v7().simple());
                 conn.execute_raw(Statement::from_string(
