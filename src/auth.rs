@@ -6,8 +6,8 @@ use std::str::FromStr;
 
 use jiff::Timestamp;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, TransactionTrait,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -325,21 +325,62 @@ pub async fn revoke(
             }
         }
     }
+    let row = mark_revoked(&txn, &mut log, now, row, &by.actor(), None).await?;
+    log.commit(txn).await?;
+    Ok(token_info(row))
+}
+
+/// Revokes every token in force bound to `party`, inside the caller's transaction, each with
+/// its `token.revoked` record giving `reason` (a contractor's engagement ended). Returns how
+/// many were revoked.
+pub async fn revoke_party_tokens(
+    txn: &DatabaseTransaction,
+    log: &mut Writer,
+    now: Timestamp,
+    party: &str,
+    actor: &str,
+    reason: &str,
+) -> Result<usize, DbErr> {
+    let live = api_token::Entity::find()
+        .filter(api_token::Column::PartyId.eq(party))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .all(txn)
+        .await?;
+    let n = live.len();
+    for row in live {
+        mark_revoked(txn, log, now, row, actor, Some(reason)).await?;
+    }
+    Ok(n)
+}
+
+/// Marks one token revoked and appends its audit record.
+async fn mark_revoked(
+    txn: &DatabaseTransaction,
+    log: &mut Writer,
+    now: Timestamp,
+    row: api_token::Model,
+    actor: &str,
+    reason: Option<&str>,
+) -> Result<api_token::Model, DbErr> {
+    let id = row.id;
     let mut revoked: api_token::ActiveModel = row.into();
     revoked.revoked_at = Set(Some(stamp(now)));
-    let row = api_token::Entity::update(revoked).exec(&txn).await?;
-    let details = serde_json::json!({ "name": row.name, "role": row.role, "party": row.party_id });
+    let row = api_token::Entity::update(revoked).exec(txn).await?;
+    let mut details =
+        serde_json::json!({ "name": row.name, "role": row.role, "party": row.party_id });
+    if let Some(r) = reason {
+        details["reason"] = r.into();
+    }
     log.append(
         now,
         Event {
-            actor: &by.actor(),
+            actor,
             action: "token.revoked",
             subject: format!("token:{id}"),
             details,
         },
     );
-    log.commit(txn).await?;
-    Ok(token_info(row))
+    Ok(row)
 }
 
 fn token_info(r: api_token::Model) -> TokenInfo {

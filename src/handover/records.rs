@@ -1056,31 +1056,14 @@ impl Handover {
         let now = self.clock.now();
         let waived: Vec<&str> = open.iter().map(|r| r.item_key.as_str()).collect();
         let waiver = if waived.is_empty() { None } else { waiver };
-        let existing = engagement::Entity::find_by_id((agreement_id.to_owned(), party.to_owned()))
-            .one(&txn)
-            .await?;
         let (at, by) = (Some(stamp(now)), Some(who.actor()));
-        match existing {
-            Some(e) => {
-                let mut m = e.into_active_model();
-                m.completed_at = Set(at);
-                m.completed_by = Set(by);
-                m.waiver = Set(waiver.clone());
-                m.update(&txn).await?;
-            }
-            None => {
-                engagement::ActiveModel {
-                    agreement_id: Set(agreement_id.to_owned()),
-                    party_id: Set(party.to_owned()),
-                    completed_at: Set(at),
-                    completed_by: Set(by),
-                    waiver: Set(waiver.clone()),
-                    access_ended_at: Set(None),
-                }
-                .insert(&txn)
-                .await?;
-            }
-        }
+        let kept = waiver.clone();
+        save_engagement(&txn, agreement_id, party, |m| {
+            m.completed_at = Set(at);
+            m.completed_by = Set(by);
+            m.waiver = Set(kept);
+        })
+        .await?;
         log.append(
             now,
             Event {
@@ -1139,6 +1122,26 @@ impl Handover {
         Ok(out)
     }
 
+    /// What every message about item `r` says of it (the kind's own fields left empty).
+    pub(super) fn item_mail(&self, r: &item::Model) -> HandoverMail {
+        HandoverMail {
+            agreement_id: r.agreement_id.clone(),
+            party: r.party_id.clone(),
+            item: r.title.clone(),
+            kind: Kind::parse(&r.kind)
+                .unwrap_or(Kind::Other)
+                .label()
+                .to_owned(),
+            due: r.due.clone(),
+            owner: format!("{} <{}>", r.owner_name, r.owner_email),
+            link: format!(
+                "{}/agreements/{}/handover/{}",
+                self.public_url, r.agreement_id, r.id
+            ),
+            ..Default::default()
+        }
+    }
+
     /// Queues one message about an item to each of `to` (once each, by address).
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn mail(
@@ -1151,27 +1154,12 @@ impl Handover {
         comments: &str,
         to: &[String],
     ) -> Result<usize> {
-        let composed = self.templates.handover(
-            kind,
-            &HandoverMail {
-                agreement_id: r.agreement_id.clone(),
-                party: r.party_id.clone(),
-                item: r.title.clone(),
-                kind: Kind::parse(&r.kind)
-                    .unwrap_or(Kind::Other)
-                    .label()
-                    .to_owned(),
-                due: r.due.clone(),
-                owner: format!("{} <{}>", r.owner_name, r.owner_email),
-                what: what.to_owned(),
-                comments: comments.to_owned(),
-                link: format!(
-                    "{}/agreements/{}/handover/{}",
-                    self.public_url, r.agreement_id, r.id
-                ),
-                days: 0,
-            },
-        )?;
+        let mail = HandoverMail {
+            what: what.to_owned(),
+            comments: comments.to_owned(),
+            ..self.item_mail(r)
+        };
+        let composed = self.templates.handover(kind, &mail)?;
         self.send(txn, now, kind, &composed, to, None).await
     }
 
@@ -1224,6 +1212,36 @@ fn searchable(s: &submission::Model) -> String {
         ));
     }
     text
+}
+
+/// The engagement's row with `change` made: updated when it exists, else inserted.
+pub(super) async fn save_engagement(
+    txn: &DatabaseTransaction,
+    agreement_id: &str,
+    party: &str,
+    change: impl FnOnce(&mut engagement::ActiveModel),
+) -> Result<()> {
+    let key = (agreement_id.to_owned(), party.to_owned());
+    match engagement::Entity::find_by_id(key).one(txn).await? {
+        Some(e) => {
+            let mut m = e.into_active_model();
+            change(&mut m);
+            m.update(txn).await?;
+        }
+        None => {
+            let mut m = engagement::ActiveModel {
+                agreement_id: Set(agreement_id.to_owned()),
+                party_id: Set(party.to_owned()),
+                completed_at: Set(None),
+                completed_by: Set(None),
+                waiver: Set(None),
+                access_ended_at: Set(None),
+            };
+            change(&mut m);
+            m.insert(txn).await?;
+        }
+    }
+    Ok(())
 }
 
 fn new_row(agreement: &Agreement, d: &Declared, now: &str) -> item::ActiveModel {

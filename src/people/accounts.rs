@@ -327,6 +327,50 @@ async fn store_password(
     Ok(())
 }
 
+/// Disables every account bound to `party` and ends its sessions, inside the caller's
+/// transaction, each with its `user.disabled` record giving `reason` (a contractor's engagement
+/// ended). Returns how many were disabled.
+pub async fn disable_party(
+    txn: &DatabaseTransaction,
+    log: &mut Writer,
+    now: Timestamp,
+    party: &str,
+    actor: &str,
+    reason: &str,
+) -> std::result::Result<usize, sea_orm::DbErr> {
+    let people = user::Entity::find()
+        .filter(user::Column::PartyId.eq(party))
+        .filter(user::Column::DisabledAt.is_null())
+        .all(txn)
+        .await?;
+    let n = people.len();
+    for u in people {
+        let (id, email, role) = (u.id, u.email.clone(), u.role.clone());
+        let mut m: user::ActiveModel = u.into();
+        m.disabled_at = Set(Some(stamp(now)));
+        user::Entity::update(m).exec(txn).await?;
+        web_session::Entity::update_many()
+            .col_expr(
+                web_session::Column::EndedAt,
+                sea_orm::sea_query::Expr::value(stamp(now)),
+            )
+            .filter(web_session::Column::UserId.eq(id))
+            .filter(web_session::Column::EndedAt.is_null())
+            .exec(txn)
+            .await?;
+        log.append(
+            now,
+            Event {
+                actor,
+                action: "user.disabled",
+                subject: format!("user:{id}"),
+                details: serde_json::json!({ "email": email, "role": role, "party": party, "reason": reason }),
+            },
+        );
+    }
+    Ok(n)
+}
+
 /// Every account, oldest first.
 pub async fn list(db: &DatabaseConnection) -> Result<Vec<User>> {
     let rows = user::Entity::find()
