@@ -275,7 +275,12 @@ async fn the_contractor_hands_over_and_the_officer_reviews(app: TestApp) {
     assert_eq!(r.status(), 200);
 
     // Search finds accepted knowledge only, for readers and the contractor.
-    let search = |q: &str| format!("/api/v1/handover/search?q={}", urlencode(q));
+    let search = |q: &str| {
+        format!(
+            "/api/v1/handover/search?q={}",
+            accord::web::session::encode(q)
+        )
+    };
     let hits = json_of(
         app.get(&auditor, &search("how is the attendance extract produced"))
             .await,
@@ -406,29 +411,21 @@ async fn the_contractor_hands_over_and_the_officer_reviews(app: TestApp) {
     );
 }
 
-fn urlencode(q: &str) -> String {
-    q.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// A deletion certificate is accepted only once the ledger holds nothing more.
-async fn a_deletion_certificate_waits_for_the_ledger(app: TestApp) {
-    with_samples(&app).await;
-    let mut held = support::holding_row(
-        "2026-11-01T00:00:00.000000Z",
-        "2027-06-01T00:00:00.000000Z",
-        4,
-    );
+/// A holding of metis under the agreement, due at `delete_by`, still held.
+async fn metis_holding(app: &TestApp, delete_by: &str) {
+    let mut held = support::holding_row("2026-11-01T00:00:00.000000Z", delete_by, 4);
     held.agreement_id = sea_orm::ActiveValue::Set(HMO.into());
     held.holder = sea_orm::ActiveValue::Set("metis".into());
     holding::Entity::insert(held)
         .exec(app.registry.db())
         .await
         .unwrap();
+}
+
+/// A deletion certificate is accepted only once the ledger holds nothing more.
+async fn a_deletion_certificate_waits_for_the_ledger(app: TestApp) {
+    with_samples(&app).await;
+    metis_holding(&app, "2027-06-01T00:00:00.000000Z").await;
     let metis = app.token(Role::Contractor, Some("metis")).await;
     let officer = app.token(Role::IgOfficer, None).await;
     let path = format!("/api/v1/agreements/{HMO}/handover");
@@ -472,17 +469,7 @@ async fn outbox_subjects(app: &TestApp, kind: &str) -> Vec<(String, String)> {
 /// SMTP server; then the engagement ends and the contractor's token stops working by itself.
 async fn reminders_escalation_and_the_end_of_access(app: TestApp) {
     with_samples(&app).await;
-    let mut held = support::holding_row(
-        "2026-11-01T00:00:00.000000Z",
-        "2027-09-01T00:00:00.000000Z",
-        4,
-    );
-    held.agreement_id = sea_orm::ActiveValue::Set(HMO.into());
-    held.holder = sea_orm::ActiveValue::Set("metis".into());
-    holding::Entity::insert(held)
-        .exec(app.registry.db())
-        .await
-        .unwrap();
+    metis_holding(&app, "2027-09-01T00:00:00.000000Z").await;
     let metis = app.token(Role::Contractor, Some("metis")).await;
     let path = format!("/api/v1/agreements/{HMO}/handover");
     let on = |d| app.clock.set(d);
@@ -778,7 +765,194 @@ async fn the_journey_through_the_pages(app: TestApp) {
     );
 }
 
+/// Every bad input the API names gets its clear error, and nothing of it is stored.
+async fn bad_input_gets_a_clear_error_and_stores_nothing(app: TestApp) {
+    with_samples(&app).await;
+    let metis = app.token(Role::Contractor, Some("metis")).await;
+    let officer = app.token(Role::IgOfficer, None).await;
+    let path = format!("/api/v1/agreements/{HMO}/handover");
+    let view = json_of(app.get(&officer, &path).await).await;
+    let runbook = format!(
+        "{path}/items/{}/submissions",
+        item_id(&view, "matching-runbook")
+    );
+    let revoke = format!(
+        "{path}/items/{}/submissions",
+        item_id(&view, "revoke-sftp-access")
+    );
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let file = |name: &str| json!({ "file_name": name, "content_base64": b64(b"# notes") });
+    let row = |account: &str, done_on: &str| json!([{ "account": account, "rotated_by": "Newham IT", "done_on": done_on }]);
+    let cases: Vec<(&str, Value, u16, &str)> = vec![
+        (
+            &runbook,
+            json!({ "body": "x", "attachments": (0..5).map(|i| file(&format!("n{i}.md"))).collect::<Vec<_>>() }),
+            400,
+            "more than 4 attachments",
+        ),
+        (
+            &runbook,
+            json!({ "body": "x", "attachments": [file("../etc/notes.md")] }),
+            400,
+            "a name with a path",
+        ),
+        (
+            &runbook,
+            json!({ "body": "x", "attachments": [{ "file_name": "n.md", "content_base64": "!!!" }] }),
+            400,
+            "not base64",
+        ),
+        (&runbook, json!({ "body": "   " }), 400, "blank text"),
+        (
+            &runbook,
+            json!({ "body": "x", "extra": 1 }),
+            400,
+            "an unknown key",
+        ),
+        (
+            &revoke,
+            json!({ "body": "x", "credentials": row("SFTP", "2026-13-45") }),
+            400,
+            "not a date",
+        ),
+        (
+            &revoke,
+            json!({ "body": "x", "credentials": row("SFTP", "2027-01-01") }),
+            400,
+            "a date in the future",
+        ),
+        (
+            &revoke,
+            json!({ "body": "x", "credentials": row("  ", "2026-11-20") }),
+            400,
+            "a blank account",
+        ),
+    ];
+    for (to, body, status, what) in cases {
+        let r = app.post_json(&metis, to, body).await;
+        assert_eq!(r.status(), status, "{what}");
+        let e = json_of(r).await;
+        assert!(
+            e["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{what}: {e}"
+        );
+    }
+    assert_eq!(
+        stored_submissions(&app).await,
+        0,
+        "nothing refused was stored"
+    );
+
+    let add = format!("{path}/items");
+    for (body, what) in [
+        (
+            json!({ "party": "metis", "kind": "other", "title": "x", "due": "2027-02-30" }),
+            "not a real date",
+        ),
+        (
+            json!({ "party": "metis", "kind": "other", "title": "x", "due": "2027-03-01", "owner_name": "Ann" }),
+            "an owner without an e-mail",
+        ),
+        (
+            json!({ "party": "metis", "kind": "runbook", "title": "x", "due": "2027-03-01" }),
+            "an unknown kind",
+        ),
+        (
+            json!({ "party": "metis", "kind": "other", "title": "x", "due": "2027-03-01", "owner_name": "Ann", "owner_email": "not an address" }),
+            "an owner e-mail that is not an address",
+        ),
+    ] {
+        assert_eq!(
+            app.post_json(&officer, &add, body).await.status(),
+            400,
+            "{what}"
+        );
+    }
+    let long = "w".repeat(501);
+    let r = app
+        .get(&officer, &format!("/api/v1/handover/search?q={long}"))
+        .await;
+    assert_eq!(r.status(), 400, "a query over 500 characters");
+    let r = app
+        .post_json(
+            &officer,
+            &format!("{path}/engagements/metis/complete"),
+            json!({ "waiver": null }),
+        )
+        .await;
+    assert_eq!(r.status(), 400, "a null waiver");
+    let r = app
+        .post_json(
+            &officer,
+            &format!("{path}/engagements/metis/complete"),
+            json!({ "waiver": "Ended early." }),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = app
+        .post_json(
+            &officer,
+            &add,
+            json!({ "party": "metis", "kind": "other", "title": "x", "due": "2027-03-01" }),
+        )
+        .await;
+    assert_eq!(r.status(), 409, "a completed engagement takes no new item");
+    let r = app
+        .post_json(
+            &officer,
+            &format!("{path}/engagements/metis/complete"),
+            json!({ "waiver": "Again." }),
+        )
+        .await;
+    assert_eq!(r.status(), 409, "completed once");
+}
+
+/// A party whose engagement ended under one agreement, but still runs under another, keeps its
+/// access; its holdings under the ended one still fall due.
+async fn a_party_still_engaged_elsewhere_keeps_its_access(app: TestApp) {
+    with_samples(&app).await;
+    let sample =
+        std::fs::read_to_string(support::repo().join(format!("agreements/{HMO}.yaml"))).unwrap();
+    let longer = sample
+        .replace(&format!("id: {HMO}"), "id: hmo-licensing-phase-2")
+        .replace("engagement_end: 2027-03-31", "engagement_end: 2027-12-31");
+    app.import_yaml(&longer).await;
+    metis_holding(&app, "2027-09-01T00:00:00.000000Z").await;
+    let metis = app.token(Role::Contractor, Some("metis")).await;
+    app.clock.set(
+        date(2027, 4, 1)
+            .at(12, 0, 0, 0)
+            .in_tz("Europe/London")
+            .unwrap()
+            .timestamp(),
+    );
+    let report = app.app.handover.enforce().await.unwrap();
+    assert_eq!(report.engagements_ended, 1, "{report:?}");
+    assert_eq!(report.tokens_revoked, 0);
+    assert_eq!(report.holdings_due, 1);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let r = app
+        .get(&metis, "/api/v1/agreements/hmo-licensing-phase-2/handover")
+        .await;
+    assert_eq!(
+        r.status(),
+        200,
+        "the token still works for the running engagement"
+    );
+    let ended = audited(&app, "handover.access_ended").await;
+    assert!(
+        ended[0]
+            .details
+            .contains("\"kept_for_running_engagement\":true"),
+        "{}",
+        ended[0].details
+    );
+    assert!(audited(&app, "token.revoked").await.is_empty());
+}
+
 on_both_databases!(
+    bad_input_gets_a_clear_error_and_stores_nothing,
+    a_party_still_engaged_elsewhere_keeps_its_access,
     the_journey_through_the_pages,
     the_contractor_hands_over_and_the_officer_reviews,
     a_deletion_certificate_waits_for_the_ledger,

@@ -355,7 +355,7 @@ impl From<crate::handover::HandoverError> for ApiError {
             E::NotFound(m) => ApiError::NotFound(m),
             E::NotAllowed(m) => ApiError::Forbidden(m),
             E::WrongState { .. } | E::Conflict(_) => ApiError::Conflict(e.to_string()),
-            E::BadInput(m) => ApiError::BadRequest(m),
+            E::BadInput(m) | E::Credentials(m) => ApiError::BadRequest(m),
             E::Secret { field, found } => ApiError::Answers(vec![crate::access::form::Problem {
                 field,
                 message: found.to_string(),

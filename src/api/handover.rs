@@ -16,12 +16,10 @@ use super::error::{
     ApiError, Errors, S400, S401, S403, S404, S409, S413, S413H, S415, S415H, S422H,
 };
 use super::text::NonBlank;
-use crate::handover::files::MAX_ATTACHMENTS;
 use crate::handover::items::Kind;
 use crate::handover::pack;
 use crate::handover::records::{
-    Credential, Engagement, HandoverView, Item, ItemDetail, MAX_CREDENTIALS, NewAttachment,
-    NewItem, NewSubmission,
+    Credential, Engagement, HandoverView, Item, ItemDetail, NewAttachment, NewItem, NewSubmission,
 };
 use crate::handover::search::{Hit, MAX_RESULTS};
 use crate::handover::{Handover, HandoverError};
@@ -237,15 +235,6 @@ impl HandoverApi {
             );
         }
         let b = body.0;
-        if b.credentials.len() > MAX_CREDENTIALS {
-            return Err(ApiError::BadRequest(format!(
-                "list at most {MAX_CREDENTIALS} credentials"
-            ))
-            .into());
-        }
-        if b.attachments.len() > MAX_ATTACHMENTS {
-            return Err(err(crate::handover::files::Refused::TooMany.into()).into());
-        }
         let mut attachments = Vec::with_capacity(b.attachments.len());
         for a in b.attachments {
             let bytes = base64::engine::general_purpose::STANDARD

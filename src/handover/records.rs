@@ -62,6 +62,9 @@ pub enum HandoverError {
     Conflict(String),
     #[error("{0}")]
     BadInput(String),
+    /// The access-revocation rows are missing, malformed, or not asked for.
+    #[error("{0}")]
+    Credentials(String),
     /// A submission's text or a credential's row looks like a secret.
     #[error("{field}: {found}")]
     Secret {
@@ -681,37 +684,7 @@ impl Handover {
                 found,
             });
         }
-        if new.credentials.len() > MAX_CREDENTIALS {
-            return Err(HandoverError::BadInput(format!(
-                "list at most {MAX_CREDENTIALS} credentials"
-            )));
-        }
-        for (n, c) in new.credentials.iter().enumerate() {
-            for (what, cell) in [("account", &c.account), ("who rotates it", &c.rotated_by)] {
-                text(cell, &format!("credential {}: {what}", n + 1), MAX_CELL)?;
-                if secrets::find(cell).is_some() {
-                    return Err(HandoverError::Secret {
-                        field: "credentials",
-                        found: secrets::Found {
-                            line: n + 1,
-                            what: "a secret (name the credential, never its value)",
-                        },
-                    });
-                }
-            }
-            let done: Date = c.done_on.parse().map_err(|_| {
-                HandoverError::BadInput(format!(
-                    "credential {}: the date it was done must be a date, YYYY-MM-DD",
-                    n + 1
-                ))
-            })?;
-            if done > self.today() {
-                return Err(HandoverError::BadInput(format!(
-                    "credential {}: the date it was done cannot be in the future",
-                    n + 1
-                )));
-            }
-        }
+        check_credentials(&new.credentials, self.today())?;
         if new.attachments.len() > MAX_ATTACHMENTS {
             return Err(Refused::TooMany.into());
         }
@@ -727,12 +700,12 @@ impl Handover {
         }
         let kind = Kind::parse(&r.kind).unwrap_or(Kind::Other);
         if kind.lists_credentials() && new.credentials.is_empty() {
-            return Err(HandoverError::BadInput(
+            return Err(HandoverError::Credentials(
                 "list every account, key and credential you hold, who rotates each and when it was done".into(),
             ));
         }
         if !kind.lists_credentials() && !new.credentials.is_empty() {
-            return Err(HandoverError::BadInput(
+            return Err(HandoverError::Credentials(
                 "credentials are listed only on an access-revocation item".into(),
             ));
         }
@@ -1212,6 +1185,49 @@ fn searchable(s: &submission::Model) -> String {
         ));
     }
     text
+}
+
+/// The access-revocation rows: at most [`MAX_CREDENTIALS`], each cell given and within
+/// [`MAX_CELL`], no secret in either, done on a real date no later than `today`.
+fn check_credentials(rows: &[Credential], today: Date) -> Result<()> {
+    let bad = |n: usize, m: &str| HandoverError::Credentials(format!("credential {n}: {m}"));
+    if rows.len() > MAX_CREDENTIALS {
+        return Err(HandoverError::Credentials(format!(
+            "list at most {MAX_CREDENTIALS} credentials"
+        )));
+    }
+    for (i, c) in rows.iter().enumerate() {
+        let n = i + 1;
+        for (what, cell) in [
+            ("the account", &c.account),
+            ("who rotates it", &c.rotated_by),
+        ] {
+            let cell = cell.trim();
+            if cell.is_empty() || chars(cell) > MAX_CELL {
+                return Err(bad(
+                    n,
+                    &format!("enter {what}, in at most {MAX_CELL} characters"),
+                ));
+            }
+            if secrets::find(cell).is_some() {
+                return Err(HandoverError::Secret {
+                    field: "credentials",
+                    found: secrets::Found {
+                        line: n,
+                        what: "a secret (name the credential, never its value)",
+                    },
+                });
+            }
+        }
+        let done: Date = c
+            .done_on
+            .parse()
+            .map_err(|_| bad(n, "the date it was done must be a date, YYYY-MM-DD"))?;
+        if done > today {
+            return Err(bad(n, "the date it was done cannot be in the future"));
+        }
+    }
+    Ok(())
 }
 
 /// The engagement's row with `change` made: updated when it exists, else inserted.
