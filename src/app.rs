@@ -15,6 +15,7 @@ use crate::flows::Gate;
 use crate::flows::journal::Journal;
 use crate::handover::Handover;
 use crate::mail::Templates;
+use crate::metrics::Metrics;
 use crate::registry::Registry;
 use crate::retention::Retention;
 use crate::settings::Settings;
@@ -37,6 +38,8 @@ pub struct App {
     pub dpia: Arc<(Renderer, Renderer)>,
     /// Bearer tokens recently checked, so a busy gate does not hash every request's token.
     pub tokens: Arc<TokenCache>,
+    /// What the service counts, served at `/metrics`.
+    pub metrics: Metrics,
 }
 
 /// Why the app could not be built.
@@ -66,10 +69,13 @@ impl App {
                 .map_err(|e| StartError::Start(e.to_string()))
         };
         let dpia = Arc::new((renderer(Format::Html)?, renderer(Format::Markdown)?));
-        let journal = Journal::start(db.clone())
+        let metrics = Metrics::new();
+        let journal = Journal::start(db.clone(), metrics.journal.clone())
             .map_err(|e| StartError::Start(format!("cannot start the decision journal: {e}")))?;
-        let gate = Gate::new(registry.clone(), journal);
-        let retention = settings.retention_with(&registry, mail.clone());
+        let gate = Gate::new(registry.clone(), journal, metrics.clone());
+        let retention = settings
+            .retention_with(&registry, mail.clone())
+            .counted_in(metrics.clone());
         let access = Access::new(registry.clone(), mail.clone(), &settings.public_url);
         let handover = Handover::new(registry.clone(), mail.clone(), &settings.public_url);
         Ok(App {
@@ -84,6 +90,7 @@ impl App {
             mail,
             dpia,
             tokens: Arc::new(TokenCache::default()),
+            metrics,
         })
     }
 }

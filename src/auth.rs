@@ -34,10 +34,24 @@ pub enum Role {
     Auditor,
     /// Records handover for its own party.
     Contractor,
+    /// Reads the service's metrics (`/metrics`) and nothing else: the token a Prometheus
+    /// server scrapes with.
+    Monitor,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
+        Role::Admin,
+        Role::IgOfficer,
+        Role::Signatory,
+        Role::GateClient,
+        Role::Auditor,
+        Role::Contractor,
+        Role::Monitor,
+    ];
+
+    /// The roles a person's account may have: every role but a monitoring system's.
+    pub const PEOPLE: [Role; 6] = [
         Role::Admin,
         Role::IgOfficer,
         Role::Signatory,
@@ -54,6 +68,7 @@ impl Role {
             Role::GateClient => "gate_client",
             Role::Auditor => "auditor",
             Role::Contractor => "contractor",
+            Role::Monitor => "monitor",
         }
     }
 
@@ -116,6 +131,10 @@ impl Principal {
 
 /// Roles that read everything.
 pub const READERS: &[Role] = &[Role::Admin, Role::IgOfficer, Role::Auditor];
+/// Roles that may make an access request: any token but a monitoring system's.
+pub const REQUESTERS: &[Role] = &Role::PEOPLE;
+/// Roles that read the service's metrics.
+pub const MONITORS: &[Role] = &[Role::Admin, Role::Monitor];
 /// Roles that change agreements and parties.
 pub const OFFICERS: &[Role] = &[Role::Admin, Role::IgOfficer];
 

@@ -14,6 +14,7 @@ pub mod flows;
 pub mod gate;
 pub mod handover;
 pub mod mail;
+pub mod metrics;
 pub mod people;
 pub mod registry;
 pub mod reminders;

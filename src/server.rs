@@ -17,12 +17,19 @@ pub fn endpoint(app: &App) -> Result<impl Endpoint + use<>, String> {
     let (route, methods) = api::routes(web::routes(Route::new()), app)?;
     let methods = Arc::new(methods);
     let max_body = app.settings.max_body;
+    let metrics = app.metrics.clone();
     Ok(route
         .data(console)
         .data(app.clone())
         .around(|ep, req| async move { web::errors::unknown_paths_as_pages(&ep, req).await })
         .around(move |ep, req| async move { middleware::limit_body(&ep, req, max_body).await })
-        .around(|ep, req| async move { middleware::trace(&ep, req).await })
+        .around({
+            let methods = methods.clone();
+            move |ep, req| {
+                let (metrics, methods) = (metrics.clone(), methods.clone());
+                async move { middleware::trace(&ep, req, &metrics, &methods).await }
+            }
+        })
         .around(move |ep, req| {
             let methods = methods.clone();
             async move { headers::secure(&ep, req, &methods).await }

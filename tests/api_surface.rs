@@ -41,16 +41,12 @@ const GATE_ASKERS: &[Role] = &[Role::Admin, Role::IgOfficer, Role::GateClient];
 const ADMIN: &[Role] = &[Role::Admin];
 /// Only a gate client sends records through the gate.
 const GATE_CLIENT: &[Role] = &[Role::GateClient];
-/// Every role: any token may make an access request, and a request that does not exist is
-/// 404 for everyone (a requester's token sees only its own, so nothing tells them apart).
-const ANYONE: &[Role] = &[
-    Role::Admin,
-    Role::IgOfficer,
-    Role::Auditor,
-    Role::Signatory,
-    Role::GateClient,
-    Role::Contractor,
-];
+/// Every role: a request that does not exist is 404 for everyone (a requester's token sees
+/// only its own, so nothing tells them apart).
+const ANYONE: &[Role] = &Role::ALL;
+/// Any token but a monitoring system's (which reads `/metrics` and nothing else) may make an
+/// access request.
+const REQUESTERS: &[Role] = &Role::PEOPLE;
 
 /// Only a contractor submits handover (for its own party).
 const CONTRACTOR: &[Role] = &[Role::Contractor];
@@ -176,7 +172,7 @@ const ENDPOINTS: &[Endpoint] = &[
     ep("POST",  "/api/v1/tokens/0192f0c0-0000-7000-8000-000000000000/revoke",      "/tokens/{id}/revoke",                            NONE,    ADMIN,          404),
     // Access requests: made by any token (these answers are incomplete: 422); read by readers
     // or their maker; moved by their maker (404 here: none exists) or by officers.
-    ep("POST",  "/api/v1/access-requests",                                         "/access-requests",                               ACCESS,  ANYONE,         422),
+    ep("POST",  "/api/v1/access-requests",                                         "/access-requests",                               ACCESS,  REQUESTERS,     422),
     ep("GET",   "/api/v1/access-requests",                                         "/access-requests",                               NONE,    READERS,        200),
     ep("GET",   "/api/v1/access-requests/0192f0c0-0000-7000-8000-000000000000",    "/access-requests/{id}",                          NONE,    ANYONE,         404),
     ep("GET",   "/api/v1/access-requests/0192f0c0-0000-7000-8000-000000000000/messages", "/access-requests/{id}/messages",           NONE,    ANYONE,         404),

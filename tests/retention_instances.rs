@@ -254,7 +254,11 @@ async fn instances_follow_each_others_lifecycle_changes(backend: Backend) {
         !b.refresh_if_changed().await.unwrap(),
         "nothing changed yet"
     );
-    let journal = accord::flows::journal::Journal::start(a.db().clone()).unwrap();
+    let journal = accord::flows::journal::Journal::start(
+        a.db().clone(),
+        accord::metrics::Metrics::new().journal,
+    )
+    .unwrap();
     let decision = accord::flows::journal::Entry {
         decision_id: uuid::Uuid::now_v7(),
         at: accord::clock::Clock::now(&*clock),

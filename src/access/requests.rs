@@ -714,6 +714,8 @@ impl Access {
         email: &str,
         answers: Answers,
     ) -> Result<AccessRequest> {
+        who.allow(crate::auth::REQUESTERS)
+            .map_err(|d| AccessError::NotAllowed(d.to_string()))?;
         let email = people::accounts::normal_email(email)
             .map_err(|_| AccessError::Problems(vec![email_problem()]))?;
         let choices = self.choices(&answers).await?;

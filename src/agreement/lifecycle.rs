@@ -93,6 +93,15 @@ pub enum Status {
 }
 
 impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::Draft,
+        Status::Active,
+        Status::Expired,
+        Status::Superseded,
+        Status::Suspended,
+        Status::Terminated,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Draft => "draft",

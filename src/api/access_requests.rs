@@ -223,7 +223,8 @@ fn answers_from(AnswersBody(raw): AnswersBody) -> Result<Answers, ApiError> {
 
 #[OpenApi(prefix_path = "/access-requests", tag = "ApiTags::AccessRequests")]
 impl AccessRequestsApi {
-    /// Make an access request with every answer at once (any token). Every problem with the
+    /// Make an access request with every answer at once (any token but a `monitor`'s: 403).
+    /// Every problem with the
     /// answers is a 422 listing them by question. The e-mail address is sent a confirmation
     /// link, which gives the person the request's private link in the web form too.
     #[oai(path = "/", method = "post")]
@@ -231,7 +232,7 @@ impl AccessRequestsApi {
         &self,
         caller: Caller,
         body: Json<NewAccessRequest>,
-    ) -> Result<Created, Errors<(S400, S401, S413, S415, S422A)>> {
+    ) -> Result<Created, Errors<(S400, S401, S403, S413, S415, S422A)>> {
         let answers = answers_from(body.0.answers)?;
         let made = self
             .access

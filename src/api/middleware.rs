@@ -4,12 +4,15 @@
 
 use std::time::Instant;
 
+use poem::PathPattern;
 use poem::error::ReadBodyError;
 use poem::http::HeaderValue;
 use poem::{Endpoint, IntoResponse, Request, Response};
 use tracing::Instrument;
 
 use super::error::{ApiError, normalise};
+use super::spec::PathMethods;
+use crate::metrics::Metrics;
 
 /// Reads the whole body, at most `max` bytes, before any handler sees it.
 pub async fn limit_body<E: Endpoint>(
@@ -31,17 +34,32 @@ pub async fn limit_body<E: Endpoint>(
     next.call(req).await.map(IntoResponse::into_response)
 }
 
-/// Gives the request an id, logs it with its outcome, and turns any error into the API's shape.
-pub async fn trace<E: Endpoint>(next: &E, req: Request) -> poem::Result<Response> {
+/// Gives the request an id, logs it with its outcome, counts it in `metrics` by the route it
+/// matched (as the OpenAPI document writes it, else the console's pattern; `unmatched` if
+/// none), and turns any error into the API's shape.
+pub async fn trace<E: Endpoint>(
+    next: &E,
+    req: Request,
+    metrics: &Metrics,
+    documented: &PathMethods,
+) -> poem::Result<Response> {
     let id = uuid::Uuid::now_v7().to_string();
     let span =
         tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path());
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
     let started = Instant::now();
     let mut resp = async {
-        let resp = match next.call(req).await {
-            Ok(r) => r.into_response(),
-            Err(e) => normalise(e),
+        let (pattern, resp) = match next.call(req).await {
+            Ok(r) => {
+                let r = r.into_response();
+                (r.data::<PathPattern>().cloned(), r)
+            }
+            Err(e) => (e.data::<PathPattern>().cloned(), normalise(e)),
         };
+        let route = pattern
+            .as_ref()
+            .map_or("unmatched", |p| documented.template(&path).unwrap_or(&p.0));
+        metrics.answered(method.as_str(), route, resp.status().as_u16());
         tracing::info!(
             status = resp.status().as_u16(),
             ms = started.elapsed().as_millis() as u64,

@@ -16,6 +16,7 @@ pub mod headers;
 pub mod holdings;
 pub mod json_body;
 pub mod middleware;
+pub mod ops;
 pub mod parties;
 pub mod query;
 pub mod register;
@@ -24,7 +25,7 @@ pub mod spec;
 pub mod text;
 pub mod tokens;
 
-use poem::{Route, get, handler};
+use poem::{Route, get};
 use poem_openapi::{OpenApiService, Tags};
 
 use crate::app::App;
@@ -93,7 +94,7 @@ fn service(app: &App) -> OpenApiService<impl poem_openapi::OpenApi + use<>, ()> 
 }
 
 /// The JSON API's routes and what they need beside them (the OpenAPI document, Swagger UI,
-/// `/healthz`), to be mounted at `/` by [`crate::server::endpoint`], and the methods each documented
+/// `/healthz`, `/readyz`, `/metrics`), to be mounted at `/` by [`crate::server::endpoint`], and the methods each documented
 /// path takes (for `Allow` on a 405).
 #[allow(clippy::too_many_arguments)]
 pub fn routes(route: Route, app: &App) -> Result<(Route, spec::PathMethods), String> {
@@ -101,6 +102,8 @@ pub fn routes(route: Route, app: &App) -> Result<(Route, spec::PathMethods), Str
     let get_only: &[&str] = &["get"];
     let served_beside = [
         ("/healthz", get_only),
+        ("/readyz", get_only),
+        ("/metrics", get_only),
         (SPEC_PATH, get_only),
         (docs::PAGE, get_only),
         (docs::SCRIPT, get_only),
@@ -111,7 +114,9 @@ pub fn routes(route: Route, app: &App) -> Result<(Route, spec::PathMethods), Str
     let docs = docs::Assets::from_swagger_html(&api.swagger_ui_html())?.routes();
     let document = spec.json;
     let route = route
-        .at("/healthz", get(healthz))
+        .at("/healthz", get(ops::healthz))
+        .at("/readyz", get(ops::readyz))
+        .at("/metrics", get(ops::metrics))
         .nest("/api/v1", api)
         .at(
             SPEC_PATH,
@@ -127,8 +132,3 @@ pub fn routes(route: Route, app: &App) -> Result<(Route, spec::PathMethods), Str
 
 /// Where the OpenAPI document is served.
 pub const SPEC_PATH: &str = "/api/v1/openapi.json";
-
-#[handler]
-fn healthz() -> &'static str {
-    "ok"
-}

@@ -110,7 +110,15 @@ fn object_rules(doc: &mut Value, rules: &[(&str, &str, u64)]) -> Result<(), Stri
 /// the routes served beside it. `HEAD` is listed wherever `GET` is (poem answers it).
 #[derive(Debug, Default)]
 pub struct PathMethods {
-    routes: Vec<(Vec<Segment>, Vec<String>)>,
+    routes: Vec<Route>,
+}
+
+#[derive(Debug)]
+struct Route {
+    segments: Vec<Segment>,
+    methods: Vec<String>,
+    /// As the document writes it, base path included: `/api/v1/agreements/{id}`.
+    template: String,
 }
 
 #[derive(Debug, PartialEq)]
@@ -146,19 +154,29 @@ impl PathMethods {
     }
 
     /// The `Allow` header's value for `path`: the methods of the most specific template it
-    /// matches (literal segments beat parameters, as the router picks), or `None`.
+    /// matches, or `None`.
     pub fn allow(&self, path: &str) -> Option<String> {
+        self.route_of(path).map(|r| r.methods.join(", "))
+    }
+
+    /// The documented template `path` matches (`/api/v1/agreements/{id}`), or `None`.
+    pub fn template(&self, path: &str) -> Option<&str> {
+        self.route_of(path).map(|r| r.template.as_str())
+    }
+
+    /// The most specific route `path` matches: literal segments beat parameters, as the
+    /// router picks.
+    fn route_of(&self, path: &str) -> Option<&Route> {
         let asked: Vec<&str> = split(path).collect();
         self.routes
             .iter()
-            .filter(|(segments, _)| matches(segments, &asked))
-            .max_by_key(|(segments, _)| {
-                segments
+            .filter(|r| matches(&r.segments, &asked))
+            .max_by_key(|r| {
+                r.segments
                     .iter()
                     .filter(|s| matches!(s, Segment::Literal(_)))
                     .count()
             })
-            .map(|(_, methods)| methods.join(", "))
     }
 }
 
@@ -166,7 +184,7 @@ fn split(path: &str) -> impl Iterator<Item = &str> {
     path.split('/').filter(|s| !s.is_empty())
 }
 
-fn route(template: &str, methods: &[&str]) -> (Vec<Segment>, Vec<String>) {
+fn route(template: &str, methods: &[&str]) -> Route {
     let segments = split(template)
         .map(|s| {
             if s.starts_with('{') && s.ends_with('}') {
@@ -182,7 +200,11 @@ fn route(template: &str, methods: &[&str]) -> (Vec<Segment>, Vec<String>) {
     }
     const ORDER: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
     names.sort_by_key(|m| ORDER.iter().position(|o| o == m).unwrap_or(ORDER.len()));
-    (segments, names)
+    Route {
+        segments,
+        methods: names,
+        template: template.to_owned(),
+    }
 }
 
 fn matches(template: &[Segment], asked: &[&str]) -> bool {

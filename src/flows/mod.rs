@@ -8,6 +8,7 @@ pub mod journal;
 pub mod records;
 
 use std::collections::{BTreeSet, HashSet};
+use std::time::Instant;
 
 use jiff::Timestamp;
 use poem_openapi::Object;
@@ -18,6 +19,7 @@ use uuid::Uuid;
 use crate::auth::{Principal, Role};
 use crate::gate::limits::{self, MAX_FIELDS};
 use crate::gate::{CheckRequest, Decision, Index, Outcome, decide};
+use crate::metrics::Metrics;
 use crate::registry::Registry;
 use crate::store::entity::holding;
 use crate::store::time::stamp;
@@ -29,6 +31,7 @@ use records::{OnExtraFields, Record, minimise};
 pub struct Gate {
     registry: Registry,
     journal: Journal,
+    metrics: Metrics,
 }
 
 /// A decision as answered: its id (the id of its audit record) and the decision.
@@ -118,8 +121,13 @@ pub enum GateError {
 }
 
 impl Gate {
-    pub fn new(registry: Registry, journal: Journal) -> Gate {
-        Gate { registry, journal }
+    /// `metrics` counts every decision given, with its latency.
+    pub fn new(registry: Registry, journal: Journal, metrics: Metrics) -> Gate {
+        Gate {
+            registry,
+            journal,
+            metrics,
+        }
     }
 
     /// May this flow happen now? Always a decision (allow or deny), recorded before answering.
@@ -129,6 +137,7 @@ impl Gate {
         req: CheckRequest,
     ) -> Result<CheckAnswer, GateError> {
         bound_to_party(caller, &req, Use::Ask)?;
+        let started = Instant::now();
         let now = self.registry.clock().now();
         let decision = decide(
             &self.registry.gate_index(),
@@ -142,6 +151,7 @@ impl Gate {
         let id = Uuid::now_v7();
         let entry = entry(id, now, caller, "gate.check", asked, &decision, None);
         self.journal.record(entry).await?;
+        self.metrics.decided(&decision, started.elapsed());
         Ok(CheckAnswer {
             decision_id: id,
             decision,
@@ -155,6 +165,7 @@ impl Gate {
         let mut asked = req.check();
         bound_to_party(caller, &asked, Use::Send)?;
         let subject_refs = check_shape(&req)?;
+        let started = Instant::now();
         let index = self.registry.gate_index();
         let now = self.registry.clock().now();
         let today = crate::clock::london_date(now);
@@ -177,6 +188,7 @@ impl Gate {
         if decision.decision == Outcome::Deny {
             let entry = entry(id, now, caller, "gate.send", said, &decision, None);
             self.journal.record(entry).await?;
+            self.metrics.decided(&decision, started.elapsed());
             return Ok(Sent::Denied(CheckAnswer {
                 decision_id: id,
                 decision,
@@ -201,6 +213,7 @@ impl Gate {
         let held = Some((holding, subject_refs));
         let entry = entry(id, now, caller, "gate.send", said, &decision, held);
         self.journal.record(entry).await?;
+        self.metrics.decided(&decision, started.elapsed());
         Ok(Sent::Allowed(Box::new(SendAnswer {
             decision_id: id,
             decision,

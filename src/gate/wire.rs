@@ -110,6 +110,24 @@ pub enum ReasonCode {
     Permitted,
 }
 
+impl ReasonCode {
+    /// The code as the API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasonCode::UnknownAgreement => "unknown-agreement",
+            ReasonCode::AgreementNotActive => "agreement-not-active",
+            ReasonCode::OutsideTerm => "outside-term",
+            ReasonCode::UnknownParty => "unknown-party",
+            ReasonCode::PartySuspended => "party-suspended",
+            ReasonCode::NoMatchingFlow => "no-matching-flow",
+            ReasonCode::FieldNotPermitted => "field-not-permitted",
+            ReasonCode::AssuranceExpired => "assurance-expired",
+            ReasonCode::ContractorEngagementEnded => "contractor-engagement-ended",
+            ReasonCode::Permitted => "permitted",
+        }
+    }
+}
+
 /// The retention rule covering the flow for its recipient, in the agreement format's own
 /// words. `from` goes beyond the first design's `{keep_for, then}`: without it a recipient (and the
 /// holdings ledger) cannot tell when `keep_for` starts counting.

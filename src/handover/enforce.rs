@@ -17,7 +17,7 @@ use poem_openapi::Object;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter,
-    TransactionTrait,
+    QuerySelect, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -82,6 +82,30 @@ impl Handover {
             }
         }
         Ok(out)
+    }
+
+    /// Items past their due date that are open or returned (nothing waiting for an officer),
+    /// under engagements not completed. Items are counted once made from their agreement,
+    /// which the first read or the daily reminders run does.
+    pub async fn overdue(&self) -> Result<u64> {
+        use crate::store::entity::handover_item as item;
+        let completed: BTreeSet<(String, String)> = engagement::Entity::find()
+            .filter(engagement::Column::CompletedAt.is_not_null())
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|e| (e.agreement_id, e.party_id))
+            .collect();
+        let late: Vec<(String, String)> = item::Entity::find()
+            .select_only()
+            .column(item::Column::AgreementId)
+            .column(item::Column::PartyId)
+            .filter(item::Column::State.is_in([State::Open.as_str(), State::Returned.as_str()]))
+            .filter(item::Column::Due.lt(self.today().to_string()))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(late.into_iter().filter(|k| !completed.contains(k)).count() as u64)
     }
 
     /// One run of the reminders and the end of access; see the module. One transaction per

@@ -8,8 +8,8 @@
 use jiff::Timestamp;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    TryInsertResult,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, TryInsertResult,
 };
 use uuid::Uuid;
 
@@ -51,6 +51,23 @@ impl NewMessage {
 
 /// Queues `message` inside the caller's transaction (or on a connection), due at once.
 /// Returns `false`, changing nothing, when its dedupe key is already in the outbox.
+/// How many messages wait to be sent (neither sent nor refused for good), and when the oldest
+/// of them was queued.
+pub async fn waiting(db: &impl ConnectionTrait) -> Result<(u64, Option<String>), DbErr> {
+    let pending = || {
+        outbox_message::Entity::find()
+            .filter(Column::SentAt.is_null())
+            .filter(Column::FailedAt.is_null())
+    };
+    let depth = pending().count(db).await?;
+    let oldest = pending()
+        .order_by_asc(Column::CreatedAt)
+        .one(db)
+        .await?
+        .map(|m| m.created_at);
+    Ok((depth, oldest))
+}
+
 pub async fn enqueue(
     txn: &impl ConnectionTrait,
     now: Timestamp,

@@ -99,6 +99,9 @@ pub(crate) async fn create_in(
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(PeopleError::BadName);
     }
+    if !Role::PEOPLE.contains(&new.role) {
+        return Err(PeopleError::TokenOnly(new.role));
+    }
     match (new.role.needs_party(), new.party) {
         (true, None) => return Err(PeopleError::PartyRequired(new.role)),
         (false, Some(_)) => return Err(PeopleError::PartyNotAllowed(new.role)),

@@ -35,6 +35,8 @@ pub enum PeopleError {
     PartyRequired(Role),
     #[error("role {0} is not bound to a party: leave out --party")]
     PartyNotAllowed(Role),
+    #[error("role {0} is for a monitoring system's token (accord db token create), not a person")]
+    TokenOnly(Role),
     #[error("'{0}' is not a party id (lower-case letters, digits and hyphens)")]
     BadParty(String),
     #[error("there is already an account for {0}")]

@@ -238,6 +238,22 @@ impl Registry {
         })
     }
 
+    /// How many agreements have each status today, every status listed (zeros too): one
+    /// count per status over the list entries' columns.
+    pub async fn count_by_status(&self) -> Result<Vec<(Status, u64)>> {
+        let today = self.clock.today().to_string();
+        let mut out = Vec::with_capacity(Status::ALL.len());
+        for s in Status::ALL {
+            let n = agreement::Entity::find()
+                .filter(listed())
+                .filter(status_is(s, &today))
+                .count(&self.db)
+                .await?;
+            out.push((s, n));
+        }
+        Ok(out)
+    }
+
     /// Agreements, filtered by current status and/or party, ordered by id: one page, read
     /// from the list entries kept on the agreements' rows (`listing.rs`) by one indexed query
     /// and a count, whatever the registry's size. `after` (an agreement id) pages by key: the

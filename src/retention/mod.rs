@@ -21,6 +21,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::clock::Clock;
 use crate::mail::compose::Templates;
+use crate::metrics::Metrics;
 use crate::registry::Registry;
 
 /// Per-party secrets for signing webhook deletion requests (HMAC-SHA256). Never printed.
@@ -72,6 +73,8 @@ pub struct Retention {
     secrets: WebhookSecrets,
     /// Where Accord is reached from outside, for one-time confirmation links in emails.
     public_url: String,
+    /// Where sweeps are counted (the app's, once [`Retention::counted_in`] is called).
+    metrics: Metrics,
 }
 
 impl Retention {
@@ -93,7 +96,13 @@ impl Retention {
             http,
             secrets,
             public_url: public_url.trim_end_matches('/').to_owned(),
+            metrics: Metrics::new(),
         }
+    }
+
+    /// The same service, counting its sweeps in `metrics`.
+    pub fn counted_in(self, metrics: Metrics) -> Retention {
+        Retention { metrics, ..self }
     }
 }
 

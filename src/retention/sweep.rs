@@ -109,11 +109,19 @@ impl Retention {
     /// in force, inside its transaction: what it plans is what is still held when it writes, so
     /// two sweeps (on one instance or several, whatever their clocks) never ask for one holding
     /// twice, and a hold placed a moment before is always applied.
+    /// Every real sweep, done or failed, is counted in the metrics.
     pub async fn sweep(&self, dry_run: bool) -> Result<SweepReport> {
-        let now = self.clock.now();
         if dry_run {
+            let now = self.clock.now();
             return Ok(self.plan_on(&self.db, now).await?.report(true));
         }
+        let swept = self.sweep_now().await;
+        self.metrics.swept(swept.as_ref().ok());
+        swept
+    }
+
+    async fn sweep_now(&self) -> Result<SweepReport> {
+        let now = self.clock.now();
         let sweep_id = Uuid::now_v7();
         let txn = self.db.begin().await?;
         let mut log = Writer::begin(&txn).await?;

@@ -61,6 +61,17 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), StoreError> {
     Migrator::up(db, None).await.map_err(StoreError::Migrate)
 }
 
+/// The migrations the database has not had (names, oldest first); an error if it does not
+/// answer.
+pub async fn pending_migrations(db: &DatabaseConnection) -> Result<Vec<String>, sea_orm::DbErr> {
+    db.ping().await?;
+    Ok(Migrator::get_pending_migrations(db)
+        .await?
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect())
+}
+
 /// Connects and migrates: what `serve` and every database command do first.
 pub async fn open(url: &str) -> Result<DatabaseConnection, StoreError> {
     let db = connect(url).await?;

@@ -24,6 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::audit::Writer;
+use crate::metrics::JournalMetrics;
 use crate::store::entity::holding;
 
 /// Most entries committed in one transaction.
@@ -59,11 +60,12 @@ pub struct JournalError(pub String);
 impl Journal {
     /// Starts the writer that suits the database. Fails if the SQLite writer's connection or
     /// thread cannot be opened.
-    pub fn start(db: DatabaseConnection) -> std::io::Result<Journal> {
+    /// `metrics` learns each batch's size and commit time.
+    pub fn start(db: DatabaseConnection, metrics: JournalMetrics) -> std::io::Result<Journal> {
         let (tx, rx) = mpsc::channel(8 * MAX_BATCH);
         match sqlite::file_of(&db) {
-            Some(path) => sqlite::start(&path, rx)?,
-            None => pooled::start(db, rx),
+            Some(path) => sqlite::start(&path, rx, metrics)?,
+            None => pooled::start(db, rx, metrics),
         }
         Ok(Journal { tx })
     }

@@ -6,17 +6,20 @@ use tokio::sync::mpsc;
 
 use super::{Job, MAX_BATCH, chain, fill, release};
 use crate::audit::Writer;
+use crate::metrics::JournalMetrics;
 use crate::store::entity::{holding, holding_subject};
 
-pub(super) fn start(db: DatabaseConnection, rx: mpsc::Receiver<Job>) {
-    tokio::spawn(write_loop(db, rx));
+pub(super) fn start(db: DatabaseConnection, rx: mpsc::Receiver<Job>, metrics: JournalMetrics) {
+    tokio::spawn(write_loop(db, rx, metrics));
 }
 
-async fn write_loop(db: DatabaseConnection, mut rx: mpsc::Receiver<Job>) {
+async fn write_loop(db: DatabaseConnection, mut rx: mpsc::Receiver<Job>, metrics: JournalMetrics) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
         fill(&mut batch, first, &mut rx);
+        let started = std::time::Instant::now();
         let result = write_batch(&db, &batch).await;
+        metrics.batch(batch.len(), started.elapsed());
         release(&mut batch, result);
     }
 }

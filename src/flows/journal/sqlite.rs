@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 
 use super::{Job, MAX_BATCH, chain, fill, release};
 use crate::audit::Writer;
+use crate::metrics::JournalMetrics;
 use crate::store::{self, entity::holding};
 
 /// The database file behind a SQLite pool; `None` for another backend or an in-memory
@@ -27,7 +28,11 @@ pub(super) fn file_of(db: &DatabaseConnection) -> Option<PathBuf> {
 }
 
 /// Opens the connection here, so a failure is the caller's, then writes on a new thread.
-pub(super) fn start(path: &Path, mut rx: mpsc::Receiver<Job>) -> std::io::Result<()> {
+pub(super) fn start(
+    path: &Path,
+    mut rx: mpsc::Receiver<Job>,
+    metrics: JournalMetrics,
+) -> std::io::Result<()> {
     let mut conn = open(path).map_err(std::io::Error::other)?;
     std::thread::Builder::new()
         .name("journal".into())
@@ -35,7 +40,9 @@ pub(super) fn start(path: &Path, mut rx: mpsc::Receiver<Job>) -> std::io::Result
             let mut batch = Vec::with_capacity(MAX_BATCH);
             while let Some(first) = rx.blocking_recv() {
                 fill(&mut batch, first, &mut rx);
+                let started = std::time::Instant::now();
                 let result = write_batch(&mut conn, &batch);
+                metrics.batch(batch.len(), started.elapsed());
                 release(&mut batch, result);
             }
         })?;
