@@ -100,6 +100,8 @@ start_postgres() {
       -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c max_connections=300" start >/dev/null
   fi
   export ACCORD_TEST_PG_URL="postgres://accord@127.0.0.1:$port/postgres"
+  # pg_dump and pg_restore of the same version, for tests/backup.rs.
+  export ACCORD_TEST_PG_BIN="$bin"
 }
 
 need_chromium

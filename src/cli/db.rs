@@ -134,26 +134,30 @@ pub fn token(cmd: TokenCommand) -> ExitCode {
 pub fn audit(cmd: AuditCommand) -> ExitCode {
     let AuditCommand::Verify { db } = cmd;
     runtime().block_on(async {
-        let conn = match open(&db).await {
-            Ok(c) => c,
-            Err(code) => return code,
-        };
-        match crate::audit::verify(&conn).await {
-            Ok(Ok(v)) => {
-                println!("audit log verified: {} records, head {}", v.records, v.head);
-                ExitCode::SUCCESS
-            }
-            Ok(Err(t)) => {
-                let id = t.id.map(|i| format!(" (id {i})")).unwrap_or_default();
-                println!("audit log TAMPERED at record {}{id}: {}", t.seq, t.problem);
-                ExitCode::FAILURE
-            }
-            Err(e) => {
-                eprintln!("error: cannot read the audit log: {e}");
-                ExitCode::from(EXIT_DB)
-            }
+        match open(&db).await {
+            Ok(conn) => verify(&conn).await,
+            Err(code) => code,
         }
     })
+}
+
+/// Verifies the audit log's chain and says so: 0 intact, 1 tampered, 3 unreadable.
+pub(super) async fn verify(conn: &DatabaseConnection) -> ExitCode {
+    match crate::audit::verify(conn).await {
+        Ok(Ok(v)) => {
+            println!("audit log verified: {} records, head {}", v.records, v.head);
+            ExitCode::SUCCESS
+        }
+        Ok(Err(t)) => {
+            let id = t.id.map(|i| format!(" (id {i})")).unwrap_or_default();
+            println!("audit log TAMPERED at record {}{id}: {}", t.seq, t.problem);
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("error: cannot read the audit log: {e}");
+            ExitCode::from(EXIT_DB)
+        }
+    }
 }
 
 fn token_admin(cmd: TokenAdmin) -> ExitCode {

@@ -2,6 +2,7 @@
 //! here and nowhere else.
 
 mod app_args;
+mod backup;
 mod check;
 mod config;
 mod db;
@@ -87,6 +88,13 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Print the settings in effect and where each came from (flags aside), secrets redacted.
     Config,
+    /// Copy the SQLite database to a new file while Accord serves (exit 0: written, 1: the
+    /// copy failed, 2: not SQLite or the file exists, 3: database unavailable).
+    Backup(backup::BackupArgs),
+    /// Copy a backup into a new, empty SQLite database, migrate it and verify its audit log
+    /// (exit 0: restored and verified, 1: not a backup, or the log does not verify, 2: not
+    /// SQLite or the database is not empty, 3: database unavailable).
+    Restore(backup::RestoreArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -117,6 +125,8 @@ pub fn run() -> ExitCode {
         Command::Audit(cmd) => db::audit(cmd),
         Command::Sweep(args) => sweep::run(args),
         Command::Config => config::print(),
+        Command::Backup(args) => backup::backup(args),
+        Command::Restore(args) => backup::restore(args),
         Command::Schema => {
             let schema = json_schema();
             match serde_json::to_string_pretty(&schema) {

@@ -1,6 +1,7 @@
 //! Storage: connecting to SQLite or PostgreSQL, migrations, and the sea-orm entities. Use cases
 //! open transactions here and call the entities; nothing above the service layer sees SQL.
 
+pub mod backup;
 pub mod entity;
 pub mod lease;
 pub mod time;
