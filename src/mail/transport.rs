@@ -1,10 +1,16 @@
 //! How messages leave: SMTP, or `.eml` files in a folder.
 //!
-//! - **SMTP** (`ACCORD_SMTP_URL=smtp://[user[:password]@]host[:port]`, port 25 by default) is
-//!   plain SMTP: Accord builds no TLS library, so it talks to a relay it trusts (on the host,
-//!   or on the local network) that carries mail onwards. Credentials in the URL are used if the
-//!   server offers AUTH; they cross the connection unencrypted, so use them only to such a
-//!   relay. Each message is sent on its own connection, with a 30-second timeout per step.
+//! - **SMTP** (`ACCORD_SMTP_URL`), each message on its own connection, with a 30-second
+//!   timeout per step:
+//!   - `smtp://host[:port]` (port 25): plain, to a relay on this host or the local network;
+//!   - `smtp://[user[:password]@]host[:port]?tls=required` (port 587): STARTTLS, which the
+//!     server must offer: without it, or with a certificate that does not verify, nothing is
+//!     sent (never in plain text);
+//!   - `smtps://[user[:password]@]host[:port]` (port 465): TLS from the first byte.
+//!
+//!   Certificates are verified against the Mozilla roots (webpki-roots), plus the CA in
+//!   `ca=/path/to/ca.pem` for a council's own. Credentials are refused on a plain connection
+//!   to anything but loopback: a password never crosses a network unencrypted.
 //! - **Files** (the default, `--outbox DIR`, `outbox/` unless told): each message is written as
 //!   `<id>.eml` (RFC 5322, as it would go over SMTP), atomically: a hidden temporary file in the
 //!   same folder, synced, then renamed. A laptop needs no mail server, and a reader sees only
@@ -21,6 +27,7 @@ use std::time::{Duration, SystemTime};
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, Message, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use uuid::Uuid;
 
@@ -71,13 +78,36 @@ impl Transport {
         Transport::Files(dir.into())
     }
 
-    /// An SMTP transport from `smtp://[user[:password]@]host[:port]`.
+    /// An SMTP transport from its URL (see the module). Fails if the URL is malformed, its CA
+    /// file cannot be read, or it would send credentials in plain text over a network.
     pub fn smtp(url: &str) -> Result<Transport> {
         let parsed = SmtpUrl::parse(url)?;
+        let bad =
+            |why: String| MailError::Config(format!("ACCORD_SMTP_URL '{}' {why}", redact(url)));
         let mut builder =
             AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(parsed.host.as_str())
                 .port(parsed.port)
                 .timeout(Some(SMTP_TIMEOUT));
+        if parsed.security != Security::Plain {
+            let mut tls = TlsParameters::builder(parsed.host.clone());
+            if let Some(ca) = &parsed.ca {
+                let pem = std::fs::read(ca)
+                    .map_err(|e| bad(format!("names a CA file that cannot be read: {e}")))?;
+                let cert = Certificate::from_pem(&pem).map_err(|e| {
+                    bad(format!(
+                        "names a CA file that is not a PEM certificate: {e}"
+                    ))
+                })?;
+                tls = tls.add_root_certificate(cert);
+            }
+            let tls = tls
+                .build_rustls()
+                .map_err(|e| bad(format!("cannot set up TLS: {e}")))?;
+            builder = builder.tls(match parsed.security {
+                Security::StartTls => Tls::Required(tls),
+                _ => Tls::Wrapper(tls),
+            });
+        }
         if let Some((user, password)) = parsed.credentials {
             builder = builder.credentials(Credentials::new(user, password));
         }
@@ -187,30 +217,70 @@ fn write_atomically(dir: &Path, id: Uuid, bytes: &[u8]) -> std::result::Result<P
 }
 
 /// A parsed `smtp://` URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How the connection to the SMTP server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Security {
+    Plain,
+    /// `tls=required`: STARTTLS, or nothing is sent.
+    StartTls,
+    /// `smtps://`: TLS from the first byte.
+    Implicit,
+}
+
+#[derive(Debug, PartialEq, Eq)]
 struct SmtpUrl {
     host: String,
     port: u16,
     credentials: Option<(String, String)>,
+    security: Security,
+    /// A CA certificate (PEM) to trust besides the Mozilla roots.
+    ca: Option<PathBuf>,
 }
 
 impl SmtpUrl {
     fn parse(url: &str) -> Result<SmtpUrl> {
         let bad = |why: &str| MailError::Config(format!("ACCORD_SMTP_URL '{}' {why}", redact(url)));
-        let rest = match url.split_once("://") {
-            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("smtp") => rest,
-            Some((scheme, _)) if scheme.eq_ignore_ascii_case("smtps") => {
+        let (mut security, rest) = match url.split_once("://") {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("smtp") => (Security::Plain, rest),
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("smtps") => {
+                (Security::Implicit, rest)
+            }
+            _ => {
                 return Err(bad(
-                    "asks for TLS, which this build does not include: use smtp:// to a relay \
-                     you trust (on this host or the local network)",
+                    "is not smtp[s]://[user[:password]@]host[:port][?tls=required]",
                 ));
             }
-            _ => return Err(bad("is not smtp://[user[:password]@]host[:port]")),
         };
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
         let rest = rest.strip_suffix('/').unwrap_or(rest);
-        if rest.contains(['/', '?', '#']) {
+        if rest.contains(['/', '#']) {
             return Err(bad(
-                "has a path or query; expected smtp://[user[:password]@]host[:port]",
+                "has a path; expected smtp[s]://[user[:password]@]host[:port][?tls=required]",
+            ));
+        }
+        let mut ca = None;
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some(("tls", "required")) if security == Security::Plain => {
+                    security = Security::StartTls;
+                }
+                Some(("tls", "required")) => {}
+                Some(("tls", "none")) if security == Security::Plain => {}
+                Some(("tls", _)) => {
+                    return Err(bad(
+                        "has tls= other than required (STARTTLS) or none (smtp:// only)",
+                    ));
+                }
+                Some(("ca", path)) if !path.is_empty() => {
+                    let path = percent_decode(path).ok_or_else(|| bad("has a malformed ca="))?;
+                    ca = Some(PathBuf::from(path));
+                }
+                _ => return Err(bad("has a query other than tls=required and ca=FILE")),
+            }
+        }
+        if ca.is_some() && security == Security::Plain {
+            return Err(bad(
+                "names a CA but asks for no TLS: add tls=required, or use smtps://",
             ));
         }
         let (userinfo, hostport) = match rest.rsplit_once('@') {
@@ -232,7 +302,11 @@ impl SmtpUrl {
             return Err(bad("names no host"));
         }
         let port = match port {
-            None => 25,
+            None => match security {
+                Security::Plain => 25,
+                Security::StartTls => 587,
+                Security::Implicit => 465,
+            },
             Some(p) => p
                 .parse::<u16>()
                 .ok()
@@ -249,10 +323,21 @@ impl SmtpUrl {
                 Some((user, password))
             }
         };
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if credentials.is_some() && security == Security::Plain && !loopback {
+            return Err(bad(
+                "would send its password in plain text: add ?tls=required (STARTTLS) or use smtps://",
+            ));
+        }
         Ok(SmtpUrl {
             host: host.to_owned(),
             port,
             credentials,
+            security,
+            ca,
         })
     }
 }
@@ -323,30 +408,54 @@ mod tests {
             SmtpUrl {
                 host: "mail.council.example".into(),
                 port: 25,
-                credentials: None
+                credentials: None,
+                security: Security::Plain,
+                ca: None,
             }
         );
         assert_eq!(url("smtp://127.0.0.1:2525/").port, 2525);
         assert_eq!(url("SMTP://[::1]:2525").host, "::1");
         assert_eq!(
-            url("smtp://accord%40council:p%3Ass@relay:587").credentials,
+            url("smtp://accord%40council:p%3Ass@relay:587?tls=required").credentials,
             Some(("accord@council".into(), "p:ss".into()))
         );
+        let starttls =
+            url("smtp://relay.council.example?tls=required&ca=/etc/ssl/council%20ca.pem");
+        assert_eq!(
+            (starttls.security, starttls.port),
+            (Security::StartTls, 587)
+        );
+        assert_eq!(starttls.ca, Some(PathBuf::from("/etc/ssl/council ca.pem")));
+        let implicit = url("smtps://accord:pw@smtp.office365.example");
+        assert_eq!(
+            (implicit.security, implicit.port),
+            (Security::Implicit, 465)
+        );
+        assert_eq!(url("smtp://relay?tls=none").security, Security::Plain);
+        // A password goes in plain text only to this host.
+        assert!(url("smtp://a:pw@127.0.0.1:2525").credentials.is_some());
         for bad in [
             "mail.council.example",
             "smtp://",
             "smtp://host:0",
             "smtp://host:99999",
             "smtp://host/path",
-            "smtp://u:%zz@host",
+            "smtp://u:%zz@host?tls=required",
             "http://host",
+            "smtp://host?tls=maybe",
+            "smtps://host?tls=none",
+            "smtp://host?ca=/ca.pem",
+            "smtp://host?port=25",
         ] {
             assert!(SmtpUrl::parse(bad).is_err(), "{bad}");
         }
-        let tls = SmtpUrl::parse("smtps://u:secret@host")
+        let plain = SmtpUrl::parse("smtp://u:secret@relay.council.example")
             .unwrap_err()
             .to_string();
-        assert!(tls.contains("TLS") && !tls.contains("secret"), "{tls}");
+        assert!(
+            plain.contains("plain text") && !plain.contains("secret"),
+            "{plain}"
+        );
     }
 
     #[test]
@@ -360,9 +469,15 @@ mod tests {
             Transport::from_env_or_dir(Some(" "), dir).unwrap().kind(),
             "files"
         );
-        let smtp = Transport::from_env_or_dir(Some("smtp://a:secret@relay:2525"), dir).unwrap();
+        let smtp = Transport::from_env_or_dir(Some("smtp://a:secret@relay:2525?tls=required"), dir)
+            .unwrap();
         assert_eq!(smtp.kind(), "smtp");
-        assert_eq!(smtp.describe(), "SMTP smtp://a:***@relay:2525");
+        assert_eq!(smtp.describe(), "SMTP smtp://a:***@relay:2525?tls=required");
+        let missing_ca = Transport::smtp("smtps://relay?ca=/nonexistent/ca.pem").unwrap_err();
+        assert!(
+            missing_ca.to_string().contains("cannot be read"),
+            "{missing_ca}"
+        );
     }
 
     fn row(to: &str) -> outbox_message::Model {

@@ -69,6 +69,7 @@ pub fn golden(name: &str, actual: &str) {
 pub mod access;
 pub mod app;
 pub mod smtp;
+pub mod tls;
 pub mod web;
 
 /// A sample agreement under a new id, with its declared signatures removed (a fresh draft).

@@ -12,6 +12,18 @@ pub struct SmtpServer {
     pub port: u16,
     maildir: tempfile::TempDir,
     child: Option<Child>,
+    secure: Option<Secure>,
+}
+
+/// TLS and a password (tests/support/smtp_tls.py).
+#[derive(Clone)]
+pub struct Secure {
+    /// `starttls` or `implicit`.
+    pub mode: &'static str,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub user: String,
+    pub password: String,
 }
 
 impl SmtpServer {
@@ -33,7 +45,16 @@ impl SmtpServer {
             port,
             maildir: tempfile::tempdir().unwrap(),
             child: None,
+            secure: None,
         }
+    }
+
+    /// A running server that speaks TLS as `secure` says and takes mail only after AUTH.
+    pub fn secure(secure: Secure) -> SmtpServer {
+        let mut s = SmtpServer::down();
+        s.secure = Some(secure);
+        s.start();
+        s
     }
 
     pub fn running() -> SmtpServer {
@@ -49,12 +70,23 @@ impl SmtpServer {
     pub fn start(&mut self) {
         assert!(self.child.is_none(), "already running");
         let maildir = self.maildir.path().join("mail");
-        let mut child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{}", self.port))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&maildir)
-            .stdin(Stdio::null())
+        let mut command = Command::new("python3");
+        match &self.secure {
+            None => command
+                .args(["-m", "aiosmtpd", "-n", "-l"])
+                .arg(format!("127.0.0.1:{}", self.port))
+                .args(["-c", "aiosmtpd.handlers.Mailbox"])
+                .arg(&maildir)
+                .stdin(Stdio::null()),
+            Some(s) => command
+                .arg(super::repo().join("tests/support/smtp_tls.py"))
+                .args([s.mode, &self.port.to_string()])
+                .arg(&maildir)
+                .args([&s.cert, &s.key])
+                .args([&s.user, &s.password])
+                .stdin(Stdio::piped()),
+        };
+        let mut child = command
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
