@@ -24,4 +24,5 @@ pub mod server;
 pub mod settings;
 pub mod store;
 pub mod templates;
+pub mod tls;
 pub mod web;

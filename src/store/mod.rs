@@ -38,6 +38,7 @@ pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// A pooled connection is pinged before use only after 30 s idle: a ping on every acquire
 /// costs a round trip (on SQLite, a hand-off to its worker thread) for nothing.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
+    crate::tls::install_crypto_provider();
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(5))
