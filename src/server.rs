@@ -16,7 +16,7 @@ pub fn endpoint(app: &App) -> Result<impl Endpoint + use<>, String> {
     let console = web::Console::new(app)?;
     let (route, methods) = api::routes(web::routes(Route::new()), app)?;
     let methods = Arc::new(methods);
-    let max_body = app.settings.max_body;
+    let (max_body, hsts) = (app.settings.max_body, app.settings.hsts);
     let metrics = app.metrics.clone();
     Ok(route
         .data(console)
@@ -32,6 +32,6 @@ pub fn endpoint(app: &App) -> Result<impl Endpoint + use<>, String> {
         })
         .around(move |ep, req| {
             let methods = methods.clone();
-            async move { headers::secure(&ep, req, &methods).await }
+            async move { headers::secure(&ep, req, &methods, hsts).await }
         }))
 }

@@ -20,6 +20,8 @@ pub struct Settings {
     pub webhook_secrets: WebhookSecrets,
     /// Where Accord is reached from outside (for links in emails).
     pub public_url: String,
+    /// Served over TLS by Accord itself: every answer carries `Strict-Transport-Security`.
+    pub hsts: bool,
 }
 
 impl Default for Settings {
@@ -29,6 +31,7 @@ impl Default for Settings {
             templates: "templates".into(),
             webhook_secrets: Default::default(),
             public_url: "http://127.0.0.1:8080".into(),
+            hsts: false,
         }
     }
 }

@@ -11,6 +11,8 @@
 //! - `Cache-Control: no-store`, unless the answer set its own (only the docs' static files do).
 //! - `Allow` on a 405: the methods the path supports, from the OpenAPI document
 //!   ([`super::spec::PathMethods`]).
+//! - `Strict-Transport-Security: max-age=31536000` when Accord terminates TLS itself
+//!   (`serve --tls-cert`), so a browser never comes back over plain HTTP.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -29,6 +31,7 @@ pub async fn secure<E: Endpoint>(
     next: &E,
     req: Request,
     methods: &PathMethods,
+    hsts: bool,
 ) -> poem::Result<Response> {
     let path = req.uri().path().to_owned();
     let mut resp = match next.call(req).await {
@@ -62,6 +65,12 @@ pub async fn secure<E: Endpoint>(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
+    if hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

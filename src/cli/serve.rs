@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use clap::Args;
 use poem::Server;
-use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::listener::{Acceptor, Listener, RustlsCertificate, RustlsConfig, TcpListener};
 
 use super::app_args::AppArgs;
 use super::{DbArgs, EXIT_DB, runtime};
@@ -37,6 +37,23 @@ pub struct ServeArgs {
     /// Largest request body, in bytes.
     #[arg(long, env = "ACCORD_MAX_BODY_BYTES", default_value_t = crate::settings::DEFAULT_MAX_BODY)]
     max_body_bytes: usize,
+    /// Serve HTTPS with this certificate chain (PEM), for a council with no TLS proxy in
+    /// front; needs --tls-key. Every answer then carries Strict-Transport-Security.
+    #[arg(
+        long,
+        env = "ACCORD_TLS_CERT",
+        requires = "tls_key",
+        value_name = "FILE"
+    )]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM); needs --tls-cert.
+    #[arg(
+        long,
+        env = "ACCORD_TLS_KEY",
+        requires = "tls_cert",
+        value_name = "FILE"
+    )]
+    tls_key: Option<PathBuf>,
     /// Log as JSON lines (for log shippers) instead of text.
     #[arg(long, env = "ACCORD_LOG_JSON")]
     log_json: bool,
@@ -55,6 +72,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let settings = match args.app.settings() {
         Ok(s) => Settings {
             max_body: args.max_body_bytes,
+            hsts: args.tls_cert.is_some(),
             ..s
         },
         Err(e) => {
@@ -86,7 +104,19 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let acceptor = match TcpListener::bind(args.listen.clone()).into_acceptor().await {
+    let tls = match tls_config(&args) {
+        Ok(tls) => tls,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let listener = TcpListener::bind(args.listen.clone());
+    let (scheme, acceptor) = match tls {
+        None => ("http", listener.boxed().into_acceptor().await),
+        Some(tls) => ("https", listener.rustls(tls).boxed().into_acceptor().await),
+    };
+    let acceptor = match acceptor {
         Ok(a) => a,
         Err(e) => {
             eprintln!("error: cannot listen on {}: {e}", args.listen);
@@ -101,7 +131,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         .map(|a| a.to_string())
         .unwrap_or_default();
     let addr = addr.trim_start_matches("socket://").to_owned();
-    println!("accord listening on http://{addr}");
+    println!("accord listening on {scheme}://{addr}");
     tracing::info!(%addr, "listening");
     let grace = Some(std::time::Duration::from_secs(10));
     let served = Server::new_with_acceptor(acceptor)
@@ -114,6 +144,31 @@ async fn serve(args: ServeArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The TLS listener's settings from --tls-cert and --tls-key, read and checked now so a bad
+/// file stops the start with its name; `None` without them.
+fn tls_config(args: &ServeArgs) -> Result<Option<RustlsConfig>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) else {
+        return Ok(None);
+    };
+    let read = |path: &PathBuf| {
+        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    };
+    let (cert_pem, key_pem) = (read(cert)?, read(key)?);
+    let chain = CertificateDer::pem_slice_iter(&cert_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{} is not a PEM certificate chain: {e}", cert.display()))?;
+    if chain.is_empty() {
+        return Err(format!("{} holds no certificate", cert.display()));
+    }
+    PrivateKeyDer::from_pem_slice(&key_pem)
+        .map_err(|e| format!("{} is not a PEM private key: {e}", key.display()))?;
+    crate::tls::install_crypto_provider();
+    let certificate = RustlsCertificate::new().cert(cert_pem).key(key_pem);
+    Ok(Some(RustlsConfig::new().fallback(certificate)))
 }
 
 /// Opens and migrates the database, imports the agreements folder, and loads the gate's index.
