@@ -50,15 +50,8 @@ impl Role {
         Role::Monitor,
     ];
 
-    /// The roles a person's account may have: every role but a monitoring system's.
-    pub const PEOPLE: [Role; 6] = [
-        Role::Admin,
-        Role::IgOfficer,
-        Role::Signatory,
-        Role::GateClient,
-        Role::Auditor,
-        Role::Contractor,
-    ];
+    /// The roles a person's account may have: every role but a monitoring system's (the last).
+    pub const PEOPLE: &[Role] = Role::ALL.split_at(Role::ALL.len() - 1).0;
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -132,7 +125,7 @@ impl Principal {
 /// Roles that read everything.
 pub const READERS: &[Role] = &[Role::Admin, Role::IgOfficer, Role::Auditor];
 /// Roles that may make an access request: any token but a monitoring system's.
-pub const REQUESTERS: &[Role] = &Role::PEOPLE;
+pub const REQUESTERS: &[Role] = Role::PEOPLE;
 /// Roles that read the service's metrics.
 pub const MONITORS: &[Role] = &[Role::Admin, Role::Monitor];
 /// Roles that change agreements and parties.

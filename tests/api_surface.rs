@@ -46,7 +46,7 @@ const GATE_CLIENT: &[Role] = &[Role::GateClient];
 const ANYONE: &[Role] = &Role::ALL;
 /// Any token but a monitoring system's (which reads `/metrics` and nothing else) may make an
 /// access request.
-const REQUESTERS: &[Role] = &Role::PEOPLE;
+const REQUESTERS: &[Role] = Role::PEOPLE;
 
 /// Only a contractor submits handover (for its own party).
 const CONTRACTOR: &[Role] = &[Role::Contractor];

@@ -11,23 +11,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use accord::auth::Role;
-use sea_orm::{ConnectionTrait, Database, Statement};
+use support::accord;
 use support::app::{Backend, TestApp, fresh_database};
 
-fn accord(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_accord"))
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap()
-}
-
 fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    format!("{}{}", support::stdout(o), support::stderr(o))
 }
 
 /// PostgreSQL's programs, from the server scripts/test.sh started.
@@ -117,21 +105,6 @@ impl Load {
     }
 }
 
-async fn decision_ids(url: &str) -> HashSet<String> {
-    let conn = Database::connect(url).await.unwrap();
-    let rows = conn
-        .query_all_raw(Statement::from_string(
-            conn.get_database_backend(),
-            "SELECT id FROM audit_log WHERE action = 'gate.check'",
-        ))
-        .await
-        .unwrap();
-    conn.close().await.ok();
-    rows.iter()
-        .map(|r| r.try_get::<uuid::Uuid>("", "id").unwrap().to_string())
-        .collect()
-}
-
 fn missing(acked: &HashSet<String>, stored: &HashSet<String>) -> usize {
     acked.iter().filter(|id| !stored.contains(*id)).count()
 }
@@ -167,14 +140,14 @@ async fn a_sqlite_backup_under_load_holds_everything_acknowledged_before_it_bega
     let out = accord(&["restore", file.to_str().unwrap(), "--database", &restored]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("audit log verified"), "{}", text(&out));
-    let stored = decision_ids(&restored).await;
+    let stored = support::logged_checks(&restored).await;
     assert_eq!(
         missing(&acked, &stored),
         0,
         "acknowledged before the backup, not in it"
     );
     // And the live database kept serving throughout: it has every decision of both.
-    let live = decision_ids(&app.db_url).await;
+    let live = support::logged_checks(&app.db_url).await;
     assert!(live.len() >= acked.len() + after);
     assert!(
         stored.len() < live.len(),
@@ -216,7 +189,7 @@ async fn a_postgresql_dump_under_load_restores_with_everything_acknowledged_befo
     let out = accord(&["audit", "verify", "--database", &empty]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("audit log verified"), "{}", text(&out));
-    let stored = decision_ids(&empty).await;
+    let stored = support::logged_checks(&empty).await;
     assert!(acked.len() >= 300);
     assert_eq!(
         missing(&acked, &stored),

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use sea_orm::{ConnectionTrait, Statement};
+use support::accord;
 use support::tls::Pki;
 
 /// A PostgreSQL cluster of this test's own, stopped when dropped.
@@ -131,14 +132,6 @@ impl Drop for TlsPostgres {
             &["-D", &data, "-m", "immediate", "stop"],
         );
     }
-}
-
-fn accord(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_accord"))
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap()
 }
 
 /// Whether this connection of Accord's pool is encrypted, as the server sees it.

@@ -3,13 +3,9 @@
 
 mod support;
 
-use std::io::BufRead;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-use sea_orm::{ConnectionTrait, Database, Statement};
-use support::within;
 
 fn accord() -> Command {
     Command::new(env!("CARGO_BIN_EXE_accord"))
@@ -36,21 +32,12 @@ async fn every_answered_decision_survives_sigkill_under_load() {
         .unwrap();
     assert!(token.status.success());
     let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
-    let mut server = accord()
+    let mut serve = accord();
+    serve
         .args(["serve", "--listen", "127.0.0.1:0", "--database", &db])
         .arg("--agreements")
-        .arg(support::repo().join("agreements"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = server.stdout.take().unwrap();
-    let line = within(Duration::from_secs(60), move || {
-        std::io::BufReader::new(stdout).lines().next()
-    })
-    .unwrap()
-    .unwrap();
-    let base = line.trim_start_matches("accord listening on ").to_owned();
+        .arg(support::repo().join("agreements"));
+    let (mut server, base) = support::listening(serve);
 
     let answered = Arc::new(Mutex::new(Vec::<String>::new()));
     let http = reqwest::Client::new();
@@ -100,18 +87,7 @@ async fn every_answered_decision_survives_sigkill_under_load() {
         answered.len()
     );
 
-    let conn = Database::connect(&db).await.unwrap();
-    let rows = conn
-        .query_all_raw(Statement::from_string(
-            conn.get_database_backend(),
-            "SELECT id FROM audit_log WHERE action = 'gate.check'",
-        ))
-        .await
-        .unwrap();
-    let logged: std::collections::HashSet<String> = rows
-        .iter()
-        .map(|r| r.try_get::<uuid::Uuid>("", "id").unwrap().to_string())
-        .collect();
+    let logged = support::logged_checks(&db).await;
     let missing: Vec<&String> = answered.iter().filter(|id| !logged.contains(*id)).collect();
     assert!(
         missing.is_empty(),
@@ -124,7 +100,6 @@ async fn every_answered_decision_survives_sigkill_under_load() {
         answered.len(),
         logged.len()
     );
-    conn.close().await.ok();
     let verify = accord()
         .args(["audit", "verify", "--database", &db])
         .output()

@@ -4,12 +4,10 @@
 
 mod support;
 
-use std::io::BufRead;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use support::tls::Pki;
-use support::within;
 
 fn serve(pki: &Pki, db: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_accord"));
@@ -29,21 +27,7 @@ async fn serve_terminates_tls_and_sends_hsts() {
     let pki = Pki::new("council");
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/accord.db?mode=rwc", dir.path().display());
-    let mut server = serve(&pki, &db)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = server.stdout.take().unwrap();
-    let line = within(Duration::from_secs(60), move || {
-        std::io::BufReader::new(stdout).lines().next()
-    })
-    .unwrap()
-    .unwrap();
-    let base = line
-        .strip_prefix("accord listening on ")
-        .unwrap_or_else(|| panic!("{line}"))
-        .to_owned();
+    let (mut server, base) = support::listening(serve(&pki, &db));
     assert!(base.starts_with("https://127.0.0.1:"), "{base}");
 
     let ca = reqwest::Certificate::from_pem(&std::fs::read(&pki.ca).unwrap()).unwrap();

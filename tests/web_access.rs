@@ -73,7 +73,7 @@ async fn only_the_allowed_see_each_page(app: TestApp) {
         let to = page.location().unwrap();
         assert!(to.starts_with("/sign-in?next=%2F"), "{path} -> {to}");
     }
-    for role in Role::PEOPLE {
+    for &role in Role::PEOPLE {
         let party = role.needs_party().then_some("camden");
         let b = signed_in(&app, role, party).await;
         for (path, allowed) in pages() {
@@ -203,7 +203,7 @@ async fn forms_need_the_sessions_csrf_token_and_a_role_that_may(app: TestApp) {
         "open",
         "no forged form changed anything"
     );
-    for role in Role::PEOPLE {
+    for &role in Role::PEOPLE {
         let b = signed_in(&app, role, role.needs_party().then_some("camden")).await;
         let token = b.get("/").await.csrf();
         for (path, body, allowed) in forms() {

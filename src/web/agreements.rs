@@ -32,16 +32,7 @@ pub struct ListQuery {
 }
 
 pub fn parse_status(text: &str) -> Option<Status> {
-    [
-        Status::Draft,
-        Status::Active,
-        Status::Expired,
-        Status::Superseded,
-        Status::Suspended,
-        Status::Terminated,
-    ]
-    .into_iter()
-    .find(|s| s.as_str() == text)
+    Status::ALL.into_iter().find(|s| s.as_str() == text)
 }
 
 fn blank_to_none(v: &Option<String>) -> Option<&str> {

@@ -41,6 +41,45 @@ pub fn accord(args: &[&str]) -> Output {
         .expect("run accord")
 }
 
+/// Starts `accord serve` (`command`, with `--listen 127.0.0.1:0`) and waits for the line that
+/// says where it listens: the child, and its base URL (`http://…` or `https://…`).
+pub fn listening(mut command: Command) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start accord serve");
+    let out = child.stdout.take().unwrap();
+    let line = within(Duration::from_secs(60), move || {
+        std::io::BufReader::new(out).lines().next()
+    })
+    .expect("accord serve printed nothing")
+    .unwrap();
+    let base = line
+        .strip_prefix("accord listening on ")
+        .unwrap_or_else(|| panic!("not a listening line: {line}"))
+        .to_owned();
+    (child, base)
+}
+
+/// The ids of the gate checks in the audit log of the database at `url`.
+pub async fn logged_checks(url: &str) -> std::collections::HashSet<String> {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let conn = Database::connect(url).await.unwrap();
+    let rows = conn
+        .query_all_raw(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT id FROM audit_log WHERE action = 'gate.check'",
+        ))
+        .await
+        .unwrap();
+    conn.close().await.ok();
+    rows.iter()
+        .map(|r| r.try_get::<uuid::Uuid>("", "id").unwrap().to_string())
+        .collect()
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
