@@ -44,6 +44,18 @@ need_axe() {
   export ACCORD_AXE_JS="$PWD/$dir/node_modules/axe-core/axe.min.js"
 }
 
+# A real OpenID provider for tests/sso.rs: node's oidc-provider, under target/oidc-tools.
+need_oidc_provider() {
+  local dir=target/oidc-tools
+  if [ ! -f "$dir/node_modules/oidc-provider/lib/index.js" ]; then
+    command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+    log "installing oidc-provider (the single sign-on test's identity provider)"
+    mkdir -p "$dir"
+    (cd "$dir" && npm install --silent --no-audit --no-fund oidc-provider@9 >/dev/null)
+  fi
+  export ACCORD_OIDC_PROVIDER_JS="$PWD/$dir/node_modules/oidc-provider/lib/index.js"
+}
+
 # A real SMTP server for tests/mail.rs: Python's aiosmtpd, which each test starts and stops on a
 # loopback port of its own (to simulate an outage). pip first; where the system Python refuses
 # pip installs (PEP 668), the Debian package.
@@ -106,6 +118,7 @@ start_postgres() {
 
 need_chromium
 need_axe
+need_oidc_provider
 need_smtp_server
 need_schemathesis
 start_postgres

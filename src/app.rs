@@ -16,6 +16,7 @@ use crate::flows::journal::Journal;
 use crate::handover::Handover;
 use crate::mail::Templates;
 use crate::metrics::Metrics;
+use crate::people::sso::Sso;
 use crate::registry::Registry;
 use crate::retention::Retention;
 use crate::settings::Settings;
@@ -40,6 +41,8 @@ pub struct App {
     pub tokens: Arc<TokenCache>,
     /// What the service counts, served at `/metrics`.
     pub metrics: Metrics,
+    /// Single sign-on, when the settings name a provider.
+    pub sso: Option<Sso>,
 }
 
 /// Why the app could not be built.
@@ -78,6 +81,10 @@ impl App {
             .counted_in(metrics.clone());
         let access = Access::new(registry.clone(), mail.clone(), &settings.public_url);
         let handover = Handover::new(registry.clone(), mail.clone(), &settings.public_url);
+        let sso = settings
+            .sso
+            .clone()
+            .map(|c| Sso::new(c, db.clone(), clock.clone()));
         Ok(App {
             db,
             clock,
@@ -91,6 +98,7 @@ impl App {
             dpia,
             tokens: Arc::new(TokenCache::default()),
             metrics,
+            sso,
         })
     }
 }

@@ -22,6 +22,8 @@ pub struct Settings {
     pub public_url: String,
     /// Served over TLS by Accord itself: every answer carries `Strict-Transport-Security`.
     pub hsts: bool,
+    /// Single sign-on through an OpenID provider, when configured.
+    pub sso: Option<crate::people::sso::SsoConfig>,
 }
 
 impl Default for Settings {
@@ -32,6 +34,7 @@ impl Default for Settings {
             webhook_secrets: Default::default(),
             public_url: "http://127.0.0.1:8080".into(),
             hsts: false,
+            sso: None,
         }
     }
 }

@@ -72,7 +72,7 @@ enum Command {
     /// 1: invalid or unknown agreement, 2: template or output error).
     Dpia(dpia::DpiaArgs),
     /// Run the service: migrate, import agreements, serve the HTTP API.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Apply database migrations (exit 3 if the database cannot be opened).
     Migrate(db::MigrateArgs),
     /// API tokens.
@@ -118,7 +118,7 @@ pub fn run() -> ExitCode {
             as_of,
         } => check::run(&paths, format, as_of),
         Command::Dpia(args) => dpia::run(args),
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
         Command::Migrate(args) => db::migrate(args),
         Command::Token(cmd) => db::token(cmd),
         Command::User(cmd) => user::run(cmd),

@@ -13,6 +13,7 @@ use super::app_args::AppArgs;
 use super::{DbArgs, EXIT_DB, runtime};
 use crate::app::{App, StartError};
 use crate::clock::SystemClock;
+use crate::people::sso::{RoleRule, SsoConfig};
 use crate::registry::Registry;
 use crate::settings::Settings;
 
@@ -54,6 +55,20 @@ pub struct ServeArgs {
         value_name = "FILE"
     )]
     tls_key: Option<PathBuf>,
+    /// Single sign-on: the OpenID provider's issuer URL (Entra ID:
+    /// https://login.microsoftonline.com/TENANT/v2.0). Needs --oidc-client-id,
+    /// --oidc-role-map and ACCORD_OIDC_CLIENT_SECRET.
+    #[arg(long, env = "ACCORD_OIDC_ISSUER", requires_all = ["oidc_client_id", "oidc_role_map"])]
+    oidc_issuer: Option<String>,
+    /// Accord's client id at the provider.
+    #[arg(long, env = "ACCORD_OIDC_CLIENT_ID", requires = "oidc_issuer")]
+    oidc_client_id: Option<String>,
+    /// The ID token's claim holding roles or groups.
+    #[arg(long, env = "ACCORD_OIDC_CLAIM", default_value = "roles")]
+    oidc_claim: String,
+    /// Claim values to Accord roles, first match wins: `value=role[:party],…`.
+    #[arg(long, env = "ACCORD_OIDC_ROLE_MAP", requires = "oidc_issuer")]
+    oidc_role_map: Option<String>,
     /// Log as JSON lines (for log shippers) instead of text.
     #[arg(long, env = "ACCORD_LOG_JSON")]
     log_json: bool,
@@ -70,10 +85,17 @@ async fn serve(args: ServeArgs) -> ExitCode {
         Err(code) => return code,
     };
     let settings = match args.app.settings() {
-        Ok(s) => Settings {
-            max_body: args.max_body_bytes,
-            hsts: args.tls_cert.is_some(),
-            ..s
+        Ok(s) => match sso_config(&args, &s.public_url) {
+            Ok(sso) => Settings {
+                max_body: args.max_body_bytes,
+                hsts: args.tls_cert.is_some(),
+                sso,
+                ..s
+            },
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
         },
         Err(e) => {
             eprintln!("error: {e}");
@@ -144,6 +166,28 @@ async fn serve(args: ServeArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Single sign-on's settings, when --oidc-issuer is given; the client secret comes from the
+/// environment only (`ACCORD_OIDC_CLIENT_SECRET`), never the command line.
+fn sso_config(args: &ServeArgs, public_url: &str) -> Result<Option<SsoConfig>, String> {
+    let Some(issuer) = &args.oidc_issuer else {
+        return Ok(None);
+    };
+    let secret = std::env::var("ACCORD_OIDC_CLIENT_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .ok_or("--oidc-issuer needs ACCORD_OIDC_CLIENT_SECRET in the environment")?;
+    let rules = RoleRule::parse_all(args.oidc_role_map.as_deref().unwrap_or(""))
+        .map_err(|e| format!("ACCORD_OIDC_ROLE_MAP: {e}"))?;
+    Ok(Some(SsoConfig {
+        issuer: issuer.clone(),
+        client_id: args.oidc_client_id.clone().unwrap_or_default(),
+        client_secret: secret,
+        claim: args.oidc_claim.clone(),
+        rules,
+        public_url: public_url.to_owned(),
+    }))
 }
 
 /// The TLS listener's settings from --tls-cert and --tls-key, read and checked now so a bad

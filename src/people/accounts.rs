@@ -126,6 +126,8 @@ pub(crate) async fn create_in(
         created_at: stamp(now),
         password_set_at: None,
         disabled_at: None,
+        sso_subject: None,
+        sso_only: false,
     };
     let am: user::ActiveModel = row.clone().into();
     user::Entity::insert(am).exec_without_returning(txn).await?;

@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod password;
 pub mod sessions;
+pub mod sso;
 pub mod throttle;
 
 use jiff::Timestamp;
@@ -49,6 +50,8 @@ pub enum PeopleError {
     WeakPassword(&'static str),
     #[error("the e-mail address or password is not right")]
     WrongPassword,
+    #[error("this account signs in with your organisation's single sign-on, not a password")]
+    SsoOnly,
     #[error("too many failed attempts; try again in {minutes} minutes")]
     Throttled { minutes: i64 },
     #[error("cannot draw random bytes: {0}")]

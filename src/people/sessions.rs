@@ -64,6 +64,29 @@ pub async fn sign_in(
         fail(db, now, &email, address, "the account's role is not known").await?;
         return Err(PeopleError::WrongPassword);
     };
+    if row.sso_only {
+        fail(
+            db,
+            now,
+            &email,
+            address,
+            "the account signs in only by single sign-on",
+        )
+        .await?;
+        return Err(PeopleError::SsoOnly);
+    }
+    let details = serde_json::json!({ "email": email, "address": address });
+    open(db, now, &row, principal, details).await
+}
+
+/// A new session for `row`, acting as `principal`, audited as `user.signed_in` with `details`.
+pub(crate) async fn open(
+    db: &DatabaseConnection,
+    now: Timestamp,
+    row: &user::Model,
+    principal: Principal,
+    details: serde_json::Value,
+) -> Result<Session> {
     let secret = random_secret()?;
     let txn = db.begin().await?;
     let mut log = Writer::begin(&txn).await?;
@@ -84,13 +107,13 @@ pub async fn sign_in(
             actor: &principal.actor(),
             action: "user.signed_in",
             subject: format!("user:{}", row.id),
-            details: serde_json::json!({ "email": email, "address": address }),
+            details,
         },
     );
     log.commit(txn).await?;
     Ok(Session {
         principal,
-        email,
+        email: row.email.clone(),
         secret,
     })
 }

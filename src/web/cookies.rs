@@ -14,6 +14,8 @@ use poem::web::cookie::{Cookie, SameSite};
 
 pub const SESSION: &str = "accord_session";
 pub const VISIT: &str = "accord_visit";
+/// The `state` of a single sign-on begun in this browser, so only this browser can finish it.
+pub const SSO: &str = "accord_sso";
 
 /// The value of cookie `name` on the request, if any.
 pub fn read(req: &Request, name: &str) -> Option<String> {

@@ -27,6 +27,9 @@ pub enum WebError {
     Conflict(String),
     #[error("{0}")]
     Internal(String),
+    /// Something Accord depends on (the identity provider) does not answer.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl WebError {
@@ -42,6 +45,7 @@ impl WebError {
             WebError::BadRequest(_) => "There is a problem with what was sent",
             WebError::Conflict(_) => "This cannot be done now",
             WebError::Internal(_) => "Sorry, there is a problem with the service",
+            WebError::Unavailable(_) => "Sign-in is not available just now",
         }
     }
 }
@@ -54,6 +58,7 @@ impl ResponseError for WebError {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            WebError::Unavailable(_) => StatusCode::BAD_GATEWAY,
         }
     }
 
@@ -100,6 +105,28 @@ impl From<crate::handover::HandoverError> for WebError {
             E::Registry(r) => r.into(),
             E::Mail(m) => WebError::Internal(m.to_string()),
             E::Db(d) => WebError::Internal(d.to_string()),
+        }
+    }
+}
+
+impl From<crate::people::sso::SsoError> for WebError {
+    fn from(e: crate::people::sso::SsoError) -> WebError {
+        use crate::people::sso::SsoError as E;
+        match e {
+            E::UnknownState | E::Provider(_) | E::Invalid(_) => {
+                WebError::BadRequest(format!("{e}. Start again from the sign-in page."))
+            }
+            E::NoRole => WebError::Forbidden(format!(
+                "{e}. Ask your information governance team to add you to an Accord group, then sign in again."
+            )),
+            E::Disabled => WebError::Forbidden(e.to_string()),
+            E::Unreachable(m) => {
+                tracing::error!(error = %m, "the identity provider cannot be reached");
+                WebError::Unavailable(
+                    "Accord cannot reach your organisation's sign-in service. Try again later, or sign in with a password if you have one.".into(),
+                )
+            }
+            E::People(p) => p.into(),
         }
     }
 }

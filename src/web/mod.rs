@@ -24,6 +24,7 @@ pub mod render;
 pub mod request_access;
 pub mod session;
 pub mod sign_in;
+pub mod sso;
 
 use std::sync::Arc;
 
@@ -56,6 +57,8 @@ pub struct Console {
     pub dpia: Arc<(Renderer, Renderer)>,
     /// Cookies carry `Secure` (Accord is reached over TLS: its public URL is https).
     pub secure_cookies: bool,
+    /// Single sign-on, when configured.
+    pub sso: Option<crate::people::sso::Sso>,
 }
 
 impl Console {
@@ -71,6 +74,7 @@ impl Console {
             handover: app.handover.clone(),
             dpia: app.dpia.clone(),
             secure_cookies: app.settings.public_url.starts_with("https://"),
+            sso: app.sso.clone(),
         })
     }
 
@@ -85,6 +89,8 @@ pub fn routes(route: Route) -> Route {
         .at("/", get(home::page))
         .at("/sign-in", get(sign_in::form).post(sign_in::submit))
         .at("/sign-out", post(sign_in::sign_out))
+        .at("/sign-in/sso", get(sso::start))
+        .at("/sign-in/sso/callback", get(sso::callback))
         .at(
             "/set-password/:token",
             get(sign_in::set_form).post(sign_in::set_submit),

@@ -85,6 +85,8 @@ impl<'a> FromRequest<'a> for Viewer {
             Some(
                 "Your session ended, so you need to sign in again. What you entered has been kept.",
             ),
+            req.data::<super::Console>()
+                .is_some_and(|c| c.sso.is_some()),
         );
         Err(poem::Error::from_response(visit.with_cookie(page)))
     }

@@ -28,7 +28,9 @@ pub fn field_error(field: &str, text: &str) -> serde_json::Value {
     json!({ "field": field, "text": text })
 }
 
-/// The sign-in page; `kept` is a form to continue after signing in.
+/// The sign-in page; `kept` is a form to continue after signing in; with `sso`, it offers
+/// the organisation's single sign-on first.
+#[allow(clippy::too_many_arguments)]
 pub fn page(
     visit: &Visitor,
     status: StatusCode,
@@ -37,6 +39,7 @@ pub fn page(
     errors: &[serde_json::Value],
     kept: &[(String, String)],
     notice: Option<&str>,
+    sso: bool,
 ) -> Response {
     let kept: Vec<_> = kept
         .iter()
@@ -49,14 +52,16 @@ pub fn page(
         "kept": kept,
         "notice": notice,
         "visit_csrf": visit.csrf(),
+        "sso_href": sso.then(|| format!("/sign-in/sso?next={}", super::session::encode(local_path(next)))),
     });
     pages().page_with(status, None, "sign_in", "Sign in", data)
 }
 
 #[handler]
-pub fn form(visit: Visitor, Query(q): Query<Next>) -> Response {
+pub fn form(console: Data<&Console>, visit: Visitor, Query(q): Query<Next>) -> Response {
     let next = q.next.unwrap_or_else(|| "/".into());
-    visit.with_cookie(page(&visit, StatusCode::OK, &next, "", &[], &[], None))
+    let sso = console.sso.is_some();
+    visit.with_cookie(page(&visit, StatusCode::OK, &next, "", &[], &[], None, sso))
 }
 
 #[handler]
@@ -95,6 +100,7 @@ pub async fn submit(
             &errors,
             &kept,
             None,
+            console.sso.is_some(),
         );
         return Ok(visit.with_cookie(p));
     }
@@ -104,13 +110,17 @@ pub async fn submit(
         .await
     {
         Ok(s) => s,
-        Err(e @ (PeopleError::WrongPassword | PeopleError::Throttled { .. })) => {
+        Err(
+            e @ (PeopleError::WrongPassword | PeopleError::SsoOnly | PeopleError::Throttled { .. }),
+        ) => {
             let status = match e {
                 PeopleError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
                 _ => StatusCode::UNAUTHORIZED,
             };
             let errors = [field_error("email", &capitalise(&e.to_string()))];
-            return Ok(visit.with_cookie(page(&visit, status, next, email, &errors, &kept, None)));
+            let sso = console.sso.is_some();
+            let p = page(&visit, status, next, email, &errors, &kept, None, sso);
+            return Ok(visit.with_cookie(p));
         }
         Err(e) => return Err(e.into()),
     };

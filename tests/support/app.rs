@@ -64,6 +64,15 @@ impl TestApp {
     }
 
     pub async fn start_with(backend: Backend, settings: Settings) -> TestApp {
+        Self::start_knowing_base(backend, |_| settings).await
+    }
+
+    /// As [`TestApp::start_with`], the settings made once the app's address (`http://…`) is
+    /// known.
+    pub async fn start_knowing_base(
+        backend: Backend,
+        settings: impl FnOnce(&str) -> Settings,
+    ) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let db_url = fresh_database(backend, dir.path()).await;
         let db = accord::store::open(&db_url)
@@ -77,7 +86,7 @@ impl TestApp {
             .unwrap();
         let addr = acceptor.local_addr()[0].to_string();
         let base = format!("http://{}", addr.trim_start_matches("socket://"));
-        let app = accord::app::App::new(registry.clone(), settings).expect("the app starts");
+        let app = accord::app::App::new(registry.clone(), settings(&base)).expect("the app starts");
         let endpoint = accord::server::endpoint(&app).expect("the endpoint builds");
         let served = app.clone();
         tokio::spawn(async move { Server::new_with_acceptor(acceptor).run(endpoint).await });

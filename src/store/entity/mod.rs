@@ -23,6 +23,7 @@ pub mod party_suspension;
 pub mod password_link;
 pub mod sign_in_failure;
 pub mod signature;
+pub mod sso_flow;
 pub mod user;
 pub mod version;
 pub mod web_session;

@@ -16,6 +16,11 @@ pub struct Model {
     pub created_at: String,
     pub password_set_at: Option<String>,
     pub disabled_at: Option<String>,
+    /// `issuer|sub` of the provider account linked to this one (single sign-on).
+    #[sea_orm(unique)]
+    pub sso_subject: Option<String>,
+    /// Signs in only through the provider, never with a password.
+    pub sso_only: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,491 @@
+//! Single sign-on against a real OpenID provider on loopback (node's oidc-provider, which
+//! scripts/test.sh installs), on SQLite and on PostgreSQL: a good sign-in; a wrong state, a
+//! state from another browser, a replayed code, a bad nonce and an expired ID token, each
+//! refused; a person whose claims map to no role refused with a clear page; a role changed
+//! at the provider taking effect at the next sign-in; SSO-only accounts refused a password.
+
+mod support;
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+
+use accord::clock::Clock;
+use accord::people::sso::{RoleRule, SsoConfig};
+use accord::settings::Settings;
+use accord::store::entity::{sso_flow, user};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use support::app::{Backend, TestApp};
+
+const CLIENT_ID: &str = "accord-test";
+const CLIENT_SECRET: &str = "a-client-secret-of-forty-characters-0123";
+
+/// oidc-provider on a port of its own; accounts read from a JSON file at every sign-in.
+struct Provider {
+    issuer: String,
+    accounts: tempfile::NamedTempFile,
+    child: Child,
+}
+
+impl Provider {
+    fn start(port: u16, redirect: &str) -> Provider {
+        let js = std::env::var("ACCORD_OIDC_PROVIDER_JS").expect(
+            "ACCORD_OIDC_PROVIDER_JS is not set: run scripts/test.sh, which installs oidc-provider",
+        );
+        let accounts = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(accounts.path(), "{}").unwrap();
+        let mut child = Command::new("node")
+            .arg(support::repo().join("tests/support/oidc_provider.mjs"))
+            .args([&port.to_string(), CLIENT_ID, CLIENT_SECRET, redirect])
+            .arg(accounts.path())
+            .env("ACCORD_OIDC_PROVIDER_JS", js)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start node");
+        let out = child.stdout.take().unwrap();
+        let line = support::within(std::time::Duration::from_secs(30), move || {
+            use std::io::BufRead;
+            std::io::BufReader::new(out).lines().next()
+        });
+        assert!(
+            matches!(line, Some(Ok(l)) if l == "ready"),
+            "the provider did not start"
+        );
+        Provider {
+            issuer: format!("http://127.0.0.1:{port}"),
+            accounts,
+            child,
+        }
+    }
+
+    /// Sets who may sign in: login → (e-mail, name, roles).
+    fn accounts(&self, people: &[(&str, &str, &[&str])]) {
+        let map: serde_json::Map<String, serde_json::Value> = people
+            .iter()
+            .map(|(login, email, roles)| {
+                (
+                    login.to_string(),
+                    serde_json::json!({ "email": email, "name": login, "roles": roles }),
+                )
+            })
+            .collect();
+        std::fs::write(
+            self.accounts.path(),
+            serde_json::Value::Object(map).to_string(),
+        )
+        .unwrap();
+    }
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start(backend: Backend) -> (TestApp, Provider) {
+    let port = free_port();
+    let issuer = format!("http://127.0.0.1:{port}");
+    let rules = RoleRule::parse_all(
+        "accord-officers=ig_officer,camden-signatories=signatory:camden,accord-auditors=auditor",
+    )
+    .unwrap();
+    let mut redirect = String::new();
+    let app = TestApp::start_knowing_base(backend, |base| {
+        redirect = format!("{base}{}", accord::people::sso::CALLBACK);
+        Settings {
+            public_url: base.to_owned(),
+            sso: Some(SsoConfig {
+                issuer,
+                client_id: CLIENT_ID.into(),
+                client_secret: CLIENT_SECRET.into(),
+                claim: "roles".into(),
+                rules,
+                public_url: base.to_owned(),
+            }),
+            ..Settings::default()
+        }
+    })
+    .await;
+    // The provider stamps its tokens with the real time; the app judges them by its clock.
+    app.clock.set(jiff::Timestamp::now());
+    let provider = Provider::start(port, &redirect);
+    (app, provider)
+}
+
+/// A browser: cookies per origin, redirects followed by hand.
+struct Browser {
+    http: reqwest::Client,
+    jar: HashMap<String, HashMap<String, String>>,
+}
+
+struct Page {
+    status: u16,
+    location: Option<String>,
+    body: String,
+}
+
+fn origin(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split('/').next().unwrap_or_default().to_owned()
+}
+
+impl Browser {
+    fn new() -> Browser {
+        Browser {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            jar: HashMap::new(),
+        }
+    }
+
+    fn cookie_header(&self, url: &str) -> String {
+        self.jar
+            .get(&origin(url))
+            .map(|c| {
+                c.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .unwrap_or_default()
+    }
+
+
+    async fn send(&mut self, req: reqwest::RequestBuilder, url: &str) -> Page {
+        let r = req
+            .header("cookie", self.cookie_header(url))
+            .send()
+            .await
+            .unwrap();
+        let jar = self.jar.entry(origin(url)).or_default();
+        for v in r.headers().get_all("set-cookie") {
+            let pair = v.to_str().unwrap().split(';').next().unwrap();
+            if let Some((k, v)) = pair.split_once('=') {
+                if v.is_empty() {
+                    jar.remove(k.trim());
+                } else {
+                    jar.insert(k.trim().to_owned(), v.to_owned());
+                }
+            }
+        }
+        let status = r.status().as_u16();
+        let location = r.headers().get("location").map(|l| {
+            let l = l.to_str().unwrap();
+            if l.starts_with('/') {
+                format!("http://{}{l}", origin(url))
+            } else {
+                l.to_owned()
+            }
+        });
+        Page {
+            status,
+            location,
+            body: r.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&mut self, url: &str) -> Page {
+        let req = self.http.get(url);
+        self.send(req, url).await
+    }
+
+    async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> Page {
+        let req = self.http.post(url).form(form);
+        self.send(req, url).await
+    }
+
+    /// From the app's sign-in button through the provider's pages (signing in as `login`,
+    /// consenting) to the URL the provider sends back to the app, not yet opened.
+    async fn sign_in_at_provider(&mut self, app: &TestApp, login: &str) -> String {
+        let mut page = self.get(&app.url("/sign-in/sso?next=%2Fagreements")).await;
+        for _ in 0..20 {
+            if let Some(to) = page.location.clone() {
+                if to.starts_with(&app.url(accord::people::sso::CALLBACK)) {
+                    return to;
+                }
+                page = self.get(&to).await;
+                continue;
+            }
+            assert_eq!(page.status, 200, "{}", page.body);
+            let action = page
+                .body
+                .split("action=\"")
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+                .unwrap_or_else(|| panic!("no form: {}", page.body))
+                .to_owned();
+            let action = if action.starts_with('/') {
+                format!("http://{}{action}", origin(&self.last_provider(app)))
+            } else {
+                action
+            };
+            page = if page.body.contains("value=\"login\"") {
+                self.post(
+                    &action,
+                    &[("prompt", "login"), ("login", login), ("password", "any")],
+                )
+                .await
+            } else {
+                self.post(&action, &[("prompt", "consent")]).await
+            };
+        }
+        panic!("the provider never sent the browser back");
+    }
+
+    fn last_provider(&self, app: &TestApp) -> String {
+        let me = origin(&app.base);
+        let other = self
+            .jar
+            .keys()
+            .find(|k| **k != me)
+            .cloned()
+            .unwrap_or_default();
+        format!("http://{other}")
+    }
+
+    fn has_session(&self, app: &TestApp) -> bool {
+        self.jar
+            .get(&origin(&app.base))
+            .is_some_and(|c| c.contains_key("accord_session"))
+    }
+}
+
+async fn account(app: &TestApp, email: &str) -> Option<user::Model> {
+    user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(app.registry.db())
+        .await
+        .unwrap()
+}
+
+fn replace_param(url: &str, name: &str, value: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap();
+    let query: Vec<String> = query
+        .split('&')
+        .map(|p| match p.split_once('=') {
+            Some((k, _)) if k == name => format!("{k}={value}"),
+            _ => p.to_owned(),
+        })
+        .collect();
+    format!("{base}?{}", query.join("&"))
+}
+
+async fn a_good_sign_in_makes_an_sso_only_account(pair: (TestApp, Provider)) {
+    let (app, provider) = pair;
+    provider.accounts(&[("priya", "priya.shah@camden.example", &["accord-officers"])]);
+    let mut b = Browser::new();
+    let page = b.get(&app.url("/sign-in")).await;
+    assert!(
+        page.body.contains("href=\"/sign-in/sso?next"),
+        "no sign-on button: {}",
+        page.body
+    );
+    let back = b.sign_in_at_provider(&app, "priya").await;
+    let done = b.get(&back).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(
+        done.location.as_deref(),
+        Some(app.url("/agreements").as_str())
+    );
+    assert!(b.has_session(&app));
+    let home = b.get(&app.url("/agreements/new")).await;
+    assert_eq!(home.status, 200, "an officer drafts");
+    let row = account(&app, "priya.shah@camden.example").await.unwrap();
+    assert_eq!((row.role.as_str(), row.sso_only), ("ig_officer", true));
+    assert!(row.sso_subject.unwrap().starts_with(&provider.issuer));
+    // An SSO-only account has no password to sign in with.
+    let mut other = Browser::new();
+    let form = other.get(&app.url("/sign-in")).await;
+    let csrf = form
+        .body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let refused = other
+        .post(
+            &app.url("/sign-in"),
+            &[
+                ("csrf", &csrf),
+                ("email", "priya.shah@camden.example"),
+                ("password", "any password at all"),
+                ("next", "/"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 401);
+    // The sign-in's flow is gone: it worked once.
+    assert_eq!(
+        sso_flow::Entity::find()
+            .all(app.registry.db())
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+}
+
+async fn a_wrong_or_foreign_state_is_refused(pair: (TestApp, Provider)) {
+    let (app, provider) = pair;
+    provider.accounts(&[("priya", "priya.shah@camden.example", &["accord-officers"])]);
+    let mut b = Browser::new();
+    let back = b.sign_in_at_provider(&app, "priya").await;
+    let forged = replace_param(
+        &back,
+        "state",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+    );
+    let page = b.get(&forged).await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert!(
+        page.body.contains("not one Accord started"),
+        "{}",
+        page.body
+    );
+    // The right state, but from a browser that did not begin the sign-in (login CSRF).
+    let mut stranger = Browser::new();
+    let page = stranger.get(&back).await;
+    assert_eq!(page.status, 400);
+    assert!(!stranger.has_session(&app) && !b.has_session(&app));
+    assert!(account(&app, "priya.shah@camden.example").await.is_none());
+}
+
+async fn a_replayed_code_is_refused(pair: (TestApp, Provider)) {
+    let (app, provider) = pair;
+    provider.accounts(&[("priya", "priya.shah@camden.example", &["accord-officers"])]);
+    let mut b = Browser::new();
+    let back = b.sign_in_at_provider(&app, "priya").await;
+    assert_eq!(b.get(&back).await.status, 303);
+    // The same answer again: its state is spent.
+    let again = b.get(&back).await;
+    assert_eq!(again.status, 400, "{}", again.body);
+    // The spent code with a fresh sign-in's state: the provider refuses it.
+    let mut c = Browser::new();
+    let fresh = c.sign_in_at_provider(&app, "priya").await;
+    let code = back
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let replayed = replace_param(&fresh, "code", code);
+    let page = c.get(&replayed).await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert!(page.body.contains("did not sign you in"), "{}", page.body);
+    assert!(!c.has_session(&app));
+}
+
+async fn a_bad_nonce_and_an_expired_token_are_refused(pair: (TestApp, Provider)) {
+    let (app, provider) = pair;
+    provider.accounts(&[("priya", "priya.shah@camden.example", &["accord-officers"])]);
+    // A token minted for another sign-in: the nonce this sign-in sent is not the token's.
+    let mut b = Browser::new();
+    let back = b.sign_in_at_provider(&app, "priya").await;
+    let db = app.registry.db();
+    let flows = sso_flow::Entity::find().all(db).await.unwrap();
+    assert_eq!(flows.len(), 1);
+    let mut flow: sso_flow::ActiveModel = flows[0].clone().into();
+    flow.nonce = sea_orm::ActiveValue::Set("a-nonce-from-another-sign-in".into());
+    sea_orm::ActiveModelTrait::update(flow, db).await.unwrap();
+    let page = b.get(&back).await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert!(page.body.contains("could not be verified"), "{}", page.body);
+    assert!(!b.has_session(&app));
+
+    // Six minutes on (the provider's ID tokens last five; a sign-in may take ten): expired.
+    let mut b = Browser::new();
+    let back = b.sign_in_at_provider(&app, "priya").await;
+    app.clock
+        .set(app.clock.now() + jiff::SignedDuration::from_mins(6));
+    let page = b.get(&back).await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert!(page.body.contains("could not be verified"), "{}", page.body);
+    assert!(!b.has_session(&app));
+    assert!(account(&app, "priya.shah@camden.example").await.is_none());
+}
+
+async fn claims_with_no_role_get_a_clear_page(pair: (TestApp, Provider)) {
+    let (app, provider) = pair;
+    provider.accounts(&[("sam", "sam@camden.example", &["payroll-team"])]);
+    let mut b = Browser::new();
+    let back = b.sign_in_at_provider(&app, "sam").await;
+    let page = b.get(&back).await;
+    assert_eq!(page.status, 403, "{}", page.body);
+    assert!(page.body.contains("no role in Accord"), "{}", page.body);
+    assert!(page.body.contains("Ask your information governance team"));
+    assert!(!b.has_session(&app));
+    assert!(
+        account(&app, "sam@camden.example").await.is_none(),
+        "no account made"
+    );
+}
+
+async fn a_role_changed_at_the_provider_applies_at_the_next_sign_in(pair: (TestApp, Provider)) {
+    let (app, provider) = pair;
+    provider.accounts(&[("jo", "jo.bell@camden.example", &["accord-officers"])]);
+    let mut b = Browser::new();
+    let back = b.sign_in_at_provider(&app, "jo").await;
+    assert_eq!(b.get(&back).await.status, 303);
+    assert_eq!(b.get(&app.url("/agreements/new")).await.status, 200);
+
+    provider.accounts(&[("jo", "jo.bell@camden.example", &["camden-signatories"])]);
+    let mut b = Browser::new();
+    let back = b.sign_in_at_provider(&app, "jo").await;
+    assert_eq!(b.get(&back).await.status, 303);
+    let row = account(&app, "jo.bell@camden.example").await.unwrap();
+    assert_eq!(
+        (row.role.as_str(), row.party_id.as_deref()),
+        ("signatory", Some("camden"))
+    );
+    assert_eq!(
+        b.get(&app.url("/agreements/new")).await.status,
+        403,
+        "no longer an officer"
+    );
+    let changes = accord::store::entity::audit_record::Entity::find()
+        .filter(accord::store::entity::audit_record::Column::Action.eq("user.role_from_provider"))
+        .all(app.registry.db())
+        .await
+        .unwrap();
+    assert_eq!(changes.len(), 1, "the change is audited");
+}
+
+async fn with_provider<F, Fut>(backend: Backend, case: F)
+where
+    F: FnOnce((TestApp, Provider)) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    case(start(backend).await).await;
+}
+
+macro_rules! on_both {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $case() { super::with_provider(super::Backend::Sqlite, super::$case).await } )* }
+        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $case() { super::with_provider(super::Backend::Postgres, super::$case).await } )* }
+    };
+}
+
+on_both!(
+    a_good_sign_in_makes_an_sso_only_account,
+    a_wrong_or_foreign_state_is_refused,
+    a_replayed_code_is_refused,
+    a_bad_nonce_and_an_expired_token_are_refused,
+    claims_with_no_role_get_a_clear_page,
+    a_role_changed_at_the_provider_applies_at_the_next_sign_in,
+);

@@ -1,0 +1,38 @@
+// A real OpenID provider on loopback for tests/sso.rs: node's oidc-provider (which
+// scripts/test.sh installs), with one confidential client, PKCE required, and its
+// development sign-in pages (any password). Each account's e-mail, name and roles are read
+// from ACCOUNTS (a JSON file) at every sign-in, so a test changes a role between sign-ins.
+// Usage: node oidc_provider.mjs PORT CLIENT_ID CLIENT_SECRET REDIRECT_URI ACCOUNTS
+import fs from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
+const [port, clientId, clientSecret, redirectUri, accounts] = process.argv.slice(2);
+const { default: Provider } = await import(pathToFileURL(process.env.ACCORD_OIDC_PROVIDER_JS));
+
+const provider = new Provider(`http://127.0.0.1:${port}`, {
+  clients: [{
+    client_id: clientId,
+    client_secret: clientSecret,
+    redirect_uris: [redirectUri],
+    response_types: ['code'],
+    grant_types: ['authorization_code'],
+  }],
+  pkce: { required: () => true },
+  scopes: ['openid', 'email', 'profile'],
+  claims: { openid: ['sub', 'roles', 'groups'], email: ['email', 'email_verified'], profile: ['name'] },
+  // The claims in the ID token itself, as Entra ID puts `roles` there.
+  conformIdTokenClaims: false,
+  features: { devInteractions: { enabled: true } },
+  ttl: { IdToken: 300, AccessToken: 300, AuthorizationCode: 60, Session: 600, Interaction: 600, Grant: 600 },
+  async findAccount(ctx, id) {
+    return {
+      accountId: id,
+      async claims() {
+        const all = JSON.parse(fs.readFileSync(accounts, 'utf8'));
+        const a = all[id] || {};
+        return { sub: id, email: a.email, email_verified: true, name: a.name, roles: a.roles || [], groups: a.groups || [] };
+      },
+    };
+  },
+});
+provider.listen(Number(port), '127.0.0.1', () => console.log('ready'));
