@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need (PostgreSQL, a real
-# headless Chromium with chromium-driver, axe-core, Schemathesis), starts a private PostgreSQL on loopback, then runs every test target once
+# headless Chromium with chromium-driver, axe-core, Schemathesis, aiosmtpd, node's oidc-provider), starts a private PostgreSQL on loopback, then runs every test target once
 # (the integration tests run against SQLite and against that PostgreSQL).
 #
 #   scripts/test.sh            # everything

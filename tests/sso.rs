@@ -162,7 +162,6 @@ impl Browser {
             .unwrap_or_default()
     }
 
-
     async fn send(&mut self, req: reqwest::RequestBuilder, url: &str) -> Page {
         let r = req
             .header("cookie", self.cookie_header(url))
@@ -466,6 +465,68 @@ async fn a_role_changed_at_the_provider_applies_at_the_next_sign_in(pair: (TestA
     assert_eq!(changes.len(), 1, "the change is audited");
 }
 
+/// A local account with a password is linked by its e-mail at its first single sign-on and
+/// keeps its password, until `accord user sso-only` ends that (and its sessions).
+async fn a_local_account_is_linked_and_can_be_made_sso_only(pair: (TestApp, Provider)) {
+    let (app, provider) = pair;
+    let email = support::web::person(&app, accord::auth::Role::Auditor, None).await;
+    let local = support::web::Browser::new(&app);
+    assert_eq!(
+        local.sign_in(&email, support::web::PASSWORD).await.status,
+        303
+    );
+    provider.accounts(&[("alex", &email, &["accord-auditors"])]);
+    let mut b = Browser::new();
+    let back = b.sign_in_at_provider(&app, "alex").await;
+    assert_eq!(b.get(&back).await.status, 303);
+    let row = account(&app, &email).await.unwrap();
+    assert!(
+        row.sso_subject.is_some() && !row.sso_only,
+        "linked, password kept"
+    );
+    assert_eq!(
+        local.get("/").await.status,
+        200,
+        "the password session lives on"
+    );
+
+    let out = support::accord(&[
+        "user",
+        "sso-only",
+        "--email",
+        &email,
+        "--database",
+        &app.db_url,
+    ]);
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    assert!(support::stdout(&out).contains("[single sign-on only]"));
+    assert_eq!(local.get("/").await.status, 303, "its sessions ended");
+    let again = support::web::Browser::new(&app);
+    assert_eq!(
+        again.sign_in(&email, support::web::PASSWORD).await.status,
+        401
+    );
+    // Single sign-on still works.
+    let mut b = Browser::new();
+    let back = b.sign_in_at_provider(&app, "alex").await;
+    assert_eq!(b.get(&back).await.status, 303);
+    // And --off gives the password back.
+    let out = support::accord(&[
+        "user",
+        "sso-only",
+        "--off",
+        "--email",
+        &email,
+        "--database",
+        &app.db_url,
+    ]);
+    assert!(out.status.success());
+    assert_eq!(
+        again.sign_in(&email, support::web::PASSWORD).await.status,
+        303
+    );
+}
+
 async fn with_provider<F, Fut>(backend: Backend, case: F)
 where
     F: FnOnce((TestApp, Provider)) -> Fut,
@@ -488,4 +549,5 @@ on_both!(
     a_bad_nonce_and_an_expired_token_are_refused,
     claims_with_no_role_get_a_clear_page,
     a_role_changed_at_the_provider_applies_at_the_next_sign_in,
+    a_local_account_is_linked_and_can_be_made_sso_only,
 );

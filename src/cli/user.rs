@@ -41,6 +41,16 @@ pub enum UserCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Make an account sign in only through single sign-on (its sessions end), or, with
+    /// --off, with a password again.
+    SsoOnly {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        off: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// List accounts: e-mail, name, role, party, whether a password is set.
     List {
         #[command(flatten)]
@@ -62,7 +72,10 @@ pub struct LinkArgs {
 pub fn run(cmd: UserCommand) -> ExitCode {
     runtime().block_on(async {
         let db = match &cmd {
-            UserCommand::Create { db, .. } | UserCommand::Reset { db, .. } | UserCommand::List { db } => db,
+            UserCommand::Create { db, .. }
+            | UserCommand::Reset { db, .. }
+            | UserCommand::SsoOnly { db, .. }
+            | UserCommand::List { db } => db,
         };
         let conn = match open(db).await {
             Ok(c) => c,
@@ -76,6 +89,18 @@ pub fn run(cmd: UserCommand) -> ExitCode {
             }
             UserCommand::Reset { email, link, .. } => {
                 people::accounts::new_link(&conn, now, email, "cli").await.map(|r| (r, link))
+            }
+            UserCommand::SsoOnly { email, off, .. } => {
+                return match people::accounts::set_sso_only(&conn, now, email, !off, "cli").await {
+                    Ok(u) => {
+                        println!("{}", line(&u));
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        ExitCode::FAILURE
+                    }
+                };
             }
             UserCommand::List { .. } => {
                 return match people::accounts::list(&conn).await {
@@ -119,10 +144,10 @@ fn line(u: &User) -> String {
             .as_deref()
             .map(|p| format!(", {p}"))
             .unwrap_or_default(),
-        if u.has_password {
-            ""
-        } else {
-            " [no password yet]"
+        match (u.sso_only, u.has_password) {
+            (true, _) => " [single sign-on only]",
+            (false, true) => "",
+            (false, false) => " [no password yet]",
         }
     )
 }

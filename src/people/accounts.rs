@@ -34,6 +34,8 @@ pub struct User {
     pub party: Option<String>,
     pub created_at: String,
     pub has_password: bool,
+    /// Signs in only through single sign-on.
+    pub sso_only: bool,
 }
 
 impl From<&user::Model> for User {
@@ -46,6 +48,7 @@ impl From<&user::Model> for User {
             party: r.party_id.clone(),
             created_at: r.created_at.clone(),
             has_password: r.password_hash.is_some(),
+            sso_only: r.sso_only,
         }
     }
 }
@@ -320,15 +323,7 @@ async fn store_password(
     am.password_hash = Set(Some(hashed));
     am.password_set_at = Set(Some(stamp(now)));
     user::Entity::update(am).exec(txn).await?;
-    web_session::Entity::update_many()
-        .col_expr(
-            web_session::Column::EndedAt,
-            sea_orm::sea_query::Expr::value(stamp(now)),
-        )
-        .filter(web_session::Column::UserId.eq(row.id))
-        .filter(web_session::Column::EndedAt.is_null())
-        .exec(txn)
-        .await?;
+    end_sessions(txn, row.id, now).await?;
     Ok(())
 }
 
@@ -354,15 +349,7 @@ pub async fn disable_party(
         let mut m: user::ActiveModel = u.into();
         m.disabled_at = Set(Some(stamp(now)));
         user::Entity::update(m).exec(txn).await?;
-        web_session::Entity::update_many()
-            .col_expr(
-                web_session::Column::EndedAt,
-                sea_orm::sea_query::Expr::value(stamp(now)),
-            )
-            .filter(web_session::Column::UserId.eq(id))
-            .filter(web_session::Column::EndedAt.is_null())
-            .exec(txn)
-            .await?;
+        end_sessions(txn, id, now).await?;
         log.append(
             now,
             Event {
@@ -402,4 +389,58 @@ pub(crate) async fn verify_blocking(password: String, stored: String) -> bool {
     })
     .await
     .unwrap_or(false)
+}
+
+/// Ends every live session of `user_id`.
+async fn end_sessions(
+    txn: &DatabaseTransaction,
+    user_id: Uuid,
+    now: Timestamp,
+) -> std::result::Result<(), sea_orm::DbErr> {
+    web_session::Entity::update_many()
+        .col_expr(
+            web_session::Column::EndedAt,
+            sea_orm::sea_query::Expr::value(stamp(now)),
+        )
+        .filter(web_session::Column::UserId.eq(user_id))
+        .filter(web_session::Column::EndedAt.is_null())
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Sets whether the account at `email` signs in only through single sign-on. Turning it on
+/// ends the account's sessions (one begun with a password must not outlive the rule).
+pub async fn set_sso_only(
+    db: &DatabaseConnection,
+    now: Timestamp,
+    email: &str,
+    on: bool,
+    actor: &str,
+) -> Result<User> {
+    let email = normal_email(email)?;
+    let txn = db.begin().await?;
+    let mut log = Writer::begin(&txn).await?;
+    let row = user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| PeopleError::NoSuchUser(email.clone()))?;
+    let mut am: user::ActiveModel = row.clone().into();
+    am.sso_only = Set(on);
+    let row = sea_orm::ActiveModelTrait::update(am, &txn).await?;
+    if on {
+        end_sessions(&txn, row.id, now).await?;
+    }
+    log.append(
+        now,
+        Event {
+            actor,
+            action: "user.sso_only_set",
+            subject: format!("user:{}", row.id),
+            details: serde_json::json!({ "email": email, "sso_only": on }),
+        },
+    );
+    log.commit(txn).await?;
+    Ok(User::from(&row))
 }
