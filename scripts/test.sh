@@ -32,28 +32,28 @@ need_chromium() {
   fi
 }
 
-# axe-core (npm), which tests/web_browser.rs runs inside Chromium on every page it reaches.
-need_axe() {
-  local dir=target/browser-tools
-  if [ ! -f "$dir/node_modules/axe-core/axe.min.js" ]; then
+# An npm package under target/DIR (its own folder, so one install never prunes another),
+# unless FILE is already there: npm_tool DIR PACKAGE FILE WHAT
+npm_tool() {
+  local dir=target/$1
+  if [ ! -f "$dir/node_modules/$3" ]; then
     command -v npm >/dev/null 2>&1 || apt_install nodejs npm
-    log "installing axe-core (accessibility checks in the browser)"
+    log "installing $2 ($4)"
     mkdir -p "$dir"
-    (cd "$dir" && npm install --silent --no-audit --no-fund axe-core@4.14 >/dev/null)
+    (cd "$dir" && npm install --silent --no-audit --no-fund "$2" >/dev/null)
   fi
-  export ACCORD_AXE_JS="$PWD/$dir/node_modules/axe-core/axe.min.js"
 }
 
-# A real OpenID provider for tests/sso.rs: node's oidc-provider, under target/oidc-tools.
+# axe-core, which tests/web_browser.rs runs inside Chromium on every page it reaches.
+need_axe() {
+  npm_tool browser-tools axe-core@4.14 axe-core/axe.min.js "accessibility checks in the browser"
+  export ACCORD_AXE_JS="$PWD/target/browser-tools/node_modules/axe-core/axe.min.js"
+}
+
+# A real OpenID provider for tests/sso.rs: node's oidc-provider.
 need_oidc_provider() {
-  local dir=target/oidc-tools
-  if [ ! -f "$dir/node_modules/oidc-provider/lib/index.js" ]; then
-    command -v npm >/dev/null 2>&1 || apt_install nodejs npm
-    log "installing oidc-provider (the single sign-on test's identity provider)"
-    mkdir -p "$dir"
-    (cd "$dir" && npm install --silent --no-audit --no-fund oidc-provider@9 >/dev/null)
-  fi
-  export ACCORD_OIDC_PROVIDER_JS="$PWD/$dir/node_modules/oidc-provider/lib/index.js"
+  npm_tool oidc-tools oidc-provider@9 oidc-provider/lib/index.js "the single sign-on test's identity provider"
+  export ACCORD_OIDC_PROVIDER_JS="$PWD/target/oidc-tools/node_modules/oidc-provider/lib/index.js"
 }
 
 # A real SMTP server for tests/mail.rs: Python's aiosmtpd, which each test starts and stops on a

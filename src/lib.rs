@@ -24,5 +24,6 @@ pub mod server;
 pub mod settings;
 pub mod store;
 pub mod templates;
+pub mod text;
 pub mod tls;
 pub mod web;

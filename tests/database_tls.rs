@@ -83,11 +83,7 @@ impl TlsPostgres {
             std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
             chown(&target);
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = support::free_port();
         let conf = format!(
             "\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n\
              listen_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{data_s}'\n"

@@ -22,6 +22,7 @@ const PURE: &[&str] = &[
     "src/handover/items.rs",
     "src/handover/secrets.rs",
     "src/handover/files.rs",
+    "src/text.rs",
 ];
 
 /// What a pure module must not name: the async runtime, the database and its drivers, HTTP

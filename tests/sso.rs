@@ -84,16 +84,8 @@ impl Drop for Provider {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn start(backend: Backend) -> (TestApp, Provider) {
-    let port = free_port();
+    let port = support::free_port();
     let issuer = format!("http://127.0.0.1:{port}");
     let rules = RoleRule::parse_all(
         "accord-officers=ig_officer,camden-signatories=signatory:camden,accord-auditors=auditor",

@@ -50,14 +50,6 @@ struct Browser {
     _driver: Driver,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn chromium() -> String {
     ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
         .into_iter()
@@ -68,7 +60,7 @@ fn chromium() -> String {
 
 impl Browser {
     async fn start(app: &TestApp, hands: Hands) -> Browser {
-        let port = free_port();
+        let port = support::free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())

@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::agreement::model::Agreement;
 use crate::agreement::vocab::HandoverKind;
 use crate::mail::reminders::days_between;
+use crate::text::one_line;
 
 /// An item's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, poem_openapi::Enum)]
@@ -276,10 +277,6 @@ pub fn declared(agreement: &Agreement) -> Vec<Declared> {
         }
     }
     out
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The reminders before a due date: this many days before, farthest first.

@@ -23,6 +23,7 @@ use super::{Composed, Kind, MailError, Result};
 use crate::agreement::model::Agreement;
 use crate::agreement::values::Email;
 use crate::dpia::labels;
+use crate::text::one_line;
 
 const BUILTIN: [(Kind, &str); 16] = [
     (
@@ -455,11 +456,6 @@ fn when(days_left: i64) -> String {
         n if n > 1 => format!("in {n} days"),
         n => format!("{} days ago", n.unsigned_abs()),
     }
-}
-
-/// Text on one line: runs of whitespace (newlines included) become one space.
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// What every template can use.

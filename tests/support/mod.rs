@@ -32,6 +32,15 @@ pub fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send +
         .unwrap_or_else(|_| panic!("did not finish within {limit:?}"))
 }
 
+/// A loopback port nobody is listening on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// Runs the `accord` binary with `args` from the repository root.
 pub fn accord(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_accord"))

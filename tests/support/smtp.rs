@@ -1,7 +1,7 @@
 //! A real SMTP server on loopback (Python's aiosmtpd, which scripts/test.sh installs), started
 //! and stopped by the test, and the messages it received.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -36,11 +36,7 @@ impl SmtpServer {
             check.is_ok_and(|o| o.status.success()),
             "python3 with aiosmtpd is needed: run scripts/test.sh (it runs pip install aiosmtpd)"
         );
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = super::free_port();
         SmtpServer {
             port,
             maildir: tempfile::tempdir().unwrap(),
