@@ -7,112 +7,12 @@
 mod support;
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 
 use accord::clock::Clock;
-use accord::people::sso::{RoleRule, SsoConfig};
-use accord::settings::Settings;
 use accord::store::entity::{sso_flow, user};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use support::app::{Backend, TestApp};
-
-const CLIENT_ID: &str = "accord-test";
-const CLIENT_SECRET: &str = "a-client-secret-of-forty-characters-0123";
-
-/// oidc-provider on a port of its own; accounts read from a JSON file at every sign-in.
-struct Provider {
-    issuer: String,
-    accounts: tempfile::NamedTempFile,
-    child: Child,
-}
-
-impl Provider {
-    fn start(port: u16, redirect: &str) -> Provider {
-        let js = std::env::var("ACCORD_OIDC_PROVIDER_JS").expect(
-            "ACCORD_OIDC_PROVIDER_JS is not set: run scripts/test.sh, which installs oidc-provider",
-        );
-        let accounts = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(accounts.path(), "{}").unwrap();
-        let mut child = Command::new("node")
-            .arg(support::repo().join("tests/support/oidc_provider.mjs"))
-            .args([&port.to_string(), CLIENT_ID, CLIENT_SECRET, redirect])
-            .arg(accounts.path())
-            .env("ACCORD_OIDC_PROVIDER_JS", js)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start node");
-        let out = child.stdout.take().unwrap();
-        let line = support::within(std::time::Duration::from_secs(30), move || {
-            use std::io::BufRead;
-            std::io::BufReader::new(out).lines().next()
-        });
-        assert!(
-            matches!(line, Some(Ok(l)) if l == "ready"),
-            "the provider did not start"
-        );
-        Provider {
-            issuer: format!("http://127.0.0.1:{port}"),
-            accounts,
-            child,
-        }
-    }
-
-    /// Sets who may sign in: login → (e-mail, name, roles).
-    fn accounts(&self, people: &[(&str, &str, &[&str])]) {
-        let map: serde_json::Map<String, serde_json::Value> = people
-            .iter()
-            .map(|(login, email, roles)| {
-                (
-                    login.to_string(),
-                    serde_json::json!({ "email": email, "name": login, "roles": roles }),
-                )
-            })
-            .collect();
-        std::fs::write(
-            self.accounts.path(),
-            serde_json::Value::Object(map).to_string(),
-        )
-        .unwrap();
-    }
-}
-
-impl Drop for Provider {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-}
-
-async fn start(backend: Backend) -> (TestApp, Provider) {
-    let port = support::free_port();
-    let issuer = format!("http://127.0.0.1:{port}");
-    let rules = RoleRule::parse_all(
-        "accord-officers=ig_officer,camden-signatories=signatory:camden,accord-auditors=auditor",
-    )
-    .unwrap();
-    let mut redirect = String::new();
-    let app = TestApp::start_knowing_base(backend, |base| {
-        redirect = format!("{base}{}", accord::people::sso::CALLBACK);
-        Settings {
-            public_url: base.to_owned(),
-            sso: Some(SsoConfig {
-                issuer,
-                client_id: CLIENT_ID.into(),
-                client_secret: CLIENT_SECRET.into(),
-                claim: "roles".into(),
-                rules,
-                public_url: base.to_owned(),
-            }),
-            ..Settings::default()
-        }
-    })
-    .await;
-    // The provider stamps its tokens with the real time; the app judges them by its clock.
-    app.clock.set(jiff::Timestamp::now());
-    let provider = Provider::start(port, &redirect);
-    (app, provider)
-}
+use support::oidc::{Provider, start};
 
 /// A browser: cookies per origin, redirects followed by hand.
 struct Browser {

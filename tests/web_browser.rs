@@ -1002,3 +1002,85 @@ async fn journeys_with_the_mouse_and_axe_on_every_page() {
 async fn journeys_with_the_keyboard_only() {
     journeys(Hands::Keyboard).await;
 }
+
+/// Single sign-on in the browser, with the keyboard only: the sign-in page offers the
+/// organisation's account (axe-core on it), Tab reaches that button, the real OpenID provider
+/// (oidc-provider on loopback) signs the person in, and they arrive signed in, on a page axe
+/// finds nothing on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_sign_on_with_the_keyboard() {
+    let (app, provider) = support::oidc::start(Backend::Sqlite).await;
+    provider.accounts(&[("priya", "priya.shah@camden.example", &["accord-officers"])]);
+    let mut b = Browser::start(&app, Hands::Keyboard).await;
+    assert!(
+        b.axe.is_some(),
+        "ACCORD_AXE_JS is not set: run scripts/test.sh"
+    );
+    b.goto("/sign-in").await;
+    b.axe_check().await;
+    b.tab_to("main a[href^='/sign-in/sso']").await;
+    b.client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(&Key::Enter)
+        .await
+        .unwrap();
+    // The provider's own pages (not Accord's: no axe here): sign in, then consent.
+    let login = b
+        .client
+        .wait()
+        .for_element(Locator::Css("input[name=login]"))
+        .await
+        .unwrap();
+    login.send_keys("priya").await.unwrap();
+    let password = b
+        .client
+        .find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap();
+    password.send_keys("any password").await.unwrap();
+    password.send_keys(&Key::Enter).await.unwrap();
+    let consent = b
+        .client
+        .wait()
+        .for_element(Locator::Css("input[name=prompt][value=consent]"))
+        .await;
+    if consent.is_ok() {
+        let button = b
+            .client
+            .find(Locator::Css("button[type=submit]"))
+            .await
+            .unwrap();
+        button.send_keys(&Key::Enter).await.unwrap();
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !b
+        .client
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .starts_with(&app.base)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never came back to Accord"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    b.client
+        .wait()
+        .for_element(Locator::Css(".sign-out button"))
+        .await
+        .unwrap();
+    assert_eq!(b.path().await, "/", "{}", b.body().await);
+    b.axe_check().await;
+    assert_eq!(b.pages_checked, 2);
+    assert!(
+        b.violations.is_empty(),
+        "axe-core found WCAG A/AA violations:\n{}",
+        b.violations.join("\n")
+    );
+    b.client.clone().close().await.unwrap();
+}

@@ -116,6 +116,7 @@ pub fn golden(name: &str, actual: &str) {
 
 pub mod access;
 pub mod app;
+pub mod oidc;
 pub mod smtp;
 pub mod tls;
 pub mod web;
