@@ -24,7 +24,7 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
     TransactionTrait,
 };
-use tokio::sync::OnceCell;
+use tokio::sync::Mutex;
 
 use super::{PeopleError, Session, hash_secret, principal, random_secret};
 use crate::agreement::values::Slug;
@@ -36,6 +36,10 @@ use crate::store::time::{parse, stamp};
 
 /// How long a person may take at the provider before the sign-in must start again.
 pub const FLOW_LIFETIME: SignedDuration = SignedDuration::from_mins(10);
+
+/// How long the provider's discovery document and signing keys are kept before being read
+/// again, so keys the provider rotates are followed without a restart.
+pub const DISCOVERY_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Where the provider sends the person back, under the public URL.
 pub const CALLBACK: &str = "/sign-in/sso/callback";
@@ -147,6 +151,9 @@ type Client = CoreClient<
     EndpointMaybeSet,
 >;
 
+/// The provider's client, and when its discovery document was read.
+type Discovered = Option<(Arc<Client>, std::time::Instant)>;
+
 /// The sign-in service; cheap to clone.
 #[derive(Clone)]
 pub struct Sso {
@@ -154,7 +161,8 @@ pub struct Sso {
     db: DatabaseConnection,
     clock: Arc<dyn Clock>,
     http: openidconnect::reqwest::Client,
-    client: Arc<OnceCell<Client>>,
+    /// The provider's client and when its discovery document was read.
+    client: Arc<Mutex<Discovered>>,
 }
 
 impl Sso {
@@ -170,31 +178,38 @@ impl Sso {
             db,
             clock,
             http,
-            client: Arc::new(OnceCell::new()),
+            client: Arc::new(Mutex::new(None)),
         }
     }
 
-    /// The provider's client, from its discovery document (read once, then kept).
-    async fn client(&self) -> Result<&Client, SsoError> {
-        self.client
-            .get_or_try_init(|| async {
-                let c = &self.config;
-                let issuer = IssuerUrl::new(c.issuer.clone())
-                    .map_err(|e| SsoError::Unreachable(e.to_string()))?;
-                let metadata = CoreProviderMetadata::discover_async(issuer, &self.http)
-                    .await
-                    .map_err(|e| SsoError::Unreachable(error_chain(&e)))?;
-                let redirect = format!("{}{CALLBACK}", c.public_url.trim_end_matches('/'));
-                let redirect =
-                    RedirectUrl::new(redirect).map_err(|e| SsoError::Unreachable(e.to_string()))?;
-                Ok(CoreClient::from_provider_metadata(
-                    metadata,
-                    ClientId::new(c.client_id.clone()),
-                    Some(ClientSecret::new(c.client_secret.clone())),
-                )
-                .set_redirect_uri(redirect))
-            })
+    /// The provider's client, from its discovery document and keys, read again once they
+    /// are older than [`DISCOVERY_TTL`].
+    async fn client(&self) -> Result<Arc<Client>, SsoError> {
+        let mut cached = self.client.lock().await;
+        if let Some((client, read)) = cached.as_ref()
+            && read.elapsed() < DISCOVERY_TTL
+        {
+            return Ok(client.clone());
+        }
+        let c = &self.config;
+        let issuer =
+            IssuerUrl::new(c.issuer.clone()).map_err(|e| SsoError::Unreachable(e.to_string()))?;
+        let metadata = CoreProviderMetadata::discover_async(issuer, &self.http)
             .await
+            .map_err(|e| SsoError::Unreachable(error_chain(&e)))?;
+        let redirect = format!("{}{CALLBACK}", c.public_url.trim_end_matches('/'));
+        let redirect =
+            RedirectUrl::new(redirect).map_err(|e| SsoError::Unreachable(e.to_string()))?;
+        let client = Arc::new(
+            CoreClient::from_provider_metadata(
+                metadata,
+                ClientId::new(c.client_id.clone()),
+                Some(ClientSecret::new(c.client_secret.clone())),
+            )
+            .set_redirect_uri(redirect),
+        );
+        *cached = Some((client.clone(), std::time::Instant::now()));
+        Ok(client)
     }
 
     /// Starts a sign-in that returns to `next`: the provider's URL to send the person to, and
