@@ -40,8 +40,19 @@ fn value(text: &str, series: &str) -> Option<f64> {
 async fn only_monitors_and_admins_read_metrics(app: TestApp) {
     let r = app.http.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(r.status(), 401, "no token");
+    assert_eq!(r.headers()["www-authenticate"], "Bearer");
     let r = app.get("acc_not-a-token", "/metrics").await;
     assert_eq!(r.status(), 401, "an unknown token");
+    // The scheme in any case, as HTTP allows.
+    let admin = app.token(Role::Admin, None).await;
+    let r = app
+        .http
+        .get(app.url("/metrics"))
+        .header("authorization", format!("bearer {admin}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     for role in Role::ALL {
         let token = app
             .token(role, role.needs_party().then_some("camden"))

@@ -419,6 +419,41 @@ async fn a_local_account_is_linked_and_can_be_made_sso_only(pair: (TestApp, Prov
     );
 }
 
+/// The provider says no (the person cancelled): a page saying so, nothing signed in.
+/// A disabled account is refused though the provider vouches for it.
+async fn a_provider_refusal_and_a_disabled_account_get_clear_pages(pair: (TestApp, Provider)) {
+    let (app, provider) = pair;
+    let mut b = Browser::new();
+    let page = b
+        .get(&app.url("/sign-in/sso/callback?error=access_denied&state=x"))
+        .await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert!(
+        page.body.contains("did not sign you in: access_denied"),
+        "{}",
+        page.body
+    );
+    let page = b.get(&app.url("/sign-in/sso/callback")).await;
+    assert_eq!(page.status, 400, "no code, no state");
+
+    provider.accounts(&[("kim", "kim@camden.example", &["accord-auditors"])]);
+    let mut b = Browser::new();
+    let back = b.sign_in_at_provider(&app, "kim").await;
+    assert_eq!(b.get(&back).await.status, 303);
+    let row = account(&app, "kim@camden.example").await.unwrap();
+    let mut disabled: user::ActiveModel = row.into();
+    disabled.disabled_at = sea_orm::ActiveValue::Set(Some("2026-01-01T00:00:00Z".into()));
+    sea_orm::ActiveModelTrait::update(disabled, app.registry.db())
+        .await
+        .unwrap();
+    let mut b = Browser::new();
+    let back = b.sign_in_at_provider(&app, "kim").await;
+    let page = b.get(&back).await;
+    assert_eq!(page.status, 403, "{}", page.body);
+    assert!(page.body.contains("disabled"), "{}", page.body);
+    assert!(!b.has_session(&app));
+}
+
 async fn with_provider<F, Fut>(backend: Backend, case: F)
 where
     F: FnOnce((TestApp, Provider)) -> Fut,
@@ -442,4 +477,69 @@ on_both!(
     claims_with_no_role_get_a_clear_page,
     a_role_changed_at_the_provider_applies_at_the_next_sign_in,
     a_local_account_is_linked_and_can_be_made_sso_only,
+    a_provider_refusal_and_a_disabled_account_get_clear_pages,
 );
+
+/// A provider that does not answer: a 502 page, and the password form still offered.
+#[tokio::test]
+async fn a_provider_that_does_not_answer_gets_a_clear_page() {
+    let dead = format!("http://127.0.0.1:{}", support::free_port());
+    let app = TestApp::start_knowing_base(Backend::Sqlite, |base| accord::settings::Settings {
+        public_url: base.to_owned(),
+        sso: Some(accord::people::sso::SsoConfig {
+            issuer: dead,
+            client_id: "accord".into(),
+            client_secret: "a-secret".into(),
+            claim: "roles".into(),
+            rules: accord::people::sso::RoleRule::parse_all("x=auditor").unwrap(),
+            public_url: base.to_owned(),
+        }),
+        ..Default::default()
+    })
+    .await;
+    let mut b = Browser::new();
+    let page = b.get(&app.url("/sign-in/sso")).await;
+    assert_eq!(page.status, 502, "{}", page.body);
+    assert!(
+        page.body.contains("cannot reach your organisation"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("127.0.0.1"),
+        "the cause stays in the log"
+    );
+}
+
+/// Bad single sign-on settings stop `serve` at start (exit 2) and say which.
+#[test]
+fn bad_settings_stop_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/a.db?mode=rwc", dir.path().display());
+    let serve = |map: &str, secret: Option<&str>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_accord"));
+        c.args(["serve", "--listen", "127.0.0.1:0", "--database", &db])
+            .args([
+                "--oidc-issuer",
+                "https://login.example",
+                "--oidc-client-id",
+                "accord",
+            ])
+            .args(["--oidc-role-map", map])
+            .env_remove("ACCORD_OIDC_CLIENT_SECRET");
+        if let Some(s) = secret {
+            c.env("ACCORD_OIDC_CLIENT_SECRET", s);
+        }
+        c.output().unwrap()
+    };
+    let out = serve("officers=ig_officer", None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(support::stderr(&out).contains("ACCORD_OIDC_CLIENT_SECRET"));
+    let out = serve("officers=wizard", Some("s3cret"));
+    assert_eq!(out.status.code(), Some(2));
+    let said = support::stderr(&out);
+    assert!(
+        said.contains("ACCORD_OIDC_ROLE_MAP") && !said.contains("s3cret"),
+        "{said}"
+    );
+}

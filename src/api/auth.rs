@@ -19,6 +19,14 @@ async fn check(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
     Ok(principal_for(req, &bearer.token).await?)
 }
 
+/// The secret of an `Authorization: Bearer …` header (the scheme in any case), for the
+/// endpoints the security scheme does not cover.
+pub fn bearer(req: &Request) -> Option<&str> {
+    let value = req.header("authorization")?;
+    let (scheme, secret) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| secret.trim())
+}
+
 /// The caller a bearer secret belongs to, through the app's token cache; 401 if none.
 pub async fn principal_for(req: &Request, secret: &str) -> Result<Principal, ApiError> {
     let app = req

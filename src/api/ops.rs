@@ -6,7 +6,7 @@ use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{Request, Response, handler};
 
-use super::auth::principal_for;
+use super::auth::{Caller, bearer, principal_for};
 use super::error::ApiError;
 use crate::app::App;
 use crate::auth::MONITORS;
@@ -49,16 +49,8 @@ pub async fn readyz(app: Data<&App>) -> Response {
 /// other role. The gauges are read from the database now.
 #[handler]
 pub async fn metrics(req: &Request, app: Data<&App>) -> Result<Response, ApiError> {
-    let secret = req
-        .headers()
-        .get(poem::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or(ApiError::Unauthorized)?;
-    principal_for(req, secret.trim())
-        .await?
-        .allow(MONITORS)
-        .map_err(|d| ApiError::Forbidden(d.0))?;
+    let secret = bearer(req).ok_or(ApiError::Unauthorized)?;
+    Caller(principal_for(req, secret).await?).allow(MONITORS)?;
     let gauges = gauges(&app).await.map_err(|e| super::error::internal(&e))?;
     Ok(Response::builder()
         .content_type(CONTENT_TYPE)

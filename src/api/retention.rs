@@ -328,13 +328,7 @@ impl RetentionApi {
         req: &poem::Request,
         token: Query<Option<String>>,
     ) -> Result<IcsResponse, Errors<(S401, S403)>> {
-        let from_header = req
-            .header("authorization")
-            .and_then(|h| {
-                h.strip_prefix("Bearer ")
-                    .or_else(|| h.strip_prefix("bearer "))
-            })
-            .map(str::to_owned);
+        let from_header = super::auth::bearer(req).map(str::to_owned);
         let secret = from_header.or(token.0).ok_or(ApiError::Unauthorized)?;
         Caller(principal_for(req, &secret).await?).allow(READERS)?;
         let handover = self

@@ -35,6 +35,7 @@ use super::{MailError, Result};
 use crate::store::entity::outbox_message;
 use crate::store::redact;
 use crate::store::time;
+use crate::text::error_chain;
 
 /// Seconds any one step of an SMTP exchange (connecting, each command) may take.
 pub const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -358,21 +359,6 @@ fn percent_decode(text: &str) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
-}
-
-/// An error with its causes, "outer: inner: innermost", for `last_error`.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let next = s.to_string();
-        if !text.contains(&next) {
-            text.push_str(": ");
-            text.push_str(&next);
-        }
-        source = s.source();
-    }
-    text
 }
 
 /// `Auto-Submitted: auto-generated` (RFC 3834): machine-made mail, not to be auto-answered.

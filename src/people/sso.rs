@@ -33,6 +33,7 @@ use crate::auth::Role;
 use crate::clock::Clock;
 use crate::store::entity::{sso_flow, user};
 use crate::store::time::{parse, stamp};
+use crate::text::error_chain;
 
 /// How long a person may take at the provider before the sign-in must start again.
 pub const FLOW_LIFETIME: SignedDuration = SignedDuration::from_mins(10);
@@ -454,17 +455,6 @@ fn claim_values(jwt: &str, claim: &str) -> Vec<String> {
             .collect(),
         _ => Vec::new(),
     }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 #[cfg(test)]
