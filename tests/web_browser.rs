@@ -175,6 +175,17 @@ impl Browser {
         }
     }
 
+    /// Keyboard: presses `key` on the element that has the focus.
+    async fn key(&self, key: Key) {
+        self.client
+            .active_element()
+            .await
+            .unwrap()
+            .send_keys(&key)
+            .await
+            .unwrap();
+    }
+
     /// Whether the focus is on an element matching `css`.
     async fn focused_on(&self, css: &str) -> bool {
         let on = self
@@ -205,13 +216,7 @@ impl Browser {
                 self.client.perform_actions(press).await.unwrap();
                 continue;
             }
-            self.client
-                .active_element()
-                .await
-                .unwrap()
-                .send_keys(&Key::Tab)
-                .await
-                .unwrap();
+            self.key(Key::Tab).await;
         }
         panic!("{css} cannot be reached with Tab on {}", self.path().await);
     }
@@ -260,13 +265,7 @@ impl Browser {
                 .unwrap(),
             Hands::Keyboard => {
                 self.tab_to(css).await;
-                self.client
-                    .active_element()
-                    .await
-                    .unwrap()
-                    .send_keys(&Key::Enter)
-                    .await
-                    .unwrap();
+                self.key(Key::Enter).await;
             }
         }
         self.client
@@ -290,13 +289,7 @@ impl Browser {
                 .unwrap(),
             Hands::Keyboard => {
                 self.tab_to(css).await;
-                self.client
-                    .active_element()
-                    .await
-                    .unwrap()
-                    .send_keys(&Key::Space)
-                    .await
-                    .unwrap();
+                self.key(Key::Space).await;
             }
         }
     }
@@ -379,21 +372,9 @@ impl Browser {
                     if self.focused_on(css).await {
                         break;
                     }
-                    self.client
-                        .active_element()
-                        .await
-                        .unwrap()
-                        .send_keys(&Key::Down)
-                        .await
-                        .unwrap();
+                    self.key(Key::Down).await;
                 }
-                self.client
-                    .active_element()
-                    .await
-                    .unwrap()
-                    .send_keys(&Key::Space)
-                    .await
-                    .unwrap();
+                self.key(Key::Space).await;
             }
         }
     }
@@ -1019,13 +1000,7 @@ async fn single_sign_on_with_the_keyboard() {
     b.goto("/sign-in").await;
     b.axe_check().await;
     b.tab_to("main a[href^='/sign-in/sso']").await;
-    b.client
-        .active_element()
-        .await
-        .unwrap()
-        .send_keys(&Key::Enter)
-        .await
-        .unwrap();
+    b.key(Key::Enter).await;
     // The provider's own pages (not Accord's: no axe here): sign in, then consent.
     let login = b
         .client
