@@ -380,6 +380,37 @@ async fn readiness_follows_the_database_and_its_migrations(app: TestApp) {
     assert_eq!(r.status(), 200);
 }
 
+/// The database stops answering (PostgreSQL refuses this database's connections and ends
+/// those open): 503, without the driver's message.
+#[tokio::test]
+async fn readiness_fails_when_the_database_does_not_answer() {
+    let app = TestApp::start(support::app::Backend::Postgres).await;
+    let r = app.http.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let name = app.db_url.rsplit('/').next().unwrap().to_owned();
+    let admin = sea_orm::Database::connect(support::app::pg_admin_url())
+        .await
+        .unwrap();
+    for sql in [
+        format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"),
+        format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"),
+    ] {
+        admin
+            .execute_raw(Statement::from_string(admin.get_database_backend(), sql))
+            .await
+            .unwrap();
+    }
+    let r = app.http.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 503);
+    let text = r.text().await.unwrap();
+    assert_eq!(text, "not ready: the database does not answer");
+    let allow = format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true");
+    admin
+        .execute_raw(Statement::from_string(admin.get_database_backend(), allow))
+        .await
+        .unwrap();
+}
+
 on_both_databases!(
     only_monitors_and_admins_read_metrics,
     decisions_journal_and_requests_are_counted,
