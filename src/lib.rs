@@ -26,4 +26,5 @@ pub mod store;
 pub mod templates;
 pub mod text;
 pub mod tls;
+pub mod transparency;
 pub mod web;

@@ -267,6 +267,7 @@ async fn instances_follow_each_others_lifecycle_changes(backend: Backend) {
         subject: "agreement:camden-foodbank-referrals".into(),
         details: r#"{"decision":"allow"}"#.into(),
         holding: None,
+        counted: None,
     };
     journal.record(decision).await.unwrap();
     assert!(

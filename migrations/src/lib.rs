@@ -18,6 +18,7 @@ mod m20261205_000008_people;
 mod m20261206_000009_access_requests;
 mod m20261207_000010_handover;
 mod m20261208_000011_sso;
+mod m20261209_000012_transparency;
 
 pub use m20261121_000001_registry::GENESIS_HASH;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000009_access_requests::Migration),
             Box::new(m20261207_000010_handover::Migration),
             Box::new(m20261208_000011_sso::Migration),
+            Box::new(m20261209_000012_transparency::Migration),
         ]
     }
 }

@@ -76,6 +76,8 @@ codes! {
     ContractorNotProcessor = "contractor-not-processor", Error;
     HandoverAfterEngagement = "handover-after-engagement", Error;
     MissingContact = "missing-contact", Warning;
+    TransparencyWithoutSummary = "transparency-without-summary", Warning;
+    PublishedPersonalData = "published-personal-data", Error;
 }
 
 impl fmt::Display for Code {

@@ -63,6 +63,9 @@ pub struct Agreement {
     /// Reference to the Article 26 arrangement; required with joint controllers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub joint_controller_arrangement: Option<String>,
+    /// Whether the agreement, while in force, appears on the public transparency register.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transparency: Option<Transparency>,
 }
 
 impl Decode for Agreement {
@@ -92,6 +95,7 @@ impl Decode for Agreement {
         let signatures = m.list(d, "signatures");
         let contractors = m.list(d, "contractors");
         let joint_controller_arrangement = m.optional(d, "joint_controller_arrangement");
+        let transparency = m.optional(d, "transparency");
         m.finish(d);
         Some(Agreement {
             accord: accord?,
@@ -116,6 +120,7 @@ impl Decode for Agreement {
             signatures,
             contractors,
             joint_controller_arrangement,
+            transparency,
         })
     }
 }
@@ -898,7 +903,40 @@ impl Decode for HandoverItem {
     }
 }
 
+/// The public transparency register's view of an agreement: nothing is published unless the
+/// file says so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Transparency {
+    /// Show the agreement on the public register while it is in force (default false).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub publish: bool,
+    /// Why the data is shared, in plain English for residents. Names organisations, never a
+    /// person.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+}
+
+impl Decode for Transparency {
+    const EXPECTED: &'static str = "transparency (publish, summary)";
+
+    fn decode(node: &Node, d: &mut Decoder) -> Option<Self> {
+        let mut m = d.mapping(node, "transparency")?;
+        let t = Transparency {
+            publish: m.flag(d, "publish"),
+            summary: m.optional(d, "summary"),
+        };
+        m.finish(d);
+        Some(t)
+    }
+}
+
 impl Agreement {
+    /// Whether the file allows the public register to show it.
+    pub fn published(&self) -> bool {
+        self.transparency.as_ref().is_some_and(|t| t.publish)
+    }
+
     pub fn party(&self, id: &str) -> Option<&Party> {
         self.parties.iter().find(|p| p.id.as_str() == id)
     }

@@ -23,6 +23,7 @@ use crate::metrics::Metrics;
 use crate::registry::Registry;
 use crate::store::entity::holding;
 use crate::store::time::stamp;
+use crate::transparency::counts::{Counted, month_of};
 use journal::{Entry, Journal, JournalError};
 use records::{OnExtraFields, Record, minimise};
 
@@ -255,6 +256,11 @@ fn entry(
         version: d.agreement_version,
     };
     let details = serde_json::to_string(&details).unwrap_or_else(|_| "{}".into());
+    let counted = d.agreement_version.map(|_| Counted {
+        agreement: req.agreement.clone(),
+        month: month_of(at),
+        allowed: d.decision == Outcome::Allow,
+    });
     Entry {
         decision_id: id,
         at,
@@ -263,6 +269,7 @@ fn entry(
         subject: format!("agreement:{}", req.agreement),
         details,
         holding,
+        counted,
     }
 }
 

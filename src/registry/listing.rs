@@ -1,6 +1,7 @@
 //! What the agreement list reads, kept on each agreement's row: the version shown (the one in
 //! force, else the newest), its title, stored status and term end, the newest number, how many
-//! versions, and the shown version's parties in `agreement_parties`. A list page is then one
+//! versions, whether the version in force is published on the transparency register and
+//! since when, and the shown version's parties in `agreement_parties`. A list page is then one
 //! indexed query, whatever the registry's size. Every registry change that touches an
 //! agreement refreshes its row here, in the change's own transaction, so the list and the
 //! registry never disagree; rows stored by an older Accord (`version_count = 0`) are filled in
@@ -22,6 +23,7 @@ struct Light {
     id: Uuid,
     number: i32,
     status: String,
+    activated_at: Option<String>,
 }
 
 impl Registry {
@@ -34,14 +36,20 @@ impl Registry {
                 version::Column::Id,
                 version::Column::Number,
                 version::Column::Status,
+                version::Column::ActivatedAt,
             ])
             .filter(version::Column::AgreementId.eq(id))
             .order_by_asc(version::Column::Number)
-            .into_tuple::<(Uuid, i32, String)>()
+            .into_tuple::<(Uuid, i32, String, Option<String>)>()
             .all(db)
             .await?
             .into_iter()
-            .map(|(id, number, status)| Light { id, number, status })
+            .map(|(id, number, status, activated_at)| Light {
+                id,
+                number,
+                status,
+                activated_at,
+            })
             .collect();
         let Some(latest) = versions.last() else {
             return Err(RegistryError::NotFound(format!(
@@ -68,6 +76,8 @@ impl Registry {
             current_version: Set(current.map(|v| v.number)),
             latest_version: Set(latest.number),
             version_count: Set(versions.len() as i32),
+            published: Set(current.is_some() && parsed.published()),
+            in_force_since: Set(current.and_then(|v| v.activated_at.clone())),
             ..Default::default()
         };
         agreement::Entity::update(update).exec(db).await?;

@@ -58,7 +58,7 @@ fn listed() -> Condition {
 
 /// The rows whose version shown has status `s` on `today` (ISO 8601, so dates compare as
 /// text): [`lifecycle::status`] written as a condition on the list entry's columns.
-fn status_is(s: Status, today: &str) -> Condition {
+pub(crate) fn status_is(s: Status, today: &str) -> Condition {
     use agreement::Column as C;
     let control = |c: Control| C::Control.eq(c.as_str());
     let stored = |st: Stored| C::ShownStored.eq(st.as_str());

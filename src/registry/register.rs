@@ -314,7 +314,7 @@ fn row(e: &RegisterEntry) -> [String; 22] {
 }
 
 /// Stops a spreadsheet from running user text as a formula (CSV injection).
-fn neutralise(cell: &str) -> String {
+pub fn neutralise(cell: &str) -> String {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}")
     } else {

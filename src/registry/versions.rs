@@ -383,6 +383,8 @@ async fn register(
         current_version: Set(None),
         latest_version: Set(0),
         version_count: Set(0),
+        published: Set(false),
+        in_force_since: Set(None),
     };
     agreement::Entity::insert(row)
         .exec_without_returning(txn)

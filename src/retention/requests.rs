@@ -178,6 +178,9 @@ impl Retention {
                 .exec(&txn)
                 .await?;
         }
+        let month = crate::transparency::counts::month_of(now);
+        let deleted = [0, 0, facts.records];
+        crate::transparency::counts::add(&txn, &row.agreement_id, &month, deleted).await?;
         let details =
             serde_json::json!({ "request_id": id, "confirmed_by": by, "holdings": facts.holdings });
         log.append(

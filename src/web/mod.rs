@@ -25,6 +25,7 @@ pub mod request_access;
 pub mod session;
 pub mod sign_in;
 pub mod sso;
+pub mod transparency;
 
 use std::sync::Arc;
 
@@ -59,6 +60,10 @@ pub struct Console {
     pub secure_cookies: bool,
     /// Single sign-on, when configured.
     pub sso: Option<crate::people::sso::Sso>,
+    /// The public transparency register's reads.
+    pub transparency: crate::transparency::register::Register,
+    /// Where Accord is reached (the feed's links are absolute).
+    pub public_url: String,
 }
 
 impl Console {
@@ -75,6 +80,8 @@ impl Console {
             dpia: app.dpia.clone(),
             secure_cookies: app.settings.public_url.starts_with("https://"),
             sso: app.sso.clone(),
+            transparency: crate::transparency::register::Register::new(app.registry.clone()),
+            public_url: app.settings.public_url.trim_end_matches('/').to_owned(),
         })
     }
 
@@ -188,6 +195,14 @@ pub fn routes(route: Route) -> Route {
         .at(
             "/agreements/:id/handover/:item/files/:file",
             get(handover::download),
+        )
+        .at("/transparency", get(transparency::list))
+        .at("/transparency.csv", get(transparency::list_csv))
+        .at("/transparency/feed.atom", get(transparency::feed))
+        .at("/transparency/:id", get(transparency::agreement))
+        .at(
+            "/transparency/:id/counts.csv",
+            get(transparency::counts_csv),
         )
         .at("/assets/:name", get(assets::serve))
 }

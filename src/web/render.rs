@@ -118,6 +118,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         "handover_search",
         include_str!("../../templates/web/handover_search.hbs"),
     ),
+    (
+        "transparency_list",
+        include_str!("../../templates/web/transparency_list.hbs"),
+    ),
+    (
+        "transparency_agreement",
+        include_str!("../../templates/web/transparency_agreement.hbs"),
+    ),
+    (
+        "transparency_feed",
+        include_str!("../../templates/web/transparency_feed.atom.hbs"),
+    ),
 ];
 
 pub struct Pages {
@@ -176,6 +188,21 @@ impl Pages {
         title: &str,
         data: Value,
     ) -> Response {
+        match self.html(viewer, template, title, data) {
+            Ok(html) => html_response(status, html),
+            Err(failed) => *failed,
+        }
+    }
+
+    /// A page's HTML, for an answer that needs its bytes (to tag it for caches); `Err` is the
+    /// answer to give when a template fails, already logged.
+    pub fn html(
+        &self,
+        viewer: Option<&Viewer>,
+        template: &str,
+        title: &str,
+        data: Value,
+    ) -> Result<String, Box<Response>> {
         let ctx = json!({
             "title": title,
             "viewer": viewer.map(|v| nav(v)),
@@ -187,22 +214,30 @@ impl Pages {
             outer["content"] = Value::String(content);
             self.hb.render("layout", &outer)
         });
-        match body {
-            Ok(html) => html_response(status, html),
-            Err(e) => {
-                let reference = uuid::Uuid::now_v7();
-                tracing::error!(error = %e, %reference, template, "a page did not render");
-                html_response(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    format!(
-                        "<!doctype html><html lang=\"en\"><title>Sorry, there is a problem</title>\
-                         <h1>Sorry, there is a problem with the service</h1>\
-                         <p>Reference {reference}.</p></html>"
-                    ),
-                )
-            }
-        }
+        body.map_err(|e| failed(&e, template))
     }
+
+    /// A document that is not a page (the register's Atom feed): `template` alone, escaped as
+    /// HTML, which is also well-formed XML text.
+    pub fn document(&self, template: &str, data: &Value) -> Result<String, Box<Response>> {
+        self.hb
+            .render(template, data)
+            .map_err(|e| failed(&e, template))
+    }
+}
+
+/// The answer when a template fails: logged with a reference, shown without detail.
+fn failed(e: &handlebars::RenderError, template: &str) -> Box<Response> {
+    let reference = uuid::Uuid::now_v7();
+    tracing::error!(error = %e, %reference, template, "a page did not render");
+    Box::new(html_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!(
+            "<!doctype html><html lang=\"en\"><title>Sorry, there is a problem</title>\
+             <h1>Sorry, there is a problem with the service</h1>\
+             <p>Reference {reference}.</p></html>"
+        ),
+    ))
 }
 
 /// An HTML answer with the console's policy.

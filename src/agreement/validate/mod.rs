@@ -11,6 +11,7 @@ mod parties;
 mod references;
 mod retention;
 mod term;
+mod transparency;
 
 pub use retention::covers;
 
@@ -33,6 +34,7 @@ pub fn validate(agreement: &Agreement, tree: &Node, today: Date) -> Vec<Diagnost
     retention::check(agreement, &mut f);
     term::check(agreement, today, &mut f);
     contractors::check(agreement, &mut f);
+    transparency::check(agreement, &mut f);
     f.out
 }
 

@@ -12,7 +12,8 @@
 //! - [`pooled`]: anywhere else (PostgreSQL), a task on the shared runtime using the pool.
 //!
 //! Either way a batch takes the writers' lock, chains its records with [`crate::audit::Writer`]
-//! and commits them with their holdings in one transaction; if that fails, nothing of the
+//! and commits them with their holdings and the transparency register's counts in one
+//! transaction; if that fails, nothing of the
 //! batch is stored and every request in it is answered 503.
 
 mod pooled;
@@ -26,6 +27,7 @@ use uuid::Uuid;
 use crate::audit::Writer;
 use crate::metrics::JournalMetrics;
 use crate::store::entity::holding;
+use crate::transparency::counts::{Batch, Counted};
 
 /// Most entries committed in one transaction.
 const MAX_BATCH: usize = 512;
@@ -41,6 +43,8 @@ pub struct Entry {
     pub details: String,
     /// For an allowed send: the holding and its subjects, stored with the decision.
     pub holding: Option<(holding::Model, Vec<String>)>,
+    /// How the transparency register counts it; `None` when no agreement was decided under.
+    pub counted: Option<Counted>,
 }
 
 struct Job {
@@ -106,6 +110,15 @@ fn chain(log: &mut Writer, batch: &[Job]) {
             entry.details.clone(),
         );
     }
+}
+
+/// What the batch adds to the transparency register's counts.
+fn counts(batch: &[Job]) -> Batch {
+    let mut counts = Batch::default();
+    for c in batch.iter().filter_map(|job| job.entry.counted.as_ref()) {
+        counts.add(c);
+    }
+    counts
 }
 
 /// Answers every request in the batch with the batch's fate, and empties it.

@@ -4,7 +4,7 @@
 use sea_orm::{ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait, TransactionTrait};
 use tokio::sync::mpsc;
 
-use super::{Job, MAX_BATCH, chain, fill, release};
+use super::{Job, MAX_BATCH, chain, counts, fill, release};
 use crate::audit::Writer;
 use crate::metrics::JournalMetrics;
 use crate::store::entity::{holding, holding_subject};
@@ -47,6 +47,9 @@ async fn write_batch(db: &DatabaseConnection, batch: &[Job]) -> Result<(), DbErr
         holding_subject::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(&txn)
             .await?;
+    }
+    for (agreement, month, allowed, refused) in counts(batch).rows() {
+        crate::transparency::counts::add(&txn, agreement, month, [allowed, refused, 0]).await?;
     }
     txn.commit().await
 }

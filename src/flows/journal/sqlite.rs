@@ -1,7 +1,8 @@
 //! The journal's writer on a SQLite file: a connection of its own, on a thread of its own.
 //! A batch is one `BEGIN IMMEDIATE` transaction (the database's write lock is the writers'
 //! lock, as for every other writer): the audit records through `audit::Writer`'s rusqlite
-//! half, then any holdings, with cached prepared statements, then commit. The connection is
+//! half, then any holdings and the register's counts, with cached prepared statements, then
+//! commit. The connection is
 //! set up as the pool's are ([`store::SQLITE_PRAGMAS`]), so a commit is on disk when it
 //! returns.
 
@@ -11,7 +12,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 use sea_orm::{DatabaseConnection, DbBackend};
 use tokio::sync::mpsc;
 
-use super::{Job, MAX_BATCH, chain, fill, release};
+use super::{Job, MAX_BATCH, chain, counts, fill, release};
 use crate::audit::Writer;
 use crate::metrics::JournalMetrics;
 use crate::store::{self, entity::holding};
@@ -67,6 +68,11 @@ fn write_batch(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<()> {
     for (h, refs) in batch.iter().filter_map(|job| job.entry.holding.as_ref()) {
         insert_holding(&txn, h, refs)?;
     }
+    let mut add = txn.prepare_cached(crate::transparency::counts::ADD_SQLITE)?;
+    for (agreement, month, allowed, refused) in counts(batch).rows() {
+        add.execute(params![agreement, month, allowed, refused, 0i64])?;
+    }
+    drop(add);
     txn.commit()
 }
 

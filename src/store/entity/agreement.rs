@@ -26,6 +26,10 @@ pub struct Model {
     pub latest_version: i32,
     /// How many versions; 0 only on a row stored before the listing existed.
     pub version_count: i32,
+    /// The version in force allows the public transparency register to show it.
+    pub published: bool,
+    /// When the version in force came into force (stored time format).
+    pub in_force_since: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -24,6 +24,7 @@ pub mod password_link;
 pub mod sign_in_failure;
 pub mod signature;
 pub mod sso_flow;
+pub mod transparency_count;
 pub mod user;
 pub mod version;
 pub mod web_session;

@@ -1,0 +1,307 @@
+//! The public transparency register: no sign-in, no cookies. A list of the published
+//! agreements in force (a page at a time, in title order), each agreement's page with its
+//! monthly counts, the list and the counts as CSV, and an Atom feed of the agreements most
+//! recently come into force. Every answer is cacheable: `Cache-Control: public` and a strong
+//! `ETag` over its bytes, with `304 Not Modified` for a cache that already has them. An id
+//! that is not published and in force gets the same 404 page whether it exists or not.
+
+use poem::http::{HeaderMap, StatusCode, header};
+use poem::web::{Data, Path, Query};
+use poem::{IntoResponse, Response, handler};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::Console;
+use super::POLICY;
+use super::errors::{WebError, WebResult};
+use super::render::pages;
+use crate::registry::register::neutralise;
+use crate::transparency::public::PublicAgreement;
+use crate::transparency::register::{After, CSV_PER_PAGE, PER_PAGE};
+
+/// How long a cache may reuse an answer before asking again (with its ETag).
+const CACHE_CONTROL: &str = "public, max-age=300";
+
+/// The longest title or id a page link may carry (the format's ids are at most 200
+/// characters; titles are bounded by the 1 MiB file).
+const MAX_AFTER: usize = 4096;
+
+/// Where a page starts: after the title and id of the last entry of the page before.
+#[derive(Deserialize, Default)]
+pub struct AfterQuery {
+    after: Option<String>,
+    after_id: Option<String>,
+}
+
+impl AfterQuery {
+    fn after(self) -> WebResult<Option<After>> {
+        match (self.after, self.after_id) {
+            (None, None) => Ok(None),
+            (Some(title), Some(id)) if title.len() <= MAX_AFTER && id.len() <= MAX_AFTER => {
+                Ok(Some(After { title, id }))
+            }
+            _ => Err(WebError::BadRequest(
+                "this page link is not one the register makes; start again from the register"
+                    .into(),
+            )),
+        }
+    }
+}
+
+fn next_link(base: &str, next: Option<&After>) -> Option<String> {
+    next.map(|a| {
+        let query = serde_urlencoded::to_string([("after", &a.title), ("after_id", &a.id)])
+            .unwrap_or_default();
+        format!("{base}?{query}")
+    })
+}
+
+#[handler]
+pub async fn list(
+    console: Data<&Console>,
+    headers: &HeaderMap,
+    Query(q): Query<AfterQuery>,
+) -> WebResult<Response> {
+    let after = q.after()?;
+    let found = console.transparency.page(after.as_ref(), PER_PAGE).await?;
+    let entries: Vec<Value> = found.entries.iter().map(entry).collect();
+    let data = json!({
+        "entries": entries,
+        "first": after.is_none(),
+        "next": next_link("/transparency", found.next.as_ref()),
+    });
+    let title = "What your council shares, and why";
+    Ok(match pages().html(None, "transparency_list", title, data) {
+        Ok(html) => cached(headers, "text/html; charset=utf-8", html),
+        Err(failed) => *failed,
+    })
+}
+
+fn entry(a: &PublicAgreement) -> Value {
+    let names: Vec<&str> = a.organisations.iter().map(|o| o.name.as_str()).collect();
+    json!({
+        "id": a.id,
+        "title": a.title,
+        "organisations": crate::dpia::labels::and_list(&names),
+        "summary": a.summary,
+    })
+}
+
+#[handler]
+pub async fn agreement(
+    console: Data<&Console>,
+    headers: &HeaderMap,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    let Some((a, months)) = console.transparency.agreement(&id).await? else {
+        return Err(not_on_the_register());
+    };
+    let data = json!({ "agreement": a, "months": months });
+    Ok(
+        match pages().html(None, "transparency_agreement", &a.title, data) {
+            Ok(html) => cached(headers, "text/html; charset=utf-8", html),
+            Err(failed) => *failed,
+        },
+    )
+}
+
+/// The one answer for every id that is not published and in force.
+fn not_on_the_register() -> WebError {
+    WebError::NotFound(
+        "There is no agreement on the transparency register at this address. Go back to the \
+         register to see every agreement it lists."
+            .into(),
+    )
+}
+
+#[handler]
+pub async fn counts_csv(
+    console: Data<&Console>,
+    headers: &HeaderMap,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    let Some((a, months)) = console.transparency.agreement(&id).await? else {
+        return Err(not_on_the_register());
+    };
+    let rows = months.iter().map(|m| {
+        vec![
+            m.month.clone(),
+            m.allowed.to_string(),
+            m.refused.to_string(),
+            m.deleted.to_string(),
+        ]
+    });
+    let header = ["month", "allowed", "refused", "records deleted"];
+    let body = csv_text(&header, rows)?;
+    let mut resp = cached(headers, "text/csv; charset=utf-8", body);
+    attach(&mut resp, &format!("{}-counts.csv", a.id));
+    Ok(resp)
+}
+
+#[handler]
+pub async fn list_csv(
+    console: Data<&Console>,
+    headers: &HeaderMap,
+    Query(q): Query<AfterQuery>,
+) -> WebResult<Response> {
+    let after = q.after()?;
+    let found = console
+        .transparency
+        .page(after.as_ref(), CSV_PER_PAGE)
+        .await?;
+    let base = &console.public_url;
+    let rows = found.entries.iter().map(|a| {
+        let names: Vec<&str> = a.organisations.iter().map(|o| o.name.as_str()).collect();
+        let kinds: Vec<String> = a
+            .kinds
+            .iter()
+            .map(|k| match k.class {
+                Some(class) => format!("{} ({class})", k.name),
+                None => k.name.to_owned(),
+            })
+            .collect();
+        vec![
+            a.id.clone(),
+            a.title.clone(),
+            names.join("; "),
+            a.summary.clone(),
+            a.purposes.join("; "),
+            kinds.join("; "),
+            yes_no(a.special_category),
+            yes_no(a.criminal_offence),
+            a.lawful_basis.join("; "),
+            a.retention.join(" "),
+            a.next_review_date.clone().unwrap_or_default(),
+            yes_no(a.high_risk),
+            format!("{base}/transparency/{}", a.id),
+        ]
+    });
+    let header = [
+        "id",
+        "title",
+        "organisations",
+        "why",
+        "purposes",
+        "kinds of information",
+        "special category data",
+        "criminal offence data",
+        "lawful basis",
+        "how long it is kept",
+        "next review",
+        "high risk remains",
+        "page",
+    ];
+    let body = csv_text(&header, rows)?;
+    let mut resp = cached(headers, "text/csv; charset=utf-8", body);
+    attach(&mut resp, "transparency-register.csv");
+    if let Some(next) = next_link(&format!("{base}/transparency.csv"), found.next.as_ref())
+        && let Ok(v) = format!("<{next}>; rel=\"next\"").parse()
+    {
+        resp.headers_mut().insert(header::LINK, v);
+    }
+    Ok(resp)
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.to_owned()
+}
+
+#[handler]
+pub async fn feed(console: Data<&Console>, headers: &HeaderMap) -> WebResult<Response> {
+    let newest = console.transparency.newest().await?;
+    let base = &console.public_url;
+    let updated = newest
+        .iter()
+        .filter_map(|p| p.in_force_since.clone())
+        .max()
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned());
+    let entries: Vec<Value> = newest
+        .iter()
+        .map(|p| {
+            let names: Vec<&str> = p
+                .agreement
+                .organisations
+                .iter()
+                .map(|o| o.name.as_str())
+                .collect();
+            json!({
+                "url": format!("{base}/transparency/{}", p.agreement.id),
+                "title": p.agreement.title,
+                "updated": p.in_force_since.clone().unwrap_or_else(|| updated.clone()),
+                "summary": format!(
+                    "{} Shared by {}.",
+                    p.agreement.summary.trim(),
+                    crate::dpia::labels::and_list(&names)
+                ),
+            })
+        })
+        .collect();
+    let data = json!({
+        "url": format!("{base}/transparency"),
+        "feed": format!("{base}/transparency/feed.atom"),
+        "updated": updated,
+        "entries": entries,
+    });
+    Ok(match pages().document("transparency_feed", &data) {
+        Ok(xml) => cached(headers, "application/atom+xml; charset=utf-8", xml),
+        Err(failed) => *failed,
+    })
+}
+
+/// CSV text with a byte-order mark (spreadsheets then read it as UTF-8), every cell
+/// neutralised so that no spreadsheet runs it as a formula.
+fn csv_text(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> WebResult<String> {
+    let mut w = csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
+    let write = |w: &mut csv::Writer<Vec<u8>>| -> Result<(), csv::Error> {
+        w.write_record(header)?;
+        for row in rows {
+            w.write_record(row.iter().map(|c| neutralise(c)))?;
+        }
+        w.flush()?;
+        Ok(())
+    };
+    write(&mut w).map_err(|e| WebError::Internal(e.to_string()))?;
+    let bytes = w
+        .into_inner()
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| WebError::Internal(e.to_string()))
+}
+
+fn attach(resp: &mut Response, name: &str) {
+    if let Ok(v) = format!("attachment; filename=\"{name}\"").parse() {
+        resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+}
+
+/// The answer with what caches need: `Cache-Control: public`, and a strong ETag over the
+/// bytes, answered `304 Not Modified` (no body) when the request already has them.
+fn cached(request: &HeaderMap, content_type: &'static str, body: String) -> Response {
+    let digest = Sha256::digest(body.as_bytes());
+    let etag = format!("\"{}\"", hex::encode(&digest[..16]));
+    let matches = request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| {
+            let t = t.trim();
+            t == "*" || t.trim_start_matches("W/") == etag
+        });
+    let builder = Response::builder()
+        .header(header::CACHE_CONTROL, CACHE_CONTROL)
+        .header(header::ETAG, etag.as_str());
+    let builder = if content_type.starts_with("text/html") {
+        builder.header(header::CONTENT_SECURITY_POLICY, POLICY)
+    } else {
+        builder
+    };
+    if matches {
+        return builder.status(StatusCode::NOT_MODIFIED).finish();
+    }
+    builder
+        .status(StatusCode::OK)
+        .content_type(content_type)
+        .body(body)
+        .into_response()
+}
