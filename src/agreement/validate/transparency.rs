@@ -109,7 +109,28 @@ fn email_in(text: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::{email_in, person_in};
+    use crate::agreement::{Code, check_source};
     use aho_corasick::AhoCorasickBuilder;
+
+    fn codes_with(block: &str) -> Vec<Code> {
+        let base = include_str!("../../../tests/fixtures/check/valid/base.yaml");
+        let source = format!("{base}\ntransparency:\n{block}");
+        let checked = check_source(source.as_bytes(), jiff::civil::date(2026, 11, 21));
+        checked.diagnostics.iter().map(|d| d.code).collect()
+    }
+
+    #[test]
+    fn only_what_is_published_is_held_to_the_rule() {
+        let naming = "  summary: Ask Jo Bell, dpo@northbrook.example.\n";
+        assert!(codes_with(&format!("  publish: false\n{naming}")).is_empty());
+        assert!(codes_with(naming).is_empty(), "publish defaults to false");
+        assert_eq!(
+            codes_with(&format!("  publish: true\n{naming}")),
+            [Code::PublishedPersonalData]
+        );
+        let clean = "  publish: true\n  summary: Residents leave hospital safely.\n";
+        assert!(codes_with(clean).is_empty());
+    }
 
     #[test]
     fn e_mail_addresses_are_found_and_at_signs_alone_are_not() {

@@ -1,0 +1,451 @@
+//! The public transparency register, on SQLite and on PostgreSQL: what it shows of each
+//! published agreement in force and nothing of anyone; its monthly counts, with numbers under
+//! 10 hidden; that an agreement not published and in force cannot be reached, whatever its id;
+//! and that every answer can be cached.
+
+mod support;
+
+use accord::agreement::check_source;
+use accord::auth::Role;
+use jiff::civil::date;
+use serde_json::{Value, json};
+use support::app::TestApp;
+
+const FOODBANK: &str = "camden-foodbank-referrals";
+
+async fn with_samples(app: &TestApp) {
+    app.registry
+        .import_dir(&support::repo().join("agreements"))
+        .await
+        .unwrap();
+}
+
+/// An answer of the register: no token, no cookie.
+async fn public(app: &TestApp, path: &str) -> (u16, String, reqwest::header::HeaderMap) {
+    let r = app.http.get(app.url(path)).send().await.unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    (status, r.text().await.unwrap(), headers)
+}
+
+async fn ok(app: &TestApp, path: &str) -> String {
+    let (status, body, headers) = public(app, path).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    assert!(headers.get("set-cookie").is_none(), "{path} sets no cookie");
+    body
+}
+
+/// Asks the gate about a foodbank referral carrying `fields` (allowed when every field is one
+/// the referral flow carries).
+async fn check(app: &TestApp, client: &str, fields: &[&str]) -> Value {
+    let body = json!({
+        "agreement": FOODBANK, "from": "camden", "to": "foodbank",
+        "purpose": "food-parcels", "fields": fields,
+    });
+    let r = app.post_json(client, "/api/v1/flows/check", body).await;
+    r.json().await.unwrap()
+}
+
+/// The counts CSV of `id`: month → (allowed, refused, deleted) as shown.
+async fn counts(app: &TestApp, id: &str) -> Vec<(String, String, String, String)> {
+    let text = ok(app, &format!("/transparency/{id}/counts.csv")).await;
+    let mut rows = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    rows.records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].into(), r[1].into(), r[2].into(), r[3].into())
+        })
+        .collect()
+}
+
+/// Every person and address an agreement names, which no published answer may carry.
+fn people_in(source: &str) -> Vec<String> {
+    let a = check_source(source.as_bytes(), date(2026, 11, 21))
+        .agreement
+        .expect("a valid sample");
+    let mut out = vec![a.owner.name.clone(), a.owner.email.to_string()];
+    for p in &a.parties {
+        if let Some(c) = &p.dpo {
+            out.extend([c.name.clone(), c.email.to_string()]);
+        }
+        if let Some(s) = &p.signatory {
+            out.extend([s.name.clone(), s.email.to_string()]);
+        }
+        if let Some(e) = p.deletion.as_ref().and_then(|d| d.email.as_ref()) {
+            out.push(e.to_string());
+        }
+    }
+    if let Some(r) = &a.rights {
+        out.extend([r.contact.name.clone(), r.contact.email.to_string()]);
+    }
+    out.extend(a.signatures.iter().map(|s| s.name.clone()));
+    out
+}
+
+/// Every answer of the register: the list (each page), its CSV, the feed, and each listed
+/// agreement's page and counts.
+async fn everything_published(app: &TestApp) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for path in [
+        "/transparency",
+        "/transparency.csv",
+        "/transparency/feed.atom",
+    ] {
+        out.push((path.to_owned(), ok(app, path).await));
+    }
+    let list = ok(app, "/transparency").await;
+    for id in listed(&list) {
+        for path in [
+            format!("/transparency/{id}"),
+            format!("/transparency/{id}/counts.csv"),
+        ] {
+            let body = ok(app, &path).await;
+            out.push((path, body));
+        }
+    }
+    out
+}
+
+/// The agreement ids a register page links to.
+fn listed(html: &str) -> Vec<String> {
+    html.split("href=\"/transparency/")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .filter(|s| !s.contains('.') && !s.contains('/'))
+        .map(str::to_owned)
+        .collect()
+}
+
+async fn nothing_published_names_a_person_or_carries_data(app: TestApp) {
+    with_samples(&app).await;
+    let officer = app.token(Role::IgOfficer, None).await;
+    // Real traffic through the gate for every sample: records with values and subject
+    // references that must never reach the register; then their deletion, confirmed.
+    let mut secrets: Vec<String> = Vec::new();
+    for sample in support::samples() {
+        let source = std::fs::read_to_string(&sample).unwrap();
+        secrets.extend(people_in(&source));
+        let a = check_source(source.as_bytes(), date(2026, 11, 21))
+            .agreement
+            .unwrap();
+        let flow = &a.flows[0];
+        let client = app.token(Role::GateClient, Some(flow.from.as_str())).await;
+        let records: Vec<Value> = (0..3)
+            .map(|n| {
+                let record: serde_json::Map<String, Value> = flow
+                    .fields
+                    .iter()
+                    .map(|f| {
+                        let value = format!("VALUE-{}-{f}-{n}", a.id);
+                        secrets.push(value.clone());
+                        (f.to_string(), Value::String(value))
+                    })
+                    .collect();
+                Value::Object(record)
+            })
+            .collect();
+        let subjects: Vec<String> = (0..3).map(|n| format!("SUBJECT-{}-{n}", a.id)).collect();
+        secrets.extend(subjects.iter().cloned());
+        let body = json!({
+            "agreement": a.id.as_str(), "from": flow.from.as_str(), "to": flow.to.as_str(),
+            "purpose": flow.purpose.as_str(),
+            "fields": flow.fields.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
+            "flow": flow.id.as_str(), "records": records, "subject_refs": subjects,
+        });
+        let r = app.post_json(&client, "/api/v1/flows", body).await;
+        assert_eq!(r.status(), 200, "{}: {}", a.id, r.text().await.unwrap());
+    }
+    let published = everything_published(&app).await;
+    assert_eq!(
+        listed(&ok(&app, "/transparency").await).len(),
+        support::samples().len(),
+        "every sample is published"
+    );
+    for (path, body) in &published {
+        assert!(!body.contains('@'), "{path} carries an e-mail address");
+        for s in &secrets {
+            assert!(!body.contains(s.as_str()), "{path} carries {s:?}");
+        }
+    }
+    // The page says what the issue asks: organisations, why, kinds, law, retention, review,
+    // DPIA.
+    let page = ok(&app, &format!("/transparency/{FOODBANK}")).await;
+    for said in [
+        "London Borough of Camden",
+        "Camden Community Foodbank",
+        "emergency food parcel",
+        "special category data",
+        "Article 6(1)(e) public task",
+        "6 months from receipt, then deletes it",
+        "1 April 2027",
+        "no high risk",
+    ] {
+        assert!(page.contains(said), "the page says {said:?}");
+    }
+    drop(officer);
+}
+
+async fn counts_under_ten_are_hidden(app: TestApp) {
+    with_samples(&app).await;
+    let client = app.token(Role::GateClient, Some("camden")).await;
+    // November 2026: 9 allowed, 10 refused.
+    for _ in 0..9 {
+        assert_eq!(
+            check(&app, &client, &["full-name"]).await["decision"],
+            "allow"
+        );
+    }
+    for _ in 0..10 {
+        assert_eq!(
+            check(&app, &client, &["nhs-number"]).await["decision"],
+            "deny"
+        );
+    }
+    // December 2026: 11 allowed, none refused.
+    app.clock.set("2026-12-02T10:00:00Z".parse().unwrap());
+    for _ in 0..11 {
+        check(&app, &client, &["address"]).await;
+    }
+    // A question about an agreement the registry does not know is counted nowhere.
+    let stray = json!({
+        "agreement": "no-such-agreement", "from": "camden", "to": "foodbank",
+        "purpose": "food-parcels", "fields": ["full-name"],
+    });
+    app.post_json(&client, "/api/v1/flows/check", stray).await;
+    let f = "fewer than 10";
+    assert_eq!(
+        counts(&app, FOODBANK).await,
+        [
+            ("2026-12".into(), "11".into(), f.into(), f.into()),
+            ("2026-11".into(), f.into(), "10".into(), f.into()),
+        ]
+    );
+    let page = ok(&app, &format!("/transparency/{FOODBANK}")).await;
+    assert!(
+        page.contains("<th scope=\"row\">November 2026</th><td>fewer than 10</td><td>10</td>"),
+        "{page}"
+    );
+    let other = counts(&app, "hospital-discharge").await;
+    assert!(
+        other.iter().all(|(_, a, r, d)| [a, r, d] == [f, f, f]),
+        "{other:?}"
+    );
+    // One more refusal in November would show 11; in December, 10 refusals show 10.
+    for _ in 0..10 {
+        check(&app, &client, &["nhs-number"]).await;
+    }
+    assert_eq!(counts(&app, FOODBANK).await[0].2, "10");
+}
+
+async fn confirmed_deletions_are_counted(app: TestApp) {
+    with_samples(&app).await;
+    let client = app.token(Role::GateClient, Some("camden")).await;
+    let officer = app.token(Role::IgOfficer, None).await;
+    let records: Vec<Value> = (0..12)
+        .map(|n| json!({ "full-name": format!("P{n}") }))
+        .collect();
+    let body = json!({
+        "agreement": FOODBANK, "from": "camden", "to": "foodbank",
+        "purpose": "food-parcels", "fields": ["full-name"], "records": records,
+    });
+    assert_eq!(
+        app.post_json(&client, "/api/v1/flows", body).await.status(),
+        200
+    );
+    // Six months on, the sweep asks the foodbank to delete; the officer confirms it.
+    app.clock.set("2027-06-01T09:00:00Z".parse().unwrap());
+    let r = app
+        .http
+        .post(app.url("/api/v1/sweep"))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let swept: Value = r.json().await.unwrap();
+    let id = swept["requests"][0]["request_id"]
+        .as_str()
+        .expect("a deletion request")
+        .to_owned();
+    let r = app
+        .post_json(
+            &officer,
+            &format!("/api/v1/deletions/{id}/confirm"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let june = counts(&app, FOODBANK).await;
+    assert_eq!(june[0].0, "2027-06");
+    assert_eq!(june[0].3, "12", "twelve records confirmed deleted in June");
+    assert_eq!(
+        june.last().unwrap().0,
+        "2026-11",
+        "back to when it came into force"
+    );
+}
+
+async fn only_published_agreements_in_force_are_reachable(app: TestApp) {
+    with_samples(&app).await;
+    let foodbank = std::fs::read_to_string(
+        support::repo()
+            .join("agreements")
+            .join(format!("{FOODBANK}.yaml")),
+    )
+    .unwrap();
+    // In force, but its file does not publish it.
+    let unpublished = foodbank
+        .replace(&format!("id: {FOODBANK}"), "id: quiet-referrals")
+        .replace("  publish: true", "  publish: false");
+    app.import_yaml(&unpublished).await;
+    // Published, but a draft (no signatures).
+    app.import_yaml(&support::draft(
+        &format!("{FOODBANK}.yaml"),
+        "draft-referrals",
+    ))
+    .await;
+    // Published and in force, then suspended.
+    app.import_yaml(&foodbank.replace(&format!("id: {FOODBANK}"), "id: paused-referrals"))
+        .await;
+    app.registry
+        .suspend("paused-referrals", "a breach is investigated", "officer")
+        .await
+        .unwrap();
+    // Published, in force until 2026-12-31, then expired.
+    app.import_yaml(
+        &foodbank
+            .replace(&format!("id: {FOODBANK}"), "id: ending-referrals")
+            .replace("  end: 2028-03-31", "  end: 2026-12-31"),
+    )
+    .await;
+    assert!(listed(&ok(&app, "/transparency").await).contains(&"ending-referrals".to_owned()));
+    app.clock.set("2027-01-02T10:00:00Z".parse().unwrap());
+
+    let (status, nobody, _) = public(&app, "/transparency/no-such-agreement").await;
+    assert_eq!(status, 404);
+    let hidden = [
+        "quiet-referrals",
+        "draft-referrals",
+        "paused-referrals",
+        "ending-referrals",
+    ];
+    for id in hidden {
+        for path in [
+            format!("/transparency/{id}"),
+            format!("/transparency/{id}/counts.csv"),
+        ] {
+            let (status, body, _) = public(&app, &path).await;
+            assert_eq!(status, 404, "{path}");
+            let strip = |b: &str| b.replace(id, "").replace("no-such-agreement", "");
+            assert_eq!(
+                strip(&body),
+                strip(&nobody),
+                "{path}: the same answer as no agreement"
+            );
+        }
+    }
+    for (path, body) in everything_published(&app).await {
+        for id in hidden {
+            assert!(!body.contains(id), "{path} shows {id}");
+        }
+    }
+    assert!(listed(&ok(&app, "/transparency").await).contains(&FOODBANK.to_owned()));
+    // A new version in force that stops publishing takes the agreement off the register.
+    let officer = app.token(Role::IgOfficer, None).await;
+    let v4 = foodbank
+        .replace("version: 3", "version: 4")
+        .replace("  publish: true", "  publish: false");
+    app.import_yaml(&v4).await;
+    let (status, _, _) = public(&app, &format!("/transparency/{FOODBANK}")).await;
+    assert_eq!(status, 404, "unpublished by its new version");
+    drop(officer);
+}
+
+async fn answers_are_cacheable_and_pages_are_bounded(app: TestApp) {
+    with_samples(&app).await;
+    let foodbank = std::fs::read_to_string(
+        support::repo()
+            .join("agreements")
+            .join(format!("{FOODBANK}.yaml")),
+    )
+    .unwrap();
+    for n in 0..20 {
+        app.import_yaml(
+            &foodbank
+                .replace(&format!("id: {FOODBANK}"), &format!("id: referrals-{n:02}"))
+                .replace(
+                    "title: Emergency food support referrals",
+                    &format!("title: Referrals {n:02}"),
+                ),
+        )
+        .await;
+    }
+    for path in [
+        "/transparency".to_owned(),
+        "/transparency.csv".to_owned(),
+        "/transparency/feed.atom".to_owned(),
+        format!("/transparency/{FOODBANK}"),
+        format!("/transparency/{FOODBANK}/counts.csv"),
+    ] {
+        let (status, body, headers) = public(&app, &path).await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(headers["cache-control"], "public, max-age=300", "{path}");
+        let etag = headers["etag"].to_str().unwrap().to_owned();
+        assert!(etag.starts_with('"') && etag.len() > 20, "{path}: {etag}");
+        let again = app
+            .http
+            .get(app.url(&path))
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304, "{path}");
+        assert_eq!(again.headers()["etag"], etag.as_str());
+        assert!(again.text().await.unwrap().is_empty());
+        let stale = app
+            .http
+            .get(app.url(&path))
+            .header("if-none-match", "\"something-else\"")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stale.status(), 200, "{path}");
+        assert_eq!(stale.text().await.unwrap(), body);
+    }
+    // 25 published: a page of 20, then the rest, each once, in title order.
+    let first = ok(&app, "/transparency").await;
+    let mut seen = listed(&first);
+    assert_eq!(seen.len(), 20);
+    let next = first
+        .split("href=\"")
+        .find(|s| s.starts_with("/transparency?after"))
+        .and_then(|s| s.split('"').next())
+        .map(support::web::unescape)
+        .expect("a next page");
+    let second = ok(&app, &next).await;
+    assert!(!second.contains("rel=\"next\""), "the last page");
+    seen.extend(listed(&second));
+    assert_eq!(seen.len(), 25);
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 25, "no agreement on two pages");
+    // The list changes when an agreement is published, and so does its tag.
+    let before = public(&app, "/transparency").await.2["etag"].clone();
+    app.import_yaml(&foodbank.replace(&format!("id: {FOODBANK}"), "id: a-new-scheme"))
+        .await;
+    let after = public(&app, "/transparency").await.2["etag"].clone();
+    assert_ne!(before, after);
+    // A page link the register did not make is refused clearly.
+    let (status, body, _) = public(&app, "/transparency?after=x").await;
+    assert_eq!(status, 400);
+    assert!(body.contains("start again from the register"), "{body}");
+}
+
+on_both_databases!(
+    nothing_published_names_a_person_or_carries_data,
+    counts_under_ten_are_hidden,
+    confirmed_deletions_are_counted,
+    only_published_agreements_in_force_are_reachable,
+    answers_are_cacheable_and_pages_are_bounded,
+);
