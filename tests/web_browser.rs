@@ -984,6 +984,49 @@ async fn journeys_with_the_keyboard_only() {
     journeys(Hands::Keyboard).await;
 }
 
+/// A resident with no account, keyboard only: from Accord's front door to the transparency
+/// register, to the foodbank scheme, and why it exists; axe-core finds nothing on either page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resident_reads_the_register_with_the_keyboard() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    app.registry
+        .import_dir(&support::repo().join("agreements"))
+        .await
+        .unwrap();
+    let mut b = Browser::start(&app, Hands::Keyboard).await;
+    assert!(
+        b.axe.is_some(),
+        "ACCORD_AXE_JS is not set: run scripts/test.sh"
+    );
+    b.goto("/").await;
+    b.press("footer a[href='/transparency']").await;
+    assert_eq!(b.path().await, "/transparency");
+    b.axe_check().await;
+    b.screenshot("transparency").await;
+    b.press("main a[href='/transparency/camden-foodbank-referrals']")
+        .await;
+    assert_eq!(b.path().await, "/transparency/camden-foodbank-referrals");
+    let page = b.body().await;
+    for said in [
+        "Emergency food support referrals",
+        "Why this information is shared",
+        "refer them straight to the local foodbank for an emergency food parcel",
+        "London Borough of Camden shares with Camden Community Foodbank",
+        "Requests refused",
+    ] {
+        assert!(page.contains(said), "the page says {said:?}: {page}");
+    }
+    b.axe_check().await;
+    b.screenshot("transparency-agreement").await;
+    assert_eq!(b.pages_checked, 2);
+    assert!(
+        b.violations.is_empty(),
+        "axe-core found WCAG A/AA violations:\n{}",
+        b.violations.join("\n")
+    );
+    b.client.clone().close().await.unwrap();
+}
+
 /// Single sign-on in the browser, with the keyboard only: the sign-in page offers the
 /// organisation's account (axe-core on it), Tab reaches that button, the real OpenID provider
 /// (oidc-provider on loopback) signs the person in, and they arrive signed in, on a page axe
