@@ -240,6 +240,8 @@ pub async fn page(
         "summary": summary,
         "status": summary.status.as_str(),
         "why": status_why(&summary, latest),
+        "published": summary.status == Status::Active && agreement.published(),
+        "publishes": agreement.published(),
         "shown": shown,
         "doc": doc,
         "term": {
