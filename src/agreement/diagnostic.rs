@@ -76,6 +76,7 @@ codes! {
     ContractorNotProcessor = "contractor-not-processor", Error;
     HandoverAfterEngagement = "handover-after-engagement", Error;
     MissingContact = "missing-contact", Warning;
+    UnfilledPlaceholder = "unfilled-placeholder", Warning;
 }
 
 impl fmt::Display for Code {
@@ -156,7 +157,7 @@ mod tests {
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             );
         }
-        assert_eq!(Code::ALL.len(), 32);
+        assert_eq!(Code::ALL.len(), 33);
     }
 
     #[test]
