@@ -34,7 +34,7 @@ pub fn export(a: &Agreement, source: &Source) -> Result<String, serde_yaml::Erro
     let mut body = serde_yaml::to_value(&borrowable)?;
     if let Value::Mapping(m) = &mut body {
         for key in LEFT_OUT {
-            m.remove(key);
+            m.shift_remove(key);
         }
     }
     rewrite(&mut body, &mut Vec::new(), a.term.start, &replaced);
@@ -108,7 +108,7 @@ fn strip(a: &Agreement, roles: &[Role]) -> (Agreement, Vec<(String, String)>) {
             .find(|r| r.party == id)
             .map_or_else(|| id.to_owned(), |r| r.role.to_string())
     };
-    t.owner = contact(&a.owner, "owner", "the agreement owner", &mut swap);
+    t.owner = contact(&a.owner, "owner", "agreement owner", &mut swap);
     for (p, r) in t.parties.iter_mut().zip(roles) {
         let role = r.role.as_str();
         p.id = r.role.clone();
@@ -163,7 +163,7 @@ fn strip(a: &Agreement, roles: &[Role]) -> (Agreement, Vec<(String, String)>) {
         t.lawful_basis.appropriate_policy_document = Some(swap(apd, url));
     }
     if let Some(rights) = &mut t.rights {
-        let who = "the information rights contact";
+        let who = "information rights contact";
         rights.contact = contact(&rights.contact, "rights", who, &mut swap);
     }
     if let Some(arrangement) = &a.joint_controller_arrangement {

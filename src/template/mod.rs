@@ -21,6 +21,7 @@ pub mod export;
 pub mod import;
 pub mod offsets;
 pub mod roles;
+pub mod shipped;
 
 use serde_yaml::Value;
 

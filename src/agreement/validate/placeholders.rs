@@ -56,6 +56,28 @@ pub fn unfilled(tree: &Node) -> Vec<Diagnostic> {
     found
 }
 
+/// The placeholders still in an agreement's source (none when it is not YAML): what the
+/// registry asks before it lets a version be activated.
+pub fn unfilled_in(source: &[u8]) -> Vec<Diagnostic> {
+    match crate::agreement::yaml::parse(source) {
+        Ok(Some(tree)) => unfilled(&tree),
+        _ => Vec::new(),
+    }
+}
+
+/// What is left to fill in a version's source, for the registry's refusal to activate it:
+/// "N placeholders from its template to fill in (the first, at line L: …)"; `None` when
+/// none is left.
+pub fn left_to_fill(source: &[u8]) -> Option<String> {
+    let left = unfilled_in(source);
+    let first = left.first()?;
+    let (n, s) = (left.len(), if left.len() == 1 { "" } else { "s" });
+    Some(format!(
+        "{n} placeholder{s} from its template to fill in (the first, at line {}: {})",
+        first.pos.line, first.message
+    ))
+}
+
 /// What a text still holding placeholders asks for, in words; `None` when it holds none.
 pub fn to_fill(text: &str) -> Option<String> {
     let mut asks: Vec<String> = bracketed(text)
