@@ -448,3 +448,238 @@ on_both_databases!(
     a_draft_with_placeholders_is_never_activated,
     a_signed_file_with_placeholders_is_not_imported,
 );
+
+/// The console: who may download an agreement as a template and start one from a template;
+/// the officer's journey with a shipped template and with an upload; each problem in the
+/// error summary linked to its field; forged forms and a huge upload refused, storing nothing.
+async fn the_console_downloads_and_starts_from_templates(app: TestApp) {
+    use accord::auth::Role;
+    use support::web::{Browser, hidden, signed_in};
+    app.import_yaml(&sample_text(
+        &repo().join(format!("agreements/{FOODBANK}.yaml")),
+    ))
+    .await;
+    let download = format!("/agreements/{FOODBANK}/template");
+    for &role in Role::PEOPLE {
+        let b = signed_in(&app, role, role.needs_party().then_some("camden")).await;
+        let page = b.get(&download).await;
+        let reads = matches!(
+            role,
+            Role::Admin | Role::IgOfficer | Role::Auditor | Role::Signatory
+        );
+        assert_eq!(
+            page.status,
+            if reads { 200 } else { 403 },
+            "{role} GET {download}"
+        );
+        if reads {
+            assert_eq!(
+                page.headers["content-disposition"],
+                format!("attachment; filename=\"{FOODBANK}-template.yaml\"")
+            );
+            assert!(page.body.contains("accord_template: 1"), "{}", page.body);
+            assert!(!page.body.contains("Jo Bell"), "{role}: a name left in");
+        }
+        let officer = matches!(role, Role::Admin | Role::IgOfficer);
+        let form = b.get("/agreements/new/template").await;
+        assert_eq!(form.status, if officer { 200 } else { 403 }, "{role}");
+        if !officer {
+            let csrf = b.get("/").await.csrf();
+            let parts: &[(&str, Option<&str>, &[u8])] = &[
+                ("csrf", None, csrf.as_bytes()),
+                ("template", None, FOODBANK.as_bytes()),
+                ("id", None, b"by-someone-else"),
+                ("start", None, b"2027-04-01"),
+            ];
+            let page = b.post_multipart("/agreements/new/template", parts).await;
+            assert_eq!(page.status, 403, "{role} POST");
+        }
+    }
+    let outsider = signed_in(&app, Role::Signatory, Some("hackney")).await;
+    assert_eq!(outsider.get(&download).await.status, 403);
+    let anonymous = Browser::new(&app);
+    assert_eq!(anonymous.get(&download).await.status, 303);
+
+    let officer = signed_in(&app, Role::IgOfficer, None).await;
+    let form = officer.get("/agreements/new/template").await;
+    for t in shipped::ALL {
+        assert!(form.body.contains(&t.title()), "{} not offered", t.name);
+    }
+    let drafting = officer.get("/agreements/new").await;
+    assert!(drafting.body.contains("href=\"/agreements/new/template\""));
+    let csrf = form.csrf();
+    let post = |template: &'static str, file: Vec<u8>, id: &'static str, start: &'static str| {
+        let csrf = csrf.clone();
+        let officer = &officer;
+        async move {
+            let parts: Vec<(&str, Option<&str>, &[u8])> = vec![
+                ("csrf", None, csrf.as_bytes()),
+                ("template", None, template.as_bytes()),
+                ("file", Some("template.yaml"), &file),
+                ("id", None, id.as_bytes()),
+                ("start", None, start.as_bytes()),
+            ];
+            officer
+                .post_multipart("/agreements/new/template", &parts)
+                .await
+        }
+    };
+
+    // Every problem in the error summary, linked to its field.
+    let page = post("", Vec::new(), "Not An Id", "next April").await;
+    assert_eq!(page.status, 400);
+    for (field, says) in [
+        ("template-camden-foodbank-referrals", "Choose a template"),
+        ("id", "cannot be an agreement id"),
+        ("start", "Enter the start date as YYYY-MM-DD"),
+    ] {
+        assert!(page.body.contains(&format!("href=\"#{field}\"")), "{field}");
+        assert!(page.body.contains(says), "{says}: {}", page.body);
+    }
+    let page = post(FOODBANK, Vec::new(), FOODBANK, "2027-04-01").await;
+    assert_eq!(page.status, 400);
+    assert!(
+        page.body.contains("There is already an agreement"),
+        "{}",
+        page.body
+    );
+    let page = post("upload", Vec::new(), "westminster-food", "2027-04-01").await;
+    assert!(page.body.contains("Choose the template file to upload"));
+
+    // A huge upload: past 1 MiB the page says so; past the body limit the server refuses it.
+    let big = vec![b'#'; 1024 * 1024 + 1];
+    let page = post("upload", big, "westminster-food", "2027-04-01").await;
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("The template must be at most 1 MiB"));
+    let huge = vec![b'#'; 3 * 1024 * 1024];
+    let page = post("upload", huge, "westminster-food", "2027-04-01").await;
+    assert_eq!(page.status, 413, "{}", page.body);
+
+    // An uploaded template with a problem: listed at its line, no draft.
+    let good = shipped::find(FOODBANK).unwrap().text;
+    let broken = good.replace("end: start+P1Y11M30D", "end: next spring");
+    let page = post(
+        "upload",
+        broken.into_bytes(),
+        "westminster-food",
+        "2027-04-01",
+    )
+    .await;
+    assert_eq!(page.status, 422);
+    assert!(
+        page.body
+            .contains("&#x27;next spring&#x27; is not a date offset"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("href=\"#file\""));
+
+    // A forged form is refused, at both steps.
+    let forged: &[(&str, Option<&str>, &[u8])] = &[
+        ("csrf", None, b"forged"),
+        ("template", None, FOODBANK.as_bytes()),
+        ("id", None, b"westminster-food"),
+        ("start", None, b"2027-04-01"),
+    ];
+    assert_eq!(
+        officer
+            .post_multipart("/agreements/new/template", forged)
+            .await
+            .status,
+        403
+    );
+    let create = "/agreements/new/template/create";
+    let forged = [
+        ("csrf", "forged"),
+        ("template", FOODBANK),
+        ("id", "westminster-food"),
+        ("start", "2027-04-01"),
+    ];
+    assert_eq!(officer.post(create, &forged).await.status, 403);
+    assert!(app.registry.agreement("westminster-food").await.is_err());
+
+    // A shipped template: check your answers, create, and the draft's page lists what to fill.
+    let page = post(FOODBANK, Vec::new(), "westminster-food", "2027-04-01").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Check before you create the draft"));
+    assert!(page.body.contains("Placeholders to fill in"));
+    let form: Vec<(&str, String)> = ["csrf", "template", "id", "start", "step"]
+        .into_iter()
+        .map(|name| (name, hidden(&page.body, name).unwrap()))
+        .collect();
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let done = officer.post(create, &form).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(
+        done.location(),
+        Some("/agreements/westminster-food?done=drafted")
+    );
+    let draft = officer
+        .get("/agreements/westminster-food?done=drafted")
+        .await;
+    assert!(draft.body.contains("Still to fill in"), "{}", draft.body);
+    assert!(draft.body.contains(
+        "parties[0].signatory.email is still the template&#x27;s placeholder \
+         &#x27;lead-council.signatory@fill-in.invalid&#x27;"
+    ));
+    let v = &app.registry.versions("westminster-food").await.unwrap()[0];
+    assert!(v.created_by.contains("ig_officer"), "{}", v.created_by);
+    // Its signatory is refused with a page saying why.
+    let signer = signed_in(&app, Role::Signatory, Some("lead-council")).await;
+    let sign = "/agreements/westminster-food/versions/1/sign";
+    let form = [
+        ("name", "Ann Other"),
+        ("role", "senior_officer"),
+        ("step", "confirm"),
+    ];
+    let page = signer.submit(sign, sign, &form).await;
+    assert_eq!(page.status, 409, "{}", page.body);
+    assert!(
+        page.body
+            .contains("placeholders from its template to fill in"),
+        "{}",
+        page.body
+    );
+    assert!(
+        app.registry.versions("westminster-food").await.unwrap()[0]
+            .signatures
+            .is_empty()
+    );
+
+    // An upload goes through check your answers with its text.
+    let page = post(
+        "upload",
+        good.as_bytes().to_vec(),
+        "westminster-two",
+        "2027-04-01",
+    )
+    .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let form: Vec<(&str, String)> = ["csrf", "template", "id", "start", "text", "step"]
+        .into_iter()
+        .map(|name| (name, hidden(&page.body, name).unwrap()))
+        .collect();
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let done = officer.post(create, &form).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let source = app
+        .registry
+        .version_source("westminster-two", 1)
+        .await
+        .unwrap();
+    assert!(source.contains("id: westminster-two"));
+    // The same id again is refused at the last step too.
+    let again = officer.post(create, &form).await;
+    assert_eq!(again.status, 409);
+    assert!(
+        again.body.contains("already an agreement"),
+        "{}",
+        again.body
+    );
+}
+
+mod console {
+    use super::*;
+
+    on_both_databases!(the_console_downloads_and_starts_from_templates);
+}
