@@ -111,17 +111,7 @@ pub fn import(bytes: &[u8], id: &Slug, start: Date, today: Date) -> Result<Draft
 /// Reads the template's top level: its keys, format, `source:` and `roles:`; returns its
 /// `agreement:` when that is a mapping.
 fn read_top<'a>(root: &'a Node, problems: &mut Vec<Problem>) -> Option<&'a Node> {
-    for e in root.entries().unwrap_or_default() {
-        if !KEYS.contains(&e.key.as_str()) {
-            let msg = format!(
-                "'{}' is not a key of an agreement template (it has {}){}",
-                crate::agreement::decode::clip(&e.key),
-                KEYS.join(", "),
-                suggestion(&e.key, KEYS)
-            );
-            problems.push(Problem::new(e.key_pos, msg));
-        }
-    }
+    unknown_keys(root, &KEYS, "an agreement template", problems);
     match root.get("accord_template") {
         None => problems.push(Problem::new(
             Pos::START,
@@ -138,19 +128,7 @@ fn read_top<'a>(root: &'a Node, problems: &mut Vec<Problem>) -> Option<&'a Node>
     }
     if let Some(e) = root.get("source") {
         match e.value.entries() {
-            Some(entries) => {
-                for k in entries {
-                    if !SOURCE_KEYS.contains(&k.key.as_str()) {
-                        let msg = format!(
-                            "'{}' is not a key of a template's source (it has {}){}",
-                            crate::agreement::decode::clip(&k.key),
-                            SOURCE_KEYS.join(", "),
-                            suggestion(&k.key, SOURCE_KEYS)
-                        );
-                        problems.push(Problem::new(k.key_pos, msg));
-                    }
-                }
-            }
+            Some(_) => unknown_keys(&e.value, &SOURCE_KEYS, "a template's source", problems),
             None if e.value.is_null() => {}
             None => problems.push(Problem::new(
                 e.value.pos,
@@ -190,6 +168,21 @@ fn read_top<'a>(root: &'a Node, problems: &mut Vec<Problem>) -> Option<&'a Node>
         Some(e) => Some(&e.value),
     };
     body.filter(|_| problems.is_empty())
+}
+
+/// A problem for each key of mapping `node` that is not one of `known`, with a suggestion.
+fn unknown_keys(node: &Node, known: &[&str], what: &str, problems: &mut Vec<Problem>) {
+    for e in node.entries().unwrap_or_default() {
+        if !known.contains(&e.key.as_str()) {
+            let msg = format!(
+                "'{}' is not a key of {what} (it has {}){}",
+                crate::agreement::decode::clip(&e.key),
+                known.join(", "),
+                suggestion(&e.key, known.iter().copied())
+            );
+            problems.push(Problem::new(e.key_pos, msg));
+        }
+    }
 }
 
 /// The draft's comment: where it came from (the source id only when it is an id, so the
