@@ -23,6 +23,7 @@ pub mod scheduler;
 pub mod server;
 pub mod settings;
 pub mod store;
+pub mod template;
 pub mod templates;
 pub mod text;
 pub mod tls;

@@ -23,6 +23,7 @@ const PURE: &[&str] = &[
     "src/handover/secrets.rs",
     "src/handover/files.rs",
     "src/text.rs",
+    "src/template",
 ];
 
 /// What a pure module must not name: the async runtime, the database and its drivers, HTTP

@@ -39,12 +39,14 @@ fn pages() -> Vec<(String, &'static [Role])> {
         (format!("/agreements/{SAMPLE}/dpia"), READ_SIGN),
         (format!("/agreements/{SAMPLE}/dpia.md"), READ_SIGN),
         (format!("/agreements/{SAMPLE}/versions/1/source"), READ_SIGN),
+        (format!("/agreements/{SAMPLE}/template"), READ_SIGN),
         (
             format!("/agreements/{SAMPLE}/versions/1/sign"),
             &[Signatory],
         ),
         (format!("/agreements/{SAMPLE}/control/suspend"), OFFICER),
         ("/agreements/new".into(), OFFICER),
+        ("/agreements/new/template".into(), OFFICER),
         ("/register".into(), READ),
         ("/register.csv".into(), READ),
         ("/audit".into(), READ),
@@ -133,6 +135,15 @@ fn forms() -> Vec<Form> {
         (
             "/agreements/new".into(),
             vec![("source", "accord: 1"), ("action", "check")],
+            OFFICER,
+        ),
+        (
+            "/agreements/new/template/create".into(),
+            vec![
+                ("template", "camden-foodbank-referrals"),
+                ("id", "westminster-food"),
+                ("start", "2027-04-01"),
+            ],
             OFFICER,
         ),
         (

@@ -78,6 +78,7 @@ codes! {
     MissingContact = "missing-contact", Warning;
     TransparencyWithoutSummary = "transparency-without-summary", Warning;
     PublishedPersonalData = "published-personal-data", Error;
+    UnfilledPlaceholder = "unfilled-placeholder", Warning;
 }
 
 impl fmt::Display for Code {
@@ -158,7 +159,7 @@ mod tests {
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             );
         }
-        assert_eq!(Code::ALL.len(), 32);
+        assert_eq!(Code::ALL.len(), 35);
     }
 
     #[test]

@@ -88,7 +88,8 @@ pub fn write_json(report: &Report, out: &mut impl Write) -> io::Result<()> {
     out.flush()
 }
 
-fn summarise(report: &Report) {
+/// The closing line on standard error: files checked, errors and warnings.
+pub fn summarise(report: &Report) {
     let all = report.files.iter().flat_map(|f| &f.checked.diagnostics);
     let errors = all.clone().filter(|d| d.is_error()).count();
     let warnings = all.count() - errors;

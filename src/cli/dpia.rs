@@ -6,7 +6,7 @@
 //! is given, and `-o` never leaves a half-written file: it writes a temporary file beside the
 //! target and renames it into place.
 
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -162,46 +162,5 @@ fn print_findings(file: &FileReport) {
 }
 
 fn write_out(out: Option<&Path>, text: &str) -> Result<(), Failure> {
-    match out {
-        None => {
-            let mut stdout = io::stdout().lock();
-            match stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-            {
-                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
-                    Err(trouble(format!("cannot write output: {e}")))
-                }
-                _ => Ok(()),
-            }
-        }
-        Some(path) => write_atomically(path, text)
-            .map_err(|e| trouble(format!("cannot write {}: {e}", path.display()))),
-    }
-}
-
-/// Writes a temporary file in the target's folder and renames it over the target, so a reader
-/// sees the old file or the whole new one, never a part.
-fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        let msg = format!("folder {} does not exist", dir.display());
-        return Err(io::Error::new(io::ErrorKind::NotFound, msg));
-    }
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".accord-dpia-");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // What a plain create would give (before the umask), not tempfile's private 0600.
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let mut tmp = builder.tempfile_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    super::write_text(out, text).map_err(trouble)
 }

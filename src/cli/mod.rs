@@ -10,9 +10,11 @@ mod dpia;
 mod jobs;
 mod serve;
 mod sweep;
+mod template;
 mod user;
 
-use std::path::PathBuf;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -29,6 +31,53 @@ pub const EXIT_DB: u8 = 3;
 pub struct DbArgs {
     #[arg(long = "database", env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
     pub database: String,
+}
+
+/// Writes `text` to `out`, or to standard output when no file is given (a closed pipe is not
+/// an error); `Err` says what could not be written.
+fn write_text(out: Option<&Path>, text: &str) -> Result<(), String> {
+    match out {
+        None => {
+            let mut stdout = io::stdout().lock();
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                    Err(format!("cannot write output: {e}"))
+                }
+                _ => Ok(()),
+            }
+        }
+        Some(path) => write_atomically(path, text)
+            .map_err(|e| format!("cannot write {}: {e}", path.display())),
+    }
+}
+
+/// Writes a temporary file in the target's folder and renames it over the target, so a reader
+/// sees the old file or the whole new one, never a part.
+fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        let msg = format!("folder {} does not exist", dir.display());
+        return Err(io::Error::new(io::ErrorKind::NotFound, msg));
+    }
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".accord-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // What a plain create would give (before the umask), not tempfile's private 0600.
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -88,6 +137,9 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Print the settings in effect and where each came from (flags aside), secrets redacted.
     Config,
+    /// Agreement templates other councils can borrow: export one, or start a draft from one.
+    #[command(subcommand)]
+    Template(template::TemplateCommand),
     /// Copy the SQLite database to a new file while Accord serves (exit 0: written, 1: the
     /// copy failed, 2: not SQLite or the file exists, 3: database unavailable).
     Backup(backup::BackupArgs),
@@ -124,6 +176,7 @@ pub fn run() -> ExitCode {
         Command::User(cmd) => user::run(cmd),
         Command::Audit(cmd) => db::audit(cmd),
         Command::Sweep(args) => sweep::run(args),
+        Command::Template(cmd) => template::run(cmd),
         Command::Config => config::print(),
         Command::Backup(args) => backup::backup(args),
         Command::Restore(args) => backup::restore(args),

@@ -14,6 +14,7 @@ pub mod queries;
 pub mod register;
 pub mod signing;
 pub mod stored;
+pub mod templates;
 pub mod versions;
 
 use std::sync::Arc;

@@ -2,7 +2,8 @@
 //! signed; activating it supersedes the older active version. Activation is a conditional
 //! update (`… WHERE status = 'draft'`) inside the writers' lock, so however signatures race,
 //! a version is activated exactly once. A terminated agreement's drafts take no signatures,
-//! checked under the same lock, so termination cannot race an activation.
+//! checked under the same lock, so termination cannot race an activation. A draft that still
+//! holds a template's placeholders takes no signature, so it is never activated.
 
 use std::collections::BTreeSet;
 
@@ -18,6 +19,7 @@ use super::stored::{SignatureSource, VersionInfo, control_of, find_version, not_
 use super::{Registry, RegistryError, Result};
 use crate::agreement::Agreement;
 use crate::agreement::lifecycle::Stored;
+use crate::agreement::validate::placeholders::left_to_fill;
 use crate::agreement::vocab::SignatureRole;
 use crate::audit::{Event, Writer};
 use crate::auth::{Principal, Role};
@@ -66,6 +68,14 @@ impl Registry {
             let msg = format!(
                 "version {number} is already {}; only drafts take signatures",
                 row.status
+            );
+            return Err(RegistryError::Conflict(msg));
+        }
+        if let Some(left) = left_to_fill(row.source.as_bytes()) {
+            let msg = format!(
+                "version {number} of '{agreement_id}' cannot be signed: it still has {left}. A \
+                 version with a placeholder left is never activated: fill them in, save the \
+                 agreement as a new version, and sign that"
             );
             return Err(RegistryError::Conflict(msg));
         }

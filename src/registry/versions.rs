@@ -17,6 +17,7 @@ use super::gate_index::Touched;
 use super::stored::{SignatureSource, VersionInfo, find_version, not_terminated};
 use super::{Registry, RegistryError, Result};
 use crate::agreement::lifecycle::{Control, Stored};
+use crate::agreement::validate::placeholders::left_to_fill;
 use crate::agreement::{ValidAgreement, check_source};
 use crate::audit::{Event, Writer};
 use crate::check::{agreement_files, read_source};
@@ -446,6 +447,10 @@ fn read_ahead(
                     } else {
                         let checked = check_source(&bytes, today);
                         match checked.agreement {
+                            Some(a) if !a.signatures.is_empty() => match left_to_fill(&bytes) {
+                                Some(left) => ReadFile::Skipped(file, signed_placeholders(&left)),
+                                None => ReadFile::Checked(file, text, Box::new(a)),
+                            },
                             Some(a) => ReadFile::Checked(file, text, Box::new(a)),
                             None => ReadFile::Skipped(file, errors(&checked.diagnostics)),
                         }
@@ -458,6 +463,15 @@ fn read_ahead(
         }
     });
     rx
+}
+
+/// Why a file that carries signatures but still holds a template's placeholders is skipped:
+/// its signatures would count, and a version with placeholders is never activated.
+fn signed_placeholders(left: &str) -> String {
+    format!(
+        "it carries signatures but still has {left}; a version with a placeholder left is \
+         never activated: fill them in, or remove the signatures to store it as a draft"
+    )
 }
 
 /// A file's errors, one line each joined, for the import's report.

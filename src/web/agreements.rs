@@ -14,6 +14,7 @@ use super::render::{pages, see_other};
 use super::session::{Viewer, encode};
 use super::sign_in::field_error;
 use crate::agreement::lifecycle::{Control, Status};
+use crate::agreement::validate::placeholders::unfilled_in;
 use crate::auth::{OFFICERS, READERS, ReadScope, Role};
 use crate::dpia;
 use crate::registry::queries::{Due, ListFilter, Paging};
@@ -141,6 +142,10 @@ pub struct PageQuery {
 fn done_message(done: Option<&str>) -> Option<&'static str> {
     match done? {
         "saved" => Some("The draft has been saved."),
+        "drafted" => Some(
+            "The draft has been made from the template. Fill in what is listed below, then save \
+             the filled agreement as a new version.",
+        ),
         "signed" => Some("Your signature has been recorded."),
         "suspended" => Some("The agreement is suspended: the gate refuses its flows."),
         "reinstated" => Some("The agreement is reinstated."),
@@ -234,8 +239,21 @@ pub async fn page(
         } else {
             Vec::new()
         };
+    // What a template left to fill in the newest version, while it is a draft.
+    let placeholders: Vec<Value> = match latest.filter(|v| v.status == Status::Draft) {
+        Some(v) => {
+            let text = registry.version_source(&id, v.number).await?;
+            unfilled_in(text.as_bytes())
+                .into_iter()
+                .map(|d| json!({ "line": d.pos.line, "message": d.message }))
+                .collect()
+        }
+        None => Vec::new(),
+    };
     let data = json!({
         "id": id,
+        "placeholders": placeholders,
+        "template_href": format!("/agreements/{}/template", encode(&id)),
         "handover": handover,
         "summary": summary,
         "status": summary.status.as_str(),

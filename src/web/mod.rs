@@ -25,6 +25,7 @@ pub mod request_access;
 pub mod session;
 pub mod sign_in;
 pub mod sso;
+pub mod template;
 pub mod transparency;
 
 use std::sync::Arc;
@@ -109,8 +110,14 @@ pub fn routes(route: Route) -> Route {
         .at("/agreements", get(agreements::list))
         .at("/agreements/new", get(draft::form).post(draft::submit))
         .at("/agreements/new/upload", post(draft::upload))
+        .at(
+            "/agreements/new/template",
+            get(template::form).post(template::submit),
+        )
+        .at("/agreements/new/template/create", post(template::create))
         .at("/agreements/:id", get(agreements::page))
         .at("/agreements/:id/diff", get(agreements::diff))
+        .at("/agreements/:id/template", get(template::download))
         .at("/agreements/:id/dpia", get(agreements::dpia_html))
         .at("/agreements/:id/dpia.md", get(agreements::dpia_markdown))
         .at(

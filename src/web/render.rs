@@ -115,6 +115,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/web/handover_pack.hbs"),
     ),
     (
+        "from_template",
+        include_str!("../../templates/web/from_template.hbs"),
+    ),
+    (
         "handover_search",
         include_str!("../../templates/web/handover_search.hbs"),
     ),

@@ -8,6 +8,7 @@ mod contractors;
 mod ids;
 mod lawful_basis;
 mod parties;
+pub mod placeholders;
 mod references;
 mod retention;
 mod term;
@@ -35,6 +36,7 @@ pub fn validate(agreement: &Agreement, tree: &Node, today: Date) -> Vec<Diagnost
     term::check(agreement, today, &mut f);
     contractors::check(agreement, &mut f);
     transparency::check(agreement, &mut f);
+    placeholders::check(tree, &mut f);
     f.out
 }
 
