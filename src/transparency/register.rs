@@ -4,17 +4,19 @@
 //! whose version in force says `publish: true` is ever read; for any other id, whether it
 //! exists or not, the answer is the same `None`.
 
+use std::collections::HashMap;
+
 use jiff::civil::Date;
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::public::{Month, PublicAgreement, view};
-use crate::agreement::lifecycle::Status;
+use crate::agreement::lifecycle::{Status, Stored};
 use crate::registry::queries::status_is;
 use crate::registry::stored::find_version;
 use crate::registry::{Registry, Result};
-use crate::store::entity::{agreement, transparency_count};
+use crate::store::entity::{agreement, transparency_count, version};
 
 /// Agreements on one page of the register.
 pub const PER_PAGE: u64 = 20;
@@ -97,10 +99,7 @@ impl Register {
             title: r.title.clone(),
             id: r.id.clone(),
         });
-        let mut entries = Vec::with_capacity(rows.len());
-        for row in &rows {
-            entries.push(self.public(row).await?);
-        }
+        let entries = self.public_all(&rows).await?;
         Ok(Page { entries, next })
     }
 
@@ -114,14 +113,15 @@ impl Register {
             .limit(FEED_ENTRIES)
             .all(self.db())
             .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            out.push(Published {
-                agreement: self.public(&row).await?,
-                in_force_since: row.in_force_since.clone(),
-            });
-        }
-        Ok(out)
+        let public = self.public_all(&rows).await?;
+        Ok(public
+            .into_iter()
+            .zip(rows)
+            .map(|(agreement, row)| Published {
+                agreement,
+                in_force_since: row.in_force_since,
+            })
+            .collect())
     }
 
     /// Agreement `id` as published, with its last [`MONTHS_SHOWN`] months of counts (newest
@@ -168,6 +168,33 @@ impl Register {
         let version = find_version(self.db(), &row.id, number).await?;
         let parsed = self.registry.parsed(&version)?;
         Ok(view(&row.id, &parsed))
+    }
+
+    /// The public view of each row's version in force, in the rows' order: one query for all
+    /// their versions (each parsed once, then cached by the registry).
+    async fn public_all(&self, rows: &[agreement::Model]) -> Result<Vec<PublicAgreement>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = rows.iter().map(|r| r.id.clone());
+        let versions: HashMap<(String, i32), version::Model> = version::Entity::find()
+            .filter(version::Column::AgreementId.is_in(ids))
+            .filter(version::Column::Status.eq(Stored::Active.as_str()))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|v| ((v.agreement_id.clone(), v.number), v))
+            .collect();
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let number = row.current_version.unwrap_or(row.latest_version);
+            match versions.get(&(row.id.clone(), number)) {
+                Some(v) => out.push(view(&row.id, &*self.registry.parsed(v)?)),
+                // Changed since the page was read: read it alone.
+                None => out.push(self.public(row).await?),
+            }
+        }
+        Ok(out)
     }
 }
 
