@@ -984,6 +984,62 @@ async fn journeys_with_the_keyboard_only() {
     journeys(Hands::Keyboard).await;
 }
 
+/// An officer at another council borrows the foodbank agreement: the template page, the
+/// foodbank template chosen, the new id and start, check your answers, and the draft's page
+/// naming every placeholder left to fill. With the mouse, axe-core runs on every page.
+async fn borrowing_a_template(hands: Hands) {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let officer = person(&app, Role::IgOfficer, None).await;
+    let mut b = Browser::start(&app, hands).await;
+    b.goto("/sign-in").await;
+    b.sign_in(&officer).await;
+    b.press("nav a[href='/agreements/new']").await;
+    b.press("main a[href='/agreements/new/template']").await;
+    b.choose("input[name=template][value='camden-foodbank-referrals']")
+        .await;
+    b.fill("#id", "westminster-food").await;
+    b.fill("#start", "2027-04-01").await;
+    b.press("main form button[type=submit]").await;
+    let answers = b.body().await;
+    assert!(
+        answers.contains("westminster-food") && answers.contains("2027-04-01"),
+        "check your answers: {answers}"
+    );
+    b.press("main form button.button-warning").await;
+    assert_eq!(b.path().await, "/agreements/westminster-food?done=drafted");
+    let draft = b.body().await;
+    assert!(
+        draft.contains("still has placeholders"),
+        "the draft's page says what is left: {draft}"
+    );
+    let named = b
+        .client
+        .find_all(Locator::Css(".warning-text + * li, main ul.list li"))
+        .await
+        .unwrap()
+        .len();
+    assert!(named > 5, "every placeholder is listed ({named})");
+    if hands == Hands::Mouse {
+        assert!(b.pages_checked >= 5, "axe ran on {} pages", b.pages_checked);
+    }
+    assert!(
+        b.violations.is_empty(),
+        "axe-core found WCAG A/AA violations:\n{}",
+        b.violations.join("\n")
+    );
+    b.client.clone().close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn borrowing_a_template_with_the_mouse_and_axe() {
+    borrowing_a_template(Hands::Mouse).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn borrowing_a_template_with_the_keyboard_only() {
+    borrowing_a_template(Hands::Keyboard).await;
+}
+
 /// A resident with no account, keyboard only: from Accord's front door to the transparency
 /// register, to the foodbank scheme, and why it exists; axe-core finds nothing on either page.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
