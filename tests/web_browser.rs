@@ -167,6 +167,15 @@ impl Browser {
         }
     }
 
+    /// Fails with every WCAG A/AA violation axe-core found on the pages checked so far.
+    fn assert_no_violations(&self) {
+        assert!(
+            self.violations.is_empty(),
+            "axe-core found WCAG A/AA violations:\n{}",
+            self.violations.join("\n")
+        );
+    }
+
     async fn screenshot(&self, name: &str) {
         if let Some(dir) = &self.shots {
             std::fs::create_dir_all(dir).unwrap();
@@ -610,11 +619,7 @@ async fn journeys(hands: Hands) {
             "axe ran on {} pages",
             b.pages_checked
         );
-        assert!(
-            b.violations.is_empty(),
-            "axe-core found WCAG A/AA violations:\n{}",
-            b.violations.join("\n")
-        );
+        b.assert_no_violations();
         // axe is really looking: an image without a text alternative, added to this page, is found.
         b.client.execute("const i = document.createElement('img'); i.src = '/assets/none.png'; document.querySelector('main').append(i);", vec![]).await.unwrap();
         b.axe_check().await;
@@ -624,11 +629,7 @@ async fn journeys(hands: Hands) {
             b.violations
         );
         b.violations.clear();
-        assert!(
-            b.violations.is_empty(),
-            "axe-core found WCAG A/AA violations:\n{}",
-            b.violations.join("\n")
-        );
+        b.assert_no_violations();
     }
     // Ending the session makes chromedriver close Chromium (killing chromedriver alone would
     // leave the browser running).
@@ -1022,11 +1023,7 @@ async fn borrowing_a_template(hands: Hands) {
     if hands == Hands::Mouse {
         assert!(b.pages_checked >= 5, "axe ran on {} pages", b.pages_checked);
     }
-    assert!(
-        b.violations.is_empty(),
-        "axe-core found WCAG A/AA violations:\n{}",
-        b.violations.join("\n")
-    );
+    b.assert_no_violations();
     b.client.clone().close().await.unwrap();
 }
 
@@ -1075,11 +1072,7 @@ async fn a_resident_reads_the_register_with_the_keyboard() {
     b.axe_check().await;
     b.screenshot("transparency-agreement").await;
     assert_eq!(b.pages_checked, 2);
-    assert!(
-        b.violations.is_empty(),
-        "axe-core found WCAG A/AA violations:\n{}",
-        b.violations.join("\n")
-    );
+    b.assert_no_violations();
     b.client.clone().close().await.unwrap();
 }
 
@@ -1151,10 +1144,6 @@ async fn single_sign_on_with_the_keyboard() {
     assert_eq!(b.path().await, "/", "{}", b.body().await);
     b.axe_check().await;
     assert_eq!(b.pages_checked, 2);
-    assert!(
-        b.violations.is_empty(),
-        "axe-core found WCAG A/AA violations:\n{}",
-        b.violations.join("\n")
-    );
+    b.assert_no_violations();
     b.client.clone().close().await.unwrap();
 }

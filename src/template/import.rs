@@ -17,7 +17,7 @@ use super::{FORMAT, KEYS, LEFT_OUT, SOURCE_KEYS, is_date_path, s};
 use crate::agreement::diagnostic::suggestion;
 use crate::agreement::values::Slug;
 use crate::agreement::yaml::{self, MAX_BYTES, Node, NodeKind, Pos, Resolved};
-use crate::agreement::{Checked, check_source};
+use crate::agreement::{Checked, Code, check_source};
 
 /// A problem with a template, at its place in the template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +44,17 @@ impl Problem {
 pub struct Draft {
     pub yaml: String,
     pub checked: Checked,
+}
+
+impl Draft {
+    /// How many values still hold a placeholder.
+    pub fn unfilled(&self) -> usize {
+        self.checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == Code::UnfilledPlaceholder)
+            .count()
+    }
 }
 
 /// The draft of agreement `id` from template `bytes`, its dates counted from `start`, checked
@@ -300,7 +311,6 @@ mod tests {
     use jiff::civil::date;
 
     use super::*;
-    use crate::agreement::Code;
     use crate::template::export::{Source, export};
 
     const FOODBANK: &str = include_str!("../../agreements/camden-foodbank-referrals.yaml");
@@ -352,12 +362,7 @@ mod tests {
         assert_eq!(a.parties[1].assurance, original.parties[1].assurance);
         assert!(a.signatures.is_empty());
         assert_eq!(a.flows[0].fields, original.flows[0].fields);
-        let unfilled = draft
-            .checked
-            .diagnostics
-            .iter()
-            .filter(|d| d.code == Code::UnfilledPlaceholder)
-            .count();
+        let unfilled = draft.unfilled();
         assert!(unfilled >= 20, "{unfilled} placeholders");
         assert!(draft.yaml.starts_with(
             "# Drafted from the Accord template of agreement 'camden-foodbank-referrals'"

@@ -126,6 +126,14 @@ pub struct Kind {
     pub class: Option<&'static str>,
 }
 
+impl PublicAgreement {
+    /// "A, B and C": the organisations by name, as prose.
+    pub fn organisations_in_words(&self) -> String {
+        let names: Vec<&str> = self.organisations.iter().map(|o| o.name.as_str()).collect();
+        labels::and_list(&names)
+    }
+}
+
 /// The public view of `a`.
 pub fn view(id: &str, a: &Agreement) -> PublicAgreement {
     let name = |party: &str| {

@@ -16,7 +16,6 @@ use super::errors::{WebError, WebResult};
 use super::render::{pages, see_other};
 use super::session::{Viewer, encode};
 use super::sign_in::field_error;
-use crate::agreement::Code;
 use crate::agreement::values::parse_date;
 use crate::auth::OFFICERS;
 use crate::registry::RegistryError;
@@ -204,12 +203,7 @@ pub async fn submit(
         Ok(d) => d,
         Err(problems) => return Ok(with_problems(&viewer, &answers, &problems)),
     };
-    let unfilled = draft
-        .checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.code == Code::UnfilledPlaceholder)
-        .count();
+    let unfilled = draft.unfilled();
     let chosen = match shipped::find(&answers.template) {
         Some(t) => format!("{} ({})", t.title(), t.name),
         None => "The file you uploaded".to_owned(),

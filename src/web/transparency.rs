@@ -17,7 +17,7 @@ use super::POLICY;
 use super::errors::{WebError, WebResult};
 use super::render::pages;
 use crate::registry::register::neutralise;
-use crate::transparency::public::PublicAgreement;
+use crate::transparency::public::{Month, PublicAgreement};
 use crate::transparency::register::{After, CSV_PER_PAGE, PER_PAGE};
 
 /// How long a cache may reuse an answer before asking again (with its ETag).
@@ -79,11 +79,10 @@ pub async fn list(
 }
 
 fn entry(a: &PublicAgreement) -> Value {
-    let names: Vec<&str> = a.organisations.iter().map(|o| o.name.as_str()).collect();
     json!({
         "id": a.id,
         "title": a.title,
-        "organisations": crate::dpia::labels::and_list(&names),
+        "organisations": a.organisations_in_words(),
         "summary": a.summary,
     })
 }
@@ -94,9 +93,7 @@ pub async fn agreement(
     headers: &HeaderMap,
     Path(id): Path<String>,
 ) -> WebResult<Response> {
-    let Some((a, months)) = console.transparency.agreement(&id).await? else {
-        return Err(not_on_the_register());
-    };
+    let (a, months) = published(&console, &id).await?;
     let data = json!({ "agreement": a, "months": months });
     Ok(
         match pages().html(None, "transparency_agreement", &a.title, data) {
@@ -106,13 +103,16 @@ pub async fn agreement(
     )
 }
 
-/// The one answer for every id that is not published and in force.
-fn not_on_the_register() -> WebError {
-    WebError::NotFound(
-        "There is no agreement on the transparency register at this address. Go back to the \
-         register to see every agreement it lists."
-            .into(),
-    )
+/// Agreement `id` as published with its months; for every id that is not published and in
+/// force, whether it exists or not, the one same 404.
+async fn published(console: &Console, id: &str) -> WebResult<(PublicAgreement, Vec<Month>)> {
+    console.transparency.agreement(id).await?.ok_or_else(|| {
+        WebError::NotFound(
+            "There is no agreement on the transparency register at this address. Go back to \
+             the register to see every agreement it lists."
+                .into(),
+        )
+    })
 }
 
 #[handler]
@@ -121,9 +121,7 @@ pub async fn counts_csv(
     headers: &HeaderMap,
     Path(id): Path<String>,
 ) -> WebResult<Response> {
-    let Some((a, months)) = console.transparency.agreement(&id).await? else {
-        return Err(not_on_the_register());
-    };
+    let (a, months) = published(&console, &id).await?;
     let rows = months.iter().map(|m| {
         vec![
             m.month.clone(),
@@ -219,20 +217,14 @@ pub async fn feed(console: Data<&Console>, headers: &HeaderMap) -> WebResult<Res
     let entries: Vec<Value> = newest
         .iter()
         .map(|p| {
-            let names: Vec<&str> = p
-                .agreement
-                .organisations
-                .iter()
-                .map(|o| o.name.as_str())
-                .collect();
             json!({
                 "url": format!("{base}/transparency/{}", p.agreement.id),
                 "title": p.agreement.title,
                 "updated": p.in_force_since.clone().unwrap_or_else(|| updated.clone()),
                 "summary": format!(
                     "{} Shared by {}.",
-                    p.agreement.summary.trim(),
-                    crate::dpia::labels::and_list(&names)
+                    p.agreement.summary,
+                    p.agreement.organisations_in_words()
                 ),
             })
         })
