@@ -442,10 +442,85 @@ async fn answers_are_cacheable_and_pages_are_bounded(app: TestApp) {
     assert!(body.contains("start again from the register"), "{body}");
 }
 
+/// Every row of the register's counts, in key order.
+async fn all_counts(app: &TestApp) -> Vec<(String, String, i64, i64, i64)> {
+    use accord::store::entity::transparency_count as c;
+    use sea_orm::{EntityTrait, QueryOrder};
+    c::Entity::find()
+        .order_by_asc(c::Column::AgreementId)
+        .order_by_asc(c::Column::Month)
+        .all(app.registry.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.agreement_id, r.month, r.allowed, r.refused, r.deleted))
+        .collect()
+}
+
+/// The upgrade that adds the register counts what the database already holds: its counts,
+/// made from the audit log and the confirmed deletions, are those the live counting made.
+async fn the_upgrade_counts_the_history_already_held(app: TestApp) {
+    use accord_migrations::{Migrator, MigratorTrait};
+    with_samples(&app).await;
+    let client = app.token(Role::GateClient, Some("camden")).await;
+    let officer = app.token(Role::IgOfficer, None).await;
+    for _ in 0..12 {
+        check(&app, &client, &["full-name"]).await;
+    }
+    for _ in 0..3 {
+        check(&app, &client, &["nhs-number"]).await;
+    }
+    let records: Vec<Value> = (0..4)
+        .map(|n| json!({ "full-name": format!("P{n}") }))
+        .collect();
+    let body = json!({
+        "agreement": FOODBANK, "from": "camden", "to": "foodbank",
+        "purpose": "food-parcels", "fields": ["full-name"], "records": records,
+    });
+    assert_eq!(
+        app.post_json(&client, "/api/v1/flows", body).await.status(),
+        200
+    );
+    app.clock.set("2027-06-01T09:00:00Z".parse().unwrap());
+    let r = app
+        .http
+        .post(app.url("/api/v1/sweep"))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .unwrap();
+    let swept: Value = r.json().await.unwrap();
+    let id = swept["requests"][0]["request_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app
+        .post_json(
+            &officer,
+            &format!("/api/v1/deletions/{id}/confirm"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let live = all_counts(&app).await;
+    assert_eq!(
+        live,
+        [
+            (FOODBANK.into(), "2026-11".into(), 13, 3, 0),
+            (FOODBANK.into(), "2027-06".into(), 0, 0, 4),
+        ]
+    );
+    let db = app.registry.db();
+    Migrator::down(db, Some(1)).await.unwrap();
+    Migrator::up(db, None).await.unwrap();
+    assert_eq!(all_counts(&app).await, live);
+}
+
 on_both_databases!(
     nothing_published_names_a_person_or_carries_data,
     counts_under_ten_are_hidden,
     confirmed_deletions_are_counted,
     only_published_agreements_in_force_are_reachable,
     answers_are_cacheable_and_pages_are_bounded,
+    the_upgrade_counts_the_history_already_held,
 );
