@@ -19,7 +19,9 @@ pub struct Provider {
 }
 
 impl Provider {
-    pub fn start(port: u16, redirect: &str) -> Provider {
+    /// `None` when it does not come up: its port, free when chosen, may have been taken by
+    /// another test in the second node takes to start.
+    pub fn start(port: u16, redirect: &str) -> Option<Provider> {
         let js = std::env::var("ACCORD_OIDC_PROVIDER_JS").expect(
             "ACCORD_OIDC_PROVIDER_JS is not set: run scripts/test.sh, which installs oidc-provider",
         );
@@ -39,15 +41,16 @@ impl Provider {
             use std::io::BufRead;
             std::io::BufReader::new(out).lines().next()
         });
-        assert!(
-            matches!(line, Some(Ok(l)) if l == "ready"),
-            "the provider did not start"
-        );
-        Provider {
+        if !matches!(line, Some(Ok(l)) if l == "ready") {
+            child.kill().ok();
+            child.wait().ok();
+            return None;
+        }
+        Some(Provider {
             issuer: format!("http://127.0.0.1:{port}"),
             accounts,
             child,
-        }
+        })
     }
 
     /// Sets who may sign in: login → (e-mail, name, roles).
@@ -79,6 +82,16 @@ impl Drop for Provider {
 /// An app whose console signs in through a new provider: officers, auditors and camden's
 /// signatories by the `roles` claim.
 pub async fn start(backend: Backend) -> (TestApp, Provider) {
+    for _ in 0..3 {
+        if let Some(started) = try_start(backend).await {
+            return started;
+        }
+    }
+    panic!("the provider did not start on any of three ports");
+}
+
+/// One try of [`start`], on a port chosen now.
+async fn try_start(backend: Backend) -> Option<(TestApp, Provider)> {
     let port = super::free_port();
     let issuer = format!("http://127.0.0.1:{port}");
     let rules = RoleRule::parse_all(
@@ -104,6 +117,6 @@ pub async fn start(backend: Backend) -> (TestApp, Provider) {
     .await;
     // The provider stamps its tokens with the real time; the app judges them by its clock.
     app.clock.set(jiff::Timestamp::now());
-    let provider = Provider::start(port, &redirect);
-    (app, provider)
+    let provider = Provider::start(port, &redirect)?;
+    Some((app, provider))
 }
