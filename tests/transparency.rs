@@ -237,22 +237,20 @@ async fn counts_under_ten_are_hidden(app: TestApp) {
     assert_eq!(counts(&app, FOODBANK).await[0].2, "10");
 }
 
-async fn confirmed_deletions_are_counted(app: TestApp) {
-    with_samples(&app).await;
+/// A send of `records` foodbank referrals on 2026-11-21; on 2027-06-01 the sweep asks the
+/// foodbank to delete them, and an officer confirms it.
+async fn send_then_confirm_deletion(app: &TestApp, records: usize) {
     let client = app.token(Role::GateClient, Some("camden")).await;
     let officer = app.token(Role::IgOfficer, None).await;
-    let records: Vec<Value> = (0..12)
+    let records: Vec<Value> = (0..records)
         .map(|n| json!({ "full-name": format!("P{n}") }))
         .collect();
     let body = json!({
         "agreement": FOODBANK, "from": "camden", "to": "foodbank",
         "purpose": "food-parcels", "fields": ["full-name"], "records": records,
     });
-    assert_eq!(
-        app.post_json(&client, "/api/v1/flows", body).await.status(),
-        200
-    );
-    // Six months on, the sweep asks the foodbank to delete; the officer confirms it.
+    let r = app.post_json(&client, "/api/v1/flows", body).await;
+    assert_eq!(r.status(), 200);
     app.clock.set("2027-06-01T09:00:00Z".parse().unwrap());
     let r = app
         .http
@@ -275,6 +273,11 @@ async fn confirmed_deletions_are_counted(app: TestApp) {
         )
         .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+}
+
+async fn confirmed_deletions_are_counted(app: TestApp) {
+    with_samples(&app).await;
+    send_then_confirm_deletion(&app, 12).await;
     let june = counts(&app, FOODBANK).await;
     assert_eq!(june[0].0, "2027-06");
     assert_eq!(june[0].3, "12", "twelve records confirmed deleted in June");
@@ -463,45 +466,13 @@ async fn the_upgrade_counts_the_history_already_held(app: TestApp) {
     use accord_migrations::{Migrator, MigratorTrait};
     with_samples(&app).await;
     let client = app.token(Role::GateClient, Some("camden")).await;
-    let officer = app.token(Role::IgOfficer, None).await;
     for _ in 0..12 {
         check(&app, &client, &["full-name"]).await;
     }
     for _ in 0..3 {
         check(&app, &client, &["nhs-number"]).await;
     }
-    let records: Vec<Value> = (0..4)
-        .map(|n| json!({ "full-name": format!("P{n}") }))
-        .collect();
-    let body = json!({
-        "agreement": FOODBANK, "from": "camden", "to": "foodbank",
-        "purpose": "food-parcels", "fields": ["full-name"], "records": records,
-    });
-    assert_eq!(
-        app.post_json(&client, "/api/v1/flows", body).await.status(),
-        200
-    );
-    app.clock.set("2027-06-01T09:00:00Z".parse().unwrap());
-    let r = app
-        .http
-        .post(app.url("/api/v1/sweep"))
-        .bearer_auth(&officer)
-        .send()
-        .await
-        .unwrap();
-    let swept: Value = r.json().await.unwrap();
-    let id = swept["requests"][0]["request_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let r = app
-        .post_json(
-            &officer,
-            &format!("/api/v1/deletions/{id}/confirm"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(r.status(), 200);
+    send_then_confirm_deletion(&app, 4).await;
     let live = all_counts(&app).await;
     assert_eq!(
         live,
