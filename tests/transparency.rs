@@ -161,6 +161,13 @@ async fn nothing_published_names_a_person_or_carries_data(app: TestApp) {
         support::samples().len(),
         "every sample is published"
     );
+    let feed = ok(&app, "/transparency/feed.atom").await;
+    assert!(feed.starts_with("<?xml") && feed.trim_end().ends_with("</feed>"));
+    assert_eq!(
+        feed.matches("<entry>").count(),
+        support::samples().len(),
+        "one feed entry per published agreement"
+    );
     for (path, body) in &published {
         assert!(!body.contains('@'), "{path} carries an e-mail address");
         for s in &secrets {
@@ -439,10 +446,18 @@ async fn answers_are_cacheable_and_pages_are_bounded(app: TestApp) {
         .await;
     let after = public(&app, "/transparency").await.2["etag"].clone();
     assert_ne!(before, after);
-    // A page link the register did not make is refused clearly.
-    let (status, body, _) = public(&app, "/transparency?after=x").await;
-    assert_eq!(status, 400);
-    assert!(body.contains("start again from the register"), "{body}");
+    // A page link the register did not make is refused clearly: half of one, or one past the
+    // length cap.
+    let long = "x".repeat(4097);
+    for path in [
+        "/transparency?after=x".to_owned(),
+        format!("/transparency?after={long}&after_id=x"),
+        format!("/transparency.csv?after=x&after_id={long}"),
+    ] {
+        let (status, body, _) = public(&app, &path).await;
+        assert_eq!(status, 400, "{path}");
+        assert!(body.contains("start again from the register"), "{body}");
+    }
 }
 
 /// Every row of the register's counts, in key order.

@@ -6,6 +6,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use super::Findings;
 use crate::agreement::diagnostic::Code;
 use crate::agreement::model::Agreement;
+use crate::agreement::values::Email;
 use crate::agreement::yaml::Step;
 use crate::path;
 
@@ -96,14 +97,11 @@ fn person_in(text: &str, finder: Option<&AhoCorasick>, people: &[&str]) -> Optio
         .map(|m| format!("'{}'", people[m.pattern().as_usize()]))
 }
 
-/// The first e-mail address in `text`: a word with an `@` and a dot after it.
+/// The first e-mail address in `text`: a word that is one as the format reads addresses
+/// ([`Email::parse`]), once the full stop ending a sentence is set aside.
 fn email_in(text: &str) -> Option<&str> {
     text.split(|c: char| c.is_whitespace() || "<>()[],;:\"'".contains(c))
-        .find(|w| {
-            w.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty() && domain.trim_end_matches('.').contains('.')
-            })
-        })
+        .find(|w| Email::parse(w.trim_end_matches('.')).is_some())
 }
 
 #[cfg(test)]
