@@ -19,7 +19,7 @@ use super::stored::{SignatureSource, VersionInfo, control_of, find_version, not_
 use super::{Registry, RegistryError, Result};
 use crate::agreement::Agreement;
 use crate::agreement::lifecycle::Stored;
-use crate::agreement::validate::placeholders::left_to_fill;
+use crate::agreement::validate::placeholders::{left_to_fill, unfilled_in};
 use crate::agreement::vocab::SignatureRole;
 use crate::audit::{Event, Writer};
 use crate::auth::{Principal, Role};
@@ -71,7 +71,7 @@ impl Registry {
             );
             return Err(RegistryError::Conflict(msg));
         }
-        if let Some(left) = left_to_fill(row.source.as_bytes()) {
+        if let Some(left) = left_to_fill(&unfilled_in(row.source.as_bytes())) {
             let msg = format!(
                 "version {number} of '{agreement_id}' cannot be signed: it still has {left}. A \
                  version with a placeholder left is never activated: fill them in, save the \

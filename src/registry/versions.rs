@@ -447,10 +447,14 @@ fn read_ahead(
                     } else {
                         let checked = check_source(&bytes, today);
                         match checked.agreement {
-                            Some(a) if !a.signatures.is_empty() => match left_to_fill(&bytes) {
-                                Some(left) => ReadFile::Skipped(file, signed_placeholders(&left)),
-                                None => ReadFile::Checked(file, text, Box::new(a)),
-                            },
+                            Some(a) if !a.signatures.is_empty() => {
+                                match left_to_fill(&checked.diagnostics) {
+                                    Some(left) => {
+                                        ReadFile::Skipped(file, signed_placeholders(&left))
+                                    }
+                                    None => ReadFile::Checked(file, text, Box::new(a)),
+                                }
+                            }
                             Some(a) => ReadFile::Checked(file, text, Box::new(a)),
                             None => ReadFile::Skipped(file, errors(&checked.diagnostics)),
                         }

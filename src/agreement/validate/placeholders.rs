@@ -65,11 +65,14 @@ pub fn unfilled_in(source: &[u8]) -> Vec<Diagnostic> {
     }
 }
 
-/// What is left to fill in a version's source, for the registry's refusal to activate it:
-/// "N placeholders from its template to fill in (the first, at line L: …)"; `None` when
+/// What is left to fill, from a version's findings, for the registry's refusal to activate
+/// it: "N placeholders from its template to fill in (the first, at line L: …)"; `None` when
 /// none is left.
-pub fn left_to_fill(source: &[u8]) -> Option<String> {
-    let left = unfilled_in(source);
+pub fn left_to_fill(found: &[Diagnostic]) -> Option<String> {
+    let left: Vec<&Diagnostic> = found
+        .iter()
+        .filter(|d| d.code == Code::UnfilledPlaceholder)
+        .collect();
     let first = left.first()?;
     let (n, s) = (left.len(), if left.len() == 1 { "" } else { "s" });
     Some(format!(
