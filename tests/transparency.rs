@@ -460,6 +460,60 @@ async fn answers_are_cacheable_and_pages_are_bounded(app: TestApp) {
     }
 }
 
+/// The register's CSV comes in pages of `CSV_PER_PAGE`, each naming the next in a `Link`
+/// header (RFC 8288), the last naming none; followed from the first, they hold every
+/// published agreement once.
+async fn the_csv_links_to_its_next_page(app: TestApp) {
+    use accord::transparency::register::CSV_PER_PAGE;
+    let foodbank = std::fs::read_to_string(
+        support::repo()
+            .join("agreements")
+            .join(format!("{FOODBANK}.yaml")),
+    )
+    .unwrap();
+    let per_page = usize::try_from(CSV_PER_PAGE).unwrap();
+    let published = per_page + 1;
+    for n in 0..published {
+        app.import_yaml(&foodbank.replace(&format!("id: {FOODBANK}"), &format!("id: s-{n:04}")))
+            .await;
+    }
+    let mut path = "/transparency.csv".to_owned();
+    let mut ids = Vec::new();
+    let mut pages = 0;
+    loop {
+        let (status, body, headers) = public(&app, &path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        pages += 1;
+        let mut rows = csv::Reader::from_reader(body.trim_start_matches('\u{feff}').as_bytes());
+        let page: Vec<String> = rows.records().map(|r| r.unwrap()[0].to_owned()).collect();
+        ids.extend(page.iter().cloned());
+        let Some(link) = headers.get("link") else {
+            assert_eq!(page.len(), published - per_page, "the last page");
+            break;
+        };
+        assert_eq!(page.len(), per_page, "a full page before the last");
+        let link = link.to_str().unwrap();
+        assert!(link.ends_with(">; rel=\"next\""), "{link}");
+        let target = link.trim_start_matches('<').split('>').next().unwrap();
+        let at = target
+            .find("/transparency.csv?")
+            .expect("a link to the CSV");
+        path = target[at..].to_owned();
+        assert!(pages < 3, "the pages end");
+    }
+    assert_eq!(pages, 2);
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        published,
+        "every agreement once: {}",
+        ids.len()
+    );
+    assert_eq!(ids.len(), published);
+}
+
 /// Every row of the register's counts, in key order.
 async fn all_counts(app: &TestApp) -> Vec<(String, String, i64, i64, i64)> {
     use accord::store::entity::transparency_count as c;
@@ -508,5 +562,6 @@ on_both_databases!(
     confirmed_deletions_are_counted,
     only_published_agreements_in_force_are_reachable,
     answers_are_cacheable_and_pages_are_bounded,
+    the_csv_links_to_its_next_page,
     the_upgrade_counts_the_history_already_held,
 );
