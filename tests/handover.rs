@@ -16,6 +16,7 @@ use base64::Engine;
 use jiff::civil::date;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
+use sha2::Digest;
 use support::app::TestApp;
 use support::smtp::SmtpServer;
 
@@ -219,8 +220,13 @@ async fn the_contractor_hands_over_and_the_officer_reviews(app: TestApp) {
         .await;
     assert_eq!(r.status(), 409, "nothing submitted since the return");
     let second = format!("{hostile}\nA failed run is recovered by re-running step 3.\n");
+    let recovery: &[u8] = b"# Recovery\nRe-run step 3 with the same extract date.";
     let r = app
-        .post_json(&metis, &submit(&runbook), json!({ "body": second }))
+        .post_json(
+            &metis,
+            &submit(&runbook),
+            json!({ "body": second, "attachments": [{"file_name": "recovery.md", "content_base64": b64(recovery)}] }),
+        )
         .await;
     assert_eq!(r.status(), 201);
     let r = app
@@ -244,6 +250,17 @@ async fn the_contractor_hands_over_and_the_officer_reviews(app: TestApp) {
         detail["reviews"][1]["comments"],
         "Add how a failed run is recovered."
     );
+    // Each version lists its own files, newest version first.
+    let files_of = |n: usize| -> Vec<&str> {
+        detail["submissions"][n]["attachments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["file_name"].as_str().unwrap())
+            .collect()
+    };
+    assert_eq!(files_of(0), ["recovery.md"]);
+    assert_eq!(files_of(1), ["flow.md"]);
     let file = &detail["submissions"][1]["attachments"][0];
     assert_eq!(file["media_type"], "text/markdown");
     let got = app
@@ -324,6 +341,32 @@ async fn the_contractor_hands_over_and_the_officer_reviews(app: TestApp) {
     );
     assert!(md.contains("| SFTP account metis\\-extract on sftp\\.newham\\.example | Newham IT service desk | 2026\\-11\\-20 |"), "{md}");
     assert!(md.contains("#### Not handed over"), "{md}");
+    // The accepted version's files (not an earlier version's), and the item's whole history
+    // in order.
+    let listed = format!(
+        "- recovery\\.md (text/markdown, {} bytes, SHA-256 `{}`)",
+        recovery.len(),
+        hex::encode(sha2::Sha256::digest(recovery))
+    );
+    assert!(md.contains(&listed), "{listed}\n{md}");
+    assert!(!md.contains("flow\\.md"), "{md}");
+    let runbook_section = &md[md
+        .find("A failed run is recovered by re-running step 3.")
+        .unwrap()..];
+    let at = |needle: &str| {
+        runbook_section
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle}\n{md}"))
+    };
+    let history = [
+        "version 1 submitted by",
+        "returned by",
+        ": Add how a failed run is recovered\\.",
+        "version 2 submitted by",
+        "accepted by",
+        ": Clear\\.",
+    ];
+    assert!(history.windows(2).all(|w| at(w[0]) < at(w[1])), "{md}");
     let page = app.get(&metis, &format!("{path}/pack")).await;
     assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
     let csp = page.headers()["content-security-policy"]

@@ -7,14 +7,18 @@
 //! contractor's Markdown cannot run script, load anything or restyle the page.
 
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use std::collections::HashMap;
+
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
 
 use super::items::{Kind, State};
-use super::records::{Credential, Handover, Result};
+use super::records::{
+    AttachmentInfo, Credential, Handover, IDS_PER_QUERY, Result, attachments_listed,
+};
 use crate::auth::Principal;
 use crate::store::entity::{
-    deletion_request, handover_attachment as attachment, handover_review as review,
-    handover_submission as submission,
+    deletion_request, handover_review as review, handover_submission as submission,
 };
 
 /// The pack of one agreement, as Markdown.
@@ -40,10 +44,66 @@ fn md(text: &str) -> String {
     out
 }
 
+/// What the pack shows of its accepted items, read in a few queries however many there are
+/// (three for each thousand) rather than three an item.
+struct Held {
+    /// By item, in version order.
+    submissions: HashMap<Uuid, Vec<submission::Model>>,
+    /// By item, oldest first.
+    reviews: HashMap<Uuid, Vec<review::Model>>,
+    /// By submission.
+    files: HashMap<Uuid, Vec<AttachmentInfo>>,
+}
+
+impl Held {
+    async fn read(db: &DatabaseConnection, items: &[Uuid]) -> Result<Held> {
+        let mut held = Held {
+            submissions: HashMap::new(),
+            reviews: HashMap::new(),
+            files: attachments_listed(db, items).await?,
+        };
+        for chunk in items.chunks(IDS_PER_QUERY) {
+            let ids = || chunk.iter().copied();
+            for s in submission::Entity::find()
+                .filter(submission::Column::ItemId.is_in(ids()))
+                .order_by_asc(submission::Column::Number)
+                .all(db)
+                .await?
+            {
+                held.submissions.entry(s.item_id).or_default().push(s);
+            }
+            for r in review::Entity::find()
+                .filter(review::Column::ItemId.is_in(ids()))
+                .order_by_asc(review::Column::At)
+                .order_by_asc(review::Column::Id)
+                .all(db)
+                .await?
+            {
+                held.reviews.entry(r.item_id).or_default().push(r);
+            }
+        }
+        Ok(held)
+    }
+}
+
 impl Handover {
     /// The knowledge pack of `agreement_id`, with what `who` may read of it.
     pub async fn pack(&self, who: &Principal, agreement_id: &str) -> Result<Pack> {
         let view = self.handover(who, agreement_id).await?;
+        let accepted: Vec<Uuid> = view
+            .engagements
+            .iter()
+            .flat_map(|e| &e.items)
+            .filter(|i| i.state == State::Accepted)
+            .map(|i| i.id)
+            .collect();
+        let held = Held::read(&self.db, &accepted).await?;
+        let confirmed = deletion_request::Entity::find()
+            .filter(deletion_request::Column::AgreementId.eq(agreement_id))
+            .filter(deletion_request::Column::ConfirmedAt.is_not_null())
+            .order_by_asc(deletion_request::Column::ConfirmedAt)
+            .all(&self.db)
+            .await?;
         let mut out = format!(
             "# Handover knowledge pack: {}\n\nAgreement `{}`. Made by Accord on {}. Only accepted items are reproduced; each shows the version accepted, its history and who accepted it.\n\n",
             md(&view.title),
@@ -85,11 +145,7 @@ impl Handover {
             ));
             let mut credentials: Vec<Credential> = Vec::new();
             for i in e.items.iter().filter(|i| i.state == State::Accepted) {
-                let subs = submission::Entity::find()
-                    .filter(submission::Column::ItemId.eq(i.id))
-                    .order_by_asc(submission::Column::Number)
-                    .all(&self.db)
-                    .await?;
+                let subs = held.submissions.get(&i.id).map_or(&[][..], Vec::as_slice);
                 let Some(accepted) = subs.iter().find(|s| s.number == i.latest) else {
                     continue;
                 };
@@ -107,10 +163,7 @@ impl Handover {
                 ));
                 out.push_str(accepted.body.trim());
                 out.push_str("\n\n");
-                let files = attachment::Entity::find()
-                    .filter(attachment::Column::SubmissionId.eq(accepted.id))
-                    .all(&self.db)
-                    .await?;
+                let files = held.files.get(&accepted.id).map_or(&[][..], Vec::as_slice);
                 if !files.is_empty() {
                     out.push_str("Attachments:\n\n");
                     for f in files {
@@ -130,14 +183,9 @@ impl Handover {
                             .unwrap_or_default(),
                     );
                 }
-                let reviews = review::Entity::find()
-                    .filter(review::Column::ItemId.eq(i.id))
-                    .order_by_asc(review::Column::At)
-                    .order_by_asc(review::Column::Id)
-                    .all(&self.db)
-                    .await?;
+                let reviews = held.reviews.get(&i.id).map_or(&[][..], Vec::as_slice);
                 out.push_str("History:\n\n");
-                for s in &subs {
+                for s in subs {
                     out.push_str(&format!(
                         "- {}: version {} submitted by {} (SHA-256 `{}`)\n",
                         md(&s.submitted_at),
@@ -178,13 +226,10 @@ impl Handover {
                 out.push('\n');
             }
             out.push_str("#### Deletion certificates\n\n");
-            let confirmed = deletion_request::Entity::find()
-                .filter(deletion_request::Column::AgreementId.eq(agreement_id))
-                .filter(deletion_request::Column::Holder.eq(e.party_id.as_str()))
-                .filter(deletion_request::Column::ConfirmedAt.is_not_null())
-                .order_by_asc(deletion_request::Column::ConfirmedAt)
-                .all(&self.db)
-                .await?;
+            let confirmed: Vec<_> = confirmed
+                .iter()
+                .filter(|d| d.holder == e.party_id)
+                .collect();
             if confirmed.is_empty() {
                 out.push_str("No deletion confirmed for this contractor under this agreement.\n\n");
             } else {

@@ -16,7 +16,7 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    QuerySelect, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -193,6 +193,48 @@ pub struct AttachmentInfo {
     pub media_type: String,
     pub size: i64,
     pub sha256: String,
+}
+
+/// How many ids one query names at most: under every supported database's limit on bound
+/// parameters (SQLite's is 32,766; PostgreSQL's 65,535).
+pub(super) const IDS_PER_QUERY: usize = 1000;
+
+/// The attachments of `items` as listed, by submission, in name order: their bytes are not
+/// read (each may be up to `MAX_ATTACHMENT_BYTES`).
+pub(super) async fn attachments_listed(
+    db: &impl ConnectionTrait,
+    items: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<AttachmentInfo>>> {
+    type Row = (Uuid, Uuid, String, String, i64, String);
+    let mut out: HashMap<Uuid, Vec<AttachmentInfo>> = HashMap::new();
+    for chunk in items.chunks(IDS_PER_QUERY) {
+        let rows: Vec<Row> = attachment::Entity::find()
+            .select_only()
+            .columns([
+                attachment::Column::SubmissionId,
+                attachment::Column::Id,
+                attachment::Column::FileName,
+                attachment::Column::MediaType,
+                attachment::Column::Size,
+                attachment::Column::Sha256,
+            ])
+            .filter(attachment::Column::ItemId.is_in(chunk.iter().copied()))
+            .order_by_asc(attachment::Column::FileName)
+            .order_by_asc(attachment::Column::Id)
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (submission, id, file_name, media_type, size, sha256) in rows {
+            out.entry(submission).or_default().push(AttachmentInfo {
+                id,
+                file_name,
+                media_type,
+                size,
+                sha256,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// One submitted version of an item.
@@ -548,26 +590,13 @@ impl Handover {
             .order_by_desc(submission::Column::Number)
             .all(&self.db)
             .await?;
-        let files = attachment::Entity::find()
-            .filter(attachment::Column::ItemId.eq(id))
-            .all(&self.db)
-            .await?;
+        let mut files = attachments_listed(&self.db, &[id]).await?;
         let submissions = subs
             .into_iter()
             .map(|s| Submission {
                 number: s.number,
                 credentials: serde_json::from_str(&s.credentials).unwrap_or_default(),
-                attachments: files
-                    .iter()
-                    .filter(|f| f.submission_id == s.id)
-                    .map(|f| AttachmentInfo {
-                        id: f.id,
-                        file_name: f.file_name.clone(),
-                        media_type: f.media_type.clone(),
-                        size: f.size,
-                        sha256: f.sha256.clone(),
-                    })
-                    .collect(),
+                attachments: files.remove(&s.id).unwrap_or_default(),
                 body: s.body,
                 submitted_at: s.submitted_at,
                 submitted_by: s.submitted_by,
