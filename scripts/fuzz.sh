@@ -16,7 +16,8 @@
 # cargo-fuzz passes nightly flags (-Z...) to cargo and rustc, which RUSTC_BOOTSTRAP=1 allows.
 # FUZZ_SANITIZER=address builds with AddressSanitizer (about 2-3x slower); the default is none,
 # since the code fuzzed is safe Rust: panics, overflow checks (on) and debug assertions (on)
-# are what a crash is here.
+# are what a crash is here. FUZZ_WORKERS=N runs N fuzzing processes per target over the same
+# corpus, each for its share of RUNS (one per core; the default is 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -25,6 +26,7 @@ runs=${1:-10000000}
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(check_source gate_check gate_send crontab draft_yaml)
 sanitizer=${FUZZ_SANITIZER:-none}
+workers=${FUZZ_WORKERS:-1}
 export RUSTC_BOOTSTRAP=1
 
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
@@ -53,40 +55,61 @@ dict() {
   esac
 }
 
+# One libFuzzer process per worker, each running its share of RUNS over the shared corpus
+# (libFuzzer reloads the corpus directory, so the workers learn from each other's finds).
+run_worker() { # target, runs, log
+  # shellcheck disable=SC2046 # seeds and dict are lists of words
+  nice -n 19 cargo fuzz run -s "$sanitizer" "$1" "corpus/$1" $(seeds "$1") -- \
+    -runs="$2" -timeout=30 -print_final_stats=1 $(dict "$1") >"$3" 2>&1
+}
+
 summary=()
 failed=0
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t" "artifacts/$t"
-  log="artifacts/$t/last-run.log"
+  rm -f "artifacts/$t"/last-run*.log
   marker=$(mktemp)
   start=$(date +%s.%N)
-  # shellcheck disable=SC2046 # seeds and dict are lists of words
-  if nice -n 19 cargo fuzz run -s "$sanitizer" "$t" "corpus/$t" $(seeds "$t") -- \
-    -runs="$runs" -timeout=30 -print_final_stats=1 $(dict "$t") >"$log" 2>&1; then
-    rc=0
-  else
-    rc=$?
-  fi
+  pids=()
+  logs=()
+  for ((w = 1; w <= workers; w++)); do
+    share=$((runs / workers + (w <= runs % workers ? 1 : 0)))
+    log="artifacts/$t/last-run.log"
+    [ "$workers" -eq 1 ] || log="artifacts/$t/last-run-$w.log"
+    logs+=("$log")
+    run_worker "$t" "$share" "$log" &
+    pids+=($!)
+  done
+  rc=0
+  for pid in "${pids[@]}"; do
+    wait "$pid" || rc=$?
+  done
   secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.0f", e - s }')
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-  # The final stats come last; should they be missing, the DONE line counts the runs too.
-  [ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9]*\)[[:space:]]*DONE .*/\1/p' "$log" | tail -n 1)
-  crashes=$(find "artifacts/$t" -newer "$marker" -type f ! -name last-run.log | wc -l)
+  execs=0
+  for log in "${logs[@]}"; do
+    n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    # The final stats come last; should they be missing, the DONE line counts the runs too.
+    [ -n "$n" ] || n=$(sed -n 's/^#\([0-9]*\)[[:space:]]*DONE .*/\1/p' "$log" | tail -n 1)
+    if [ -n "$n" ] && [ "$execs" != "?" ]; then execs=$((execs + n)); else execs="?"; fi
+  done
+  crashes=$(find "artifacts/$t" -newer "$marker" -type f ! -name 'last-run*.log' | wc -l)
   rm -f "$marker"
   if [ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ]; then crashes="?"; fi
-  line=$(printf '%-13s %12s executions %7s s %9s exec/s %4s crashes   corpus %s' "$t" "${execs:-?}" \
-    "$secs" "$(awk -v n="${execs:-0}" -v s="$secs" 'BEGIN { printf "%.0f", s ? n / s : 0 }')" \
+  line=$(printf '%-13s %12s executions %7s s %9s exec/s %4s crashes   corpus %s' "$t" "$execs" \
+    "$secs" "$(awk -v n="$execs" -v s="$secs" 'BEGIN { printf "%.0f", (s && n != "?") ? n / s : 0 }')" \
     "$crashes" "$(find "corpus/$t" -type f | wc -l)")
   echo "$line"
   summary+=("$line")
   if [ "$rc" -ne 0 ]; then
     failed=1
-    echo "   $t failed (exit $rc); the log is fuzz/$log:" >&2
-    grep -E 'panicked|ERROR|SUMMARY|Test unit written' "$log" | head -n 20 | sed 's/^/   /' >&2
+    echo "   $t failed (exit $rc); the logs are in fuzz/artifacts/$t/:" >&2
+    for log in "${logs[@]}"; do
+      grep -E 'panicked|ERROR|SUMMARY|Test unit written' "$log" | head -n 20 | sed 's/^/   /' >&2
+    done
   fi
 done
 
 echo
-echo "summary ($runs runs per target, sanitizer $sanitizer, $(nproc) cores shared):"
+echo "summary ($runs runs per target in $workers worker(s), sanitizer $sanitizer, $(nproc) cores):"
 printf '  %s\n' "${summary[@]}"
 exit $failed
