@@ -1,6 +1,7 @@
 //! The HTTP endpoint over the [`App`]: the JSON API under `/api/v1` (with its document and
 //! Swagger UI) and the web console at `/`, behind the middleware every request passes through
-//! (body limit, trace, security headers, pages for unknown paths outside the API).
+//! (body limit, trace, security headers, pages for unknown paths outside the API, the pages'
+//! policy letting a sign-out go on to the identity provider).
 
 use std::sync::Arc;
 
@@ -18,10 +19,15 @@ pub fn endpoint(app: &App) -> Result<impl Endpoint + use<>, String> {
     let methods = Arc::new(methods);
     let (max_body, hsts) = (app.settings.max_body, app.settings.hsts);
     let metrics = app.metrics.clone();
+    let provider = app.settings.sso.as_ref().and_then(|s| s.origin());
     Ok(route
         .data(console)
         .data(app.clone())
         .around(|ep, req| async move { web::errors::unknown_paths_as_pages(&ep, req).await })
+        .around(move |ep, req| {
+            let provider = provider.clone();
+            async move { web::signing_out_to(&ep, req, provider.as_deref()).await }
+        })
         .around(move |ep, req| async move { middleware::limit_body(&ep, req, max_body).await })
         .around({
             let methods = methods.clone();

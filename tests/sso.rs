@@ -2,7 +2,8 @@
 //! scripts/test.sh installs), on SQLite and on PostgreSQL: a good sign-in; a wrong state, a
 //! state from another browser, a replayed code, a bad nonce and an expired ID token, each
 //! refused; a person whose claims map to no role refused with a clear page; a role changed
-//! at the provider taking effect at the next sign-in; SSO-only accounts refused a password.
+//! at the provider taking effect at the next sign-in; SSO-only accounts refused a password;
+//! signing out ending the provider's session too, or warning when the provider cannot.
 
 mod support;
 
@@ -12,7 +13,7 @@ use accord::clock::Clock;
 use accord::store::entity::{sso_flow, user};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use support::app::{Backend, TestApp};
-use support::oidc::{Provider, start};
+use support::oidc::{Provider, start, start_with};
 
 /// A browser: cookies per origin, redirects followed by hand.
 struct Browser {
@@ -146,11 +147,67 @@ impl Browser {
         format!("http://{other}")
     }
 
+    /// Starts a sign-in and follows it: `true` when the provider asks who the person is,
+    /// `false` when it remembers them and sends them straight back to the app.
+    async fn provider_asks_who(&mut self, app: &TestApp) -> bool {
+        let mut page = self.get(&app.url("/sign-in/sso")).await;
+        for _ in 0..20 {
+            match page.location.clone() {
+                Some(to) if to.starts_with(&app.url(accord::people::sso::CALLBACK)) => {
+                    return false;
+                }
+                Some(to) => page = self.get(&to).await,
+                None => {
+                    assert_eq!(page.status, 200, "{}", page.body);
+                    return page.body.contains("value=\"login\"");
+                }
+            }
+        }
+        panic!("the sign-in went round in circles");
+    }
+
+    /// Signs out through the console's button: the answer to the form.
+    async fn sign_out(&mut self, app: &TestApp) -> Page {
+        let page = self.get(&app.url("/agreements")).await;
+        assert_eq!(page.status, 200, "signed in: {}", page.body);
+        let csrf = value_of(&page.body, "csrf");
+        self.post(&app.url("/sign-out"), &[("csrf", &csrf)]).await
+    }
+
+    fn session_cookie(&self, app: &TestApp) -> Option<String> {
+        self.jar
+            .get(&origin(&app.base))
+            .and_then(|c| c.get("accord_session").cloned())
+    }
+
     fn has_session(&self, app: &TestApp) -> bool {
         self.jar
             .get(&origin(&app.base))
             .is_some_and(|c| c.contains_key("accord_session"))
     }
+}
+
+/// The value of the first form field called `name` in `html`.
+fn value_of(html: &str, name: &str) -> String {
+    html.split(&format!("name=\"{name}\" value=\""))
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("no {name} field: {html}"))
+        .to_owned()
+}
+
+/// Whether a request carrying only `cookie` as its session is treated as signed in.
+async fn still_signed_in(app: &TestApp, cookie: &str) -> bool {
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url("/agreements"))
+        .header("cookie", format!("accord_session={cookie}"))
+        .send()
+        .await
+        .unwrap();
+    r.status() == 200
 }
 
 async fn account(app: &TestApp, email: &str) -> Option<user::Model> {
@@ -454,6 +511,111 @@ async fn a_provider_refusal_and_a_disabled_account_get_clear_pages(pair: (TestAp
     assert!(!b.has_session(&app));
 }
 
+/// Signing out of a session opened by single sign-on ends Accord's session, then sends the
+/// person to the provider (RP-Initiated Logout: this client's id and where to come back),
+/// which ends its own: the next person to sign in at this browser is asked who they are.
+async fn signing_out_ends_the_providers_session_too(pair: (TestApp, Provider)) {
+    let (app, provider) = pair;
+    provider.accounts(&[("priya", "priya.shah@camden.example", &["accord-officers"])]);
+    let mut b = Browser::new();
+    let back = b.sign_in_at_provider(&app, "priya").await;
+    assert_eq!(b.get(&back).await.status, 303);
+    // Signed in at the provider, a new sign-in there comes straight back: nobody is asked.
+    assert!(!b.provider_asks_who(&app).await);
+    // A browser holds the sign-out form to its page's form-action through the redirect, so
+    // the pages allow the provider's origin there, and nothing else.
+    let r = reqwest::get(app.url("/sign-in")).await.unwrap();
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains(&format!("form-action 'self' {};", provider.issuer)),
+        "{csp}"
+    );
+    assert!(!csp.contains("script-src"), "{csp}");
+    let cookie = b.session_cookie(&app).unwrap();
+    let out = b.sign_out(&app).await;
+    assert_eq!(out.status, 303, "{}", out.body);
+    let to = out.location.unwrap();
+    assert!(
+        to.starts_with(&format!("{}/session/end?", provider.issuer)),
+        "{to}"
+    );
+    let url = reqwest::Url::parse(&to).unwrap();
+    let query: HashMap<String, String> = url.query_pairs().into_owned().collect();
+    assert_eq!(query["client_id"], support::oidc::CLIENT_ID);
+    assert_eq!(query["post_logout_redirect_uri"], app.url("/signed-out"));
+    assert!(!query.contains_key("id_token_hint"), "no token is kept");
+    // Accord's session ended before the provider was asked, whatever the person does there.
+    assert!(!b.has_session(&app));
+    assert!(!still_signed_in(&app, &cookie).await);
+    // At the provider: "Yes, sign me out".
+    let confirm = b.get(&to).await;
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    let xsrf = value_of(&confirm.body, "xsrf");
+    let done = b
+        .post(
+            &format!("{}/session/end/confirm", provider.issuer),
+            &[("xsrf", &xsrf), ("logout", "yes")],
+        )
+        .await;
+    assert!(matches!(done.status, 302 | 303), "{}", done.body);
+    assert_eq!(
+        done.location.as_deref(),
+        Some(app.url("/signed-out").as_str())
+    );
+    let page = b.get(&app.url("/signed-out")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("You have signed out of Accord"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("may still remember you"),
+        "{}",
+        page.body
+    );
+    // The provider has forgotten her.
+    assert!(b.provider_asks_who(&app).await);
+    // The sign-out is in the audit log, once.
+    let audit = accord::audit::list(app.registry.db(), &Default::default(), 1000)
+        .await
+        .unwrap();
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|r| r.action == "user.signed_out")
+            .count(),
+        1
+    );
+}
+
+/// A provider with no end-session endpoint (Google's has none): signing out ends Accord's
+/// session and says plainly that the provider may still remember the person.
+async fn a_provider_that_cannot_sign_out_gets_a_warning(pair: (TestApp, Provider)) {
+    let (app, provider) = pair;
+    provider.accounts(&[("priya", "priya.shah@camden.example", &["accord-officers"])]);
+    let mut b = Browser::new();
+    let back = b.sign_in_at_provider(&app, "priya").await;
+    assert_eq!(b.get(&back).await.status, 303);
+    let cookie = b.session_cookie(&app).unwrap();
+    let out = b.sign_out(&app).await;
+    assert_eq!(out.status, 303, "{}", out.body);
+    assert_eq!(
+        out.location.as_deref(),
+        Some(app.url("/signed-out?provider=still").as_str())
+    );
+    assert!(!still_signed_in(&app, &cookie).await);
+    let page = b.get(&app.url("/signed-out?provider=still")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("may still remember you"),
+        "{}",
+        page.body
+    );
+    // It did: the next sign-in at this browser comes straight back.
+    assert!(!b.provider_asks_who(&app).await);
+}
+
 async fn with_provider<F, Fut>(backend: Backend, case: F)
 where
     F: FnOnce((TestApp, Provider)) -> Fut,
@@ -478,7 +640,13 @@ on_both!(
     a_role_changed_at_the_provider_applies_at_the_next_sign_in,
     a_local_account_is_linked_and_can_be_made_sso_only,
     a_provider_refusal_and_a_disabled_account_get_clear_pages,
+    signing_out_ends_the_providers_session_too,
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_cannot_sign_out_gets_a_warning_sqlite() {
+    a_provider_that_cannot_sign_out_gets_a_warning(start_with(Backend::Sqlite, false).await).await;
+}
 
 /// A provider that does not answer: a 502 page, and the password form still offered.
 #[tokio::test]

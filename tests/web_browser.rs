@@ -1079,7 +1079,7 @@ async fn a_resident_reads_the_register_with_the_keyboard() {
 /// Single sign-on in the browser, with the keyboard only: the sign-in page offers the
 /// organisation's account (axe-core on it), Tab reaches that button, the real OpenID provider
 /// (oidc-provider on loopback) signs the person in, and they arrive signed in, on a page axe
-/// finds nothing on.
+/// finds nothing on; signing out goes on to the provider and back to "You have signed out".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn single_sign_on_with_the_keyboard() {
     let (app, provider) = support::oidc::start(Backend::Sqlite).await;
@@ -1143,7 +1143,35 @@ async fn single_sign_on_with_the_keyboard() {
         .unwrap();
     assert_eq!(b.path().await, "/", "{}", b.body().await);
     b.axe_check().await;
-    assert_eq!(b.pages_checked, 2);
+    // Signing out goes on to the provider, which asks; yes, and back to Accord's page.
+    b.tab_to(".sign-out button").await;
+    b.key(Key::Enter).await;
+    let yes = b
+        .client
+        .wait()
+        .for_element(Locator::Css("button[name=logout][value=yes]"))
+        .await
+        .unwrap();
+    yes.send_keys(&Key::Enter).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !b
+        .client
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .starts_with(&format!("{}/signed-out", app.base))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never came back to Accord after signing out"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let body = b.body().await;
+    assert!(body.contains("You have signed out of Accord"), "{body}");
+    b.axe_check().await;
+    assert_eq!(b.pages_checked, 3);
     b.assert_no_violations();
     b.client.clone().close().await.unwrap();
 }

@@ -19,6 +19,7 @@ mod m20261206_000009_access_requests;
 mod m20261207_000010_handover;
 mod m20261208_000011_sso;
 mod m20261209_000012_transparency;
+mod m20261210_000013_session_method;
 
 pub use m20261121_000001_registry::GENESIS_HASH;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000010_handover::Migration),
             Box::new(m20261208_000011_sso::Migration),
             Box::new(m20261209_000012_transparency::Migration),
+            Box::new(m20261210_000013_session_method::Migration),
         ]
     }
 }

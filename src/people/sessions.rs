@@ -28,6 +28,16 @@ pub struct Session {
     pub principal: Principal,
     pub email: String,
     pub secret: String,
+    /// How it began: signing out of a session opened by single sign-on goes on to the
+    /// identity provider.
+    pub via: Via,
+}
+
+/// How a session began.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Password,
+    SingleSignOn,
 }
 
 /// Signs a person in: throttled per account and address, audited either way. Returns the
@@ -76,15 +86,17 @@ pub async fn sign_in(
         return Err(PeopleError::SsoOnly);
     }
     let details = serde_json::json!({ "email": email, "address": address });
-    open(db, now, &row, principal, details).await
+    open(db, now, &row, principal, Via::Password, details).await
 }
 
-/// A new session for `row`, acting as `principal`, audited as `user.signed_in` with `details`.
+/// A new session for `row`, acting as `principal`, begun `via`, audited as `user.signed_in`
+/// with `details`.
 pub(crate) async fn open(
     db: &DatabaseConnection,
     now: Timestamp,
     row: &user::Model,
     principal: Principal,
+    via: Via,
     details: serde_json::Value,
 ) -> Result<Session> {
     let secret = random_secret()?;
@@ -97,6 +109,7 @@ pub(crate) async fn open(
         last_seen_at: Set(stamp(now)),
         expires_at: Set(stamp(after(now, ABSOLUTE))),
         ended_at: Set(None),
+        via_sso: Set(via == Via::SingleSignOn),
     };
     web_session::Entity::insert(session)
         .exec_without_returning(&txn)
@@ -115,6 +128,7 @@ pub(crate) async fn open(
         principal,
         email: row.email.clone(),
         secret,
+        via,
     })
 }
 
@@ -184,6 +198,11 @@ pub async fn find(
         principal,
         email: person.email,
         secret: secret.to_owned(),
+        via: if row.via_sso {
+            Via::SingleSignOn
+        } else {
+            Via::Password
+        },
     }))
 }
 

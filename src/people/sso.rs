@@ -9,15 +9,18 @@
 //! configured) is mapped to a role and party by the first rule that matches; none, and the
 //! person is refused. The account is found by the provider's subject, else by e-mail (then
 //! linked), else made; its role, party and name follow the provider at every sign-in. Every
-//! refusal is audited as `user.sign_in_failed`.
+//! refusal is audited as `user.sign_in_failed`. [`Sso::sign_out_url`] is where a person
+//! signing out of a session opened here goes next, so the provider ends its session too
+//! (RP-Initiated Logout), when the provider has an end-session endpoint.
 
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
-    EndpointSet, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndSessionUrl, EndpointMaybeSet,
+    EndpointNotSet, EndpointSet, IssuerUrl, LogoutRequest, Nonce, PkceCodeChallenge,
+    PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl, Scope,
     TokenResponse,
 };
 use sea_orm::{
@@ -26,6 +29,7 @@ use sea_orm::{
 };
 use tokio::sync::Mutex;
 
+use super::sessions::Via;
 use super::{PeopleError, Session, hash_secret, principal, random_secret};
 use crate::agreement::values::Slug;
 use crate::audit::{Event, Writer};
@@ -44,6 +48,9 @@ pub const DISCOVERY_TTL: std::time::Duration = std::time::Duration::from_secs(36
 
 /// Where the provider sends the person back, under the public URL.
 pub const CALLBACK: &str = "/sign-in/sso/callback";
+
+/// Where the provider sends the person after signing them out, under the public URL.
+pub const SIGNED_OUT: &str = "/signed-out";
 
 /// The settings: the provider, this client, and how its claims become roles.
 #[derive(Clone)]
@@ -69,6 +76,14 @@ impl std::fmt::Debug for SsoConfig {
             self.claim,
             self.rules.len()
         )
+    }
+}
+
+impl SsoConfig {
+    /// The provider's origin (`https://login.example`), where a sign-out goes on to.
+    pub fn origin(&self) -> Option<String> {
+        let url = reqwest::Url::parse(&self.issuer).ok()?;
+        url.has_host().then(|| url.origin().ascii_serialization())
     }
 }
 
@@ -152,8 +167,15 @@ type Client = CoreClient<
     EndpointMaybeSet,
 >;
 
-/// The provider's client, and when its discovery document was read.
-type Discovered = Option<(Arc<Client>, std::time::Instant)>;
+/// What discovery found: the provider's client, and its end-session endpoint if it has one.
+#[derive(Clone)]
+struct Provider {
+    client: Arc<Client>,
+    end_session: Option<EndSessionUrl>,
+}
+
+/// The provider as discovered, and when its discovery document was read.
+type Discovered = Option<(Provider, std::time::Instant)>;
 
 /// The sign-in service; cheap to clone.
 #[derive(Clone)]
@@ -183,40 +205,70 @@ impl Sso {
         }
     }
 
-    /// The provider's client, from its discovery document and keys, read again once they
-    /// are older than [`DISCOVERY_TTL`].
-    async fn client(&self) -> Result<Arc<Client>, SsoError> {
+    /// The provider's client and where it ends its sessions (when it says), from its
+    /// discovery document and keys, read again once they are older than [`DISCOVERY_TTL`].
+    async fn client(&self) -> Result<Provider, SsoError> {
         let mut cached = self.client.lock().await;
-        if let Some((client, read)) = cached.as_ref()
+        if let Some((provider, read)) = cached.as_ref()
             && read.elapsed() < DISCOVERY_TTL
         {
-            return Ok(client.clone());
+            return Ok(provider.clone());
         }
         let c = &self.config;
         let issuer =
             IssuerUrl::new(c.issuer.clone()).map_err(|e| SsoError::Unreachable(e.to_string()))?;
-        let metadata = CoreProviderMetadata::discover_async(issuer, &self.http)
+        let metadata = ProviderMetadataWithLogout::discover_async(issuer, &self.http)
             .await
             .map_err(|e| SsoError::Unreachable(error_chain(&e)))?;
+        let end_session = metadata.additional_metadata().end_session_endpoint.clone();
         let redirect = format!("{}{CALLBACK}", c.public_url.trim_end_matches('/'));
         let redirect =
             RedirectUrl::new(redirect).map_err(|e| SsoError::Unreachable(e.to_string()))?;
-        let client = Arc::new(
-            CoreClient::from_provider_metadata(
-                metadata,
-                ClientId::new(c.client_id.clone()),
-                Some(ClientSecret::new(c.client_secret.clone())),
-            )
-            .set_redirect_uri(redirect),
+        let client = CoreClient::from_provider_metadata(
+            metadata,
+            ClientId::new(c.client_id.clone()),
+            Some(ClientSecret::new(c.client_secret.clone())),
+        )
+        .set_redirect_uri(redirect);
+        let provider = Provider {
+            client: Arc::new(client),
+            end_session,
+        };
+        *cached = Some((provider.clone(), std::time::Instant::now()));
+        Ok(provider)
+    }
+
+    /// Where to send a person signing out of a session opened here, so that the provider
+    /// ends its session too (OpenID Connect RP-Initiated Logout: this client's id, and
+    /// [`SIGNED_OUT`] to come back to, which must be registered with the provider). `None`
+    /// when the provider names no end-session endpoint (Google's, for one), or names one away
+    /// from its issuer's origin.
+    pub async fn sign_out_url(&self) -> Result<Option<String>, SsoError> {
+        let Some(end_session) = self.client().await?.end_session else {
+            return Ok(None);
+        };
+        let back = format!(
+            "{}{SIGNED_OUT}",
+            self.config.public_url.trim_end_matches('/')
         );
-        *cached = Some((client.clone(), std::time::Instant::now()));
-        Ok(client)
+        let back =
+            PostLogoutRedirectUrl::new(back).map_err(|e| SsoError::Unreachable(e.to_string()))?;
+        let url = LogoutRequest::from(end_session)
+            .set_client_id(ClientId::new(self.config.client_id.clone()))
+            .set_post_logout_redirect_uri(back)
+            .http_get_url();
+        // The pages let their sign-out form lead only to the issuer's origin (crate::web's
+        // policy); a browser would stop anywhere else.
+        if Some(url.origin().ascii_serialization()) != self.config.origin() {
+            return Ok(None);
+        }
+        Ok(Some(url.to_string()))
     }
 
     /// Starts a sign-in that returns to `next`: the provider's URL to send the person to, and
     /// the state, which the browser keeps (a cookie) so that only it can finish the sign-in.
     pub async fn start(&self, next: &str) -> Result<(String, String), SsoError> {
-        let client = self.client().await?;
+        let client = self.client().await?.client;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let state = random_secret()?;
         let state_for_url = state.clone();
@@ -273,7 +325,7 @@ impl Sso {
     ) -> Result<(Session, String), SsoError> {
         let now = self.clock.now();
         let flow = self.take_flow(state, now).await?;
-        let client = self.client().await?;
+        let client = self.client().await?.client;
         let token = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|e| SsoError::Provider(e.to_string()))?
@@ -315,7 +367,9 @@ impl Sso {
             "email": row.email, "address": address, "method": "sso",
             "role": rule.role.as_str(), "party": rule.party,
         });
-        let session = super::sessions::open(&self.db, now, &row, principal, details).await?;
+        let session =
+            super::sessions::open(&self.db, now, &row, principal, Via::SingleSignOn, details)
+                .await?;
         Ok((session, flow.next))
     }
 

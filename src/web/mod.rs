@@ -30,7 +30,8 @@ pub mod transparency;
 
 use std::sync::Arc;
 
-use poem::{Route, get, post};
+use poem::http::{HeaderValue, header};
+use poem::{Endpoint, IntoResponse, Request, Response, Route, get, post};
 
 use sea_orm::DatabaseConnection;
 
@@ -46,6 +47,34 @@ use crate::retention::Retention;
 /// post back here, and nothing else (no script at all, no framing).
 pub const POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
      form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// Lets each page's sign-out form lead on to the identity provider at `origin`: a browser
+/// holds a form to its page's `form-action` through every redirect of the answer, and a single
+/// sign-on's sign-out redirects to the provider. Only answers carrying [`POLICY`] change.
+pub async fn signing_out_to<E: Endpoint>(
+    next: &E,
+    req: Request,
+    origin: Option<&str>,
+) -> poem::Result<Response> {
+    let mut resp = next.call(req).await?.into_response();
+    if let Some(origin) = origin
+        && resp
+            .headers()
+            .get(header::CONTENT_SECURITY_POLICY)
+            .is_some_and(|v| v == POLICY)
+    {
+        let policy = POLICY.replacen(
+            "form-action 'self'",
+            &format!("form-action 'self' {origin}"),
+            1,
+        );
+        if let Ok(v) = HeaderValue::from_str(&policy) {
+            resp.headers_mut()
+                .insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
+    Ok(resp)
+}
 
 /// What every page handler reads: the use cases, the page templates, and how cookies are set.
 #[derive(Clone)]
@@ -97,6 +126,7 @@ pub fn routes(route: Route) -> Route {
         .at("/", get(home::page))
         .at("/sign-in", get(sign_in::form).post(sign_in::submit))
         .at("/sign-out", post(sign_in::sign_out))
+        .at(crate::people::sso::SIGNED_OUT, get(sign_in::signed_out))
         .at("/sign-in/sso", get(sso::start))
         .at("/sign-in/sso/callback", get(sso::callback))
         .at(

@@ -25,6 +25,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("error", include_str!("../../templates/web/error.hbs")),
     ("sign_in", include_str!("../../templates/web/sign_in.hbs")),
+    (
+        "signed_out",
+        include_str!("../../templates/web/signed_out.hbs"),
+    ),
     ("resume", include_str!("../../templates/web/resume.hbs")),
     (
         "set_password",

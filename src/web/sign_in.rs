@@ -11,6 +11,8 @@ use super::errors::WebResult;
 use super::render::{pages, see_other};
 use super::session::{Viewer, Visitor, local_path};
 use super::{Console, cookies};
+use crate::people::sessions::Via;
+use crate::people::sso::SIGNED_OUT;
 use crate::people::{self, PeopleError};
 use poem::web::Data;
 
@@ -157,6 +159,10 @@ fn capitalise(text: &str) -> String {
     }
 }
 
+/// Ends the session, then: a password's session goes back to the sign-in page; a single
+/// sign-on's goes on to the identity provider to end its session too, which sends the person
+/// back to [`signed_out`]. When the provider cannot end its session (it names no endpoint
+/// for it, or cannot be reached), [`signed_out`] says the provider may still remember them.
 #[handler]
 pub async fn sign_out(
     console: Data<&Console>,
@@ -165,11 +171,45 @@ pub async fn sign_out(
 ) -> WebResult {
     viewer.check_csrf(&f.csrf)?;
     people::sessions::sign_out(&console.db, console.now(), &viewer.session).await?;
-    let mut resp = see_other("/sign-in");
+    let to = match (viewer.session.via, console.sso.as_ref()) {
+        (Via::Password, _) => "/sign-in".to_owned(),
+        (Via::SingleSignOn, Some(sso)) => match sso.sign_out_url().await {
+            Ok(Some(url)) => url,
+            Ok(None) => format!("{SIGNED_OUT}?{PROVIDER_STILL}"),
+            Err(e) => {
+                tracing::warn!(error = %e, "the identity provider could not be asked to end its session");
+                format!("{SIGNED_OUT}?{PROVIDER_STILL}")
+            }
+        },
+        (Via::SingleSignOn, None) => format!("{SIGNED_OUT}?{PROVIDER_STILL}"),
+    };
+    let mut resp = see_other(&to);
     if let Ok(v) = cookies::clear(cookies::SESSION, console.secure_cookies).parse() {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(resp)
+}
+
+/// The query [`signed_out`] is given when the provider's session may outlive Accord's.
+const PROVIDER_STILL: &str = "provider=still";
+
+#[derive(Deserialize, Default)]
+pub struct SignedOut {
+    #[serde(default)]
+    provider: Option<String>,
+}
+
+/// Where a single sign-on's sign-out ends: said plainly, with a warning when the provider may
+/// still remember the person.
+#[handler]
+pub fn signed_out(Query(q): Query<SignedOut>) -> Response {
+    let still = q.provider.as_deref() == Some("still");
+    pages().page(
+        None,
+        "signed_out",
+        "You have signed out",
+        json!({ "provider_still": still }),
+    )
 }
 
 #[handler]

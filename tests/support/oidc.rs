@@ -20,8 +20,9 @@ pub struct Provider {
 
 impl Provider {
     /// `None` when it does not come up: its port, free when chosen, may have been taken by
-    /// another test in the second node takes to start.
-    pub fn start(port: u16, redirect: &str) -> Option<Provider> {
+    /// another test in the second node takes to start. With `sign_out` false it names no
+    /// end-session endpoint.
+    pub fn start(port: u16, redirect: &str, sign_out: bool) -> Option<Provider> {
         let js = std::env::var("ACCORD_OIDC_PROVIDER_JS").expect(
             "ACCORD_OIDC_PROVIDER_JS is not set: run scripts/test.sh, which installs oidc-provider",
         );
@@ -32,6 +33,7 @@ impl Provider {
             .args([&port.to_string(), CLIENT_ID, CLIENT_SECRET, redirect])
             .arg(accounts.path())
             .env("ACCORD_OIDC_PROVIDER_JS", js)
+            .env("ACCORD_OIDC_NO_LOGOUT", if sign_out { "0" } else { "1" })
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -82,8 +84,14 @@ impl Drop for Provider {
 /// An app whose console signs in through a new provider: officers, auditors and camden's
 /// signatories by the `roles` claim.
 pub async fn start(backend: Backend) -> (TestApp, Provider) {
+    start_with(backend, true).await
+}
+
+/// [`start`], with a provider that ends its sessions when asked (`sign_out`) or that names
+/// no end-session endpoint.
+pub async fn start_with(backend: Backend, sign_out: bool) -> (TestApp, Provider) {
     for _ in 0..3 {
-        if let Some(started) = try_start(backend).await {
+        if let Some(started) = try_start(backend, sign_out).await {
             return started;
         }
     }
@@ -91,7 +99,7 @@ pub async fn start(backend: Backend) -> (TestApp, Provider) {
 }
 
 /// One try of [`start`], on a port chosen now.
-async fn try_start(backend: Backend) -> Option<(TestApp, Provider)> {
+async fn try_start(backend: Backend, sign_out: bool) -> Option<(TestApp, Provider)> {
     let port = super::free_port();
     let issuer = format!("http://127.0.0.1:{port}");
     let rules = RoleRule::parse_all(
@@ -117,6 +125,6 @@ async fn try_start(backend: Backend) -> Option<(TestApp, Provider)> {
     .await;
     // The provider stamps its tokens with the real time; the app judges them by its clock.
     app.clock.set(jiff::Timestamp::now());
-    let provider = Provider::start(port, &redirect)?;
+    let provider = Provider::start(port, &redirect, sign_out)?;
     Some((app, provider))
 }

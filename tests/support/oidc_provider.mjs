@@ -2,6 +2,9 @@
 // scripts/test.sh installs), with one confidential client, PKCE required, and its
 // development sign-in pages (any password). Each account's e-mail, name and roles are read
 // from ACCOUNTS (a JSON file) at every sign-in, so a test changes a role between sign-ins.
+// It ends its sessions when the app signs a person out (RP-Initiated Logout, coming back to
+// the app's /signed-out), unless ACCORD_OIDC_NO_LOGOUT=1, when it names no end-session
+// endpoint at all (as Google's does not).
 // Usage: node oidc_provider.mjs PORT CLIENT_ID CLIENT_SECRET REDIRECT_URI ACCOUNTS
 import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -14,6 +17,7 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
     client_id: clientId,
     client_secret: clientSecret,
     redirect_uris: [redirectUri],
+    post_logout_redirect_uris: [redirectUri.replace('/sign-in/sso/callback', '/signed-out')],
     response_types: ['code'],
     grant_types: ['authorization_code'],
   }],
@@ -22,7 +26,10 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
   claims: { openid: ['sub', 'roles', 'groups'], email: ['email', 'email_verified'], profile: ['name'] },
   // The claims in the ID token itself, as Entra ID puts `roles` there.
   conformIdTokenClaims: false,
-  features: { devInteractions: { enabled: true } },
+  features: {
+    devInteractions: { enabled: true },
+    rpInitiatedLogout: { enabled: process.env.ACCORD_OIDC_NO_LOGOUT !== '1' },
+  },
   ttl: { IdToken: 300, AccessToken: 300, AuthorizationCode: 60, Session: 600, Interaction: 600, Grant: 600 },
   async findAccount(ctx, id) {
     return {

@@ -11,6 +11,8 @@ pub struct Model {
     pub last_seen_at: String,
     pub expires_at: String,
     pub ended_at: Option<String>,
+    /// Opened by single sign-on: signing out ends the provider's session too.
+    pub via_sso: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
