@@ -210,6 +210,15 @@ async fn still_signed_in(app: &TestApp, cookie: &str) -> bool {
     r.status() == 200
 }
 
+/// A browser in which Priya, an officer at the provider, has signed in to Accord through it.
+async fn officer_signed_in(app: &TestApp, provider: &Provider) -> Browser {
+    provider.accounts(&[("priya", "priya.shah@camden.example", &["accord-officers"])]);
+    let mut b = Browser::new();
+    let back = b.sign_in_at_provider(app, "priya").await;
+    assert_eq!(b.get(&back).await.status, 303);
+    b
+}
+
 async fn account(app: &TestApp, email: &str) -> Option<user::Model> {
     user::Entity::find()
         .filter(user::Column::Email.eq(email))
@@ -516,10 +525,7 @@ async fn a_provider_refusal_and_a_disabled_account_get_clear_pages(pair: (TestAp
 /// which ends its own: the next person to sign in at this browser is asked who they are.
 async fn signing_out_ends_the_providers_session_too(pair: (TestApp, Provider)) {
     let (app, provider) = pair;
-    provider.accounts(&[("priya", "priya.shah@camden.example", &["accord-officers"])]);
-    let mut b = Browser::new();
-    let back = b.sign_in_at_provider(&app, "priya").await;
-    assert_eq!(b.get(&back).await.status, 303);
+    let mut b = officer_signed_in(&app, &provider).await;
     // Signed in at the provider, a new sign-in there comes straight back: nobody is asked.
     assert!(!b.provider_asks_who(&app).await);
     // A browser holds the sign-out form to its page's form-action through the redirect, so
@@ -593,10 +599,7 @@ async fn signing_out_ends_the_providers_session_too(pair: (TestApp, Provider)) {
 /// session and says plainly that the provider may still remember the person.
 async fn a_provider_that_cannot_sign_out_gets_a_warning(pair: (TestApp, Provider)) {
     let (app, provider) = pair;
-    provider.accounts(&[("priya", "priya.shah@camden.example", &["accord-officers"])]);
-    let mut b = Browser::new();
-    let back = b.sign_in_at_provider(&app, "priya").await;
-    assert_eq!(b.get(&back).await.status, 303);
+    let mut b = officer_signed_in(&app, &provider).await;
     let cookie = b.session_cookie(&app).unwrap();
     let out = b.sign_out(&app).await;
     assert_eq!(out.status, 303, "{}", out.body);

@@ -140,6 +140,26 @@ impl Browser {
         }
     }
 
+    /// Waits (20 s at most) until the browser is at a URL starting `prefix`: after pages
+    /// of another site (the identity provider's) sent it back.
+    async fn wait_until_at(&self, prefix: &str) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while !self
+            .client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .starts_with(prefix)
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never came to {prefix}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     async fn body(&self) -> String {
         self.client
             .find(Locator::Css("main"))
@@ -1121,21 +1141,7 @@ async fn single_sign_on_with_the_keyboard() {
             .unwrap();
         button.send_keys(&Key::Enter).await.unwrap();
     }
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !b
-        .client
-        .current_url()
-        .await
-        .unwrap()
-        .as_str()
-        .starts_with(&app.base)
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "never came back to Accord"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    b.wait_until_at(&app.base).await;
     b.client
         .wait()
         .for_element(Locator::Css(".sign-out button"))
@@ -1153,21 +1159,7 @@ async fn single_sign_on_with_the_keyboard() {
         .await
         .unwrap();
     yes.send_keys(&Key::Enter).await.unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !b
-        .client
-        .current_url()
-        .await
-        .unwrap()
-        .as_str()
-        .starts_with(&format!("{}/signed-out", app.base))
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "never came back to Accord after signing out"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    b.wait_until_at(&format!("{}/signed-out", app.base)).await;
     let body = b.body().await;
     assert!(body.contains("You have signed out of Accord"), "{body}");
     b.axe_check().await;
