@@ -9,8 +9,9 @@
 # agreement YAML an approved access request drafts, with arbitrary answers). Each corpus
 # (fuzz/corpus/TARGET, kept between runs, not committed) is seeded from agreements/ and
 # tests/fixtures/check/ (check_source) or fuzz/seeds/TARGET, with fuzz/dicts/ as dictionaries.
-# Prints executions, time and crashes per target; a crash stops its target and leaves the input
-# in fuzz/artifacts/TARGET/ (reproduce: cargo fuzz run TARGET FILE). Exits 1 if any crashed.
+# Prints executions, time and crashes per target; a crash stops its worker (the others finish
+# their share) and leaves the input in fuzz/artifacts/TARGET/ (reproduce: cargo fuzz run TARGET
+# FILE). Exits 1 if any crashed.
 #
 # Not part of scripts/test.sh. Installs cargo-fuzz if missing. Only stable Rust is needed:
 # cargo-fuzz passes nightly flags (-Z...) to cargo and rustc, which RUSTC_BOOTSTRAP=1 allows.
