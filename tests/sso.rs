@@ -682,6 +682,41 @@ async fn a_provider_that_does_not_answer_gets_a_clear_page() {
     );
 }
 
+/// A single sign-on session whose provider cannot be reached when the person signs out: the
+/// session still ends, and the page warns that the provider may still remember them.
+#[tokio::test]
+async fn signing_out_while_the_provider_is_down_still_signs_out() {
+    use accord::store::entity::web_session;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let dead = format!("http://127.0.0.1:{}", support::free_port());
+    let app = TestApp::start_knowing_base(Backend::Sqlite, |base| accord::settings::Settings {
+        public_url: base.to_owned(),
+        sso: Some(accord::people::sso::SsoConfig {
+            issuer: dead,
+            client_id: "accord".into(),
+            client_secret: "a-secret".into(),
+            claim: "roles".into(),
+            rules: accord::people::sso::RoleRule::parse_all("x=auditor").unwrap(),
+            public_url: base.to_owned(),
+        }),
+        ..Default::default()
+    })
+    .await;
+    let b = support::web::signed_in(&app, accord::auth::Role::Auditor, None).await;
+    // Made as single sign-on makes them (the provider being down, none can be made here).
+    let db = app.registry.db();
+    for row in web_session::Entity::find().all(db).await.unwrap() {
+        let mut row: web_session::ActiveModel = row.into();
+        row.via_sso = Set(true);
+        row.update(db).await.unwrap();
+    }
+    let secret = b.cookie("accord_session").unwrap();
+    let out = b.submit("/", "/sign-out", &[]).await;
+    assert_eq!(out.status, 303);
+    assert_eq!(out.location(), Some("/signed-out?provider=still"));
+    assert!(!still_signed_in(&app, &secret).await);
+}
+
 /// Bad single sign-on settings stop `serve` at start (exit 2) and say which.
 #[test]
 fn bad_settings_stop_the_start() {
