@@ -6,9 +6,9 @@
 //! text, links only to `http`, `https` and `mailto`, and images shown as their text: a
 //! contractor's Markdown cannot run script, load anything or restyle the page.
 
-use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
 use std::collections::HashMap;
 
+use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
