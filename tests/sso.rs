@@ -651,11 +651,10 @@ async fn a_provider_that_cannot_sign_out_gets_a_warning_sqlite() {
     a_provider_that_cannot_sign_out_gets_a_warning(start_with(Backend::Sqlite, false).await).await;
 }
 
-/// A provider that does not answer: a 502 page, and the password form still offered.
-#[tokio::test]
-async fn a_provider_that_does_not_answer_gets_a_clear_page() {
+/// An app whose single sign-on names a provider on a port nothing listens on.
+async fn with_a_provider_that_does_not_answer() -> TestApp {
     let dead = format!("http://127.0.0.1:{}", support::free_port());
-    let app = TestApp::start_knowing_base(Backend::Sqlite, |base| accord::settings::Settings {
+    TestApp::start_knowing_base(Backend::Sqlite, |base| accord::settings::Settings {
         public_url: base.to_owned(),
         sso: Some(accord::people::sso::SsoConfig {
             issuer: dead,
@@ -667,7 +666,13 @@ async fn a_provider_that_does_not_answer_gets_a_clear_page() {
         }),
         ..Default::default()
     })
-    .await;
+    .await
+}
+
+/// A provider that does not answer: a 502 page, and the password form still offered.
+#[tokio::test]
+async fn a_provider_that_does_not_answer_gets_a_clear_page() {
+    let app = with_a_provider_that_does_not_answer().await;
     let mut b = Browser::new();
     let page = b.get(&app.url("/sign-in/sso")).await;
     assert_eq!(page.status, 502, "{}", page.body);
@@ -687,29 +692,19 @@ async fn a_provider_that_does_not_answer_gets_a_clear_page() {
 #[tokio::test]
 async fn signing_out_while_the_provider_is_down_still_signs_out() {
     use accord::store::entity::web_session;
-    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
-    let dead = format!("http://127.0.0.1:{}", support::free_port());
-    let app = TestApp::start_knowing_base(Backend::Sqlite, |base| accord::settings::Settings {
-        public_url: base.to_owned(),
-        sso: Some(accord::people::sso::SsoConfig {
-            issuer: dead,
-            client_id: "accord".into(),
-            client_secret: "a-secret".into(),
-            claim: "roles".into(),
-            rules: accord::people::sso::RoleRule::parse_all("x=auditor").unwrap(),
-            public_url: base.to_owned(),
-        }),
-        ..Default::default()
-    })
-    .await;
+    let app = with_a_provider_that_does_not_answer().await;
     let b = support::web::signed_in(&app, accord::auth::Role::Auditor, None).await;
     // Made as single sign-on makes them (the provider being down, none can be made here).
     let db = app.registry.db();
-    for row in web_session::Entity::find().all(db).await.unwrap() {
-        let mut row: web_session::ActiveModel = row.into();
-        row.via_sso = Set(true);
-        row.update(db).await.unwrap();
-    }
+    let flipped = web_session::Entity::update_many()
+        .col_expr(
+            web_session::Column::ViaSso,
+            sea_orm::sea_query::Expr::value(true),
+        )
+        .exec(db)
+        .await
+        .unwrap();
+    assert_eq!(flipped.rows_affected, 1);
     let secret = b.cookie("accord_session").unwrap();
     let out = b.submit("/", "/sign-out", &[]).await;
     assert_eq!(out.status, 303);
