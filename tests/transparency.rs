@@ -514,6 +514,195 @@ async fn the_csv_links_to_its_next_page(app: TestApp) {
     assert_eq!(ids.len(), published);
 }
 
+/// The organisations the list offers: `(id, what the option says)`, in the order shown.
+fn offered(html: &str) -> Vec<(String, String)> {
+    html.split("<option value=\"")
+        .skip(1)
+        .filter_map(|s| {
+            let (id, rest) = s.split_once('"')?;
+            let text = rest.split_once('>')?.1.split('<').next()?;
+            (!id.is_empty()).then(|| (id.to_owned(), support::web::unescape(text)))
+        })
+        .collect()
+}
+
+/// Every link of a page, as the browser reads it.
+fn links(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(support::web::unescape)
+        .collect()
+}
+
+/// What the list's option for camden says.
+async fn camden_offered(app: &TestApp) -> String {
+    let list = ok(app, "/transparency").await;
+    offered(&list)
+        .into_iter()
+        .find_map(|(id, text)| (id == "camden").then_some(text))
+        .expect("camden is offered")
+}
+
+/// A copy of the foodbank sample (camden and foodbank) with its own id and title.
+fn foodbank_copy(source: &str, id: &str, title: &str) -> String {
+    source
+        .replace(&format!("id: {FOODBANK}"), &format!("id: {id}"))
+        .replace(
+            "title: Emergency food support referrals",
+            &format!("title: {title}"),
+        )
+}
+
+/// A resident chooses an organisation on the list and sees only the published agreements in
+/// force it is part of, a page at a time, with its CSV and feed; the organisations offered are
+/// those of published agreements in force, counted, and follow every change and the date; an
+/// organisation only unpublished agreements name is answered as one that does not exist.
+async fn one_organisations_agreements_can_be_chosen(app: TestApp) {
+    with_samples(&app).await;
+    let foodbank = std::fs::read_to_string(
+        support::repo()
+            .join("agreements")
+            .join(format!("{FOODBANK}.yaml")),
+    )
+    .unwrap();
+    for n in 0..21 {
+        app.import_yaml(&foodbank_copy(
+            &foodbank,
+            &format!("referrals-{n:02}"),
+            &format!("Referrals {n:02}"),
+        ))
+        .await;
+    }
+    // Only an unpublished agreement names the pantry.
+    app.import_yaml(
+        &foodbank
+            .replace("foodbank", "pantry")
+            .replace("  publish: true", "  publish: false"),
+    )
+    .await;
+
+    let all = ok(&app, "/transparency").await;
+    let offered = offered(&all);
+    let camden = (
+        "camden".to_owned(),
+        "London Borough of Camden (22)".to_owned(),
+    );
+    assert!(offered.contains(&camden), "{offered:?}");
+    assert!(offered.contains(&("leeds".to_owned(), "Leeds City Council (1)".to_owned())));
+    assert!(!offered.iter().any(|(id, _)| id == "pantry"), "{offered:?}");
+    let names: Vec<String> = offered.iter().map(|(_, n)| n.to_lowercase()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "by name");
+    assert_eq!(ok(&app, "/transparency?organisation=").await, all);
+
+    // Camden's agreements, 20 to a page, the next page keeping the choice.
+    let first = ok(&app, "/transparency?organisation=camden").await;
+    assert!(first.contains("<h1>What London Borough of Camden shares, and why</h1>"));
+    assert!(
+        first.contains("<option value=\"camden\" selected>"),
+        "chosen"
+    );
+    let mut seen = listed(&first);
+    assert_eq!(seen.len(), 20);
+    assert_eq!(
+        seen[0], FOODBANK,
+        "title order: Emergency… before Referrals…"
+    );
+    let next = links(&first)
+        .into_iter()
+        .find(|s| s.starts_with("/transparency?organisation=camden&after="))
+        .expect("a next page for camden");
+    let second = ok(&app, &next).await;
+    seen.extend(listed(&second));
+    assert_eq!(seen.len(), 22, "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|id| id == FOODBANK || id.starts_with("referrals-"))
+    );
+    let leeds = ok(&app, "/transparency?organisation=leeds").await;
+    assert_eq!(listed(&leeds), ["hospital-discharge"]);
+
+    // Its CSV and its feed hold the same, and say whose they are.
+    let (status, csv, headers) = public(&app, "/transparency.csv?organisation=leeds").await;
+    assert_eq!(status, 200);
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("transparency-register-leeds.csv")
+    );
+    let mut rows = csv::Reader::from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
+    let ids: Vec<String> = rows.records().map(|r| r.unwrap()[0].to_owned()).collect();
+    assert_eq!(ids, ["hospital-discharge"]);
+    let feed = ok(&app, "/transparency/feed.atom?organisation=leeds").await;
+    assert!(
+        feed.contains("that Leeds City Council is part of</title>"),
+        "{feed}"
+    );
+    assert_eq!(feed.matches("<entry>").count(), 1, "{feed}");
+    assert!(
+        feed.contains("/transparency/hospital-discharge</id>"),
+        "{feed}"
+    );
+    assert!(links(&all).contains(&"/transparency/feed.atom".to_owned()));
+    let camdens = links(&first);
+    assert!(camdens.contains(&"/transparency/feed.atom?organisation=camden".to_owned()));
+    assert!(camdens.contains(&"/transparency.csv?organisation=camden".to_owned()));
+
+    // Each organisation on an agreement's page leads to its agreements.
+    let page = ok(&app, "/transparency/hospital-discharge").await;
+    assert!(
+        links(&page).contains(&"/transparency?organisation=leeds".to_owned()),
+        "{page}"
+    );
+
+    // An organisation no published agreement in force names: one answer, whether it exists.
+    let (status, nobody, _) = public(&app, "/transparency?organisation=no-such-org").await;
+    assert_eq!(status, 404);
+    for path in [
+        "/transparency?organisation=pantry",
+        "/transparency.csv?organisation=pantry",
+        "/transparency/feed.atom?organisation=pantry",
+    ] {
+        let (status, body, _) = public(&app, path).await;
+        assert_eq!(status, 404, "{path}");
+        assert_eq!(body, nobody, "{path}");
+    }
+    // A value the list never sends is refused clearly.
+    let long = "a".repeat(201);
+    for path in [
+        "/transparency?organisation=Camden%20Council".to_owned(),
+        format!("/transparency?organisation={long}"),
+        "/transparency.csv?organisation=-camden".to_owned(),
+        "/transparency/feed.atom?organisation=camden%0a".to_owned(),
+    ] {
+        let (status, body, _) = public(&app, &path).await;
+        assert_eq!(status, 400, "{path}");
+        assert!(
+            body.contains("start again from the register"),
+            "{path}: {body}"
+        );
+    }
+
+    // What is offered follows the registry: a suspension takes one away at once...
+    app.registry
+        .suspend("referrals-00", "a breach is investigated", "officer")
+        .await
+        .unwrap();
+    assert_eq!(camden_offered(&app).await, "London Borough of Camden (21)");
+    // ...and the date: one that ends this year is gone on the second of January.
+    app.import_yaml(
+        &foodbank_copy(&foodbank, "ending-referrals", "Ending referrals")
+            .replace("  end: 2028-03-31", "  end: 2026-12-31"),
+    )
+    .await;
+    assert_eq!(camden_offered(&app).await, "London Borough of Camden (22)");
+    app.clock.set("2027-01-02T10:00:00Z".parse().unwrap());
+    assert_eq!(camden_offered(&app).await, "London Borough of Camden (21)");
+}
+
 /// Every row of the register's counts, in key order.
 async fn all_counts(app: &TestApp) -> Vec<(String, String, i64, i64, i64)> {
     use accord::store::entity::transparency_count as c;
@@ -566,6 +755,7 @@ async fn the_upgrade_counts_the_history_already_held(app: TestApp) {
 }
 
 on_both_databases!(
+    one_organisations_agreements_can_be_chosen,
     nothing_published_names_a_person_or_carries_data,
     counts_under_ten_are_hidden,
     confirmed_deletions_are_counted,

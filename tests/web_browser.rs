@@ -1058,7 +1058,8 @@ async fn borrowing_a_template_with_the_keyboard_only() {
 }
 
 /// A resident with no account, keyboard only: from Accord's front door to the transparency
-/// register, to the foodbank scheme, and why it exists; axe-core finds nothing on either page.
+/// register, to the council's own agreements (chosen from the organisations listed), to the
+/// foodbank scheme, and why it exists; axe-core finds nothing on any of those pages.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resident_reads_the_register_with_the_keyboard() {
     let app = TestApp::start(Backend::Sqlite).await;
@@ -1076,6 +1077,14 @@ async fn a_resident_reads_the_register_with_the_keyboard() {
     assert_eq!(b.path().await, "/transparency");
     b.axe_check().await;
     b.screenshot("transparency").await;
+    // Only the council's own agreements, chosen from the organisations the register lists.
+    b.select("select#organisation", "camden").await;
+    b.press("main form.filters button[type=submit]").await;
+    assert_eq!(b.path().await, "/transparency?organisation=camden");
+    let camden = b.body().await;
+    assert!(camden.contains("What London Borough of Camden shares, and why"));
+    assert!(!camden.contains("Leeds discharge to assess"), "{camden}");
+    b.axe_check().await;
     b.press("main a[href='/transparency/camden-foodbank-referrals']")
         .await;
     assert_eq!(b.path().await, "/transparency/camden-foodbank-referrals");
@@ -1091,7 +1100,7 @@ async fn a_resident_reads_the_register_with_the_keyboard() {
     }
     b.axe_check().await;
     b.screenshot("transparency-agreement").await;
-    assert_eq!(b.pages_checked, 2);
+    assert_eq!(b.pages_checked, 3);
     b.assert_no_violations();
     b.client.clone().close().await.unwrap();
 }

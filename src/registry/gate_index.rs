@@ -50,6 +50,12 @@ impl Registry {
             .clone()
     }
 
+    /// How many changes the registry has committed, as the database says now (shared by every
+    /// instance): what a view computed from the registry can be kept against.
+    pub async fn generation(&self) -> Result<i64> {
+        generation(&self.db).await
+    }
+
     /// Brings list entries stored by an older Accord up to date, then rebuilds the index
     /// from the database and swaps it in. What `serve` runs once the registry is open.
     pub async fn reload_index(&self) -> Result<()> {

@@ -108,6 +108,8 @@ pub struct PublicAgreement {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Organisation {
+    /// The party's id in the agreement (the register's organisation filter takes it).
+    pub id: String,
     pub name: String,
     pub part: &'static str,
 }
@@ -210,6 +212,7 @@ pub fn view(id: &str, a: &Agreement) -> PublicAgreement {
             .parties
             .iter()
             .map(|p| Organisation {
+                id: p.id.to_string(),
                 name: p.name.clone(),
                 part: labels::role(p.role),
             })

@@ -1,14 +1,18 @@
-//! The register's use cases: the published agreements a page at a time, one agreement with its
-//! monthly counts, and the newest for the feed. Every read is an indexed query bounded by its
-//! page, so an answer costs the same whatever the registry's size. Only an agreement in force
-//! whose version in force says `publish: true` is ever read; for any other id, whether it
-//! exists or not, the answer is the same `None`.
+//! The register's use cases: the published agreements a page at a time (all, or those of one
+//! organisation), one agreement with its monthly counts, the newest for the feed, and the
+//! organisations a resident can choose from. Every read of agreements is an indexed query
+//! bounded by its page, so an answer costs the same whatever the registry's size; the
+//! organisations are worked out once for each registry generation and day, and kept. Only an
+//! agreement in force whose version in force says `publish: true` is ever read; for any other
+//! id, whether it exists or not, the answer is the same `None`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use jiff::civil::Date;
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
 };
 
 use super::public::{Month, PublicAgreement, view};
@@ -16,7 +20,7 @@ use crate::agreement::lifecycle::{Status, Stored};
 use crate::registry::queries::status_is;
 use crate::registry::stored::find_version;
 use crate::registry::{Registry, Result};
-use crate::store::entity::{agreement, transparency_count, version};
+use crate::store::entity::{agreement, agreement_party, transparency_count, version};
 
 /// Agreements on one page of the register.
 pub const PER_PAGE: u64 = 20;
@@ -49,14 +53,33 @@ pub struct Published {
     pub in_force_since: Option<String>,
 }
 
+/// An organisation that is a party to at least one published agreement in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// Its party id, as the agreements name it.
+    pub id: String,
+    /// Its name, as the first of its agreements (by id) gives it.
+    pub name: String,
+    /// How many published agreements in force it is a party to.
+    pub agreements: usize,
+}
+
+/// The organisations as last worked out, with the registry generation and the day they hold
+/// for.
+type Kept = (i64, Date, Arc<Vec<Listed>>);
+
 #[derive(Clone)]
 pub struct Register {
     registry: Registry,
+    organisations: Arc<Mutex<Option<Kept>>>,
 }
 
 impl Register {
     pub fn new(registry: Registry) -> Register {
-        Register { registry }
+        Register {
+            registry,
+            organisations: Arc::default(),
+        }
     }
 
     fn db(&self) -> &DatabaseConnection {
@@ -74,10 +97,33 @@ impl Register {
             .add(status_is(Status::Active, &self.today().to_string()))
     }
 
-    /// Up to `per_page` published agreements in title order, after `after`.
-    pub async fn page(&self, after: Option<&After>, per_page: u64) -> Result<Page> {
+    /// Published and in force today, and, given an organisation, naming it as a party.
+    fn shown_with(&self, organisation: Option<&str>) -> Condition {
+        let shown = self.shown();
+        match organisation {
+            None => shown,
+            Some(party) => shown.add(
+                agreement::Column::Id.in_subquery(
+                    agreement_party::Entity::find()
+                        .select_only()
+                        .column(agreement_party::Column::AgreementId)
+                        .filter(agreement_party::Column::PartyId.eq(party))
+                        .into_query(),
+                ),
+            ),
+        }
+    }
+
+    /// Up to `per_page` published agreements in title order, after `after`; only those naming
+    /// `organisation` (a party id) as a party, given one.
+    pub async fn page(
+        &self,
+        after: Option<&After>,
+        per_page: u64,
+        organisation: Option<&str>,
+    ) -> Result<Page> {
         use agreement::Column as C;
-        let mut q = agreement::Entity::find().filter(self.shown());
+        let mut q = agreement::Entity::find().filter(self.shown_with(organisation));
         if let Some(a) = after {
             q = q.filter(
                 Condition::any().add(C::Title.gt(a.title.as_str())).add(
@@ -103,11 +149,12 @@ impl Register {
         Ok(Page { entries, next })
     }
 
-    /// The agreements most recently come into force, newest first.
-    pub async fn newest(&self) -> Result<Vec<Published>> {
+    /// The agreements most recently come into force, newest first; only those naming
+    /// `organisation` as a party, given one.
+    pub async fn newest(&self, organisation: Option<&str>) -> Result<Vec<Published>> {
         use agreement::Column as C;
         let rows = agreement::Entity::find()
-            .filter(self.shown())
+            .filter(self.shown_with(organisation))
             .order_by_desc(C::InForceSince)
             .order_by_asc(C::Id)
             .limit(FEED_ENTRIES)
@@ -161,6 +208,84 @@ impl Register {
             })
             .collect();
         Ok(Some((public, shown)))
+    }
+
+    /// Every organisation that is a party to a published agreement in force, by name (then
+    /// id), with how many such agreements it is a party to. Worked out from every published
+    /// agreement when the registry has changed (its generation, which every instance shares)
+    /// or the day has, and kept until then: an agreement comes into force or ends only by a
+    /// change or a date. So a request costs one read of the generation, not a pass over the
+    /// register.
+    pub async fn organisations(&self) -> Result<Arc<Vec<Listed>>> {
+        // The generation is read before the agreements: a change committed in between makes
+        // the next request work them out again, never keeps a stale list.
+        let generation = self.registry.generation().await?;
+        let today = self.today();
+        if let Some((g, d, kept)) = &*self.kept()
+            && *g == generation
+            && *d == today
+        {
+            return Ok(kept.clone());
+        }
+        let worked_out = Arc::new(self.work_out_organisations().await?);
+        *self.kept() = Some((generation, today, worked_out.clone()));
+        Ok(worked_out)
+    }
+
+    fn kept(&self) -> std::sync::MutexGuard<'_, Option<Kept>> {
+        self.organisations.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    async fn work_out_organisations(&self) -> Result<Vec<Listed>> {
+        let shown = agreement::Entity::find()
+            .select_only()
+            .column(agreement::Column::Id)
+            .filter(self.shown())
+            .into_query();
+        let named = agreement_party::Entity::find()
+            .filter(agreement_party::Column::AgreementId.in_subquery(shown))
+            .order_by_asc(agreement_party::Column::PartyId)
+            .order_by_asc(agreement_party::Column::AgreementId)
+            .all(self.db())
+            .await?;
+        // Each organisation's first agreement (by id), where its name is read, and its count.
+        let mut parties: BTreeMap<String, (String, usize)> = BTreeMap::new();
+        for row in named {
+            parties
+                .entry(row.party_id)
+                .or_insert_with(|| (row.agreement_id, 0))
+                .1 += 1;
+        }
+        let firsts: Vec<String> = {
+            let mut ids: Vec<String> = parties.values().map(|(a, _)| a.clone()).collect();
+            ids.sort();
+            ids.dedup();
+            ids
+        };
+        let mut names: HashMap<(String, String), String> = HashMap::new();
+        for chunk in firsts.chunks(500) {
+            let rows = agreement::Entity::find()
+                .filter(agreement::Column::Id.is_in(chunk.iter().cloned()))
+                .all(self.db())
+                .await?;
+            for a in self.public_all(&rows).await? {
+                for o in a.organisations {
+                    names.insert((a.id.clone(), o.id), o.name);
+                }
+            }
+        }
+        let mut listed: Vec<Listed> = parties
+            .into_iter()
+            .map(|(id, (first, agreements))| Listed {
+                name: names
+                    .remove(&(first, id.clone()))
+                    .unwrap_or_else(|| id.clone()),
+                id,
+                agreements,
+            })
+            .collect();
+        listed.sort_by_cached_key(|o| (o.name.to_lowercase(), o.id.clone()));
+        Ok(listed)
     }
 
     async fn public(&self, row: &agreement::Model) -> Result<PublicAgreement> {

@@ -1,9 +1,11 @@
 //! The public transparency register: no sign-in, no cookies. A list of the published
-//! agreements in force (a page at a time, in title order), each agreement's page with its
-//! monthly counts, the list and the counts as CSV, and an Atom feed of the agreements most
-//! recently come into force. Every answer is cacheable: `Cache-Control: public` and a strong
+//! agreements in force (a page at a time, in title order; all, or one organisation's, chosen
+//! on the list), each agreement's page with its monthly counts, the list and the counts as
+//! CSV, and an Atom feed of the agreements most recently come into force (all, or one
+//! organisation's). Every answer is cacheable: `Cache-Control: public` and a strong
 //! `ETag` over its bytes, with `304 Not Modified` for a cache that already has them. An id
-//! that is not published and in force gets the same 404 page whether it exists or not.
+//! that is not published and in force gets the same 404 page whether it exists or not, and so
+//! does an organisation that is a party to no published agreement in force.
 
 use poem::http::{HeaderMap, StatusCode, header};
 use poem::web::{Data, Path, Query};
@@ -16,9 +18,10 @@ use super::Console;
 use super::POLICY;
 use super::errors::{WebError, WebResult};
 use super::render::pages;
+use crate::agreement::values::Slug;
 use crate::registry::register::neutralise;
 use crate::transparency::public::{Month, PublicAgreement};
-use crate::transparency::register::{After, CSV_PER_PAGE, PER_PAGE};
+use crate::transparency::register::{After, CSV_PER_PAGE, Listed, PER_PAGE};
 
 /// How long a cache may reuse an answer before asking again (with its ETag).
 const CACHE_CONTROL: &str = "public, max-age=300";
@@ -27,55 +30,137 @@ const CACHE_CONTROL: &str = "public, max-age=300";
 /// characters; titles are bounded by the 1 MiB file).
 const MAX_AFTER: usize = 4096;
 
-/// Where a page starts: after the title and id of the last entry of the page before.
+/// The longest organisation id a link may carry (the format's ids are at most 200 characters).
+const MAX_ORGANISATION: usize = 200;
+
+/// Which agreements a list shows: one organisation's (its party id), or every one (none, or
+/// the empty choice the list's form sends for "every organisation").
 #[derive(Deserialize, Default)]
-pub struct AfterQuery {
-    after: Option<String>,
-    after_id: Option<String>,
+pub struct OrganisationQuery {
+    organisation: Option<String>,
 }
 
-impl AfterQuery {
-    fn after(self) -> WebResult<Option<After>> {
-        match (self.after, self.after_id) {
-            (None, None) => Ok(None),
-            (Some(title), Some(id)) if title.len() <= MAX_AFTER && id.len() <= MAX_AFTER => {
-                Ok(Some(After { title, id }))
-            }
-            _ => Err(WebError::BadRequest(
-                "this page link is not one the register makes; start again from the register"
-                    .into(),
-            )),
+impl OrganisationQuery {
+    fn organisation(&self) -> WebResult<Option<&str>> {
+        match self.organisation.as_deref() {
+            None | Some("") => Ok(None),
+            Some(id) if id.len() <= MAX_ORGANISATION && Slug::parse(id).is_some() => Ok(Some(id)),
+            Some(_) => Err(not_a_link()),
         }
     }
 }
 
-fn next_link(base: &str, next: Option<&After>) -> Option<String> {
-    next.map(|a| {
-        let query = serde_urlencoded::to_string([("after", &a.title), ("after_id", &a.id)])
-            .unwrap_or_default();
-        format!("{base}?{query}")
-    })
+/// A list's query: the organisation, and where a page starts (after the title and id of the
+/// last entry of the page before).
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(flatten)]
+    of: OrganisationQuery,
+    after: Option<String>,
+    after_id: Option<String>,
+}
+
+impl ListQuery {
+    fn after(&self) -> WebResult<Option<After>> {
+        match (&self.after, &self.after_id) {
+            (None, None) => Ok(None),
+            (Some(title), Some(id)) if title.len() <= MAX_AFTER && id.len() <= MAX_AFTER => {
+                Ok(Some(After {
+                    title: title.clone(),
+                    id: id.clone(),
+                }))
+            }
+            _ => Err(not_a_link()),
+        }
+    }
+}
+
+fn not_a_link() -> WebError {
+    WebError::BadRequest(
+        "this page link is not one the register makes; start again from the register".into(),
+    )
+}
+
+/// The organisation a list is for, as the register lists it; for an id that is a party to no
+/// published agreement in force, whether it exists or not, the one same 404.
+async fn chosen(console: &Console, id: Option<&str>) -> WebResult<Option<Listed>> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    let listed = console.transparency.organisations().await?;
+    match listed.iter().find(|o| o.id == id) {
+        Some(o) => Ok(Some(o.clone())),
+        None => Err(WebError::NotFound(
+            "No published agreement names this organisation. Go back to the register to see \
+             every organisation it lists."
+                .into(),
+        )),
+    }
+}
+
+/// `base` with the query a list's link carries: the organisation, then where the page starts.
+fn link(base: &str, organisation: Option<&str>, after: Option<&After>) -> String {
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    if let Some(o) = organisation {
+        pairs.push(("organisation", o));
+    }
+    if let Some(a) = after {
+        pairs.push(("after", &a.title));
+        pairs.push(("after_id", &a.id));
+    }
+    match serde_urlencoded::to_string(pairs) {
+        Ok(query) if !query.is_empty() => format!("{base}?{query}"),
+        _ => base.to_owned(),
+    }
 }
 
 #[handler]
 pub async fn list(
     console: Data<&Console>,
     headers: &HeaderMap,
-    Query(q): Query<AfterQuery>,
+    Query(q): Query<ListQuery>,
 ) -> WebResult<Response> {
     let after = q.after()?;
-    let found = console.transparency.page(after.as_ref(), PER_PAGE).await?;
+    let organisation = q.of.organisation()?;
+    let chosen = chosen(&console, organisation).await?;
+    let found = console
+        .transparency
+        .page(after.as_ref(), PER_PAGE, organisation)
+        .await?;
     let entries: Vec<Value> = found.entries.iter().map(entry).collect();
+    let choices: Vec<Value> = console
+        .transparency
+        .organisations()
+        .await?
+        .iter()
+        .map(|o| {
+            json!({
+                "id": o.id,
+                "name": o.name,
+                "agreements": o.agreements,
+                "selected": Some(o.id.as_str()) == organisation,
+            })
+        })
+        .collect();
     let data = json!({
         "entries": entries,
         "first": after.is_none(),
-        "next": next_link("/transparency", found.next.as_ref()),
+        "next": found.next.as_ref().map(|n| link("/transparency", organisation, Some(n))),
+        "organisations": choices,
+        "chosen": chosen.as_ref().map(|o| json!({ "id": o.id, "name": o.name })),
+        "csv": link("/transparency.csv", organisation, None),
+        "feed": link("/transparency/feed.atom", organisation, None),
     });
-    let title = "What your council shares, and why";
-    Ok(match pages().html(None, "transparency_list", title, data) {
-        Ok(html) => cached(headers, "text/html; charset=utf-8", html),
-        Err(failed) => *failed,
-    })
+    let title = match &chosen {
+        Some(o) => format!("What {} shares, and why", o.name),
+        None => "What your council shares, and why".to_owned(),
+    };
+    Ok(
+        match pages().html(None, "transparency_list", &title, data) {
+            Ok(html) => cached(headers, "text/html; charset=utf-8", html),
+            Err(failed) => *failed,
+        },
+    )
 }
 
 fn entry(a: &PublicAgreement) -> Value {
@@ -141,12 +226,14 @@ pub async fn counts_csv(
 pub async fn list_csv(
     console: Data<&Console>,
     headers: &HeaderMap,
-    Query(q): Query<AfterQuery>,
+    Query(q): Query<ListQuery>,
 ) -> WebResult<Response> {
     let after = q.after()?;
+    let organisation = q.of.organisation()?;
+    chosen(&console, organisation).await?;
     let found = console
         .transparency
-        .page(after.as_ref(), CSV_PER_PAGE)
+        .page(after.as_ref(), CSV_PER_PAGE, organisation)
         .await?;
     let base = &console.public_url;
     let rows = found.entries.iter().map(|a| {
@@ -192,8 +279,13 @@ pub async fn list_csv(
     ];
     let body = csv_text(&header, rows)?;
     let mut resp = cached(headers, "text/csv; charset=utf-8", body);
-    attach(&mut resp, "transparency-register.csv");
-    if let Some(next) = next_link(&format!("{base}/transparency.csv"), found.next.as_ref())
+    match organisation {
+        Some(o) => attach(&mut resp, &format!("transparency-register-{o}.csv")),
+        None => attach(&mut resp, "transparency-register.csv"),
+    }
+    let next = found.next.as_ref();
+    if let Some(next) =
+        next.map(|n| link(&format!("{base}/transparency.csv"), organisation, Some(n)))
         && let Ok(v) = format!("<{next}>; rel=\"next\"").parse()
     {
         resp.headers_mut().insert(header::LINK, v);
@@ -206,8 +298,14 @@ fn yes_no(b: bool) -> String {
 }
 
 #[handler]
-pub async fn feed(console: Data<&Console>, headers: &HeaderMap) -> WebResult<Response> {
-    let newest = console.transparency.newest().await?;
+pub async fn feed(
+    console: Data<&Console>,
+    headers: &HeaderMap,
+    Query(q): Query<OrganisationQuery>,
+) -> WebResult<Response> {
+    let organisation = q.organisation()?;
+    let chosen = chosen(&console, organisation).await?;
+    let newest = console.transparency.newest(organisation).await?;
     let base = &console.public_url;
     let updated = newest
         .iter()
@@ -230,8 +328,9 @@ pub async fn feed(console: Data<&Console>, headers: &HeaderMap) -> WebResult<Res
         })
         .collect();
     let data = json!({
-        "url": format!("{base}/transparency"),
-        "feed": format!("{base}/transparency/feed.atom"),
+        "url": link(&format!("{base}/transparency"), organisation, None),
+        "feed": link(&format!("{base}/transparency/feed.atom"), organisation, None),
+        "organisation": chosen.map(|o| o.name),
         "updated": updated,
         "entries": entries,
     });
