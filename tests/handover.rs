@@ -993,7 +993,136 @@ async fn a_party_still_engaged_elsewhere_keeps_its_access(app: TestApp) {
     assert!(audited(&app, "token.revoked").await.is_empty());
 }
 
+/// The knowledge pack reads its accepted items' versions, reviews and files a thousand items
+/// to a query (under every database's limit on bound parameters): with 1,001 accepted items,
+/// the pack still holds each one, with its own file and history. The first item is handed
+/// over and accepted through the API; the other thousand are copies of its rows.
+async fn the_pack_holds_every_item_past_a_thousand(app: TestApp) {
+    use accord::store::entity::{handover_item, handover_review};
+    use uuid::Uuid;
+    with_samples(&app).await;
+    let metis = app.token(Role::Contractor, Some("metis")).await;
+    let officer = app.token(Role::IgOfficer, None).await;
+    let path = format!("/api/v1/agreements/{HMO}/handover");
+    let view = json_of(app.get(&metis, &path).await).await;
+    let runbook = item_id(&view, "matching-runbook");
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let r = app.post_json(&metis, &format!("{path}/items/{runbook}/submissions"), json!({ "body": RUNBOOK, "attachments": [{"file_name": "flow.md", "content_base64": b64(b"# Flow")}] })).await;
+    assert_eq!(r.status(), 201);
+    let r = app
+        .post_json(
+            &officer,
+            &format!("{path}/items/{runbook}/accept"),
+            json!({ "comments": "Clear." }),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+
+    let db = app.registry.db();
+    let id: Uuid = runbook.parse().unwrap();
+    let item = handover_item::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let submission = handover_submission::Entity::find()
+        .filter(handover_submission::Column::ItemId.eq(id))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let review = handover_review::Entity::find()
+        .filter(handover_review::Column::ItemId.eq(id))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let file = handover_attachment::Entity::find()
+        .filter(handover_attachment::Column::ItemId.eq(id))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    const COPIES: usize = 1000;
+    let (mut items, mut submissions, mut reviews, mut files) = (vec![], vec![], vec![], vec![]);
+    for k in 0..COPIES {
+        let (item_id, submission_id) = (Uuid::now_v7(), Uuid::now_v7());
+        items.push(handover_item::ActiveModel::from(handover_item::Model {
+            id: item_id,
+            item_key: format!("copied-{k:04}"),
+            title: format!("Copied item {k:04}"),
+            ..item.clone()
+        }));
+        submissions.push(handover_submission::ActiveModel::from(
+            handover_submission::Model {
+                id: submission_id,
+                item_id,
+                ..submission.clone()
+            },
+        ));
+        reviews.push(handover_review::ActiveModel::from(handover_review::Model {
+            id: Uuid::now_v7(),
+            item_id,
+            comments: format!("Copy {k:04} is clear."),
+            ..review.clone()
+        }));
+        files.push(handover_attachment::ActiveModel::from(
+            handover_attachment::Model {
+                id: Uuid::now_v7(),
+                submission_id,
+                item_id,
+                file_name: format!("copy-{k:04}.md"),
+                ..file.clone()
+            },
+        ));
+    }
+    // A hundred rows to a statement, under every database's limit on bound parameters.
+    for chunk in items.chunks(100) {
+        handover_item::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await
+            .unwrap();
+    }
+    for chunk in submissions.chunks(100) {
+        handover_submission::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await
+            .unwrap();
+    }
+    for chunk in reviews.chunks(100) {
+        handover_review::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await
+            .unwrap();
+    }
+    for chunk in files.chunks(100) {
+        handover_attachment::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await
+            .unwrap();
+    }
+
+    let md = app.get(&officer, &format!("{path}/pack?format=md")).await;
+    assert_eq!(md.status(), 200);
+    let md = md.text().await.unwrap();
+    for k in 0..COPIES {
+        for said in [
+            format!("Copied item {k:04}"),
+            format!("- copy\\-{k:04}\\.md (text/markdown"),
+            format!(": Copy {k:04} is clear\\."),
+        ] {
+            assert!(md.contains(&said), "{said}");
+        }
+    }
+    assert!(
+        md.contains("- flow\\.md (text/markdown"),
+        "the first item's own file"
+    );
+    assert_eq!(md.matches("version 1 submitted by").count(), COPIES + 1);
+}
+
 on_both_databases!(
+    the_pack_holds_every_item_past_a_thousand,
     bad_input_gets_a_clear_error_and_stores_nothing,
     a_party_still_engaged_elsewhere_keeps_its_access,
     the_journey_through_the_pages,
