@@ -22,6 +22,7 @@ const PURE: &[&str] = &[
     "src/handover/items.rs",
     "src/handover/secrets.rs",
     "src/handover/files.rs",
+    "src/people/logout_token.rs",
     "src/text.rs",
     "src/template",
 ];

@@ -3,7 +3,9 @@
 //! state from another browser, a replayed code, a bad nonce and an expired ID token, each
 //! refused; a person whose claims map to no role refused with a clear page; a role changed
 //! at the provider taking effect at the next sign-in; SSO-only accounts refused a password;
-//! signing out ending the provider's session too, or warning when the provider cannot.
+//! signing out ending the provider's session too, or warning when the provider cannot; and
+//! signing out at the provider ending Accord's sessions (back-channel logout), with every
+//! logout token that is not the provider's, for Accord, refused.
 
 mod support;
 
@@ -619,6 +621,259 @@ async fn a_provider_that_cannot_sign_out_gets_a_warning(pair: (TestApp, Provider
     assert!(!b.provider_asks_who(&app).await);
 }
 
+/// The live sessions' provider sessions (`sid`), by the e-mail of whose they are.
+async fn provider_sessions(app: &TestApp) -> Vec<(String, Option<String>)> {
+    use accord::store::entity::web_session;
+    let mut out = Vec::new();
+    for s in web_session::Entity::find()
+        .filter(web_session::Column::EndedAt.is_null())
+        .all(app.registry.db())
+        .await
+        .unwrap()
+    {
+        let u = user::Entity::find_by_id(s.user_id)
+            .one(app.registry.db())
+            .await
+            .unwrap()
+            .unwrap();
+        out.push((u.email, s.sso_sid));
+    }
+    out.sort();
+    out
+}
+
+/// The back-channel logouts in the audit log: the e-mail of each person signed out.
+async fn signed_out_by_the_provider(app: &TestApp) -> Vec<String> {
+    let audit = accord::audit::list(app.registry.db(), &Default::default(), 1000)
+        .await
+        .unwrap();
+    audit
+        .iter()
+        .filter(|r| r.action == "user.signed_out" && r.actor == "single sign-on")
+        .map(|r| {
+            let details: serde_json::Value = serde_json::from_str(&r.details).unwrap();
+            assert_eq!(details["method"], "back-channel logout");
+            details["email"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+/// Priya signs out at the provider itself (not through Accord): the provider posts its signed
+/// logout token to Accord before it answers her, and her Accord session is over; Sam's, opened
+/// through the same provider in another browser, is not.
+async fn signing_out_at_the_provider_ends_the_sessions_it_opened(pair: (TestApp, Provider)) {
+    let (app, provider) = pair;
+    provider.accounts(&[
+        ("priya", "priya.shah@camden.example", &["accord-officers"]),
+        ("sam", "sam.okoro@camden.example", &["accord-auditors"]),
+    ]);
+    let mut priya = Browser::new();
+    let back = priya.sign_in_at_provider(&app, "priya").await;
+    assert_eq!(priya.get(&back).await.status, 303);
+    let mut sam = Browser::new();
+    let back = sam.sign_in_at_provider(&app, "sam").await;
+    assert_eq!(sam.get(&back).await.status, 303);
+    let (priya_cookie, sam_cookie) = (
+        priya.session_cookie(&app).unwrap(),
+        sam.session_cookie(&app).unwrap(),
+    );
+    // Each session keeps the provider session that opened it.
+    let live = provider_sessions(&app).await;
+    assert_eq!(live.len(), 2, "{live:?}");
+    assert!(live.iter().all(|(_, sid)| sid.is_some()), "{live:?}");
+    assert_ne!(live[0].1, live[1].1);
+
+    let confirm = priya.get(&format!("{}/session/end", provider.issuer)).await;
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    let xsrf = value_of(&confirm.body, "xsrf");
+    let done = priya
+        .post(
+            &format!("{}/session/end/confirm", provider.issuer),
+            &[("xsrf", &xsrf), ("logout", "yes")],
+        )
+        .await;
+    assert!(matches!(done.status, 302 | 303), "{}", done.body);
+    assert!(!still_signed_in(&app, &priya_cookie).await, "Priya's ended");
+    assert!(still_signed_in(&app, &sam_cookie).await, "Sam's did not");
+    assert_eq!(
+        signed_out_by_the_provider(&app).await,
+        ["priya.shah@camden.example"]
+    );
+}
+
+/// What Accord's back-channel logout answered: its status and JSON (or nothing).
+async fn post_logout(app: &TestApp, body: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+    let _ = app;
+    let r = body.send().await.unwrap();
+    let status = r.status().as_u16();
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or_default())
+}
+
+async fn logout_with(app: &TestApp, token: &str) -> (u16, serde_json::Value) {
+    let url = app.url(accord::people::sso::BACK_CHANNEL_LOGOUT);
+    post_logout(app, app.http.post(url).form(&[("logout_token", token)])).await
+}
+
+/// A logout token is taken only when it is the provider's and for Accord: each wrong claim, a
+/// forged or tampered signature, `none` and a MAC keyed with the client's secret, and bodies
+/// that are not one token are refused with 400 and end nothing. A good one (naming the person
+/// alone) ends her session; replayed later, it does not end the sign-in she made after it; a
+/// good one naming only a provider session ends that session.
+async fn a_logout_token_must_be_the_providers_and_for_accord(pair: (TestApp, Provider)) {
+    use base64::Engine;
+    let (app, provider) = pair;
+    let b = officer_signed_in(&app, &provider).await;
+    let cookie = b.session_cookie(&app).unwrap();
+    let now = app.clock.now().as_second();
+    let good = serde_json::json!({
+        "iss": provider.issuer, "aud": support::oidc::CLIENT_ID, "iat": now, "exp": now + 120,
+        "jti": "a-logout", "sub": "priya",
+        "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
+    });
+    let with = |name: &str, value: serde_json::Value| {
+        let mut c = good.clone();
+        c[name] = value;
+        c
+    };
+    let without = |name: &str| {
+        let mut c = good.clone();
+        c.as_object_mut().unwrap().remove(name);
+        c
+    };
+    let b64 = |v: &serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string().as_bytes())
+    };
+    let real = provider.sign(&good);
+    let mut parts: Vec<&str> = real.split('.').collect();
+    let someone_else = b64(&with("sub", "sam".into()));
+    parts[1] = &someone_else;
+    let tampered = parts.join(".");
+    let unsigned = format!(
+        "{}.{}.",
+        b64(&serde_json::json!({"alg": "none"})),
+        b64(&good)
+    );
+    let maced = {
+        // HS256 keyed with the client's own secret: a provider's token never is.
+        use ring::hmac;
+        let signed = format!(
+            "{}.{}",
+            b64(&serde_json::json!({"alg": "HS256"})),
+            b64(&good)
+        );
+        let key = hmac::Key::new(hmac::HMAC_SHA256, support::oidc::CLIENT_SECRET.as_bytes());
+        let tag = hmac::sign(&key, signed.as_bytes());
+        format!(
+            "{signed}.{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag.as_ref())
+        )
+    };
+    let refused = [
+        (
+            "another issuer",
+            provider.sign(&with("iss", "http://127.0.0.1:9".into())),
+        ),
+        (
+            "another client",
+            provider.sign(&with("aud", "another-client".into())),
+        ),
+        ("no event", provider.sign(&without("events"))),
+        ("a nonce", provider.sign(&with("nonce", "n".into()))),
+        ("too old", provider.sign(&with("iat", (now - 600).into()))),
+        (
+            "from the future",
+            provider.sign(&with("iat", (now + 600).into())),
+        ),
+        ("expired", provider.sign(&with("exp", (now - 120).into()))),
+        ("nobody named", provider.sign(&without("sub"))),
+        ("forged", provider.forge(&good)),
+        ("tampered", tampered),
+        ("unsigned", unsigned),
+        ("keyed with the client secret", maced),
+        ("not a JWT", "not-a-jwt".to_owned()),
+        ("too large", "a".repeat(20_000)),
+    ];
+    for (what, token) in &refused {
+        let (status, body) = logout_with(&app, token).await;
+        assert_eq!(status, 400, "{what}: {body}");
+        assert_eq!(body["error"], "invalid_request", "{what}");
+        assert!(
+            !body["error_description"].to_string().contains("priya"),
+            "{what}: {body}"
+        );
+    }
+    let url = app.url(accord::people::sso::BACK_CHANNEL_LOGOUT);
+    for (what, request) in [
+        ("no token", app.http.post(&url).form(&[("other", "x")])),
+        (
+            "two tokens",
+            app.http.post(&url).form(&[
+                ("logout_token", real.as_str()),
+                ("logout_token", real.as_str()),
+            ]),
+        ),
+        (
+            "JSON",
+            app.http
+                .post(&url)
+                .json(&serde_json::json!({ "logout_token": real })),
+        ),
+    ] {
+        let (status, body) = post_logout(&app, request).await;
+        assert_eq!(status, 400, "{what}: {body}");
+    }
+    let got = app.http.get(&url).send().await.unwrap();
+    assert_eq!(got.status(), 405);
+    assert!(
+        still_signed_in(&app, &cookie).await,
+        "nothing refused ended a session"
+    );
+    assert!(signed_out_by_the_provider(&app).await.is_empty());
+
+    // The provider's own token, naming Priya: her session ends.
+    let (status, _) = logout_with(&app, &real).await;
+    assert_eq!(status, 200);
+    assert!(!still_signed_in(&app, &cookie).await);
+    assert_eq!(
+        signed_out_by_the_provider(&app).await,
+        ["priya.shah@camden.example"]
+    );
+    // Two minutes on, she signs in again; the same token, replayed, leaves that sign-in be.
+    app.clock
+        .set(app.clock.now() + jiff::SignedDuration::from_mins(2));
+    let b = officer_signed_in(&app, &provider).await;
+    let again = b.session_cookie(&app).unwrap();
+    let (status, _) = logout_with(&app, &real).await;
+    assert_eq!(status, 200, "a good token, still fresh");
+    assert!(
+        still_signed_in(&app, &again).await,
+        "opened after the logout"
+    );
+    // A token naming only her provider session ends that one.
+    let sid = provider_sessions(&app).await[0].1.clone().unwrap();
+    let later = app.clock.now().as_second();
+    let by_session = serde_json::json!({
+        "iss": provider.issuer, "aud": [support::oidc::CLIENT_ID], "iat": later,
+        "jti": "another-logout", "sid": sid,
+        "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
+    });
+    let (status, _) = logout_with(&app, &provider.sign(&by_session)).await;
+    assert_eq!(status, 200);
+    assert!(!still_signed_in(&app, &again).await);
+    assert_eq!(signed_out_by_the_provider(&app).await.len(), 2);
+}
+
+/// Without single sign-on set up, the back-channel logout is not there.
+#[tokio::test]
+async fn no_back_channel_logout_without_single_sign_on() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let url = app.url(accord::people::sso::BACK_CHANNEL_LOGOUT);
+    let (status, body) = post_logout(&app, app.http.post(url).form(&[("logout_token", "x")])).await;
+    assert_eq!(status, 404, "{body}");
+}
+
 async fn with_provider<F, Fut>(backend: Backend, case: F)
 where
     F: FnOnce((TestApp, Provider)) -> Fut,
@@ -644,6 +899,8 @@ on_both!(
     a_local_account_is_linked_and_can_be_made_sso_only,
     a_provider_refusal_and_a_disabled_account_get_clear_pages,
     signing_out_ends_the_providers_session_too,
+    signing_out_at_the_provider_ends_the_sessions_it_opened,
+    a_logout_token_must_be_the_providers_and_for_accord,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

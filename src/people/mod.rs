@@ -7,6 +7,7 @@
 //! bits; only its SHA-256 is stored.
 
 pub mod accounts;
+pub mod logout_token;
 pub mod password;
 pub mod sessions;
 pub mod sso;

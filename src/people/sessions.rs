@@ -1,7 +1,9 @@
 //! Server-side sessions. The cookie holds 256 random bits; the database holds their SHA-256,
 //! when the session began, when it was last used, and when it must end. A session ends after
 //! [`IDLE`] without use, at [`ABSOLUTE`] after sign-in, at sign-out, and when the password
-//! changes. Sign-in, its failures and sign-out are audited.
+//! changes, and when the identity provider says the person signed out there (a back-channel
+//! logout, for a session single sign-on opened). Sign-in, its failures and sign-out are
+//! audited.
 
 use jiff::{SignedDuration, Timestamp};
 use sea_orm::{
@@ -9,6 +11,7 @@ use sea_orm::{
 };
 
 use super::accounts::{normal_email, verify_blocking};
+use super::logout_token::ProviderLogout;
 use super::{PeopleError, Result, after, hash_secret, principal, random_secret, throttle};
 use crate::audit::{Event, Writer};
 use crate::auth::Principal;
@@ -86,17 +89,18 @@ pub async fn sign_in(
         return Err(PeopleError::SsoOnly);
     }
     let details = serde_json::json!({ "email": email, "address": address });
-    open(db, now, &row, principal, Via::Password, details).await
+    open(db, now, &row, principal, (Via::Password, None), details).await
 }
 
-/// A new session for `row`, acting as `principal`, begun `via`, audited as `user.signed_in`
-/// with `details`.
+/// A new session for `row`, acting as `principal`, begun `via` (with single sign-on, the
+/// provider's session that opened it, when the provider names one), audited as
+/// `user.signed_in` with `details`.
 pub(crate) async fn open(
     db: &DatabaseConnection,
     now: Timestamp,
     row: &user::Model,
     principal: Principal,
-    via: Via,
+    (via, provider_session): (Via, Option<&str>),
     details: serde_json::Value,
 ) -> Result<Session> {
     let secret = random_secret()?;
@@ -110,6 +114,7 @@ pub(crate) async fn open(
         expires_at: Set(stamp(after(now, ABSOLUTE))),
         ended_at: Set(None),
         via_sso: Set(via == Via::SingleSignOn),
+        sso_sid: Set(provider_session.map(str::to_owned)),
     };
     web_session::Entity::insert(session)
         .exec_without_returning(&txn)
@@ -232,4 +237,96 @@ pub async fn sign_out(db: &DatabaseConnection, now: Timestamp, session: &Session
         log.commit(txn).await?;
     }
     Ok(())
+}
+
+/// How far apart Accord's clock and the provider's may be when a back-channel logout is
+/// matched to the sessions opened before it: in favour of ending a session.
+pub const PROVIDER_CLOCK_LEEWAY: SignedDuration = SignedDuration::from_secs(60);
+
+/// Ends the live single sign-on sessions a provider's logout names, in one transaction, each
+/// audited as `user.signed_out` by "single sign-on": with a `sid`, the sessions that provider
+/// session opened (only the person's, when it names one too, and also that person's sessions
+/// opened before sessions recorded their provider session); with a person alone, every one of
+/// theirs. Password sessions are never touched. Returns how many ended.
+pub async fn end_for_provider(
+    db: &DatabaseConnection,
+    now: Timestamp,
+    logout: &ProviderLogout,
+) -> Result<u64> {
+    use sea_orm::Condition;
+    use web_session::Column as C;
+    let txn = db.begin().await?;
+    let person = match &logout.subject {
+        Some(subject) => {
+            let found = user::Entity::find()
+                .filter(user::Column::SsoSubject.eq(subject))
+                .one(&txn)
+                .await?;
+            match found {
+                Some(u) => Some(u),
+                // Nobody here signed in as that person: nothing of theirs to end.
+                None => return Ok(0),
+            }
+        }
+        None => None,
+    };
+    let whose = match (&logout.sid, &person) {
+        (Some(sid), Some(u)) => Condition::all().add(C::UserId.eq(u.id)).add(
+            Condition::any()
+                .add(C::SsoSid.eq(sid.as_str()))
+                .add(C::SsoSid.is_null()),
+        ),
+        (Some(sid), None) => Condition::all().add(C::SsoSid.eq(sid.as_str())),
+        (None, Some(u)) => Condition::all().add(C::UserId.eq(u.id)),
+        (None, None) => return Ok(0),
+    };
+    let opened_by = stamp(logout.issued_at + PROVIDER_CLOCK_LEEWAY);
+    let live = web_session::Entity::find()
+        .filter(whose)
+        .filter(C::ViaSso.eq(true))
+        .filter(C::EndedAt.is_null())
+        .filter(C::ExpiresAt.gt(stamp(now)))
+        .filter(C::CreatedAt.lte(opened_by))
+        .all(&txn)
+        .await?;
+    if live.is_empty() {
+        return Ok(0);
+    }
+    let users: std::collections::HashMap<uuid::Uuid, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(live.iter().map(|s| s.user_id)))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.email))
+        .collect();
+    let mut log = Writer::begin(&txn).await?;
+    let mut ended = 0;
+    for s in &live {
+        // Only what this logout ends is audited, not one a sign-out ended meanwhile.
+        let done = web_session::Entity::update_many()
+            .col_expr(C::EndedAt, sea_orm::sea_query::Expr::value(stamp(now)))
+            .filter(C::IdHash.eq(s.id_hash.as_str()))
+            .filter(C::EndedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if done.rows_affected == 0 {
+            continue;
+        }
+        ended += 1;
+        log.append(
+            now,
+            Event {
+                actor: "single sign-on",
+                action: "user.signed_out",
+                subject: format!("user:{}", s.user_id),
+                details: serde_json::json!({
+                    "email": users.get(&s.user_id),
+                    "method": "back-channel logout",
+                    "provider_session": logout.sid,
+                }),
+            },
+        );
+    }
+    log.commit(txn).await?;
+    Ok(ended)
 }

@@ -16,7 +16,7 @@
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient};
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreJsonWebKey};
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndSessionUrl, EndpointMaybeSet,
     EndpointNotSet, EndpointSet, IssuerUrl, LogoutRequest, Nonce, PkceCodeChallenge,
@@ -29,6 +29,7 @@ use sea_orm::{
 };
 use tokio::sync::Mutex;
 
+use super::logout_token::{self, Expected};
 use super::sessions::Via;
 use super::{PeopleError, Session, hash_secret, principal, random_secret};
 use crate::agreement::values::Slug;
@@ -51,6 +52,14 @@ pub const CALLBACK: &str = "/sign-in/sso/callback";
 
 /// Where the provider sends the person after signing them out, under the public URL.
 pub const SIGNED_OUT: &str = "/signed-out";
+
+/// Where the provider posts a logout token when the person signs out there (its back-channel
+/// logout URI), under the public URL.
+pub const BACK_CHANNEL_LOGOUT: &str = "/sso/back-channel-logout";
+
+/// A logout token no key verifies makes the provider's keys be read again (a key it rotated
+/// in), but not more often than this, so forged tokens cannot make Accord hammer the provider.
+pub const KEYS_READ_AGAIN_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The settings: the provider, this client, and how its claims become roles.
 #[derive(Clone)]
@@ -167,11 +176,13 @@ type Client = CoreClient<
     EndpointMaybeSet,
 >;
 
-/// What discovery found: the provider's client, and its end-session endpoint if it has one.
+/// What discovery found: the provider's client, its end-session endpoint if it has one, and
+/// its signing keys (which verify logout tokens too).
 #[derive(Clone)]
 struct Provider {
     client: Arc<Client>,
     end_session: Option<EndSessionUrl>,
+    keys: Arc<Vec<CoreJsonWebKey>>,
 }
 
 /// The provider as discovered, and when its discovery document was read.
@@ -208,9 +219,14 @@ impl Sso {
     /// The provider's client and where it ends its sessions (when it says), from its
     /// discovery document and keys, read again once they are older than [`DISCOVERY_TTL`].
     async fn client(&self) -> Result<Provider, SsoError> {
+        self.client_read_within(DISCOVERY_TTL).await
+    }
+
+    /// [`Sso::client`], read again when what is kept is older than `max_age`.
+    async fn client_read_within(&self, max_age: std::time::Duration) -> Result<Provider, SsoError> {
         let mut cached = self.client.lock().await;
         if let Some((provider, read)) = cached.as_ref()
-            && read.elapsed() < DISCOVERY_TTL
+            && read.elapsed() < max_age
         {
             return Ok(provider.clone());
         }
@@ -221,6 +237,7 @@ impl Sso {
             .await
             .map_err(|e| SsoError::Unreachable(error_chain(&e)))?;
         let end_session = metadata.additional_metadata().end_session_endpoint.clone();
+        let keys = Arc::new(metadata.jwks().keys().clone());
         let redirect = format!("{}{CALLBACK}", c.public_url.trim_end_matches('/'));
         let redirect =
             RedirectUrl::new(redirect).map_err(|e| SsoError::Unreachable(e.to_string()))?;
@@ -233,6 +250,7 @@ impl Sso {
         let provider = Provider {
             client: Arc::new(client),
             end_session,
+            keys,
         };
         *cached = Some((provider.clone(), std::time::Instant::now()));
         Ok(provider)
@@ -263,6 +281,29 @@ impl Sso {
             return Ok(None);
         }
         Ok(Some(url.to_string()))
+    }
+
+    /// Ends the sessions opened here that the provider's back-channel logout `token` names
+    /// (see `logout_token.rs` for what is checked; `sessions::end_for_provider` for which
+    /// end). A token no kept key verifies has the keys read again, at most once a
+    /// [`KEYS_READ_AGAIN_AFTER`]. Returns how many sessions ended.
+    pub async fn back_channel_logout(&self, token: &str) -> Result<u64, SsoError> {
+        let now = self.clock.now();
+        let expected = Expected {
+            issuer: &self.config.issuer,
+            client_id: &self.config.client_id,
+            now,
+        };
+        let keys = self.client().await?.keys;
+        let logout = match logout_token::verify(token, &keys, &expected) {
+            Err(e) if e.may_be_a_new_key() => {
+                let keys = self.client_read_within(KEYS_READ_AGAIN_AFTER).await?.keys;
+                logout_token::verify(token, &keys, &expected)
+            }
+            verified => verified,
+        }
+        .map_err(|e| SsoError::Invalid(e.to_string()))?;
+        Ok(super::sessions::end_for_provider(&self.db, now, &logout).await?)
     }
 
     /// Starts a sign-in that returns to `next`: the provider's URL to send the person to, and
@@ -361,6 +402,12 @@ impl Sso {
             .and_then(|n| n.get(None))
             .map(|n| n.as_str().to_owned())
             .unwrap_or_else(|| email.clone());
+        // The provider's session, when it names one: a back-channel logout names it too.
+        let sid = claim_values(&id_token.to_string(), "sid")
+            .into_iter()
+            .next()
+            .filter(|s| s.len() <= 255);
+        let opened = (Via::SingleSignOn, sid.as_deref());
         let row = self.account(&subject, &email, &name, rule, now).await?;
         let principal = principal(&row).ok_or(SsoError::NoRole)?;
         let details = serde_json::json!({
@@ -368,8 +415,7 @@ impl Sso {
             "role": rule.role.as_str(), "party": rule.party,
         });
         let session =
-            super::sessions::open(&self.db, now, &row, principal, Via::SingleSignOn, details)
-                .await?;
+            super::sessions::open(&self.db, now, &row, principal, opened, details).await?;
         Ok((session, flow.next))
     }
 

@@ -130,6 +130,10 @@ pub fn routes(route: Route) -> Route {
         .at("/sign-in/sso", get(sso::start))
         .at("/sign-in/sso/callback", get(sso::callback))
         .at(
+            crate::people::sso::BACK_CHANNEL_LOGOUT,
+            post(sso::back_channel_logout),
+        )
+        .at(
             "/set-password/:token",
             get(sign_in::set_form).post(sign_in::set_submit),
         )

@@ -3,6 +3,8 @@
 
 use std::process::{Child, Command, Stdio};
 
+use base64::Engine;
+
 use accord::people::sso::{RoleRule, SsoConfig};
 use accord::settings::Settings;
 
@@ -15,6 +17,9 @@ pub const CLIENT_SECRET: &str = "a-client-secret-of-forty-characters-0123";
 pub struct Provider {
     pub issuer: String,
     accounts: tempfile::NamedTempFile,
+    /// The provider's signing key (its id and PKCS#8 DER, base64) and a key it does not
+    /// publish, as JSON.
+    key: tempfile::NamedTempFile,
     child: Child,
 }
 
@@ -28,10 +33,12 @@ impl Provider {
         );
         let accounts = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(accounts.path(), "{}").unwrap();
+        let key = tempfile::NamedTempFile::new().unwrap();
         let mut child = Command::new("node")
             .arg(super::repo().join("tests/support/oidc_provider.mjs"))
             .args([&port.to_string(), CLIENT_ID, CLIENT_SECRET, redirect])
             .arg(accounts.path())
+            .arg(key.path())
             .env("ACCORD_OIDC_PROVIDER_JS", js)
             .env("ACCORD_OIDC_NO_LOGOUT", if sign_out { "0" } else { "1" })
             .stdout(Stdio::piped())
@@ -51,6 +58,7 @@ impl Provider {
         Some(Provider {
             issuer: format!("http://127.0.0.1:{port}"),
             accounts,
+            key,
             child,
         })
     }
@@ -72,6 +80,53 @@ impl Provider {
         )
         .unwrap();
     }
+}
+
+impl Provider {
+    /// A JWT with `claims`, signed RS256 with the provider's own key (and its key id), as the
+    /// provider signs its tokens.
+    pub fn sign(&self, claims: &serde_json::Value) -> String {
+        self.sign_with("pkcs8", claims)
+    }
+
+    /// A JWT as [`Provider::sign`] makes, but signed with a key the provider does not publish
+    /// (under the id of the one it does): a forgery.
+    pub fn forge(&self, claims: &serde_json::Value) -> String {
+        self.sign_with("stranger", claims)
+    }
+
+    fn sign_with(&self, which: &str, claims: &serde_json::Value) -> String {
+        let key: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(self.key.path()).unwrap()).unwrap();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(key[which].as_str().unwrap())
+            .unwrap();
+        sign_rs256(&der, key["kid"].as_str(), claims)
+    }
+}
+
+/// A JWT with `claims`, signed RS256 with the RSA key `pkcs8` (DER), its header naming `kid`.
+pub fn sign_rs256(pkcs8: &[u8], kid: Option<&str>, claims: &serde_json::Value) -> String {
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let mut header = serde_json::json!({ "alg": "RS256", "typ": "logout+jwt" });
+    if let Some(kid) = kid {
+        header["kid"] = kid.into();
+    }
+    let signed = format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes())
+    );
+    let pair = ring::signature::RsaKeyPair::from_pkcs8(pkcs8).unwrap();
+    let mut signature = vec![0; pair.public().modulus_len()];
+    pair.sign(
+        &ring::signature::RSA_PKCS1_SHA256,
+        &ring::rand::SystemRandom::new(),
+        signed.as_bytes(),
+        &mut signature,
+    )
+    .unwrap();
+    format!("{signed}.{}", b64(&signature))
 }
 
 impl Drop for Provider {

@@ -4,13 +4,26 @@
 // from ACCOUNTS (a JSON file) at every sign-in, so a test changes a role between sign-ins.
 // It ends its sessions when the app signs a person out (RP-Initiated Logout, coming back to
 // the app's /signed-out), unless ACCORD_OIDC_NO_LOGOUT=1, when it names no end-session
-// endpoint at all (as Google's does not).
-// Usage: node oidc_provider.mjs PORT CLIENT_ID CLIENT_SECRET REDIRECT_URI ACCOUNTS
+// endpoint at all (as Google's does not). When a person signs out at the provider, it posts a
+// signed logout token to the app's /sso/back-channel-logout (Back-Channel Logout, with `sid`).
+// It signs with an RSA key made at start, written (its id and PKCS#8 DER, base64) to KEY_OUT, so
+// a test can sign logout tokens the app must take as the provider's (with another key beside
+// it, which the provider does not publish, for forgeries).
+// Usage: node oidc_provider.mjs PORT CLIENT_ID CLIENT_SECRET REDIRECT_URI ACCOUNTS KEY_OUT
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
-const [port, clientId, clientSecret, redirectUri, accounts] = process.argv.slice(2);
+const [port, clientId, clientSecret, redirectUri, accounts, keyOut] = process.argv.slice(2);
 const { default: Provider } = await import(pathToFileURL(process.env.ACCORD_OIDC_PROVIDER_JS));
+
+const kid = crypto.randomUUID();
+const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+// And a key the provider does not publish, for a test to forge with.
+const { privateKey: stranger } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+const der = (key) => key.export({ type: 'pkcs8', format: 'der' }).toString('base64');
+fs.writeFileSync(keyOut, JSON.stringify({ kid, pkcs8: der(privateKey), stranger: der(stranger) }));
+const signing = { ...privateKey.export({ format: 'jwk' }), kid, use: 'sig', alg: 'RS256' };
 
 const provider = new Provider(`http://127.0.0.1:${port}`, {
   clients: [{
@@ -18,9 +31,18 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
     client_secret: clientSecret,
     redirect_uris: [redirectUri],
     post_logout_redirect_uris: [redirectUri.replace('/sign-in/sso/callback', '/signed-out')],
+    backchannel_logout_uri: redirectUri.replace('/sign-in/sso/callback', '/sso/back-channel-logout'),
+    backchannel_logout_session_required: true,
     response_types: ['code'],
     grant_types: ['authorization_code'],
   }],
+  jwks: { keys: [signing] },
+  // The app listens on loopback here, which the provider's guard against requests to private
+  // addresses (SSRF) refuses; a real provider reaches Accord at its public URL.
+  fetch(url, options) {
+    delete options.dispatcher;
+    return globalThis.fetch(url, options);
+  },
   pkce: { required: () => true },
   scopes: ['openid', 'email', 'profile'],
   claims: { openid: ['sub', 'roles', 'groups'], email: ['email', 'email_verified'], profile: ['name'] },
@@ -29,6 +51,7 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
   features: {
     devInteractions: { enabled: true },
     rpInitiatedLogout: { enabled: process.env.ACCORD_OIDC_NO_LOGOUT !== '1' },
+    backchannelLogout: { enabled: true },
   },
   ttl: { IdToken: 300, AccessToken: 300, AuthorizationCode: 60, Session: 600, Interaction: 600, Grant: 600 },
   async findAccount(ctx, id) {
@@ -42,4 +65,5 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
     };
   },
 });
+provider.on('backchannel.error', (ctx, err) => console.error('backchannel logout failed:', err.message));
 provider.listen(Number(port), '127.0.0.1', () => console.log('ready'));

@@ -13,6 +13,9 @@ pub struct Model {
     pub ended_at: Option<String>,
     /// Opened by single sign-on: signing out ends the provider's session too.
     pub via_sso: bool,
+    /// The provider's session (the ID token's `sid`) that opened it, when it named one: what
+    /// a back-channel logout ends.
+    pub sso_sid: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
