@@ -176,6 +176,22 @@ impl Browser {
         self.post(&app.url("/sign-out"), &[("csrf", &csrf)]).await
     }
 
+    /// Opens the provider's sign-out page at `url` and answers "Yes, sign me out": the
+    /// provider's answer, a redirect.
+    async fn yes_sign_me_out(&mut self, provider: &Provider, url: &str) -> Page {
+        let confirm = self.get(url).await;
+        assert_eq!(confirm.status, 200, "{}", confirm.body);
+        let xsrf = value_of(&confirm.body, "xsrf");
+        let done = self
+            .post(
+                &format!("{}/session/end/confirm", provider.issuer),
+                &[("xsrf", &xsrf), ("logout", "yes")],
+            )
+            .await;
+        assert!(matches!(done.status, 302 | 303), "{}", done.body);
+        done
+    }
+
     fn session_cookie(&self, app: &TestApp) -> Option<String> {
         self.jar
             .get(&origin(&app.base))
@@ -556,16 +572,7 @@ async fn signing_out_ends_the_providers_session_too(pair: (TestApp, Provider)) {
     assert!(!b.has_session(&app));
     assert!(!still_signed_in(&app, &cookie).await);
     // At the provider: "Yes, sign me out".
-    let confirm = b.get(&to).await;
-    assert_eq!(confirm.status, 200, "{}", confirm.body);
-    let xsrf = value_of(&confirm.body, "xsrf");
-    let done = b
-        .post(
-            &format!("{}/session/end/confirm", provider.issuer),
-            &[("xsrf", &xsrf), ("logout", "yes")],
-        )
-        .await;
-    assert!(matches!(done.status, 302 | 303), "{}", done.body);
+    let done = b.yes_sign_me_out(&provider, &to).await;
     assert_eq!(
         done.location.as_deref(),
         Some(app.url("/signed-out").as_str())
@@ -683,16 +690,9 @@ async fn signing_out_at_the_provider_ends_the_sessions_it_opened(pair: (TestApp,
     assert!(live.iter().all(|(_, sid)| sid.is_some()), "{live:?}");
     assert_ne!(live[0].1, live[1].1);
 
-    let confirm = priya.get(&format!("{}/session/end", provider.issuer)).await;
-    assert_eq!(confirm.status, 200, "{}", confirm.body);
-    let xsrf = value_of(&confirm.body, "xsrf");
-    let done = priya
-        .post(
-            &format!("{}/session/end/confirm", provider.issuer),
-            &[("xsrf", &xsrf), ("logout", "yes")],
-        )
+    priya
+        .yes_sign_me_out(&provider, &format!("{}/session/end", provider.issuer))
         .await;
-    assert!(matches!(done.status, 302 | 303), "{}", done.body);
     assert!(!still_signed_in(&app, &priya_cookie).await, "Priya's ended");
     assert!(still_signed_in(&app, &sam_cookie).await, "Sam's did not");
     assert_eq!(

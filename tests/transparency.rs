@@ -20,6 +20,16 @@ async fn with_samples(app: &TestApp) {
         .unwrap();
 }
 
+/// The foodbank sample's YAML.
+fn foodbank_source() -> String {
+    std::fs::read_to_string(
+        support::repo()
+            .join("agreements")
+            .join(format!("{FOODBANK}.yaml")),
+    )
+    .unwrap()
+}
+
 /// An answer of the register: no token, no cookie.
 async fn public(app: &TestApp, path: &str) -> (u16, String, reqwest::header::HeaderMap) {
     let r = app.http.get(app.url(path)).send().await.unwrap();
@@ -297,12 +307,7 @@ async fn confirmed_deletions_are_counted(app: TestApp) {
 
 async fn only_published_agreements_in_force_are_reachable(app: TestApp) {
     with_samples(&app).await;
-    let foodbank = std::fs::read_to_string(
-        support::repo()
-            .join("agreements")
-            .join(format!("{FOODBANK}.yaml")),
-    )
-    .unwrap();
+    let foodbank = foodbank_source();
     // In force, but its file does not publish it.
     let unpublished = foodbank
         .replace(&format!("id: {FOODBANK}"), "id: quiet-referrals")
@@ -373,21 +378,13 @@ async fn only_published_agreements_in_force_are_reachable(app: TestApp) {
 
 async fn answers_are_cacheable_and_pages_are_bounded(app: TestApp) {
     with_samples(&app).await;
-    let foodbank = std::fs::read_to_string(
-        support::repo()
-            .join("agreements")
-            .join(format!("{FOODBANK}.yaml")),
-    )
-    .unwrap();
+    let foodbank = foodbank_source();
     for n in 0..20 {
-        app.import_yaml(
-            &foodbank
-                .replace(&format!("id: {FOODBANK}"), &format!("id: referrals-{n:02}"))
-                .replace(
-                    "title: Emergency food support referrals",
-                    &format!("title: Referrals {n:02}"),
-                ),
-        )
+        app.import_yaml(&foodbank_copy(
+            &foodbank,
+            &format!("referrals-{n:02}"),
+            &format!("Referrals {n:02}"),
+        ))
         .await;
     }
     for path in [
@@ -465,12 +462,7 @@ async fn answers_are_cacheable_and_pages_are_bounded(app: TestApp) {
 /// published agreement once.
 async fn the_csv_links_to_its_next_page(app: TestApp) {
     use accord::transparency::register::CSV_PER_PAGE;
-    let foodbank = std::fs::read_to_string(
-        support::repo()
-            .join("agreements")
-            .join(format!("{FOODBANK}.yaml")),
-    )
-    .unwrap();
+    let foodbank = foodbank_source();
     let per_page = usize::try_from(CSV_PER_PAGE).unwrap();
     let published = per_page + 1;
     for n in 0..published {
@@ -560,12 +552,7 @@ fn foodbank_copy(source: &str, id: &str, title: &str) -> String {
 /// organisation only unpublished agreements name is answered as one that does not exist.
 async fn one_organisations_agreements_can_be_chosen(app: TestApp) {
     with_samples(&app).await;
-    let foodbank = std::fs::read_to_string(
-        support::repo()
-            .join("agreements")
-            .join(format!("{FOODBANK}.yaml")),
-    )
-    .unwrap();
+    let foodbank = foodbank_source();
     for n in 0..21 {
         app.import_yaml(&foodbank_copy(
             &foodbank,
