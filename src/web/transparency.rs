@@ -84,18 +84,21 @@ fn not_a_link() -> WebError {
 /// The organisation a list is for, as the register lists it; for an id that is a party to no
 /// published agreement in force, whether it exists or not, the one same 404.
 async fn chosen(console: &Console, id: Option<&str>) -> WebResult<Option<Listed>> {
-    let Some(id) = id else {
-        return Ok(None);
-    };
-    let listed = console.transparency.organisations().await?;
-    match listed.iter().find(|o| o.id == id) {
-        Some(o) => Ok(Some(o.clone())),
-        None => Err(WebError::NotFound(
+    match id {
+        None => Ok(None),
+        Some(id) => named(&console.transparency.organisations().await?, id).map(Some),
+    }
+}
+
+/// Organisation `id` among those `listed`, else the 404 of [`chosen`].
+fn named(listed: &[Listed], id: &str) -> WebResult<Listed> {
+    listed.iter().find(|o| o.id == id).cloned().ok_or_else(|| {
+        WebError::NotFound(
             "No published agreement names this organisation. Go back to the register to see \
              every organisation it lists."
                 .into(),
-        )),
-    }
+        )
+    })
 }
 
 /// `base` with the query a list's link carries: the organisation, then where the page starts.
@@ -122,16 +125,14 @@ pub async fn list(
 ) -> WebResult<Response> {
     let after = q.after()?;
     let organisation = q.of.organisation()?;
-    let chosen = chosen(&console, organisation).await?;
+    let listed = console.transparency.organisations().await?;
+    let chosen = organisation.map(|id| named(&listed, id)).transpose()?;
     let found = console
         .transparency
         .page(after.as_ref(), PER_PAGE, organisation)
         .await?;
     let entries: Vec<Value> = found.entries.iter().map(entry).collect();
-    let choices: Vec<Value> = console
-        .transparency
-        .organisations()
-        .await?
+    let choices: Vec<Value> = listed
         .iter()
         .map(|o| {
             json!({
