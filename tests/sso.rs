@@ -944,29 +944,45 @@ async fn a_provider_that_does_not_answer_gets_a_clear_page() {
     );
 }
 
-/// A single sign-on session whose provider cannot be reached when the person signs out: the
-/// session still ends, and the page warns that the provider may still remember them.
-#[tokio::test]
-async fn signing_out_while_the_provider_is_down_still_signs_out() {
+/// An app whose provider does not answer, and a browser with one session in it, marked as
+/// single sign-on's (the provider being down, none can be made through it).
+async fn a_single_sign_on_session_with_the_provider_down() -> (TestApp, support::web::Browser) {
     use accord::store::entity::web_session;
     let app = with_a_provider_that_does_not_answer().await;
     let b = support::web::signed_in(&app, accord::auth::Role::Auditor, None).await;
-    // Made as single sign-on makes them (the provider being down, none can be made here).
-    let db = app.registry.db();
     let flipped = web_session::Entity::update_many()
         .col_expr(
             web_session::Column::ViaSso,
             sea_orm::sea_query::Expr::value(true),
         )
-        .exec(db)
+        .exec(app.registry.db())
         .await
         .unwrap();
     assert_eq!(flipped.rows_affected, 1);
+    (app, b)
+}
+
+/// A single sign-on session whose provider cannot be reached when the person signs out: the
+/// session still ends, and the page warns that the provider may still remember them.
+#[tokio::test]
+async fn signing_out_while_the_provider_is_down_still_signs_out() {
+    let (app, b) = a_single_sign_on_session_with_the_provider_down().await;
     let secret = b.cookie("accord_session").unwrap();
     let out = b.submit("/", "/sign-out", &[]).await;
     assert_eq!(out.status, 303);
     assert_eq!(out.location(), Some("/signed-out?provider=still"));
     assert!(!still_signed_in(&app, &secret).await);
+}
+
+/// A back-channel logout while the provider's keys cannot be read: 503, so the provider may
+/// try again, and no session ends.
+#[tokio::test]
+async fn a_back_channel_logout_the_keys_cannot_check_gets_a_503() {
+    let (app, b) = a_single_sign_on_session_with_the_provider_down().await;
+    let (status, body) = logout_with(&app, "a.b.c").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"], "temporarily_unavailable");
+    assert!(still_signed_in(&app, &b.cookie("accord_session").unwrap()).await);
 }
 
 /// Bad single sign-on settings stop `serve` at start (exit 2) and say which.
