@@ -689,6 +689,18 @@ async fn signing_out_at_the_provider_ends_the_sessions_it_opened(pair: (TestApp,
     assert_eq!(live.len(), 2, "{live:?}");
     assert!(live.iter().all(|(_, sid)| sid.is_some()), "{live:?}");
     assert_ne!(live[0].1, live[1].1);
+    // A token naming Priya with Sam's provider session ends neither: a sid ends only the
+    // sessions of the person the token names.
+    let now = app.clock.now().as_second();
+    let mixed = serde_json::json!({
+        "iss": provider.issuer, "aud": support::oidc::CLIENT_ID, "iat": now, "jti": "mixed",
+        "sub": "priya", "sid": live[1].1,
+        "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
+    });
+    assert_eq!(live[1].0, "sam.okoro@camden.example");
+    assert_eq!(logout_with(&app, &provider.sign(&mixed)).await.0, 200);
+    assert!(still_signed_in(&app, &priya_cookie).await);
+    assert!(still_signed_in(&app, &sam_cookie).await);
 
     priya
         .yes_sign_me_out(&provider, &format!("{}/session/end", provider.issuer))
