@@ -215,16 +215,7 @@ pub async fn find(
 pub async fn sign_out(db: &DatabaseConnection, now: Timestamp, session: &Session) -> Result<()> {
     let txn = db.begin().await?;
     let mut log = Writer::begin(&txn).await?;
-    let ended = web_session::Entity::update_many()
-        .col_expr(
-            web_session::Column::EndedAt,
-            sea_orm::sea_query::Expr::value(stamp(now)),
-        )
-        .filter(web_session::Column::IdHash.eq(hash_secret(&session.secret)))
-        .filter(web_session::Column::EndedAt.is_null())
-        .exec(&txn)
-        .await?;
-    if ended.rows_affected == 1 {
+    if end_one(&txn, &hash_secret(&session.secret), now).await? {
         log.append(
             now,
             Event {
@@ -237,6 +228,24 @@ pub async fn sign_out(db: &DatabaseConnection, now: Timestamp, session: &Session
         log.commit(txn).await?;
     }
     Ok(())
+}
+
+/// Ends the session stored as `id_hash` if it is still open: whether it was.
+async fn end_one(
+    txn: &impl sea_orm::ConnectionTrait,
+    id_hash: &str,
+    now: Timestamp,
+) -> Result<bool> {
+    let ended = web_session::Entity::update_many()
+        .col_expr(
+            web_session::Column::EndedAt,
+            sea_orm::sea_query::Expr::value(stamp(now)),
+        )
+        .filter(web_session::Column::IdHash.eq(id_hash))
+        .filter(web_session::Column::EndedAt.is_null())
+        .exec(txn)
+        .await?;
+    Ok(ended.rows_affected == 1)
 }
 
 /// How far apart Accord's clock and the provider's may be when a back-channel logout is
@@ -303,13 +312,7 @@ pub async fn end_for_provider(
     let mut ended = 0;
     for s in &live {
         // Only what this logout ends is audited, not one a sign-out ended meanwhile.
-        let done = web_session::Entity::update_many()
-            .col_expr(C::EndedAt, sea_orm::sea_query::Expr::value(stamp(now)))
-            .filter(C::IdHash.eq(s.id_hash.as_str()))
-            .filter(C::EndedAt.is_null())
-            .exec(&txn)
-            .await?;
-        if done.rows_affected == 0 {
+        if !end_one(&txn, &s.id_hash, now).await? {
             continue;
         }
         ended += 1;

@@ -256,12 +256,12 @@ impl Register {
                 .or_insert_with(|| (row.agreement_id, 0))
                 .1 += 1;
         }
-        let firsts: Vec<String> = {
-            let mut ids: Vec<String> = parties.values().map(|(a, _)| a.clone()).collect();
-            ids.sort();
-            ids.dedup();
-            ids
-        };
+        let firsts: Vec<String> = parties
+            .values()
+            .map(|(a, _)| a.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let mut names: HashMap<(String, String), String> = HashMap::new();
         for chunk in firsts.chunks(500) {
             let rows = agreement::Entity::find()
