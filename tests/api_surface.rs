@@ -1104,6 +1104,58 @@ async fn a_chunked_body_over_the_limit_is_413(app: TestApp) {
     );
 }
 
+/// A body over the limit on a kept-alive connection: the server answers 413 before reading the
+/// rest, so it must say `Connection: close` and close, or a client reusing the connection sends
+/// its next request into a closing socket (and gets no answer at all).
+async fn a_body_over_the_limit_closes_its_connection(app: TestApp) {
+    let admin = app.token(Role::Admin, None).await;
+    let addr = app.base.trim_start_matches("http://");
+    let mut sock = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let length = SMALL_LIMIT * 100;
+    let head = format!(
+        "POST /api/v1/agreements HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {admin}\r\n\
+         Content-Type: application/yaml\r\nContent-Length: {length}\r\n\r\n"
+    );
+    sock.write_all(head.as_bytes()).await.unwrap();
+    // More than the limit, less than the whole: the server has its reason to stop reading.
+    sock.write_all(&vec![b'#'; SMALL_LIMIT * 2]).await.unwrap();
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    let closed = loop {
+        let read = tokio::time::timeout(Duration::from_secs(10), sock.read(&mut buf))
+            .await
+            .expect("the server answers, then closes, within 10 s");
+        match read {
+            Ok(0) => break true,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            // A reset once the answer is in is a close too.
+            Err(_) if !raw.is_empty() => break true,
+            Err(e) => panic!("no response: {e}"),
+        }
+    };
+    let r = parse_raw(&raw);
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert_eq!(r.header("connection"), Some("close"), "{:?}", r.headers);
+    assert!(closed);
+    assert!(r.body.contains("payload-too-large"), "{}", r.body);
+
+    // Within the limit, the connection stays open for the next request.
+    let mut sock = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\nGET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n"
+    );
+    sock.write_all(head.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    while raw.windows(15).filter(|w| w == b"HTTP/1.1 200 OK").count() < 2 {
+        let n = tokio::time::timeout(Duration::from_secs(10), sock.read(&mut buf))
+            .await
+            .expect("two answers within 10 s")
+            .unwrap();
+        assert!(n > 0, "closed after {:?}", String::from_utf8_lossy(&raw));
+        raw.extend_from_slice(&buf[..n]);
+    }
+}
+
 /// Like `on_both_databases!`, but the app takes bodies of at most `SMALL_LIMIT` bytes.
 macro_rules! with_a_small_body_limit {
     ($($case:ident),* $(,)?) => {
@@ -1136,6 +1188,7 @@ macro_rules! with_a_small_body_limit {
 with_a_small_body_limit!(
     a_body_over_the_limit_with_content_length_is_413,
     a_chunked_body_over_the_limit_is_413,
+    a_body_over_the_limit_closes_its_connection,
 );
 
 // ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use poem::PathPattern;
 use poem::error::ReadBodyError;
-use poem::http::HeaderValue;
+use poem::http::{HeaderValue, header};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use tracing::Instrument;
 
@@ -14,7 +14,10 @@ use super::error::{ApiError, normalise};
 use super::spec::PathMethods;
 use crate::metrics::Metrics;
 
-/// Reads the whole body, at most `max` bytes, before any handler sees it.
+/// Reads the whole body, at most `max` bytes, before any handler sees it. A body over the limit
+/// is answered 413 with `Connection: close`: the rest of it is never read, so the connection
+/// cannot carry another request, and a client told nothing would send its next request into a
+/// socket the server is closing (and see it fail with no answer).
 pub async fn limit_body<E: Endpoint>(
     next: &E,
     mut req: Request,
@@ -25,7 +28,10 @@ pub async fn limit_body<E: Endpoint>(
         Ok(bytes) => req.set_body(bytes),
         Err(ReadBodyError::PayloadTooLarge) => {
             let msg = format!("the request body is larger than {max} bytes");
-            return Err(ApiError::TooLarge(msg).into());
+            let mut resp = normalise(ApiError::TooLarge(msg).into());
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return Ok(resp);
         }
         Err(e) => {
             return Err(ApiError::BadRequest(format!("cannot read the request body: {e}")).into());
