@@ -877,6 +877,64 @@ async fn a_logout_token_must_be_the_providers_and_for_accord(pair: (TestApp, Pro
     assert_eq!(signed_out_by_the_provider(&app).await.len(), 2);
 }
 
+/// The provider rotates in a new signing key and signs Priya's logout token with it. Accord
+/// reads the provider's keys again for a key it does not know, but at most once a minute by its
+/// clock, so forged tokens cannot make it hammer the provider: within the minute of its last
+/// read the token is refused and nothing ends; a minute on the keys are read again and her
+/// session ends; a forgery under another unknown key id then reads nothing.
+async fn a_key_the_provider_rotates_in_is_read_at_most_once_a_minute(pair: (TestApp, Provider)) {
+    use accord::people::sso::KEYS_READ_AGAIN_AFTER;
+    let (app, provider) = pair;
+    let b = officer_signed_in(&app, &provider).await;
+    let cookie = b.session_cookie(&app).unwrap();
+    assert_eq!(provider.key_reads(), 1, "read once for the sign-in");
+    let read_at = app.clock.now();
+    let claims = |jti: &str| {
+        serde_json::json!({
+            "iss": provider.issuer, "aud": support::oidc::CLIENT_ID,
+            "iat": app.clock.now().as_second(), "jti": jti, "sub": "priya",
+            "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
+        })
+    };
+    provider.rotate();
+    let second = jiff::SignedDuration::from_secs(1);
+    for (at, jti) in [
+        (read_at, "at-once"),
+        (read_at + KEYS_READ_AGAIN_AFTER - second, "59s"),
+    ] {
+        app.clock.set(at);
+        let (status, body) =
+            logout_with(&app, &provider.sign_with_the_next_key(&claims(jti))).await;
+        assert_eq!(status, 400, "{jti}: {body}");
+        assert_eq!(
+            provider.key_reads(),
+            1,
+            "{jti}: the keys were not read again"
+        );
+        assert!(still_signed_in(&app, &cookie).await, "{jti}");
+    }
+
+    app.clock.set(read_at + KEYS_READ_AGAIN_AFTER);
+    let (status, body) = logout_with(&app, &provider.sign_with_the_next_key(&claims("60s"))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(provider.key_reads(), 2);
+    assert!(!still_signed_in(&app, &cookie).await);
+    assert_eq!(
+        signed_out_by_the_provider(&app).await,
+        ["priya.shah@camden.example"]
+    );
+
+    app.clock.set(read_at + KEYS_READ_AGAIN_AFTER + second);
+    let (status, _) =
+        logout_with(&app, &provider.forge_under_a_new_key_id(&claims("forged"))).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        provider.key_reads(),
+        2,
+        "a forgery a second later reads nothing"
+    );
+}
+
 /// Without single sign-on set up, the back-channel logout is not there.
 #[tokio::test]
 async fn no_back_channel_logout_without_single_sign_on() {
@@ -913,6 +971,7 @@ on_both!(
     signing_out_ends_the_providers_session_too,
     signing_out_at_the_provider_ends_the_sessions_it_opened,
     a_logout_token_must_be_the_providers_and_for_accord,
+    a_key_the_provider_rotates_in_is_read_at_most_once_a_minute,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -44,8 +44,8 @@ use crate::text::error_chain;
 pub const FLOW_LIFETIME: SignedDuration = SignedDuration::from_mins(10);
 
 /// How long the provider's discovery document and signing keys are kept before being read
-/// again, so keys the provider rotates are followed without a restart.
-pub const DISCOVERY_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
+/// again (by the app's clock), so keys the provider rotates are followed without a restart.
+pub const DISCOVERY_TTL: SignedDuration = SignedDuration::from_hours(1);
 
 /// Where the provider sends the person back, under the public URL.
 pub const CALLBACK: &str = "/sign-in/sso/callback";
@@ -59,7 +59,7 @@ pub const BACK_CHANNEL_LOGOUT: &str = "/sso/back-channel-logout";
 
 /// A logout token no key verifies makes the provider's keys be read again (a key it rotated
 /// in), but not more often than this, so forged tokens cannot make Accord hammer the provider.
-pub const KEYS_READ_AGAIN_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+pub const KEYS_READ_AGAIN_AFTER: SignedDuration = SignedDuration::from_mins(1);
 
 /// The settings: the provider, this client, and how its claims become roles.
 #[derive(Clone)]
@@ -185,8 +185,8 @@ struct Provider {
     keys: Arc<Vec<CoreJsonWebKey>>,
 }
 
-/// The provider as discovered, and when its discovery document was read.
-type Discovered = Option<(Provider, std::time::Instant)>;
+/// The provider as discovered, and when (by the app's clock) its discovery document was read.
+type Discovered = Option<(Provider, Timestamp)>;
 
 /// The sign-in service; cheap to clone.
 #[derive(Clone)]
@@ -222,11 +222,13 @@ impl Sso {
         self.client_read_within(DISCOVERY_TTL).await
     }
 
-    /// [`Sso::client`], read again when what is kept is older than `max_age`.
-    async fn client_read_within(&self, max_age: std::time::Duration) -> Result<Provider, SsoError> {
+    /// [`Sso::client`], read again when what is kept is older than `max_age` (or the clock
+    /// has gone back past when it was read).
+    async fn client_read_within(&self, max_age: SignedDuration) -> Result<Provider, SsoError> {
         let mut cached = self.client.lock().await;
+        let now = self.clock.now();
         if let Some((provider, read)) = cached.as_ref()
-            && read.elapsed() < max_age
+            && (SignedDuration::ZERO..max_age).contains(&now.duration_since(*read))
         {
             return Ok(provider.clone());
         }
@@ -252,7 +254,7 @@ impl Sso {
             end_session,
             keys,
         };
-        *cached = Some((provider.clone(), std::time::Instant::now()));
+        *cached = Some((provider.clone(), now));
         Ok(provider)
     }
 

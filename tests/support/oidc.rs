@@ -17,8 +17,8 @@ pub const CLIENT_SECRET: &str = "a-client-secret-of-forty-characters-0123";
 pub struct Provider {
     pub issuer: String,
     accounts: tempfile::NamedTempFile,
-    /// The provider's signing key (its id and PKCS#8 DER, base64) and a key it does not
-    /// publish, as JSON.
+    /// The provider's signing key (its id and PKCS#8 DER, base64), a key it does not
+    /// publish, and the key it publishes once rotated in (`next`, `next_kid`), as JSON.
     key: tempfile::NamedTempFile,
     child: Child,
 }
@@ -86,23 +86,63 @@ impl Provider {
     /// A JWT with `claims`, signed RS256 with the provider's own key (and its key id), as the
     /// provider signs its tokens.
     pub fn sign(&self, claims: &serde_json::Value) -> String {
-        self.sign_with("pkcs8", claims)
+        let k = self.key_file();
+        sign_rs256(&der(&k, "pkcs8"), k["kid"].as_str(), claims)
     }
 
     /// A JWT as [`Provider::sign`] makes, but signed with a key the provider does not publish
     /// (under the id of the one it does): a forgery.
     pub fn forge(&self, claims: &serde_json::Value) -> String {
-        self.sign_with("stranger", claims)
+        let k = self.key_file();
+        sign_rs256(&der(&k, "stranger"), k["kid"].as_str(), claims)
     }
 
-    fn sign_with(&self, which: &str, claims: &serde_json::Value) -> String {
-        let key: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(self.key.path()).unwrap()).unwrap();
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(key[which].as_str().unwrap())
-            .unwrap();
-        sign_rs256(&der, key["kid"].as_str(), claims)
+    /// A forgery under a key id the provider never used.
+    pub fn forge_under_a_new_key_id(&self, claims: &serde_json::Value) -> String {
+        let k = self.key_file();
+        sign_rs256(
+            &der(&k, "stranger"),
+            Some("a-key-id-never-published"),
+            claims,
+        )
     }
+
+    /// The provider publishes another signing key beside its own, as a provider rotating keys
+    /// does before it signs with the new one.
+    pub fn rotate(&self) {
+        std::fs::write(self.beside_key(".rotated"), "").unwrap();
+    }
+
+    /// A JWT as [`Provider::sign`] makes, signed with the key [`Provider::rotate`] publishes
+    /// (under that key's id).
+    pub fn sign_with_the_next_key(&self, claims: &serde_json::Value) -> String {
+        let k = self.key_file();
+        sign_rs256(&der(&k, "next"), k["next_kid"].as_str(), claims)
+    }
+
+    /// How many times the provider's keys (its JWKS) have been read.
+    pub fn key_reads(&self) -> u32 {
+        std::fs::read_to_string(self.beside_key(".reads")).map_or(0, |n| n.trim().parse().unwrap())
+    }
+
+    /// The keys the provider wrote at start (see `oidc_provider.mjs`).
+    fn key_file(&self) -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(self.key.path()).unwrap()).unwrap()
+    }
+
+    /// A file the provider keeps beside its key file.
+    fn beside_key(&self, suffix: &str) -> std::path::PathBuf {
+        let mut path = self.key.path().as_os_str().to_owned();
+        path.push(suffix);
+        path.into()
+    }
+}
+
+/// The PKCS#8 DER of the key file's key `which`.
+fn der(key_file: &serde_json::Value, which: &str) -> Vec<u8> {
+    base64::engine::general_purpose::STANDARD
+        .decode(key_file[which].as_str().unwrap())
+        .unwrap()
 }
 
 /// A JWT with `claims`, signed RS256 with the RSA key `pkcs8` (DER), its header naming `kid`.
@@ -133,6 +173,9 @@ impl Drop for Provider {
     fn drop(&mut self) {
         self.child.kill().ok();
         self.child.wait().ok();
+        for suffix in [".rotated", ".reads"] {
+            std::fs::remove_file(self.beside_key(suffix)).ok();
+        }
     }
 }
 

@@ -8,7 +8,9 @@
 // signed logout token to the app's /sso/back-channel-logout (Back-Channel Logout, with `sid`).
 // It signs with an RSA key made at start, written (its id and PKCS#8 DER, base64) to KEY_OUT, so
 // a test can sign logout tokens the app must take as the provider's (with another key beside
-// it, which the provider does not publish, for forgeries).
+// it, which the provider does not publish, for forgeries). A third key, `next`, is published
+// beside the first once a file KEY_OUT.rotated exists: a key the provider rotates in. How
+// many times its keys were read is written to KEY_OUT.reads.
 // Usage: node oidc_provider.mjs PORT CLIENT_ID CLIENT_SECRET REDIRECT_URI ACCOUNTS KEY_OUT
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -21,9 +23,15 @@ const kid = crypto.randomUUID();
 const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
 // And a key the provider does not publish, for a test to forge with.
 const { privateKey: stranger } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+// And the key it rotates in later, under an id of its own.
+const nextKid = crypto.randomUUID();
+const { privateKey: next, publicKey: nextPublic } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
 const der = (key) => key.export({ type: 'pkcs8', format: 'der' }).toString('base64');
-fs.writeFileSync(keyOut, JSON.stringify({ kid, pkcs8: der(privateKey), stranger: der(stranger) }));
+fs.writeFileSync(keyOut, JSON.stringify({
+  kid, pkcs8: der(privateKey), stranger: der(stranger), next_kid: nextKid, next: der(next),
+}));
 const signing = { ...privateKey.export({ format: 'jwk' }), kid, use: 'sig', alg: 'RS256' };
+const nextPublished = { ...nextPublic.export({ format: 'jwk' }), kid: nextKid, use: 'sig', alg: 'RS256' };
 
 const provider = new Provider(`http://127.0.0.1:${port}`, {
   clients: [{
@@ -64,6 +72,16 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
       },
     };
   },
+});
+// Its published keys gain the next one once the test rotates it in; how many times they were
+// read is kept in KEY_OUT.reads.
+let keyReads = 0;
+provider.use(async (ctx, next) => {
+  await next();
+  if (ctx.path !== '/jwks' || ctx.status !== 200) return;
+  if (fs.existsSync(`${keyOut}.rotated`)) ctx.body = { keys: [...ctx.body.keys, nextPublished] };
+  keyReads += 1;
+  fs.writeFileSync(`${keyOut}.reads`, String(keyReads));
 });
 provider.on('backchannel.error', (ctx, err) => console.error('backchannel logout failed:', err.message));
 provider.listen(Number(port), '127.0.0.1', () => console.log('ready'));
