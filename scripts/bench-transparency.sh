@@ -2,7 +2,7 @@
 # The public transparency register at two sizes: N published agreements in force (copies of the
 # foodbank sample, each with its own id and title), imported by `serve` from a folder, with
 # some gate traffic so the counts have rows, and one agreement of other organisations (for the
-# organisation filter's rare case). Each answer of the register is fetched 60 times
+# organisation filter's and the search's rare case). Each answer of the register is fetched 60 times
 # over loopback and timed against /healthz in the same run (a ratio, since these machines are
 # noisy). The goal: each answer costs the same at either size.
 #
@@ -85,6 +85,9 @@ bench("/transparency (first page, 20)", "/transparency")
 bench("/transparency, a page after the middle", f"/transparency?after=Food+support+referrals+{n // 2:05}&after_id=foodbank-{n // 2:05}")
 bench("/transparency?organisation=camden (all N)", "/transparency?organisation=camden")
 bench("/transparency?organisation=leeds (1, last)", "/transparency?organisation=leeds")
+bench("/transparency?q=food (all N)", "/transparency?q=food")
+bench("/transparency?q=leeds (1, last)", "/transparency?q=leeds")
+bench("/transparency?q=nowhere (none)", "/transparency?q=nowhere")
 bench("/transparency/ID (the last agreement)", f"/transparency/{last}")
 bench("/transparency/ID/counts.csv", f"/transparency/{last}/counts.csv")
 bench("/transparency.csv (first 500)", "/transparency.csv", reps=20)

@@ -690,6 +690,108 @@ async fn one_organisations_agreements_can_be_chosen(app: TestApp) {
     assert_eq!(camden_offered(&app).await, "London Borough of Camden (21)");
 }
 
+/// A resident searches the register for words in agreements' titles: every word must be
+/// there, whatever its case, a page at a time, with the organisation chosen too, in the CSV as
+/// on the page; an unpublished agreement is never found; a search with no words in it, or too
+/// long, is answered with what to correct, linked to the box, and what was typed comes back
+/// escaped.
+async fn a_resident_finds_agreements_by_words_in_their_titles(app: TestApp) {
+    with_samples(&app).await;
+    let foodbank = foodbank_source();
+    for n in 0..21 {
+        app.import_yaml(&foodbank_copy(
+            &foodbank,
+            &format!("food-bank-{n:02}"),
+            &format!("Food bank referrals {n:02}"),
+        ))
+        .await;
+    }
+    app.import_yaml(&foodbank_copy(&foodbank, "pilot", "A 100% FOOD_BANK pilot"))
+        .await;
+    app.import_yaml(
+        &foodbank_copy(&foodbank, "secret-food", "Secret food pilot")
+            .replace("  publish: true", "  publish: false"),
+    )
+    .await;
+
+    // Every agreement with "food" in its title, 20 to a page, the next page keeping the words.
+    let first = ok(&app, "/transparency?q=FOOD").await;
+    assert!(first.contains("<strong>food</strong>"), "{first}");
+    let mut seen = listed(&first);
+    assert_eq!(seen.len(), 20, "{seen:?}");
+    let next = links(&first)
+        .into_iter()
+        .find(|l| l.starts_with("/transparency?q=food&after="))
+        .expect("a next page keeping the search");
+    seen.extend(listed(&ok(&app, &next).await));
+    seen.sort();
+    let mut expected: Vec<String> = (0..21).map(|n| format!("food-bank-{n:02}")).collect();
+    expected.extend([FOODBANK.to_owned(), "pilot".to_owned()]);
+    expected.sort();
+    assert_eq!(
+        seen, expected,
+        "never the unpublished one, nor one without food"
+    );
+    assert!(links(&first).contains(&"/transparency.csv?q=food".to_owned()));
+    assert!(
+        links(&first).contains(&"/transparency".to_owned()),
+        "clear the search"
+    );
+
+    // Every word must be there; punctuation is not a word; the organisation narrows too.
+    assert_eq!(
+        listed(&ok(&app, "/transparency?q=emergency+Food").await),
+        [FOODBANK]
+    );
+    assert_eq!(
+        listed(&ok(&app, "/transparency?q=100%25+food_bank").await),
+        ["pilot"]
+    );
+    assert_eq!(
+        listed(&ok(&app, "/transparency?organisation=leeds&q=discharge").await),
+        ["hospital-discharge"]
+    );
+    let none = ok(&app, "/transparency?organisation=leeds&q=food").await;
+    assert!(listed(&none).is_empty());
+    assert!(
+        none.contains("No published agreement has all of these words in its title"),
+        "{none}"
+    );
+    let (status, csv, _) = public(&app, "/transparency.csv?q=discharge+leeds").await;
+    assert_eq!(status, 200);
+    let mut rows = csv::Reader::from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
+    let ids: Vec<String> = rows.records().map(|r| r.unwrap()[0].to_owned()).collect();
+    assert_eq!(ids, ["hospital-discharge"]);
+
+    // What cannot be searched for is said beside the box, and nothing is listed.
+    let long = "food ".repeat(41);
+    for (q, says) in [
+        ("%25+_", "Enter a word from an agreement’s title"),
+        ("the+and", "Enter a word from an agreement’s title"),
+        (long.as_str(), "Search for 200 characters or fewer"),
+    ] {
+        let path = format!("/transparency?q={q}");
+        let (status, body, headers) = public(&app, &path).await;
+        assert_eq!(status, 400, "{path}");
+        assert!(body.contains("There is a problem"), "{path}");
+        assert!(body.contains("href=\"#q\""), "{path}: linked to the box");
+        assert!(body.contains(says), "{path}: {body}");
+        assert!(listed(&body).is_empty(), "{path}");
+        assert_eq!(headers["cache-control"], "no-store", "{path}");
+        assert!(headers.get("etag").is_none(), "{path}");
+    }
+    let (status, _, _) = public(&app, &format!("/transparency.csv?q={long}")).await;
+    assert_eq!(status, 400);
+
+    // What was typed comes back as text.
+    let typed = ok(&app, "/transparency?q=%3Cscript%3Ealert(1)%3C/script%3E").await;
+    assert!(!typed.contains("<script>alert"), "{typed}");
+    assert!(
+        typed.contains("value=\"&lt;script&gt;alert(1)&lt;/script&gt;\""),
+        "{typed}"
+    );
+}
+
 /// Every row of the register's counts, in key order.
 async fn all_counts(app: &TestApp) -> Vec<(String, String, i64, i64, i64)> {
     use accord::store::entity::transparency_count as c;
@@ -743,6 +845,7 @@ async fn the_upgrade_counts_the_history_already_held(app: TestApp) {
 
 on_both_databases!(
     one_organisations_agreements_can_be_chosen,
+    a_resident_finds_agreements_by_words_in_their_titles,
     nothing_published_names_a_person_or_carries_data,
     counts_under_ten_are_hidden,
     confirmed_deletions_are_counted,

@@ -1058,8 +1058,8 @@ async fn borrowing_a_template_with_the_keyboard_only() {
 }
 
 /// A resident with no account, keyboard only: from Accord's front door to the transparency
-/// register, to the council's own agreements (chosen from the organisations listed), to the
-/// foodbank scheme, and why it exists; axe-core finds nothing on any of those pages.
+/// register, to the council's own agreements (chosen from the organisations listed), searched
+/// for a word in their titles, to the foodbank scheme, and why it exists; axe-core finds nothing on any of those pages.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resident_reads_the_register_with_the_keyboard() {
     let app = TestApp::start(Backend::Sqlite).await;
@@ -1080,10 +1080,26 @@ async fn a_resident_reads_the_register_with_the_keyboard() {
     // Only the council's own agreements, chosen from the organisations the register lists.
     b.select("select#organisation", "camden").await;
     b.press("main form.filters button[type=submit]").await;
-    assert_eq!(b.path().await, "/transparency?organisation=camden");
+    // (The form sends its search box too, empty.)
+    assert_eq!(b.path().await, "/transparency?organisation=camden&q=");
     let camden = b.body().await;
     assert!(camden.contains("What London Borough of Camden shares, and why"));
     assert!(!camden.contains("Leeds discharge to assess"), "{camden}");
+    b.axe_check().await;
+    // Then a word from the title, the council still chosen.
+    b.fill("input#q", "food").await;
+    b.press("main form.filters button[type=submit]").await;
+    assert_eq!(b.path().await, "/transparency?organisation=camden&q=food");
+    let found = b.body().await;
+    assert!(found.contains("Clear the search"), "{found}");
+    assert!(
+        found.contains("Emergency food support referrals"),
+        "{found}"
+    );
+    assert!(
+        found.contains("with all of these words in their titles: food."),
+        "{found}"
+    );
     b.axe_check().await;
     b.press("main a[href='/transparency/camden-foodbank-referrals']")
         .await;
@@ -1100,7 +1116,7 @@ async fn a_resident_reads_the_register_with_the_keyboard() {
     }
     b.axe_check().await;
     b.screenshot("transparency-agreement").await;
-    assert_eq!(b.pages_checked, 3);
+    assert_eq!(b.pages_checked, 4);
     b.assert_no_violations();
     b.client.clone().close().await.unwrap();
 }

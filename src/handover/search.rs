@@ -2,8 +2,8 @@
 //! interface. An item enters the index in the transaction that accepts it, with its title and
 //! the accepted submission's text, so what search finds is exactly what an officer accepted.
 //!
-//! The words of a query are taken as words (letters and digits), never as the engines' query
-//! syntax, so no query can fail to parse or reach past the index; every word must match
+//! The words of a query are taken as words (letters and digits, `text::search_words`), never as
+//! the engines' query syntax, so no query can fail to parse or reach past the index; every word must match
 //! (stemmed: "extracts" finds "extract"). Results are ranked (bm25 or `ts_rank`) among at most
 //! [`CANDIDATES`] matches, and capped, so a search costs about the same at 100,000 items as at
 //! 10,000 (docs/benchmarks.md).
@@ -15,9 +15,8 @@ use uuid::Uuid;
 use super::records::{Handover, HandoverError};
 use crate::auth::{Principal, READERS, Role};
 use crate::store::entity::handover_item as item;
+use crate::text::search_words as words;
 
-/// Most words of a query that are used.
-pub const MAX_WORDS: usize = 16;
 /// Most results a search returns.
 pub const MAX_RESULTS: u64 = 50;
 /// Longest query, in characters.
@@ -34,13 +33,6 @@ pub struct Hit {
     /// Plain text around the words found.
     pub passage: String,
 }
-
-/// Words a question is made of that say nothing about what to find ("how is the …").
-const STOP_WORDS: [&str; 36] = [
-    "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "how",
-    "i", "in", "is", "it", "of", "on", "or", "our", "the", "this", "that", "to", "was", "we",
-    "what", "when", "where", "which", "who", "why", "with", "you",
-];
 
 /// How many matches are ranked: the newest this many (on PostgreSQL, the first this many the
 /// index yields). Every match is ranked when there are fewer, which a query of two or three
@@ -74,17 +66,6 @@ pub fn passage(body: &str, words: &[String]) -> String {
         out.push_str(" …");
     }
     out
-}
-
-/// The words of a query, lower-cased, without stop words, at most [`MAX_WORDS`].
-pub fn words(query: &str) -> Vec<String> {
-    query
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .filter(|w| !STOP_WORDS.contains(&w.as_str()))
-        .take(MAX_WORDS)
-        .collect()
 }
 
 /// Puts an accepted item's text in the index. Called once per item, in the transaction that
@@ -231,20 +212,6 @@ impl Handover {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_query_is_only_words() {
-        assert_eq!(
-            words("How is the attendance extract produced?"),
-            ["attendance", "extract", "produced"]
-        );
-        assert_eq!(
-            words("\"x\" OR b* NEAR(c) 'd' & !e"),
-            ["x", "b", "near", "c", "d", "e"]
-        );
-        assert!(words("*** ()").is_empty());
-        assert_eq!(words(&"w ".repeat(100)).len(), MAX_WORDS);
-    }
 
     #[test]
     fn a_passage_is_around_the_first_word_found() {

@@ -1,8 +1,8 @@
 //! The register's use cases: the published agreements a page at a time (all, or those of one
-//! organisation), one agreement with its monthly counts, the newest for the feed, and the
+//! organisation, or those with words in their titles), one agreement with its monthly counts, the newest for the feed, and the
 //! organisations a resident can choose from. Every read of agreements is an indexed query
-//! bounded by its page, so an answer costs the same whatever the registry's size; the
-//! organisations are worked out once for each registry generation and day, and kept. Only an
+//! bounded by its page, so an answer costs the same whatever the registry's size (a search by
+//! words reads every published title, once, in the database); the organisations are worked out once for each registry generation and day, and kept. Only an
 //! agreement in force whose version in force says `publish: true` is ever read; for any other
 //! id, whether it exists or not, the answer is the same `None`.
 
@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use jiff::civil::Date;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     QueryTrait,
@@ -51,6 +52,15 @@ pub struct Page {
 pub struct Published {
     pub agreement: PublicAgreement,
     pub in_force_since: Option<String>,
+}
+
+/// Which published agreements in force a list shows: those naming `organisation` as a party,
+/// given one, whose titles hold every one of `words` (as `text::search_words` makes them:
+/// lower-case letters and digits), whatever their case.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Choice<'a> {
+    pub organisation: Option<&'a str>,
+    pub words: &'a [String],
 }
 
 /// An organisation that is a party to at least one published agreement in force.
@@ -97,10 +107,19 @@ impl Register {
             .add(status_is(Status::Active, &self.today().to_string()))
     }
 
-    /// Published and in force today, and, given an organisation, naming it as a party.
-    fn shown_with(&self, organisation: Option<&str>) -> Condition {
-        let shown = self.shown();
-        match organisation {
+    /// Published and in force today, and as `choice` narrows.
+    fn shown_with(&self, choice: Choice) -> Condition {
+        let mut shown = self.shown();
+        for word in choice.words {
+            let escaped = word
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            let pattern = LikeExpr::new(format!("%{escaped}%")).escape('\\');
+            shown = shown
+                .add(Expr::expr(Func::lower(Expr::col(agreement::Column::Title))).like(pattern));
+        }
+        match choice.organisation {
             None => shown,
             Some(party) => shown.add(
                 agreement::Column::Id.in_subquery(
@@ -114,16 +133,16 @@ impl Register {
         }
     }
 
-    /// Up to `per_page` published agreements in title order, after `after`; only those naming
-    /// `organisation` (a party id) as a party, given one.
+    /// Up to `per_page` published agreements in title order, after `after`; only those
+    /// `choice` names.
     pub async fn page(
         &self,
         after: Option<&After>,
         per_page: u64,
-        organisation: Option<&str>,
+        choice: Choice<'_>,
     ) -> Result<Page> {
         use agreement::Column as C;
-        let mut q = agreement::Entity::find().filter(self.shown_with(organisation));
+        let mut q = agreement::Entity::find().filter(self.shown_with(choice));
         if let Some(a) = after {
             q = q.filter(
                 Condition::any().add(C::Title.gt(a.title.as_str())).add(
@@ -154,7 +173,10 @@ impl Register {
     pub async fn newest(&self, organisation: Option<&str>) -> Result<Vec<Published>> {
         use agreement::Column as C;
         let rows = agreement::Entity::find()
-            .filter(self.shown_with(organisation))
+            .filter(self.shown_with(Choice {
+                organisation,
+                words: &[],
+            }))
             .order_by_desc(C::InForceSince)
             .order_by_asc(C::Id)
             .limit(FEED_ENTRIES)

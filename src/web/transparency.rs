@@ -1,6 +1,6 @@
 //! The public transparency register: no sign-in, no cookies. A list of the published
 //! agreements in force (a page at a time, in title order; all, or one organisation's, chosen
-//! on the list), each agreement's page with its monthly counts, the list and the counts as
+//! on the list, and those with words searched for in their titles), each agreement's page with its monthly counts, the list and the counts as
 //! CSV, and an Atom feed of the agreements most recently come into force (all, or one
 //! organisation's). Every answer is cacheable: `Cache-Control: public` and a strong
 //! `ETag` over its bytes, with `304 Not Modified` for a cache that already has them. An id
@@ -18,10 +18,12 @@ use super::Console;
 use super::POLICY;
 use super::errors::{WebError, WebResult};
 use super::render::pages;
+use super::sign_in::field_error;
 use crate::agreement::values::Slug;
 use crate::registry::register::neutralise;
+use crate::text::search_words;
 use crate::transparency::public::{Month, PublicAgreement};
-use crate::transparency::register::{After, CSV_PER_PAGE, Listed, PER_PAGE};
+use crate::transparency::register::{After, CSV_PER_PAGE, Choice, Listed, PER_PAGE};
 
 /// How long a cache may reuse an answer before asking again (with its ETag).
 const CACHE_CONTROL: &str = "public, max-age=300";
@@ -32,6 +34,9 @@ const MAX_AFTER: usize = 4096;
 
 /// The longest organisation id a link may carry (the format's ids are at most 200 characters).
 const MAX_ORGANISATION: usize = 200;
+
+/// The longest search, in characters (the list's search box takes no more).
+pub const MAX_SEARCH: usize = 200;
 
 /// Which agreements a list shows: one organisation's (its party id), or every one (none, or
 /// the empty choice the list's form sends for "every organisation").
@@ -50,17 +55,48 @@ impl OrganisationQuery {
     }
 }
 
-/// A list's query: the organisation, and where a page starts (after the title and id of the
-/// last entry of the page before).
+/// A list's query: the organisation, the words searched for in titles, and where a page starts
+/// (after the title and id of the last entry of the page before).
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
     #[serde(flatten)]
     of: OrganisationQuery,
+    q: Option<String>,
     after: Option<String>,
     after_id: Option<String>,
 }
 
+/// What is wrong with a search, said beside its box.
+enum SearchError {
+    TooLong,
+    NoWords,
+}
+
+impl SearchError {
+    fn text(&self) -> String {
+        match self {
+            SearchError::TooLong => format!("Search for {MAX_SEARCH} characters or fewer"),
+            SearchError::NoWords => {
+                "Enter a word from an agreement’s title, such as food or hospital".to_owned()
+            }
+        }
+    }
+}
+
 impl ListQuery {
+    /// The words to find in titles: none for no search (or a blank one).
+    fn words(&self) -> Result<Vec<String>, SearchError> {
+        let typed = self.q.as_deref().unwrap_or("");
+        if typed.chars().count() > MAX_SEARCH {
+            return Err(SearchError::TooLong);
+        }
+        let words = search_words(typed);
+        if words.is_empty() && !typed.trim().is_empty() {
+            return Err(SearchError::NoWords);
+        }
+        Ok(words)
+    }
+
     fn after(&self) -> WebResult<Option<After>> {
         match (&self.after, &self.after_id) {
             (None, None) => Ok(None),
@@ -101,11 +137,16 @@ fn named(listed: &[Listed], id: &str) -> WebResult<Listed> {
     })
 }
 
-/// `base` with the query a list's link carries: the organisation, then where the page starts.
-fn link(base: &str, organisation: Option<&str>, after: Option<&After>) -> String {
+/// `base` with the query a list's link carries: the organisation, the words searched for, then
+/// where the page starts.
+fn link(base: &str, choice: Choice, after: Option<&After>) -> String {
     let mut pairs: Vec<(&str, &str)> = Vec::new();
-    if let Some(o) = organisation {
+    if let Some(o) = choice.organisation {
         pairs.push(("organisation", o));
+    }
+    let words = choice.words.join(" ");
+    if !words.is_empty() {
+        pairs.push(("q", &words));
     }
     if let Some(a) = after {
         pairs.push(("after", &a.title));
@@ -127,11 +168,25 @@ pub async fn list(
     let organisation = q.of.organisation()?;
     let listed = console.transparency.organisations().await?;
     let chosen = organisation.map(|id| named(&listed, id)).transpose()?;
-    let found = console
-        .transparency
-        .page(after.as_ref(), PER_PAGE, organisation)
-        .await?;
-    let entries: Vec<Value> = found.entries.iter().map(entry).collect();
+    let (words, errors) = match q.words() {
+        Ok(words) => (words, Vec::new()),
+        Err(e) => (Vec::new(), vec![field_error("q", &e.text())]),
+    };
+    let choice = Choice {
+        organisation,
+        words: &words,
+    };
+    // A search that cannot be run lists nothing: the page says what to correct.
+    let found = match errors.is_empty() {
+        true => Some(
+            console
+                .transparency
+                .page(after.as_ref(), PER_PAGE, choice)
+                .await?,
+        ),
+        false => None,
+    };
+    let entries: Vec<Value> = found.iter().flat_map(|f| &f.entries).map(entry).collect();
     let choices: Vec<Value> = listed
         .iter()
         .map(|o| {
@@ -143,22 +198,38 @@ pub async fn list(
             })
         })
         .collect();
+    let without_words = Choice {
+        organisation,
+        words: &[],
+    };
     let data = json!({
         "entries": entries,
         "first": after.is_none(),
-        "next": found.next.as_ref().map(|n| link("/transparency", organisation, Some(n))),
+        "next": found.as_ref().and_then(|f| f.next.as_ref()).map(|n| link("/transparency", choice, Some(n))),
         "organisations": choices,
         "chosen": chosen.as_ref().map(|o| json!({ "id": o.id, "name": o.name })),
-        "csv": link("/transparency.csv", organisation, None),
-        "feed": link("/transparency/feed.atom", organisation, None),
+        "q": q.q.as_deref().unwrap_or(""),
+        "max_search": MAX_SEARCH,
+        "words": (!words.is_empty()).then(|| words.join(" ")),
+        "clear": link("/transparency", without_words, None),
+        "errors": errors,
+        "csv": link("/transparency.csv", choice, None),
+        "feed": link("/transparency/feed.atom", without_words, None),
     });
     let title = match &chosen {
         Some(o) => format!("What {} shares, and why", o.name),
         None => "What your council shares, and why".to_owned(),
     };
+    let corrected = errors.is_empty();
     Ok(
         match pages().html(None, "transparency_list", &title, data) {
-            Ok(html) => cached(headers, "text/html; charset=utf-8", html),
+            Ok(html) if corrected => cached(headers, "text/html; charset=utf-8", html),
+            // A search to correct is answered once, for this request, never from a cache.
+            Ok(html) => Response::builder()
+                .status(StatusCode::BAD_REQUEST)
+                .header(header::CONTENT_SECURITY_POLICY, POLICY)
+                .content_type("text/html; charset=utf-8")
+                .body(html),
             Err(failed) => *failed,
         },
     )
@@ -232,9 +303,16 @@ pub async fn list_csv(
     let after = q.after()?;
     let organisation = q.of.organisation()?;
     chosen(&console, organisation).await?;
+    let words = q
+        .words()
+        .map_err(|e| WebError::BadRequest(format!("{}.", e.text())))?;
+    let choice = Choice {
+        organisation,
+        words: &words,
+    };
     let found = console
         .transparency
-        .page(after.as_ref(), CSV_PER_PAGE, organisation)
+        .page(after.as_ref(), CSV_PER_PAGE, choice)
         .await?;
     let base = &console.public_url;
     let rows = found.entries.iter().map(|a| {
@@ -285,8 +363,7 @@ pub async fn list_csv(
         None => attach(&mut resp, "transparency-register.csv"),
     }
     let next = found.next.as_ref();
-    if let Some(next) =
-        next.map(|n| link(&format!("{base}/transparency.csv"), organisation, Some(n)))
+    if let Some(next) = next.map(|n| link(&format!("{base}/transparency.csv"), choice, Some(n)))
         && let Ok(v) = format!("<{next}>; rel=\"next\"").parse()
     {
         resp.headers_mut().insert(header::LINK, v);
@@ -328,9 +405,13 @@ pub async fn feed(
             })
         })
         .collect();
+    let choice = Choice {
+        organisation,
+        words: &[],
+    };
     let data = json!({
-        "url": link(&format!("{base}/transparency"), organisation, None),
-        "feed": link(&format!("{base}/transparency/feed.atom"), organisation, None),
+        "url": link(&format!("{base}/transparency"), choice, None),
+        "feed": link(&format!("{base}/transparency/feed.atom"), choice, None),
         "organisation": chosen.map(|o| o.name),
         "updated": updated,
         "entries": entries,
