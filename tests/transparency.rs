@@ -377,16 +377,8 @@ async fn only_published_agreements_in_force_are_reachable(app: TestApp) {
 }
 
 async fn answers_are_cacheable_and_pages_are_bounded(app: TestApp) {
-    with_samples(&app).await;
+    with_samples_and_copies(&app, 20, "referrals", "Referrals").await;
     let foodbank = foodbank_source();
-    for n in 0..20 {
-        app.import_yaml(&foodbank_copy(
-            &foodbank,
-            &format!("referrals-{n:02}"),
-            &format!("Referrals {n:02}"),
-        ))
-        .await;
-    }
     for path in [
         "/transparency".to_owned(),
         "/transparency.csv".to_owned(),
@@ -536,6 +528,20 @@ async fn camden_offered(app: &TestApp) -> String {
         .expect("camden is offered")
 }
 
+/// The samples, and `n` copies of the foodbank sample, ids `ID-00`… and titles `TITLE 00`….
+async fn with_samples_and_copies(app: &TestApp, n: usize, id: &str, title: &str) {
+    with_samples(app).await;
+    let foodbank = foodbank_source();
+    for n in 0..n {
+        app.import_yaml(&foodbank_copy(
+            &foodbank,
+            &format!("{id}-{n:02}"),
+            &format!("{title} {n:02}"),
+        ))
+        .await;
+    }
+}
+
 /// A copy of the foodbank sample (camden and foodbank) with its own id and title.
 fn foodbank_copy(source: &str, id: &str, title: &str) -> String {
     source
@@ -551,16 +557,8 @@ fn foodbank_copy(source: &str, id: &str, title: &str) -> String {
 /// those of published agreements in force, counted, and follow every change and the date; an
 /// organisation only unpublished agreements name is answered as one that does not exist.
 async fn one_organisations_agreements_can_be_chosen(app: TestApp) {
-    with_samples(&app).await;
+    with_samples_and_copies(&app, 21, "referrals", "Referrals").await;
     let foodbank = foodbank_source();
-    for n in 0..21 {
-        app.import_yaml(&foodbank_copy(
-            &foodbank,
-            &format!("referrals-{n:02}"),
-            &format!("Referrals {n:02}"),
-        ))
-        .await;
-    }
     // Only an unpublished agreement names the pantry.
     app.import_yaml(
         &foodbank
@@ -696,16 +694,8 @@ async fn one_organisations_agreements_can_be_chosen(app: TestApp) {
 /// long, is answered with what to correct, linked to the box, and what was typed comes back
 /// escaped.
 async fn a_resident_finds_agreements_by_words_in_their_titles(app: TestApp) {
-    with_samples(&app).await;
+    with_samples_and_copies(&app, 21, "food-bank", "Food bank referrals").await;
     let foodbank = foodbank_source();
-    for n in 0..21 {
-        app.import_yaml(&foodbank_copy(
-            &foodbank,
-            &format!("food-bank-{n:02}"),
-            &format!("Food bank referrals {n:02}"),
-        ))
-        .await;
-    }
     app.import_yaml(&foodbank_copy(&foodbank, "pilot", "A 100% FOOD_BANK pilot"))
         .await;
     app.import_yaml(
