@@ -1,11 +1,12 @@
 //! The public transparency register: no sign-in, no cookies. A list of the published
 //! agreements in force (a page at a time, in title order; all, or one organisation's, chosen
-//! on the list, and those with words searched for in their titles), each agreement's page with its monthly counts, the list and the counts as
-//! CSV, and an Atom feed of the agreements most recently come into force (all, or one
-//! organisation's). Every answer is cacheable: `Cache-Control: public` and a strong
-//! `ETag` over its bytes, with `304 Not Modified` for a cache that already has them. An id
-//! that is not published and in force gets the same 404 page whether it exists or not, and so
-//! does an organisation that is a party to no published agreement in force.
+//! on the list, and those with words searched for in their titles), each agreement's page with
+//! its monthly counts, the list and the counts as CSV, and an Atom feed of the agreements most
+//! recently come into force (all, or one organisation's). Every answer is cacheable:
+//! `Cache-Control: public` and a strong `ETag` over its bytes, with `304 Not Modified` for a
+//! cache that already has them (a search to correct is the exception: answered once, 400). An
+//! id that is not published and in force gets the same 404 page whether it exists or not, and
+//! so does an organisation that is a party to no published agreement in force.
 
 use poem::http::{HeaderMap, StatusCode, header};
 use poem::web::{Data, Path, Query};
@@ -177,14 +178,15 @@ pub async fn list(
         words: &words,
     };
     // A search that cannot be run lists nothing: the page says what to correct.
-    let found = match errors.is_empty() {
-        true => Some(
+    let found = if errors.is_empty() {
+        Some(
             console
                 .transparency
                 .page(after.as_ref(), PER_PAGE, choice)
                 .await?,
-        ),
-        false => None,
+        )
+    } else {
+        None
     };
     let entries: Vec<Value> = found.iter().flat_map(|f| &f.entries).map(entry).collect();
     let choices: Vec<Value> = listed
