@@ -142,6 +142,7 @@ async fn the_whole_journey(app: TestApp) {
         .await;
     assert_eq!(bad.status, 400);
     assert!(bad.body.contains("There is a problem"), "{}", bad.body);
+    assert!(bad.body.contains("<title>Error: "), "{}", bad.body);
     assert!(
         bad.body.contains("href=\"#requester_email\""),
         "linked to its field"

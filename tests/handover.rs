@@ -713,6 +713,7 @@ async fn the_journey_through_the_pages(app: TestApp) {
         "{}",
         r.body
     );
+    assert!(r.body.contains("<title>Error: "), "{}", r.body);
     assert!(r.body.contains("never the secret itself"));
     let r = metis
         .post_multipart(

@@ -707,6 +707,7 @@ async fn a_resident_finds_agreements_by_words_in_their_titles(app: TestApp) {
     // Every agreement with "food" in its title, 20 to a page, the next page keeping the words.
     let first = ok(&app, "/transparency?q=FOOD").await;
     assert!(first.contains("<strong>food</strong>"), "{first}");
+    assert!(first.contains("<title>What your council shares, and why – Accord</title>"));
     let mut seen = listed(&first);
     assert_eq!(seen.len(), 20, "{seen:?}");
     let next = links(&first)
@@ -764,6 +765,10 @@ async fn a_resident_finds_agreements_by_words_in_their_titles(app: TestApp) {
         let (status, body, headers) = public(&app, &path).await;
         assert_eq!(status, 400, "{path}");
         assert!(body.contains("There is a problem"), "{path}");
+        assert!(
+            body.contains("<title>Error: What your council shares, and why – Accord</title>"),
+            "{path}"
+        );
         assert!(body.contains("href=\"#q\""), "{path}: linked to the box");
         assert!(body.contains(says), "{path}: {body}");
         assert!(listed(&body).is_empty(), "{path}");

@@ -437,6 +437,11 @@ async fn repeated_failures_are_throttled_and_audited(app: TestApp) {
         let page = b.sign_in(&email, "wrong password!").await;
         assert_eq!(page.status, 401, "failure {n}");
         assert!(page.body.contains("not right"), "{}", page.body);
+        assert!(
+            page.body.contains("<title>Error: Sign in – Accord</title>"),
+            "the title says first that there is a problem: {}",
+            page.body
+        );
     }
     let page = b.sign_in(&email, PASSWORD).await;
     assert_eq!(
@@ -607,6 +612,11 @@ async fn an_officer_drafts_checks_and_saves(app: TestApp) {
         checked.body.contains("There is a problem: 2 errors"),
         "{}",
         checked.body
+    );
+    assert!(
+        checked
+            .body
+            .contains("<title>Error: Draft an agreement – Accord</title>")
     );
     let line = |needle: &str| broken.lines().position(|l| l.contains(needle)).unwrap() + 1;
     for n in [line("public_tsk"), line("one year")] {

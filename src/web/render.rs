@@ -211,6 +211,13 @@ impl Pages {
         title: &str,
         data: Value,
     ) -> Result<String, Box<Response>> {
+        // A page listing problems says so first in its title, so that a screen reader
+        // announces it before anything else (as GOV.UK pages do).
+        let title = if lists_problems(&data) {
+            format!("Error: {title}")
+        } else {
+            title.to_owned()
+        };
         let ctx = json!({
             "title": title,
             "viewer": viewer.map(|v| nav(v)),
@@ -232,6 +239,14 @@ impl Pages {
             .render(template, data)
             .map_err(|e| failed(&e, template))
     }
+}
+
+/// Whether a page's data holds problems for its error summary: `errors` (the draft page's
+/// findings too) or the draft page's `form_errors`, not empty.
+fn lists_problems(data: &Value) -> bool {
+    ["errors", "form_errors"]
+        .iter()
+        .any(|k| data[k].as_array().is_some_and(|a| !a.is_empty()))
 }
 
 /// The answer when a template fails: logged with a reference, shown without detail.
