@@ -1059,7 +1059,8 @@ async fn borrowing_a_template_with_the_keyboard_only() {
 
 /// A resident with no account, keyboard only: from Accord's front door to the transparency
 /// register, to the council's own agreements (chosen from the organisations listed), searched
-/// for a word in their titles, to the foodbank scheme, and why it exists; axe-core finds nothing on any of those pages.
+/// for a word in their titles, to the foodbank scheme, and why it exists; axe-core finds
+/// nothing on any of those pages.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resident_reads_the_register_with_the_keyboard() {
     let app = TestApp::start(Backend::Sqlite).await;
