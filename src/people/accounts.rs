@@ -10,6 +10,7 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::sessions::end_open;
 use super::{
     LINK_LIFETIME, PeopleError, Result, after, hash_secret, new_id, password, random_secret,
 };
@@ -323,7 +324,7 @@ async fn store_password(
     am.password_hash = Set(Some(hashed));
     am.password_set_at = Set(Some(stamp(now)));
     user::Entity::update(am).exec(txn).await?;
-    end_sessions(txn, row.id, now).await?;
+    end_open(txn, web_session::Column::UserId.eq(row.id), now).await?;
     Ok(())
 }
 
@@ -349,7 +350,7 @@ pub async fn disable_party(
         let mut m: user::ActiveModel = u.into();
         m.disabled_at = Set(Some(stamp(now)));
         user::Entity::update(m).exec(txn).await?;
-        end_sessions(txn, id, now).await?;
+        end_open(txn, web_session::Column::UserId.eq(id), now).await?;
         log.append(
             now,
             Event {
@@ -391,24 +392,6 @@ pub(crate) async fn verify_blocking(password: String, stored: String) -> bool {
     .unwrap_or(false)
 }
 
-/// Ends every live session of `user_id`.
-async fn end_sessions(
-    txn: &DatabaseTransaction,
-    user_id: Uuid,
-    now: Timestamp,
-) -> std::result::Result<(), sea_orm::DbErr> {
-    web_session::Entity::update_many()
-        .col_expr(
-            web_session::Column::EndedAt,
-            sea_orm::sea_query::Expr::value(stamp(now)),
-        )
-        .filter(web_session::Column::UserId.eq(user_id))
-        .filter(web_session::Column::EndedAt.is_null())
-        .exec(txn)
-        .await?;
-    Ok(())
-}
-
 /// Sets whether the account at `email` signs in only through single sign-on. Turning it on
 /// ends the account's sessions (one begun with a password must not outlive the rule).
 pub async fn set_sso_only(
@@ -430,7 +413,7 @@ pub async fn set_sso_only(
     am.sso_only = Set(on);
     let row = sea_orm::ActiveModelTrait::update(am, &txn).await?;
     if on {
-        end_sessions(&txn, row.id, now).await?;
+        end_open(&txn, web_session::Column::UserId.eq(row.id), now).await?;
     }
     log.append(
         now,

@@ -236,16 +236,26 @@ async fn end_one(
     id_hash: &str,
     now: Timestamp,
 ) -> Result<bool> {
+    Ok(end_open(txn, web_session::Column::IdHash.eq(id_hash), now).await? == 1)
+}
+
+/// Ends the still-open sessions `which` names (one by its id, or all of a person's): how many
+/// ended.
+pub(super) async fn end_open(
+    txn: &impl sea_orm::ConnectionTrait,
+    which: impl sea_orm::sea_query::IntoCondition,
+    now: Timestamp,
+) -> std::result::Result<u64, sea_orm::DbErr> {
     let ended = web_session::Entity::update_many()
         .col_expr(
             web_session::Column::EndedAt,
             sea_orm::sea_query::Expr::value(stamp(now)),
         )
-        .filter(web_session::Column::IdHash.eq(id_hash))
+        .filter(which)
         .filter(web_session::Column::EndedAt.is_null())
         .exec(txn)
         .await?;
-    Ok(ended.rows_affected == 1)
+    Ok(ended.rows_affected)
 }
 
 /// How far apart Accord's clock and the provider's may be when a back-channel logout is

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use super::Console;
 use super::POLICY;
 use super::errors::{WebError, WebResult};
-use super::render::pages;
+use super::render::{html_response, pages};
 use super::sign_in::field_error;
 use crate::agreement::values::Slug;
 use crate::registry::register::neutralise;
@@ -227,11 +227,7 @@ pub async fn list(
         match pages().html(None, "transparency_list", &title, data) {
             Ok(html) if corrected => cached(headers, "text/html; charset=utf-8", html),
             // A search to correct is answered once, for this request, never from a cache.
-            Ok(html) => Response::builder()
-                .status(StatusCode::BAD_REQUEST)
-                .header(header::CONTENT_SECURITY_POLICY, POLICY)
-                .content_type("text/html; charset=utf-8")
-                .body(html),
+            Ok(html) => html_response(StatusCode::BAD_REQUEST, html),
             Err(failed) => *failed,
         },
     )
