@@ -775,8 +775,16 @@ async fn a_resident_finds_agreements_by_words_in_their_titles(app: TestApp) {
         assert_eq!(headers["cache-control"], "no-store", "{path}");
         assert!(headers.get("etag").is_none(), "{path}");
     }
-    let (status, _, _) = public(&app, &format!("/transparency.csv?q={long}")).await;
-    assert_eq!(status, 400);
+    for (q, says) in [
+        (long.as_str(), "Search for 200 characters or fewer"),
+        ("the+and", "Enter a word from an agreement’s title"),
+    ] {
+        let (status, body, headers) = public(&app, &format!("/transparency.csv?q={q}")).await;
+        assert_eq!(status, 400, "csv {q}");
+        assert!(body.contains(says), "csv {q}: {body}");
+        assert!(!body.contains("Food"), "csv {q}: no rows");
+        assert!(headers.get("etag").is_none(), "csv {q}");
+    }
 
     // What was typed comes back as text.
     let typed = ok(&app, "/transparency?q=%3Cscript%3Ealert(1)%3C/script%3E").await;

@@ -597,6 +597,25 @@ async fn an_officer_drafts_checks_and_saves(app: TestApp) {
     let blank = officer.get("/agreements/new?start=blank").await;
     let skeleton = hidden_textarea(&blank.body);
     assert!(skeleton.contains("id: new-agreement"));
+    // Nothing to check: the form's own error, summarised and linked to the box, with no findings.
+    let empty = officer
+        .submit(
+            "/agreements/new",
+            "/agreements/new",
+            &[("source", "  \n"), ("action", "check")],
+        )
+        .await;
+    assert_eq!(empty.status, 400);
+    assert!(
+        empty
+            .body
+            .contains("<title>Error: Draft an agreement – Accord</title>"),
+        "{}",
+        empty.body
+    );
+    assert!(empty.body.contains("href=\"#source\""));
+    assert!(empty.body.contains("Paste the agreement"));
+    assert!(!empty.body.contains("id=\"line-1\""));
     let broken = skeleton
         .replace("article6: public_task", "article6: public_tsk")
         .replace("keep_for: P1Y", "keep_for: one year");
