@@ -754,6 +754,34 @@ async fn a_resident_finds_agreements_by_words_in_their_titles(app: TestApp) {
     let ids: Vec<String> = rows.records().map(|r| r.unwrap()[0].to_owned()).collect();
     assert_eq!(ids, ["hospital-discharge"]);
 
+    // A search's feed follows it: the list links it, and it holds only what the search finds.
+    assert!(links(&first).contains(&"/transparency/feed.atom?q=food".to_owned()));
+    assert!(first.contains("Follow new agreements with these words (Atom feed)"));
+    let feed = ok(&app, "/transparency/feed.atom?q=FOOD").await;
+    assert!(
+        feed.contains("in force, with “food” in their titles</title>"),
+        "{feed}"
+    );
+    assert_eq!(feed.matches("<entry>").count(), 23, "{feed}");
+    assert!(!feed.contains("secret-food"), "never the unpublished one");
+    assert!(
+        !feed.contains("/transparency/hospital-discharge<"),
+        "{feed}"
+    );
+    assert!(
+        support::web::unescape(&feed).contains("/transparency/feed.atom?q=food\"/>"),
+        "its self link: {feed}"
+    );
+    let leeds = ok(
+        &app,
+        "/transparency/feed.atom?organisation=leeds&q=discharge",
+    )
+    .await;
+    assert_eq!(leeds.matches("<entry>").count(), 1, "{leeds}");
+    assert!(leeds.contains("/transparency/hospital-discharge</id>"));
+    let none = ok(&app, "/transparency/feed.atom?organisation=leeds&q=food").await;
+    assert_eq!(none.matches("<entry>").count(), 0, "{none}");
+
     // What cannot be searched for is said beside the box, and nothing is listed.
     let long = "food ".repeat(41);
     for (q, says) in [
@@ -779,11 +807,13 @@ async fn a_resident_finds_agreements_by_words_in_their_titles(app: TestApp) {
         (long.as_str(), "Search for 200 characters or fewer"),
         ("the+and", "Enter a word from an agreement’s title"),
     ] {
-        let (status, body, headers) = public(&app, &format!("/transparency.csv?q={q}")).await;
-        assert_eq!(status, 400, "csv {q}");
-        assert!(body.contains(says), "csv {q}: {body}");
-        assert!(!body.contains("Food"), "csv {q}: no rows");
-        assert!(headers.get("etag").is_none(), "csv {q}");
+        for answer in ["/transparency.csv", "/transparency/feed.atom"] {
+            let (status, body, headers) = public(&app, &format!("{answer}?q={q}")).await;
+            assert_eq!(status, 400, "{answer} {q}");
+            assert!(body.contains(says), "{answer} {q}: {body}");
+            assert!(!body.contains("Food"), "{answer} {q}: no entries");
+            assert!(headers.get("etag").is_none(), "{answer} {q}");
+        }
     }
 
     // What was typed comes back as text.

@@ -168,15 +168,11 @@ impl Register {
         Ok(Page { entries, next })
     }
 
-    /// The agreements most recently come into force, newest first; only those naming
-    /// `organisation` as a party, given one.
-    pub async fn newest(&self, organisation: Option<&str>) -> Result<Vec<Published>> {
+    /// The agreements most recently come into force, newest first, of those `choice` shows.
+    pub async fn newest(&self, choice: Choice<'_>) -> Result<Vec<Published>> {
         use agreement::Column as C;
         let rows = agreement::Entity::find()
-            .filter(self.shown_with(Choice {
-                organisation,
-                words: &[],
-            }))
+            .filter(self.shown_with(choice))
             .order_by_desc(C::InForceSince)
             .order_by_asc(C::Id)
             .limit(FEED_ENTRIES)

@@ -2,7 +2,8 @@
 //! agreements in force (a page at a time, in title order; all, or one organisation's, chosen
 //! on the list, and those with words searched for in their titles), each agreement's page with
 //! its monthly counts, the list and the counts as CSV, and an Atom feed of the agreements most
-//! recently come into force (all, or one organisation's). Every answer is cacheable:
+//! recently come into force (all, or one organisation's, and those with the words searched
+//! for: a search's feed follows it). Every answer is cacheable:
 //! `Cache-Control: public` and a strong `ETag` over its bytes, with `304 Not Modified` for a
 //! cache that already has them (a search to correct is the exception: answered once, 400). An
 //! id that is not published and in force gets the same 404 page whether it exists or not, and
@@ -56,15 +57,31 @@ impl OrganisationQuery {
     }
 }
 
+/// The words searched for in titles, as typed.
+#[derive(Deserialize, Default)]
+pub struct SearchQuery {
+    q: Option<String>,
+}
+
 /// A list's query: the organisation, the words searched for in titles, and where a page starts
 /// (after the title and id of the last entry of the page before).
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
     #[serde(flatten)]
     of: OrganisationQuery,
-    q: Option<String>,
+    #[serde(flatten)]
+    search: SearchQuery,
     after: Option<String>,
     after_id: Option<String>,
+}
+
+/// The feed's query: the organisation and the words searched for, as the list it follows.
+#[derive(Deserialize, Default)]
+pub struct FeedQuery {
+    #[serde(flatten)]
+    of: OrganisationQuery,
+    #[serde(flatten)]
+    search: SearchQuery,
 }
 
 /// What is wrong with a search, said beside its box.
@@ -84,7 +101,7 @@ impl SearchError {
     }
 }
 
-impl ListQuery {
+impl SearchQuery {
     /// The words to find in titles: none for no search (or a blank one).
     fn words(&self) -> Result<Vec<String>, SearchError> {
         let typed = self.q.as_deref().unwrap_or("");
@@ -98,6 +115,14 @@ impl ListQuery {
         Ok(words)
     }
 
+    /// The words, or the 400 that a CSV or feed answers a search that cannot be run with.
+    fn words_or_bad_request(&self) -> WebResult<Vec<String>> {
+        self.words()
+            .map_err(|e| WebError::BadRequest(format!("{}.", e.text())))
+    }
+}
+
+impl ListQuery {
     fn after(&self) -> WebResult<Option<After>> {
         match (&self.after, &self.after_id) {
             (None, None) => Ok(None),
@@ -169,7 +194,7 @@ pub async fn list(
     let organisation = q.of.organisation()?;
     let listed = console.transparency.organisations().await?;
     let chosen = organisation.map(|id| named(&listed, id)).transpose()?;
-    let (words, errors) = match q.words() {
+    let (words, errors) = match q.search.words() {
         Ok(words) => (words, Vec::new()),
         Err(e) => (Vec::new(), vec![field_error("q", &e.text())]),
     };
@@ -210,13 +235,13 @@ pub async fn list(
         "next": found.as_ref().and_then(|f| f.next.as_ref()).map(|n| link("/transparency", choice, Some(n))),
         "organisations": choices,
         "chosen": chosen.as_ref().map(|o| json!({ "id": o.id, "name": o.name })),
-        "q": q.q.as_deref().unwrap_or(""),
+        "q": q.search.q.as_deref().unwrap_or(""),
         "max_search": MAX_SEARCH,
         "words": (!words.is_empty()).then(|| words.join(" ")),
         "clear": link("/transparency", without_words, None),
         "errors": errors,
         "csv": link("/transparency.csv", choice, None),
-        "feed": link("/transparency/feed.atom", without_words, None),
+        "feed": link("/transparency/feed.atom", choice, None),
     });
     let title = match &chosen {
         Some(o) => format!("What {} shares, and why", o.name),
@@ -301,9 +326,7 @@ pub async fn list_csv(
     let after = q.after()?;
     let organisation = q.of.organisation()?;
     chosen(&console, organisation).await?;
-    let words = q
-        .words()
-        .map_err(|e| WebError::BadRequest(format!("{}.", e.text())))?;
+    let words = q.search.words_or_bad_request()?;
     let choice = Choice {
         organisation,
         words: &words,
@@ -377,11 +400,16 @@ fn yes_no(b: bool) -> String {
 pub async fn feed(
     console: Data<&Console>,
     headers: &HeaderMap,
-    Query(q): Query<OrganisationQuery>,
+    Query(q): Query<FeedQuery>,
 ) -> WebResult<Response> {
-    let organisation = q.organisation()?;
+    let organisation = q.of.organisation()?;
     let chosen = chosen(&console, organisation).await?;
-    let newest = console.transparency.newest(organisation).await?;
+    let words = q.search.words_or_bad_request()?;
+    let choice = Choice {
+        organisation,
+        words: &words,
+    };
+    let newest = console.transparency.newest(choice).await?;
     let base = &console.public_url;
     let updated = newest
         .iter()
@@ -403,14 +431,11 @@ pub async fn feed(
             })
         })
         .collect();
-    let choice = Choice {
-        organisation,
-        words: &[],
-    };
     let data = json!({
         "url": link(&format!("{base}/transparency"), choice, None),
         "feed": link(&format!("{base}/transparency/feed.atom"), choice, None),
         "organisation": chosen.map(|o| o.name),
+        "words": (!words.is_empty()).then(|| words.join(" ")),
         "updated": updated,
         "entries": entries,
     });
