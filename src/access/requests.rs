@@ -524,7 +524,7 @@ impl Access {
     /// the address, sent through the outbox. Throttled per address and per e-mail. The answer
     /// is the same whether or not the e-mail has requests already, so nothing is revealed.
     pub async fn start(&self, email: &str, address: &str) -> Result<()> {
-        let email = people::accounts::normal_email(email)
+        let email = people::normal_email(email)
             .map_err(|_| AccessError::Problems(vec![email_problem()]))?;
         let now = self.now();
         let by_address = format!("access-address:{address}");
@@ -716,7 +716,7 @@ impl Access {
     ) -> Result<AccessRequest> {
         who.allow(crate::auth::REQUESTERS)
             .map_err(|d| AccessError::NotAllowed(d.to_string()))?;
-        let email = people::accounts::normal_email(email)
+        let email = people::normal_email(email)
             .map_err(|_| AccessError::Problems(vec![email_problem()]))?;
         let choices = self.choices(&answers).await?;
         let problems: Vec<Problem> = form::check_all(&answers, &choices, self.clock.today())

@@ -5,7 +5,7 @@
 //!   checklist, the items an agreement declares plus the exit records, and when reminders fall.
 //! - `secrets.rs` (pure): text that looks like a secret, refused with its line.
 //! - `files.rs` (pure): attachments' types (read from their bytes) and caps.
-//! - `records.rs`: the use cases (read, submit, accept, return, add an item, complete).
+//! - `records.rs`: the use cases (read, submit, accept, return, add an item, complete, search).
 //! - `enforce.rs`: the daily reminders and escalations, and access ended at `engagement_end`.
 //! - `search.rs`: full-text search over accepted items (SQLite FTS5, PostgreSQL full text).
 //! - `pack.rs`: the knowledge pack as Markdown and as a printable page.

@@ -965,7 +965,7 @@ impl Handover {
         let (owner_name, owner_email) = match new.owner {
             Some((n, e)) => {
                 let n = text(&n, "the owner's name", MAX_CELL)?;
-                let e = crate::people::accounts::normal_email(&e).map_err(|_| {
+                let e = crate::people::normal_email(&e).map_err(|_| {
                     HandoverError::BadInput(
                         "enter the owner's email address, like name@example.org".into(),
                     )
@@ -1199,6 +1199,34 @@ impl Handover {
             .collect();
         to.push(r.owner_email.clone());
         to
+    }
+}
+
+impl Handover {
+    /// Searches what `who` may read: readers everything, a contractor its own party's.
+    pub async fn search(
+        &self,
+        who: &Principal,
+        query: &str,
+        limit: u64,
+    ) -> Result<Vec<search::Hit>> {
+        let party = if who.role == Role::Contractor {
+            Some(
+                who.bound_party()
+                    .map_err(|e| HandoverError::NotAllowed(e.to_string()))?,
+            )
+        } else {
+            who.allow(READERS)
+                .map_err(|d| HandoverError::NotAllowed(d.0))?;
+            None
+        };
+        if query.chars().count() > search::MAX_QUERY {
+            return Err(HandoverError::BadInput(format!(
+                "the search must be {} characters or fewer",
+                search::MAX_QUERY
+            )));
+        }
+        Ok(search::search(&self.db, query, party, limit).await?)
     }
 }
 

@@ -12,8 +12,6 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::records::{Handover, HandoverError};
-use crate::auth::{Principal, READERS, Role};
 use crate::store::entity::handover_item as item;
 use crate::text::search_words as words;
 
@@ -180,33 +178,6 @@ pub async fn search(
         });
     }
     Ok(out)
-}
-
-impl Handover {
-    /// Searches what `who` may read: readers everything, a contractor its own party's.
-    pub async fn search(
-        &self,
-        who: &Principal,
-        query: &str,
-        limit: u64,
-    ) -> Result<Vec<Hit>, HandoverError> {
-        let party = if who.role == Role::Contractor {
-            Some(
-                who.bound_party()
-                    .map_err(|e| HandoverError::NotAllowed(e.to_string()))?,
-            )
-        } else {
-            who.allow(READERS)
-                .map_err(|d| HandoverError::NotAllowed(d.0))?;
-            None
-        };
-        if query.chars().count() > MAX_QUERY {
-            return Err(HandoverError::BadInput(format!(
-                "the search must be {MAX_QUERY} characters or fewer"
-            )));
-        }
-        Ok(search(&self.db, query, party, limit).await?)
-    }
 }
 
 #[cfg(test)]

@@ -10,9 +10,11 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::password::{hash_blocking, verify_blocking};
 use super::sessions::end_open;
 use super::{
-    LINK_LIFETIME, PeopleError, Result, after, hash_secret, new_id, password, random_secret,
+    LINK_LIFETIME, PeopleError, Result, after, hash_secret, new_id, normal_email, password,
+    random_secret,
 };
 use crate::agreement::values::Slug;
 use crate::audit::{Event, Writer};
@@ -22,8 +24,6 @@ use crate::store::time::stamp;
 
 /// Longest name, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
-/// Longest e-mail address (RFC 5321's path limit).
-pub const MAX_EMAIL_CHARS: usize = 254;
 
 /// An account as shown: never its password hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -59,19 +59,6 @@ pub struct NewUser<'a> {
     pub name: &'a str,
     pub role: Role,
     pub party: Option<&'a str>,
-}
-
-/// An e-mail address as stored: trimmed, lower-case, one `@` with text on both sides.
-pub fn normal_email(email: &str) -> Result<String> {
-    let e = email.trim().to_lowercase();
-    let ok = e.chars().count() <= MAX_EMAIL_CHARS
-        && !e.chars().any(|c| c.is_whitespace() || c.is_control())
-        && matches!(e.split_once('@'), Some((l, d)) if !l.is_empty() && d.contains('.') && !d.contains('@'));
-    if ok {
-        Ok(e)
-    } else {
-        Err(PeopleError::BadEmail(email.trim().to_owned()))
-    }
 }
 
 /// Creates an account (no password yet) and its first set-password link; returns the account
@@ -371,25 +358,6 @@ pub async fn list(db: &DatabaseConnection) -> Result<Vec<User>> {
         .all(db)
         .await?;
     Ok(rows.iter().map(User::from).collect())
-}
-
-pub(crate) async fn hash_blocking(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || password::hash(&password))
-        .await
-        .map_err(|e| PeopleError::Hash(e.to_string()))?
-}
-
-pub(crate) async fn verify_blocking(password: String, stored: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        if stored.is_empty() {
-            // As slow as a real check, and never a match.
-            let _ = password::verify(&password, password::decoy());
-            return false;
-        }
-        password::verify(&password, &stored)
-    })
-    .await
-    .unwrap_or(false)
 }
 
 /// Sets whether the account at `email` signs in only through single sign-on. Turning it on

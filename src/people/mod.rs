@@ -24,6 +24,9 @@ use crate::store::entity::user;
 pub use accounts::{NewUser, User};
 pub use sessions::Session;
 
+/// Longest e-mail address (RFC 5321's path limit).
+pub const MAX_EMAIL_CHARS: usize = 254;
+
 /// How long a set-password link works.
 pub const LINK_LIFETIME: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
 
@@ -94,4 +97,17 @@ pub(crate) fn after(now: Timestamp, d: jiff::SignedDuration) -> Timestamp {
 
 pub(crate) fn new_id() -> Uuid {
     Uuid::now_v7()
+}
+
+/// An e-mail address as stored: trimmed, lower-case, one `@` with text on both sides.
+pub fn normal_email(email: &str) -> Result<String> {
+    let e = email.trim().to_lowercase();
+    let ok = e.chars().count() <= MAX_EMAIL_CHARS
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+        && matches!(e.split_once('@'), Some((l, d)) if !l.is_empty() && d.contains('.') && !d.contains('@'));
+    if ok {
+        Ok(e)
+    } else {
+        Err(PeopleError::BadEmail(email.trim().to_owned()))
+    }
 }

@@ -1,6 +1,6 @@
 //! Passwords: the rule a new one must meet, and argon2id hashing (the crate's defaults: 19 MiB,
-//! two passes, one lane — OWASP's minimum for argon2id). Hashing is deliberately slow, so the
-//! callers run it on a blocking thread.
+//! two passes, one lane — OWASP's minimum for argon2id). Hashing is deliberately slow: async
+//! callers use `hash_blocking` and `verify_blocking`, which run it on a blocking thread.
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -56,6 +56,28 @@ pub fn verify(password: &str, stored: &str) -> bool {
 pub fn decoy() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DECOY.get_or_init(|| hash("accord decoy password, never set").unwrap_or_default())
+}
+
+/// [`hash`] on a blocking thread.
+pub(crate) async fn hash_blocking(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || hash(&password))
+        .await
+        .map_err(|e| PeopleError::Hash(e.to_string()))?
+}
+
+/// [`verify`] on a blocking thread; with no stored hash (no account), the decoy is verified, as
+/// slowly, and nothing matches.
+pub(crate) async fn verify_blocking(password: String, stored: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        if stored.is_empty() {
+            // As slow as a real check, and never a match.
+            let _ = verify(&password, decoy());
+            return false;
+        }
+        verify(&password, &stored)
+    })
+    .await
+    .unwrap_or(false)
 }
 
 #[cfg(test)]

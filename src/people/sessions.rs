@@ -10,9 +10,11 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
 };
 
-use super::accounts::{normal_email, verify_blocking};
 use super::logout_token::ProviderLogout;
-use super::{PeopleError, Result, after, hash_secret, principal, random_secret, throttle};
+use super::password::verify_blocking;
+use super::{
+    PeopleError, Result, after, hash_secret, normal_email, principal, random_secret, throttle,
+};
 use crate::audit::{Event, Writer};
 use crate::auth::Principal;
 use crate::store::entity::{user, web_session};
