@@ -92,6 +92,8 @@ bench("/transparency/ID (the last agreement)", f"/transparency/{last}")
 bench("/transparency/ID/counts.csv", f"/transparency/{last}/counts.csv")
 bench("/transparency.csv (first 500)", "/transparency.csv", reps=20)
 bench("/transparency/feed.atom (newest 50)", "/transparency/feed.atom", reps=20)
+bench("/transparency/feed.atom?q=food (all N)", "/transparency/feed.atom?q=food", reps=20)
+bench("/transparency/feed.atom?q=leeds (1, last)", "/transparency/feed.atom?q=leeds", reps=20)
 PY
   kill "$server"; wait "$server" 2>/dev/null || true
   rm -rf "$work"

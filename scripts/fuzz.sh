@@ -99,12 +99,19 @@ for t in "${targets[@]}"; do
     [ -n "$n" ] || n=$(sed -n 's/^#\([0-9]*\)[[:space:]]*DONE .*/\1/p' "$log" | tail -n 1)
     if [ -n "$n" ] && [ "$execs" != "?" ]; then execs=$((execs + n)); else execs="?"; fi
   done
-  crashes=$(find "artifacts/$t" -newer "$marker" -type f ! -name 'last-run*.log' | wc -l)
+  # What libFuzzer writes for a failure: a crash (a panic, a broken assertion), a timeout, running
+  # out of memory or a leak. A slow unit (one run over 10 s of wall-clock time) is not a failure:
+  # it is counted apart, and replaying it (cargo fuzz run TARGET FILE) says whether the input is
+  # slow or the machine was busy.
+  found() { find "artifacts/$t" -newer "$marker" -type f \( "$@" \) | wc -l; }
+  crashes=$(found -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*')
+  slow=$(found -name 'slow-unit-*')
   rm -f "$marker"
   if [ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ]; then crashes="?"; fi
-  line=$(printf '%-13s %12s executions %7s s %9s exec/s %4s crashes   corpus %s' "$t" "$execs" \
-    "$secs" "$(awk -v n="$execs" -v s="$secs" 'BEGIN { printf "%.0f", (s && n != "?") ? n / s : 0 }')" \
-    "$crashes" "$(find "corpus/$t" -type f | wc -l)")
+  line=$(printf '%-13s %12s executions %7s s %9s exec/s %4s crashes %3s slow   corpus %s' "$t" \
+    "$execs" "$secs" \
+    "$(awk -v n="$execs" -v s="$secs" 'BEGIN { printf "%.0f", (s && n != "?") ? n / s : 0 }')" \
+    "$crashes" "$slow" "$(find "corpus/$t" -type f | wc -l)")
   echo "$line"
   summary+=("$line")
   if [ "$rc" -ne 0 ]; then
