@@ -225,7 +225,7 @@ fn main() {
             .filter(|_| sizes.len() > 1);
         if let Some(admin) = pg {
             for &n in sizes {
-                let conn = sea_orm::Database::connect(&admin).await.unwrap();
+                let conn = accord::store::connect(&admin).await.unwrap();
                 let name = format!("accord_bench_{}", uuid::Uuid::now_v7().simple());
                 conn.execute_raw(Statement::from_string(
                     conn.get_database_backend(),

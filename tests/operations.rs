@@ -388,7 +388,7 @@ async fn readiness_fails_when_the_database_does_not_answer() {
     let r = app.http.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let name = app.db_url.rsplit('/').next().unwrap().to_owned();
-    let admin = sea_orm::Database::connect(support::app::pg_admin_url())
+    let admin = accord::store::connect(&support::app::pg_admin_url())
         .await
         .unwrap();
     for sql in [

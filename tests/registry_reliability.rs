@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use accord::auth::Role;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use support::app::{Backend, TestApp, fresh_database};
@@ -280,7 +280,7 @@ async fn a_crash_during_import_leaves_no_half_written_version(backend: Backend) 
 /// Every version's source hashes to its content hash and has its creation record; the chain
 /// verifies. Returns the number of versions.
 async fn check_whole(db_url: &str) -> usize {
-    let db = Database::connect(db_url).await.unwrap();
+    let db = accord::store::connect(db_url).await.unwrap();
     let backend = db.get_database_backend();
     let rows = db
         .query_all_raw(Statement::from_string(
@@ -330,6 +330,37 @@ async fn check_whole(db_url: &str) -> usize {
     let (code, out) = verify(db_url);
     assert_eq!(code, Some(0), "{out}");
     rows.len()
+}
+
+/// The pools Accord opens run no maintenance task (no idle timeout, no maximum lifetime, no
+/// minimum of connections): sqlx's task that reaps connections by age can spin a core at 100%
+/// and stop the process shutting down (see `store::connect`). A test process hung that way,
+/// at the end of `a_crash_during_import_on_sqlite`, when it connected with sqlx's defaults.
+async fn pools_run_no_maintenance_task(backend: Backend) {
+    use sea_orm::sqlx::pool::PoolOptions;
+    fn none<DB: sea_orm::sqlx::Database>(o: &PoolOptions<DB>) {
+        assert_eq!(o.get_idle_timeout(), None, "no idle timeout");
+        assert_eq!(o.get_max_lifetime(), None, "no maximum lifetime");
+        assert_eq!(o.get_min_connections(), 0, "no minimum of connections");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(backend, dir.path()).await;
+    let db = accord::store::open(&url).await.unwrap();
+    match backend {
+        Backend::Sqlite => none(db.get_sqlite_connection_pool().options()),
+        Backend::Postgres => none(db.get_postgres_connection_pool().options()),
+    }
+    db.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn pools_run_no_maintenance_task_on_sqlite() {
+    pools_run_no_maintenance_task(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn pools_run_no_maintenance_task_on_postgres() {
+    pools_run_no_maintenance_task(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

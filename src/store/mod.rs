@@ -36,7 +36,15 @@ pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Opens a pool. SQLite runs in WAL mode with `synchronous=FULL` (a commit survives power
 /// loss), foreign keys on, and a busy timeout so concurrent writers wait instead of failing.
 /// A pooled connection is pinged before use only after 30 s idle: a ping on every acquire
-/// costs a round trip (on SQLite, a hand-off to its worker thread) for nothing.
+/// costs a round trip (on SQLite, a hand-off to its worker thread) for nothing, and a
+/// connection the server dropped is found by that ping and replaced.
+///
+/// The pool runs no maintenance task: no idle timeout, no maximum lifetime, no minimum of
+/// connections. sqlx's task that reaps connections by age can read its count of idle
+/// connections in the moment a release has not yet added to it, wrap below zero, and spin a
+/// core at 100% inside one poll, never yielding, so the process cannot even shut down
+/// (sqlx issue 3645; sqlx-core 0.9.0, which sea-orm 2 uses, still releases in that order). A
+/// pool of at most a handful of connections loses nothing by keeping them.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
     crate::tls::install_crypto_provider();
     let mut opts = ConnectOptions::new(url.to_owned());
@@ -44,6 +52,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(10))
         .test_before_acquire_if_idle_for(Duration::from_secs(30))
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .min_connections(0)
         .map_sqlx_sqlite_opts(|o| {
             let o = o.busy_timeout(SQLITE_BUSY_TIMEOUT);
             SQLITE_PRAGMAS.iter().fold(o, |o, (k, v)| o.pragma(*k, *v))

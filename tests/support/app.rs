@@ -10,7 +10,7 @@ use accord::settings::Settings;
 use jiff::civil::date;
 use poem::Server;
 use poem::listener::{Acceptor, Listener, TcpListener};
-use sea_orm::{ConnectionTrait, Database, Statement};
+use sea_orm::{ConnectionTrait, Statement};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -44,7 +44,7 @@ pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> String {
         Backend::Postgres => {
             let admin = pg_admin_url();
             let name = format!("accord_test_{}", uuid::Uuid::now_v7().simple());
-            let conn = Database::connect(&admin)
+            let conn = accord::store::connect(&admin)
                 .await
                 .expect("connect to the test PostgreSQL");
             let create = format!("CREATE DATABASE {name}");

@@ -74,8 +74,8 @@ pub fn listening(mut command: Command) -> (std::process::Child, String) {
 
 /// The ids of the gate checks in the audit log of the database at `url`.
 pub async fn logged_checks(url: &str) -> std::collections::HashSet<String> {
-    use sea_orm::{ConnectionTrait, Database, Statement};
-    let conn = Database::connect(url).await.unwrap();
+    use sea_orm::{ConnectionTrait, Statement};
+    let conn = accord::store::connect(url).await.unwrap();
     let rows = conn
         .query_all_raw(Statement::from_string(
             conn.get_database_backend(),
