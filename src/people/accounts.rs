@@ -11,7 +11,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::password::{hash_blocking, verify_blocking};
-use super::sessions::end_open;
+use super::sessions::end_every;
 use super::{
     LINK_LIFETIME, PeopleError, Result, after, hash_secret, new_id, normal_email, password,
     random_secret,
@@ -19,7 +19,7 @@ use super::{
 use crate::agreement::values::Slug;
 use crate::audit::{Event, Writer};
 use crate::auth::Role;
-use crate::store::entity::{password_link, user, web_session};
+use crate::store::entity::{password_link, user};
 use crate::store::time::stamp;
 
 /// Longest name, in characters.
@@ -311,7 +311,7 @@ async fn store_password(
     am.password_hash = Set(Some(hashed));
     am.password_set_at = Set(Some(stamp(now)));
     user::Entity::update(am).exec(txn).await?;
-    end_open(txn, web_session::Column::UserId.eq(row.id), now).await?;
+    end_every(txn, row.id, now).await?;
     Ok(())
 }
 
@@ -337,7 +337,7 @@ pub async fn disable_party(
         let mut m: user::ActiveModel = u.into();
         m.disabled_at = Set(Some(stamp(now)));
         user::Entity::update(m).exec(txn).await?;
-        end_open(txn, web_session::Column::UserId.eq(id), now).await?;
+        end_every(txn, id, now).await?;
         log.append(
             now,
             Event {
@@ -381,7 +381,7 @@ pub async fn set_sso_only(
     am.sso_only = Set(on);
     let row = sea_orm::ActiveModelTrait::update(am, &txn).await?;
     if on {
-        end_open(&txn, web_session::Column::UserId.eq(row.id), now).await?;
+        end_every(&txn, row.id, now).await?;
     }
     log.append(
         now,

@@ -241,9 +241,20 @@ async fn end_one(
     Ok(end_open(txn, web_session::Column::IdHash.eq(id_hash), now).await? == 1)
 }
 
+/// Ends every still-open session of the account `user_id` (its password set or changed, its
+/// party disabled, or single sign-on made its only way in).
+pub(super) async fn end_every(
+    txn: &impl sea_orm::ConnectionTrait,
+    user_id: uuid::Uuid,
+    now: Timestamp,
+) -> std::result::Result<(), sea_orm::DbErr> {
+    end_open(txn, web_session::Column::UserId.eq(user_id), now).await?;
+    Ok(())
+}
+
 /// Ends the still-open sessions `which` names (one by its id, or all of a person's): how many
 /// ended.
-pub(super) async fn end_open(
+async fn end_open(
     txn: &impl sea_orm::ConnectionTrait,
     which: impl sea_orm::sea_query::IntoCondition,
     now: Timestamp,
