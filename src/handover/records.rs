@@ -1200,9 +1200,7 @@ impl Handover {
         to.push(r.owner_email.clone());
         to
     }
-}
 
-impl Handover {
     /// Searches what `who` may read: readers everything, a contractor its own party's.
     pub async fn search(
         &self,
