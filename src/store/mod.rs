@@ -59,9 +59,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
             let o = o.busy_timeout(SQLITE_BUSY_TIMEOUT);
             SQLITE_PRAGMAS.iter().fold(o, |o, (k, v)| o.pragma(*k, *v))
         });
-    if url.starts_with("sqlite:") {
-        opts.max_connections(8);
-    }
+    // Every connection is kept once opened (above): these are what a database must allow for
+    // each instance (docs/operations.md).
+    opts.max_connections(if url.starts_with("sqlite:") { 8 } else { 10 });
     Database::connect(opts)
         .await
         .map_err(|source| StoreError::Connect {
