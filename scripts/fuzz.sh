@@ -70,6 +70,12 @@ run_worker() { # target, runs, log
     -runs="$2" -timeout=30 -print_final_stats=1 $(dict "$1") >"$3" 2>&1
 }
 
+# How many files matching the find(1) tests given libFuzzer wrote for target $t since $marker.
+# For a failure it writes crash-* (a panic, a broken assertion), timeout-*, oom-* or leak-*; a
+# slow-unit-* (one run over 10 s of wall-clock time) is not a failure and is counted apart:
+# replaying it (cargo fuzz run TARGET FILE) says whether the input is slow or the machine was.
+found() { find "artifacts/$t" -newer "$marker" -type f \( "$@" \) | wc -l; }
+
 summary=()
 failed=0
 for t in "${targets[@]}"; do
@@ -99,11 +105,6 @@ for t in "${targets[@]}"; do
     [ -n "$n" ] || n=$(sed -n 's/^#\([0-9]*\)[[:space:]]*DONE .*/\1/p' "$log" | tail -n 1)
     if [ -n "$n" ] && [ "$execs" != "?" ]; then execs=$((execs + n)); else execs="?"; fi
   done
-  # What libFuzzer writes for a failure: a crash (a panic, a broken assertion), a timeout, running
-  # out of memory or a leak. A slow unit (one run over 10 s of wall-clock time) is not a failure:
-  # it is counted apart, and replaying it (cargo fuzz run TARGET FILE) says whether the input is
-  # slow or the machine was busy.
-  found() { find "artifacts/$t" -newer "$marker" -type f \( "$@" \) | wc -l; }
   crashes=$(found -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*')
   slow=$(found -name 'slow-unit-*')
   rm -f "$marker"
