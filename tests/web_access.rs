@@ -592,6 +592,74 @@ async fn a_session_that_ends_mid_form_loses_nothing_typed(app: TestApp) {
     assert!(checked.body.contains("typed-before-lunch"));
 }
 
+/// A cross-site form (no session cookie: `SameSite=Lax`) to a control page lands on the sign-in
+/// page, whether or not the officer is signed in. Nothing of it is kept or posted again after
+/// signing in: the officer lands on the page's first step, and the agreement stays in force.
+/// A form whose token is not the ended session's is not kept either.
+async fn a_cross_site_form_is_never_posted_after_sign_in(app: TestApp) {
+    use accord::agreement::lifecycle::Control;
+    with_sample(&app).await;
+    let email = person(&app, Role::IgOfficer, None).await;
+    let officer = Browser::new(&app);
+    assert_eq!(officer.sign_in(&email, PASSWORD).await.status, 303);
+    let terminate = format!("/agreements/{SAMPLE}/control/terminate");
+    // The attacker's page posts from the officer's browser, which sends no cookie with it.
+    let forged = Browser::new(&app)
+        .post(&terminate, &[("step", "confirm"), ("reason", "x")])
+        .await;
+    assert_eq!(forged.status, 401);
+    assert!(!forged.body.contains("keep:"), "{}", forged.body);
+    assert!(!forged.body.contains("has been kept"));
+    assert_eq!(
+        hidden(&forged.body, "next").as_deref(),
+        Some(terminate.as_str())
+    );
+    // The officer signs in from that page, in a browser with no session (or a stale one).
+    let b = Browser::new(&app);
+    let page = b.get(&format!("/sign-in?next={terminate}")).await;
+    let signed = b
+        .post(
+            "/sign-in",
+            &[
+                ("csrf", &page.csrf()),
+                ("email", &email),
+                ("password", PASSWORD),
+                ("next", &terminate),
+            ],
+        )
+        .await;
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    assert_eq!(signed.location(), Some(terminate.as_str()));
+    let first_step = b.get(&terminate).await;
+    assert_eq!(first_step.status, 200);
+    assert!(first_step.body.contains("name=\"reason\""));
+    // An ended session's browser posting a form with a token that is not that session's.
+    app.clock
+        .set(app.clock.now() + jiff::SignedDuration::from_mins(45));
+    let stale = officer
+        .post(
+            &terminate,
+            &[("csrf", "00ff"), ("step", "confirm"), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(stale.status, 401);
+    assert!(!stale.body.contains("keep:"), "{}", stale.body);
+    let summary = app.registry.agreement(SAMPLE).await.unwrap();
+    assert_eq!(summary.control, Control::Open, "still in force");
+    // A form-only path's GET leads to the page the form is on.
+    let up = b
+        .get(&format!(
+            "/access-requests/{}/write/question",
+            uuid::Uuid::nil()
+        ))
+        .await;
+    assert_eq!(up.status, 303);
+    assert_eq!(
+        up.location().map(str::to_owned),
+        Some(format!("/access-requests/{}", uuid::Uuid::nil()))
+    );
+}
+
 async fn an_officer_drafts_checks_and_saves(app: TestApp) {
     let officer = signed_in(&app, Role::IgOfficer, None).await;
     let blank = officer.get("/agreements/new?start=blank").await;
@@ -689,5 +757,6 @@ on_both_databases!(
     repeated_failures_are_throttled_and_audited,
     a_set_password_link_works_once_and_for_a_day,
     a_session_that_ends_mid_form_loses_nothing_typed,
+    a_cross_site_form_is_never_posted_after_sign_in,
     an_officer_drafts_checks_and_saves,
 );

@@ -120,12 +120,29 @@ impl Console {
     }
 }
 
+/// A GET of a path that only takes a form: the page the form is on, this many segments up.
+/// Signing in after a form that could not be kept (see `session.rs`) leads there, to the
+/// page's first step, never to a replay of the form.
+struct PageOf(usize);
+
+impl Endpoint for PageOf {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        let mut path = req.uri().path();
+        for _ in 0..self.0 {
+            path = path.rsplit_once('/').map_or("", |(up, _)| up);
+        }
+        Ok(render::see_other(if path.is_empty() { "/" } else { path }))
+    }
+}
+
 /// `route` with the console's pages added (they read the [`Console`] from the request's data).
 pub fn routes(route: Route) -> Route {
     route
         .at("/", get(home::page))
         .at("/sign-in", get(sign_in::form).post(sign_in::submit))
-        .at("/sign-out", post(sign_in::sign_out))
+        .at("/sign-out", get(PageOf(1)).post(sign_in::sign_out))
         .at(crate::people::sso::SIGNED_OUT, get(sign_in::signed_out))
         .at("/sign-in/sso", get(sso::start))
         .at("/sign-in/sso/callback", get(sso::callback))
@@ -143,12 +160,15 @@ pub fn routes(route: Route) -> Route {
         )
         .at("/agreements", get(agreements::list))
         .at("/agreements/new", get(draft::form).post(draft::submit))
-        .at("/agreements/new/upload", post(draft::upload))
+        .at("/agreements/new/upload", get(PageOf(1)).post(draft::upload))
         .at(
             "/agreements/new/template",
             get(template::form).post(template::submit),
         )
-        .at("/agreements/new/template/create", post(template::create))
+        .at(
+            "/agreements/new/template/create",
+            get(PageOf(1)).post(template::create),
+        )
         .at("/agreements/:id", get(agreements::page))
         .at("/agreements/:id/diff", get(agreements::diff))
         .at("/agreements/:id/template", get(template::download))
@@ -169,7 +189,7 @@ pub fn routes(route: Route) -> Route {
         .at("/register", get(register::page))
         .at("/register.csv", get(register::csv))
         .at("/audit", get(audit::page))
-        .at("/audit/verify", post(audit::verify))
+        .at("/audit/verify", get(PageOf(1)).post(audit::verify))
         .at("/holdings", get(holdings::page))
         .at("/holds", get(holds::list))
         .at("/holds/new", get(holds::new_form).post(holds::new_submit))
@@ -211,10 +231,13 @@ pub fn routes(route: Route) -> Route {
         )
         .at("/access-requests", get(access_requests::queue))
         .at("/access-requests/:id", get(access_requests::page))
-        .at("/access-requests/:id/review", post(access_requests::review))
+        .at(
+            "/access-requests/:id/review",
+            get(PageOf(1)).post(access_requests::review),
+        )
         .at(
             "/access-requests/:id/write/:kind",
-            post(access_requests::write),
+            get(PageOf(2)).post(access_requests::write),
         )
         .at(
             "/access-requests/:id/decide/:decision",
@@ -227,11 +250,11 @@ pub fn routes(route: Route) -> Route {
         .at("/agreements/:id/handover/:item", get(handover::item_view))
         .at(
             "/agreements/:id/handover/:item/submit",
-            post(handover::submit),
+            get(PageOf(1)).post(handover::submit),
         )
         .at(
             "/agreements/:id/handover/:item/review/:action",
-            post(handover::review),
+            get(PageOf(2)).post(handover::review),
         )
         .at(
             "/agreements/:id/handover/:item/files/:file",

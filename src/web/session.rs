@@ -1,6 +1,8 @@
 //! Who is looking at a page. [`Viewer`]: a signed-in person, from the session cookie, or else
 //! the request ends at the sign-in page — a GET remembering where it was going, a POST also
-//! keeping what the form held, so a session that expired mid-form loses nothing typed.
+//! keeping what the form held when the form is the browser's own (its token is the ended
+//! session's), so a session that expired mid-form loses nothing typed, and a form from
+//! another site is never posted again.
 //! [`Visitor`]: anyone, with the visit cookie that binds the CSRF tokens of the sign-in forms.
 
 use poem::http::{Method, StatusCode, header};
@@ -48,8 +50,9 @@ impl Viewer {
 impl<'a> FromRequest<'a> for Viewer {
     async fn from_request(req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
         let console = console(req)?;
-        if let Some(secret) = cookies::read(req, cookies::SESSION) {
-            let found = people::sessions::find(&console.db, console.now(), &secret)
+        let secret = cookies::read(req, cookies::SESSION);
+        if let Some(secret) = &secret {
+            let found = people::sessions::find(&console.db, console.now(), secret)
                 .await
                 .map_err(|e| WebError::from(e).into_poem())?;
             if let Some(session) = found {
@@ -65,15 +68,19 @@ impl<'a> FromRequest<'a> for Viewer {
             let to = format!("/sign-in?next={}", encode(&here));
             return Err(poem::Error::from_response(see_other(&to)));
         }
-        // A form posted after the session ended: sign in again, keeping what it held.
-        let kept = match body.take() {
+        let fields = match body.take() {
             Ok(b) if is_form(req) => {
                 let bytes = b.into_bytes().await.unwrap_or_default();
                 serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes).unwrap_or_default()
             }
             _ => Vec::new(),
         };
-        let kept: Vec<(String, String)> = kept.into_iter().filter(|(k, _)| k != "csrf").collect();
+        let kept = own_form(secret.as_deref(), fields);
+        let notice = if kept.is_empty() {
+            "You need to sign in to continue. You will start this page again."
+        } else {
+            "Your session ended, so you need to sign in again. What you entered has been kept."
+        };
         let visit = Visitor::from_request_without_body(req).await?;
         let page = super::sign_in::page(
             &visit,
@@ -82,13 +89,25 @@ impl<'a> FromRequest<'a> for Viewer {
             "",
             &[],
             &kept,
-            Some(
-                "Your session ended, so you need to sign in again. What you entered has been kept.",
-            ),
-            req.data::<super::Console>()
-                .is_some_and(|c| c.sso.is_some()),
+            Some(notice),
+            console.sso.is_some(),
         );
         Err(poem::Error::from_response(visit.with_cookie(page)))
+    }
+}
+
+/// The fields of a form posted after its session ended, to post again once the person has
+/// signed in — only if the form proves it came from one of this browser's own pages: its CSRF
+/// token is the ended session's, whose secret the browser still sends. A form from another
+/// site carries no session cookie (`SameSite=Lax`) or no token of it, so nothing of it is
+/// ever posted again: signing in leads to its page's first step. The old token is dropped.
+fn own_form(session: Option<&str>, fields: Vec<(String, String)>) -> Vec<(String, String)> {
+    let token = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v);
+    match (session, token) {
+        (Some(secret), Some(token)) if csrf::valid(secret, token) => {
+            fields.into_iter().filter(|(k, _)| k != "csrf").collect()
+        }
+        _ => Vec::new(),
     }
 }
 
