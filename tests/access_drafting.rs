@@ -104,6 +104,8 @@ fn every_sample_and_every_organisation_drafts_clean() {
             reference: "AR-2026-0001",
             today: today(),
             choices: &choices,
+            taken: &[],
+            as_party: None,
         };
         let drafted = draft(&a, &d).unwrap();
         let errors = errors_of(&drafted.yaml);
@@ -159,6 +161,8 @@ fn hostile_answers_stay_text() {
                 reference: "AR-2026-0002",
                 today: today(),
                 choices: &choices,
+                taken: &[],
+                as_party: None,
             },
         )
         .unwrap();

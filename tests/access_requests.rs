@@ -769,10 +769,142 @@ async fn every_move_through_the_api(app: TestApp) {
     assert!(r["drafted_version"].as_i64().unwrap() >= 2);
 }
 
+/// A request whose organisation's name gives the id of another agreement's party ("Police",
+/// the vulnerability hub's `police`) never takes that identity: the preview names the clash,
+/// approval gives a new id and a signatory account for it, and only the officer's choice maps
+/// the requester to the existing party (an unknown one is refused).
+async fn a_requester_never_takes_another_partys_identity(app: TestApp) {
+    with_sample(&app).await;
+    let hub =
+        std::fs::read_to_string(support::repo().join("agreements/vulnerability-hub.yaml")).unwrap();
+    app.import_yaml(&hub).await;
+    let officer_token = app.token(Role::IgOfficer, None).await;
+    let partner = app.token(Role::GateClient, Some("foodbank")).await;
+    let request = |email: &str| {
+        let mut answers = serde_json::Map::new();
+        for (k, v) in support::access::answers(&format!("agreement:{SAMPLE}"), &["full-name"], "") {
+            let v = if k == "org_name" {
+                "Police".to_owned()
+            } else {
+                v
+            };
+            match answers.get_mut(&k) {
+                Some(Value::Array(items)) => items.push(json!(v)),
+                Some(one) => *one = json!([one.clone(), v]),
+                None => {
+                    answers.insert(k, json!(v));
+                }
+            }
+        }
+        json!({ "email": email, "answers": answers })
+    };
+    let submitted = |email: &'static str| {
+        let (app, partner, body) = (&app, partner.clone(), request(email));
+        async move {
+            let r = app
+                .post_json(&partner, "/api/v1/access-requests", body)
+                .await;
+            assert_eq!(r.status(), 201);
+            let id = r.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let r = app
+                .post_json(
+                    &partner,
+                    &format!("/api/v1/access-requests/{id}/submit"),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+            id
+        }
+    };
+    let id = submitted("officer@police.example").await;
+    let officer = signed_in(&app, Role::IgOfficer, None).await;
+    let page = officer.get(&format!("/access-requests/{id}")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains("gives the party id <strong>police</strong>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("the new id <strong>police-2</strong>"));
+    let form = officer
+        .get(&format!("/access-requests/{id}/decide/approve"))
+        .await;
+    assert!(
+        form.body.contains("A new party, with the id police-2"),
+        "{}",
+        form.body
+    );
+    // Approved without a choice: a party of its own.
+    let r = app
+        .post_json(
+            &officer_token,
+            &format!("/api/v1/access-requests/{id}/approve"),
+            json!({ "reasons": "Fine." }),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let account = user::Entity::find()
+        .filter(user::Column::Email.eq("officer@police.example"))
+        .one(app.registry.db())
+        .await
+        .unwrap()
+        .expect("a signatory account");
+    assert_eq!(account.party_id.as_deref(), Some("police-2"));
+    let drafted = version::Entity::find()
+        .filter(version::Column::AgreementId.eq(SAMPLE))
+        .order_by_desc(version::Column::Number)
+        .one(app.registry.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        drafted.source.contains("- id: police-2\n"),
+        "{}",
+        drafted.source
+    );
+    assert!(!drafted.source.contains("- id: police\n"));
+    // A mapping to a party nobody names is refused, and nothing is decided.
+    let id = submitted("second@police.example").await;
+    let r = app
+        .post_json(
+            &officer_token,
+            &format!("/api/v1/access-requests/{id}/approve"),
+            json!({ "reasons": "Fine.", "as_party": "no-such-party" }),
+        )
+        .await;
+    assert_eq!(r.status(), 400, "{}", r.text().await.unwrap());
+    assert_eq!(
+        request_row(&app, "second@police.example").await.status,
+        "submitted"
+    );
+    // The officer's choice: the requester is the hub's police.
+    let r = app
+        .post_json(
+            &officer_token,
+            &format!("/api/v1/access-requests/{id}/approve"),
+            json!({ "reasons": "Same force.", "as_party": "police" }),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let account = user::Entity::find()
+        .filter(user::Column::Email.eq("second@police.example"))
+        .one(app.registry.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.party_id.as_deref(), Some("police"));
+}
+
 on_both_databases!(
     the_whole_journey,
     links_are_private_and_forms_need_their_token,
     starting_is_throttled,
     hostile_text_is_inert,
     every_move_through_the_api,
+    a_requester_never_takes_another_partys_identity,
 );

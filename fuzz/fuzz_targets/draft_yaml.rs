@@ -155,6 +155,8 @@ fuzz_target!(|data: &[u8]| {
             reference: "AR-2026-0001",
             today: TODAY,
             choices: &choices,
+            taken: &[],
+            as_party: None,
         },
     )
     .expect("an agreement always serialises");
@@ -178,6 +180,8 @@ fuzz_target!(|data: &[u8]| {
             reference: "AR-2026-0002",
             today: TODAY,
             choices: &choices,
+            taken: &[],
+            as_party: None,
         },
     )
     .expect("an agreement always serialises");

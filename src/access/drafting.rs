@@ -38,6 +38,13 @@ pub struct Drafting<'a> {
     pub today: Date,
     /// The choices the answers were checked against (fields of the addressed agreement).
     pub choices: &'a Choices,
+    /// Every party id in use anywhere: in any agreement, or bound to an account or a token.
+    /// The requester's new party never takes one of them, so approval can never hand a
+    /// stranger another organisation's identity.
+    pub taken: &'a [String],
+    /// The existing party the officer has said the requester is, if any: the requester then
+    /// acts as that party (in the joined agreement, the flow goes to it).
+    pub as_party: Option<&'a str>,
 }
 
 /// A draft: the new agreement's id and its YAML.
@@ -46,6 +53,9 @@ pub struct Draft {
     pub agreement_id: String,
     /// The requesting organisation's party id in it.
     pub party_id: String,
+    /// The id the organisation's name gives, when another party uses it already (so the
+    /// requester got another id, unless the officer mapped them to a party).
+    pub clash: Option<String>,
     pub yaml: String,
 }
 
@@ -57,11 +67,27 @@ pub fn draft(a: &Answers, d: &Drafting) -> Result<Draft, serde_yaml::Error> {
         Addressed::Organisation(provider) => new_agreement(a, d, provider)?,
     };
     let body = serde_yaml::to_string(&doc)?;
+    let named = slug(a.text("org_name"), "requester", &[]);
+    let clash = (d.as_party.is_none() && d.taken.contains(&named)).then_some(named);
     Ok(Draft {
         agreement_id,
         yaml: with_comments(a, d, &body, &party_id, &flow_id),
         party_id,
+        clash,
     })
+}
+
+/// The requester's party id: the officer's mapping, else one made from the organisation's
+/// name that no party uses anywhere (`d.taken`) nor in this agreement (`here`).
+fn requester_id(a: &Answers, d: &Drafting, here: &[String]) -> String {
+    match d.as_party {
+        Some(id) => id.to_owned(),
+        None => {
+            let mut taken = d.taken.to_vec();
+            taken.extend(here.iter().cloned());
+            slug(a.text("org_name"), "requester", &taken)
+        }
+    }
 }
 
 fn s(text: &str) -> Value {
@@ -220,7 +246,8 @@ fn join(a: &Answers, d: &Drafting, agreement: &Agreement) -> Result<Drafted, ser
         unreachable!("an agreement serialises as a mapping");
     };
     let parties = ids(doc.get("parties"));
-    let party_id = slug(a.text("org_name"), "requester", &parties);
+    let party_id = requester_id(a, d, &parties);
+    let joined_already = parties.contains(&party_id);
     let mut taken = ids(doc.get("purposes"));
     taken.extend(ids(doc.get("flows")));
     taken.extend(parties.iter().cloned());
@@ -240,7 +267,9 @@ fn join(a: &Answers, d: &Drafting, agreement: &Agreement) -> Result<Drafted, ser
         Value::Number((agreement.version.get() + 1).into()),
     );
     doc.remove("signatures");
-    push(&mut doc, "parties", requester_party(a, &party_id));
+    if !joined_already {
+        push(&mut doc, "parties", requester_party(a, &party_id));
+    }
     push(
         &mut doc,
         "purposes",
@@ -289,11 +318,7 @@ fn new_agreement(
     provider: &Party,
 ) -> Result<Drafted, serde_yaml::Error> {
     let provider_id = provider.id.as_str().to_owned();
-    let party_id = slug(
-        a.text("org_name"),
-        "requester",
-        std::slice::from_ref(&provider_id),
-    );
+    let party_id = requester_id(a, d, std::slice::from_ref(&provider_id));
     let agreement_id = slug(
         &format!("{provider_id}-{party_id}"),
         "requested-agreement",

@@ -29,7 +29,7 @@ use crate::mail::outbox::{NewMessage, enqueue};
 use crate::mail::{Kind, MailError};
 use crate::people::{self, PeopleError, hash_secret, random_secret, throttle};
 use crate::registry::{Registry, RegistryError};
-use crate::store::entity::{access_request as row, access_request_message as msg, user};
+use crate::store::entity::{access_request as row, access_request_message as msg, api_token, user};
 use crate::store::time::{parse, stamp};
 
 /// How long an e-mail confirmation link works.
@@ -172,6 +172,11 @@ pub struct QueuePage {
 #[derive(Debug, Clone, Serialize)]
 pub struct Preview {
     pub agreement_id: String,
+    /// The requester's party id in the draft.
+    pub party_id: String,
+    /// The id the organisation's name gives when another party uses it already: the
+    /// requester gets `party_id` instead, unless the officer says they are that party.
+    pub clash: Option<String>,
     pub yaml: String,
     pub findings: Vec<String>,
     pub errors: usize,
@@ -453,7 +458,7 @@ impl Access {
     pub async fn preview(&self, id: Uuid) -> Result<Preview> {
         let r = self.find(id).await?;
         let answers: Answers = serde_json::from_str(&r.answers).unwrap_or_default();
-        let draft = self.draft(&r, &answers).await?;
+        let draft = self.draft(&r, &answers, None).await?;
         let checked = crate::agreement::check_source(draft.yaml.as_bytes(), self.clock.today());
         let findings: Vec<String> = checked
             .diagnostics
@@ -477,6 +482,8 @@ impl Access {
         };
         Ok(Preview {
             agreement_id: draft.agreement_id,
+            party_id: draft.party_id,
+            clash: draft.clash,
             yaml: draft.yaml,
             findings,
             errors,
@@ -485,9 +492,22 @@ impl Access {
         })
     }
 
-    async fn draft(&self, r: &row::Model, answers: &Answers) -> Result<drafting::Draft> {
+    async fn draft(
+        &self,
+        r: &row::Model,
+        answers: &Answers,
+        as_party: Option<&str>,
+    ) -> Result<drafting::Draft> {
         let target = self.addressed(answers).await?;
         let choices = self.choices(answers).await?;
+        let taken = self.party_ids_in_use().await?;
+        if let Some(id) = as_party
+            && !self.registry.party_exists(id).await?
+        {
+            return Err(AccessError::BadInput(format!(
+                "no agreement has a party '{id}' to map the requester to"
+            )));
+        }
         let addressed = match &target {
             Target::Agreement(a) => Addressed::Agreement(a),
             Target::Party(p) => Addressed::Organisation(p),
@@ -497,6 +517,8 @@ impl Access {
             reference: &r.reference,
             today: self.clock.today(),
             choices: &choices,
+            taken: &taken,
+            as_party,
         };
         let mut drafted =
             drafting::draft(answers, &d).map_err(|e| AccessError::BadInput(e.to_string()))?;
@@ -516,6 +538,29 @@ impl Access {
             }
         }
         Ok(drafted)
+    }
+
+    /// Every party id in use: named by any agreement, or bound to an account or a token.
+    async fn party_ids_in_use(&self) -> Result<Vec<String>> {
+        let mut ids = self.registry.party_ids().await?;
+        let accounts: Vec<Option<String>> = user::Entity::find()
+            .select_only()
+            .column(user::Column::PartyId)
+            .distinct()
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let tokens: Vec<Option<String>> = api_token::Entity::find()
+            .select_only()
+            .column(api_token::Column::PartyId)
+            .distinct()
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        ids.extend(accounts.into_iter().chain(tokens).flatten());
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
     }
 
     // ---- the requester ----------------------------------------------------------------
@@ -923,6 +968,7 @@ impl Access {
         id: Uuid,
         reasons: &str,
         conditions: &str,
+        as_party: Option<&str>,
     ) -> Result<AccessRequest> {
         officer(who)?;
         let reasons = text(reasons, "the reasons", true)?;
@@ -936,7 +982,7 @@ impl Access {
             });
         }
         let answers: Answers = serde_json::from_str(&r.answers).unwrap_or_default();
-        let drafted = self.draft(&r, &answers).await?;
+        let drafted = self.draft(&r, &answers, as_party).await?;
         let checked = crate::agreement::check_source(drafted.yaml.as_bytes(), self.clock.today());
         if checked.agreement.is_none() {
             return Err(AccessError::DraftInvalid(checked.diagnostics));
@@ -979,6 +1025,7 @@ impl Access {
                 details: serde_json::json!({
                     "reference": r.reference, "reasons": reasons, "conditions": conditions,
                     "agreement": drafted.agreement_id, "role": who.role.to_string(),
+                    "party": drafted.party_id, "mapped_to_existing_party": as_party.is_some(),
                 }),
             },
         );

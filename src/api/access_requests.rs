@@ -139,6 +139,15 @@ pub struct ApproveBody {
     /// Conditions the approval carries; absent or empty for none.
     #[oai(validator(max_length = 4000), nullable)]
     pub conditions: Option<String>,
+    /// The existing party the requester is, when the officer knows the requester's
+    /// organisation is one that an agreement already names (the request's preview shows
+    /// a clash of names); absent for a new party with an id nobody uses. 400 if no agreement
+    /// names it.
+    #[oai(
+        validator(pattern = "^[a-z0-9][a-z0-9-]*$", max_length = 200),
+        nullable
+    )]
+    pub as_party: Option<String>,
 }
 
 /// A rejection's reasons.
@@ -387,7 +396,13 @@ impl AccessRequestsApi {
         let conditions = body.0.conditions.unwrap_or_default();
         let done = self
             .access
-            .approve(&caller.0, id.0, &body.0.reasons.0, &conditions)
+            .approve(
+                &caller.0,
+                id.0,
+                &body.0.reasons.0,
+                &conditions,
+                body.0.as_party.as_deref(),
+            )
             .await;
         Ok(Json(done.map_err(ApiError::from)?))
     }

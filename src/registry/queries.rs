@@ -315,6 +315,26 @@ impl Registry {
         })
     }
 
+    /// Every party id an agreement names (in the version its list entry shows).
+    pub async fn party_ids(&self) -> Result<Vec<String>> {
+        Ok(agreement_party::Entity::find()
+            .select_only()
+            .column(agreement_party::Column::PartyId)
+            .distinct()
+            .into_tuple()
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Whether any agreement names the party `id`.
+    pub async fn party_exists(&self, id: &str) -> Result<bool> {
+        Ok(agreement_party::Entity::find()
+            .filter(agreement_party::Column::PartyId.eq(id))
+            .count(&self.db)
+            .await?
+            > 0)
+    }
+
     pub async fn agreement(&self, id: &str) -> Result<AgreementSummary> {
         let row = agreement::Entity::find_by_id(id)
             .filter(listed())

@@ -192,8 +192,19 @@ pub struct DecisionForm {
     reasons: String,
     #[serde(default)]
     conditions: String,
+    /// The existing party the officer says the requester is (only offered on a clash).
+    #[serde(default)]
+    as_party: String,
     #[serde(default)]
     step: String,
+}
+
+/// The requester's new party id, and the existing id their name clashes with, if any.
+async fn clash_of(console: &Console, id: Uuid) -> (String, Option<String>) {
+    match console.access.preview(id).await {
+        Ok(p) => (p.party_id, p.clash),
+        Err(_) => (String::new(), None),
+    }
 }
 
 fn decision_of(decision: &str) -> Result<(&'static str, bool), WebError> {
@@ -213,42 +224,62 @@ pub async fn decide_form(
     let who = viewer.allow(OFFICERS)?;
     let (verb, approving) = decision_of(&decision)?;
     let r = console.access.get(who, id).await?;
+    let party = if approving {
+        clash_of(&console, id).await
+    } else {
+        (String::new(), None)
+    };
     Ok(decide_page(
         &viewer,
-        id,
-        &r.reference,
-        &decision,
-        verb,
-        approving,
-        "",
-        "",
+        Decision {
+            id,
+            reference: &r.reference,
+            decision: &decision,
+            verb,
+            approving,
+        },
+        Entered::default(),
+        &party,
         &[],
         StatusCode::OK,
     ))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Which decision a form is for.
+struct Decision<'a> {
+    id: Uuid,
+    reference: &'a str,
+    decision: &'a str,
+    verb: &'a str,
+    approving: bool,
+}
+
+/// What the officer has entered.
+#[derive(Default)]
+struct Entered<'a> {
+    reasons: &'a str,
+    conditions: &'a str,
+    as_party: &'a str,
+}
+
 fn decide_page(
     viewer: &Viewer,
-    id: Uuid,
-    reference: &str,
-    decision: &str,
-    verb: &str,
-    approving: bool,
-    reasons: &str,
-    conditions: &str,
+    d: Decision,
+    a: Entered,
+    (party_id, clash): &(String, Option<String>),
     errors: &[Value],
     status: StatusCode,
 ) -> Response {
     let data = json!({
-        "id": id, "reference": reference, "decision": decision, "verb": verb,
-        "approving": approving, "reasons": reasons, "conditions": conditions, "errors": errors,
+        "id": d.id, "reference": d.reference, "decision": d.decision, "verb": d.verb,
+        "approving": d.approving, "reasons": a.reasons, "conditions": a.conditions,
+        "as_party": a.as_party, "party_id": party_id, "clash": clash, "errors": errors,
     });
     pages().page_with(
         status,
         Some(viewer),
         "access_decide",
-        &format!("{verb} access request {reference}"),
+        &format!("{} access request {}", d.verb, d.reference),
         data,
     )
 }
@@ -266,6 +297,16 @@ pub async fn decide(
     let r = console.access.get(who, id).await?;
     let reasons = f.reasons.trim();
     let conditions = if approving { f.conditions.trim() } else { "" };
+    let party = if approving {
+        clash_of(&console, id).await
+    } else {
+        (String::new(), None)
+    };
+    // Only the clashing party may be chosen; anything else is a new party.
+    let as_party = match &party.1 {
+        Some(clash) if f.as_party == *clash => clash.as_str(),
+        _ => "",
+    };
     let mut errors = Vec::new();
     if reasons.is_empty() || reasons.chars().count() > 4000 {
         errors.push(field_error(
@@ -287,13 +328,19 @@ pub async fn decide(
         };
         return Ok(decide_page(
             &viewer,
-            id,
-            &r.reference,
-            &decision,
-            verb,
-            approving,
-            reasons,
-            conditions,
+            Decision {
+                id,
+                reference: &r.reference,
+                decision: &decision,
+                verb,
+                approving,
+            },
+            Entered {
+                reasons,
+                conditions,
+                as_party,
+            },
+            &party,
             &errors,
             status,
         ));
@@ -310,6 +357,15 @@ pub async fn decide(
         if approving {
             rows.push(json!({ "key": "Conditions", "value": if conditions.is_empty() { "None" } else { conditions } }));
             hidden.push(json!({ "name": "conditions", "value": conditions }));
+            if party.1.is_some() {
+                let value = if as_party.is_empty() {
+                    format!("A new party, with the id {}", party.0)
+                } else {
+                    format!("The existing party {as_party}")
+                };
+                rows.push(json!({ "key": "Party", "value": value }));
+                hidden.push(json!({ "name": "as_party", "value": as_party }));
+            }
         }
         let warning = if approving {
             "Approving drafts the agreement into the register and tells the requester. The draft still needs every party's signatures."
@@ -330,7 +386,11 @@ pub async fn decide(
         ));
     }
     if approving {
-        console.access.approve(who, id, reasons, conditions).await?;
+        let as_party = (!as_party.is_empty()).then_some(as_party);
+        console
+            .access
+            .approve(who, id, reasons, conditions, as_party)
+            .await?;
     } else {
         console.access.reject(who, id, reasons).await?;
     }
