@@ -79,7 +79,12 @@ impl App {
         let retention = settings
             .retention_with(&registry, mail.clone())
             .counted_in(metrics.clone());
-        let access = Access::new(registry.clone(), mail.clone(), &settings.public_url);
+        let access = Access::new(
+            registry.clone(),
+            mail.clone(),
+            &settings.public_url,
+            settings.request_link_days,
+        );
         let handover = Handover::new(registry.clone(), mail.clone(), &settings.public_url);
         let sso = settings
             .sso

@@ -24,6 +24,8 @@ pub struct Settings {
     pub hsts: bool,
     /// Single sign-on through an OpenID provider, when configured.
     pub sso: Option<crate::people::sso::SsoConfig>,
+    /// How many days a requester's private link works from when it is sent.
+    pub request_link_days: u16,
 }
 
 impl Default for Settings {
@@ -35,6 +37,7 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:8080".into(),
             hsts: false,
             sso: None,
+            request_link_days: crate::access::requests::DEFAULT_LINK_DAYS,
         }
     }
 }

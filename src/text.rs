@@ -5,6 +5,15 @@ pub fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// `text` with its first letter a capital, as a sentence starts (messages are lower case).
+pub fn capitalised(text: &str) -> String {
+    let mut c = text.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
 /// An error and its sources, `: `-separated, a source whose text is already there left out.
 pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();

@@ -6,6 +6,7 @@
 mod support;
 
 use accord::auth::Role;
+use accord::clock::Clock;
 use accord::store::entity::{access_request, audit_record, outbox_message, user, version};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
@@ -98,6 +99,22 @@ async fn fill_in(b: &Browser, private: &str, posted: &[(String, String)]) {
         let saved = b.post(&path, &form).await;
         assert_eq!(saved.status, 303, "{path}: {}", saved.body);
     }
+}
+
+/// Confirms `email` through the newest confirmation link mailed to it, in a fresh browser;
+/// returns the private link's path.
+async fn confirm_by_mail(app: &TestApp, email: &str) -> String {
+    let sent = mail(app, email, "access-confirm").await;
+    let confirm = link(
+        sent.last().expect("a confirmation link"),
+        "/request-access/confirm/",
+    );
+    let confirm = confirm[confirm.find("/request-access").unwrap()..].to_owned();
+    let b = Browser::new(app);
+    let page = b.get(&confirm).await;
+    let done = b.post(&confirm, &[("csrf", &page.csrf())]).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    done.location().unwrap().to_owned()
 }
 
 async fn request_row(app: &TestApp, email: &str) -> access_request::Model {
@@ -468,6 +485,143 @@ async fn starting_is_throttled(app: TestApp) {
     assert!(bad.body.contains("href=\"#email\""));
 }
 
+/// The API keeps the public form's limits (429): three requests a quarter-hour for one
+/// mailbox, whatever `+tag` is added, and ten for one token; nothing more is mailed.
+async fn the_api_keeps_the_forms_limits(app: TestApp) {
+    with_sample(&app).await;
+    let partner = app.token(Role::GateClient, Some("foodbank")).await;
+    let body = |email: &str| {
+        let mut map = serde_json::Map::new();
+        for (k, v) in answers(&format!("agreement:{SAMPLE}"), &["full-name"], "") {
+            match map.get_mut(&k) {
+                Some(Value::Array(items)) => items.push(json!(v)),
+                Some(one) => *one = json!([one.clone(), v]),
+                None => {
+                    map.insert(k, json!(v));
+                }
+            }
+        }
+        json!({ "email": email, "answers": map })
+    };
+    let confirmations = || async {
+        outbox_message::Entity::find()
+            .filter(outbox_message::Column::Kind.eq("access-confirm"))
+            .count(app.registry.db())
+            .await
+            .unwrap()
+    };
+    let mut statuses = Vec::new();
+    for tag in ["", "+a", "+b", "+c", "+d"] {
+        let r = app
+            .post_json(
+                &partner,
+                "/api/v1/access-requests",
+                body(&format!("victim{tag}@mail.example")),
+            )
+            .await;
+        statuses.push(r.status().as_u16());
+        if r.status() == 429 {
+            let e: Value = r.json().await.unwrap();
+            assert_eq!(e["code"], "too-many-requests", "{e}");
+        }
+    }
+    assert_eq!(
+        statuses,
+        [201, 201, 201, 429, 429],
+        "one mailbox, however tagged"
+    );
+    assert_eq!(confirmations().await, 3);
+    // The token's own share: ten in the window, to different mailboxes.
+    let mut statuses = Vec::new();
+    for n in 0..8 {
+        let r = app
+            .post_json(
+                &partner,
+                "/api/v1/access-requests",
+                body(&format!("p{n}@mail.example")),
+            )
+            .await;
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [201, 201, 201, 201, 201, 201, 201, 429]);
+    assert_eq!(confirmations().await, 10);
+    // After the window, the mailbox may be asked again.
+    app.clock
+        .set(app.clock.now() + jiff::SignedDuration::from_mins(16));
+    let r = app
+        .post_json(
+            &partner,
+            "/api/v1/access-requests",
+            body("victim+z@mail.example"),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+}
+
+/// A private link works for `ACCORD_REQUEST_LINK_DAYS` (90 by default) from when it is sent;
+/// after that it opens nothing, and the requester gets a new one by e-mail (the old one then
+/// stops working). Asking for an address with no request looks the same and mails nothing.
+async fn a_private_link_expires_and_is_renewed_by_email(app: TestApp) {
+    let (b, private) = started(&app, EMAIL).await;
+    assert_eq!(b.get(&private).await.status, 200);
+    app.clock
+        .set(app.clock.now() + jiff::SignedDuration::from_hours(24 * 89));
+    assert_eq!(b.get(&private).await.status, 200, "still open on day 89");
+    app.clock
+        .set(app.clock.now() + jiff::SignedDuration::from_hours(24 + 1));
+    let expired = b.get(&private).await;
+    assert_eq!(expired.status, 404);
+    assert!(
+        expired.body.contains("href=\"/request-access/renew\""),
+        "{}",
+        expired.body
+    );
+    let links_before = mail(&app, EMAIL, "access-link").await.len();
+    let renewed = b
+        .submit(
+            "/request-access/renew",
+            "/request-access/renew",
+            &[("email", EMAIL)],
+        )
+        .await;
+    assert_eq!(renewed.status, 200, "{}", renewed.body);
+    assert!(renewed.body.contains("Check your e-mail"));
+    let links = mail(&app, EMAIL, "access-link").await;
+    assert_eq!(links.len(), links_before + 1);
+    let fresh = link(links.last().unwrap(), "/request-access/r/");
+    let fresh = fresh[fresh.find("/request-access").unwrap()..].to_owned();
+    assert_ne!(fresh, private);
+    assert_eq!(b.get(&fresh).await.status, 200);
+    assert_eq!(
+        b.get(&private).await.status,
+        404,
+        "the old link stops working"
+    );
+    // An address with no request: the same answer, and nothing mailed.
+    let none = b
+        .submit(
+            "/request-access/renew",
+            "/request-access/renew",
+            &[("email", "nobody@nowhere.example")],
+        )
+        .await;
+    assert_eq!(none.status, 200);
+    assert!(
+        mail(&app, "nobody@nowhere.example", "access-link")
+            .await
+            .is_empty()
+    );
+    let bad = b
+        .submit(
+            "/request-access/renew",
+            "/request-access/renew",
+            &[("email", "no")],
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("href=\"#email\""));
+}
+
 async fn hostile_text_is_inert(app: TestApp) {
     with_sample(&app).await;
     let officer = signed_in(&app, Role::IgOfficer, None).await;
@@ -756,6 +910,20 @@ async fn every_move_through_the_api(app: TestApp) {
             .status(),
         200
     );
+    // Not before the requester has confirmed their e-mail address.
+    let r = post(
+        &officer,
+        &format!("/{id3}/approve"),
+        json!({ "reasons": "Fine." }),
+    )
+    .await;
+    assert_eq!(r.status(), 409);
+    let e: Value = r.json().await.unwrap();
+    assert!(
+        e["message"].as_str().unwrap().contains("not confirmed"),
+        "{e}"
+    );
+    confirm_by_mail(&app, "system@hope.example").await;
     let r = post(
         &officer,
         &format!("/{id3}/approve"),
@@ -817,6 +985,7 @@ async fn a_requester_never_takes_another_partys_identity(app: TestApp) {
                 )
                 .await;
             assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+            confirm_by_mail(app, email).await;
             id
         }
     };
@@ -907,4 +1076,6 @@ on_both_databases!(
     hostile_text_is_inert,
     every_move_through_the_api,
     a_requester_never_takes_another_partys_identity,
+    the_api_keeps_the_forms_limits,
+    a_private_link_expires_and_is_renewed_by_email,
 );

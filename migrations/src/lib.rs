@@ -21,6 +21,7 @@ mod m20261208_000011_sso;
 mod m20261209_000012_transparency;
 mod m20261210_000013_session_method;
 mod m20261211_000014_provider_session;
+mod m20261212_000015_request_link_lifetime;
 
 pub use m20261121_000001_registry::GENESIS_HASH;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000012_transparency::Migration),
             Box::new(m20261210_000013_session_method::Migration),
             Box::new(m20261211_000014_provider_session::Migration),
+            Box::new(m20261212_000015_request_link_lifetime::Migration),
         ]
     }
 }

@@ -34,10 +34,33 @@ use crate::store::time::{parse, stamp};
 
 /// How long an e-mail confirmation link works.
 pub const CONFIRM_LIFETIME: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+/// How long a private link works by default (`ACCORD_REQUEST_LINK_DAYS`); a requester asks
+/// for a new one by e-mail.
+pub const DEFAULT_LINK_DAYS: u16 = 90;
 /// Requests started from one address within the throttle window before more are refused.
 pub const STARTS_PER_ADDRESS: u64 = 10;
 /// Requests started for one e-mail address within the throttle window.
 pub const STARTS_PER_EMAIL: u64 = 3;
+
+/// The mailbox an address delivers to, for the limits: `name+tag@domain` is `name@domain`,
+/// so tags cannot multiply what one person's mailbox is sent. (`email` is normalised.)
+fn mailbox(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let name = local.split_once('+').map_or(local, |(name, _)| name);
+            format!("{name}@{domain}")
+        }
+        None => email.to_owned(),
+    }
+}
+
+/// The throttle's keys for a start: who asks (`by`, an address or a token) and the mailbox.
+fn start_keys(by: &str, email: &str) -> [String; 2] {
+    [
+        format!("access-address:{by}"),
+        format!("access-email:{}", mailbox(email)),
+    ]
+}
 /// Longest message in a request's thread, and longest reasons or conditions, in characters.
 pub const MAX_MESSAGE: usize = 4000;
 /// Most requests one page of the queue shows.
@@ -61,6 +84,11 @@ pub enum AccessError {
     BadInput(String),
     #[error("too many requests from here; try again in 15 minutes")]
     Throttled,
+    #[error(
+        "the requester has not confirmed their e-mail address yet: they must use the link \
+         sent to it before the request can be approved"
+    )]
+    Unconfirmed,
     #[error("the drafted agreement has errors")]
     DraftInvalid(Vec<Diagnostic>),
     #[error(transparent)]
@@ -193,6 +221,8 @@ pub struct Access {
     registry: Registry,
     templates: Arc<Templates>,
     public_url: String,
+    /// How long a private link works from when it is sent.
+    link_lifetime: jiff::SignedDuration,
 }
 
 fn chars(text: &str) -> usize {
@@ -230,13 +260,20 @@ fn whole_days(secs: i64) -> i64 {
 }
 
 impl Access {
-    pub fn new(registry: Registry, templates: Arc<Templates>, public_url: &str) -> Access {
+    /// The service; a private link works for `link_days` days from when it is sent.
+    pub fn new(
+        registry: Registry,
+        templates: Arc<Templates>,
+        public_url: &str,
+        link_days: u16,
+    ) -> Access {
         Access {
             db: registry.db().clone(),
             clock: registry.clock().clone(),
             registry,
             templates,
             public_url: public_url.trim_end_matches('/').to_owned(),
+            link_lifetime: jiff::SignedDuration::from_hours(24 * i64::from(link_days)),
         }
     }
 
@@ -304,11 +341,21 @@ impl Access {
         if token.len() != 64 {
             return Err(AccessError::BadLink);
         }
-        row::Entity::find()
+        let r = row::Entity::find()
             .filter(row::Column::ResumeHash.eq(hash_secret(token)))
             .one(&self.db)
             .await?
-            .ok_or(AccessError::BadLink)
+            .ok_or(AccessError::BadLink)?;
+        let live = r
+            .resume_expires_at
+            .as_deref()
+            .and_then(parse)
+            .is_some_and(|t| t > self.now());
+        if live {
+            Ok(r)
+        } else {
+            Err(AccessError::BadLink)
+        }
     }
 
     /// One request, for someone who may see it: readers, or the token that made it.
@@ -572,17 +619,12 @@ impl Access {
         let email = people::normal_email(email)
             .map_err(|_| AccessError::Problems(vec![email_problem()]))?;
         let now = self.now();
-        let by_address = format!("access-address:{address}");
-        let by_email = format!("access-email:{email}");
-        if throttle::count_recent(&self.db, now, &by_address).await? >= STARTS_PER_ADDRESS
-            || throttle::count_recent(&self.db, now, &by_email).await? >= STARTS_PER_EMAIL
-        {
-            return Err(AccessError::Throttled);
-        }
+        let keys = start_keys(address, &email);
+        self.admit(now, &keys).await?;
         let token = random_secret()?;
         let txn = self.db.begin().await?;
         let mut log = Writer::begin(&txn).await?;
-        throttle::note(&txn, now, &[by_address, by_email]).await?;
+        throttle::note(&txn, now, &keys).await?;
         let r = self
             .insert(&txn, now, &email, Some(&token), None, Answers::default())
             .await?;
@@ -603,6 +645,17 @@ impl Access {
         self.send(&txn, now, &email, Kind::AccessConfirm, &mail, None)
             .await?;
         log.commit(txn).await?;
+        Ok(())
+    }
+
+    /// `Err(Throttled)` once the asker or the mailbox has started its share of requests in
+    /// the window: the same limits for the public form and the API.
+    async fn admit(&self, now: Timestamp, [by, mailbox]: &[String; 2]) -> Result<()> {
+        if throttle::count_recent(&self.db, now, by).await? >= STARTS_PER_ADDRESS
+            || throttle::count_recent(&self.db, now, mailbox).await? >= STARTS_PER_EMAIL
+        {
+            return Err(AccessError::Throttled);
+        }
         Ok(())
     }
 
@@ -637,6 +690,7 @@ impl Access {
                 confirm_token.map(|_| stamp(people::after(now, CONFIRM_LIFETIME)))
             ),
             resume_hash: Set(None),
+            resume_expires_at: Set(None),
             owner: Set(owner),
             answers: Set(serde_json::to_string(&answers).unwrap_or_else(|_| "{}".into())),
             organisation: Set(organisation),
@@ -688,6 +742,7 @@ impl Access {
         m.confirm_expires_at = Set(None);
         m.email_confirmed_at = Set(Some(stamp(now)));
         m.resume_hash = Set(Some(hash_secret(&resume)));
+        m.resume_expires_at = Set(Some(stamp(now + self.link_lifetime)));
         m.updated_at = Set(stamp(now));
         let r = m.update(&txn).await?;
         log.append(
@@ -708,6 +763,52 @@ impl Access {
             .await?;
         log.commit(txn).await?;
         Ok((self.view(&r), resume))
+    }
+
+    /// Sends `email` a new private link for each of its requests not yet decided or
+    /// withdrawn whose address was confirmed (the old link stops working). Throttled as a
+    /// start is, and the answer is the same whether or not there are any, so nothing is
+    /// revealed about the address.
+    pub async fn renew(&self, email: &str, address: &str) -> Result<()> {
+        let email = people::normal_email(email)
+            .map_err(|_| AccessError::Problems(vec![email_problem()]))?;
+        let now = self.now();
+        let keys = start_keys(address, &email);
+        self.admit(now, &keys).await?;
+        let txn = self.db.begin().await?;
+        let mut log = Writer::begin(&txn).await?;
+        throttle::note(&txn, now, &keys).await?;
+        let open = row::Entity::find()
+            .filter(row::Column::Email.eq(email.as_str()))
+            .filter(row::Column::EmailConfirmedAt.is_not_null())
+            .all(&txn)
+            .await?;
+        for r in open.into_iter().filter(|r| !status_of(r).is_final()) {
+            let resume = random_secret()?;
+            let mut m = r.clone().into_active_model();
+            m.resume_hash = Set(Some(hash_secret(&resume)));
+            m.resume_expires_at = Set(Some(stamp(now + self.link_lifetime)));
+            m.updated_at = Set(stamp(now));
+            let r = m.update(&txn).await?;
+            log.append(
+                now,
+                Event {
+                    actor: "requester",
+                    action: "access.link_renewed",
+                    subject: subject(&r),
+                    details: serde_json::json!({ "reference": r.reference }),
+                },
+            );
+            let mail = AccessMail {
+                reference: r.reference.clone(),
+                link: self.link(&format!("/request-access/r/{resume}")),
+                ..Default::default()
+            };
+            self.send(&txn, now, &r.email, Kind::AccessLink, &mail, None)
+                .await?;
+        }
+        log.commit(txn).await?;
+        Ok(())
     }
 
     /// Saves one step's answers from a posted form, if they pass; else every problem, and
@@ -772,9 +873,12 @@ impl Access {
             return Err(AccessError::Problems(problems));
         }
         let now = self.now();
+        let keys = start_keys(&format!("token:{}", who.id), &email);
+        self.admit(now, &keys).await?;
         let token = random_secret()?;
         let txn = self.db.begin().await?;
         let mut log = Writer::begin(&txn).await?;
+        throttle::note(&txn, now, &keys).await?;
         let r = self
             .insert(&txn, now, &email, Some(&token), Some(who.id), answers)
             .await?;
@@ -980,6 +1084,9 @@ impl Access {
                 status,
                 what: "approved",
             });
+        }
+        if r.email_confirmed_at.is_none() {
+            return Err(AccessError::Unconfirmed);
         }
         let answers: Answers = serde_json::from_str(&r.answers).unwrap_or_default();
         let drafted = self.draft(&r, &answers, as_party).await?;

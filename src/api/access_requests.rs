@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use super::auth::Caller;
-use super::error::{ApiError, Errors, S400, S401, S403, S404, S409, S413, S415, S422A};
+use super::error::{ApiError, Errors, S400, S401, S403, S404, S409, S413, S415, S422A, S429};
 use super::text::NonBlank;
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
 
@@ -235,13 +235,15 @@ impl AccessRequestsApi {
     /// Make an access request with every answer at once (any token but a `monitor`'s: 403).
     /// Every problem with the
     /// answers is a 422 listing them by question. The e-mail address is sent a confirmation
-    /// link, which gives the person the request's private link in the web form too.
+    /// link, which gives the person the request's private link in the web form too. The
+    /// public form's limits apply (429): 10 requests per token and 3 per mailbox
+    /// (`name+tag@domain` counts as `name@domain`) in 15 minutes.
     #[oai(path = "/", method = "post")]
     async fn create(
         &self,
         caller: Caller,
         body: Json<NewAccessRequest>,
-    ) -> Result<Created, Errors<(S400, S401, S403, S413, S415, S422A)>> {
+    ) -> Result<Created, Errors<(S400, S401, S403, S413, S415, S422A, S429)>> {
         let answers = answers_from(body.0.answers)?;
         let made = self
             .access

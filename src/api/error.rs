@@ -329,7 +329,7 @@ impl From<crate::access::requests::AccessError> for ApiError {
         match e {
             E::NotFound | E::BadLink => ApiError::NotFound(e.to_string()),
             E::NotAllowed(m) => ApiError::Forbidden(m),
-            E::WrongState { .. } => ApiError::Conflict(e.to_string()),
+            E::WrongState { .. } | E::Unconfirmed => ApiError::Conflict(e.to_string()),
             E::Problems(ps) => ApiError::Answers(ps),
             E::Incomplete(steps) => {
                 ApiError::Answers(steps.into_iter().flat_map(|(_, p)| p).collect())

@@ -1,4 +1,5 @@
-//! The settings `serve` and `sweep` share: templates, webhook secrets, the public address.
+//! The settings `serve` and `sweep` share: templates, webhook secrets, the public address,
+//! the life of a requester's private link.
 
 use std::path::PathBuf;
 
@@ -22,6 +23,15 @@ pub struct AppArgs {
         default_value = "http://127.0.0.1:8080"
     )]
     pub public_url: String,
+    /// Days a requester's private link to their access request works from when it is sent
+    /// (1 to 365); they ask for a new one by e-mail.
+    #[arg(
+        long,
+        env = "ACCORD_REQUEST_LINK_DAYS",
+        default_value_t = crate::access::requests::DEFAULT_LINK_DAYS,
+        value_parser = clap::value_parser!(u16).range(1..=365)
+    )]
+    pub request_link_days: u16,
 }
 
 impl AppArgs {
@@ -33,6 +43,7 @@ impl AppArgs {
             templates: self.templates.clone(),
             webhook_secrets: secrets,
             public_url: self.public_url.clone(),
+            request_link_days: self.request_link_days,
             ..Settings::default()
         })
     }

@@ -30,6 +30,14 @@ pub enum WebError {
     /// Something Accord depends on (the identity provider) does not answer.
     #[error("{0}")]
     Unavailable(String),
+    /// A requester's link that opens nothing (used, expired or mistyped): 404, with the way
+    /// to a new one.
+    #[error(
+        "This link is not valid: it may have been used already, or have expired. Links to \
+         confirm an e-mail address work once, for 24 hours; a private link to a request works \
+         for a while after it is sent, and you can ask for a new one."
+    )]
+    RequesterLink,
 }
 
 impl WebError {
@@ -46,6 +54,7 @@ impl WebError {
             WebError::Conflict(_) => "This cannot be done now",
             WebError::Internal(_) => "Sorry, there is a problem with the service",
             WebError::Unavailable(_) => "Sign-in is not available just now",
+            WebError::RequesterLink => "This link does not work",
         }
     }
 }
@@ -54,7 +63,7 @@ impl ResponseError for WebError {
     fn status(&self) -> StatusCode {
         match self {
             WebError::Forbidden(_) | WebError::Csrf => StatusCode::FORBIDDEN,
-            WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            WebError::NotFound(_) | WebError::RequesterLink => StatusCode::NOT_FOUND,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -72,7 +81,10 @@ impl ResponseError for WebError {
             WebError::Csrf => "Go back, reload the page and try again.".to_owned(),
             other => other.to_string(),
         };
-        let data = json!({ "heading": self.heading(), "message": message });
+        let link = matches!(self, WebError::RequesterLink).then(
+            || json!({ "href": "/request-access/renew", "text": "Get a new link to your request" }),
+        );
+        let data = json!({ "heading": self.heading(), "message": message, "link": link });
         pages().page_with(self.status(), None, "error", self.heading(), data)
     }
 }
@@ -157,14 +169,13 @@ impl From<AccessError> for WebError {
     fn from(e: AccessError) -> WebError {
         match e {
             AccessError::NotFound => WebError::NotFound("There is no such access request.".into()),
-            AccessError::BadLink => WebError::NotFound(
-                "This link is not valid: it may have been used already, or have expired. \
-                 Links to confirm an e-mail address work once, for 24 hours."
-                    .into(),
-            ),
+            AccessError::BadLink => WebError::RequesterLink,
             AccessError::NotAllowed(m) => WebError::Forbidden(m),
             AccessError::WrongState { .. } | AccessError::Throttled => {
                 WebError::Conflict(e.to_string())
+            }
+            AccessError::Unconfirmed => {
+                WebError::Conflict(crate::text::capitalised(&e.to_string()))
             }
             AccessError::Problems(_) | AccessError::Incomplete(_) | AccessError::BadInput(_) => {
                 WebError::BadRequest(e.to_string())

@@ -259,17 +259,9 @@ pub async fn submit(
                 HandoverError::BadInput(m) => ("body", StatusCode::BAD_REQUEST, m),
                 e => return Err(e.into()),
             };
-            let errors = [field_error(field, &capitalised(&message))];
+            let errors = [field_error(field, &crate::text::capitalised(&message))];
             item_page(&console, &viewer, &id, item, &errors, &f, status).await
         }
-    }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut c = text.chars();
-    match c.next() {
-        Some(first) => first.to_uppercase().chain(c).collect(),
-        None => String::new(),
     }
 }
 
@@ -305,7 +297,7 @@ pub async fn review(
     match done {
         Ok(_) => Ok(see_other(&format!("/agreements/{id}/handover/{item}"))),
         Err(HandoverError::BadInput(m)) => {
-            let errors = [field_error("comments", &capitalised(&m))];
+            let errors = [field_error("comments", &crate::text::capitalised(&m))];
             item_page(
                 &console,
                 &viewer,
@@ -377,7 +369,10 @@ pub async fn search(
     // The use case decides who may search; a blank query finds nothing.
     let (hits, errors) = match console.handover.search(viewer.principal(), &s.q, 50).await {
         Ok(h) => (h, Vec::new()),
-        Err(HandoverError::BadInput(m)) => (Vec::new(), vec![field_error("q", &capitalised(&m))]),
+        Err(HandoverError::BadInput(m)) => (
+            Vec::new(),
+            vec![field_error("q", &crate::text::capitalised(&m))],
+        ),
         Err(e) => return Err(e.into()),
     };
     let data =

@@ -211,6 +211,10 @@ pub fn routes(route: Route) -> Route {
             "/request-access/confirm/:token",
             get(request_access::confirm_form).post(request_access::confirm),
         )
+        .at(
+            "/request-access/renew",
+            get(request_access::renew_form).post(request_access::renew),
+        )
         .at("/request-access/r/:token", get(request_access::tasks))
         .at(
             "/request-access/r/:token/step/:step",

@@ -39,6 +39,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/web/change_password.hbs"),
     ),
     ("message", include_str!("../../templates/web/message.hbs")),
+    (
+        "request_renew",
+        include_str!("../../templates/web/request_renew.hbs"),
+    ),
     ("home", include_str!("../../templates/web/home.hbs")),
     (
         "agreements",

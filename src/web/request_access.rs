@@ -97,6 +97,59 @@ pub async fn start(
              continue your request. If it has not arrived in a few minutes, check your junk \
              folder, or start again."
         ),
+        "link": { "href": "/request-access", "text": "Start again" },
+    });
+    Ok(visit.with_cookie(pages().page(None, "message", "Check your e-mail", data)))
+}
+
+#[handler]
+pub fn renew_form(visit: Visitor) -> Response {
+    visit.with_cookie(renew_page(&visit, "", &[], StatusCode::OK))
+}
+
+fn renew_page(visit: &Visitor, email: &str, errors: &[Value], status: StatusCode) -> Response {
+    let data = json!({ "email": email, "errors": errors, "visit_csrf": visit.csrf() });
+    pages().page_with(
+        status,
+        None,
+        "request_renew",
+        "Get a new link to your request",
+        data,
+    )
+}
+
+/// Sends new private links to the address's open requests; the same answer whether or not
+/// it has any.
+#[handler]
+pub async fn renew(
+    console: Data<&Console>,
+    visit: Visitor,
+    remote: &RemoteAddr,
+    Form(f): Form<StartForm>,
+) -> WebResult {
+    visit.check_csrf(&f.csrf)?;
+    let email = f.email.trim();
+    let problem = match console.access.renew(email, &address(remote)).await {
+        Ok(()) => None,
+        Err(AccessError::Problems(p)) => Some((errors_of(&p), StatusCode::BAD_REQUEST)),
+        Err(AccessError::Throttled) => Some((
+            vec![field_error(
+                "email",
+                "Too many links have been asked for from here. Try again in 15 minutes.",
+            )],
+            StatusCode::TOO_MANY_REQUESTS,
+        )),
+        Err(e) => return Err(e.into()),
+    };
+    if let Some((errors, status)) = problem {
+        return Ok(visit.with_cookie(renew_page(&visit, email, &errors, status)));
+    }
+    let data = json!({
+        "heading": "Check your e-mail",
+        "message": format!(
+            "If {email} has a request that is still open, we have sent it a new private link. \
+             Links sent before stop working."
+        ),
         "link": null,
     });
     Ok(visit.with_cookie(pages().page(None, "message", "Check your e-mail", data)))
@@ -498,20 +551,12 @@ pub async fn answer(
         )),
         Err(AccessError::BadInput(m)) => {
             let r = console.access.by_link(&token).await?;
-            let e = [field_error("message", &capitalised(&m))];
+            let e = [field_error("message", &crate::text::capitalised(&m))];
             Ok(visit
                 .with_cookie(tasks_page(&console, &visit, &token, &r, &e, &f.message, None).await?))
         }
         Err(AccessError::WrongState { .. }) => Ok(see_other(&base(&token))),
         Err(e) => Err(e.into()),
-    }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut c = text.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
     }
 }
 

@@ -119,7 +119,10 @@ pub async fn submit(
                 PeopleError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
                 _ => StatusCode::UNAUTHORIZED,
             };
-            let errors = [field_error("email", &capitalise(&e.to_string()))];
+            let errors = [field_error(
+                "email",
+                &crate::text::capitalised(&e.to_string()),
+            )];
             let sso = console.sso.is_some();
             let p = page(&visit, status, next, email, &errors, &kept, None, sso);
             return Ok(visit.with_cookie(p));
@@ -148,14 +151,6 @@ pub(super) fn address(remote: &RemoteAddr) -> String {
     match remote.as_socket_addr() {
         Some(a) => a.ip().to_string(),
         None => remote.to_string(),
-    }
-}
-
-fn capitalise(text: &str) -> String {
-    let mut c = text.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
     }
 }
 

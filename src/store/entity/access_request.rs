@@ -13,6 +13,8 @@ pub struct Model {
     pub confirm_hash: Option<String>,
     pub confirm_expires_at: Option<String>,
     pub resume_hash: Option<String>,
+    /// When the private link stops working; `NULL` opens nothing (a link from before lifetimes).
+    pub resume_expires_at: Option<String>,
     /// The API token that made it, when a partner system did.
     pub owner: Option<Uuid>,
     #[sea_orm(column_type = "Text")]
