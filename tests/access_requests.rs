@@ -622,6 +622,69 @@ async fn a_private_link_expires_and_is_renewed_by_email(app: TestApp) {
     assert!(bad.body.contains("href=\"#email\""));
 }
 
+/// The form offers only published agreements in force, and organisations that take requests:
+/// an unpublished agreement's title and a processor's name appear nowhere, and a request
+/// addressed to either is refused as an answer the form does not offer.
+async fn the_form_names_only_what_is_published(app: TestApp) {
+    let root = support::repo().join("agreements");
+    let hmo = std::fs::read_to_string(root.join("hmo-licensing-enforcement.yaml")).unwrap();
+    app.import_yaml(&hmo).await;
+    let foodbank = std::fs::read_to_string(root.join(format!("{SAMPLE}.yaml"))).unwrap();
+    let secret = foodbank
+        .replacen(&format!("id: {SAMPLE}\n"), "id: quiet-referrals\n", 1)
+        .replacen("title: ", "title: Quiet unpublished ", 1)
+        .replacen("  publish: true", "  publish: false", 1);
+    assert_ne!(secret, foodbank);
+    app.import_yaml(&secret).await;
+    let (b, private) = started(&app, EMAIL).await;
+    let page = b.get(&format!("{private}/step/addressed-to")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains("Agreement: Unlicensed HMO identification"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Quiet unpublished"), "{}", page.body);
+    assert!(!page.body.contains("quiet-referrals"));
+    assert!(
+        !page.body.contains("Metis Property Data"),
+        "a processor is not offered"
+    );
+    assert!(!page.body.contains("party:metis"));
+    let partner = app.token(Role::GateClient, Some("foodbank")).await;
+    for target in ["agreement:quiet-referrals", "party:metis"] {
+        let mut map = serde_json::Map::new();
+        for (k, v) in answers(target, &["full-name"], "") {
+            match map.get_mut(&k) {
+                Some(Value::Array(items)) => items.push(json!(v)),
+                Some(one) => *one = json!([one.clone(), v]),
+                None => {
+                    map.insert(k, json!(v));
+                }
+            }
+        }
+        let r = app
+            .post_json(
+                &partner,
+                "/api/v1/access-requests",
+                json!({ "email": format!("{}@x.example", target.replace(':', "-")), "answers": map }),
+            )
+            .await;
+        assert_eq!(r.status(), 422, "{target}");
+        let e: Value = r.json().await.unwrap();
+        assert!(
+            e["problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["field"] == "target"),
+            "{target}: {e}"
+        );
+        assert!(!e.to_string().contains("Quiet unpublished"));
+    }
+}
+
 async fn hostile_text_is_inert(app: TestApp) {
     with_sample(&app).await;
     let officer = signed_in(&app, Role::IgOfficer, None).await;
@@ -1078,4 +1141,5 @@ on_both_databases!(
     a_requester_never_takes_another_partys_identity,
     the_api_keeps_the_forms_limits,
     a_private_link_expires_and_is_renewed_by_email,
+    the_form_names_only_what_is_published,
 );

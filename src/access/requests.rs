@@ -54,6 +54,12 @@ fn mailbox(email: &str) -> String {
     }
 }
 
+/// Whether an organisation can be asked for data: any party but a processor, which acts only
+/// for the controller that engages it.
+fn takes_requests(p: &Party) -> bool {
+    p.role != crate::agreement::vocab::PartyRole::Processor
+}
+
 /// The throttle's keys for a start: who asks (`by`, an address or a token) and the mailbox.
 fn start_keys(by: &str, email: &str) -> [String; 2] {
     [
@@ -448,10 +454,12 @@ impl Access {
         })
     }
 
-    /// What the form may offer: agreements in force and their organisations, and, when an
-    /// agreement is addressed, its fields and data subjects.
+    /// What the form may offer: the published agreements in force, and the organisations
+    /// party to them that take requests (not processors, which act for another); when an
+    /// agreement is addressed, its fields and data subjects. Nothing else is named.
     pub async fn choices(&self, answers: &Answers) -> Result<Choices> {
         let in_force = self.registry.agreements_in_force().await?;
+        let in_force: Vec<_> = in_force.iter().filter(|(_, a)| a.published()).collect();
         let mut c = Choices::default();
         let mut parties: Vec<(String, String)> = Vec::new();
         for (_, a) in &in_force {
@@ -459,7 +467,7 @@ impl Access {
                 format!("agreement:{}", a.id),
                 format!("Agreement: {}", a.title),
             ));
-            for p in &a.parties {
+            for p in a.parties.iter().filter(|p| takes_requests(p)) {
                 if !parties.iter().any(|(id, _)| id == p.id.as_str()) {
                     parties.push((p.id.to_string(), p.name.clone()));
                 }
@@ -483,6 +491,7 @@ impl Access {
     async fn addressed(&self, answers: &Answers) -> Result<Target> {
         let target = answers.text("target");
         let in_force = self.registry.agreements_in_force().await?;
+        let in_force: Vec<_> = in_force.iter().filter(|(_, a)| a.published()).collect();
         if let Some(id) = target.strip_prefix("agreement:")
             && let Some((_, a)) = in_force.iter().find(|(_, a)| a.id.as_str() == id)
         {
@@ -490,7 +499,11 @@ impl Access {
         }
         if let Some(id) = target.strip_prefix("party:") {
             for (_, a) in &in_force {
-                if let Some(p) = a.parties.iter().find(|p| p.id.as_str() == id) {
+                if let Some(p) = a
+                    .parties
+                    .iter()
+                    .find(|p| p.id.as_str() == id && takes_requests(p))
+                {
                     return Ok(Target::Party(Box::new(p.clone())));
                 }
             }
