@@ -826,6 +826,7 @@ async fn bad_input_gets_a_clear_error_and_stores_nothing(app: TestApp) {
     );
     let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
     let file = |name: &str| json!({ "file_name": name, "content_base64": b64(b"# notes") });
+    let text_file = |name: &str, text: &str| json!({ "file_name": name, "content_base64": b64(text.as_bytes()) });
     let row = |account: &str, done_on: &str| json!([{ "account": account, "rotated_by": "Newham IT", "done_on": done_on }]);
     let cases: Vec<(&str, Value, u16, &str)> = vec![
         (
@@ -871,6 +872,30 @@ async fn bad_input_gets_a_clear_error_and_stores_nothing(app: TestApp) {
             400,
             "a blank account",
         ),
+        (
+            &runbook,
+            json!({ "body": "x", "attachments": [text_file("keys.txt", "Deploy key:\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n")] }),
+            422,
+            "a private key in a .txt attachment",
+        ),
+        (
+            &runbook,
+            json!({ "body": "x", "attachments": [text_file("console.md", "# Console\n\nAdmin console password: Tr0ub4dor&3-Plugh!\n")] }),
+            422,
+            "a labelled password in a Markdown attachment",
+        ),
+        (
+            &runbook,
+            json!({ "body": "x", "attachments": [text_file("aws.csv", "user,key\nextract,wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n")] }),
+            422,
+            "AWS's documented example secret key in a CSV attachment",
+        ),
+        (
+            &revoke,
+            json!({ "body": "x", "credentials": row("SFTP", "2026-11-20"), "attachments": [{ "file_name": "rotation.pdf", "content_base64": b64(b"%PDF-1.4\n%%EOF\n") }] }),
+            415,
+            "a PDF on the access-revocation item, which cannot be read for secrets",
+        ),
     ];
     for (to, body, status, what) in cases {
         let r = app.post_json(&metis, to, body).await;
@@ -880,6 +905,19 @@ async fn bad_input_gets_a_clear_error_and_stores_nothing(app: TestApp) {
             e["message"].as_str().is_some_and(|m| !m.is_empty()),
             "{what}: {e}"
         );
+        if status == 422 {
+            let problem = &e["problems"][0];
+            assert_eq!(problem["field"], "attachments", "{what}: {e}");
+            let m = problem["message"].as_str().unwrap();
+            assert!(
+                m.contains(".") && m.contains("line"),
+                "{what}: names the file and line: {m}"
+            );
+            assert!(
+                !m.contains("Tr0ub4dor") && !m.contains("wJalr"),
+                "never echoes it"
+            );
+        }
     }
     assert_eq!(
         stored_submissions(&app).await,

@@ -356,10 +356,17 @@ impl From<crate::handover::HandoverError> for ApiError {
             E::NotAllowed(m) => ApiError::Forbidden(m),
             E::WrongState { .. } | E::Conflict(_) => ApiError::Conflict(e.to_string()),
             E::BadInput(m) | E::Credentials(m) => ApiError::BadRequest(m),
-            E::Secret { field, found } => ApiError::Answers(vec![crate::access::form::Problem {
-                field,
-                message: found.to_string(),
-            }]),
+            E::Unreadable(_) => ApiError::Unsupported(e.to_string()),
+            E::Secret { field, file, found } => {
+                ApiError::Answers(vec![crate::access::form::Problem {
+                    field: if field == "files" {
+                        "attachments"
+                    } else {
+                        field
+                    },
+                    message: crate::handover::records::secret_message(file.as_deref(), &found),
+                }])
+            }
             E::Attachment(r @ (Refused::TooBig { .. } | Refused::TooMany)) => {
                 ApiError::TooLarge(r.to_string())
             }

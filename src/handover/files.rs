@@ -94,6 +94,20 @@ pub fn check(name: &str, bytes: &[u8]) -> Result<Checked, Refused> {
     })
 }
 
+/// Whether attachments of `media_type` are text (plain, Markdown, CSV), which can be read.
+pub fn is_text(media_type: &str) -> bool {
+    media_type.starts_with("text/")
+}
+
+/// A checked attachment's text, when it is text (its bytes are UTF-8: checking made sure).
+pub fn text<'a>(file: &Checked, bytes: &'a [u8]) -> Option<&'a str> {
+    if is_text(file.media_type) {
+        std::str::from_utf8(bytes).ok()
+    } else {
+        None
+    }
+}
+
 /// The `Content-Disposition` of a download: an attachment, its name kept to letters, digits,
 /// `.`, `-` and `_` (anything else becomes `_`), so no header can be broken by a name.
 pub fn disposition(name: &str) -> String {

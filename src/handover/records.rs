@@ -65,12 +65,21 @@ pub enum HandoverError {
     /// The access-revocation rows are missing, malformed, or not asked for.
     #[error("{0}")]
     Credentials(String),
-    /// A submission's text or a credential's row looks like a secret.
-    #[error("{field}: {found}")]
+    /// A submission's text, a credential's row or a text attachment looks like a secret.
+    #[error("{field}: {}", secret_message(file.as_deref(), found))]
     Secret {
         field: &'static str,
+        /// The attachment it is in, if it is in one.
+        file: Option<String>,
         found: secrets::Found,
     },
+    /// An attachment of a kind that cannot be read for secrets, on the item that lists
+    /// credentials.
+    #[error(
+        "{0}: the access-revocation item takes only text, Markdown or CSV attachments, which \
+         can be checked for secrets; describe the credentials in the table instead"
+    )]
+    Unreadable(String),
     #[error(transparent)]
     Attachment(#[from] Refused),
     #[error(transparent)]
@@ -82,6 +91,14 @@ pub enum HandoverError {
 }
 
 pub type Result<T> = std::result::Result<T, HandoverError>;
+
+/// Where a secret was found and what it looked like: `runbook.txt, line 3 looks like …`.
+pub fn secret_message(file: Option<&str>, found: &secrets::Found) -> String {
+    match file {
+        Some(f) => format!("{f}, {found}"),
+        None => found.to_string(),
+    }
+}
 
 /// One item as the pages and the API show it.
 #[derive(Debug, Clone, Serialize, poem_openapi::Object)]
@@ -710,6 +727,7 @@ impl Handover {
         if let Some(found) = secrets::find(&body) {
             return Err(HandoverError::Secret {
                 field: "body",
+                file: None,
                 found,
             });
         }
@@ -719,7 +737,18 @@ impl Handover {
         }
         let mut checked = Vec::with_capacity(new.attachments.len());
         for a in &new.attachments {
-            checked.push(files::check(&a.name, &a.bytes)?);
+            let file = files::check(&a.name, &a.bytes)?;
+            // Text is read with the same rules as typed text: a key in a .txt is a key.
+            if let Some(text) = files::text(&file, &a.bytes)
+                && let Some(found) = secrets::find(text)
+            {
+                return Err(HandoverError::Secret {
+                    field: "files",
+                    file: Some(file.name),
+                    found,
+                });
+            }
+            checked.push(file);
         }
         let txn = self.db.begin().await?;
         let mut log = Writer::begin(&txn).await?;
@@ -732,6 +761,11 @@ impl Handover {
             return Err(HandoverError::Credentials(
                 "list every account, key and credential you hold, who rotates each and when it was done".into(),
             ));
+        }
+        if kind.lists_credentials()
+            && let Some(unread) = checked.iter().find(|c| !files::is_text(c.media_type))
+        {
+            return Err(HandoverError::Unreadable(unread.name.clone()));
         }
         if !kind.lists_credentials() && !new.credentials.is_empty() {
             return Err(HandoverError::Credentials(
@@ -1267,6 +1301,7 @@ fn check_credentials(rows: &[Credential], today: Date) -> Result<()> {
             if secrets::find(cell).is_some() {
                 return Err(HandoverError::Secret {
                     field: "credentials",
+                    file: None,
                     found: secrets::Found {
                         line: n,
                         what: "a secret (name the credential, never its value)",

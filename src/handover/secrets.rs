@@ -2,17 +2,24 @@
 //! when; never a credential itself. A submission holding one is refused with the line and what
 //! it looked like, so the contractor can take it out. Pure, and linear in the text's length.
 //!
-//! Three tests, in order:
+//! Four tests, in order:
 //!
 //! 1. **Private keys**: a PEM `-----BEGIN … PRIVATE KEY-----` block, an OpenSSH key, a PuTTY
 //!    key file, or a PGP private key block.
-//! 2. **Known token shapes**: GitHub (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`),
+//! 2. **Labelled secrets**: a label such as `password`, `passphrase`, `pin`, `secret`, `token`
+//!    or `api key` right before `:` or `=`, then a value that is one token of at least
+//!    [`MIN_LABELLED_VALUE`] characters mixing two kinds of letters, digits and symbols
+//!    (`Admin console password: Tr0ub4dor&3-Plugh!`), or after `pin` four to twelve digits. A
+//!    sentence after the label ("held in the council's vault"), one plain word, a date, or an
+//!    identifier naming the credential (`metis-gate-client`) passes.
+//! 3. **Known token shapes**: GitHub (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`),
 //!    GitLab (`glpat-`), Slack (`xoxb-`, `xoxp-`, `xoxa-`, `xoxr-`, `xoxs-`), Stripe
 //!    (`sk_live_`, `rk_live_`), AWS access key ids (`AKIA`/`ASIA` and 16 capitals or digits),
 //!    Google API keys (`AIza` and 35 more), JSON Web Tokens (`eyJ…​.eyJ…​.…`), Azure storage
 //!    connection strings (`AccountKey=`), and a password written into a URL
-//!    (`scheme://user:password@host`).
-//! 3. **High entropy**: a run of at least [`MIN_RANDOM_RUN`] letters, digits and `+/=_-`
+//!    (`scheme://user:password@host`), and AWS secret access keys (40 characters of base64,
+//!    slashes included, as the documented example `wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`).
+//! 4. **High entropy**: a run of at least [`MIN_RANDOM_RUN`] letters, digits and `+/=_-`
 //!    holding capitals, small letters and digits, whose characters carry at least
 //!    [`MIN_BITS_PER_CHAR`] bits each (Shannon), and not mostly words (half of it in runs of
 //!    four or more small letters). Words, identifiers, dates, UUIDs and hex digests (SHA-256 in
@@ -22,6 +29,27 @@
 pub const MIN_RANDOM_RUN: usize = 20;
 /// Bits of Shannon entropy per character from which a run counts as random.
 pub const MIN_BITS_PER_CHAR: f64 = 4.0;
+/// The shortest value after a secret's label that counts as the secret itself.
+pub const MIN_LABELLED_VALUE: usize = 8;
+
+/// Labels that name a secret, as the last words before `:` or `=` (lower case; `_`, `-` and
+/// spaces alike). After `pin` or `passcode`, four to twelve digits count too.
+const LABELS: [&str; 14] = [
+    "password",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "passcode",
+    "pin",
+    "secret",
+    "secret key",
+    "secret access key",
+    "client secret",
+    "api key",
+    "apikey",
+    "token",
+    "access token",
+];
 
 /// A secret found: its line (from 1) and what it looked like. Never the text itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +106,9 @@ pub fn find(text: &str) -> Option<Found> {
         if password_in_url(line) {
             return at("a password written into a URL");
         }
+        if labelled_secret(line) {
+            return at("a password or secret written after its label");
+        }
         for run in runs(line) {
             if let Some(what) = token_shape(run) {
                 return at(what);
@@ -116,6 +147,9 @@ fn token_shape(run: &str) -> Option<&'static str> {
             return Some("an AWS access key");
         }
     }
+    if is_aws_secret_key(run) {
+        return Some("an AWS secret access key");
+    }
     if let Some(i) = run.find("AIza")
         && run.len() >= i + 39
     {
@@ -133,6 +167,73 @@ fn token_shape(run: &str) -> Option<&'static str> {
     None
 }
 
+/// A label naming a secret right before `:` or `=`, then the secret itself: one token that
+/// mixes kinds of characters, not words or a date.
+fn labelled_secret(line: &str) -> bool {
+    line.match_indices([':', '=']).any(|(i, _)| {
+        let label: String = line[..i]
+            .trim_end()
+            .chars()
+            .rev()
+            .take(24)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .map(|c| match c {
+                '_' | '-' => ' ',
+                c => c.to_ascii_lowercase(),
+            })
+            .collect();
+        let named = LABELS.iter().find(|l| {
+            label
+                .strip_suffix(*l)
+                .is_some_and(|before| before.is_empty() || before.ends_with(' '))
+        });
+        let value = line[i + 1..].trim();
+        match named {
+            Some(&("pin" | "passcode")) => secret_value(value) || pin(value),
+            Some(_) => secret_value(value),
+            None => false,
+        }
+    })
+}
+
+/// Four to twelve digits, as a PIN or passcode is.
+fn pin(value: &str) -> bool {
+    (4..=12).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// One token of at least [`MIN_LABELLED_VALUE`] characters with two kinds among small letters,
+/// capitals, digits and symbols, that is not a date, a time or an identifier
+/// (`metis-gate-client` names a credential).
+fn secret_value(value: &str) -> bool {
+    let value = value.trim_matches(['"', '\'', '`']);
+    if value.chars().count() < MIN_LABELLED_VALUE || value.chars().any(char::is_whitespace) {
+        return false;
+    }
+    if value
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '-' | '/' | '.' | ':' | 'T' | 'Z'))
+    {
+        return false;
+    }
+    // An identifier names a credential: small letters and digits joined by `-`, `_` or `.`.
+    let identifier = value
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))
+        && value.contains(['-', '_', '.']);
+    if identifier {
+        return false;
+    }
+    let kinds = [
+        value.chars().any(|c| c.is_lowercase()),
+        value.chars().any(|c| c.is_uppercase()),
+        value.chars().any(|c| c.is_ascii_digit()),
+        value.chars().any(|c| !c.is_alphanumeric()),
+    ];
+    kinds.iter().filter(|&&k| k).count() >= 2
+}
+
 /// `scheme://user:password@host`: a colon then an `@` in the authority.
 fn password_in_url(line: &str) -> bool {
     line.match_indices("://").any(|(i, _)| {
@@ -147,6 +248,24 @@ fn password_in_url(line: &str) -> bool {
                 .is_some_and(|(user, pass)| !user.is_empty() && !pass.is_empty()),
             None => false,
         }
+    })
+}
+
+/// 40 characters of base64 (slashes included), mixing capitals, small letters and digits,
+/// random rather than words: the shape of an AWS secret access key, which its slashes cut into
+/// pieces too short for the entropy test.
+fn is_aws_secret_key(run: &str) -> bool {
+    run.split(['.', '_', '-', '=']).any(|part| {
+        part.len() == 40
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'/' || b == b'+')
+            && part.bytes().any(|b| b.is_ascii_uppercase())
+            && part.bytes().any(|b| b.is_ascii_lowercase())
+            && part.bytes().any(|b| b.is_ascii_digit())
+            && !part.starts_with('/')
+            && !wordy(part)
+            && bits_per_char(part) >= MIN_BITS_PER_CHAR
     })
 }
 
@@ -234,6 +353,26 @@ mod tests {
                 "a password written into a URL",
             ),
             ("sk_live_4eC39HqLyjWDarjtT1zdp7dc", "a Stripe secret key"),
+            (
+                "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "a password or secret written after its label",
+            ),
+            (
+                "The key is wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "an AWS secret access key",
+            ),
+            (
+                "Admin console password: Tr0ub4dor&3-Plugh!",
+                "a password or secret written after its label",
+            ),
+            (
+                "DB_PASSWORD=hunter2hunter2!",
+                "a password or secret written after its label",
+            ),
+            (
+                "PIN: 48213377",
+                "a password or secret written after its label",
+            ),
         ];
         for (text, expected) in cases {
             assert_eq!(what(text), Some(expected), "{text}");
@@ -264,6 +403,14 @@ mod tests {
             "Rotated by Newham IT on 2027-03-29: sftp account metis-extract, api client metis-gate.",
             "https://user@git.example/repo has a user but no password.",
             "Contact: information.governance@newham.example, 020 8430 2000.",
+            "Admin console password: held in the council's vault, rotated by Newham IT.",
+            "Password: rotated",
+            "Password rotated: 2027-03-29",
+            "Token: see the runbook",
+            "API client token: metis-gate-client-2",
+            "secret: sftp_account.newham",
+            "Spinning: 2027-03-29T09:30:00Z",
+            "Path: /var/lib/accord/backups/nightly/extracts/hmo-matching/2027",
         ];
         for text in benign {
             assert_eq!(find(text), None, "{text}");

@@ -111,9 +111,11 @@ impl From<crate::handover::HandoverError> for WebError {
             E::NotFound(m) => WebError::NotFound(m),
             E::NotAllowed(m) => WebError::Forbidden(m),
             E::WrongState { .. } | E::Conflict(_) => WebError::Conflict(e.to_string()),
-            E::BadInput(_) | E::Credentials(_) | E::Secret { .. } | E::Attachment(_) => {
-                WebError::BadRequest(e.to_string())
-            }
+            E::BadInput(_)
+            | E::Credentials(_)
+            | E::Secret { .. }
+            | E::Attachment(_)
+            | E::Unreadable(_) => WebError::BadRequest(e.to_string()),
             E::Registry(r) => r.into(),
             E::Mail(m) => WebError::Internal(m.to_string()),
             E::Db(d) => WebError::Internal(d.to_string()),

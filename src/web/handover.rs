@@ -244,8 +244,13 @@ pub async fn submit(
         Err(e) => {
             use crate::handover::files::Refused;
             let (field, status, message) = match e {
-                HandoverError::Secret { field, found } => {
-                    (field, StatusCode::UNPROCESSABLE_ENTITY, found.to_string())
+                HandoverError::Secret { field, file, found } => (
+                    field,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    crate::handover::records::secret_message(file.as_deref(), &found),
+                ),
+                e @ HandoverError::Unreadable(_) => {
+                    ("files", StatusCode::UNSUPPORTED_MEDIA_TYPE, e.to_string())
                 }
                 HandoverError::Attachment(r) => {
                     let status = match r {
