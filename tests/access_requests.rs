@@ -344,11 +344,54 @@ async fn the_whole_journey(app: TestApp) {
     assert!(done.status < 400, "{}", done.body);
     assert_eq!(requester.sign_in(EMAIL, pw).await.status, 303);
     let n = r.drafted_version.unwrap();
-    let sign = format!("/agreements/{SAMPLE}/versions/{n}/sign");
     assert!(
-        decision[0].contains(&sign),
-        "the decision links the signing page"
+        decision[0].contains(&format!("/agreements/{SAMPLE}\n")),
+        "the decision links the agreement's page"
     );
+    // The draft still carries the officer's drafting notes: nobody can sign it yet, and the
+    // refusal names each.
+    let sign = format!("/agreements/{SAMPLE}/versions/{n}/sign");
+    let page = requester.get(&sign).await;
+    let attempt = [
+        ("csrf", page.csrf()),
+        ("name", "Ann Lee".into()),
+        ("role", "senior_officer".into()),
+        ("step", "confirm".into()),
+    ];
+    let attempt: Vec<(&str, &str)> = attempt.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = requester.post(&sign, &attempt).await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert!(refused.body.contains("drafting note"), "{}", refused.body);
+    let notes = draft
+        .source
+        .lines()
+        .filter(|l| l.contains("OFFICER:"))
+        .count();
+    assert!(notes >= 2, "{}", draft.source);
+    assert!(
+        refused
+            .body
+            .contains(&format!("{notes} placeholders or drafting notes")),
+        "{}",
+        refused.body
+    );
+    // The officer acts on each note and saves the completed agreement as the next version.
+    let completed: String = draft
+        .source
+        .lines()
+        .filter(|l| !l.contains("OFFICER:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let saved = officer
+        .submit(
+            "/agreements/new",
+            "/agreements/new",
+            &[("source", &completed), ("action", "save")],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let n = n + 1;
+    let sign = format!("/agreements/{SAMPLE}/versions/{n}/sign");
     let page = requester.get(&sign).await;
     assert_eq!(page.status, 200, "{}", page.body);
     let form = [

@@ -376,7 +376,7 @@ async fn a_draft_with_placeholders_is_never_activated(app: TestApp) {
     let said: serde_json::Value = answer.json().await.unwrap();
     let message = said["message"].as_str().unwrap();
     assert!(
-        message.contains("placeholders from its template to fill in")
+        message.contains("placeholders or drafting notes to fill in or complete")
             && message.contains("never activated"),
         "{message}"
     );
@@ -432,7 +432,7 @@ async fn a_signed_file_with_placeholders_is_not_imported(app: TestApp) {
     let why = &report.skipped[0].1;
     assert!(
         why.contains("carries signatures but still has")
-            && why.contains("placeholders from its template to fill in")
+            && why.contains("placeholders or drafting notes to fill in or complete")
             && why.contains("never activated"),
         "{why}"
     );
@@ -639,7 +639,7 @@ async fn the_console_downloads_and_starts_from_templates(app: TestApp) {
     assert_eq!(page.status, 409, "{}", page.body);
     assert!(
         page.body
-            .contains("placeholders from its template to fill in"),
+            .contains("placeholders or drafting notes to fill in or complete"),
         "{}",
         page.body
     );

@@ -19,6 +19,7 @@ use serde_yaml::{Mapping, Value};
 
 use super::form::{Answers, Choices, asked_categories};
 use crate::agreement::model::{Agreement, Party};
+use crate::agreement::validate::placeholders::TO_BE_ITEMISED;
 use crate::agreement::vocab::{DeletionMethod, FieldCategory};
 
 /// What a request was addressed to, as the registry has it.
@@ -355,7 +356,7 @@ fn new_agreement(
                 (
                     "description",
                     s(&format!(
-                        "{} (to be itemised)",
+                        "{} {TO_BE_ITEMISED}",
                         crate::dpia::labels::category(*c)
                     )),
                 ),

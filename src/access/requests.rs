@@ -1161,11 +1161,8 @@ impl Access {
         mail.conditions = conditions.clone();
         mail.decided_by = format!("{} ({})", who.name, who.role);
         mail.link = account_link.unwrap_or_default();
-        let number = crate::registry::versions::next_number(&txn, &drafted.agreement_id).await?;
-        mail.sign_link = self.link(&format!(
-            "/agreements/{}/versions/{number}/sign",
-            drafted.agreement_id
-        ));
+        // An agreement id is a slug: safe in a path as it is.
+        mail.agreement_link = self.link(&format!("/agreements/{}", drafted.agreement_id));
         self.send(&txn, now, &r.email, Kind::AccessDecision, &mail, None)
             .await?;
         let info = self
@@ -1375,7 +1372,7 @@ impl Access {
             conditions: String::new(),
             decided_by: String::new(),
             link: self.link(&format!("/access-requests/{}", r.id)),
-            sign_link: String::new(),
+            agreement_link: String::new(),
         }
     }
 

@@ -300,7 +300,7 @@ pub struct AccessMail {
     /// The link the message is about, or empty.
     pub link: String,
     /// Where the requester signs the drafted agreement, or empty.
-    pub sign_link: String,
+    pub agreement_link: String,
 }
 
 impl Templates {

@@ -17,7 +17,7 @@ use super::gate_index::Touched;
 use super::stored::{SignatureSource, VersionInfo, find_version, not_terminated};
 use super::{Registry, RegistryError, Result};
 use crate::agreement::lifecycle::{Control, Stored};
-use crate::agreement::validate::placeholders::left_to_fill;
+use crate::agreement::validate::placeholders::{left_to_fill, officer_notes};
 use crate::agreement::{ValidAgreement, check_source};
 use crate::audit::{Event, Writer};
 use crate::check::{agreement_files, read_source};
@@ -448,7 +448,9 @@ fn read_ahead(
                         let checked = check_source(&bytes, today);
                         match checked.agreement {
                             Some(a) if !a.signatures.is_empty() => {
-                                match left_to_fill(&checked.diagnostics) {
+                                let mut left = checked.diagnostics;
+                                left.extend(officer_notes(&text));
+                                match left_to_fill(&left) {
                                     Some(left) => {
                                         ReadFile::Skipped(file, signed_placeholders(&left))
                                     }

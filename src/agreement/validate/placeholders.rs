@@ -1,7 +1,10 @@
-//! Placeholders a template left to fill (docs/templates.md): text written `[[what to fill]]`,
-//! and e-mail and web addresses at the reserved domain [`FILL_IN_DOMAIN`], which can never
-//! reach anyone. Each scalar still holding one is an `unfilled-placeholder` finding at that
-//! scalar, naming what to fill. The registry never activates a version with one left.
+//! What a draft still leaves to complete. Placeholders a template or the blank skeleton left to
+//! fill (docs/templates.md): text written `[[what to fill]]`, and e-mail and web addresses at
+//! the reserved domain [`FILL_IN_DOMAIN`], which can never reach anyone. And the marks an
+//! approved access request's draft carries (`access/drafting.rs`): a field that is only a
+//! category "[`TO_BE_ITEMISED`]", and a comment holding an [`OFFICER_NOTE`]. Each is an
+//! `unfilled-placeholder` finding at its place, naming what to do. The registry never lets a
+//! version with one left be signed or activated.
 //!
 //! The walk is over the located tree, so every placeholder is found wherever it stands, in a
 //! key the model knows or not; it is iterative and visits each node once.
@@ -12,6 +15,12 @@ use crate::agreement::yaml::{Node, NodeKind};
 
 /// The reserved domain (RFC 2606 `.invalid`) of a template's placeholder addresses.
 pub const FILL_IN_DOMAIN: &str = "fill-in.invalid";
+
+/// The end of a drafted field's description while it stands for a whole category.
+pub const TO_BE_ITEMISED: &str = "(to be itemised)";
+
+/// What a drafting comment for the officer starts its instruction with.
+pub const OFFICER_NOTE: &str = "OFFICER:";
 
 /// Longest text between `[[` and `]]` read as a placeholder.
 const MAX_PLACEHOLDER: usize = 200;
@@ -31,6 +40,13 @@ pub fn unfilled(tree: &Node) -> Vec<Diagnostic> {
                 if let Some(what) = to_fill(&s.text) {
                     let msg = format!(
                         "{path} is still the template's placeholder '{}': fill in {what}",
+                        crate::agreement::decode::clip(&s.text)
+                    );
+                    found.push(Diagnostic::new(Code::UnfilledPlaceholder, node.pos, msg));
+                } else if s.text.trim_end().ends_with(TO_BE_ITEMISED) {
+                    let msg = format!(
+                        "{path} is '{}', a category the access request asked for: replace it \
+                         with the fields it stands for, one each",
                         crate::agreement::decode::clip(&s.text)
                     );
                     found.push(Diagnostic::new(Code::UnfilledPlaceholder, node.pos, msg));
@@ -56,17 +72,44 @@ pub fn unfilled(tree: &Node) -> Vec<Diagnostic> {
     found
 }
 
-/// The placeholders still in an agreement's source (none when it is not YAML): what the
-/// registry asks before it lets a version be activated.
+/// The placeholders still in an agreement's source, and its comments holding an officer's
+/// note (none when it is not YAML), in line order: what the registry asks before it lets a
+/// version be signed or activated.
 pub fn unfilled_in(source: &[u8]) -> Vec<Diagnostic> {
-    match crate::agreement::yaml::parse(source) {
+    let mut found = match crate::agreement::yaml::parse(source) {
         Ok(Some(tree)) => unfilled(&tree),
-        _ => Vec::new(),
-    }
+        _ => return Vec::new(),
+    };
+    found.extend(officer_notes(&String::from_utf8_lossy(source)));
+    found.sort_by_key(|d| (d.pos.line, d.pos.column));
+    found
+}
+
+/// Each comment line holding an [`OFFICER_NOTE`], as a finding at its line.
+pub fn officer_notes(source: &str) -> Vec<Diagnostic> {
+    source
+        .lines()
+        .enumerate()
+        .filter_map(|(n, line)| {
+            let comment = line.trim_start().strip_prefix('#')?;
+            let at = comment.find(OFFICER_NOTE)?;
+            let note = comment[at + OFFICER_NOTE.len()..].trim();
+            let pos = crate::agreement::yaml::Pos {
+                line: u32::try_from(n + 1).unwrap_or(u32::MAX),
+                column: u32::try_from(line.len() - line.trim_start().len() + 1).unwrap_or(1),
+            };
+            let msg = format!(
+                "a drafting note for the officer is still here ('{}'): do what it says, then \
+                 delete the comment",
+                crate::agreement::decode::clip(note)
+            );
+            Some(Diagnostic::new(Code::UnfilledPlaceholder, pos, msg))
+        })
+        .collect()
 }
 
 /// What is left to fill, from a version's findings, for the registry's refusal to activate
-/// it: "N placeholders from its template to fill in (the first, at line L: …)"; `None` when
+/// it: "N placeholders or drafting notes to fill in or complete (the first, at line L: …)"; `None` when
 /// none is left.
 pub fn left_to_fill(found: &[Diagnostic]) -> Option<String> {
     let left: Vec<&Diagnostic> = found
@@ -76,7 +119,8 @@ pub fn left_to_fill(found: &[Diagnostic]) -> Option<String> {
     let first = left.first()?;
     let (n, s) = (left.len(), if left.len() == 1 { "" } else { "s" });
     Some(format!(
-        "{n} placeholder{s} from its template to fill in (the first, at line {}: {})",
+        "{n} placeholder{s} or drafting note{s} to fill in or complete (the first, at line {}: \
+         {})",
         first.pos.line, first.message
     ))
 }
@@ -142,6 +186,42 @@ fn addresses(text: &str) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::agreement::yaml::parse;
+
+    #[test]
+    fn drafting_marks_are_found_where_they_stand() {
+        let source = "accord: 1\nfields:\n  - id: identity\n    description: Identity (to be itemised)\n    category: identity\n# Added from request AR-1. OFFICER: confirm the method.\n  # OFFICER: itemise the fields.\n# An ordinary comment\nsummary: 'The OFFICER: line in a value is text'\n";
+        let found = unfilled_in(source.as_bytes());
+        let at: Vec<(u32, u32)> = found.iter().map(|d| (d.pos.line, d.pos.column)).collect();
+        assert_eq!(at, [(4, 18), (6, 1), (7, 3)], "{found:?}");
+        assert!(found[0].message.contains("fields[0].description"));
+        assert!(found[1].message.contains("'confirm the method.'"));
+        let left = left_to_fill(&found).unwrap();
+        assert!(
+            left.starts_with("3 placeholders or drafting notes"),
+            "{left}"
+        );
+        assert!(unfilled_in(b"accord: 1\n# A note for nobody\n").is_empty());
+    }
+
+    #[test]
+    fn the_blank_skeleton_is_all_still_to_fill() {
+        let skeleton = include_str!("../../../templates/web/skeleton.yaml");
+        let found = unfilled_in(skeleton.as_bytes());
+        for path in [
+            "title",
+            "owner.name",
+            "owner.email",
+            "parties[0].name",
+            "security[0]",
+        ] {
+            assert!(
+                found
+                    .iter()
+                    .any(|d| d.message.starts_with(&format!("{path} "))),
+                "{path}: {found:?}"
+            );
+        }
+    }
 
     #[test]
     fn placeholders_are_found_in_every_form() {
