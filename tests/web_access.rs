@@ -740,6 +740,55 @@ async fn an_officer_drafts_checks_and_saves(app: TestApp) {
     assert_eq!(summary.status.as_str(), "draft");
 }
 
+/// A copy asks for a new id and title, refuses the original's (or any taken) id, and saving it
+/// makes a new agreement at version 1 without signatures: the original gains no version.
+async fn a_copy_is_a_new_agreement(app: TestApp) {
+    with_sample(&app).await;
+    let officer = signed_in(&app, Role::IgOfficer, None).await;
+    let ask = officer.get(&format!("/agreements/new?copy={SAMPLE}")).await;
+    assert_eq!(ask.status, 200);
+    assert!(ask.body.contains("Copy an agreement"), "{}", ask.body);
+    assert!(ask.body.contains(&format!("value=\"{SAMPLE}-copy\"")));
+    let taken = officer
+        .get(&format!(
+            "/agreements/new?copy={SAMPLE}&id={SAMPLE}&title=Again"
+        ))
+        .await;
+    assert_eq!(taken.status, 400);
+    assert!(taken.body.contains("href=\"#id\""), "{}", taken.body);
+    assert!(taken.body.contains("exists already"));
+    let bad = officer
+        .get(&format!(
+            "/agreements/new?copy={SAMPLE}&id=Not%20An%20Id&title="
+        ))
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("href=\"#id\"") && bad.body.contains("href=\"#title\""));
+    let copied = officer
+        .get(&format!(
+            "/agreements/new?copy={SAMPLE}&id=islington-foodbank&title=Islington%20foodbank%20referrals"
+        ))
+        .await;
+    assert_eq!(copied.status, 200);
+    let source = hidden_textarea(&copied.body);
+    assert!(source.contains("id: islington-foodbank\n"), "{source}");
+    assert!(source.contains("title: Islington foodbank referrals\n"));
+    assert!(source.contains("version: 1\n"));
+    assert!(!source.contains("signatures:"));
+    let saved = officer
+        .submit(
+            "/agreements/new",
+            "/agreements/new",
+            &[("source", &source), ("action", "save")],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let copy = app.registry.agreement("islington-foodbank").await.unwrap();
+    assert_eq!((copy.versions, copy.status.as_str()), (1, "draft"));
+    let original = app.registry.agreement(SAMPLE).await.unwrap();
+    assert_eq!(original.versions, 1, "the original gains no version");
+}
+
 fn hidden_textarea(html: &str) -> String {
     let start = html.find("name=\"source\"").unwrap();
     let open = html[start..].find('>').unwrap() + start + 1;
@@ -758,5 +807,6 @@ on_both_databases!(
     a_set_password_link_works_once_and_for_a_day,
     a_session_that_ends_mid_form_loses_nothing_typed,
     a_cross_site_form_is_never_posted_after_sign_in,
+    a_copy_is_a_new_agreement,
     an_officer_drafts_checks_and_saves,
 );

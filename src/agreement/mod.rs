@@ -7,6 +7,7 @@
 //! runs only when the earlier ones found no error. An agreement that passes all three comes
 //! out as a [`ValidAgreement`], the only form the rest of Accord accepts.
 
+pub mod copy;
 pub mod decode;
 pub mod diagnostic;
 pub mod lifecycle;

@@ -26,7 +26,13 @@ pub const MAX_SOURCE: usize = 1024 * 1024;
 pub struct Start {
     start: Option<String>,
     copy: Option<String>,
+    /// A copy's new id and title, from the copy page.
+    id: Option<String>,
+    title: Option<String>,
 }
+
+/// Longest title a copy is given here, in characters.
+const MAX_TITLE: usize = 200;
 
 #[handler]
 pub async fn form(
@@ -39,9 +45,21 @@ pub async fn form(
         q.start.as_deref(),
         q.copy.as_deref().map(str::trim).filter(|c| !c.is_empty()),
     ) {
-        (_, Some(id)) => {
-            let (n, _) = console.registry.agreement_at(id, None).await?;
-            console.registry.version_source(id, n).await?
+        (_, Some(from)) => {
+            let (n, _) = console.registry.agreement_at(from, None).await?;
+            let original = console.registry.version_source(from, n).await?;
+            match copy_of(&console, from, &original, &q).await? {
+                Ok(source) => source,
+                Err((status, data)) => {
+                    return Ok(pages().page_with(
+                        status,
+                        Some(&viewer),
+                        "draft_copy",
+                        "Copy an agreement",
+                        data,
+                    ));
+                }
+            }
         }
         (Some("blank"), None) => SKELETON.to_owned(),
         _ => String::new(),
@@ -65,6 +83,56 @@ pub async fn form(
         &existing,
         StatusCode::OK,
     ))
+}
+
+/// A copy of `from` under the new id and title the officer gave, or the page asking for them
+/// (its status and data, with what is wrong if they were given): a copy never keeps the
+/// original's id, so saving it cannot add a version to the original.
+async fn copy_of(
+    console: &Console,
+    from: &str,
+    original: &str,
+    q: &Start,
+) -> WebResult<Result<String, (StatusCode, Value)>> {
+    let summary = console.registry.agreement(from).await?;
+    let (id, title) = match (&q.id, &q.title) {
+        (Some(id), Some(title)) => (id.trim().to_owned(), title.trim().to_owned()),
+        _ => {
+            let data = json!({
+                "from": from, "from_title": summary.title, "errors": [],
+                "id": format!("{from}-copy"), "title": format!("Copy of {}", summary.title),
+            });
+            return Ok(Err((StatusCode::OK, data)));
+        }
+    };
+    let mut errors = Vec::new();
+    if crate::agreement::values::Slug::parse(&id).is_none() || id.len() > MAX_TITLE {
+        errors.push(super::sign_in::field_error(
+            "id",
+            "Enter an id of small letters, digits and hyphens, starting with a letter or digit",
+        ));
+    } else if console.registry.agreement(&id).await.is_ok() {
+        errors.push(super::sign_in::field_error(
+            "id",
+            "An agreement with this id exists already: enter a new id",
+        ));
+    }
+    if title.is_empty() || title.chars().count() > MAX_TITLE {
+        errors.push(super::sign_in::field_error(
+            "title",
+            "Enter the new agreement's title, in at most 200 characters",
+        ));
+    }
+    let copied = crate::agreement::copy::as_new(original, &id, &title);
+    if errors.is_empty()
+        && let Some(source) = copied
+    {
+        return Ok(Ok(source));
+    }
+    let data = json!({
+        "from": from, "from_title": summary.title, "errors": errors, "id": id, "title": title,
+    });
+    Ok(Err((StatusCode::BAD_REQUEST, data)))
 }
 
 /// The draft page: the source in a text area; after a check, the findings in an error summary

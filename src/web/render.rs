@@ -40,6 +40,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("message", include_str!("../../templates/web/message.hbs")),
     (
+        "draft_copy",
+        include_str!("../../templates/web/draft_copy.hbs"),
+    ),
+    (
         "request_renew",
         include_str!("../../templates/web/request_renew.hbs"),
     ),
