@@ -728,6 +728,38 @@ async fn the_form_names_only_what_is_published(app: TestApp) {
     }
 }
 
+/// An optional single choice can be undone: its "None of these" saves no answer, so an
+/// Article 9 condition clicked by mistake does not reach the draft.
+async fn an_optional_choice_can_be_cleared(app: TestApp) {
+    with_sample(&app).await;
+    let (b, private) = started(&app, EMAIL).await;
+    let posted = answers(&format!("agreement:{SAMPLE}"), &["full-name"], "");
+    fill_in(&b, &private, &posted).await;
+    let lawful = format!("{private}/step/lawful-basis");
+    let page = b.get(&lawful).await;
+    assert!(page.body.contains("None of these"), "{}", page.body);
+    let chosen = |body: &str, value: &str| {
+        body.contains(&format!("name=\"article9\" value=\"{value}\" checked"))
+    };
+    assert!(chosen(&page.body, "health_social_care"));
+    let mut form: Vec<(String, String)> = posted
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "article9" | "schedule1"))
+        .cloned()
+        .collect();
+    form.push(("article9".into(), String::new()));
+    form.push(("csrf".into(), page.csrf()));
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let saved = b.post(&lawful, &pairs).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let row = request_row(&app, EMAIL).await;
+    let stored: Value = serde_json::from_str(&row.answers).unwrap();
+    assert!(stored.get("article9").is_none(), "{stored}");
+    let page = b.get(&lawful).await;
+    assert!(chosen(&page.body, ""), "the none option is the one checked");
+    assert!(!chosen(&page.body, "health_social_care"));
+}
+
 async fn hostile_text_is_inert(app: TestApp) {
     with_sample(&app).await;
     let officer = signed_in(&app, Role::IgOfficer, None).await;
@@ -1185,4 +1217,5 @@ on_both_databases!(
     the_api_keeps_the_forms_limits,
     a_private_link_expires_and_is_renewed_by_email,
     the_form_names_only_what_is_published,
+    an_optional_choice_can_be_cleared,
 );

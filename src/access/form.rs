@@ -572,7 +572,27 @@ fn flag(c: FieldCategory) -> Option<&'static str> {
     }
 }
 
-/// The choices a question offers.
+/// The answer that takes back an optional single choice: no value.
+pub const NONE_OF_THESE: &str = "None of these";
+
+/// What a question offers on its page, in order: its source's choices and, for an optional
+/// single choice, a last "None of these" with no value, so a choice made by mistake can always
+/// be undone (saving it removes the answer).
+pub fn options_for(question: &Question, choices: &Choices) -> Vec<Offered> {
+    match question.kind {
+        Kind::One(source) => {
+            let mut all = options(source, choices);
+            if !question.required {
+                all.push(offered("", NONE_OF_THESE));
+            }
+            all
+        }
+        Kind::Many(source) => options(source, choices),
+        _ => Vec::new(),
+    }
+}
+
+/// The choices a source offers.
 pub fn options(source: Source, choices: &Choices) -> Vec<Offered> {
     match source {
         Source::YesNo => vec![offered("yes", "Yes"), offered("no", "No")],

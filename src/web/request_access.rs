@@ -304,15 +304,14 @@ async fn step_page(
                 Kind::Many(s) => (true, true, Some(s)),
                 _ => (false, false, None),
             };
-            let options: Vec<Value> = source
-                .map(|s| form::options(s, &choices))
-                .unwrap_or_default()
+            let options: Vec<Value> = form::options_for(q, &choices)
                 .into_iter()
                 .enumerate()
                 .map(|(i, o)| {
+                    let none = o.value.is_empty();
                     json!({
                         "id": if i == 0 { q.name.to_owned() } else { format!("{}-{i}", q.name) },
-                        "checked": chosen.contains(&o.value),
+                        "checked": if none { chosen.is_empty() } else { chosen.contains(&o.value) },
                         "value": o.value, "label": o.label, "flag": o.flag,
                     })
                 })
