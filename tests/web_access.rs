@@ -481,6 +481,180 @@ async fn repeated_failures_are_throttled_and_audited(app: TestApp) {
     assert!(page.body.contains("not right"));
 }
 
+/// An address other than the loopback every browser in these tests comes from: a stranger's,
+/// given straight to the use case.
+const STRANGER: &str = "203.0.113.7";
+
+/// The `user.sign_in_failed` (or other `action`) records about `subject`.
+async fn audited(app: &TestApp, action: &str, subject: &str) -> Vec<String> {
+    let filter = accord::audit::Filter {
+        action: Some(action.into()),
+        subject: Some(subject.into()),
+        ..Default::default()
+    };
+    let records = accord::audit::list(app.registry.db(), &filter, 1000)
+        .await
+        .unwrap();
+    records.into_iter().map(|r| r.details).collect()
+}
+
+async fn a_strangers_failures_do_not_lock_the_owner_out(app: TestApp) {
+    use accord::people::{PeopleError, sessions::sign_in};
+    let email = person(&app, Role::Auditor, None).await;
+    let (db, now) = (app.registry.db(), app.clock.now());
+    for n in 1..=5 {
+        let e = sign_in(db, now, &email, "wrong password!", STRANGER)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, PeopleError::WrongPassword), "failure {n}: {e}");
+    }
+    let e = sign_in(db, now, &email, PASSWORD, STRANGER)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, PeopleError::Throttled { .. }),
+        "the stranger's address is refused, right password or not: {e}"
+    );
+    let owner = Browser::new(&app);
+    let page = owner.sign_in(&email, PASSWORD).await;
+    assert_eq!(
+        page.status, 303,
+        "the owner, at another address: {}",
+        page.body
+    );
+    assert!(owner.cookie("accord_session").is_some());
+    // One address spraying guesses over many accounts is still refused for every account.
+    for n in 1..=20 {
+        let e = sign_in(
+            db,
+            now,
+            &format!("nobody-{n}@council.example"),
+            "guess",
+            "198.51.100.4",
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, PeopleError::WrongPassword), "spray {n}: {e}");
+    }
+    let e = sign_in(db, now, &email, PASSWORD, "198.51.100.4")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, PeopleError::Throttled { .. }), "{e}");
+    assert_eq!(
+        Browser::new(&app).sign_in(&email, PASSWORD).await.status,
+        303,
+        "the owner still, at theirs"
+    );
+}
+
+async fn throttled_attempts_do_not_extend_the_refusal(app: TestApp) {
+    use accord::people::throttle::{WINDOW, account_and_address_key, count_recent};
+    let email = person(&app, Role::Auditor, None).await;
+    let b = Browser::new(&app);
+    let start = app.clock.now();
+    for n in 1..=5 {
+        assert_eq!(
+            b.sign_in(&email, "wrong password!").await.status,
+            401,
+            "failure {n}"
+        );
+    }
+    let second = jiff::SignedDuration::from_secs(1);
+    let minutes = jiff::SignedDuration::from_mins;
+    for at in [minutes(1), minutes(7), minutes(14), WINDOW - second] {
+        app.clock.set(start + at);
+        let wrong = b.sign_in(&email, "wrong password!").await;
+        assert_eq!(wrong.status, 429, "{at} on, a wrong password");
+        let right = b.sign_in(&email, PASSWORD).await;
+        assert_eq!(right.status, 429, "{at} on, the right one");
+    }
+    let key = account_and_address_key(&email, "127.0.0.1");
+    let counted = count_recent(app.registry.db(), app.clock.now(), &key)
+        .await
+        .unwrap();
+    assert_eq!(counted, 5, "only the five real failures are counted");
+    app.clock.set(start + WINDOW + second);
+    let page = b.sign_in(&email, PASSWORD).await;
+    assert_eq!(
+        page.status, 303,
+        "the window after the fifth real failure: {}",
+        page.body
+    );
+    let audit = audited(&app, "user.sign_in_failed", &format!("account:{email}")).await;
+    assert_eq!(
+        audit.len(),
+        13,
+        "five failures and eight throttled attempts"
+    );
+    let throttled = audit.iter().filter(|d| d.contains("throttled")).count();
+    assert_eq!(throttled, 8, "{audit:?}");
+}
+
+async fn many_addresses_meet_a_ceiling_that_spares_the_owners(app: TestApp) {
+    use accord::people::throttle::{PER_ACCOUNT, PER_ACCOUNT_AND_ADDRESS, WINDOW};
+    use accord::people::{PeopleError, sessions::sign_in};
+    const HOME: &str = "192.0.2.10";
+    let email = person(&app, Role::Auditor, None).await;
+    let (db, start) = (app.registry.db(), app.clock.now());
+    sign_in(db, start, &email, PASSWORD, HOME)
+        .await
+        .expect("the owner signs in from home");
+    let addresses = PER_ACCOUNT / PER_ACCOUNT_AND_ADDRESS;
+    for a in 0..addresses {
+        let from = format!("198.51.100.{a}");
+        for n in 1..=PER_ACCOUNT_AND_ADDRESS {
+            let e = sign_in(db, start, &email, "wrong password!", &from)
+                .await
+                .unwrap_err();
+            assert!(matches!(e, PeopleError::WrongPassword), "{from}, {n}: {e}");
+        }
+    }
+    let e = sign_in(db, start, &email, PASSWORD, "198.51.100.200")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, PeopleError::Throttled { .. }),
+        "a new address, past the account's ceiling: {e}"
+    );
+    sign_in(db, start, &email, PASSWORD, HOME)
+        .await
+        .expect("the owner, where they signed in before");
+    let later = start + WINDOW + jiff::SignedDuration::from_secs(1);
+    sign_in(db, later, &email, PASSWORD, "198.51.100.200")
+        .await
+        .expect("a new address, after the window");
+}
+
+async fn guesses_sent_together_are_counted_together(app: TestApp) {
+    use accord::people::throttle::{
+        PER_ACCOUNT_AND_ADDRESS, account_and_address_key, count_recent,
+    };
+    use accord::people::{PeopleError, sessions::sign_in};
+    let email = person(&app, Role::Auditor, None).await;
+    let (db, now) = (app.registry.db().clone(), app.clock.now());
+    let mut guesses = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let (db, email) = (db.clone(), email.clone());
+        guesses.spawn(async move { sign_in(&db, now, &email, "wrong password!", STRANGER).await });
+    }
+    let (mut wrong, mut throttled) = (0, 0);
+    while let Some(answer) = guesses.join_next().await {
+        match answer.unwrap() {
+            Err(PeopleError::WrongPassword) => wrong += 1,
+            Err(PeopleError::Throttled { .. }) => throttled += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(
+        wrong <= PER_ACCOUNT_AND_ADDRESS,
+        "at most {PER_ACCOUNT_AND_ADDRESS} passwords checked, however many come at once: {wrong}"
+    );
+    assert_eq!(wrong + throttled, 20);
+    let key = account_and_address_key(&email, STRANGER);
+    let counted = count_recent(&db, now, &key).await.unwrap();
+    assert_eq!(counted, wrong, "every failure counted, no refused guess");
+}
+
 async fn a_set_password_link_works_once_and_for_a_day(app: TestApp) {
     let db = app.registry.db();
     let now = app.clock.now();
@@ -687,6 +861,10 @@ on_both_databases!(
     sessions_expire_when_idle_and_at_twelve_hours,
     changing_the_password_ends_every_session,
     repeated_failures_are_throttled_and_audited,
+    a_strangers_failures_do_not_lock_the_owner_out,
+    throttled_attempts_do_not_extend_the_refusal,
+    many_addresses_meet_a_ceiling_that_spares_the_owners,
+    guesses_sent_together_are_counted_together,
     a_set_password_link_works_once_and_for_a_day,
     a_session_that_ends_mid_form_loses_nothing_typed,
     an_officer_drafts_checks_and_saves,
