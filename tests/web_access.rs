@@ -547,6 +547,54 @@ async fn a_strangers_failures_do_not_lock_the_owner_out(app: TestApp) {
     );
 }
 
+async fn an_ipv6_network_counts_as_one_address(app: TestApp) {
+    use accord::people::{PeopleError, sessions::sign_in};
+    let email = person(&app, Role::Auditor, None).await;
+    let (db, now) = (app.registry.db(), app.clock.now());
+    for n in 1..=5 {
+        let from = format!("2001:db8:1:2::{n:x}");
+        let e = sign_in(db, now, &email, "wrong password!", &from)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, PeopleError::WrongPassword), "failure {n}: {e}");
+    }
+    let e = sign_in(
+        db,
+        now,
+        &email,
+        PASSWORD,
+        "2001:db8:1:2:ffff:ffff:ffff:ffff",
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(e, PeopleError::Throttled { .. }),
+        "another address in the same /64: {e}"
+    );
+    sign_in(db, now, &email, PASSWORD, "2001:db8:1:3::1")
+        .await
+        .expect("another /64");
+    // IPv4 clients of a dual-stack listener arrive mapped into IPv6: each is its own address,
+    // the same as when it is not mapped.
+    let email = person(&app, Role::Auditor, None).await;
+    for n in 1..=5 {
+        let e = sign_in(db, now, &email, "wrong password!", "::ffff:192.0.2.1")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, PeopleError::WrongPassword), "failure {n}: {e}");
+    }
+    let e = sign_in(db, now, &email, PASSWORD, "192.0.2.1")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, PeopleError::Throttled { .. }),
+        "an address mapped or not is the same: {e}"
+    );
+    sign_in(db, now, &email, PASSWORD, "::ffff:192.0.2.2")
+        .await
+        .expect("another IPv4 address, mapped");
+}
+
 async fn throttled_attempts_do_not_extend_the_refusal(app: TestApp) {
     use accord::people::throttle::{WINDOW, account_and_address_key, count_recent};
     let email = person(&app, Role::Auditor, None).await;
@@ -862,6 +910,7 @@ on_both_databases!(
     changing_the_password_ends_every_session,
     repeated_failures_are_throttled_and_audited,
     a_strangers_failures_do_not_lock_the_owner_out,
+    an_ipv6_network_counts_as_one_address,
     throttled_attempts_do_not_extend_the_refusal,
     many_addresses_meet_a_ceiling_that_spares_the_owners,
     guesses_sent_together_are_counted_together,

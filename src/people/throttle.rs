@@ -21,8 +21,12 @@
 //!   A plain limit per account would let anyone lock anyone out; none would leave a guesser
 //!   with many addresses unbounded.
 //!
-//! Nothing clears failures early: signing in does not, so only waiting out the window lifts a
-//! refusal.
+//! An address is the client's IP address, except that an IPv6 address counts as its /64 (one
+//! subscriber's network: a stranger given one has 2^64 addresses to try from), and an IPv4
+//! address mapped into IPv6 as the IPv4 address. Nothing clears failures early: signing in does
+//! not, so only waiting out the window lifts a refusal.
+
+use std::net::{IpAddr, Ipv6Addr};
 
 use jiff::{SignedDuration, Timestamp};
 use sea_orm::{
@@ -72,23 +76,35 @@ impl Limit {
     }
 }
 
+/// The network `address` is counted as: an IPv6 address's /64, an IPv4 address (also when
+/// mapped into IPv6) as itself; anything else (not an IP address) as given.
+pub fn network(address: &str) -> String {
+    match address.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
+        Ok(IpAddr::V6(v6)) => {
+            let prefix = u128::from(v6) & (u128::MAX << 64);
+            format!("{}/64", Ipv6Addr::from(prefix))
+        }
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => address.to_owned(),
+    }
+}
+
 pub fn account_key(email: &str) -> String {
     format!("account:{email}")
 }
 
 pub fn address_key(address: &str) -> String {
-    format!("address:{address}")
+    format!("address:{}", network(address))
 }
 
-/// The account and the address together: the address first, since an IP address never holds
-/// `|`.
+/// The account and the address together: the network first, since it never holds `|`.
 pub fn account_and_address_key(email: &str, address: &str) -> String {
-    format!("account-address:{address}|{email}")
+    format!("account-address:{}|{email}", network(address))
 }
 
 /// Where the account was signed in from: kept for [`KNOWN_FOR`], not [`WINDOW`].
 fn known_key(email: &str, address: &str) -> String {
-    format!("{KNOWN}{address}|{email}")
+    format!("{KNOWN}{}|{email}", network(address))
 }
 
 const KNOWN: &str = "known:";
