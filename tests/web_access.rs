@@ -638,6 +638,87 @@ async fn throttled_attempts_do_not_extend_the_refusal(app: TestApp) {
     assert_eq!(throttled, 8, "{audit:?}");
 }
 
+async fn guessing_the_current_password_is_throttled(app: TestApp) {
+    use accord::store::entity::user;
+    const NEW: &str = "a brand new passphrase";
+    let email = person(&app, Role::IgOfficer, None).await;
+    let b = Browser::new(&app);
+    assert_eq!(b.sign_in(&email, PASSWORD).await.status, 303);
+    let db = app.registry.db();
+    let stored = || async {
+        user::Entity::find()
+            .filter(user::Column::Email.eq(&email))
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let before = stored().await;
+    let browser = &b;
+    let change = |current: &'static str| async move {
+        let form = [("current", current), ("password", NEW), ("confirm", NEW)];
+        browser
+            .submit("/account/password", "/account/password", &form)
+            .await
+    };
+    for n in 1..=5 {
+        let page = change("not it at all").await;
+        assert_eq!(page.status, 400, "wrong current password {n}");
+    }
+    let page = change(PASSWORD).await;
+    assert_eq!(
+        page.status, 429,
+        "the right current password is refused while throttled"
+    );
+    assert!(
+        page.body
+            .contains("<title>Error: Change your password – Accord</title>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("href=\"#current\""),
+        "error summary links to the field: {}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Too many failed attempts"),
+        "{}",
+        page.body
+    );
+    let after = stored().await;
+    assert_eq!(
+        after.password_hash, before.password_hash,
+        "password unchanged"
+    );
+    assert_eq!(after.password_set_at, before.password_set_at);
+    assert_eq!(b.get("/").await.status, 200, "the session goes on");
+    assert_eq!(
+        Browser::new(&app).sign_in(&email, PASSWORD).await.status,
+        429,
+        "the same throttle as sign-in's, at this address"
+    );
+    let audit = audited(
+        &app,
+        "user.password_change_failed",
+        &format!("user:{}", before.id),
+    )
+    .await;
+    assert_eq!(audit.len(), 6, "five failures and one throttled attempt");
+    assert_eq!(audit.iter().filter(|d| d.contains("throttled")).count(), 1);
+    assert!(
+        audit
+            .iter()
+            .all(|d| !d.contains(PASSWORD) && !d.contains("not it at all") && !d.contains(NEW)),
+        "no password is logged"
+    );
+    app.clock
+        .set(app.clock.now() + jiff::SignedDuration::from_mins(16));
+    let done = change(PASSWORD).await;
+    assert_eq!(done.status, 200, "after the window: {}", done.body);
+    assert_eq!(Browser::new(&app).sign_in(&email, NEW).await.status, 303);
+}
+
 async fn many_addresses_meet_a_ceiling_that_spares_the_owners(app: TestApp) {
     use accord::people::throttle::{PER_ACCOUNT, PER_ACCOUNT_AND_ADDRESS, WINDOW};
     use accord::people::{PeopleError, sessions::sign_in};
@@ -912,6 +993,7 @@ on_both_databases!(
     a_strangers_failures_do_not_lock_the_owner_out,
     an_ipv6_network_counts_as_one_address,
     throttled_attempts_do_not_extend_the_refusal,
+    guessing_the_current_password_is_throttled,
     many_addresses_meet_a_ceiling_that_spares_the_owners,
     guesses_sent_together_are_counted_together,
     a_set_password_link_works_once_and_for_a_day,

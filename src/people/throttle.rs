@@ -1,7 +1,8 @@
-//! Throttling password guesses at sign-in: failures are rows, counted over a window through the
-//! `(key, at)` index, so every instance sees the same count. The same table counts other events
-//! a stranger can repeat (access requests started, per address and per e-mail), each under a
-//! key of its own ([`count_recent`], [`note`]).
+//! Throttling password guesses (signing in, and the current password on "Change your
+//! password"): failures are rows, counted over a window through the `(key, at)` index, so
+//! every instance sees the same count. The same table counts other events a stranger can
+//! repeat (access requests started, per address and per e-mail), each under a key of its own
+//! ([`count_recent`], [`note`]).
 //!
 //! A guess is counted as a failure before its password is checked ([`admit`]), so guesses sent
 //! together see each other, and taken back if the password proves right ([`Guess::right`]).
@@ -23,8 +24,8 @@
 //!
 //! An address is the client's IP address, except that an IPv6 address counts as its /64 (one
 //! subscriber's network: a stranger given one has 2^64 addresses to try from), and an IPv4
-//! address mapped into IPv6 as the IPv4 address. Nothing clears failures early: signing in does
-//! not, so only waiting out the window lifts a refusal.
+//! address mapped into IPv6 as the IPv4 address. Nothing clears failures early: signing in or
+//! changing the password does not, so only waiting out the window lifts a refusal.
 
 use std::net::{IpAddr, Ipv6Addr};
 
