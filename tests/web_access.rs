@@ -481,6 +481,309 @@ async fn repeated_failures_are_throttled_and_audited(app: TestApp) {
     assert!(page.body.contains("not right"));
 }
 
+/// An address other than the loopback every browser in these tests comes from: a stranger's,
+/// given straight to the use case.
+const STRANGER: &str = "203.0.113.7";
+
+/// The `user.sign_in_failed` (or other `action`) records about `subject`.
+async fn audited(app: &TestApp, action: &str, subject: &str) -> Vec<String> {
+    let filter = accord::audit::Filter {
+        action: Some(action.into()),
+        subject: Some(subject.into()),
+        ..Default::default()
+    };
+    let records = accord::audit::list(app.registry.db(), &filter, 1000)
+        .await
+        .unwrap();
+    records.into_iter().map(|r| r.details).collect()
+}
+
+async fn a_strangers_failures_do_not_lock_the_owner_out(app: TestApp) {
+    use accord::people::{PeopleError, sessions::sign_in};
+    let email = person(&app, Role::Auditor, None).await;
+    let (db, now) = (app.registry.db(), app.clock.now());
+    for n in 1..=5 {
+        let e = sign_in(db, now, &email, "wrong password!", STRANGER)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, PeopleError::WrongPassword), "failure {n}: {e}");
+    }
+    let e = sign_in(db, now, &email, PASSWORD, STRANGER)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, PeopleError::Throttled { .. }),
+        "the stranger's address is refused, right password or not: {e}"
+    );
+    let owner = Browser::new(&app);
+    let page = owner.sign_in(&email, PASSWORD).await;
+    assert_eq!(
+        page.status, 303,
+        "the owner, at another address: {}",
+        page.body
+    );
+    assert!(owner.cookie("accord_session").is_some());
+    // One address spraying guesses over many accounts is still refused for every account.
+    for n in 1..=20 {
+        let e = sign_in(
+            db,
+            now,
+            &format!("nobody-{n}@council.example"),
+            "guess",
+            "198.51.100.4",
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, PeopleError::WrongPassword), "spray {n}: {e}");
+    }
+    let e = sign_in(db, now, &email, PASSWORD, "198.51.100.4")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, PeopleError::Throttled { .. }), "{e}");
+    assert_eq!(
+        Browser::new(&app).sign_in(&email, PASSWORD).await.status,
+        303,
+        "the owner still, at theirs"
+    );
+}
+
+async fn an_ipv6_network_counts_as_one_address(app: TestApp) {
+    use accord::people::{PeopleError, sessions::sign_in};
+    let email = person(&app, Role::Auditor, None).await;
+    let (db, now) = (app.registry.db(), app.clock.now());
+    for n in 1..=5 {
+        let from = format!("2001:db8:1:2::{n:x}");
+        let e = sign_in(db, now, &email, "wrong password!", &from)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, PeopleError::WrongPassword), "failure {n}: {e}");
+    }
+    let e = sign_in(
+        db,
+        now,
+        &email,
+        PASSWORD,
+        "2001:db8:1:2:ffff:ffff:ffff:ffff",
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(e, PeopleError::Throttled { .. }),
+        "another address in the same /64: {e}"
+    );
+    sign_in(db, now, &email, PASSWORD, "2001:db8:1:3::1")
+        .await
+        .expect("another /64");
+    // IPv4 clients of a dual-stack listener arrive mapped into IPv6: each is its own address,
+    // the same as when it is not mapped.
+    let email = person(&app, Role::Auditor, None).await;
+    for n in 1..=5 {
+        let e = sign_in(db, now, &email, "wrong password!", "::ffff:192.0.2.1")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, PeopleError::WrongPassword), "failure {n}: {e}");
+    }
+    let e = sign_in(db, now, &email, PASSWORD, "192.0.2.1")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, PeopleError::Throttled { .. }),
+        "an address mapped or not is the same: {e}"
+    );
+    sign_in(db, now, &email, PASSWORD, "::ffff:192.0.2.2")
+        .await
+        .expect("another IPv4 address, mapped");
+}
+
+async fn throttled_attempts_do_not_extend_the_refusal(app: TestApp) {
+    use accord::people::throttle::{WINDOW, account_and_address_key, count_recent};
+    let email = person(&app, Role::Auditor, None).await;
+    let b = Browser::new(&app);
+    let start = app.clock.now();
+    for n in 1..=5 {
+        assert_eq!(
+            b.sign_in(&email, "wrong password!").await.status,
+            401,
+            "failure {n}"
+        );
+    }
+    let second = jiff::SignedDuration::from_secs(1);
+    let minutes = jiff::SignedDuration::from_mins;
+    for at in [minutes(1), minutes(7), minutes(14), WINDOW - second] {
+        app.clock.set(start + at);
+        let wrong = b.sign_in(&email, "wrong password!").await;
+        assert_eq!(wrong.status, 429, "{at} on, a wrong password");
+        let right = b.sign_in(&email, PASSWORD).await;
+        assert_eq!(right.status, 429, "{at} on, the right one");
+    }
+    let key = account_and_address_key(&email, "127.0.0.1");
+    let counted = count_recent(app.registry.db(), app.clock.now(), &key)
+        .await
+        .unwrap();
+    assert_eq!(counted, 5, "only the five real failures are counted");
+    app.clock.set(start + WINDOW + second);
+    let page = b.sign_in(&email, PASSWORD).await;
+    assert_eq!(
+        page.status, 303,
+        "the window after the fifth real failure: {}",
+        page.body
+    );
+    let audit = audited(&app, "user.sign_in_failed", &format!("account:{email}")).await;
+    assert_eq!(
+        audit.len(),
+        13,
+        "five failures and eight throttled attempts"
+    );
+    let throttled = audit.iter().filter(|d| d.contains("throttled")).count();
+    assert_eq!(throttled, 8, "{audit:?}");
+}
+
+async fn guessing_the_current_password_is_throttled(app: TestApp) {
+    use accord::store::entity::user;
+    const NEW: &str = "a brand new passphrase";
+    let email = person(&app, Role::IgOfficer, None).await;
+    let b = Browser::new(&app);
+    assert_eq!(b.sign_in(&email, PASSWORD).await.status, 303);
+    let db = app.registry.db();
+    let stored = || async {
+        user::Entity::find()
+            .filter(user::Column::Email.eq(&email))
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let before = stored().await;
+    let browser = &b;
+    let change = |current: &'static str| async move {
+        let form = [("current", current), ("password", NEW), ("confirm", NEW)];
+        browser
+            .submit("/account/password", "/account/password", &form)
+            .await
+    };
+    for n in 1..=5 {
+        let page = change("not it at all").await;
+        assert_eq!(page.status, 400, "wrong current password {n}");
+    }
+    let page = change(PASSWORD).await;
+    assert_eq!(
+        page.status, 429,
+        "the right current password is refused while throttled"
+    );
+    assert!(
+        page.body
+            .contains("<title>Error: Change your password – Accord</title>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("href=\"#current\""),
+        "error summary links to the field: {}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Too many failed attempts"),
+        "{}",
+        page.body
+    );
+    let after = stored().await;
+    assert_eq!(
+        after.password_hash, before.password_hash,
+        "password unchanged"
+    );
+    assert_eq!(after.password_set_at, before.password_set_at);
+    assert_eq!(b.get("/").await.status, 200, "the session goes on");
+    assert_eq!(
+        Browser::new(&app).sign_in(&email, PASSWORD).await.status,
+        429,
+        "the same throttle as sign-in's, at this address"
+    );
+    let audit = audited(
+        &app,
+        "user.password_change_failed",
+        &format!("user:{}", before.id),
+    )
+    .await;
+    assert_eq!(audit.len(), 6, "five failures and one throttled attempt");
+    assert_eq!(audit.iter().filter(|d| d.contains("throttled")).count(), 1);
+    assert!(
+        audit
+            .iter()
+            .all(|d| !d.contains(PASSWORD) && !d.contains("not it at all") && !d.contains(NEW)),
+        "no password is logged"
+    );
+    app.clock
+        .set(app.clock.now() + jiff::SignedDuration::from_mins(16));
+    let done = change(PASSWORD).await;
+    assert_eq!(done.status, 200, "after the window: {}", done.body);
+    assert_eq!(Browser::new(&app).sign_in(&email, NEW).await.status, 303);
+}
+
+async fn many_addresses_meet_a_ceiling_that_spares_the_owners(app: TestApp) {
+    use accord::people::throttle::{PER_ACCOUNT, PER_ACCOUNT_AND_ADDRESS, WINDOW};
+    use accord::people::{PeopleError, sessions::sign_in};
+    const HOME: &str = "192.0.2.10";
+    let email = person(&app, Role::Auditor, None).await;
+    let (db, start) = (app.registry.db(), app.clock.now());
+    sign_in(db, start, &email, PASSWORD, HOME)
+        .await
+        .expect("the owner signs in from home");
+    let addresses = PER_ACCOUNT / PER_ACCOUNT_AND_ADDRESS;
+    for a in 0..addresses {
+        let from = format!("198.51.100.{a}");
+        for n in 1..=PER_ACCOUNT_AND_ADDRESS {
+            let e = sign_in(db, start, &email, "wrong password!", &from)
+                .await
+                .unwrap_err();
+            assert!(matches!(e, PeopleError::WrongPassword), "{from}, {n}: {e}");
+        }
+    }
+    let e = sign_in(db, start, &email, PASSWORD, "198.51.100.200")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, PeopleError::Throttled { .. }),
+        "a new address, past the account's ceiling: {e}"
+    );
+    sign_in(db, start, &email, PASSWORD, HOME)
+        .await
+        .expect("the owner, where they signed in before");
+    let later = start + WINDOW + jiff::SignedDuration::from_secs(1);
+    sign_in(db, later, &email, PASSWORD, "198.51.100.200")
+        .await
+        .expect("a new address, after the window");
+}
+
+async fn guesses_sent_together_are_counted_together(app: TestApp) {
+    use accord::people::throttle::{
+        PER_ACCOUNT_AND_ADDRESS, account_and_address_key, count_recent,
+    };
+    use accord::people::{PeopleError, sessions::sign_in};
+    let email = person(&app, Role::Auditor, None).await;
+    let (db, now) = (app.registry.db().clone(), app.clock.now());
+    let mut guesses = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let (db, email) = (db.clone(), email.clone());
+        guesses.spawn(async move { sign_in(&db, now, &email, "wrong password!", STRANGER).await });
+    }
+    let (mut wrong, mut throttled) = (0, 0);
+    while let Some(answer) = guesses.join_next().await {
+        match answer.unwrap() {
+            Err(PeopleError::WrongPassword) => wrong += 1,
+            Err(PeopleError::Throttled { .. }) => throttled += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(
+        wrong <= PER_ACCOUNT_AND_ADDRESS,
+        "at most {PER_ACCOUNT_AND_ADDRESS} passwords checked, however many come at once: {wrong}"
+    );
+    assert_eq!(wrong + throttled, 20);
+    let key = account_and_address_key(&email, STRANGER);
+    let counted = count_recent(&db, now, &key).await.unwrap();
+    assert_eq!(counted, wrong, "every failure counted, no refused guess");
+}
+
 async fn a_set_password_link_works_once_and_for_a_day(app: TestApp) {
     let db = app.registry.db();
     let now = app.clock.now();
@@ -804,6 +1107,12 @@ on_both_databases!(
     sessions_expire_when_idle_and_at_twelve_hours,
     changing_the_password_ends_every_session,
     repeated_failures_are_throttled_and_audited,
+    a_strangers_failures_do_not_lock_the_owner_out,
+    an_ipv6_network_counts_as_one_address,
+    throttled_attempts_do_not_extend_the_refusal,
+    guessing_the_current_password_is_throttled,
+    many_addresses_meet_a_ceiling_that_spares_the_owners,
+    guesses_sent_together_are_counted_together,
     a_set_password_link_works_once_and_for_a_day,
     a_session_that_ends_mid_form_loses_nothing_typed,
     a_cross_site_form_is_never_posted_after_sign_in,

@@ -1,6 +1,7 @@
 //! Accounts: created by an operator (`accord user create`) with a one-time set-password link;
 //! the person sets their password through it; later they may change it. Each change is
-//! audited in its own transaction, and setting or changing a password ends every session.
+//! audited in its own transaction, and setting or changing a password ends every session. The
+//! current password a change needs is throttled with sign-in's guesses.
 
 use jiff::Timestamp;
 use sea_orm::{
@@ -11,10 +12,10 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::password::{hash_blocking, verify_blocking};
-use super::sessions::end_every;
+use super::sessions::{Attempt, Refusal, end_every, refuse};
 use super::{
     LINK_LIFETIME, PeopleError, Result, after, hash_secret, new_id, normal_email, password,
-    random_secret,
+    random_secret, throttle,
 };
 use crate::agreement::values::Slug;
 use crate::audit::{Event, Writer};
@@ -266,23 +267,48 @@ pub async fn set_password(
     Ok(User::from(&row))
 }
 
-/// Changes a signed-in person's password, given the current one; ends every session.
+/// Changes a signed-in person's password, given the current one (from `address`); ends every
+/// session. The current password is a guess like a sign-in's, so it is throttled with them
+/// (see [`throttle`]): while the account is refused at `address`, no password is checked; a
+/// wrong one counts as a failure. Both are audited as `user.password_change_failed`. A change
+/// clears no failure.
 pub async fn change_password(
     db: &DatabaseConnection,
     now: Timestamp,
     id: Uuid,
     current: &str,
     new: &str,
+    address: &str,
 ) -> Result<User> {
     let row = user::Entity::find_by_id(id)
         .filter(user::Column::DisabledAt.is_null())
         .one(db)
         .await?
         .ok_or_else(|| PeopleError::NoSuchUser(id.to_string()))?;
+    let actor = format!("{} ({})", row.name, row.role);
+    let attempt = Attempt {
+        actor: &actor,
+        action: "user.password_change_failed",
+        subject: format!("user:{}", row.id),
+        email: &row.email,
+        address,
+    };
+    let guess = match throttle::admit(db, now, &row.email, address).await? {
+        Ok(guess) => guess,
+        Err(limit) => {
+            refuse(db, now, &attempt, Refusal::Throttled(limit)).await?;
+            return Err(PeopleError::Throttled {
+                minutes: throttle::WINDOW.as_mins(),
+            });
+        }
+    };
     let stored = row.password_hash.clone().unwrap_or_default();
     if !verify_blocking(current.to_owned(), stored).await {
+        let why = Refusal::Failed("the current password is not right");
+        refuse(db, now, &attempt, why).await?;
         return Err(PeopleError::WrongPassword);
     }
+    guess.right(db).await?;
     password::acceptable(new).map_err(PeopleError::WeakPassword)?;
     let hashed = hash_blocking(new.to_owned()).await?;
     let txn = db.begin().await?;
@@ -291,7 +317,7 @@ pub async fn change_password(
     log.append(
         now,
         Event {
-            actor: &format!("{} ({})", row.name, row.role),
+            actor: &actor,
             action: "user.password_changed",
             subject: format!("user:{}", row.id),
             details: serde_json::json!({ "email": row.email }),

@@ -45,8 +45,10 @@ pub enum Via {
     SingleSignOn,
 }
 
-/// Signs a person in: throttled per account and address, audited either way. Returns the
-/// session, whose secret goes in the cookie.
+/// Signs a person in: throttled (see [`throttle`]), audited either way. Returns the session,
+/// whose secret goes in the cookie. An attempt the throttle refuses checks no password and is
+/// not counted as a failure; the right password is not a failure, and makes the address known
+/// to the account.
 pub async fn sign_in(
     db: &DatabaseConnection,
     now: Timestamp,
@@ -55,12 +57,22 @@ pub async fn sign_in(
     address: &str,
 ) -> Result<Session> {
     let email = normal_email(email).unwrap_or_else(|_| email.trim().to_lowercase());
-    if throttle::throttled(db, now, &email, address).await? {
-        fail(db, now, &email, address, "throttled").await?;
-        return Err(PeopleError::Throttled {
-            minutes: throttle::WINDOW.as_mins(),
-        });
-    }
+    let attempt = Attempt {
+        actor: "anonymous",
+        action: "user.sign_in_failed",
+        subject: format!("account:{email}"),
+        email: &email,
+        address,
+    };
+    let guess = match throttle::admit(db, now, &email, address).await? {
+        Ok(guess) => guess,
+        Err(limit) => {
+            refuse(db, now, &attempt, Refusal::Throttled(limit)).await?;
+            return Err(PeopleError::Throttled {
+                minutes: throttle::WINDOW.as_mins(),
+            });
+        }
+    };
     let row = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
         .filter(user::Column::DisabledAt.is_null())
@@ -72,26 +84,74 @@ pub async fn sign_in(
         .unwrap_or_default();
     let matched = verify_blocking(password.to_owned(), stored).await;
     let (Some(row), true) = (row, matched) else {
-        fail(db, now, &email, address, "wrong e-mail address or password").await?;
+        let why = Refusal::Failed("wrong e-mail address or password");
+        refuse(db, now, &attempt, why).await?;
         return Err(PeopleError::WrongPassword);
     };
     let Some(principal) = principal(&row) else {
-        fail(db, now, &email, address, "the account's role is not known").await?;
+        let why = Refusal::Failed("the account's role is not known");
+        refuse(db, now, &attempt, why).await?;
         return Err(PeopleError::WrongPassword);
     };
     if row.sso_only {
-        fail(
-            db,
-            now,
-            &email,
-            address,
-            "the account signs in only by single sign-on",
-        )
-        .await?;
+        let why = Refusal::Failed("the account signs in only by single sign-on");
+        refuse(db, now, &attempt, why).await?;
         return Err(PeopleError::SsoOnly);
     }
+    guess.signed_in(db, now).await?;
     let details = serde_json::json!({ "email": email, "address": address });
     open(db, now, &row, principal, (Via::Password, None), details).await
+}
+
+/// An attempt to give an account's password, as its refusal is audited.
+pub(super) struct Attempt<'a> {
+    pub actor: &'a str,
+    pub action: &'static str,
+    pub subject: String,
+    /// The account's throttle key: the e-mail address, lower-cased.
+    pub email: &'a str,
+    pub address: &'a str,
+}
+
+/// Why an attempt was refused.
+pub(super) enum Refusal {
+    /// The password was checked and was not right (or the account cannot sign in with it): a
+    /// failure, which the throttle counted when it admitted the guess; the reason, as audited.
+    Failed(&'static str),
+    /// The throttle refused it before any password was checked: not counted, so a stranger
+    /// who keeps trying cannot keep the refusal going.
+    Throttled(throttle::Limit),
+}
+
+/// Audits a refused attempt.
+pub(super) async fn refuse(
+    db: &DatabaseConnection,
+    now: Timestamp,
+    attempt: &Attempt<'_>,
+    why: Refusal,
+) -> Result<()> {
+    let (email, address) = (attempt.email, attempt.address);
+    let details = match why {
+        Refusal::Failed(reason) => {
+            serde_json::json!({ "email": email, "address": address, "reason": reason })
+        }
+        Refusal::Throttled(limit) => serde_json::json!({
+            "email": email, "address": address, "reason": "throttled", "limit": limit.as_str(),
+        }),
+    };
+    let txn = db.begin().await?;
+    let mut log = Writer::begin(&txn).await?;
+    log.append(
+        now,
+        Event {
+            actor: attempt.actor,
+            action: attempt.action,
+            subject: attempt.subject.clone(),
+            details,
+        },
+    );
+    log.commit(txn).await?;
+    Ok(())
 }
 
 /// A new session for `row`, acting as `principal`, begun `via` (with single sign-on, the
@@ -137,29 +197,6 @@ pub(crate) async fn open(
         secret,
         via,
     })
-}
-
-async fn fail(
-    db: &DatabaseConnection,
-    now: Timestamp,
-    email: &str,
-    address: &str,
-    why: &str,
-) -> Result<()> {
-    let txn = db.begin().await?;
-    let mut log = Writer::begin(&txn).await?;
-    throttle::record_failure(&txn, now, email, address).await?;
-    log.append(
-        now,
-        Event {
-            actor: "anonymous",
-            action: "user.sign_in_failed",
-            subject: format!("account:{email}"),
-            details: serde_json::json!({ "email": email, "address": address, "reason": why }),
-        },
-    );
-    log.commit(txn).await?;
-    Ok(())
 }
 
 /// The live session a cookie's secret names, if any; records its use.

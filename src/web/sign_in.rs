@@ -336,10 +336,13 @@ pub struct ChangePassword {
     confirm: String,
 }
 
+/// A wrong current password counts in the sign-in throttle; once the throttle refuses, the
+/// page answers 429 without checking the current password at all.
 #[handler]
 pub async fn change_submit(
     console: Data<&Console>,
     viewer: Viewer,
+    remote: &RemoteAddr,
     Form(f): Form<ChangePassword>,
 ) -> WebResult {
     viewer.check_csrf(&f.csrf)?;
@@ -351,13 +354,16 @@ pub async fn change_submit(
         return Ok(change_page(&viewer, &errors, StatusCode::BAD_REQUEST));
     }
     let id = viewer.principal().id;
-    match people::accounts::change_password(&console.db, console.now(), id, &f.current, &f.password)
-        .await
-    {
+    let (db, now, address) = (&console.db, console.now(), address(remote));
+    match people::accounts::change_password(db, now, id, &f.current, &f.password, &address).await {
         Ok(_) => {}
         Err(PeopleError::WrongPassword) => {
             let errors = [field_error("current", "Your current password is not right")];
             return Ok(change_page(&viewer, &errors, StatusCode::BAD_REQUEST));
+        }
+        Err(e @ PeopleError::Throttled { .. }) => {
+            let errors = [field_error("current", &capitalise(&e.to_string()))];
+            return Ok(change_page(&viewer, &errors, StatusCode::TOO_MANY_REQUESTS));
         }
         Err(e) => return Err(e.into()),
     }

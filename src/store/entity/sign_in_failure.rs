@@ -1,4 +1,6 @@
-//! One failed sign-in, keyed by account or by address, for throttling.
+//! One event under a throttling key (`people::throttle`): a failed password guess, keyed by
+//! account and address, by address and by account; an access request started; or, kept longer,
+//! an address where an account's right password was given.
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
