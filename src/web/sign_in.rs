@@ -362,7 +362,10 @@ pub async fn change_submit(
             return Ok(change_page(&viewer, &errors, StatusCode::BAD_REQUEST));
         }
         Err(e @ PeopleError::Throttled { .. }) => {
-            let errors = [field_error("current", &capitalise(&e.to_string()))];
+            let errors = [field_error(
+                "current",
+                &crate::text::capitalised(&e.to_string()),
+            )];
             return Ok(change_page(&viewer, &errors, StatusCode::TOO_MANY_REQUESTS));
         }
         Err(e) => return Err(e.into()),
