@@ -110,7 +110,46 @@ async fn only_readers_of_the_agreement_get_its_dpia(app: TestApp) {
     );
 }
 
+/// The DPIA names a version as the agreement's page does, by the register's number; where the
+/// file's own `version:` differs it says so, rather than showing another number as the same.
+async fn the_dpia_names_the_registers_version(app: TestApp) {
+    let path = support::repo().join("agreements/camden-foodbank-referrals.yaml");
+    let file = std::fs::read_to_string(path).unwrap();
+    let first = file.replacen("\nversion: 3\n", "\nversion: 1\n", 1);
+    app.import_yaml(&first).await;
+    let second = file
+        .replacen("\nversion: 3\n", "\nversion: 5\n", 1)
+        .replacen("summary: >", "summary: >\n  Amended.", 1);
+    assert_ne!(first, second);
+    app.import_yaml(&second).await;
+    let officer = app.token(Role::IgOfficer, None).await;
+    let md = |v: u32| {
+        let (app, officer) = (&app, officer.clone());
+        async move {
+            app.get(
+                &officer,
+                &format!("/api/v1/agreements/camden-foodbank-referrals/dpia?format=md&version={v}"),
+            )
+            .await
+            .text()
+            .await
+            .unwrap()
+        }
+    };
+    let one = md(1).await;
+    assert!(
+        one.contains("camden-foodbank-referrals, version 1 |"),
+        "{one}"
+    );
+    let two = md(2).await;
+    assert!(
+        two.contains("version 2 in the register (the agreement file calls itself version 5)"),
+        "{two}"
+    );
+}
+
 on_both_databases!(
+    the_dpia_names_the_registers_version,
     html_by_default_with_the_diagram,
     user_text_is_escaped,
     only_readers_of_the_agreement_get_its_dpia,

@@ -292,13 +292,13 @@ impl AgreementsApi {
         version: Query<Option<i32>>,
     ) -> Result<Document<Dpia>, Errors<(S400, S401, S403, S404)>> {
         self.readable(&caller, &id, version.0).await?;
-        let (_, agreement) = self
+        let (number, agreement) = self
             .registry
             .agreement_at(&id, version.0)
             .await
             .map_err(ApiError::from)?;
         let today = self.clock.today();
-        let doc = dpia::generate(&agreement, today);
+        let doc = dpia::generate(&agreement, today).in_register(number);
         let (html, md) = &*self.dpia;
         Ok(match format.0.unwrap_or(DpiaFormat::Html) {
             DpiaFormat::Html => Document::html(html.render(&doc).map_err(|e| internal(&e))?),

@@ -167,7 +167,7 @@ pub async fn page(
     let versions = registry.versions(&id).await?;
     let (shown, agreement) = registry.agreement_at(&id, None).await?;
     let today = console.clock.today();
-    let doc = dpia::generate(&agreement, today);
+    let doc = dpia::generate(&agreement, today).in_register(shown);
     let who = viewer.principal();
     let my_party = who.party.as_deref().filter(|_| who.role == Role::Signatory);
     let version_rows: Vec<Value> = versions
@@ -386,9 +386,9 @@ async fn dpia_document(
         .registry
         .readable(viewer.principal(), id, version)
         .await?;
-    let (_, agreement) = console.registry.agreement_at(id, version).await?;
+    let (number, agreement) = console.registry.agreement_at(id, version).await?;
     let today = console.clock.today();
-    Ok(dpia::generate(&agreement, today))
+    Ok(dpia::generate(&agreement, today).in_register(number))
 }
 
 /// The DPIA as its own HTML document (its inline stylesheet is allowed by hash, as the API's).
@@ -492,7 +492,7 @@ async fn sign_page(
         .await?;
     let (_, agreement) = console.registry.agreement_at(id, Some(n)).await?;
     let today = console.clock.today();
-    let doc = dpia::generate(&agreement, today);
+    let doc = dpia::generate(&agreement, today).in_register(n);
     let roles: Vec<Value> = SIGN_ROLES
         .iter()
         .map(|(v, label)| json!({ "value": v, "label": label, "checked": form.role == *v }))

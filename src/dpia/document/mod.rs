@@ -33,7 +33,12 @@ use crate::agreement::vocab::RiskLevel;
 pub struct DpiaDocument {
     pub title: String,
     pub agreement_id: String,
+    /// The version's number: the register's, where the document was made from the register,
+    /// else the file's own `version:`.
     pub version: u32,
+    /// The version as the document names it: the register's number where the document was made
+    /// from the register (saying so when the file's own `version:` differs), else the file's.
+    pub version_label: String,
     /// The date the document was prepared, long form.
     pub prepared: String,
     /// The accountable IG officer.
@@ -81,6 +86,21 @@ impl Level {
 }
 
 /// Builds the DPIA for `a`, as prepared on `prepared`.
+impl DpiaDocument {
+    /// The document of the register's version `number`: named by that number, as the
+    /// agreement's page names it, and saying what the file's own `version:` says if it differs.
+    pub fn in_register(mut self, number: i32) -> DpiaDocument {
+        let file = self.version;
+        self.version = u32::try_from(number).unwrap_or(file);
+        self.version_label = if self.version == file {
+            number.to_string()
+        } else {
+            format!("{number} in the register (the agreement file calls itself version {file})")
+        };
+        self
+    }
+}
+
 pub fn build(a: &Agreement, s: &Screening, prepared: Date) -> DpiaDocument {
     let risks: Vec<RiskView> = a
         .dpia
@@ -93,6 +113,7 @@ pub fn build(a: &Agreement, s: &Screening, prepared: Date) -> DpiaDocument {
         title: a.title.clone(),
         agreement_id: a.id.to_string(),
         version: a.version.get(),
+        version_label: a.version.get().to_string(),
         prepared: labels::date(prepared),
         owner: contact(&a.owner),
         summary: summary(a, s, &risks, ico_consultation.is_some()),
