@@ -341,6 +341,9 @@ async fn the_contractor_hands_over_and_the_officer_reviews(app: TestApp) {
     );
     assert!(md.contains("| SFTP account metis\\-extract on sftp\\.newham\\.example | Newham IT service desk | 2026\\-11\\-20 |"), "{md}");
     assert!(md.contains("#### Not handed over"), "{md}");
+    // Ids show as they are, not escaped inside their code spans.
+    assert!(md.contains("Item `matching-runbook`"), "{md}");
+    assert!(!md.contains("`matching\\-runbook`"), "{md}");
     // The accepted version's files (not an earlier version's), and the item's whole history
     // in order.
     let listed = format!(
@@ -369,6 +372,21 @@ async fn the_contractor_hands_over_and_the_officer_reviews(app: TestApp) {
     assert!(history.windows(2).all(|w| at(w[0]) < at(w[1])), "{md}");
     let page = app.get(&metis, &format!("{path}/pack")).await;
     assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let html = app
+        .get(&metis, &format!("{path}/pack"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        html.matches("<h1").count(),
+        1,
+        "the contractor's # heading is not an h1"
+    );
+    assert!(
+        html.contains("<h4>Monthly matching run</h4>") || !md.contains("Monthly matching run"),
+        "{html}"
+    );
     let csp = page.headers()["content-security-policy"]
         .to_str()
         .unwrap()

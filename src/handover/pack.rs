@@ -44,6 +44,68 @@ fn md(text: &str) -> String {
     out
 }
 
+/// `text` as a Markdown code span, shown exactly: fenced by more backticks than any run in it,
+/// never escaped (a backslash in a code span is a backslash).
+fn code(text: &str) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// A contractor's Markdown with every heading moved below the pack's item headings (`###`): a
+/// `#` becomes `####`, and nothing goes past `######`. Headings are found by the parser, so a
+/// `#` line in a code block is left alone; an underlined heading becomes a `#` one.
+fn headings_below_items(markdown: &str) -> String {
+    const SHIFT: usize = 3;
+    let mut out = String::with_capacity(markdown.len() + 64);
+    let mut copied = 0;
+    for (event, range) in Parser::new_ext(markdown, Options::empty()).into_offset_iter() {
+        let Event::Start(Tag::Heading { level, .. }) = event else {
+            continue;
+        };
+        if range.start < copied {
+            continue;
+        }
+        let source = &markdown[range.clone()];
+        let first = source.lines().next().unwrap_or("");
+        let atx = first.trim_start().starts_with('#');
+        let text = if atx {
+            first.trim_start().trim_start_matches('#').trim()
+        } else {
+            first.trim()
+        };
+        let text = if atx {
+            // A closing run of `#` is not part of the heading's text.
+            text.trim_end_matches('#').trim_end()
+        } else {
+            text
+        };
+        let depth = (level as usize + SHIFT).min(6);
+        out.push_str(&markdown[copied..range.start]);
+        out.push_str(&"#".repeat(depth));
+        out.push(' ');
+        out.push_str(text);
+        let end = if atx {
+            range.start + first.len()
+        } else {
+            range.end
+        };
+        copied = end.min(markdown.len());
+        if !atx && source.ends_with('\n') {
+            // The underline's line end, which the replaced text no longer carries.
+            out.push('\n');
+        }
+    }
+    out.push_str(&markdown[copied..]);
+    out
+}
+
 /// What the pack shows of its accepted items, read in a few queries however many there are
 /// (three for each thousand) rather than three an item.
 struct Held {
@@ -105,17 +167,17 @@ impl Handover {
             .all(&self.db)
             .await?;
         let mut out = format!(
-            "# Handover knowledge pack: {}\n\nAgreement `{}`. Made by Accord on {}. Only accepted items are reproduced; each shows the version accepted, its history and who accepted it.\n\n",
+            "# Handover knowledge pack: {}\n\nAgreement {}. Made by Accord on {}. Only accepted items are reproduced; each shows the version accepted, its history and who accepted it.\n\n",
             md(&view.title),
-            md(agreement_id),
+            code(agreement_id),
             self.today()
         );
         out.push_str("## Contents\n\n");
         for e in &view.engagements {
             out.push_str(&format!(
-                "- {} (`{}`)\n",
+                "- {} ({})\n",
                 md(&e.party_name),
-                md(&e.party_id)
+                code(&e.party_id)
             ));
             for i in e.items.iter().filter(|i| i.state == State::Accepted) {
                 out.push_str(&format!("  - {}: {}\n", i.kind_label, md(&i.title)));
@@ -124,9 +186,9 @@ impl Handover {
         out.push('\n');
         for e in &view.engagements {
             out.push_str(&format!(
-                "## {} (`{}`)\n\nEngagement ends {}. {} of {} items accepted.{}{}\n\n",
+                "## {} ({})\n\nEngagement ends {}. {} of {} items accepted.{}{}\n\n",
                 md(&e.party_name),
-                md(&e.party_id),
+                code(&e.party_id),
                 e.engagement_end,
                 e.accepted,
                 e.total,
@@ -150,10 +212,10 @@ impl Handover {
                     continue;
                 };
                 out.push_str(&format!(
-                    "### {}: {}\n\nItem `{}`, due {}, taken over by {} ({}). Version {} accepted {} by {}.\n\n",
+                    "### {}: {}\n\nItem {}, due {}, taken over by {} ({}). Version {} accepted {} by {}.\n\n",
                     i.kind_label,
                     md(&i.title),
-                    md(&i.key),
+                    code(&i.key),
                     i.due,
                     md(&i.owner_name),
                     md(&i.owner_email),
@@ -161,7 +223,7 @@ impl Handover {
                     md(i.accepted_at.as_deref().unwrap_or("")),
                     md(i.accepted_by.as_deref().unwrap_or("")),
                 ));
-                out.push_str(accepted.body.trim());
+                out.push_str(headings_below_items(accepted.body.trim()).trim_end());
                 out.push_str("\n\n");
                 let files = held.files.get(&accepted.id).map_or(&[][..], Vec::as_slice);
                 if !files.is_empty() {
@@ -341,6 +403,36 @@ mod tests {
         assert!(out.contains("href=\"#\""), "{out}");
         assert!(out.contains("href=\"https://a.example\""), "{out}");
         assert!(!out.contains("evil.example"), "{out}");
+    }
+
+    #[test]
+    fn ids_in_code_spans_show_as_they_are() {
+        assert_eq!(code("matching-runbook"), "`matching-runbook`");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`x"), "`` `x ``");
+        let out = to_html(&format!("Item {}.", code("matching-runbook")));
+        assert!(out.contains("<code>matching-runbook</code>"), "{out}");
+        assert!(!out.contains('\\'), "{out}");
+    }
+
+    #[test]
+    fn a_contractors_headings_go_below_the_items() {
+        let body = "# Runbook\n\nText.\n\n## Steps ##\n\n```\n# not a heading\n```\n\nSetext\n======\n\n###### Deep\n";
+        let shifted = headings_below_items(body);
+        assert_eq!(
+            shifted,
+            "#### Runbook\n\nText.\n\n##### Steps\n\n```\n# not a heading\n```\n\n#### Setext\n\n###### Deep\n"
+        );
+        let html = to_html(&shifted);
+        assert!(
+            !html.contains("<h1") && !html.contains("<h2") && !html.contains("<h3"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<h4>Runbook</h4>") && html.contains("<h5>Steps</h5>"),
+            "{html}"
+        );
+        assert_eq!(headings_below_items("No heading."), "No heading.");
     }
 
     #[test]
