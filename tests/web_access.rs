@@ -78,6 +78,18 @@ async fn only_the_allowed_see_each_page(app: TestApp) {
     for &role in Role::PEOPLE {
         let party = role.needs_party().then_some("camden");
         let b = signed_in(&app, role, party).await;
+        // The menu offers only pages the role may open.
+        let home = b.get("/").await.body;
+        let nav = &home[home.find("<nav").unwrap()..home.find("</nav>").unwrap()];
+        let links: Vec<&str> = nav
+            .split("href=\"")
+            .skip(1)
+            .map(|rest| &rest[..rest.find('"').unwrap()])
+            .collect();
+        assert!(links.contains(&"/"), "{role}: {nav}");
+        for link in links {
+            assert_eq!(b.get(link).await.status, 200, "{role}'s menu offers {link}");
+        }
         for (path, allowed) in pages() {
             let page = b.get(&path).await;
             let want = if allowed.contains(&role) { 200 } else { 403 };

@@ -298,6 +298,11 @@ struct Nav<'a> {
     officer: bool,
     signatory: bool,
     handover: bool,
+    /// May open the agreements list (its read scope: readers, or a signatory's party).
+    agreements: bool,
+    /// Signed in with a password, which the person can change here (a single sign-on
+    /// session's password, if any, is the provider's business).
+    password: bool,
 }
 
 fn nav(v: &Viewer) -> Nav<'_> {
@@ -310,5 +315,7 @@ fn nav(v: &Viewer) -> Nav<'_> {
         officer: OFFICERS.contains(&p.role),
         signatory: p.role == Role::Signatory,
         handover: READERS.contains(&p.role) || p.role == Role::Contractor,
+        agreements: p.read_scope().is_ok(),
+        password: v.session.via == crate::people::sessions::Via::Password,
     }
 }
