@@ -88,6 +88,28 @@ async fn the_contractor_hands_over_and_the_officer_reviews(app: TestApp) {
     let unknown = app.get(&metis, "/api/v1/agreements/no-such/handover").await;
     assert_eq!(unknown.status(), 403, "a contractor cannot probe for ids");
     let view = json_of(app.get(&metis, &path).await).await;
+    // An item is named by its id or by its declared key.
+    let by_key = app
+        .get(&metis, &format!("{path}/items/matching-runbook"))
+        .await;
+    assert_eq!(by_key.status(), 200);
+    let by_key = json_of(by_key).await;
+    let named = by_key["item"]["id"].as_str().or(by_key["id"].as_str());
+    assert_eq!(
+        named,
+        Some(item_id(&view, "matching-runbook").as_str()),
+        "{by_key}"
+    );
+    let missing = app
+        .get(&officer, &format!("{path}/items/no-such-item"))
+        .await;
+    assert_eq!(missing.status(), 404);
+    assert!(
+        json_of(missing).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("no handover item has the id or key 'no-such-item'")
+    );
     let e = &view["engagements"][0];
     assert_eq!(e["party_id"], "metis");
     assert_eq!(e["engagement_end"], "2027-03-31");

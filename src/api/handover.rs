@@ -141,6 +141,21 @@ fn err(e: HandoverError) -> ApiError {
     e.into()
 }
 
+impl HandoverApi {
+    /// The item an `{item}` in a path names: its id, or its key.
+    async fn item_id(
+        &self,
+        caller: &Caller,
+        agreement_id: &str,
+        item: &str,
+    ) -> Result<Uuid, ApiError> {
+        self.handover
+            .item_id(&caller.0, agreement_id, item)
+            .await
+            .map_err(err)
+    }
+}
+
 #[OpenApi(prefix_path = "/", tag = "ApiTags::Handover")]
 impl HandoverApi {
     /// Each contractor's handover under the agreement: items with state, due date and owner,
@@ -205,11 +220,15 @@ impl HandoverApi {
         &self,
         caller: Caller,
         id: Path<String>,
-        item: Path<Uuid>,
+        /// The item's id, or its key (the agreement's `handover[].id`, or the key an officer
+        /// gave it) when only one contractor of the agreement has an item with that key.
+        #[oai(validator(max_length = 200))]
+        item: Path<String>,
     ) -> Result<Json<ItemDetail>, Errors<(S400, S401, S403, S404)>> {
+        let item = self.item_id(&caller, &id, &item).await?;
         Ok(Json(
             self.handover
-                .item(&caller.0, &id, item.0)
+                .item(&caller.0, &id, item)
                 .await
                 .map_err(err)?,
         ))
@@ -226,7 +245,10 @@ impl HandoverApi {
         &self,
         caller: Caller,
         id: Path<String>,
-        item: Path<Uuid>,
+        /// The item's id, or its key (the agreement's `handover[].id`, or the key an officer
+        /// gave it) when only one contractor of the agreement has an item with that key.
+        #[oai(validator(max_length = 200))]
+        item: Path<String>,
         body: Json<SubmissionBody>,
     ) -> Result<Submitted, Errors<(S400, S401, S403, S404, S409, S413H, S415H, S422H)>> {
         if caller.0.role != crate::auth::Role::Contractor {
@@ -234,6 +256,7 @@ impl HandoverApi {
                 ApiError::Forbidden("only the contractor submits its handover".into()).into(),
             );
         }
+        let item = self.item_id(&caller, &id, &item).await?;
         let b = body.0;
         let mut attachments = Vec::with_capacity(b.attachments.len());
         for a in b.attachments {
@@ -252,7 +275,7 @@ impl HandoverApi {
             .submit(
                 &caller.0,
                 &id,
-                item.0,
+                item,
                 NewSubmission {
                     body: b.body,
                     credentials: b.credentials,
@@ -273,12 +296,16 @@ impl HandoverApi {
         &self,
         caller: Caller,
         id: Path<String>,
-        item: Path<Uuid>,
+        /// The item's id, or its key (the agreement's `handover[].id`, or the key an officer
+        /// gave it) when only one contractor of the agreement has an item with that key.
+        #[oai(validator(max_length = 200))]
+        item: Path<String>,
         file: Path<Uuid>,
     ) -> Result<AttachmentResponse, Errors<(S400, S401, S403, S404)>> {
+        let item = self.item_id(&caller, &id, &item).await?;
         let (name, media_type, bytes) = self
             .handover
-            .attachment(&caller.0, &id, item.0, file.0)
+            .attachment(&caller.0, &id, item, file.0)
             .await
             .map_err(err)?;
         Ok(AttachmentResponse::Ok(
@@ -295,12 +322,16 @@ impl HandoverApi {
         &self,
         caller: Caller,
         id: Path<String>,
-        item: Path<Uuid>,
+        /// The item's id, or its key (the agreement's `handover[].id`, or the key an officer
+        /// gave it) when only one contractor of the agreement has an item with that key.
+        #[oai(validator(max_length = 200))]
+        item: Path<String>,
         body: Json<ReviewBody>,
     ) -> Result<Json<Item>, Errors<(S400, S401, S403, S404, S409, S413, S415)>> {
+        let item = self.item_id(&caller, &id, &item).await?;
         Ok(Json(
             self.handover
-                .accept(&caller.0, &id, item.0, &body.0.comments)
+                .accept(&caller.0, &id, item, &body.0.comments)
                 .await
                 .map_err(err)?,
         ))
@@ -312,12 +343,16 @@ impl HandoverApi {
         &self,
         caller: Caller,
         id: Path<String>,
-        item: Path<Uuid>,
+        /// The item's id, or its key (the agreement's `handover[].id`, or the key an officer
+        /// gave it) when only one contractor of the agreement has an item with that key.
+        #[oai(validator(max_length = 200))]
+        item: Path<String>,
         body: Json<ReturnBody>,
     ) -> Result<Json<Item>, Errors<(S400, S401, S403, S404, S409, S413, S415)>> {
+        let item = self.item_id(&caller, &id, &item).await?;
         Ok(Json(
             self.handover
-                .return_item(&caller.0, &id, item.0, &body.0.comments.0)
+                .return_item(&caller.0, &id, item, &body.0.comments.0)
                 .await
                 .map_err(err)?,
         ))

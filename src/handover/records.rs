@@ -590,6 +590,33 @@ impl Handover {
             .ok_or_else(|| HandoverError::NotFound("no such handover item".into()))
     }
 
+    /// The item `text` names in an agreement: its id, or its key when only one item there has
+    /// that key among those the caller may read (a contractor reads only its own party's). An
+    /// unknown key, or one several contractors' items share, is `NotFound` saying so.
+    pub async fn item_id(&self, who: &Principal, agreement_id: &str, text: &str) -> Result<Uuid> {
+        if let Ok(id) = Uuid::parse_str(text) {
+            return Ok(id);
+        }
+        let mut find = item::Entity::find()
+            .filter(item::Column::AgreementId.eq(agreement_id))
+            .filter(item::Column::ItemKey.eq(text));
+        if who.allow(READERS).is_err() {
+            find = find.filter(item::Column::PartyId.eq(who.bound_party().unwrap_or_default()));
+        }
+        let found = find.limit(2).all(&self.db).await?;
+        match found.as_slice() {
+            [one] => Ok(one.id),
+            [] => Err(HandoverError::NotFound(format!(
+                "no handover item has the id or key '{}' in this agreement",
+                crate::text::one_line(text)
+            ))),
+            _ => Err(HandoverError::NotFound(format!(
+                "several contractors have an item with the key '{}': name the item by its id",
+                crate::text::one_line(text)
+            ))),
+        }
+    }
+
     /// One item with its submissions and reviews.
     pub async fn item(&self, who: &Principal, agreement_id: &str, id: Uuid) -> Result<ItemDetail> {
         let r = match self.row(&self.db, agreement_id, id).await {
