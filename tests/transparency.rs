@@ -876,7 +876,40 @@ async fn the_upgrade_counts_the_history_already_held(app: TestApp) {
     assert_eq!(all_counts(&app).await, live);
 }
 
+/// Once a contractor's engagement has ended (the gate refuses its flows from the next day), the
+/// register says its sharing has ended rather than that it goes on.
+async fn a_contractors_ended_sharing_is_shown_as_ended(app: TestApp) {
+    with_samples(&app).await;
+    let page = ok(&app, "/transparency/hmo-licensing-enforcement").await;
+    let shares = "<strong>London Borough of Newham</strong> shares with <strong>Metis Property Data Ltd</strong>";
+    assert!(page.contains(shares), "{page}");
+    app.clock.set(
+        jiff::civil::date(2027, 3, 31)
+            .at(12, 0, 0, 0)
+            .in_tz("Europe/London")
+            .unwrap()
+            .timestamp(),
+    );
+    let last_day = ok(&app, "/transparency/hmo-licensing-enforcement").await;
+    assert!(last_day.contains(shares), "the last day still counts");
+    app.clock.set(
+        jiff::civil::date(2027, 4, 1)
+            .at(12, 0, 0, 0)
+            .in_tz("Europe/London")
+            .unwrap()
+            .timestamp(),
+    );
+    let after = ok(&app, "/transparency/hmo-licensing-enforcement").await;
+    assert!(!after.contains(shares), "{after}");
+    assert!(
+        after.contains("<strong>London Borough of Newham</strong> shared with <strong>Metis Property Data Ltd</strong> until 31 March 2027, when the engagement ended"),
+        "{after}"
+    );
+    assert!(after.contains("<strong>Metis Property Data Ltd</strong> shared with <strong>London Borough of Newham</strong> until 31 March 2027"));
+}
+
 on_both_databases!(
+    a_contractors_ended_sharing_is_shown_as_ended,
     one_organisations_agreements_can_be_chosen,
     a_resident_finds_agreements_by_words_in_their_titles,
     nothing_published_names_a_person_or_carries_data,

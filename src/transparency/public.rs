@@ -119,6 +119,9 @@ pub struct Sharing {
     pub from: String,
     pub to: String,
     pub purpose: String,
+    /// When a contractor's engagement in this flow ended (in words): the gate refuses the flow
+    /// after that day, so the register says it has ended.
+    pub until: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -136,8 +139,16 @@ impl PublicAgreement {
     }
 }
 
-/// The public view of `a`.
-pub fn view(id: &str, a: &Agreement) -> PublicAgreement {
+/// The public view of `a` on `today`.
+pub fn view(id: &str, a: &Agreement, today: jiff::civil::Date) -> PublicAgreement {
+    // The day a contractor's engagement ended, for each contractor whose has (the day itself
+    // still counts, as the gate counts it).
+    let ended = |party: &str| {
+        a.contractors
+            .iter()
+            .find(|c| c.party.as_str() == party && c.engagement_end < today)
+            .map(|c| c.engagement_end)
+    };
     let name = |party: &str| {
         a.party(party)
             .map_or_else(|| party.to_owned(), |p| p.name.clone())
@@ -224,6 +235,9 @@ pub fn view(id: &str, a: &Agreement) -> PublicAgreement {
                 from: name(f.from.as_str()),
                 to: name(f.to.as_str()),
                 purpose: purpose(f.purpose.as_str()),
+                until: ended(f.from.as_str())
+                    .or_else(|| ended(f.to.as_str()))
+                    .map(labels::date),
             })
             .collect(),
         purposes: a.purposes.iter().map(|p| purpose(p.id.as_str())).collect(),

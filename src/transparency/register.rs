@@ -310,7 +310,7 @@ impl Register {
         let number = row.current_version.unwrap_or(row.latest_version);
         let version = find_version(self.db(), &row.id, number).await?;
         let parsed = self.registry.parsed(&version)?;
-        Ok(view(&row.id, &parsed))
+        Ok(view(&row.id, &parsed, self.registry.clock().today()))
     }
 
     /// The public view of each row's version in force, in the rows' order: one query for all
@@ -332,7 +332,11 @@ impl Register {
         for row in rows {
             let number = row.current_version.unwrap_or(row.latest_version);
             match versions.get(&(row.id.clone(), number)) {
-                Some(v) => out.push(view(&row.id, &*self.registry.parsed(v)?)),
+                Some(v) => out.push(view(
+                    &row.id,
+                    &*self.registry.parsed(v)?,
+                    self.registry.clock().today(),
+                )),
                 // Changed since the page was read: read it alone.
                 None => out.push(self.public(row).await?),
             }
