@@ -5,6 +5,57 @@ pub fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// What a search word is looked for as, inside titles' words: its root, the part it shares
+/// with its Snowball (Porter 2) English stem less a final "i" the stemmer wrote for "y", so
+/// "licensing" is looked for as "licens" and finds "Unlicensed", and "families" as "famil",
+/// finding "Family". A root shorter than four letters stays the
+/// word. (`word` is one of [`search_words`]: lower case.)
+pub fn word_root(word: &str) -> String {
+    static STEMMER: std::sync::LazyLock<rust_stemmers::Stemmer> = std::sync::LazyLock::new(|| {
+        rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English)
+    });
+    let stem = STEMMER.stem(word);
+    let mut shared: String = word
+        .chars()
+        .zip(stem.chars())
+        .take_while(|(a, b)| a == b)
+        .map(|(a, _)| a)
+        .collect();
+    // The stemmer writes a final "y" as "i" ("famili"): either may follow the root.
+    if shared.ends_with('i') && stem.ends_with('i') {
+        shared.pop();
+    }
+    if shared.chars().count() >= 4 {
+        shared
+    } else {
+        word.to_owned()
+    }
+}
+
+/// A count in words: "1 request", "2 requests" (`one` and `many` are the words after it).
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Items as sentences on one line: each made one line and ended with a full stop unless it
+/// ends with other punctuation, joined by spaces ("To feed residents. To confirm need.").
+pub fn sentences<S: AsRef<str>>(items: &[S]) -> String {
+    items
+        .iter()
+        .map(|i| one_line(i.as_ref()))
+        .filter(|i| !i.is_empty())
+        .map(|i| {
+            if i.ends_with(['.', '!', '?']) {
+                i
+            } else {
+                format!("{i}.")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// `text` with its first letter a capital, as a sentence starts (messages are lower case).
 pub fn capitalised(text: &str) -> String {
     let mut c = text.chars();
@@ -69,5 +120,38 @@ mod tests {
         assert!(search_words("*** () % _").is_empty());
         assert_eq!(search_words(&"w ".repeat(100)).len(), MAX_SEARCH_WORDS);
         assert_eq!(search_words("Ysbyty GWYNEDD"), ["ysbyty", "gwynedd"]);
+    }
+
+    #[test]
+    fn a_word_is_looked_for_by_its_root() {
+        for (word, root) in [
+            ("licensing", "licens"),
+            ("families", "famil"),
+            ("family", "famil"),
+            ("referrals", "referr"),
+            ("hmo", "hmo"),
+            ("food", "food"),
+            ("ysbyty", "ysbyt"),
+        ] {
+            assert_eq!(word_root(word), root, "{word}");
+            assert!(word.starts_with(&word_root(word)));
+        }
+        assert!("unlicensed".contains(&word_root("licensing")));
+    }
+
+    #[test]
+    fn counts_and_sentences_read_as_english() {
+        assert_eq!(
+            count(1u64, "request matches", "requests match"),
+            "1 request matches"
+        );
+        assert_eq!(
+            count(0u64, "request matches", "requests match"),
+            "0 requests match"
+        );
+        assert_eq!(
+            sentences(&["To feed residents.", "To confirm need", "", "Why?\nBecause"]),
+            "To feed residents. To confirm need. Why? Because."
+        );
     }
 }

@@ -249,7 +249,18 @@ async fn the_whole_journey(app: TestApp) {
         )
         .await;
     assert_eq!(asked.status, 303, "{}", asked.body);
-    assert!(mail(&app, EMAIL, "access-question").await[0].contains("Which centres will collect?"));
+    let question = mail(&app, EMAIL, "access-question").await;
+    assert!(question[0].contains("Which centres will collect?"));
+    // The question carries a fresh private link, which replaces the old one.
+    let fresh = link(&question[0], "/request-access/r/");
+    let fresh = fresh[fresh.find("/request-access").unwrap()..].to_owned();
+    assert_ne!(fresh, private);
+    assert_eq!(
+        b.get(&private).await.status,
+        404,
+        "the old link stops working"
+    );
+    let private = fresh;
     let tasks = b.get(&private).await;
     assert!(tasks.body.contains("Which centres will collect?"));
     assert!(tasks.body.contains("Send your answer"));

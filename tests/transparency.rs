@@ -729,6 +729,16 @@ async fn a_resident_finds_agreements_by_words_in_their_titles(app: TestApp) {
         "clear the search"
     );
 
+    // A word finds its other forms: "licensing" finds "Unlicensed HMO identification…".
+    assert_eq!(
+        listed(&ok(&app, "/transparency?q=licensing").await),
+        ["hmo-licensing-enforcement"]
+    );
+    assert_eq!(
+        listed(&ok(&app, "/transparency?q=identifies").await),
+        ["hmo-licensing-enforcement"]
+    );
+
     // Every word must be there; punctuation is not a word; the organisation narrows too.
     assert_eq!(
         listed(&ok(&app, "/transparency?q=emergency+Food").await),

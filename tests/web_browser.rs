@@ -916,7 +916,9 @@ async fn access_request_journey(b: &mut Browser, app: &TestApp, officer: &str) {
     let officer_page = b.path().await;
     b.sign_out().await;
 
-    // The requester answers through the private link.
+    // The requester answers through the private link the question came with.
+    let question = outbox(app, &email, "access-question").await;
+    let private = path_of(&question, "/request-access/r/");
     b.goto(&private).await;
     assert!(
         b.body()

@@ -749,13 +749,11 @@ impl Access {
         if expired {
             return Err(AccessError::BadLink);
         }
-        let resume = random_secret()?;
         let mut m = r.clone().into_active_model();
         m.confirm_hash = Set(None);
         m.confirm_expires_at = Set(None);
         m.email_confirmed_at = Set(Some(stamp(now)));
-        m.resume_hash = Set(Some(hash_secret(&resume)));
-        m.resume_expires_at = Set(Some(stamp(now + self.link_lifetime)));
+        let resume = self.new_private_link(&mut m, now)?;
         m.updated_at = Set(stamp(now));
         let r = m.update(&txn).await?;
         log.append(
@@ -778,6 +776,15 @@ impl Access {
         Ok((self.view(&r), resume))
     }
 
+    /// A new private link for a request: its hash and lifetime set on `m` (the old link stops
+    /// working), and the link to mail.
+    fn new_private_link(&self, m: &mut row::ActiveModel, now: Timestamp) -> Result<String> {
+        let resume = random_secret()?;
+        m.resume_hash = Set(Some(hash_secret(&resume)));
+        m.resume_expires_at = Set(Some(stamp(now + self.link_lifetime)));
+        Ok(resume)
+    }
+
     /// Sends `email` a new private link for each of its requests not yet decided or
     /// withdrawn whose address was confirmed (the old link stops working). Throttled as a
     /// start is, and the answer is the same whether or not there are any, so nothing is
@@ -797,10 +804,8 @@ impl Access {
             .all(&txn)
             .await?;
         for r in open.into_iter().filter(|r| !status_of(r).is_final()) {
-            let resume = random_secret()?;
             let mut m = r.clone().into_active_model();
-            m.resume_hash = Set(Some(hash_secret(&resume)));
-            m.resume_expires_at = Set(Some(stamp(now + self.link_lifetime)));
+            let resume = self.new_private_link(&mut m, now)?;
             m.updated_at = Set(stamp(now));
             let r = m.update(&txn).await?;
             log.append(
@@ -1262,6 +1267,13 @@ impl Access {
         m.status_since = Set(stamp(now));
         m.updated_at = Set(stamp(now));
         change(&mut m, &r);
+        // A question goes with a fresh private link, so the requester can answer from it.
+        let link = match mv {
+            Move::AskRequester if r.email_confirmed_at.is_some() => {
+                Some(self.new_private_link(&mut m, now)?)
+            }
+            _ => None,
+        };
         let updated = m.update(&txn).await?;
         if let Some(body) = &message {
             self.add_message(&txn, now, &r, actor, body).await?;
@@ -1287,7 +1299,11 @@ impl Access {
                     .await?;
             }
             Move::AskRequester => {
-                let mail = self.mail_for(&updated, "a question", message.as_deref().unwrap_or(""));
+                let mut mail =
+                    self.mail_for(&updated, "a question", message.as_deref().unwrap_or(""));
+                if let Some(resume) = &link {
+                    mail.link = self.link(&format!("/request-access/r/{resume}"));
+                }
                 self.send(&txn, now, &r.email, Kind::AccessQuestion, &mail, None)
                     .await?;
             }

@@ -269,7 +269,10 @@ impl Handover {
             },
         );
         let what = format!(
-            "revoked {tokens} API tokens and disabled {accounts} accounts of {party}, and brought {due_now} holdings forward for deletion"
+            "revoked {} and disabled {} of {party}, and brought {} forward for deletion",
+            crate::text::count(tokens as u64, "API token", "API tokens"),
+            crate::text::count(accounts as u64, "account", "accounts"),
+            crate::text::count(due_now as u64, "holding", "holdings"),
         );
         let mail = HandoverMail {
             agreement_id: a.id.as_str().to_owned(),

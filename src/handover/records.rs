@@ -857,7 +857,7 @@ impl Handover {
             now,
             &r,
             MailKind::HandoverUpdate,
-            "submitted a new version of",
+            Move::Submit.verb(),
             "",
             std::slice::from_ref(&r.owner_email),
         )

@@ -335,7 +335,7 @@ pub struct HandoverMail {
     pub due: String,
     /// Who takes it over: "Name <email>".
     pub owner: String,
-    /// One line: "submitted a new version of", "accepted", "returned"…
+    /// What happened to the item, as "was …" ends: "submitted", "accepted", "returned"…
     pub what: String,
     /// The officer's comments, as written.
     pub comments: String,

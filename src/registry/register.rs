@@ -289,7 +289,7 @@ fn row(e: &RegisterEntry) -> [String; 22] {
         e.title.clone(),
         join(&controllers),
         join(&dpos),
-        join(&e.purposes),
+        crate::text::sentences(&e.purposes),
         join(&e.data_subjects),
         join(&e.data_categories),
         yes_no(e.special_category_data),
@@ -313,12 +313,14 @@ fn row(e: &RegisterEntry) -> [String; 22] {
     ]
 }
 
-/// Stops a spreadsheet from running user text as a formula (CSV injection).
+/// A cell as a spreadsheet should show it: on one line (a newline inside a cell breaks many
+/// readers' rows), and never run as a formula (CSV injection).
 pub fn neutralise(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    let cell = crate::text::one_line(cell);
+    if cell.starts_with(['=', '+', '-', '@']) {
         format!("'{cell}")
     } else {
-        cell.to_owned()
+        cell
     }
 }
 
@@ -331,5 +333,7 @@ mod tests {
         assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(neutralise("Camden"), "Camden");
+        assert_eq!(neutralise("\t=1"), "'=1");
+        assert_eq!(neutralise("Two\nlines\r\n  here"), "Two lines here");
     }
 }

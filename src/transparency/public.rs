@@ -127,7 +127,8 @@ pub struct Sharing {
 #[derive(Debug, Clone, Serialize)]
 pub struct Kind {
     pub name: &'static str,
-    /// "special category" or "criminal offence", when the law treats it as such.
+    /// "special category", when the law treats it as such (the criminal offence kind's name
+    /// says so itself).
     pub class: Option<&'static str>,
 }
 
@@ -247,13 +248,8 @@ pub fn view(id: &str, a: &Agreement, today: jiff::civil::Date) -> PublicAgreemen
             .iter()
             .map(|c| Kind {
                 name: labels::category(*c),
-                class: if c.is_special() {
-                    Some("special category")
-                } else if c.is_criminal() {
-                    Some("criminal offence")
-                } else {
-                    None
-                },
+                // The criminal offence kind's name says its class already.
+                class: c.is_special().then_some("special category"),
             })
             .collect(),
         lawful_basis,
@@ -266,8 +262,8 @@ pub fn view(id: &str, a: &Agreement, today: jiff::civil::Date) -> PublicAgreemen
             .retention
             .iter()
             .map(|r| {
-                let holder = match &r.holder {
-                    Some(h) => name(h.as_str()),
+                let holders: Vec<String> = match &r.holder {
+                    Some(h) => vec![name(h.as_str())],
                     None => {
                         let to: BTreeSet<String> = r
                             .flows
@@ -275,17 +271,37 @@ pub fn view(id: &str, a: &Agreement, today: jiff::civil::Date) -> PublicAgreemen
                             .filter_map(|f| a.flow(f.as_str()))
                             .map(|f| name(f.to.as_str()))
                             .collect();
-                        labels::and_list(&to.into_iter().collect::<Vec<_>>())
+                        to.into_iter().collect()
                     }
                 };
+                let (keeps, it, deletes, returns, removes) = if holders.len() > 1 {
+                    (
+                        "each keep what they receive",
+                        "it",
+                        "delete",
+                        "return",
+                        "remove",
+                    )
+                } else {
+                    (
+                        "keeps what it receives",
+                        "it",
+                        "deletes",
+                        "returns",
+                        "removes",
+                    )
+                };
                 format!(
-                    "{holder} keeps what it receives for {} {}, then {}.",
+                    "{} {keeps} for {} {}, then {}.",
+                    labels::and_list(&holders),
                     labels::duration(&r.keep_for),
                     labels::retention_start(r.from),
                     match r.then {
-                        RetentionAction::Delete => "deletes it",
-                        RetentionAction::Anonymise => "removes what identifies anyone from it",
-                        RetentionAction::Return => "returns it",
+                        RetentionAction::Delete => format!("{deletes} {it}"),
+                        RetentionAction::Anonymise => {
+                            format!("{removes} what identifies anyone from {it}")
+                        }
+                        RetentionAction::Return => format!("{returns} {it}"),
                     }
                 )
             })

@@ -56,7 +56,8 @@ pub struct Published {
 
 /// Which published agreements in force a list shows: those naming `organisation` as a party,
 /// given one, whose titles hold every one of `words` (as `text::search_words` makes them:
-/// lower-case letters and digits), whatever their case.
+/// lower-case letters and digits) by its root (`text::word_root`: "licensing" finds
+/// "Unlicensed"), whatever their case.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Choice<'a> {
     pub organisation: Option<&'a str>,
@@ -111,7 +112,7 @@ impl Register {
     fn shown_with(&self, choice: Choice) -> Condition {
         let mut shown = self.shown();
         for word in choice.words {
-            let escaped = word
+            let escaped = crate::text::word_root(word)
                 .replace('\\', "\\\\")
                 .replace('%', "\\%")
                 .replace('_', "\\_");

@@ -76,6 +76,7 @@ pub async fn queue(
         .collect();
     let data = json!({
         "items": found.items, "total": found.total,
+        "matched": crate::text::count(found.total, "request matches", "requests match"),
         "statuses": statuses, "party": party,
         "next": found.next_after.map(|a| format!("/access-requests?after={a}{keep}")),
         "first": q.after.map(|_| format!("/access-requests?{}", keep.trim_start_matches('&'))),

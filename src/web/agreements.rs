@@ -123,6 +123,7 @@ pub async fn list(
     let data = json!({
         "items": found.items,
         "total": found.total,
+        "matched": crate::text::count(found.total, "agreement matches", "agreements match"),
         "next": next,
         "first": if after.is_some() { Some(format!("/agreements?{}", keep.trim_start_matches('&'))) } else { None },
         "statuses": statuses,

@@ -351,7 +351,7 @@ pub async fn list_csv(
             a.title.clone(),
             names.join("; "),
             a.summary.clone(),
-            a.purposes.join("; "),
+            crate::text::sentences(&a.purposes),
             kinds.join("; "),
             yes_no(a.special_category),
             yes_no(a.criminal_offence),

@@ -175,7 +175,7 @@ fn party_name<'a>(a: &'a Agreement, id: &'a str) -> &'a str {
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+    crate::text::count(n as u64, one, many)
 }
 
 /// The distinct items, in first-seen order.
