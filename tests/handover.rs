@@ -847,6 +847,59 @@ async fn the_journey_through_the_pages(app: TestApp) {
         "{}",
         agreement.body
     );
+    // The credentials form shows every problem at once, and its hint's example is taken.
+    let revoke = format!(
+        "/agreements/{HMO}/handover/{}",
+        item_id(&view, "revoke-sftp-access")
+    );
+    let page = metis.get(&revoke).await;
+    let hint = &page.body[page.body.find("For example: ").unwrap() + "For example: ".len()..];
+    let example = hint[..hint.find("</p>").unwrap()].to_owned();
+    let today = accord::clock::Clock::today(&*app.clock).to_string();
+    assert!(example.ends_with(&today), "{example}");
+    let r = metis
+        .post_multipart(
+            &format!("{revoke}/submit"),
+            &[
+                ("csrf", None, page.csrf().as_bytes()),
+                ("body", None, b"All revoked."),
+                (
+                    "credentials",
+                    None,
+                    b"SFTP | IT | 2099-01-01\n  | IT | 2026-11-01\nVPN | IT | someday\n",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    for problem in [
+        "Credential 1: the date it was done cannot be in the future",
+        "Credential 2: enter the account",
+        "Credential 3: the date it was done must be a date",
+    ] {
+        assert!(r.body.contains(problem), "{problem}: {}", r.body);
+    }
+    assert_eq!(
+        r.body.matches("href=\"#credentials\"").count(),
+        3,
+        "{}",
+        r.body
+    );
+    let r = metis
+        .post_multipart(
+            &format!("{revoke}/submit"),
+            &[
+                ("csrf", None, page.csrf().as_bytes()),
+                ("body", None, b"All revoked."),
+                (
+                    "credentials",
+                    None,
+                    example.replace("&#x27;", "'").as_bytes(),
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "the hint's own example is taken: {}", r.body);
 }
 
 /// Every bad input the API names gets its clear error, and nothing of it is stored.

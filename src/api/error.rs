@@ -355,7 +355,8 @@ impl From<crate::handover::HandoverError> for ApiError {
             E::NotFound(m) => ApiError::NotFound(m),
             E::NotAllowed(m) => ApiError::Forbidden(m),
             E::WrongState { .. } | E::Conflict(_) => ApiError::Conflict(e.to_string()),
-            E::BadInput(m) | E::Credentials(m) => ApiError::BadRequest(m),
+            E::BadInput(m) => ApiError::BadRequest(m),
+            E::Credentials(_) => ApiError::BadRequest(e.to_string()),
             E::Unreadable(_) => ApiError::Unsupported(e.to_string()),
             E::Secret { field, file, found } => {
                 ApiError::Answers(vec![crate::access::form::Problem {

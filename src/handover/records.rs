@@ -62,9 +62,9 @@ pub enum HandoverError {
     Conflict(String),
     #[error("{0}")]
     BadInput(String),
-    /// The access-revocation rows are missing, malformed, or not asked for.
-    #[error("{0}")]
-    Credentials(String),
+    /// The access-revocation rows are missing, malformed, or not asked for: every problem.
+    #[error("{}", .0.join("; "))]
+    Credentials(Vec<String>),
     /// A submission's text, a credential's row or a text attachment looks like a secret.
     #[error("{field}: {}", secret_message(file.as_deref(), found))]
     Secret {
@@ -785,9 +785,9 @@ impl Handover {
         }
         let kind = Kind::parse(&r.kind).unwrap_or(Kind::Other);
         if kind.lists_credentials() && new.credentials.is_empty() {
-            return Err(HandoverError::Credentials(
+            return Err(HandoverError::Credentials(vec![
                 "list every account, key and credential you hold, who rotates each and when it was done".into(),
-            ));
+            ]));
         }
         if kind.lists_credentials()
             && let Some(unread) = checked.iter().find(|c| !files::is_text(c.media_type))
@@ -795,9 +795,9 @@ impl Handover {
             return Err(HandoverError::Unreadable(unread.name.clone()));
         }
         if !kind.lists_credentials() && !new.credentials.is_empty() {
-            return Err(HandoverError::Credentials(
+            return Err(HandoverError::Credentials(vec![
                 "credentials are listed only on an access-revocation item".into(),
-            ));
+            ]));
         }
         self.engagement_open(&txn, agreement_id, &r.party_id)
             .await?;
@@ -1306,12 +1306,14 @@ fn searchable(s: &submission::Model) -> String {
 /// The access-revocation rows: at most [`MAX_CREDENTIALS`], each cell given and within
 /// [`MAX_CELL`], no secret in either, done on a real date no later than `today`.
 fn check_credentials(rows: &[Credential], today: Date) -> Result<()> {
-    let bad = |n: usize, m: &str| HandoverError::Credentials(format!("credential {n}: {m}"));
     if rows.len() > MAX_CREDENTIALS {
-        return Err(HandoverError::Credentials(format!(
+        return Err(HandoverError::Credentials(vec![format!(
             "list at most {MAX_CREDENTIALS} credentials"
-        )));
+        )]));
     }
+    // Every problem of every row at once, so the contractor mends them in one go. A secret is
+    // refused apart, naming the row and never the text.
+    let mut problems = Vec::new();
     for (i, c) in rows.iter().enumerate() {
         let n = i + 1;
         for (what, cell) in [
@@ -1320,12 +1322,10 @@ fn check_credentials(rows: &[Credential], today: Date) -> Result<()> {
         ] {
             let cell = cell.trim();
             if cell.is_empty() || chars(cell) > MAX_CELL {
-                return Err(bad(
-                    n,
-                    &format!("enter {what}, in at most {MAX_CELL} characters"),
+                problems.push(format!(
+                    "credential {n}: enter {what}, in at most {MAX_CELL} characters"
                 ));
-            }
-            if secrets::find(cell).is_some() {
+            } else if secrets::find(cell).is_some() {
                 return Err(HandoverError::Secret {
                     field: "credentials",
                     file: None,
@@ -1336,15 +1336,21 @@ fn check_credentials(rows: &[Credential], today: Date) -> Result<()> {
                 });
             }
         }
-        let done: Date = c
-            .done_on
-            .parse()
-            .map_err(|_| bad(n, "the date it was done must be a date, YYYY-MM-DD"))?;
-        if done > today {
-            return Err(bad(n, "the date it was done cannot be in the future"));
+        match c.done_on.parse::<Date>() {
+            Err(_) => problems.push(format!(
+                "credential {n}: the date it was done must be a date, YYYY-MM-DD"
+            )),
+            Ok(done) if done > today => problems.push(format!(
+                "credential {n}: the date it was done cannot be in the future"
+            )),
+            Ok(_) => {}
         }
     }
-    Ok(())
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(HandoverError::Credentials(problems))
+    }
 }
 
 /// The engagement's row with `change` made: updated when it exists, else inserted.

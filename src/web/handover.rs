@@ -116,6 +116,8 @@ async fn item_page(
         "id": id, "d": d, "tag": shown["tag"], "status": shown["status"],
         "may_submit": may_submit, "may_review": may_review,
         "credentials": i.kind.lists_credentials(),
+        // The hint's example is dated today: a date in the past or today is what the form takes.
+        "example_date": console.clock.today().to_string(),
         "errors": errors, "body": typed.body, "rows": typed.credentials,
         "max_files": MAX_ATTACHMENTS, "max_kib": MAX_ATTACHMENT_BYTES / 1024,
         "latest_comments": d.reviews.first().filter(|r| r.action == "returned").map(|r| r.comments.clone()),
@@ -151,9 +153,10 @@ struct SubmitFields {
     files: Vec<NewAttachment>,
 }
 
-/// `account | who rotates it | YYYY-MM-DD`, one a line.
-fn credential_rows(text: &str) -> Result<Vec<Credential>, String> {
+/// `account | who rotates it | YYYY-MM-DD`, one a line; or every line that is not.
+fn credential_rows(text: &str) -> Result<Vec<Credential>, Vec<String>> {
     let mut out = Vec::new();
+    let mut problems = Vec::new();
     for (n, line) in text
         .lines()
         .enumerate()
@@ -161,10 +164,11 @@ fn credential_rows(text: &str) -> Result<Vec<Credential>, String> {
     {
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
         let [account, rotated_by, done_on] = cells[..] else {
-            return Err(format!(
+            problems.push(format!(
                 "Line {} of the credentials must have three parts separated by |: the account, who rotates it, and the date it was done",
                 n + 1
             ));
+            continue;
         };
         out.push(Credential {
             account: account.to_owned(),
@@ -172,7 +176,11 @@ fn credential_rows(text: &str) -> Result<Vec<Credential>, String> {
             done_on: done_on.to_owned(),
         });
     }
-    Ok(out)
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
 }
 
 /// A contractor submits a version (a multipart form: text, credentials, files).
@@ -215,8 +223,11 @@ pub async fn submit(
     viewer.check_csrf(&f.csrf)?;
     let credentials = match credential_rows(&f.credentials) {
         Ok(c) => c,
-        Err(m) => {
-            let errors = [field_error("credentials", &m)];
+        Err(problems) => {
+            let errors: Vec<_> = problems
+                .iter()
+                .map(|m| field_error("credentials", m))
+                .collect();
             return item_page(
                 &console,
                 &viewer,
@@ -260,7 +271,22 @@ pub async fn submit(
                     };
                     ("files", status, r.to_string())
                 }
-                HandoverError::Credentials(m) => ("credentials", StatusCode::BAD_REQUEST, m),
+                HandoverError::Credentials(problems) => {
+                    let errors: Vec<_> = problems
+                        .iter()
+                        .map(|m| field_error("credentials", &crate::text::capitalised(m)))
+                        .collect();
+                    return item_page(
+                        &console,
+                        &viewer,
+                        &id,
+                        item,
+                        &errors,
+                        &f,
+                        StatusCode::BAD_REQUEST,
+                    )
+                    .await;
+                }
                 HandoverError::BadInput(m) => ("body", StatusCode::BAD_REQUEST, m),
                 e => return Err(e.into()),
             };
