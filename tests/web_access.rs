@@ -1104,6 +1104,45 @@ async fn a_copy_is_a_new_agreement(app: TestApp) {
     assert_eq!(original.versions, 1, "the original gains no version");
 }
 
+/// A suspended agreement's page: the reason as one sentence (never "..") and why the register
+/// does not show it (it is in force, but suspended).
+async fn a_suspension_reads_as_a_sentence(app: TestApp) {
+    with_sample(&app).await;
+    let officer = signed_in(&app, Role::IgOfficer, None).await;
+    let page = officer.get(&format!("/agreements/{SAMPLE}")).await;
+    assert!(
+        page.body.contains("public transparency register</a>"),
+        "{}",
+        page.body
+    );
+    let suspend = format!("/agreements/{SAMPLE}/control/suspend");
+    let r = officer
+        .submit(
+            &suspend,
+            &suspend,
+            &[
+                ("reason", "Breach under investigation."),
+                ("step", "confirm"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = officer.get(&format!("/agreements/{SAMPLE}")).await;
+    assert!(
+        page.body.contains(
+            "Suspended by an officer: Breach under investigation. The gate refuses its flows."
+        ),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(".."));
+    assert!(
+        page.body
+            .contains("Not on the public transparency register while it is suspended.")
+    );
+    assert!(!page.body.contains("until this version is in force"));
+}
+
 fn hidden_textarea(html: &str) -> String {
     let start = html.find("name=\"source\"").unwrap();
     let open = html[start..].find('>').unwrap() + start + 1;
@@ -1129,5 +1168,6 @@ on_both_databases!(
     a_session_that_ends_mid_form_loses_nothing_typed,
     a_cross_site_form_is_never_posted_after_sign_in,
     a_copy_is_a_new_agreement,
+    a_suspension_reads_as_a_sentence,
     an_officer_drafts_checks_and_saves,
 );

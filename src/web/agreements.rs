@@ -260,7 +260,7 @@ pub async fn page(
         "status": summary.status.as_str(),
         "why": status_why(&summary, latest),
         "published": summary.status == Status::Active && agreement.published(),
-        "publishes": agreement.published(),
+        "unpublished_why": unpublished_why(summary.status, agreement.published()),
         "shown": shown,
         "doc": doc,
         "term": {
@@ -284,18 +284,34 @@ pub async fn page(
     Ok(pages().page(Some(&viewer), "agreement", &summary.title, data))
 }
 
+/// Why the transparency register does not show the agreement, in words (`None` when it does):
+/// it shows only published agreements in force.
+fn unpublished_why(status: Status, publishes: bool) -> Option<&'static str> {
+    match (status, publishes) {
+        (Status::Active, true) => None,
+        (_, false) => Some("its file does not say transparency: publish: true"),
+        (Status::Suspended, true) => Some("while it is suspended"),
+        (Status::Draft, true) => Some("until this version is in force"),
+        (Status::Terminated | Status::Expired | Status::Superseded, true) => {
+            Some("now that it is no longer in force")
+        }
+    }
+}
+
 /// The status in a sentence, with its reason.
 fn status_why(
     s: &crate::registry::queries::AgreementSummary,
     latest: Option<&VersionInfo>,
 ) -> String {
-    let reason = s.control_reason.as_deref().unwrap_or("no reason recorded");
+    // The reason as a sentence: one full stop however the officer ended it.
+    let reason =
+        crate::text::sentences(&[s.control_reason.as_deref().unwrap_or("no reason recorded")]);
     match s.status {
         Status::Suspended => {
-            format!("Suspended by an officer: {reason}. The gate refuses its flows.")
+            format!("Suspended by an officer: {reason} The gate refuses its flows.")
         }
         Status::Terminated => {
-            format!("Terminated: {reason}. It takes no new versions or signatures.")
+            format!("Terminated: {reason} It takes no new versions or signatures.")
         }
         Status::Expired => "Its term has ended, so the gate refuses its flows.".to_owned(),
         Status::Draft => match latest {
