@@ -51,7 +51,22 @@ pub enum UserCommand {
         #[command(flatten)]
         db: DbArgs,
     },
-    /// List accounts: e-mail, name, role, party, whether a password is set.
+    /// Enable a disabled account again (audited): it signs in as before, with its password
+    /// if it had one.
+    Enable {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Disable an account (audited): its sessions end and it cannot sign in until enabled.
+    Disable {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List accounts: e-mail, name, role, party, whether a password is set, whether disabled.
     List {
         #[command(flatten)]
         db: DbArgs,
@@ -75,6 +90,8 @@ pub fn run(cmd: UserCommand) -> ExitCode {
             UserCommand::Create { db, .. }
             | UserCommand::Reset { db, .. }
             | UserCommand::SsoOnly { db, .. }
+            | UserCommand::Enable { db, .. }
+            | UserCommand::Disable { db, .. }
             | UserCommand::List { db } => db,
         };
         let conn = match open(db).await {
@@ -94,6 +111,25 @@ pub fn run(cmd: UserCommand) -> ExitCode {
                 return match people::accounts::set_sso_only(&conn, now, email, !off, "cli").await {
                     Ok(u) => {
                         println!("{}", line(&u));
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        ExitCode::FAILURE
+                    }
+                };
+            }
+            UserCommand::Enable { email, .. } | UserCommand::Disable { email, .. } => {
+                let disable = matches!(cmd, UserCommand::Disable { .. });
+                return match people::accounts::set_disabled(&conn, now, email, disable, "cli").await {
+                    Ok((u, changed)) => {
+                        println!("{}", line(&u));
+                        let state = if disable { "disabled" } else { "enabled" };
+                        if changed {
+                            eprintln!("the account is {state}");
+                        } else {
+                            eprintln!("the account was already {state}; nothing changed");
+                        }
                         ExitCode::SUCCESS
                     }
                     Err(e) => {
@@ -136,7 +172,7 @@ pub fn run(cmd: UserCommand) -> ExitCode {
 
 fn line(u: &User) -> String {
     format!(
-        "{} {} ({}{}){}",
+        "{} {} ({}{}){}{}",
         u.email,
         u.name,
         u.role,
@@ -148,6 +184,10 @@ fn line(u: &User) -> String {
             (true, _) => " [single sign-on only]",
             (false, true) => "",
             (false, false) => " [no password yet]",
-        }
+        },
+        u.disabled_at
+            .as_deref()
+            .map(|at| format!(" [disabled since {at}]"))
+            .unwrap_or_default()
     )
 }

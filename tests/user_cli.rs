@@ -1,0 +1,127 @@
+//! `accord user` and `accord token` as an operator runs them, through the real binary, on both
+//! databases: disabled accounts (listed, refused a link, enabled again, their sign-in audited
+//! as what it is), and party ids no agreement names.
+
+mod support;
+
+use std::process::Output;
+
+use accord::auth::Role;
+use support::app::TestApp;
+use support::web::{Browser, PASSWORD, person};
+
+/// Runs `accord ARGS --database DB` off the async runtime.
+async fn cli(app: &TestApp, args: &[&str]) -> Output {
+    let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    all.extend(["--database".to_owned(), app.db_url.clone()]);
+    tokio::task::spawn_blocking(move || {
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        support::accord(&all)
+    })
+    .await
+    .unwrap()
+}
+
+/// The details of the last audit record with `action`.
+async fn last_audited(app: &TestApp, action: &str) -> Option<serde_json::Value> {
+    let filter = accord::audit::Filter {
+        action: Some(action.to_owned()),
+        ..Default::default()
+    };
+    let rows = accord::audit::list(app.registry.db(), &filter, 1000)
+        .await
+        .unwrap();
+    rows.last()
+        .map(|r| serde_json::from_str(&r.details).unwrap())
+}
+
+async fn links(app: &TestApp) -> u64 {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    accord::store::entity::password_link::Entity::find()
+        .count(app.registry.db())
+        .await
+        .unwrap()
+}
+
+/// A disabled account is shown as disabled, gets no set-password link (exit 1, saying to
+/// enable it first), and its sign-in is audited as the account being disabled while the page
+/// says only what a wrong password hears. `accord user enable` gives it back, audited.
+async fn a_disabled_account_is_listed_refused_a_link_and_enabled_again(app: TestApp) {
+    let email = person(&app, Role::IgOfficer, None).await;
+    let other = person(&app, Role::Auditor, None).await;
+
+    let out = cli(&app, &["user", "disable", "--email", &email]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", support::stderr(&out));
+    let disabled = last_audited(&app, "user.disabled").await.unwrap();
+    assert_eq!(disabled["email"], email.as_str());
+
+    let out = cli(&app, &["user", "list"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", support::stderr(&out));
+    let listed = support::stdout(&out);
+    let line = listed.lines().find(|l| l.starts_with(&email)).unwrap();
+    assert!(line.contains("[disabled since "), "{listed}");
+    let line = listed.lines().find(|l| l.starts_with(&other)).unwrap();
+    assert!(!line.contains("disabled"), "{listed}");
+
+    let before = links(&app).await;
+    let out = cli(&app, &["user", "reset", "--email", &email]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", support::stdout(&out));
+    assert_eq!(support::stdout(&out), "", "no link printed");
+    let err = support::stderr(&out);
+    assert!(
+        err.contains("is disabled") && err.contains(&format!("accord user enable --email {email}")),
+        "{err}"
+    );
+    assert_eq!(links(&app).await, before, "no link stored");
+
+    let b = Browser::new(&app);
+    let refused = b.sign_in(&email, PASSWORD).await;
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    let audited = last_audited(&app, "user.sign_in_failed").await.unwrap();
+    assert_eq!(audited["email"], email.as_str());
+    assert_eq!(audited["reason"], "the account is disabled");
+    let wrong = Browser::new(&app)
+        .sign_in(&other, "not the password at all")
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(
+        last_audited(&app, "user.sign_in_failed").await.unwrap()["reason"],
+        "wrong e-mail address or password"
+    );
+    let said = |body: &str| {
+        body.contains(&support::web::unescape(
+            "The e-mail address or password is not right",
+        ))
+    };
+    assert!(
+        said(&refused.body) && said(&wrong.body),
+        "the same words as a wrong password: {}",
+        refused.body
+    );
+
+    let out = cli(&app, &["user", "enable", "--email", &email]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", support::stderr(&out));
+    assert!(!support::stdout(&out).contains("disabled"));
+    let enabled = last_audited(&app, "user.enabled").await.unwrap();
+    assert_eq!(enabled["email"], email.as_str());
+    assert!(enabled["disabled_at"].is_string(), "{enabled}");
+    let out = cli(&app, &["user", "enable", "--email", &email]).await;
+    assert_eq!(out.status.code(), Some(0));
+    assert!(support::stderr(&out).contains("already enabled"));
+
+    let page = Browser::new(&app).sign_in(&email, PASSWORD).await;
+    assert_eq!(page.status, 303, "signs in again: {}", page.body);
+    let out = cli(&app, &["user", "reset", "--email", &email]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", support::stderr(&out));
+    assert!(support::stdout(&out).contains("/set-password/"));
+
+    let out = cli(
+        &app,
+        &["user", "enable", "--email", "nobody@council.example"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(support::stderr(&out).contains("no account for nobody@council.example"));
+}
+
+on_both_databases!(a_disabled_account_is_listed_refused_a_link_and_enabled_again);
