@@ -124,4 +124,135 @@ async fn a_disabled_account_is_listed_refused_a_link_and_enabled_again(app: Test
     assert!(support::stderr(&out).contains("no account for nobody@council.example"));
 }
 
-on_both_databases!(a_disabled_account_is_listed_refused_a_link_and_enabled_again);
+/// `accord user create` and `accord token create` refuse a party no agreement in the registry
+/// names (exit 1, storing nothing, suggesting a near one), and take it with `--force`, warning.
+async fn a_party_no_agreement_names_is_refused_unless_forced(app: TestApp) {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let accounts = || async {
+        accord::store::entity::user::Entity::find()
+            .count(app.registry.db())
+            .await
+            .unwrap()
+    };
+    let user = |email: &'static str, party: &'static str| {
+        [
+            "user",
+            "create",
+            "--email",
+            email,
+            "--name",
+            "Sam Patel",
+            "--role",
+            "signatory",
+            "--party",
+            party,
+        ]
+    };
+    let token = |party: &'static str| {
+        [
+            "token",
+            "create",
+            "--role",
+            "gate_client",
+            "--name",
+            "referrals",
+            "--party",
+            party,
+        ]
+    };
+    // An empty registry names no party at all.
+    for args in [
+        &user("sam@foodbank.example", "foodbank")[..],
+        &token("foodbank")[..],
+    ] {
+        let out = cli(&app, args).await;
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(support::stdout(&out), "", "{args:?}: nothing printed");
+        let err = support::stderr(&out);
+        assert!(
+            err.contains("no agreement in the registry names party 'foodbank'")
+                && err.contains("--force"),
+            "{err}"
+        );
+    }
+    assert_eq!(accounts().await, 0);
+    assert!(
+        accord::auth::list(app.registry.db())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    app.registry
+        .import_dir(&support::repo().join("agreements"))
+        .await
+        .unwrap();
+    for args in [
+        &user("sam@foodbank.example", "foodbnk")[..],
+        &token("foodbnk")[..],
+        &user("sam@foodbank.example", "nosuchparty")[..],
+        &token("nosuchparty")[..],
+    ] {
+        let out = cli(&app, args).await;
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = support::stderr(&out);
+        assert!(
+            err.contains("no agreement in the registry names party"),
+            "{err}"
+        );
+        if args.contains(&"foodbnk") {
+            assert!(err.contains("(did you mean 'foodbank'?)"), "{err}");
+        }
+    }
+    assert_eq!(accounts().await, 0);
+    assert!(
+        accord::auth::list(app.registry.db())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    for args in [
+        &user("sam@foodbank.example", "foodbank")[..],
+        &token("foodbank")[..],
+    ] {
+        let out = cli(&app, args).await;
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            support::stderr(&out)
+        );
+        assert!(!support::stderr(&out).contains("warning"));
+    }
+    for args in [
+        &user("x@new.example", "newcomer")[..],
+        &token("newcomer")[..],
+    ] {
+        let mut forced = args.to_vec();
+        forced.push("--force");
+        let out = cli(&app, &forced).await;
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{forced:?}: {}",
+            support::stderr(&out)
+        );
+        assert!(
+            support::stderr(&out)
+                .contains("warning: no agreement in the registry names party 'newcomer'"),
+            "{}",
+            support::stderr(&out)
+        );
+    }
+    assert_eq!(accounts().await, 2);
+    let tokens = accord::auth::list(app.registry.db()).await.unwrap();
+    let mut parties: Vec<_> = tokens.iter().filter_map(|t| t.party.as_deref()).collect();
+    parties.sort();
+    assert_eq!(parties, ["foodbank", "newcomer"]);
+}
+
+on_both_databases!(
+    a_disabled_account_is_listed_refused_a_link_and_enabled_again,
+    a_party_no_agreement_names_is_refused_unless_forced
+);

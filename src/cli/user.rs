@@ -23,9 +23,13 @@ pub enum UserCommand {
         name: String,
         #[arg(long)]
         role: Role,
-        /// The party a signatory or contractor acts for.
+        /// The party a signatory or contractor acts for: a party some agreement in the
+        /// registry names.
         #[arg(long)]
         party: Option<String>,
+        /// Make the account though no agreement names --party (a warning says so).
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         link: LinkArgs,
         #[command(flatten)]
@@ -100,7 +104,10 @@ pub fn run(cmd: UserCommand) -> ExitCode {
         };
         let now = SystemClock.now();
         let made = match &cmd {
-            UserCommand::Create { email, name, role, party, link, .. } => {
+            UserCommand::Create { email, name, role, party, force, link, .. } => {
+                if let Err(code) = super::db::known_party(&conn, *role, party.as_deref(), *force, "account").await {
+                    return code;
+                }
                 let new = NewUser { email, name, role: *role, party: party.as_deref() };
                 people::accounts::create(&conn, now, new, "cli").await.map(|r| (r, link))
             }
