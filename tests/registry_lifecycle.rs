@@ -1083,7 +1083,7 @@ async fn minting_refuses_what_the_roles_forbid(app: TestApp) {
     let stored = accord::auth::list(app.registry.db()).await.unwrap();
     assert!(stored.is_empty(), "nothing stored: {stored:?}");
 
-    // A party-bound token acts for a party some agreement names (tests/user_cli.rs).
+    // A party-bound token acts for a party some agreement names (tests/operator_cli.rs).
     app.registry
         .import_dir(&support::repo().join("agreements"))
         .await

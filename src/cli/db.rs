@@ -80,6 +80,20 @@ pub(super) async fn open(db: &DbArgs) -> Result<DatabaseConnection, ExitCode> {
     })
 }
 
+/// Opens a database that must exist (see [`crate::store::open_existing`]) and says which
+/// it opened, on standard error: what commands that only read, or that change only what is
+/// there (a token, an account), open. Exit 3 when it is not there.
+pub(super) async fn open_existing(db: &DbArgs) -> Result<DatabaseConnection, ExitCode> {
+    let conn = crate::store::open_existing(&db.database)
+        .await
+        .map_err(|e| {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_DB)
+        })?;
+    eprintln!("database: {}", crate::store::describe(&db.database));
+    Ok(conn)
+}
+
 pub fn migrate(args: MigrateArgs) -> ExitCode {
     runtime().block_on(async {
         match open(&args.db).await {
@@ -197,7 +211,7 @@ pub fn token(cmd: TokenCommand) -> ExitCode {
 pub fn audit(cmd: AuditCommand) -> ExitCode {
     let AuditCommand::Verify { db } = cmd;
     runtime().block_on(async {
-        match open(&db).await {
+        match open_existing(&db).await {
             Ok(conn) => verify(&conn).await,
             Err(code) => code,
         }
@@ -228,7 +242,7 @@ fn token_admin(cmd: TokenAdmin) -> ExitCode {
         let db = match &cmd {
             TokenAdmin::List { db } | TokenAdmin::Revoke { db, .. } => db,
         };
-        let conn = match open(db).await {
+        let conn = match open_existing(db).await {
             Ok(c) => c,
             Err(code) => return code,
         };

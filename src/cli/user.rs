@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
-use super::db::open;
+use super::db::{open, open_existing};
 use super::{DbArgs, runtime};
 use crate::auth::Role;
 use crate::clock::{Clock, SystemClock};
@@ -98,7 +98,12 @@ pub fn run(cmd: UserCommand) -> ExitCode {
             | UserCommand::Disable { db, .. }
             | UserCommand::List { db } => db,
         };
-        let conn = match open(db).await {
+        // Only `create` may make a new database; the rest act on accounts already there.
+        let opened = match &cmd {
+            UserCommand::Create { .. } => open(db).await,
+            _ => open_existing(db).await,
+        };
+        let conn = match opened {
             Ok(c) => c,
             Err(code) => return code,
         };

@@ -1,6 +1,7 @@
-//! `accord user` and `accord token` as an operator runs them, through the real binary, on both
-//! databases: disabled accounts (listed, refused a link, enabled again, their sign-in audited
-//! as what it is), and party ids no agreement names.
+//! The operator's commands as an operator runs them, through the real binary. `accord user`
+//! and `accord token` on both databases: disabled accounts (listed, refused a link, enabled
+//! again, their sign-in audited as what it is), and party ids no agreement names. Commands
+//! that only read, run in a folder with no database, never make one.
 
 mod support;
 
@@ -256,3 +257,86 @@ on_both_databases!(
     a_disabled_account_is_listed_refused_a_link_and_enabled_again,
     a_party_no_agreement_names_is_refused_unless_forced
 );
+
+/// `accord ARGS` run in `dir` with no database named (the default, `accord.db` there), and no
+/// settings from the environment.
+fn in_folder(dir: &std::path::Path, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("ACCORD_CONFIG")
+        .output()
+        .unwrap()
+}
+
+/// In a folder with no database, every command that only reads (or changes only what is
+/// there: an account, a token) exits 3 naming the file it looked for, and leaves no
+/// `accord.db` behind; `accord config` opens none. A command that writes (`migrate`) makes
+/// it, and then each reading command says which database it opened.
+#[test]
+fn commands_that_only_read_never_make_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("accord.db");
+    let id = uuid::Uuid::now_v7().to_string();
+    let reading: [&[&str]; 12] = [
+        &["user", "list"],
+        &["user", "reset", "--email", "jo@council.example"],
+        &["user", "enable", "--email", "jo@council.example"],
+        &["user", "disable", "--email", "jo@council.example"],
+        &["user", "sso-only", "--email", "jo@council.example"],
+        &["token", "list"],
+        &["token", "revoke", &id],
+        &["audit", "verify"],
+        &["template", "export", "camden-foodbank-referrals"],
+        &["sweep", "--dry-run"],
+        &["backup", "copy.db"],
+        &["config"],
+    ];
+    for args in reading {
+        let out = in_folder(dir.path(), args);
+        if args == ["config"] {
+            assert_eq!(out.status.code(), Some(0), "{}", support::stderr(&out));
+        } else {
+            assert_eq!(
+                out.status.code(),
+                Some(3),
+                "{args:?}: {}",
+                support::stderr(&out)
+            );
+            let err = support::stderr(&out);
+            let whole = dir.path().canonicalize().unwrap().join("accord.db");
+            assert!(
+                err.contains(&format!("there is no database at {}:", whole.display())),
+                "{args:?}: {err}"
+            );
+            assert!(err.contains("--database"), "{args:?}: {err}");
+            assert_eq!(support::stdout(&out), "", "{args:?}");
+        }
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "{args:?} left {left:?}");
+    }
+
+    let out = in_folder(dir.path(), &["migrate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", support::stderr(&out));
+    assert!(file.exists(), "a command that writes makes the database");
+    let shown = format!("database: {}", file.canonicalize().unwrap().display());
+    for args in [
+        &["user", "list"][..],
+        &["token", "list"],
+        &["audit", "verify"],
+    ] {
+        let out = in_folder(dir.path(), args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            support::stderr(&out)
+        );
+        assert!(
+            support::stderr(&out).contains(&shown),
+            "{args:?}: {}",
+            support::stderr(&out)
+        );
+    }
+}
