@@ -266,6 +266,9 @@ fn in_folder(dir: &std::path::Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .env_remove("DATABASE_URL")
         .env_remove("ACCORD_CONFIG")
+        .env_remove("ACCORD_PUBLIC_URL")
+        .env_remove("ACCORD_MAIL_FROM")
+        .env_remove("ACCORD_SMTP_URL")
         .output()
         .unwrap()
 }
@@ -339,4 +342,85 @@ fn commands_that_only_read_never_make_a_database() {
             support::stderr(&out)
         );
     }
+}
+
+/// `mail_from` is a setting like any other: `accord.toml` takes it, `accord config` shows it,
+/// and `serve` refuses a sender that is not an address (exit 2). Every entry `accord config`
+/// prints has a description. The links `accord user` prints use the public URL configured,
+/// and say so when none is.
+#[test]
+fn every_setting_is_in_the_one_list_and_the_links_use_the_public_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("accord.toml");
+    std::fs::write(
+        &toml,
+        "mail_from = \"Accord <accord@camden.example>\"\npublic_url = \"https://accord.camden.example/\"\n",
+    )
+    .unwrap();
+    let out = in_folder(dir.path(), &["config"]);
+    assert_eq!(out.status.code(), Some(0), "{}", support::stderr(&out));
+    let printed = support::stdout(&out);
+    assert!(
+        printed.contains("# ACCORD_MAIL_FROM; from the settings file\nmail_from = \"Accord <accord@camden.example>\""),
+        "{printed}"
+    );
+    let lines: Vec<&str> = printed.lines().collect();
+    let mut entries = 0;
+    for (i, line) in lines.iter().enumerate() {
+        if line.starts_with("# ") && line.contains("; from ") {
+            entries += 1;
+            let help = lines[i - 1].strip_prefix('#').unwrap_or_default().trim();
+            assert!(!help.is_empty(), "{line} has no description:\n{printed}");
+        }
+    }
+    assert!(entries >= 20, "{printed}");
+
+    let out = in_folder(
+        dir.path(),
+        &[
+            "user",
+            "create",
+            "--email",
+            "jo@camden.example",
+            "--name",
+            "Jo",
+            "--role",
+            "ig_officer",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", support::stderr(&out));
+    assert!(
+        support::stdout(&out).starts_with("https://accord.camden.example/set-password/"),
+        "{}",
+        support::stdout(&out)
+    );
+    assert!(!support::stderr(&out).contains("no public URL"));
+
+    std::fs::write(&toml, "mail_from = \"not an address\"\n").unwrap();
+    let out = in_folder(
+        dir.path(),
+        &["user", "reset", "--email", "jo@camden.example"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", support::stderr(&out));
+    assert!(
+        support::stdout(&out).starts_with("http://127.0.0.1:8080/set-password/"),
+        "{}",
+        support::stdout(&out)
+    );
+    assert!(
+        support::stderr(&out).contains("no public URL is set"),
+        "{}",
+        support::stderr(&out)
+    );
+
+    let out = in_folder(
+        dir.path(),
+        &["serve", "--listen", "127.0.0.1:0", "--agreements", "none"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", support::stderr(&out));
+    assert!(
+        support::stderr(&out).contains("the sender 'not an address' is not an address"),
+        "{}",
+        support::stderr(&out)
+    );
 }

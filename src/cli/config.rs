@@ -26,13 +26,29 @@ struct Loaded {
 
 static LOADED: OnceLock<Loaded> = OnceLock::new();
 
-/// Settings that are not a flag of any command but are read from the environment.
-const ENV_ONLY: &[&str] = &["ACCORD_SMTP_URL"];
+/// Settings that are not a flag of any command but are read from the environment (secrets
+/// kept off the command line, where other users see them), each with its description.
+const ENV_ONLY: &[(&str, &str)] = &[
+    (
+        "ACCORD_SMTP_URL",
+        "SMTP server for outgoing mail (unset: .eml files in the outbox folder)",
+    ),
+    (
+        "ACCORD_OIDC_CLIENT_SECRET",
+        "Single sign-on: Accord's client secret at the OpenID provider",
+    ),
+];
 /// Settings whose values are secret: shown redacted.
-const SECRET: &[&str] = &["DATABASE_URL", "ACCORD_SMTP_URL", "ACCORD_WEBHOOK_SECRETS"];
+const SECRET: &[&str] = &[
+    "DATABASE_URL",
+    "ACCORD_SMTP_URL",
+    "ACCORD_WEBHOOK_SECRETS",
+    "ACCORD_OIDC_CLIENT_SECRET",
+];
 
 /// Every setting: its environment variable, default, and help, from the command line's own
-/// definitions (each distinct variable once).
+/// definitions (each distinct variable once: where several commands take it, the first
+/// default and the first description found).
 fn settings() -> BTreeMap<String, (Option<String>, String)> {
     let mut out = BTreeMap::new();
     let cli = super::Cli::command();
@@ -47,13 +63,18 @@ fn settings() -> BTreeMap<String, (Option<String>, String)> {
                 .first()
                 .map(|v| v.to_string_lossy().into_owned());
             let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
-            out.entry(env.to_owned()).or_insert((default, help));
+            let entry = out.entry(env.to_owned()).or_insert((None, String::new()));
+            if entry.0.is_none() {
+                entry.0 = default;
+            }
+            if entry.1.trim().is_empty() {
+                entry.1 = help;
+            }
         }
         stack.extend(cmd.get_subcommands().cloned());
     }
-    for env in ENV_ONLY {
-        let help = "SMTP server for outgoing mail (unset: .eml files in the outbox folder)";
-        out.insert((*env).to_owned(), (None, help.to_owned()));
+    for (env, help) in ENV_ONLY {
+        out.insert((*env).to_owned(), (None, (*help).to_owned()));
     }
     out.remove("ACCORD_CONFIG");
     out
@@ -248,6 +269,25 @@ mod tests {
         assert!(read(&path, &known).unwrap_err().contains("is a array"));
         std::fs::write(&path, "listen = \n").unwrap();
         assert!(read(&path, &known).is_err());
+    }
+
+    #[test]
+    fn every_setting_is_described_and_mail_from_is_one() {
+        let known = settings();
+        for (env, (_, help)) in &known {
+            assert!(
+                !help.lines().next().unwrap_or_default().trim().is_empty(),
+                "{env} has no description"
+            );
+        }
+        let from = &known["ACCORD_MAIL_FROM"];
+        assert_eq!(from.0.as_deref(), Some(crate::mail::DEFAULT_FROM));
+        assert_eq!(env_name("mail_from"), "ACCORD_MAIL_FROM");
+        assert_eq!(
+            known["ACCORD_PUBLIC_URL"].0.as_deref(),
+            Some("http://127.0.0.1:8080"),
+            "the default of the commands that have one"
+        );
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub const EXIT_DB: u8 = 3;
 /// Where the database is: `--database`, else `DATABASE_URL`, else the embedded SQLite file.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DbArgs {
+    /// The database: sqlite://PATH?mode=rwc (a file) or postgres://USER:PASSWORD@HOST/NAME.
     #[arg(long = "database", env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
     pub database: String,
 }

@@ -79,13 +79,27 @@ pub enum UserCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct LinkArgs {
-    /// Where Accord is reached, for the link.
-    #[arg(
-        long,
-        env = "ACCORD_PUBLIC_URL",
-        default_value = "http://127.0.0.1:8080"
-    )]
-    public_url: String,
+    /// Where Accord is reached from outside, for the link (as `serve` takes it).
+    #[arg(long, env = "ACCORD_PUBLIC_URL")]
+    public_url: Option<String>,
+}
+
+impl LinkArgs {
+    /// The set-password link for `token`, at the public URL configured (a flag, the
+    /// environment or `accord.toml`); with none, at `serve`'s default, and a note says so.
+    fn link(&self, token: &str) -> String {
+        let base = match self.public_url.as_deref().map(str::trim) {
+            Some(url) if !url.is_empty() => url.to_owned(),
+            _ => {
+                let default = crate::settings::Settings::default().public_url;
+                eprintln!(
+                    "note: no public URL is set (--public-url, ACCORD_PUBLIC_URL, or public_url in accord.toml), so the link points at {default}, which opens only on the machine Accord runs on"
+                );
+                default
+            }
+        };
+        format!("{}/set-password/{token}", base.trim_end_matches('/'))
+    }
 }
 
 pub fn run(cmd: UserCommand) -> ExitCode {
@@ -167,7 +181,7 @@ pub fn run(cmd: UserCommand) -> ExitCode {
         };
         match made {
             Ok(((user, token), link)) => {
-                println!("{}/set-password/{token}", link.public_url.trim_end_matches('/'));
+                println!("{}", link.link(&token));
                 eprintln!(
                     "set-password link for {} printed; it works once, for 24 hours: send it to them",
                     line(&user)

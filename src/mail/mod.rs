@@ -177,21 +177,18 @@ impl Mailer {
     }
 
     /// A mailer configured as the service is: SMTP from `ACCORD_SMTP_URL` if set, else `.eml`
-    /// files in `outbox_dir`; the sender from `ACCORD_MAIL_FROM` (default [`DEFAULT_FROM`]).
+    /// files in `outbox_dir`; the sender `from` (`--mail-from`, `ACCORD_MAIL_FROM`, default
+    /// [`DEFAULT_FROM`]; blank reads as the default).
     pub fn from_env(
         db: DatabaseConnection,
         clock: Arc<dyn Clock>,
         outbox_dir: &Path,
+        from: &str,
     ) -> Result<Mailer> {
         let smtp = non_empty_env("ACCORD_SMTP_URL");
-        let from = non_empty_env("ACCORD_MAIL_FROM");
         let transport = Transport::from_env_or_dir(smtp.as_deref(), outbox_dir)?;
-        Mailer::new(
-            db,
-            clock,
-            transport,
-            from.as_deref().unwrap_or(DEFAULT_FROM),
-        )
+        let from = Some(from.trim()).filter(|f| !f.is_empty());
+        Mailer::new(db, clock, transport, from.unwrap_or(DEFAULT_FROM))
     }
 
     /// One delivery pass: sends every message due now, one at a time, until none is left or
