@@ -195,9 +195,109 @@ fn shown(env: &str, value: &str) -> String {
     crate::store::redact(value)
 }
 
+#[derive(Debug, clap::Args)]
+pub struct ConfigArgs {
+    /// Also try what can be tried, changing nothing: open the database (never creating it),
+    /// and connect to the mail server as a delivery would (TLS, sign-in) without sending; say
+    /// what is wrong (exit 1; 3 when the database cannot be opened).
+    #[arg(long)]
+    check: bool,
+    #[command(flatten)]
+    db: super::DbArgs,
+    #[command(flatten)]
+    mail: super::jobs::MailArgs,
+}
+
 /// `accord config`: every setting in effect for `serve` and `sweep`, with where it came from,
-/// as a settings file would hold it. Secrets are redacted.
-pub fn print() -> ExitCode {
+/// as a settings file would hold it. Secrets are redacted. With `--check`, then the checks.
+pub fn print(args: &ConfigArgs) -> ExitCode {
+    let code = print_settings();
+    if !args.check {
+        return code;
+    }
+    super::runtime().block_on(check(args))
+}
+
+/// The checks of `accord config --check`, each a comment line (`# check NAME: ok, …` or
+/// `# check NAME: FAILED, …`), so the output is still a settings file.
+async fn check(args: &ConfigArgs) -> ExitCode {
+    use crate::mail::transport::SendError;
+    use crate::mail::{Transport, from_address, outbox};
+    let say = |name: &str, result: Result<String, String>| match result {
+        Ok(what) => println!("# check {name}: ok, {what}"),
+        Err(why) => println!("# check {name}: FAILED, {}", crate::text::one_line(&why)),
+    };
+    println!();
+    let url = &args.db.database;
+    let db = crate::store::connect_existing(url).await;
+    match &db {
+        Ok(conn) => {
+            let shown = crate::store::describe(url);
+            let state = match crate::store::pending_migrations(conn).await {
+                Ok(p) if p.is_empty() => Ok(format!("{shown} (every migration applied)")),
+                Ok(p) => Ok(format!(
+                    "{shown} ({} migrations pending: accord migrate applies them)",
+                    p.len()
+                )),
+                Err(e) => Err(format!("{shown} does not answer: {e}")),
+            };
+            say("database", state);
+        }
+        Err(e) => say("database", Err(e.to_string())),
+    }
+    let mut failed = false;
+    if let Err(e) = from_address(&args.mail.mail_from) {
+        failed = true;
+        say("sender", Err(e.to_string()));
+    }
+    let smtp = std::env::var("ACCORD_SMTP_URL").ok();
+    match Transport::from_env_or_dir(smtp.as_deref(), &args.mail.outbox) {
+        Err(e) => {
+            failed = true;
+            say("mail", Err(e.to_string()));
+        }
+        Ok(transport) => match transport.check().await {
+            Ok(()) => say(
+                "mail",
+                Ok(format!(
+                    "{} (connected; nothing sent)",
+                    transport.describe()
+                )),
+            ),
+            Err(
+                SendError::Rejected(why)
+                | SendError::Deferred(why)
+                | SendError::Unreachable(why)
+                | SendError::Misconfigured(why),
+            ) => {
+                failed = true;
+                say("mail", Err(format!("{}: {why}", transport.describe())));
+            }
+        },
+    }
+    if let Ok(conn) = &db {
+        let waiting = outbox::waiting(conn).await;
+        let latest = outbox::latest_error(conn).await;
+        if let (Ok((depth, oldest)), Ok(latest)) = (waiting, latest) {
+            let oldest = oldest
+                .map(|at| format!(", the oldest queued at {at}"))
+                .unwrap_or_default();
+            let latest = latest
+                .map(|e| format!("; the latest error: {e}"))
+                .unwrap_or_default();
+            say("outbox", Ok(format!("{depth} waiting{oldest}{latest}")));
+        }
+    }
+    if db.is_err() {
+        ExitCode::from(super::EXIT_DB)
+    } else if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn print_settings() -> ExitCode {
     let loaded = LOADED.get_or_init(Loaded::default);
     match &loaded.path {
         Some(p) => println!("# settings file: {}", p.display()),

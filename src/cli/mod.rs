@@ -136,8 +136,9 @@ enum Command {
     Audit(db::AuditCommand),
     /// Run the retention sweep now, and print what it did (or, with --dry-run, would do).
     Sweep(sweep::SweepArgs),
-    /// Print the settings in effect and where each came from (flags aside), secrets redacted.
-    Config,
+    /// Print the settings in effect and where each came from (flags aside), secrets redacted;
+    /// with --check, also try the database and the mail server.
+    Config(config::ConfigArgs),
     /// Agreement templates other councils can borrow: export one, or start a draft from one.
     #[command(subcommand)]
     Template(template::TemplateCommand),
@@ -178,7 +179,7 @@ pub fn run() -> ExitCode {
         Command::Audit(cmd) => db::audit(cmd),
         Command::Sweep(args) => sweep::run(args),
         Command::Template(cmd) => template::run(cmd),
-        Command::Config => config::print(),
+        Command::Config(args) => config::print(&args),
         Command::Backup(args) => backup::backup(args),
         Command::Restore(args) => backup::restore(args),
         Command::Schema => {

@@ -103,6 +103,14 @@ pub async fn open(url: &str) -> Result<DatabaseConnection, StoreError> {
 /// folder says so instead of leaving an empty `accord.db` behind. PostgreSQL never creates a
 /// database.
 pub async fn open_existing(url: &str) -> Result<DatabaseConnection, StoreError> {
+    let db = connect_existing(url).await?;
+    migrate(&db).await?;
+    Ok(db)
+}
+
+/// Connects to a database that must exist already, as [`open_existing`] does, but applies no
+/// migration: for looking at it as it is (`accord config --check`).
+pub async fn connect_existing(url: &str) -> Result<DatabaseConnection, StoreError> {
     if let Some(file) = backup::sqlite_file(url)
         && !file.exists()
     {
@@ -110,7 +118,7 @@ pub async fn open_existing(url: &str) -> Result<DatabaseConnection, StoreError> 
             std::path::absolute(&file).unwrap_or(file),
         ));
     }
-    open(&without_create(url)).await
+    connect(&without_create(url)).await
 }
 
 /// A SQLite URL that does not create its file (`mode=rwc` → `mode=rw`); others unchanged.
