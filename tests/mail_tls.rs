@@ -418,6 +418,32 @@ async fn accord_config_check_says_what_is_wrong_with_mail() {
     assert!(text.contains("# check outbox: ok, 1 waiting"), "{text}");
     assert!(server.received().is_empty(), "nothing sent");
 
+    // The same delivery, run now by hand, stops and says why (exit 1).
+    let db = app.db_url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_accord"))
+            .args(["jobs", "run", "outbox", "--database", &db])
+            .env("ACCORD_SMTP_URL", smtp)
+            .env_remove("ACCORD_CONFIG")
+            .current_dir(support::repo())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = support::stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{text}{}",
+        support::stderr(&out)
+    );
+    assert!(
+        text.contains("stopped: configuration error: the SMTP server presents a CA certificate"),
+        "{text}"
+    );
+    assert!(server.received().is_empty(), "nothing sent");
+
     let good = Pki::new("council");
     let server = secure("implicit", &good);
     let smtp = url("smtps", server.port, PASSWORD, &ca(&good));

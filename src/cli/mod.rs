@@ -136,6 +136,9 @@ enum Command {
     Audit(db::AuditCommand),
     /// Run the retention sweep now, and print what it did (or, with --dry-run, would do).
     Sweep(sweep::SweepArgs),
+    /// The scheduled jobs, run now: reminders, handover, sweep, outbox.
+    #[command(subcommand)]
+    Jobs(jobs::JobsCommand),
     /// Print the settings in effect and where each came from (flags aside), secrets redacted;
     /// with --check, also try the database and the mail server.
     Config(config::ConfigArgs),
@@ -178,6 +181,7 @@ pub fn run() -> ExitCode {
         Command::User(cmd) => user::run(cmd),
         Command::Audit(cmd) => db::audit(cmd),
         Command::Sweep(args) => sweep::run(args),
+        Command::Jobs(cmd) => jobs::run(cmd),
         Command::Template(cmd) => template::run(cmd),
         Command::Config(args) => config::print(&args),
         Command::Backup(args) => backup::backup(args),

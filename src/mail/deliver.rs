@@ -147,6 +147,21 @@ async fn misconfigured(
     Ok(())
 }
 
+/// The messages a pass would take now, in the order it takes them (at most
+/// [`MAX_PER_PASS`]): what a dry run lists. Nothing is claimed.
+pub(super) async fn due(db: &DatabaseConnection, now: Timestamp) -> Result<Vec<Model>> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    Ok(outbox_message::Entity::find()
+        .filter(Column::SentAt.is_null())
+        .filter(Column::FailedAt.is_null())
+        .filter(Column::NextAttemptAt.lte(stamp(now)))
+        .order_by_asc(Column::NextAttemptAt)
+        .order_by_asc(Column::Id)
+        .limit(MAX_PER_PASS as u64)
+        .all(db)
+        .await?)
+}
+
 /// The outbox as a queue of work.
 const OUTBOX: Queue<outbox_message::Entity, Column> = Queue {
     table: outbox_message::Entity,

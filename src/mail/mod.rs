@@ -210,6 +210,11 @@ impl Mailer {
         Mailer::new(db, clock, transport, from.unwrap_or(DEFAULT_FROM))
     }
 
+    /// The messages a delivery pass would send now, in its order; nothing is claimed.
+    pub async fn due_now(&self) -> Result<Vec<crate::store::entity::outbox_message::Model>> {
+        deliver::due(&self.db, self.clock.now()).await
+    }
+
     /// One delivery pass: sends every message due now, one at a time, until none is left or
     /// the transport is unreachable. See [`deliver`].
     pub async fn deliver_due(&self) -> Result<DeliveryReport> {

@@ -199,10 +199,20 @@ impl Transport {
             Transport::Files(dir) => {
                 let dir = dir.clone();
                 let tried = tokio::task::spawn_blocking(move || {
-                    std::fs::create_dir_all(&dir)
-                        .and_then(|()| tempfile::Builder::new().prefix(".").tempfile_in(&dir))
+                    // The folder, or where the first message will make it: a file written
+                    // there and removed at once. Nothing is made that was not there.
+                    let mut at = dir.as_path();
+                    while !at.is_dir() {
+                        at = match at.parent() {
+                            Some(p) if !p.as_os_str().is_empty() => p,
+                            _ => Path::new("."),
+                        };
+                    }
+                    tempfile::Builder::new()
+                        .prefix(".")
+                        .tempfile_in(at)
                         .map(drop)
-                        .map_err(|e| format!("cannot write in {}: {e}", dir.display()))
+                        .map_err(|e| format!("cannot write in {}: {e}", at.display()))
                 })
                 .await;
                 match tried {
