@@ -22,7 +22,7 @@ cargo build --release --quiet
 work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 db="sqlite://$work/accord.db?mode=rwc"
-token=$(./target/release/accord token create --role gate_client --name bench --party camden --database "$db" 2>/dev/null)
+token=$(./target/release/accord token create --role gate_client --name bench --party camden --force --database "$db" 2>/dev/null)
 ./target/release/accord serve --listen 127.0.0.1:0 --database "$db" --agreements agreements \
   >"$work/out" 2>"$work/log" &
 server=$!

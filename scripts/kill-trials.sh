@@ -81,7 +81,7 @@ trial() {
     db="postgres://accord@127.0.0.1:$pgport/$pgdb"
   fi
   local token
-  token=$("$accord" token create --role gate_client --name kill-trial --party camden \
+  token=$("$accord" token create --role gate_client --name kill-trial --party camden --force \
     --database "$db" 2>"$dir/token.log")
   "$accord" serve --listen 127.0.0.1:0 --database "$db" --agreements agreements \
     --outbox "$dir/outbox" >"$dir/out" 2>"$dir/log" &

@@ -9,7 +9,7 @@ use poem_openapi::Object;
 use sea_orm::TransactionTrait;
 use serde::Serialize;
 
-use crate::audit::{Event, Writer};
+use crate::audit::{Event, Planned, Writer};
 use crate::mail::compose::{Templates, messages};
 use crate::mail::outbox::enqueue;
 use crate::mail::reminders::due;
@@ -21,12 +21,27 @@ pub struct RemindersReport {
     pub queued: usize,
     /// Reminders due but already queued before.
     pub already_sent: usize,
+    /// The audit records the run wrote (or, in a dry run, would write): one per reminder
+    /// queued. Not kept with the scheduled run's outcome.
+    #[serde(skip)]
+    #[oai(skip)]
+    pub recorded: Vec<Planned>,
 }
 
 /// Queues every reminder due today, once.
 pub async fn send_due(
     registry: &Registry,
     templates: &Arc<Templates>,
+) -> Result<RemindersReport, RegistryError> {
+    run(registry, templates, false).await
+}
+
+/// [`send_due`], or with `dry_run` the same work in a transaction rolled back: the report
+/// says what a run would queue, and nothing changes.
+pub async fn run(
+    registry: &Registry,
+    templates: &Arc<Templates>,
+    dry_run: bool,
 ) -> Result<RemindersReport, RegistryError> {
     let today = registry.clock().today();
     let now = registry.clock().now();
@@ -62,6 +77,11 @@ pub async fn send_due(
             );
         }
     }
-    log.commit(txn).await?;
+    report.recorded = log.planned();
+    if dry_run {
+        txn.rollback().await?;
+    } else {
+        log.commit(txn).await?;
+    }
     Ok(report)
 }

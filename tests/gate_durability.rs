@@ -25,6 +25,8 @@ async fn every_answered_decision_survives_sigkill_under_load() {
             "load",
             "--party",
             "camden",
+            // Minted before `serve` imports the agreement that names camden.
+            "--force",
             "--database",
             &db,
         ])

@@ -1,5 +1,6 @@
-//! The jobs `serve` schedules, as they run: `accord sweep` from the command line, and the
-//! reminders job queuing each due reminder once.
+//! The jobs `serve` schedules, as they run: `accord sweep` from the command line, the
+//! reminders job queuing each due reminder once, and `accord jobs run` running each job now
+//! through the real binary (on both databases), its dry run changing nothing.
 
 mod support;
 
@@ -265,7 +266,329 @@ async fn every_agreement_in_force_is_reminded_and_on_the_calendar(app: TestApp) 
     assert!(feed.contains("UID:term-end-bulk-500-1@accord\r\n"));
 }
 
+/// `accord jobs run ARGS --database DB --outbox DIR` through the real binary, with no SMTP
+/// server configured and today's real date: (exit code, stdout, stderr).
+async fn job(
+    app: &TestApp,
+    outbox: &std::path::Path,
+    args: &[&str],
+) -> (Option<i32>, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_accord"));
+    cmd.args(["jobs", "run"])
+        .args(args)
+        .args(["--database", &app.db_url])
+        .arg("--outbox")
+        .arg(outbox)
+        .current_dir(support::repo())
+        .env_remove("ACCORD_SMTP_URL")
+        .env_remove("ACCORD_MAIL_FROM")
+        .env_remove("ACCORD_CONFIG")
+        .env_remove("ACCORD_WEBHOOK_SECRETS");
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    (
+        out.status.code(),
+        support::stdout(&out),
+        support::stderr(&out),
+    )
+}
+
+/// Every audit record, as (actor, action, subject).
+async fn audit_log(app: &TestApp) -> Vec<(String, String, String)> {
+    accord::audit::list(app.registry.db(), &Default::default(), 100_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.actor, r.action, r.subject))
+        .collect()
+}
+
+async fn outbox_count(app: &TestApp) -> u64 {
+    outbox_message::Entity::find()
+        .count(app.registry.db())
+        .await
+        .unwrap()
+}
+
+/// A sample agreement under a new id with `edit` applied to its text, imported (in force).
+async fn variant(app: &TestApp, sample: &str, id: &str, edit: impl Fn(String) -> String) {
+    let text = std::fs::read_to_string(support::repo().join("agreements").join(sample)).unwrap();
+    let old_id = sample.trim_end_matches(".yaml");
+    let text = edit(text.replacen(&format!("id: {old_id}"), &format!("id: {id}"), 1));
+    app.registry
+        .add_version(text.as_bytes(), "test", Origin::Import)
+        .await
+        .unwrap();
+}
+
+/// Today as the binary reads it (Europe/London), and a day `days` from it.
+fn day(days: i64) -> String {
+    use accord::clock::Clock;
+    let today = accord::clock::SystemClock.today();
+    today
+        .checked_add(jiff::Span::new().days(days))
+        .unwrap()
+        .to_string()
+}
+
+/// `jobs run reminders`: a term ending in 20 days is due its 30-day reminder. The dry run
+/// lists the record it would write and changes nothing; the run queues the messages, audits
+/// them as the scheduled run does (`reminder.queued` by the reminders job) and itself
+/// (`job.run` by cli); a second run queues nothing.
+async fn jobs_run_reminders_now(app: TestApp) {
+    variant(
+        &app,
+        "camden-foodbank-referrals.yaml",
+        "jobs-reminders",
+        |t| t.replacen("  end: 2028-03-31", &format!("  end: {}", day(20)), 1),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (log, queued) = (audit_log(&app).await, outbox_count(&app).await);
+    let (code, out, err) = job(&app, dir.path(), &["reminders", "--dry-run"]).await;
+    assert_eq!(code, Some(0), "{err}");
+    let line = out
+        .lines()
+        .find(|l| l.contains("agreement:jobs-reminders") && l.contains("term-ending"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.starts_with("would record reminder.queued agreement:jobs-reminders: {"),
+        "{line}"
+    );
+    assert!(out.ends_with("(dry run: nothing changed)\n"), "{out}");
+    assert_eq!(audit_log(&app).await, log, "a dry run records nothing");
+    assert_eq!(outbox_count(&app).await, queued, "a dry run queues nothing");
+
+    let (code, out, err) = job(&app, dir.path(), &["reminders"]).await;
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("recorded reminder.queued agreement:jobs-reminders: {"),
+        "{out}"
+    );
+    let term_ending = outbox_message::Entity::find()
+        .filter(outbox_message::Column::DedupeKey.like("term-ending:jobs-reminders:%:30:%"))
+        .count(app.registry.db())
+        .await
+        .unwrap();
+    assert_eq!(term_ending, 3, "owner and two DPOs");
+    let after = audit_log(&app).await;
+    let new = &after[log.len()..];
+    assert!(
+        new.iter()
+            .any(|(actor, action, subject)| actor == "reminders job"
+                && action == "reminder.queued"
+                && subject == "agreement:jobs-reminders")
+    );
+    assert_eq!(
+        new.last().unwrap(),
+        &("cli".into(), "job.run".into(), "job:reminders".into())
+    );
+    let (code, out, _) = job(&app, dir.path(), &["reminders"]).await;
+    assert_eq!(code, Some(0));
+    assert!(
+        out.starts_with("0 message(s) queued"),
+        "nothing twice: {out}"
+    );
+}
+
+/// `jobs run handover`: a contractor whose engagement ended yesterday, with items overdue. The
+/// dry run says it would escalate, revoke the token, disable the account and end the access,
+/// and does none of it; the run does all of it, audited, once.
+async fn jobs_run_handover_now(app: TestApp) {
+    variant(
+        &app,
+        "hmo-licensing-enforcement.yaml",
+        "jobs-handover",
+        |t| {
+            let t = t.replacen(
+                "engagement_end: 2027-03-31",
+                &format!("engagement_end: {}", day(-1)),
+                1,
+            );
+            ["2027-02-26", "2027-03-12", "2027-03-19", "2027-03-31"]
+                .iter()
+                .fold(t, |t, d| {
+                    t.replace(&format!("due: {d}"), &format!("due: {}", day(-8)))
+                })
+        },
+    )
+    .await;
+    let token = app
+        .token(accord::auth::Role::Contractor, Some("metis"))
+        .await;
+    let email = support::web::person(&app, accord::auth::Role::Contractor, Some("metis")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (log, queued) = (audit_log(&app).await, outbox_count(&app).await);
+    let (code, out, err) = job(&app, dir.path(), &["handover", "--dry-run"]).await;
+    assert_eq!(code, Some(0), "{err}");
+    for what in [
+        "would record handover.escalated handover:jobs-handover:",
+        "would record token.revoked ",
+        "would record user.disabled ",
+        "would record handover.access_ended agreement:jobs-handover: {",
+    ] {
+        assert!(out.contains(what), "{what}: {out}");
+    }
+    assert!(
+        out.contains("1 engagement(s) ended: 1 token(s) revoked, 1 account(s) disabled"),
+        "{out}"
+    );
+    assert!(out.ends_with("(dry run: nothing changed)\n"), "{out}");
+    assert_eq!(audit_log(&app).await, log, "a dry run records nothing");
+    assert_eq!(outbox_count(&app).await, queued, "a dry run queues nothing");
+    let tokens = accord::auth::list(app.registry.db()).await.unwrap();
+    assert!(tokens.iter().all(|t| t.revoked_at.is_none()), "{tokens:?}");
+    let response = app.get(&token, "/api/v1/agreements").await;
+    assert_ne!(response.status(), 401, "the token still works");
+
+    let (code, out, err) = job(&app, dir.path(), &["handover"]).await;
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("recorded handover.access_ended agreement:jobs-handover"),
+        "{out}"
+    );
+    let tokens = accord::auth::list(app.registry.db()).await.unwrap();
+    assert!(tokens.iter().all(|t| t.revoked_at.is_some()), "{tokens:?}");
+    let people = accord::people::accounts::list(app.registry.db())
+        .await
+        .unwrap();
+    let person = people.iter().find(|p| p.email == email).unwrap();
+    assert!(person.disabled_at.is_some(), "{person:?}");
+    let after = audit_log(&app).await;
+    let new = &after[log.len()..];
+    for (actor, action) in [
+        ("reminders job", "handover.escalated"),
+        ("handover job", "token.revoked"),
+        ("handover job", "user.disabled"),
+        ("handover job", "handover.access_ended"),
+        ("cli", "job.run"),
+    ] {
+        assert!(
+            new.iter().any(|(a, b, _)| a == actor && b == action),
+            "{actor} {action}: {new:?}"
+        );
+    }
+    assert!(
+        outbox_count(&app).await > queued,
+        "escalations and the access-ended mail queued"
+    );
+    let (code, out, _) = job(&app, dir.path(), &["handover"]).await;
+    assert_eq!(code, Some(0));
+    assert!(out.contains("0 engagement(s) ended"), "once: {out}");
+}
+
+/// `jobs run sweep` is `accord sweep`: the dry run says what it would ask and changes
+/// nothing; the run asks, and is audited as run by hand.
+async fn jobs_run_sweep_now(app: TestApp) {
+    app.registry
+        .import_dir(&support::repo().join("agreements"))
+        .await
+        .unwrap();
+    let due = (1..=3).map(|i| {
+        support::holding_row(
+            "2020-01-01T00:00:00.000000Z",
+            "2020-07-01T00:00:00.000000Z",
+            i,
+        )
+    });
+    accord::store::entity::holding::Entity::insert_many(due)
+        .exec_without_returning(app.registry.db())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let log = audit_log(&app).await;
+    let (code, out, err) = job(&app, dir.path(), &["sweep", "--dry-run"]).await;
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("would ask foodbank by email to delete 3 holding(s)"),
+        "{out}"
+    );
+    assert!(out.contains("(dry run: nothing changed)"), "{out}");
+    assert_eq!(audit_log(&app).await, log);
+    let (code, out, err) = job(&app, dir.path(), &["sweep"]).await;
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("asked foodbank by email to delete 3 holding(s)") && out.contains("(request "),
+        "{out}"
+    );
+    let new = audit_log(&app).await;
+    let new = &new[log.len()..];
+    assert!(
+        new.iter()
+            .any(|(_, action, _)| action == "deletion.requested"),
+        "{new:?}"
+    );
+    assert_eq!(new.last().unwrap().1, "job.run");
+}
+
+/// `jobs run outbox` is one delivery pass with the configured transport and sender: the dry
+/// run lists what it would send and sends nothing; the run writes the message (no SMTP
+/// server: an .eml file), audited `mail.sent` by the mailer.
+async fn jobs_run_outbox_now(app: TestApp) {
+    use accord::clock::Clock;
+    use accord::mail::{self, Kind, NewMessage};
+    let composed = mail::Composed {
+        subject: "Jobs run now".into(),
+        body: "Hello,\n\nSent by accord jobs run outbox.\n".into(),
+    };
+    let m = NewMessage::new("dpo@camden.example", Kind::Escalation, composed)
+        .dedupe_key(Some("jobs-run-outbox".into()));
+    assert!(
+        mail::enqueue(app.registry.db(), app.clock.now(), &m)
+            .await
+            .unwrap()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let files = |d: &std::path::Path| std::fs::read_dir(d).map(|r| r.count()).unwrap_or(0);
+    let (code, out, err) = job(&app, dir.path(), &["outbox", "--dry-run"]).await;
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("would send escalation to dpo@camden.example: Jobs run now"),
+        "{out}"
+    );
+    assert!(
+        out.contains("1 message(s) due") && out.contains("(dry run: nothing sent)"),
+        "{out}"
+    );
+    assert_eq!(files(dir.path()), 0, "nothing written");
+    let row = accord::mail::outbox::by_key(app.registry.db(), "jobs-run-outbox")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((row.sent_at.as_deref(), row.attempts), (None, 0));
+
+    let (code, out, err) = job(
+        &app,
+        dir.path(),
+        &["outbox", "--mail-from", "Accord <accord@camden.example>"],
+    )
+    .await;
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.starts_with("sent 1, deferred 0, failed for good 0"),
+        "{out}"
+    );
+    let eml = std::fs::read_to_string(dir.path().join(format!("{}.eml", row.id))).unwrap();
+    assert!(
+        eml.contains("From: Accord <accord@camden.example>\r\n"),
+        "{eml}"
+    );
+    let log = audit_log(&app).await;
+    assert!(log.iter().any(|(actor, action, subject)| actor == "mailer"
+        && action == "mail.sent"
+        && subject == &format!("mail:{}", row.id)));
+    assert_eq!(
+        log.last().unwrap(),
+        &("cli".into(), "job.run".into(), "job:outbox".into())
+    );
+}
+
 on_both_databases!(
     reminders_are_queued_once,
-    every_agreement_in_force_is_reminded_and_on_the_calendar
+    every_agreement_in_force_is_reminded_and_on_the_calendar,
+    jobs_run_reminders_now,
+    jobs_run_handover_now,
+    jobs_run_sweep_now,
+    jobs_run_outbox_now
 );

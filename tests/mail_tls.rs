@@ -1,7 +1,10 @@
 //! Mail over TLS to a real SMTP server on loopback (aiosmtpd with a certificate this test
 //! makes, and a password): STARTTLS (`?tls=required`) and implicit TLS (`smtps://`) deliver;
 //! a certificate that does not verify, or a server that offers no STARTTLS, sends nothing and
-//! says why: never a fallback to plain text.
+//! says why: never a fallback to plain text. A certificate that cannot verify as configured (a
+//! CA certificate as the server's own) is a configuration error: said, audited, checked by
+//! `accord config --check`, and not retried in vain; what `ca=` accepts, as docs/operations.md
+//! says.
 
 mod support;
 
@@ -179,4 +182,279 @@ async fn a_wrong_password_is_refused_and_nothing_is_delivered() {
     );
     assert!(!error.contains("not the password"));
     assert!(server.received().is_empty());
+}
+
+/// Queues a message keyed `key`, due now.
+async fn queue(app: &TestApp, key: &str) -> uuid::Uuid {
+    let composed = mail::Composed {
+        subject: format!("TLS test {key}"),
+        body: "Hello,\n\nThis went over TLS.\n".into(),
+    };
+    let m = NewMessage::new("dpo@camden.example", Kind::Escalation, composed)
+        .dedupe_key(Some(key.to_owned()));
+    assert!(
+        mail::enqueue(app.registry.db(), app.clock.now(), &m)
+            .await
+            .unwrap()
+    );
+    outbox::by_key(app.registry.db(), key)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+async fn mail_failed(app: &TestApp) -> Vec<serde_json::Value> {
+    let filter = accord::audit::Filter {
+        action: Some("mail.failed".into()),
+        ..Default::default()
+    };
+    accord::audit::list(app.registry.db(), &filter, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| serde_json::from_str(&r.details).unwrap())
+        .collect()
+}
+
+/// A self-signed CA:TRUE certificate (what `openssl req -x509` makes by default) used as the
+/// server's own and given as `ca=`: TLS refuses it (`CaUsedAsEndEntity`). That is a
+/// configuration error, not an unreachable server: the message stays queued with the reason
+/// and what to change, `mail.failed` records it, and the mailer sends nothing more (no retry
+/// in vain) until a new one, started with a working configuration, delivers everything.
+async fn a_ca_certificate_as_the_servers_own_is_a_configuration_error(app: TestApp) {
+    let pki = Pki::self_signed(true);
+    let server = secure("starttls", &pki);
+    let bad_url = url(
+        "smtp",
+        server.port,
+        PASSWORD,
+        &format!("tls=required&{}", ca(&pki)),
+    );
+    let (first, second) = (
+        queue(&app, "ca-as-leaf-1").await,
+        queue(&app, "ca-as-leaf-2").await,
+    );
+    let mailer = Mailer::new(
+        app.registry.db().clone(),
+        app.clock.clone(),
+        Transport::smtp(&bad_url).unwrap(),
+        DEFAULT_FROM,
+    )
+    .unwrap();
+    let report = mailer.deliver_due().await.unwrap();
+    assert!(
+        report.sent.is_empty() && report.failed.is_empty(),
+        "{report:?}"
+    );
+    assert_eq!(
+        report.unreachable, None,
+        "not reported as unreachable: {report:?}"
+    );
+    let why = report.misconfigured.clone().unwrap_or_default();
+    assert!(
+        why.starts_with(
+            "configuration error: the SMTP server presents a CA certificate (CA:TRUE) as its own"
+        ) && why.contains("name that CA's certificate in ca=")
+            && why.contains("CaUsedAsEndEntity"),
+        "{why}"
+    );
+    let row = outbox::get(app.registry.db(), first)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (row.sent_at.as_deref(), row.failed_at.as_deref()),
+        (None, None),
+        "kept queued"
+    );
+    assert!(
+        row.last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("CaUsedAsEndEntity")
+    );
+    let audited = mail_failed(&app).await;
+    assert_eq!(audited.len(), 1, "{audited:?}");
+    assert_eq!(audited[0]["configuration"], true);
+    assert!(
+        audited[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("CaUsedAsEndEntity")
+    );
+
+    // Nothing more is tried: not the other message, not this one when its back-off ends.
+    app.clock
+        .set(app.clock.now() + jiff::SignedDuration::from_hours(2));
+    let again = mailer.deliver_due().await.unwrap();
+    assert!(
+        again.sent.is_empty() && again.deferred.is_empty(),
+        "{again:?}"
+    );
+    assert_eq!(again.misconfigured, report.misconfigured);
+    let rows = [first, second].map(|id| {
+        let db = app.registry.db().clone();
+        async move { outbox::get(&db, id).await.unwrap().unwrap() }
+    });
+    let [a, b] = rows;
+    let (a, b) = (a.await, b.await);
+    assert_eq!(
+        (a.attempts, b.attempts),
+        (1, 0),
+        "no attempt after the first"
+    );
+    assert_eq!(mail_failed(&app).await.len(), 1, "audited once");
+    assert!(server.received().is_empty());
+
+    // Mended and restarted: both go, nothing was lost.
+    let council = Pki::new("council");
+    let mended = secure("starttls", &council);
+    let url = url(
+        "smtp",
+        mended.port,
+        PASSWORD,
+        &format!("tls=required&{}", ca(&council)),
+    );
+    let restarted = Mailer::new(
+        app.registry.db().clone(),
+        app.clock.clone(),
+        Transport::smtp(&url).unwrap(),
+        DEFAULT_FROM,
+    )
+    .unwrap();
+    let report = restarted.deliver_due().await.unwrap();
+    assert_eq!(report.sent.len(), 2, "{report:?}");
+    assert_eq!(mended.received().len(), 2);
+}
+
+on_both_databases!(a_ca_certificate_as_the_servers_own_is_a_configuration_error);
+
+/// What `ca=` accepts, as docs/operations.md says: the certificate of the CA that signed the
+/// server's certificate, alone or among others in one PEM file, or a self-signed server
+/// certificate that is not a CA (CA:FALSE); never a CA:TRUE certificate that is the server's
+/// own (above). A file with no certificate in it stops the start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_ca_accepts() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let council = Pki::new("council");
+    let other = Pki::new("other");
+    let bundle = council.dir.path().join("bundle.pem");
+    let pems = [&other.ca, &council.ca].map(|p| std::fs::read_to_string(p).unwrap());
+    std::fs::write(&bundle, pems.concat()).unwrap();
+    let server = secure("starttls", &council);
+    let query = format!("tls=required&ca={}", bundle.display());
+    let transport = Transport::smtp(&url("smtp", server.port, PASSWORD, &query)).unwrap();
+    let (sent, error) = deliver(&app, transport, "bundle").await;
+    assert!(sent, "a bundle holding the CA: {error:?}");
+
+    let leaf = Pki::self_signed(false);
+    let server = secure("implicit", &leaf);
+    let transport = Transport::smtp(&url("smtps", server.port, PASSWORD, &ca(&leaf))).unwrap();
+    let (sent, error) = deliver(&app, transport, "self-signed-leaf").await;
+    assert!(
+        sent,
+        "a self-signed certificate that is not a CA: {error:?}"
+    );
+
+    let key_only = format!("tls=required&ca={}", council.key.display());
+    let refused = Transport::smtp(&url("smtp", 2525, PASSWORD, &key_only)).unwrap_err();
+    assert!(
+        refused.to_string().contains("holds no PEM certificate"),
+        "{refused}"
+    );
+}
+
+/// `accord config --check` connects as a delivery would and says what is wrong, without
+/// sending: exit 1 and the configuration error for a CA certificate as the server's own, and
+/// the outbox's latest error; exit 0 for a working configuration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accord_config_check_says_what_is_wrong_with_mail() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let check = |smtp: String, db: String| {
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_accord"))
+                .args(["config", "--check", "--database", &db])
+                .env("ACCORD_SMTP_URL", smtp)
+                .env_remove("ACCORD_CONFIG")
+                .env_remove("ACCORD_MAIL_FROM")
+                .current_dir(support::repo())
+                .output()
+                .unwrap()
+        })
+    };
+    let bad = Pki::self_signed(true);
+    let server = secure("starttls", &bad);
+    let smtp = url(
+        "smtp",
+        server.port,
+        PASSWORD,
+        &format!("tls=required&{}", ca(&bad)),
+    );
+    queue(&app, "waiting").await;
+    let out = check(smtp.clone(), app.db_url.clone()).await.unwrap();
+    let text = support::stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{text}{}",
+        support::stderr(&out)
+    );
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("# check mail: "))
+        .unwrap();
+    assert!(
+        line.starts_with("# check mail: FAILED, SMTP smtp://")
+            && line.contains("configuration error: the SMTP server presents a CA certificate (CA:TRUE) as its own")
+            && line.contains("CaUsedAsEndEntity"),
+        "{line}"
+    );
+    assert!(
+        !text.contains(PASSWORD) && !text.contains("relay%20pass"),
+        "{text}"
+    );
+    assert!(text.contains("# check database: ok, "), "{text}");
+    assert!(text.contains("# check outbox: ok, 1 waiting"), "{text}");
+    assert!(server.received().is_empty(), "nothing sent");
+
+    // The same delivery, run now by hand, stops and says why (exit 1).
+    let db = app.db_url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_accord"))
+            .args(["jobs", "run", "outbox", "--database", &db])
+            .env("ACCORD_SMTP_URL", smtp)
+            .env_remove("ACCORD_CONFIG")
+            .current_dir(support::repo())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = support::stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{text}{}",
+        support::stderr(&out)
+    );
+    assert!(
+        text.contains("stopped: configuration error: the SMTP server presents a CA certificate"),
+        "{text}"
+    );
+    assert!(server.received().is_empty(), "nothing sent");
+
+    let good = Pki::new("council");
+    let server = secure("implicit", &good);
+    let smtp = url("smtps", server.port, PASSWORD, &ca(&good));
+    let out = check(smtp, app.db_url.clone()).await.unwrap();
+    let text = support::stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        support::stderr(&out)
+    );
+    assert!(text.contains("# check mail: ok, SMTP smtps://"), "{text}");
+    assert!(server.received().is_empty(), "nothing sent");
 }

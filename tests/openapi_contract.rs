@@ -51,7 +51,8 @@ fn token(database: &str, role: &str, party: Option<&str>) -> String {
         database,
     ];
     if let Some(p) = party {
-        args.extend(["--party", p]);
+        // Minted before `serve` imports the agreements that name the party.
+        args.extend(["--party", p, "--force"]);
     }
     let out = accord(&args);
     assert!(

@@ -1083,6 +1083,11 @@ async fn minting_refuses_what_the_roles_forbid(app: TestApp) {
     let stored = accord::auth::list(app.registry.db()).await.unwrap();
     assert!(stored.is_empty(), "nothing stored: {stored:?}");
 
+    // A party-bound token acts for a party some agreement names (tests/operator_cli.rs).
+    app.registry
+        .import_dir(&support::repo().join("agreements"))
+        .await
+        .unwrap();
     let db = app.db_url.clone();
     let out = tokio::task::spawn_blocking(move || {
         create(

@@ -105,6 +105,21 @@ impl Writer {
         self.seq = seq;
     }
 
+    /// The records chained and not yet written, as [`Planned`]: what the change is about to
+    /// record, which a dry run shows instead of committing.
+    pub fn planned(&self) -> Vec<Planned> {
+        self.pending
+            .iter()
+            .map(|r| Planned {
+                actor: r.actor.clone(),
+                action: r.action.clone(),
+                subject: r.subject.clone(),
+                details: serde_json::from_str(&r.details)
+                    .unwrap_or_else(|_| serde_json::Value::String(r.details.clone())),
+            })
+            .collect()
+    }
+
     /// Where the chain will stand once the records are written.
     pub fn head(&self) -> Head {
         Head {
@@ -158,6 +173,15 @@ async fn read_head(db: &impl ConnectionTrait) -> Result<Head, DbErr> {
         seq: head.seq,
         hash: head.hash,
     })
+}
+
+/// A record a change is about to write ([`Writer::planned`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Planned {
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub details: serde_json::Value,
 }
 
 /// What happened, by whom, to what.

@@ -25,6 +25,15 @@ pub struct RestoreArgs {
 }
 
 pub fn backup(args: BackupArgs) -> ExitCode {
+    // A backup only reads its source: a missing one is named, never made.
+    if let Some(file) = backup::sqlite_file(&args.db.database)
+        && !file.exists()
+    {
+        let file = std::path::absolute(&file).unwrap_or(file);
+        eprintln!("error: {}", crate::store::StoreError::Missing(file));
+        return ExitCode::from(EXIT_DB);
+    }
+    eprintln!("database: {}", crate::store::describe(&args.db.database));
     match backup::backup(&args.db.database, &args.file) {
         Ok(copied) => {
             say("backup written", &copied);

@@ -26,13 +26,29 @@ struct Loaded {
 
 static LOADED: OnceLock<Loaded> = OnceLock::new();
 
-/// Settings that are not a flag of any command but are read from the environment.
-const ENV_ONLY: &[&str] = &["ACCORD_SMTP_URL"];
+/// Settings that are not a flag of any command but are read from the environment (secrets
+/// kept off the command line, where other users see them), each with its description.
+const ENV_ONLY: &[(&str, &str)] = &[
+    (
+        "ACCORD_SMTP_URL",
+        "SMTP server for outgoing mail (unset: .eml files in the outbox folder)",
+    ),
+    (
+        "ACCORD_OIDC_CLIENT_SECRET",
+        "Single sign-on: Accord's client secret at the OpenID provider",
+    ),
+];
 /// Settings whose values are secret: shown redacted.
-const SECRET: &[&str] = &["DATABASE_URL", "ACCORD_SMTP_URL", "ACCORD_WEBHOOK_SECRETS"];
+const SECRET: &[&str] = &[
+    "DATABASE_URL",
+    "ACCORD_SMTP_URL",
+    "ACCORD_WEBHOOK_SECRETS",
+    "ACCORD_OIDC_CLIENT_SECRET",
+];
 
 /// Every setting: its environment variable, default, and help, from the command line's own
-/// definitions (each distinct variable once).
+/// definitions (each distinct variable once: where several commands take it, the first
+/// default and the first description found).
 fn settings() -> BTreeMap<String, (Option<String>, String)> {
     let mut out = BTreeMap::new();
     let cli = super::Cli::command();
@@ -47,13 +63,18 @@ fn settings() -> BTreeMap<String, (Option<String>, String)> {
                 .first()
                 .map(|v| v.to_string_lossy().into_owned());
             let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
-            out.entry(env.to_owned()).or_insert((default, help));
+            let entry = out.entry(env.to_owned()).or_insert((None, String::new()));
+            if entry.0.is_none() {
+                entry.0 = default;
+            }
+            if entry.1.trim().is_empty() {
+                entry.1 = help;
+            }
         }
         stack.extend(cmd.get_subcommands().cloned());
     }
-    for env in ENV_ONLY {
-        let help = "SMTP server for outgoing mail (unset: .eml files in the outbox folder)";
-        out.insert((*env).to_owned(), (None, help.to_owned()));
+    for (env, help) in ENV_ONLY {
+        out.insert((*env).to_owned(), (None, (*help).to_owned()));
     }
     out.remove("ACCORD_CONFIG");
     out
@@ -174,9 +195,109 @@ fn shown(env: &str, value: &str) -> String {
     crate::store::redact(value)
 }
 
+#[derive(Debug, clap::Args)]
+pub struct ConfigArgs {
+    /// Also try what can be tried, changing nothing: open the database (never creating it),
+    /// and connect to the mail server as a delivery would (TLS, sign-in) without sending; say
+    /// what is wrong (exit 1; 3 when the database cannot be opened).
+    #[arg(long)]
+    check: bool,
+    #[command(flatten)]
+    db: super::DbArgs,
+    #[command(flatten)]
+    mail: super::jobs::MailArgs,
+}
+
 /// `accord config`: every setting in effect for `serve` and `sweep`, with where it came from,
-/// as a settings file would hold it. Secrets are redacted.
-pub fn print() -> ExitCode {
+/// as a settings file would hold it. Secrets are redacted. With `--check`, then the checks.
+pub fn print(args: &ConfigArgs) -> ExitCode {
+    let code = print_settings();
+    if !args.check {
+        return code;
+    }
+    super::runtime().block_on(check(args))
+}
+
+/// The checks of `accord config --check`, each a comment line (`# check NAME: ok, …` or
+/// `# check NAME: FAILED, …`), so the output is still a settings file.
+async fn check(args: &ConfigArgs) -> ExitCode {
+    use crate::mail::transport::SendError;
+    use crate::mail::{Transport, from_address, outbox};
+    let say = |name: &str, result: Result<String, String>| match result {
+        Ok(what) => println!("# check {name}: ok, {what}"),
+        Err(why) => println!("# check {name}: FAILED, {}", crate::text::one_line(&why)),
+    };
+    println!();
+    let url = &args.db.database;
+    let db = crate::store::connect_existing(url).await;
+    match &db {
+        Ok(conn) => {
+            let shown = crate::store::describe(url);
+            let state = match crate::store::pending_migrations(conn).await {
+                Ok(p) if p.is_empty() => Ok(format!("{shown} (every migration applied)")),
+                Ok(p) => Ok(format!(
+                    "{shown} ({} migrations pending: accord migrate applies them)",
+                    p.len()
+                )),
+                Err(e) => Err(format!("{shown} does not answer: {e}")),
+            };
+            say("database", state);
+        }
+        Err(e) => say("database", Err(e.to_string())),
+    }
+    let mut failed = false;
+    if let Err(e) = from_address(&args.mail.mail_from) {
+        failed = true;
+        say("sender", Err(e.to_string()));
+    }
+    let smtp = std::env::var("ACCORD_SMTP_URL").ok();
+    match Transport::from_env_or_dir(smtp.as_deref(), &args.mail.outbox) {
+        Err(e) => {
+            failed = true;
+            say("mail", Err(e.to_string()));
+        }
+        Ok(transport) => match transport.check().await {
+            Ok(()) => say(
+                "mail",
+                Ok(format!(
+                    "{} (connected; nothing sent)",
+                    transport.describe()
+                )),
+            ),
+            Err(
+                SendError::Rejected(why)
+                | SendError::Deferred(why)
+                | SendError::Unreachable(why)
+                | SendError::Misconfigured(why),
+            ) => {
+                failed = true;
+                say("mail", Err(format!("{}: {why}", transport.describe())));
+            }
+        },
+    }
+    if let Ok(conn) = &db {
+        let waiting = outbox::waiting(conn).await;
+        let latest = outbox::latest_error(conn).await;
+        if let (Ok((depth, oldest)), Ok(latest)) = (waiting, latest) {
+            let oldest = oldest
+                .map(|at| format!(", the oldest queued at {at}"))
+                .unwrap_or_default();
+            let latest = latest
+                .map(|e| format!("; the latest error: {e}"))
+                .unwrap_or_default();
+            say("outbox", Ok(format!("{depth} waiting{oldest}{latest}")));
+        }
+    }
+    if db.is_err() {
+        ExitCode::from(super::EXIT_DB)
+    } else if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn print_settings() -> ExitCode {
     let loaded = LOADED.get_or_init(Loaded::default);
     match &loaded.path {
         Some(p) => println!("# settings file: {}", p.display()),
@@ -248,6 +369,25 @@ mod tests {
         assert!(read(&path, &known).unwrap_err().contains("is a array"));
         std::fs::write(&path, "listen = \n").unwrap();
         assert!(read(&path, &known).is_err());
+    }
+
+    #[test]
+    fn every_setting_is_described_and_mail_from_is_one() {
+        let known = settings();
+        for (env, (_, help)) in &known {
+            assert!(
+                !help.lines().next().unwrap_or_default().trim().is_empty(),
+                "{env} has no description"
+            );
+        }
+        let from = &known["ACCORD_MAIL_FROM"];
+        assert_eq!(from.0.as_deref(), Some(crate::mail::DEFAULT_FROM));
+        assert_eq!(env_name("mail_from"), "ACCORD_MAIL_FROM");
+        assert_eq!(
+            known["ACCORD_PUBLIC_URL"].0.as_deref(),
+            Some("http://127.0.0.1:8080"),
+            "the default of the commands that have one"
+        );
     }
 
     #[test]

@@ -5,9 +5,12 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use sea_orm::DatabaseConnection;
 
+use std::sync::Arc;
+
 use super::{DbArgs, EXIT_DB, runtime};
 use crate::auth::{RevokeError, Revoker, Role, TokenCache, mint};
 use crate::clock::{Clock, SystemClock};
+use crate::registry::Registry;
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
@@ -20,9 +23,13 @@ pub enum TokenCommand {
         /// Who or what the token is for (shown in the audit log).
         #[arg(long)]
         name: String,
-        /// The party a signatory, gate_client or contractor acts for.
+        /// The party a signatory, gate_client or contractor acts for: a party some agreement
+        /// in the registry names.
         #[arg(long)]
         party: Option<String>,
+        /// Mint it though no agreement names --party (a warning says so).
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -73,6 +80,20 @@ pub(super) async fn open(db: &DbArgs) -> Result<DatabaseConnection, ExitCode> {
     })
 }
 
+/// Opens a database that must exist (see [`crate::store::open_existing`]) and says which
+/// it opened, on standard error: what commands that only read, or that change only what is
+/// there (a token, an account), open. Exit 3 when it is not there.
+pub(super) async fn open_existing(db: &DbArgs) -> Result<DatabaseConnection, ExitCode> {
+    let conn = crate::store::open_existing(&db.database)
+        .await
+        .map_err(|e| {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_DB)
+        })?;
+    eprintln!("database: {}", crate::store::describe(&db.database));
+    Ok(conn)
+}
+
 pub fn migrate(args: MigrateArgs) -> ExitCode {
     runtime().block_on(async {
         match open(&args.db).await {
@@ -85,14 +106,67 @@ pub fn migrate(args: MigrateArgs) -> ExitCode {
     })
 }
 
+/// Whether a new account or token may act for `party`: a party some agreement in the
+/// registry names (`agreement_parties`), so a typo cannot make an account that acts for
+/// nobody. With `force`, one that no agreement names is taken, with a warning. Only a role
+/// bound to a party and a well-formed id are looked up: anything else is the use case's to
+/// refuse, with its own words. `Err` is the exit code (1), the refusal printed.
+pub(super) async fn known_party(
+    conn: &DatabaseConnection,
+    role: Role,
+    party: Option<&str>,
+    force: bool,
+    what: &str,
+) -> Result<(), ExitCode> {
+    use crate::agreement::values::Slug;
+    use crate::store::entity::agreement_party;
+    use sea_orm::{EntityTrait, QuerySelect};
+    let Some(party) = party.filter(|p| role.needs_party() && Slug::parse(p).is_some()) else {
+        return Ok(());
+    };
+    let registry = Registry::new(conn.clone(), Arc::new(SystemClock));
+    let named = registry.party_exists(party).await.map_err(|e| {
+        eprintln!("error: cannot read the registry's parties: {e}");
+        ExitCode::from(EXIT_DB)
+    })?;
+    if named {
+        return Ok(());
+    }
+    if force {
+        eprintln!(
+            "warning: no agreement in the registry names party '{party}'; the {what} acts for it anyway (--force)"
+        );
+        return Ok(());
+    }
+    let known: Vec<String> = agreement_party::Entity::find()
+        .select_only()
+        .column(agreement_party::Column::PartyId)
+        .distinct()
+        .into_tuple()
+        .all(conn)
+        .await
+        .unwrap_or_default();
+    let near = known
+        .iter()
+        .filter(|k| strsim::levenshtein(k, party) <= 3)
+        .min_by_key(|k| strsim::levenshtein(k, party))
+        .map(|k| format!(" (did you mean '{k}'?)"))
+        .unwrap_or_default();
+    eprintln!(
+        "error: no agreement in the registry names party '{party}'{near}: check the spelling, or import its agreement first (accord serve imports the agreements folder); --force makes the {what} anyway"
+    );
+    Err(ExitCode::FAILURE)
+}
+
 pub fn token(cmd: TokenCommand) -> ExitCode {
-    let (role, name, party, db) = match cmd {
+    let (role, name, party, force, db) = match cmd {
         TokenCommand::Create {
             role,
             name,
             party,
+            force,
             db,
-        } => (role, name, party, db),
+        } => (role, name, party, force, db),
         TokenCommand::Admin(admin) => return token_admin(admin),
     };
     runtime().block_on(async {
@@ -100,6 +174,9 @@ pub fn token(cmd: TokenCommand) -> ExitCode {
             Ok(c) => c,
             Err(code) => return code,
         };
+        if let Err(code) = known_party(&conn, role, party.as_deref(), force, "token").await {
+            return code;
+        }
         match mint(
             &conn,
             SystemClock.now(),
@@ -134,7 +211,7 @@ pub fn token(cmd: TokenCommand) -> ExitCode {
 pub fn audit(cmd: AuditCommand) -> ExitCode {
     let AuditCommand::Verify { db } = cmd;
     runtime().block_on(async {
-        match open(&db).await {
+        match open_existing(&db).await {
             Ok(conn) => verify(&conn).await,
             Err(code) => code,
         }
@@ -165,7 +242,7 @@ fn token_admin(cmd: TokenAdmin) -> ExitCode {
         let db = match &cmd {
             TokenAdmin::List { db } | TokenAdmin::Revoke { db, .. } => db,
         };
-        let conn = match open(db).await {
+        let conn = match open_existing(db).await {
             Ok(c) => c,
             Err(code) => return code,
         };

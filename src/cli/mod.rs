@@ -29,6 +29,7 @@ pub const EXIT_DB: u8 = 3;
 /// Where the database is: `--database`, else `DATABASE_URL`, else the embedded SQLite file.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DbArgs {
+    /// The database: sqlite://PATH?mode=rwc (a file) or postgres://USER:PASSWORD@HOST/NAME.
     #[arg(long = "database", env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
     pub database: String,
 }
@@ -135,8 +136,12 @@ enum Command {
     Audit(db::AuditCommand),
     /// Run the retention sweep now, and print what it did (or, with --dry-run, would do).
     Sweep(sweep::SweepArgs),
-    /// Print the settings in effect and where each came from (flags aside), secrets redacted.
-    Config,
+    /// The scheduled jobs, run now: reminders, handover, sweep, outbox.
+    #[command(subcommand)]
+    Jobs(jobs::JobsCommand),
+    /// Print the settings in effect and where each came from (flags aside), secrets redacted;
+    /// with --check, also try the database and the mail server.
+    Config(config::ConfigArgs),
     /// Agreement templates other councils can borrow: export one, or start a draft from one.
     #[command(subcommand)]
     Template(template::TemplateCommand),
@@ -176,8 +181,9 @@ pub fn run() -> ExitCode {
         Command::User(cmd) => user::run(cmd),
         Command::Audit(cmd) => db::audit(cmd),
         Command::Sweep(args) => sweep::run(args),
+        Command::Jobs(cmd) => jobs::run(cmd),
         Command::Template(cmd) => template::run(cmd),
-        Command::Config => config::print(),
+        Command::Config(args) => config::print(&args),
         Command::Backup(args) => backup::backup(args),
         Command::Restore(args) => backup::restore(args),
         Command::Schema => {

@@ -31,10 +31,8 @@ pub struct ServeArgs {
     app: AppArgs,
     #[command(flatten)]
     scheduler: crate::scheduler::SchedulerConfig,
-    /// Where messages are written as .eml files when no SMTP server is configured
-    /// (`ACCORD_SMTP_URL=smtp://host:port` sends them instead).
-    #[arg(long, env = "ACCORD_OUTBOX", default_value = "outbox")]
-    outbox: PathBuf,
+    #[command(flatten)]
+    mail: super::jobs::MailArgs,
     /// Largest request body, in bytes.
     #[arg(long, env = "ACCORD_MAX_BODY_BYTES", default_value_t = crate::settings::DEFAULT_MAX_BODY)]
     max_body_bytes: usize,
@@ -112,7 +110,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
             };
         }
     };
-    let jobs = match super::jobs::scheduler(&app, &args.scheduler, &args.outbox) {
+    let jobs = match super::jobs::scheduler(&app, &args.scheduler, &args.mail) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");

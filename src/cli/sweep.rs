@@ -24,12 +24,18 @@ pub struct SweepArgs {
 
 pub fn run(args: SweepArgs) -> ExitCode {
     runtime().block_on(async {
-        let db = match crate::store::open(&args.db.database).await {
-            Ok(db) => db,
-            Err(e) => {
+        // A dry run only reads: it never makes a database.
+        let opened = if args.dry_run {
+            super::db::open_existing(&args.db).await
+        } else {
+            crate::store::open(&args.db.database).await.map_err(|e| {
                 eprintln!("error: {e}");
-                return ExitCode::from(EXIT_DB);
-            }
+                ExitCode::from(EXIT_DB)
+            })
+        };
+        let db = match opened {
+            Ok(db) => db,
+            Err(code) => return code,
         };
         let settings = match args.app.settings() {
             Ok(s) => s,

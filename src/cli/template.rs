@@ -82,7 +82,7 @@ pub fn run(cmd: TemplateCommand) -> ExitCode {
 
 fn export(id: &str, version: Option<i32>, out: Option<&Path>, db: &DbArgs) -> ExitCode {
     runtime().block_on(async {
-        let registry = match db::open(db).await {
+        let registry = match db::open_existing(db).await {
             Ok(conn) => Registry::new(conn, Arc::new(SystemClock)),
             Err(code) => return code,
         };

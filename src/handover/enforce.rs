@@ -24,7 +24,7 @@ use serde::Serialize;
 use super::items::{self, Notice, State};
 use super::records::{Handover, Result, save_engagement};
 use crate::agreement::model::{Agreement, Contractor};
-use crate::audit::{Event, Writer};
+use crate::audit::{Event, Planned, Writer};
 use crate::mail::compose::HandoverMail;
 use crate::mail::{Kind as MailKind, recipients};
 use crate::retention::calendar::CalEvent;
@@ -43,6 +43,11 @@ pub struct EnforcementReport {
     pub accounts_disabled: usize,
     /// Holdings brought forward to fall due for deletion now.
     pub holdings_due: u64,
+    /// The audit records the run wrote (or, in a dry run, would write). Not kept with the
+    /// scheduled run's outcome.
+    #[serde(skip)]
+    #[oai(skip)]
+    pub recorded: Vec<Planned>,
 }
 
 impl Handover {
@@ -111,6 +116,12 @@ impl Handover {
     /// One run of the reminders and the end of access; see the module. One transaction per
     /// agreement with contractors.
     pub async fn enforce(&self) -> Result<EnforcementReport> {
+        self.enforce_or_try(false).await
+    }
+
+    /// [`Handover::enforce`], or with `dry_run` the same work with each transaction rolled
+    /// back: the report says what a run would do, and nothing changes.
+    pub async fn enforce_or_try(&self, dry_run: bool) -> Result<EnforcementReport> {
         let today = self.today();
         let in_force = self.registry.agreements_in_force().await?;
         let mut report = EnforcementReport::default();
@@ -130,7 +141,12 @@ impl Handover {
                 self.end_access(&txn, &mut log, a, c, keep, &mut report)
                     .await?;
             }
-            log.commit(txn).await?;
+            report.recorded.extend(log.planned());
+            if dry_run {
+                txn.rollback().await?;
+            } else {
+                log.commit(txn).await?;
+            }
         }
         Ok(report)
     }

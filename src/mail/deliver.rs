@@ -10,6 +10,12 @@
 //!   `mail.failed` record; not tried again. Refused for now (SMTP 4xx) or unreachable:
 //!   `last_error`, and `next_attempt_at` after [`lease::backoff`]; when the server cannot be reached
 //!   at all the pass stops, leaving the rest queued (and their attempts uncounted).
+//! - **A configuration that cannot work** (the server's certificate does not verify against
+//!   what Accord trusts: a CA certificate as the server's own, another CA, another name) is not
+//!   an outage, and retrying cannot mend it: the message keeps its place in the queue with
+//!   `last_error` saying what to change, a `mail.failed` record gives the reason, the error is
+//!   logged, and this mailer sends nothing more until the process restarts (the configuration
+//!   is read at start), so nothing is lost and nothing is retried in vain.
 //!
 //! A message is sent once. The one exception is a crash (or a lost database) between the
 //! server accepting a message and the pass recording it: the lease then runs out and the
@@ -49,6 +55,9 @@ pub struct DeliveryReport {
     pub failed: Vec<Uuid>,
     /// Why the pass stopped early: the server or folder could not be reached.
     pub unreachable: Option<String>,
+    /// Why nothing more is sent by this process: the configuration cannot work (see the
+    /// module); delivery resumes when Accord restarts with it mended.
+    pub misconfigured: Option<String>,
 }
 
 impl DeliveryReport {
@@ -59,6 +68,11 @@ impl DeliveryReport {
 
 pub(super) async fn pass(mailer: &Mailer) -> Result<DeliveryReport> {
     let mut report = DeliveryReport::default();
+    if let Some(why) = mailer.stopped() {
+        tracing::debug!(error = %why, "mail delivery stopped by a configuration error");
+        report.misconfigured = Some(why);
+        return Ok(report);
+    }
     while report.handled() < MAX_PER_PASS {
         let Some(row) = claim(&mailer.db, mailer.clock.now()).await? else {
             break;
@@ -94,9 +108,58 @@ pub(super) async fn pass(mailer: &Mailer) -> Result<DeliveryReport> {
                 report.unreachable = Some(why);
                 break;
             }
+            Err(SendError::Misconfigured(why)) => {
+                tracing::error!(
+                    id = %row.id,
+                    transport = %mailer.transport.describe(),
+                    error = %why,
+                    "mail cannot be sent as configured; nothing more is sent until Accord restarts with the configuration mended; messages stay queued"
+                );
+                misconfigured(&mailer.db, now, &row, &why).await?;
+                mailer.stop(&why);
+                report.deferred.push(row.id);
+                report.misconfigured = Some(why);
+                break;
+            }
         }
     }
     Ok(report)
+}
+
+/// A message that met a configuration that cannot work: kept queued (after the usual
+/// back-off) with the reason as `last_error`, and a `mail.failed` record giving it.
+async fn misconfigured(
+    db: &DatabaseConnection,
+    now: Timestamp,
+    row: &Model,
+    why: &str,
+) -> Result<()> {
+    let txn = db.begin().await?;
+    let mut log = Writer::begin(&txn).await?;
+    defer(&txn, now, row, why).await?;
+    let details = serde_json::json!({
+        "error": clip(why, MAX_ERROR_CHARS),
+        "configuration": true,
+        "queued": "kept; delivery resumes when Accord restarts with the configuration mended",
+    });
+    log.append(now, event("mail.failed", row, details));
+    log.commit(txn).await?;
+    Ok(())
+}
+
+/// The messages a pass would take now, in the order it takes them (at most
+/// [`MAX_PER_PASS`]): what a dry run lists. Nothing is claimed.
+pub(super) async fn due(db: &DatabaseConnection, now: Timestamp) -> Result<Vec<Model>> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    Ok(outbox_message::Entity::find()
+        .filter(Column::SentAt.is_null())
+        .filter(Column::FailedAt.is_null())
+        .filter(Column::NextAttemptAt.lte(stamp(now)))
+        .order_by_asc(Column::NextAttemptAt)
+        .order_by_asc(Column::Id)
+        .limit(MAX_PER_PASS as u64)
+        .all(db)
+        .await?)
 }
 
 /// The outbox as a queue of work.

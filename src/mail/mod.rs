@@ -16,8 +16,10 @@
 //!   message in the outbox folder, so a laptop needs no mail server.
 //!
 //! Delivery is audited: every message sent (`mail.sent`) or refused for good (`mail.failed`)
-//! appends a record in the transaction that marks it. Claims and retries are bookkeeping and
-//! are not audited (an outage would otherwise flood the log).
+//! appends a record in the transaction that marks it, and so does a send that met a
+//! configuration that cannot work (`mail.failed`, the message kept queued and delivery
+//! stopped). Claims and retries are bookkeeping and are not audited (an outage would otherwise
+//! flood the log).
 
 pub mod compose;
 pub mod deliver;
@@ -159,6 +161,9 @@ pub struct Mailer {
     pub transport: Transport,
     /// The `From` of every message.
     pub from: Mailbox,
+    /// Set when a send met a configuration that cannot work (see [`deliver`]): why. Shared by
+    /// clones, so every pass of this process stops.
+    stopped: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl Mailer {
@@ -173,25 +178,41 @@ impl Mailer {
             clock,
             transport,
             from: from_address(from)?,
+            stopped: Arc::default(),
         })
     }
 
+    /// Why delivery stopped in this process, if it did.
+    pub fn stopped(&self) -> Option<String> {
+        self.stopped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn stop(&self, why: &str) {
+        let mut stopped = self.stopped.lock().unwrap_or_else(|e| e.into_inner());
+        stopped.get_or_insert_with(|| why.to_owned());
+    }
+
     /// A mailer configured as the service is: SMTP from `ACCORD_SMTP_URL` if set, else `.eml`
-    /// files in `outbox_dir`; the sender from `ACCORD_MAIL_FROM` (default [`DEFAULT_FROM`]).
+    /// files in `outbox_dir`; the sender `from` (`--mail-from`, `ACCORD_MAIL_FROM`, default
+    /// [`DEFAULT_FROM`]; blank reads as the default).
     pub fn from_env(
         db: DatabaseConnection,
         clock: Arc<dyn Clock>,
         outbox_dir: &Path,
+        from: &str,
     ) -> Result<Mailer> {
         let smtp = non_empty_env("ACCORD_SMTP_URL");
-        let from = non_empty_env("ACCORD_MAIL_FROM");
         let transport = Transport::from_env_or_dir(smtp.as_deref(), outbox_dir)?;
-        Mailer::new(
-            db,
-            clock,
-            transport,
-            from.as_deref().unwrap_or(DEFAULT_FROM),
-        )
+        let from = Some(from.trim()).filter(|f| !f.is_empty());
+        Mailer::new(db, clock, transport, from.unwrap_or(DEFAULT_FROM))
+    }
+
+    /// The messages a delivery pass would send now, in its order; nothing is claimed.
+    pub async fn due_now(&self) -> Result<Vec<crate::store::entity::outbox_message::Model>> {
+        deliver::due(&self.db, self.clock.now()).await
     }
 
     /// One delivery pass: sends every message due now, one at a time, until none is left or

@@ -49,8 +49,6 @@ impl NewMessage {
     }
 }
 
-/// Queues `message` inside the caller's transaction (or on a connection), due at once.
-/// Returns `false`, changing nothing, when its dedupe key is already in the outbox.
 /// How many messages wait to be sent (neither sent nor refused for good), and when the oldest
 /// of them was queued.
 pub async fn waiting(db: &impl ConnectionTrait) -> Result<(u64, Option<String>), DbErr> {
@@ -68,6 +66,21 @@ pub async fn waiting(db: &impl ConnectionTrait) -> Result<(u64, Option<String>),
     Ok((depth, oldest))
 }
 
+/// The error the latest attempt of a waiting message met, if any did: what is holding mail
+/// back, as `accord config --check` tells it.
+pub async fn latest_error(db: &impl ConnectionTrait) -> Result<Option<String>, DbErr> {
+    Ok(outbox_message::Entity::find()
+        .filter(Column::SentAt.is_null())
+        .filter(Column::FailedAt.is_null())
+        .filter(Column::LastError.is_not_null())
+        .order_by_desc(Column::NextAttemptAt)
+        .one(db)
+        .await?
+        .and_then(|m| m.last_error))
+}
+
+/// Queues `message` inside the caller's transaction (or on a connection), due at once.
+/// Returns `false`, changing nothing, when its dedupe key is already in the outbox.
 pub async fn enqueue(
     txn: &impl ConnectionTrait,
     now: Timestamp,

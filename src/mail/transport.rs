@@ -63,6 +63,10 @@ pub enum SendError {
     Deferred(String),
     /// The server or folder cannot be reached: retried later, and the pass stops.
     Unreachable(String),
+    /// The connection cannot work as configured (the server's certificate does not verify
+    /// against what Accord trusts): retrying cannot help until the configuration changes, so
+    /// delivery stops (see [`super::deliver`]). Says what failed and what to change.
+    Misconfigured(String),
 }
 
 impl Transport {
@@ -99,6 +103,15 @@ impl Transport {
                         "names a CA file that is not a PEM certificate: {e}"
                     ))
                 })?;
+                // A file with no CERTIFICATE block (a key, say) would add nothing, silently.
+                use rustls::pki_types::CertificateDer;
+                use rustls::pki_types::pem::PemObject;
+                if CertificateDer::pem_slice_iter(&pem).next().is_none() {
+                    return Err(bad(format!(
+                        "names a CA file, {}, that holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+                        ca.display()
+                    )));
+                }
                 tls = tls.add_root_certificate(cert);
             }
             let tls = tls
@@ -139,7 +152,9 @@ impl Transport {
         match self {
             Transport::Smtp(smtp) => smtp.inner.send(message).await.map(drop).map_err(|e| {
                 let text = error_chain(&e);
-                if e.is_permanent() {
+                if let Some(why) = certificate_problem(&e) {
+                    SendError::Misconfigured(format!("{why} ({text})"))
+                } else if e.is_permanent() {
                     SendError::Rejected(text)
                 } else if e.is_transient() {
                     SendError::Deferred(text)
@@ -159,6 +174,83 @@ impl Transport {
             }
         }
     }
+}
+
+impl Transport {
+    /// Tries the transport as configured without sending anything: for SMTP, connects,
+    /// negotiates TLS and signs in (as a send would), then says goodbye; for files, writes and
+    /// removes a file in the folder. `Err` is what a send would meet.
+    pub async fn check(&self) -> std::result::Result<(), SendError> {
+        match self {
+            Transport::Smtp(smtp) => match smtp.inner.test_connection().await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(SendError::Unreachable(
+                    "the server did not answer as an SMTP server".into(),
+                )),
+                Err(e) => {
+                    let text = error_chain(&e);
+                    Err(match certificate_problem(&e) {
+                        Some(why) => SendError::Misconfigured(format!("{why} ({text})")),
+                        None if e.is_permanent() => SendError::Rejected(text),
+                        None => SendError::Unreachable(text),
+                    })
+                }
+            },
+            Transport::Files(dir) => {
+                let dir = dir.clone();
+                let tried = tokio::task::spawn_blocking(move || {
+                    // The folder, or where the first message will make it: a file written
+                    // there and removed at once. Nothing is made that was not there.
+                    let mut at = dir.as_path();
+                    while !at.is_dir() {
+                        at = match at.parent() {
+                            Some(p) if !p.as_os_str().is_empty() => p,
+                            _ => Path::new("."),
+                        };
+                    }
+                    tempfile::Builder::new()
+                        .prefix(".")
+                        .tempfile_in(at)
+                        .map(drop)
+                        .map_err(|e| format!("cannot write in {}: {e}", at.display()))
+                })
+                .await;
+                match tried {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(SendError::Unreachable(e)),
+                    Err(e) => Err(SendError::Unreachable(format!("the check failed: {e}"))),
+                }
+            }
+        }
+    }
+}
+
+/// What is wrong with the configuration when the server's certificate does not verify: a
+/// rustls certificate error anywhere in `e`'s chain (lettre wraps it in an I/O error, whose
+/// own `source` skips it, so both are looked into), explained with what to change.
+fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use rustls::CertificateError as C;
+    let mut next = Some(e);
+    while let Some(err) = next {
+        let tls = err.downcast_ref::<rustls::Error>().or_else(|| {
+            err.downcast_ref::<io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        if let Some(rustls::Error::InvalidCertificate(c)) = tls {
+            let why = match c {
+                C::UnknownIssuer => "the SMTP server's certificate was not issued by a certificate authority Accord trusts: name the CA that signed it in ca= (a PEM file of the CA's certificate)".to_owned(),
+                C::NotValidForName | C::NotValidForNameContext { .. } => "the SMTP server's certificate is not for the host named in ACCORD_SMTP_URL: use the name the certificate was issued for".to_owned(),
+                C::Expired | C::ExpiredContext { .. } => "the SMTP server's certificate has expired: the server needs a new one".to_owned(),
+                C::NotValidYet | C::NotValidYetContext { .. } => "the SMTP server's certificate is not valid yet (or this machine's clock is wrong)".to_owned(),
+                other if format!("{other:?}").contains("CaUsedAsEndEntity") => "the SMTP server presents a CA certificate (CA:TRUE) as its own, which TLS refuses: give the server a certificate signed by a CA, not itself a CA, and name that CA's certificate in ca=".to_owned(),
+                _ => "the SMTP server's certificate does not verify".to_owned(),
+            };
+            return Some(format!("configuration error: {why}"));
+        }
+        next = err.source();
+    }
+    None
 }
 
 impl std::fmt::Debug for Transport {

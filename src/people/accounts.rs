@@ -38,6 +38,8 @@ pub struct User {
     pub has_password: bool,
     /// Signs in only through single sign-on.
     pub sso_only: bool,
+    /// When the account was disabled (it cannot sign in), if it is.
+    pub disabled_at: Option<String>,
 }
 
 impl From<&user::Model> for User {
@@ -51,6 +53,7 @@ impl From<&user::Model> for User {
             created_at: r.created_at.clone(),
             has_password: r.password_hash.is_some(),
             sso_only: r.sso_only,
+            disabled_at: r.disabled_at.clone(),
         }
     }
 }
@@ -139,7 +142,8 @@ pub(crate) async fn create_in(
 }
 
 /// A new set-password link for an existing account (a forgotten password); earlier unused
-/// links stop working.
+/// links stop working. A disabled account gets none (a link opens nothing for it): it is
+/// enabled first, as its own decision ([`set_disabled`]).
 pub async fn new_link(
     db: &DatabaseConnection,
     now: Timestamp,
@@ -157,6 +161,9 @@ pub async fn new_link(
     else {
         return Err(PeopleError::NoSuchUser(email));
     };
+    if row.disabled_at.is_some() {
+        return Err(PeopleError::Disabled(email));
+    }
     password_link::Entity::update_many()
         .col_expr(
             password_link::Column::UsedAt,
@@ -375,6 +382,59 @@ pub async fn disable_party(
         );
     }
     Ok(n)
+}
+
+/// Disables (`disable`) or enables again the account at `email`, audited as `user.disabled`
+/// or `user.enabled`. Disabling ends its sessions; enabling gives back what it had (its
+/// password, if set; a person without one asks for a link). Returns the account and whether
+/// anything changed (it may already be as asked).
+pub async fn set_disabled(
+    db: &DatabaseConnection,
+    now: Timestamp,
+    email: &str,
+    disable: bool,
+    actor: &str,
+) -> Result<(User, bool)> {
+    let email = normal_email(email)?;
+    let txn = db.begin().await?;
+    let mut log = Writer::begin(&txn).await?;
+    let row = user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| PeopleError::NoSuchUser(email.clone()))?;
+    if row.disabled_at.is_some() == disable {
+        return Ok((User::from(&row), false));
+    }
+    let was_disabled_at = row.disabled_at.clone();
+    let mut am: user::ActiveModel = row.into();
+    am.disabled_at = Set(disable.then(|| stamp(now)));
+    let row = sea_orm::ActiveModelTrait::update(am, &txn).await?;
+    if disable {
+        end_every(&txn, row.id, now).await?;
+    }
+    let (action, details) = if disable {
+        let details =
+            serde_json::json!({ "email": row.email, "role": row.role, "party": row.party_id });
+        ("user.disabled", details)
+    } else {
+        let details = serde_json::json!({
+            "email": row.email, "role": row.role, "party": row.party_id,
+            "disabled_at": was_disabled_at,
+        });
+        ("user.enabled", details)
+    };
+    log.append(
+        now,
+        Event {
+            actor,
+            action,
+            subject: format!("user:{}", row.id),
+            details,
+        },
+    );
+    log.commit(txn).await?;
+    Ok((User::from(&row), true))
 }
 
 /// Every account, oldest first.

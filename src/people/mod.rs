@@ -48,6 +48,10 @@ pub enum PeopleError {
     EmailTaken(String),
     #[error("no account for {0}")]
     NoSuchUser(String),
+    #[error(
+        "the account for {0} is disabled, so a set-password link would not work: enable it first (accord user enable --email {0})"
+    )]
+    Disabled(String),
     #[error("this link is not valid: it may have been used already, or have expired")]
     BadLink,
     #[error("{0}")]

@@ -75,7 +75,6 @@ pub async fn sign_in(
     };
     let row = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
-        .filter(user::Column::DisabledAt.is_null())
         .one(db)
         .await?;
     let stored = row
@@ -83,6 +82,13 @@ pub async fn sign_in(
         .and_then(|r| r.password_hash.clone())
         .unwrap_or_default();
     let matched = verify_blocking(password.to_owned(), stored).await;
+    if row.as_ref().is_some_and(|r| r.disabled_at.is_some()) {
+        // Audited as what it is; the person is told only what a wrong password is told, so a
+        // stranger learns nothing about the account.
+        let why = Refusal::Failed("the account is disabled");
+        refuse(db, now, &attempt, why).await?;
+        return Err(PeopleError::WrongPassword);
+    }
     let (Some(row), true) = (row, matched) else {
         let why = Refusal::Failed("wrong e-mail address or password");
         refuse(db, now, &attempt, why).await?;

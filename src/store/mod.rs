@@ -20,6 +20,11 @@ pub enum StoreError {
     Connect { url: String, source: DbErr },
     #[error("cannot apply database migrations: {0}")]
     Migrate(DbErr),
+    #[error(
+        "there is no database at {}: run this where Accord's database is, or name it with --database or DATABASE_URL",
+        .0.display()
+    )]
+    Missing(std::path::PathBuf),
 }
 
 /// How every SQLite connection is set up, the pool's and the gate journal's own: WAL, a
@@ -92,6 +97,54 @@ pub async fn open(url: &str) -> Result<DatabaseConnection, StoreError> {
     Ok(db)
 }
 
+/// Opens and migrates a database that must exist already: what a command that only reads, or
+/// changes only what is there, opens. A SQLite file that is not there is [`StoreError::Missing`]
+/// (never created: `mode=rwc` is read as `mode=rw`), so such a command run in the wrong
+/// folder says so instead of leaving an empty `accord.db` behind. PostgreSQL never creates a
+/// database.
+pub async fn open_existing(url: &str) -> Result<DatabaseConnection, StoreError> {
+    let db = connect_existing(url).await?;
+    migrate(&db).await?;
+    Ok(db)
+}
+
+/// Connects to a database that must exist already, as [`open_existing`] does, but applies no
+/// migration: for looking at it as it is (`accord config --check`).
+pub async fn connect_existing(url: &str) -> Result<DatabaseConnection, StoreError> {
+    if let Some(file) = backup::sqlite_file(url)
+        && !file.exists()
+    {
+        return Err(StoreError::Missing(
+            std::path::absolute(&file).unwrap_or(file),
+        ));
+    }
+    connect(&without_create(url)).await
+}
+
+/// A SQLite URL that does not create its file (`mode=rwc` → `mode=rw`); others unchanged.
+fn without_create(url: &str) -> String {
+    let Some((head, query)) = url.split_once('?').filter(|_| url.starts_with("sqlite:")) else {
+        return url.to_owned();
+    };
+    let params: Vec<&str> = query
+        .split('&')
+        .map(|p| if p == "mode=rwc" { "mode=rw" } else { p })
+        .collect();
+    format!("{head}?{}", params.join("&"))
+}
+
+/// The database a URL names, as a person reads it: a SQLite file's full path, else the URL
+/// with its password hidden.
+pub fn describe(url: &str) -> String {
+    match backup::sqlite_file(url) {
+        Some(file) => std::path::absolute(&file)
+            .unwrap_or(file)
+            .display()
+            .to_string(),
+        None => redact(url),
+    }
+}
+
 /// A database URL fit for logs and error messages: any password replaced by `***`, both in
 /// a query parameter (`?password=`) and in the user information (`user:password@`).
 ///
@@ -133,7 +186,24 @@ fn redact_query(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{redact, without_create};
+
+    #[test]
+    fn a_database_that_must_exist_is_never_created() {
+        assert_eq!(
+            without_create("sqlite://accord.db?mode=rwc"),
+            "sqlite://accord.db?mode=rw"
+        );
+        assert_eq!(
+            without_create("sqlite:///srv/a.db?cache=shared&mode=rwc"),
+            "sqlite:///srv/a.db?cache=shared&mode=rw"
+        );
+        assert_eq!(without_create("sqlite://a.db"), "sqlite://a.db");
+        assert_eq!(
+            without_create("postgres://db/accord?mode=rwc"),
+            "postgres://db/accord?mode=rwc"
+        );
+    }
 
     #[test]
     fn passwords_never_reach_messages() {

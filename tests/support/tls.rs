@@ -16,6 +16,35 @@ pub struct Pki {
 }
 
 impl Pki {
+    /// A server certificate for loopback that signs itself, as `openssl req -x509` makes one:
+    /// with `ca` (CA:TRUE, OpenSSL's default) or without (an end entity). `ca` (the file a
+    /// client is told to trust) is that same certificate.
+    pub fn self_signed(ca: bool) -> Pki {
+        let dir = tempfile::tempdir().unwrap();
+        let key = KeyPair::generate().unwrap();
+        let mut params =
+            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
+        if ca {
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        }
+        let cert = params.self_signed(&key).unwrap();
+        let write = |name: &str, text: String| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let cert = write("server.pem", cert.pem());
+        Pki {
+            ca: cert.clone(),
+            cert,
+            key: write("server.key", key.serialize_pem()),
+            dir,
+        }
+    }
+
     /// A new CA named `name`, and a server certificate for loopback signed by it.
     pub fn new(name: &str) -> Pki {
         let dir = tempfile::tempdir().unwrap();
