@@ -83,7 +83,7 @@ impl App {
             registry.clone(),
             mail.clone(),
             &settings.public_url,
-            settings.request_link_days,
+            settings.service.clone(),
         );
         let handover = Handover::new(registry.clone(), mail.clone(), &settings.public_url);
         let sso = settings

@@ -24,8 +24,8 @@ pub struct Settings {
     pub hsts: bool,
     /// Single sign-on through an OpenID provider, when configured.
     pub sso: Option<crate::people::sso::SsoConfig>,
-    /// How many days a requester's private link works from when it is sent.
-    pub request_link_days: u16,
+    /// Who runs the public service, and how long a requester's details last.
+    pub service: crate::access::requests::Service,
 }
 
 impl Default for Settings {
@@ -37,7 +37,7 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:8080".into(),
             hsts: false,
             sso: None,
-            request_link_days: crate::access::requests::DEFAULT_LINK_DAYS,
+            service: crate::access::requests::Service::default(),
         }
     }
 }
@@ -46,8 +46,18 @@ impl Settings {
     /// The mail templates, built in or overridden; fails if an override does not compile.
     pub fn mail_templates(&self) -> Result<Arc<Templates>, String> {
         Templates::load(&self.templates)
+            .map(|t| t.with_footer(&self.privacy_footer()))
             .map(Arc::new)
             .map_err(|e| e.to_string())
+    }
+
+    /// What every e-mail ends with: where the privacy notice is.
+    pub fn privacy_footer(&self) -> String {
+        format!(
+            "How {} uses personal details, and your rights: {}/privacy",
+            self.service.organisation,
+            self.public_url.trim_end_matches('/')
+        )
     }
 
     /// The retention service these settings describe, with its own mail templates.

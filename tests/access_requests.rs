@@ -771,6 +771,114 @@ async fn an_optional_choice_can_be_cleared(app: TestApp) {
     assert!(!chosen(&page.body, "health_social_care"));
 }
 
+/// The privacy notice's promise is kept: a closed request keeps the requester's personal details
+/// for the period it gives (365 days by default), then they are erased, once, with the record
+/// kept; every e-mail and page points to the notice.
+async fn closed_requests_personal_details_are_erased(app: TestApp) {
+    with_sample(&app).await;
+    let (b, private) = started(&app, EMAIL).await;
+    let posted = answers(&format!("agreement:{SAMPLE}"), &["full-name"], "");
+    fill_in(&b, &private, &posted).await;
+    let check = b.get(&format!("{private}/check")).await;
+    let sent = b
+        .post(&format!("{private}/submit"), &[("csrf", &check.csrf())])
+        .await;
+    assert!(sent.status < 400, "{}", sent.body);
+    let id = request_row(&app, EMAIL).await.id;
+    let officer = app.token(Role::IgOfficer, None).await;
+    let r = app
+        .post_json(
+            &officer,
+            &format!("/api/v1/access-requests/{id}/reject"),
+            json!({ "reasons": "Not needed." }),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    // Every e-mail ends with where the privacy notice is, naming who runs the service.
+    for body in mail(&app, EMAIL, "access-confirm").await {
+        assert!(
+            body.contains("/privacy\n")
+                && body.contains(
+                    "How the organisation that runs this Accord service uses personal details"
+                ),
+            "{body}"
+        );
+    }
+    let access = &app.app.access;
+    let decided = app.clock.now();
+    app.clock
+        .set(decided + jiff::SignedDuration::from_hours(24 * 364));
+    assert_eq!(
+        access.erase_closed().await.unwrap(),
+        0,
+        "kept for the period"
+    );
+    assert_eq!(request_row(&app, EMAIL).await.email, EMAIL);
+    app.clock
+        .set(decided + jiff::SignedDuration::from_hours(24 * 366));
+    assert_eq!(access.erase_closed().await.unwrap(), 1);
+    let row = access_request::Entity::find_by_id(id)
+        .one(app.registry.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.email, "");
+    assert!(row.erased_at.is_some());
+    assert!(row.resume_hash.is_none());
+    let kept: Value = serde_json::from_str(&row.answers).unwrap();
+    for gone in ["requester_name", "requester_email", "dpo_name", "dpo_email"] {
+        assert!(kept.get(gone).is_none(), "{gone}: {kept}");
+    }
+    assert_eq!(kept["org_name"], "Hope Foodbank", "the organisation stays");
+    assert!(!row.answers.contains("Ann Lee") && !row.answers.contains("ann@hope.example"));
+    assert_eq!(row.reference.len(), 11, "the reference stays");
+    assert!(
+        actions(&app, "access_requests")
+            .await
+            .contains(&"access.erased".to_owned())
+    );
+    assert_eq!(access.erase_closed().await.unwrap(), 0, "once");
+    assert_eq!(b.get(&private).await.status, 404, "its link opens nothing");
+}
+
+/// The privacy notice, the accessibility statement and the cookies page: for anyone, setting no
+/// cookie, linked from every page's footer; the notice from the request form's first page.
+async fn the_public_notices_are_there_for_anyone(app: TestApp) {
+    let anyone = Browser::new(&app);
+    for (path, says) in [
+        (
+            "/privacy",
+            "365 days after it is approved, rejected or withdrawn",
+        ),
+        ("/accessibility", "WCAG) 2.2 at level AA"),
+        ("/cookies", "accord_session"),
+    ] {
+        let page = anyone.get(path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert!(page.body.contains(says), "{path}: {}", page.body);
+        assert!(
+            page.headers.get("set-cookie").is_none(),
+            "{path} sets no cookie"
+        );
+    }
+    for path in ["/request-access", "/transparency", "/sign-in", "/privacy"] {
+        let page = anyone.get(path).await;
+        for link in ["/privacy", "/accessibility", "/cookies"] {
+            assert!(
+                page.body.contains(&format!("href=\"{link}\"")),
+                "{path} links {link}"
+            );
+        }
+    }
+    assert!(
+        anyone
+            .get("/request-access")
+            .await
+            .body
+            .contains("how we use the personal details")
+    );
+}
+
 async fn hostile_text_is_inert(app: TestApp) {
     with_sample(&app).await;
     let officer = signed_in(&app, Role::IgOfficer, None).await;
@@ -1229,4 +1337,6 @@ on_both_databases!(
     a_private_link_expires_and_is_renewed_by_email,
     the_form_names_only_what_is_published,
     an_optional_choice_can_be_cleared,
+    closed_requests_personal_details_are_erased,
+    the_public_notices_are_there_for_anyone,
 );

@@ -608,6 +608,10 @@ async fn journeys(hands: Hands) {
             ("/holds/new", None),
             ("/account/password", None),
             ("/agreements/new?start=blank", None),
+            ("/privacy", None),
+            ("/accessibility", None),
+            ("/cookies", None),
+            ("/request-access/renew", None),
             ("/no-such-page", None),
         ] {
             b.goto(path).await;

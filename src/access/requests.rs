@@ -37,6 +37,48 @@ pub const CONFIRM_LIFETIME: jiff::SignedDuration = jiff::SignedDuration::from_ho
 /// How long a private link works by default (`ACCORD_REQUEST_LINK_DAYS`); a requester asks
 /// for a new one by e-mail.
 pub const DEFAULT_LINK_DAYS: u16 = 90;
+/// How long a closed request keeps the requester's personal details by default
+/// (`ACCORD_KEEP_CLOSED_REQUESTS_DAYS`).
+pub const DEFAULT_KEEP_CLOSED_DAYS: u16 = 365;
+/// Who runs the service, until the operator says (`ACCORD_ORGANISATION_NAME`).
+pub const DEFAULT_ORGANISATION: &str = "the organisation that runs this Accord service";
+
+/// Who runs the public service, and how long what requesters give lasts: the settings the
+/// request form, its e-mails and its privacy notice keep to.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Service {
+    /// The organisation, by name: the controller of requesters' personal details.
+    pub organisation: String,
+    /// How to reach its data protection officer, if the operator has said.
+    pub privacy_contact: Option<String>,
+    /// Days a private link works from when it is sent.
+    pub link_days: u16,
+    /// Days a closed request keeps the requester's personal details.
+    pub keep_closed_days: u16,
+}
+
+impl Default for Service {
+    fn default() -> Service {
+        Service {
+            organisation: DEFAULT_ORGANISATION.to_owned(),
+            privacy_contact: None,
+            link_days: DEFAULT_LINK_DAYS,
+            keep_closed_days: DEFAULT_KEEP_CLOSED_DAYS,
+        }
+    }
+}
+
+/// The answers that are a person's details (the requester's and contacts'), which erasing a
+/// closed request removes; the organisation's own details stay, for the record.
+const PERSONAL_ANSWERS: [&str; 7] = [
+    "requester_name",
+    "requester_role",
+    "requester_email",
+    "dpo_name",
+    "dpo_email",
+    "rights_email",
+    "deletion_email",
+];
 /// Requests started from one address within the throttle window before more are refused.
 pub const STARTS_PER_ADDRESS: u64 = 10;
 /// Requests started for one e-mail address within the throttle window.
@@ -227,8 +269,7 @@ pub struct Access {
     registry: Registry,
     templates: Arc<Templates>,
     public_url: String,
-    /// How long a private link works from when it is sent.
-    link_lifetime: jiff::SignedDuration,
+    service: Service,
 }
 
 fn chars(text: &str) -> usize {
@@ -266,12 +307,11 @@ fn whole_days(secs: i64) -> i64 {
 }
 
 impl Access {
-    /// The service; a private link works for `link_days` days from when it is sent.
     pub fn new(
         registry: Registry,
         templates: Arc<Templates>,
         public_url: &str,
-        link_days: u16,
+        service: Service,
     ) -> Access {
         Access {
             db: registry.db().clone(),
@@ -279,8 +319,17 @@ impl Access {
             registry,
             templates,
             public_url: public_url.trim_end_matches('/').to_owned(),
-            link_lifetime: jiff::SignedDuration::from_hours(24 * i64::from(link_days)),
+            service,
         }
+    }
+
+    /// Who runs the service, and how long requesters' details last.
+    pub fn service(&self) -> &Service {
+        &self.service
+    }
+
+    fn link_lifetime(&self) -> jiff::SignedDuration {
+        jiff::SignedDuration::from_hours(24 * i64::from(self.service.link_days))
     }
 
     pub fn now(&self) -> Timestamp {
@@ -651,7 +700,7 @@ impl Access {
             },
         );
         let mail = AccessMail {
-            service: "Accord".into(),
+            service: self.service.organisation.clone(),
             link: self.link(&format!("/request-access/confirm/{token}")),
             ..Default::default()
         };
@@ -704,6 +753,7 @@ impl Access {
             ),
             resume_hash: Set(None),
             resume_expires_at: Set(None),
+            erased_at: Set(None),
             owner: Set(owner),
             answers: Set(serde_json::to_string(&answers).unwrap_or_else(|_| "{}".into())),
             organisation: Set(organisation),
@@ -781,7 +831,7 @@ impl Access {
     fn new_private_link(&self, m: &mut row::ActiveModel, now: Timestamp) -> Result<String> {
         let resume = random_secret()?;
         m.resume_hash = Set(Some(hash_secret(&resume)));
-        m.resume_expires_at = Set(Some(stamp(now + self.link_lifetime)));
+        m.resume_expires_at = Set(Some(stamp(now + self.link_lifetime())));
         Ok(resume)
     }
 
@@ -827,6 +877,67 @@ impl Access {
         }
         log.commit(txn).await?;
         Ok(())
+    }
+
+    /// Erases the requester's personal details from every request closed (approved, rejected
+    /// or withdrawn) more than the kept period ago, as the privacy notice promises: the e-mail
+    /// address, the people's names, roles and addresses among the answers, and the thread's
+    /// messages; its links stop working. The reference, the organisation and the dates stay,
+    /// for the record and the figures. One transaction, audited with how many (no details).
+    pub async fn erase_closed(&self) -> Result<u64> {
+        let now = self.now();
+        let before =
+            now - jiff::SignedDuration::from_hours(24 * i64::from(self.service.keep_closed_days));
+        let closed = [Status::Approved, Status::Rejected, Status::Withdrawn].map(Status::as_str);
+        let txn = self.db.begin().await?;
+        let mut log = Writer::begin(&txn).await?;
+        let due = row::Entity::find()
+            .filter(row::Column::Status.is_in(closed))
+            .filter(row::Column::StatusSince.lt(stamp(before)))
+            .filter(row::Column::ErasedAt.is_null())
+            .all(&txn)
+            .await?;
+        for r in &due {
+            let mut answers: Answers = serde_json::from_str(&r.answers).unwrap_or_default();
+            for key in PERSONAL_ANSWERS {
+                answers.0.remove(key);
+            }
+            let mut m = r.clone().into_active_model();
+            m.email = Set(String::new());
+            m.answers = Set(serde_json::to_string(&answers).unwrap_or_else(|_| "{}".into()));
+            m.confirm_hash = Set(None);
+            m.confirm_expires_at = Set(None);
+            m.resume_hash = Set(None);
+            m.resume_expires_at = Set(None);
+            m.erased_at = Set(Some(stamp(now)));
+            m.update(&txn).await?;
+            msg::Entity::update_many()
+                .col_expr(
+                    msg::Column::Body,
+                    sea_orm::sea_query::Expr::value("(erased)"),
+                )
+                .filter(msg::Column::RequestId.eq(r.id))
+                .exec(&txn)
+                .await?;
+        }
+        let erased = due.len() as u64;
+        if erased > 0 {
+            log.append(
+                now,
+                Event {
+                    actor: "scheduler",
+                    action: "access.erased",
+                    subject: "access_requests".to_owned(),
+                    details: serde_json::json!({
+                        "requests": erased,
+                        "closed_before": stamp(before),
+                        "kept_days": self.service.keep_closed_days,
+                    }),
+                },
+            );
+        }
+        log.commit(txn).await?;
+        Ok(erased)
     }
 
     /// Saves one step's answers from a posted form, if they pass; else every problem, and
@@ -910,7 +1021,7 @@ impl Access {
             },
         );
         let mail = AccessMail {
-            service: "Accord".into(),
+            service: self.service.organisation.clone(),
             link: self.link(&format!("/request-access/confirm/{token}")),
             ..Default::default()
         };
@@ -1382,7 +1493,7 @@ impl Access {
             reference: r.reference.clone(),
             organisation: r.organisation.clone().unwrap_or_else(|| r.email.clone()),
             addressed: answers.text("target").to_owned(),
-            service: "Accord".into(),
+            service: self.service.organisation.clone(),
             what: what.to_owned(),
             message: message.to_owned(),
             conditions: String::new(),

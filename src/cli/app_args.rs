@@ -1,5 +1,6 @@
 //! The settings `serve` and `sweep` share: templates, webhook secrets, the public address,
-//! the life of a requester's private link.
+//! and who runs the public service (the organisation, its privacy contact, how long a
+//! requester's link and a closed request's personal details last).
 
 use std::path::PathBuf;
 
@@ -32,6 +33,28 @@ pub struct AppArgs {
         value_parser = clap::value_parser!(u16).range(1..=365)
     )]
     pub request_link_days: u16,
+    /// The organisation that runs this Accord, as requesters and residents know it (for
+    /// example "London Borough of Camden"): named in e-mails and in the privacy notice, as
+    /// the controller of the personal details the request form collects.
+    #[arg(
+        long,
+        env = "ACCORD_ORGANISATION_NAME",
+        default_value = crate::access::requests::DEFAULT_ORGANISATION
+    )]
+    pub organisation_name: String,
+    /// How to reach the organisation's data protection officer, as the privacy notice gives it
+    /// (an e-mail address or a postal address); unset, the notice says to ask the organisation.
+    #[arg(long, env = "ACCORD_PRIVACY_CONTACT")]
+    pub privacy_contact: Option<String>,
+    /// Days a closed access request (approved, rejected or withdrawn) keeps the requester's
+    /// personal details before they are erased (1 to 3650), as the privacy notice promises.
+    #[arg(
+        long,
+        env = "ACCORD_KEEP_CLOSED_REQUESTS_DAYS",
+        default_value_t = crate::access::requests::DEFAULT_KEEP_CLOSED_DAYS,
+        value_parser = clap::value_parser!(u16).range(1..=3650)
+    )]
+    pub keep_closed_requests_days: u16,
 }
 
 impl AppArgs {
@@ -43,7 +66,17 @@ impl AppArgs {
             templates: self.templates.clone(),
             webhook_secrets: secrets,
             public_url: self.public_url.clone(),
-            request_link_days: self.request_link_days,
+            service: crate::access::requests::Service {
+                organisation: self.organisation_name.trim().to_owned(),
+                privacy_contact: self
+                    .privacy_contact
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_owned),
+                link_days: self.request_link_days,
+                keep_closed_days: self.keep_closed_requests_days,
+            },
             ..Settings::default()
         })
     }

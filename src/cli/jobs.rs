@@ -44,6 +44,7 @@ pub fn scheduler(
     let (retention, templates) = (app.retention.clone(), app.mail.clone());
     let reminders_registry = app.registry.clone();
     let handover = app.handover.clone();
+    let access = app.access.clone();
     Scheduler::standard(
         app.db.clone(),
         app.clock.clone(),
@@ -58,17 +59,23 @@ pub fn scheduler(
             }
         },
         move |_due| {
-            let (r, t, h) = (
+            let (r, t, h, a) = (
                 reminders_registry.clone(),
                 templates.clone(),
                 handover.clone(),
+                access.clone(),
             );
             async move {
                 let agreements = crate::reminders::send_due(&r, &t)
                     .await
                     .map_err(|e| e.to_string())?;
                 let handover = h.enforce().await.map_err(|e| e.to_string())?;
-                Ok(serde_json::json!({ "agreements": agreements, "handover": handover }))
+                // Closed access requests' personal details, past the period the privacy
+                // notice gives.
+                let erased = a.erase_closed().await.map_err(|e| e.to_string())?;
+                Ok(serde_json::json!({
+                    "agreements": agreements, "handover": handover, "requests_erased": erased,
+                }))
             }
         },
         move |_due| {
@@ -181,20 +188,37 @@ async fn run_job(args: RunArgs) -> std::process::ExitCode {
     };
     let dry_run = args.dry_run;
     let ran = match args.job {
-        JobName::Reminders => crate::reminders::run(&registry, &templates, dry_run)
-            .await
-            .map(|r| {
-                let summary = format!(
-                    "{} message(s) queued, {} reminder(s) already sent",
-                    r.queued, r.already_sent
-                );
-                Ran {
-                    lines: recorded(&r.recorded, dry_run, &summary),
-                    outcome: serde_json::json!(r),
-                    failed: false,
+        JobName::Reminders => {
+            let access = crate::access::requests::Access::new(
+                registry.clone(),
+                templates.clone(),
+                &settings.public_url,
+                settings.service.clone(),
+            );
+            let reminded = crate::reminders::run(&registry, &templates, dry_run).await;
+            // Erasing closed requests' details is part of the daily job; a dry run erases
+            // nothing.
+            let erased = if dry_run {
+                Ok(0)
+            } else {
+                access.erase_closed().await.map_err(|e| e.to_string())
+            };
+            match (reminded, erased) {
+                (Ok(r), Ok(erased)) => {
+                    let summary = format!(
+                        "{} message(s) queued, {} reminder(s) already sent, {} closed request(s) erased",
+                        r.queued, r.already_sent, erased
+                    );
+                    Ok(Ran {
+                        lines: recorded(&r.recorded, dry_run, &summary),
+                        outcome: serde_json::json!({ "reminders": r, "requests_erased": erased }),
+                        failed: false,
+                    })
                 }
-            })
-            .map_err(|e| e.to_string()),
+                (Err(e), _) => Err(e.to_string()),
+                (_, Err(e)) => Err(e),
+            }
+        }
         JobName::Handover => {
             let handover =
                 crate::handover::Handover::new(registry, templates, &settings.public_url);

@@ -95,6 +95,8 @@ const BUILTIN: [(Kind, &str); 16] = [
 /// The compiled email templates, one per [`Kind`].
 pub struct Templates {
     registry: Handlebars<'static>,
+    /// A line every message ends with (where the privacy notice is), if set.
+    footer: Option<String>,
     /// Where each template came from (its path, or "built-in …"), by kind.
     names: Vec<(Kind, String)>,
 }
@@ -121,6 +123,12 @@ impl Templates {
         Templates::compile(sources)
     }
 
+    /// These templates, with `footer` as the last line of every message.
+    pub fn with_footer(mut self, footer: &str) -> Templates {
+        self.footer = Some(crate::text::one_line(footer));
+        self
+    }
+
     /// The templates compiled into the binary.
     pub fn builtin() -> Result<Templates> {
         let sources = BUILTIN
@@ -145,7 +153,11 @@ impl Templates {
                 })?;
             names.push((kind, name));
         }
-        Ok(Templates { registry, names })
+        Ok(Templates {
+            registry,
+            footer: None,
+            names,
+        })
     }
 
     fn name(&self, kind: Kind) -> String {
@@ -171,6 +183,10 @@ impl Templates {
             .filter(|s| !s.is_empty())
             .ok_or_else(|| failed("the first line must be 'Subject: …'".into()))?;
         let mut body = body.trim_start_matches(['\r', '\n']).trim_end().to_owned();
+        if let Some(footer) = &self.footer {
+            body.push('\n');
+            body.push_str(footer);
+        }
         body.push('\n');
         Ok(Composed { subject, body })
     }

@@ -19,6 +19,7 @@ pub mod handover;
 pub mod holdings;
 pub mod holds;
 pub mod home;
+pub mod notices;
 pub mod register;
 pub mod render;
 pub mod request_access;
@@ -272,5 +273,8 @@ pub fn routes(route: Route) -> Route {
             "/transparency/:id/counts.csv",
             get(transparency::counts_csv),
         )
+        .at("/privacy", get(notices::privacy))
+        .at("/accessibility", get(notices::accessibility))
+        .at("/cookies", get(notices::cookies_page))
         .at("/assets/:name", get(assets::serve))
 }

@@ -39,6 +39,12 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/web/change_password.hbs"),
     ),
     ("message", include_str!("../../templates/web/message.hbs")),
+    ("privacy", include_str!("../../templates/web/privacy.hbs")),
+    (
+        "accessibility",
+        include_str!("../../templates/web/accessibility.hbs"),
+    ),
+    ("cookies", include_str!("../../templates/web/cookies.hbs")),
     (
         "draft_copy",
         include_str!("../../templates/web/draft_copy.hbs"),

@@ -15,6 +15,9 @@ pub struct Model {
     pub resume_hash: Option<String>,
     /// When the private link stops working; `NULL` opens nothing (a link from before lifetimes).
     pub resume_expires_at: Option<String>,
+    /// When the requester's personal details were erased (a closed request, after the period
+    /// the privacy notice gives); `None` while kept.
+    pub erased_at: Option<String>,
     /// The API token that made it, when a partner system did.
     pub owner: Option<Uuid>,
     #[sea_orm(column_type = "Text")]
