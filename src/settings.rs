@@ -24,6 +24,8 @@ pub struct Settings {
     pub hsts: bool,
     /// Single sign-on through an OpenID provider, when configured.
     pub sso: Option<crate::people::sso::SsoConfig>,
+    /// How long a client may take, and how many may be connected at once.
+    pub connections: crate::connections::Limits,
 }
 
 impl Default for Settings {
@@ -35,6 +37,7 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:8080".into(),
             hsts: false,
             sso: None,
+            connections: Default::default(),
         }
     }
 }
