@@ -1,6 +1,8 @@
 //! Serving connections within limits a slow or idle client cannot stretch: how long a client
 //! may take to send a request's head and to wait between requests, how long an answer may wait
-//! for the client to take it, and how many connections are open at once ([`Limits`]).
+//! for the client to take it, and how many connections are open at once ([`Limits`]). The
+//! body's deadline is the body limit's (`api::middleware::limit_body`), which reads every body
+//! before a handler sees it.
 //!
 //! poem's `Server` has only an inactivity timeout, reset by every byte, so a client sending a
 //! byte every few seconds kept its connection forever; hyper's own header timeout starts only
@@ -34,6 +36,8 @@ use tokio::time::Instant;
 
 /// Seconds a client has to send a request's head, by default.
 pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
+/// Seconds a client has to send a request's body, by default.
+pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 60;
 /// Seconds a connection may wait with nothing happening, by default.
 pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
 /// Connections open at once, by default.
@@ -50,6 +54,12 @@ pub struct Limits {
           value_name = "SECONDS", default_value_t = DEFAULT_HEADER_TIMEOUT_SECS,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub header_timeout_secs: u64,
+    /// Seconds a client has to send a request's whole body, from the end of its head: a body
+    /// not in by then is answered 408 and its connection closed; no handler sees it.
+    #[arg(long = "body-timeout-secs", env = "ACCORD_BODY_TIMEOUT_SECS",
+          value_name = "SECONDS", default_value_t = DEFAULT_BODY_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_secs: u64,
     /// Seconds a kept-alive connection may wait for its next request, and an answer for the
     /// client to read it, before the connection is closed.
     #[arg(long = "idle-timeout-secs", env = "ACCORD_IDLE_TIMEOUT_SECS",
@@ -68,6 +78,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             header_timeout_secs: DEFAULT_HEADER_TIMEOUT_SECS,
+            body_timeout_secs: DEFAULT_BODY_TIMEOUT_SECS,
             idle_timeout_secs: DEFAULT_IDLE_TIMEOUT_SECS,
             max_connections: DEFAULT_MAX_CONNECTIONS,
         }
@@ -75,6 +86,11 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// How long a request's body may take to arrive, once its head has.
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_timeout_secs)
+    }
+
     fn timeouts(&self) -> Timeouts {
         Timeouts {
             header: Duration::from_secs(self.header_timeout_secs),
@@ -445,7 +461,7 @@ mod tests {
     fn every_limit_is_a_flag_with_an_environment_variable_and_a_description() {
         let cmd = Limits::augment_args(clap::Command::new("serve"));
         let flags: Vec<_> = cmd.get_arguments().collect();
-        assert_eq!(flags.len(), 3);
+        assert_eq!(flags.len(), 4);
         for flag in flags {
             let env = flag.get_env().and_then(|e| e.to_str()).unwrap_or_default();
             assert!(env.starts_with("ACCORD_"), "{flag:?}");
@@ -461,6 +477,7 @@ mod tests {
         let given = parse(&["--header-timeout-secs", "2", "--max-connections", "8"]).unwrap();
         assert_eq!((given.header_timeout_secs, given.max_connections), (2, 8));
         assert!(parse(&["--header-timeout-secs", "0"]).is_err());
+        assert!(parse(&["--body-timeout-secs", "0"]).is_err());
         assert!(parse(&["--max-connections", "0"]).is_err());
     }
 
@@ -481,7 +498,7 @@ mod tests {
         };
         // A new connection has the header timeout for its first head, sending or not.
         assert_eq!(s.deadline(t), Some(later(10)));
-        // A request in progress has no deadline here …
+        // A request in progress has no deadline here (its body has its own) …
         (s.busy, s.fresh) = (1, false);
         assert_eq!(s.deadline(t), None);
         // … unless its answer waits for a client that does not read it.

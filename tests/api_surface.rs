@@ -1286,6 +1286,19 @@ async fn the_openapi_document_lists_exactly_the_endpoints_in_the_matrix(app: Tes
         undocumented.is_empty(),
         "in the matrix, not documented: {undocumented:?}"
     );
+    // A body may miss its deadline on any operation that takes one (section 7).
+    for (path, ops) in paths {
+        for (method, op) in ops.as_object().unwrap() {
+            if op.get("requestBody").is_some() {
+                let answer = &op["responses"]["408"];
+                assert_eq!(
+                    answer["content"]["application/json; charset=utf-8"]["schema"]["$ref"],
+                    "#/components/schemas/Error",
+                    "{method} {path}: {answer}"
+                );
+            }
+        }
+    }
     let schemes = &doc["components"]["securitySchemes"];
     assert!(
         schemes
@@ -1462,6 +1475,7 @@ const SLACK: Duration = Duration::from_secs(3);
 fn short_limits() -> Limits {
     Limits {
         header_timeout_secs: 1,
+        body_timeout_secs: 1,
         idle_timeout_secs: 2,
         ..Limits::default()
     }
@@ -1579,6 +1593,48 @@ async fn a_kept_alive_connection_is_closed_at_the_idle_timeout(app: TestApp) {
     assert!(sent.is_empty(), "{:?}", String::from_utf8_lossy(&sent));
 }
 
+/// A body still arriving at the body timeout is answered 408 with `Connection: close`, and the
+/// connection closed. What had arrived is a whole JSON body, but the body had not ended (no
+/// last chunk), so no handler ran: the agreement is not suspended.
+async fn a_body_sent_slowly_is_answered_408_and_its_connection_closed(app: TestApp) {
+    import_samples(&app).await;
+    let admin = app.token(Role::Admin, None).await;
+    let timeout = Duration::from_secs(short_limits().body_timeout_secs);
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let (mut reader, mut writer) = connect(&app).await.into_split();
+    let head = format!(
+        "POST /api/v1/agreements/camden-foodbank-referrals/suspend HTTP/1.1\r\nHost: {addr}\r\n\
+         Authorization: Bearer {admin}\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\n\r\n"
+    );
+    let json = r#"{"reason":"a slow body"}"#;
+    writer
+        .write_all(format!("{head}{:x}\r\n{json}\r\n", json.len()).as_bytes())
+        .await
+        .unwrap();
+    // Then a space (JSON allows it) every 200 ms, never the last chunk.
+    let trickle = tokio::spawn(async move {
+        while writer.write_all(b"1\r\n \r\n").await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    let (took, sent) = read_until_closed(&mut reader, timeout + SLACK).await;
+    trickle.abort();
+    assert!(took >= timeout - Duration::from_millis(100), "{took:?}");
+    let r = parse_raw(&sent);
+    assert_eq!(r.status, 408, "{}", r.body);
+    assert_eq!(r.header("connection"), Some("close"), "{:?}", r.headers);
+    assert!(r.header("x-request-id").is_some(), "{:?}", r.headers);
+    let body: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(body["code"], "request-timeout", "{body}");
+    assert!(body["message"].is_string(), "{body}");
+    assert_eq!(
+        status_of(&app, &admin, "camden-foodbank-referrals").await,
+        "active",
+        "no handler ran"
+    );
+}
+
 /// Past `max_connections`, a new connection waits unanswered until one closes, while a
 /// connection already in is served as ever; and a slow client holds its place only until its
 /// header timeout, so the connections waiting behind it are served.
@@ -1627,6 +1683,7 @@ async fn connections_past_the_cap_wait_until_one_closes(app: TestApp) {
 /// connection wait behind the slow clients' places.
 const CAP_LIMITS: Limits = Limits {
     header_timeout_secs: 3,
+    body_timeout_secs: 60,
     idle_timeout_secs: 60,
     max_connections: 3,
 };
@@ -1655,6 +1712,7 @@ with_limits!(
     crate::short_limits(),
     a_head_sent_a_byte_at_a_time_is_cut_off_at_the_header_timeout,
     a_kept_alive_connection_is_closed_at_the_idle_timeout,
+    a_body_sent_slowly_is_answered_408_and_its_connection_closed,
 );
 
 with_limits!(
