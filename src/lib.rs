@@ -9,6 +9,7 @@ pub mod auth;
 pub mod check;
 pub mod cli;
 pub mod clock;
+pub mod connections;
 pub mod dpia;
 pub mod flows;
 pub mod gate;

@@ -1,7 +1,8 @@
 //! The HTTP endpoint over the [`App`]: the JSON API under `/api/v1` (with its document and
 //! Swagger UI) and the web console at `/`, behind the middleware every request passes through
-//! (body limit, trace, security headers, pages for unknown paths outside the API, the pages'
-//! policy letting a sign-out go on to the identity provider).
+//! (body limit and deadline, trace, security headers, pages for unknown paths outside the API,
+//! the pages' policy letting a sign-out go on to the identity provider). The connections it is
+//! served on, and their limits, are `connections.rs`'s.
 
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ pub fn endpoint(app: &App) -> Result<impl Endpoint + use<>, String> {
     let (route, methods) = api::routes(web::routes(Route::new()), app)?;
     let methods = Arc::new(methods);
     let (max_body, hsts) = (app.settings.max_body, app.settings.hsts);
+    let body_timeout = app.settings.connections.body_timeout();
     let metrics = app.metrics.clone();
     let provider = app.settings.sso.as_ref().and_then(|s| s.origin());
     Ok(route
@@ -28,7 +30,9 @@ pub fn endpoint(app: &App) -> Result<impl Endpoint + use<>, String> {
             let provider = provider.clone();
             async move { web::signing_out_to(&ep, req, provider.as_deref()).await }
         })
-        .around(move |ep, req| async move { middleware::limit_body(&ep, req, max_body).await })
+        .around(move |ep, req| async move {
+            middleware::limit_body(&ep, req, max_body, body_timeout).await
+        })
         .around({
             let methods = methods.clone();
             move |ep, req| {

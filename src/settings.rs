@@ -26,6 +26,8 @@ pub struct Settings {
     pub sso: Option<crate::people::sso::SsoConfig>,
     /// Who runs the public service, and how long a requester's details last.
     pub service: crate::access::requests::Service,
+    /// How long a client may take, and how many may be connected at once.
+    pub connections: crate::connections::Limits,
 }
 
 impl Default for Settings {
@@ -38,6 +40,7 @@ impl Default for Settings {
             hsts: false,
             sso: None,
             service: crate::access::requests::Service::default(),
+            connections: Default::default(),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The HTTP surface as a whole: who may call which endpoint (one table, every role), the error
 //! shape, the body limit on bytes actually read, request ids, the OpenAPI document and Swagger
-//! UI, and the binary's JSON logs. Every case runs on SQLite and on PostgreSQL.
+//! UI, the binary's JSON logs, and slow clients and the connection cap. Every case runs on
+//! SQLite and on PostgreSQL, but the last: those limits are the server's, the database plays
+//! no part, so they run on SQLite only.
 
 mod support;
 
@@ -11,6 +13,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use accord::auth::Role;
+use accord::connections::Limits;
 use accord::registry::versions::{Added, Origin};
 use reqwest::Method;
 use serde_json::Value;
@@ -1283,6 +1286,19 @@ async fn the_openapi_document_lists_exactly_the_endpoints_in_the_matrix(app: Tes
         undocumented.is_empty(),
         "in the matrix, not documented: {undocumented:?}"
     );
+    // A body may miss its deadline on any operation that takes one (section 7).
+    for (path, ops) in paths {
+        for (method, op) in ops.as_object().unwrap() {
+            if op.get("requestBody").is_some() {
+                let answer = &op["responses"]["408"];
+                assert_eq!(
+                    answer["content"]["application/json; charset=utf-8"]["schema"]["$ref"],
+                    "#/components/schemas/Error",
+                    "{method} {path}: {answer}"
+                );
+            }
+        }
+    }
     let schemes = &doc["components"]["securitySchemes"];
     assert!(
         schemes
@@ -1446,6 +1462,264 @@ async fn the_binary_logs_json_lines_carrying_the_request_id(app: TestApp) {
     assert_eq!(line["span"]["path"], "/healthz", "{line}");
     assert_eq!(line["span"]["method"], "GET", "{line}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// 7. Slow clients and the connection cap
+// ---------------------------------------------------------------------------------------------
+
+/// How long after a deadline a test waits for its effect: scheduling on a busy machine, not a
+/// grace the server gives.
+const SLACK: Duration = Duration::from_secs(3);
+
+/// The settings of the tests below: deadlines of a second or two, so the tests wait no longer.
+fn short_limits() -> Limits {
+    Limits {
+        header_timeout_secs: 1,
+        body_timeout_secs: 1,
+        idle_timeout_secs: 2,
+        ..Limits::default()
+    }
+}
+
+/// A raw connection to the app, kept open until dropped.
+async fn connect(app: &TestApp) -> tokio::net::TcpStream {
+    let addr = app.base.trim_start_matches("http://");
+    tokio::net::TcpStream::connect(addr).await.unwrap()
+}
+
+/// Reads until the server closes the connection (an end of file, or a reset), failing if it is
+/// still open after `limit`: how long that took, and what the server sent before closing.
+async fn read_until_closed(
+    sock: &mut (impl tokio::io::AsyncRead + Unpin),
+    limit: Duration,
+) -> (Duration, Vec<u8>) {
+    let started = std::time::Instant::now();
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        let left = limit.saturating_sub(started.elapsed());
+        let read = tokio::time::timeout(left, sock.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "still open after {limit:?}, having sent {:?}",
+                    String::from_utf8_lossy(&raw)
+                )
+            });
+        match read {
+            Ok(0) | Err(_) => return (started.elapsed(), raw),
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// Reads one answer to `GET /healthz` off a kept-alive connection, within `limit`.
+async fn read_health(sock: &mut tokio::net::TcpStream, limit: Duration) -> RawReply {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !raw.ends_with(b"\r\n\r\nok") && !raw.ends_with(b"\r\n0\r\n\r\n") {
+        let n = tokio::time::timeout(limit, sock.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| panic!("no answer within {limit:?}"))
+            .unwrap();
+        assert!(n > 0, "closed after {:?}", String::from_utf8_lossy(&raw));
+        raw.extend_from_slice(&buf[..n]);
+    }
+    parse_raw(&raw)
+}
+
+fn health_request(app: &TestApp) -> String {
+    let addr = app.base.trim_start_matches("http://");
+    format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n")
+}
+
+/// A slow loris: a head sent a byte at a time, slower than the header timeout allows, is cut
+/// off at the timeout (it would take 12 s to finish), and so is a connection that sends nothing
+/// at all. Neither gets an answer.
+async fn a_head_sent_a_byte_at_a_time_is_cut_off_at_the_header_timeout(app: TestApp) {
+    let timeout = Duration::from_secs(short_limits().header_timeout_secs);
+    let (mut reader, mut writer) = connect(&app).await.into_split();
+    let head = health_request(&app).replace("\r\n\r\n", "\r\nX-Slow: 1234567890\r\n\r\n");
+    let trickle = tokio::spawn(async move {
+        for byte in head.bytes() {
+            if writer.write_all(&[byte]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    });
+    let (open_for, sent) = read_until_closed(&mut reader, timeout + SLACK).await;
+    assert!(
+        open_for >= timeout - Duration::from_millis(100),
+        "{open_for:?}"
+    );
+    assert!(sent.is_empty(), "{:?}", String::from_utf8_lossy(&sent));
+    trickle.abort();
+
+    let mut silent = connect(&app).await;
+    let (open_for, sent) = read_until_closed(&mut silent, timeout + SLACK).await;
+    assert!(
+        open_for >= timeout - Duration::from_millis(100),
+        "{open_for:?}"
+    );
+    assert!(sent.is_empty(), "{:?}", String::from_utf8_lossy(&sent));
+}
+
+/// A kept-alive connection waits for its next request for the idle timeout (longer than the
+/// header timeout: waiting is not sending slowly), then is closed.
+async fn a_kept_alive_connection_is_closed_at_the_idle_timeout(app: TestApp) {
+    let limits = short_limits();
+    let (header, idle) = (
+        Duration::from_secs(limits.header_timeout_secs),
+        Duration::from_secs(limits.idle_timeout_secs),
+    );
+    let mut sock = connect(&app).await;
+    sock.write_all(health_request(&app).as_bytes())
+        .await
+        .unwrap();
+    let r = read_health(&mut sock, SLACK).await;
+    assert_eq!((r.status, r.body.as_str()), (200, "ok"));
+    // Past the header timeout, within the idle timeout: the connection still serves.
+    tokio::time::sleep(header + Duration::from_millis(500)).await;
+    sock.write_all(health_request(&app).as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(read_health(&mut sock, SLACK).await.status, 200);
+    let (open_for, sent) = read_until_closed(&mut sock, idle + SLACK).await;
+    assert!(
+        open_for >= idle - Duration::from_millis(100),
+        "{open_for:?}"
+    );
+    assert!(sent.is_empty(), "{:?}", String::from_utf8_lossy(&sent));
+}
+
+/// A body still arriving at the body timeout is answered 408 with `Connection: close`, and the
+/// connection closed. What had arrived is a whole JSON body, but the body had not ended (no
+/// last chunk), so no handler ran: the agreement is not suspended.
+async fn a_body_sent_slowly_is_answered_408_and_its_connection_closed(app: TestApp) {
+    import_samples(&app).await;
+    let admin = app.token(Role::Admin, None).await;
+    let timeout = Duration::from_secs(short_limits().body_timeout_secs);
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let (mut reader, mut writer) = connect(&app).await.into_split();
+    let head = format!(
+        "POST /api/v1/agreements/camden-foodbank-referrals/suspend HTTP/1.1\r\nHost: {addr}\r\n\
+         Authorization: Bearer {admin}\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\n\r\n"
+    );
+    let json = r#"{"reason":"a slow body"}"#;
+    writer
+        .write_all(format!("{head}{:x}\r\n{json}\r\n", json.len()).as_bytes())
+        .await
+        .unwrap();
+    // Then a space (JSON allows it) every 200 ms, never the last chunk.
+    let trickle = tokio::spawn(async move {
+        while writer.write_all(b"1\r\n \r\n").await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    let (took, sent) = read_until_closed(&mut reader, timeout + SLACK).await;
+    trickle.abort();
+    assert!(took >= timeout - Duration::from_millis(100), "{took:?}");
+    let r = parse_raw(&sent);
+    assert_eq!(r.status, 408, "{}", r.body);
+    assert_eq!(r.header("connection"), Some("close"), "{:?}", r.headers);
+    assert!(r.header("x-request-id").is_some(), "{:?}", r.headers);
+    let body: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(body["code"], "request-timeout", "{body}");
+    assert!(body["message"].is_string(), "{body}");
+    assert_eq!(
+        status_of(&app, &admin, "camden-foodbank-referrals").await,
+        "active",
+        "no handler ran"
+    );
+}
+
+/// Past `max_connections`, a new connection waits unanswered until one closes, while a
+/// connection already in is served as ever; and a slow client holds its place only until its
+/// header timeout, so the connections waiting behind it are served.
+async fn connections_past_the_cap_wait_until_one_closes(app: TestApp) {
+    let header = Duration::from_secs(CAP_LIMITS.header_timeout_secs);
+    let request = health_request(&app);
+    let mut kept = connect(&app).await;
+    kept.write_all(request.as_bytes()).await.unwrap();
+    assert_eq!(read_health(&mut kept, SLACK).await.status, 200);
+    // Two slow clients take the other places.
+    let mut slow = connect(&app).await;
+    slow.write_all(b"GET /hea").await.unwrap();
+    let slower_since = std::time::Instant::now();
+    let mut slower = connect(&app).await;
+    slower.write_all(b"GET /hea").await.unwrap();
+
+    let mut waiting = connect(&app).await;
+    waiting.write_all(request.as_bytes()).await.unwrap();
+    let mut buf = [0u8; 64];
+    let early = tokio::time::timeout(Duration::from_secs(1), waiting.read(&mut buf)).await;
+    assert!(early.is_err(), "answered past the cap: {early:?}");
+    // A connection already in is served meanwhile.
+    kept.write_all(request.as_bytes()).await.unwrap();
+    assert_eq!(read_health(&mut kept, SLACK).await.status, 200);
+
+    drop(slow);
+    assert_eq!(read_health(&mut waiting, SLACK).await.status, 200);
+
+    // Full again (kept, slower, waiting); the next waits until the slower client's header
+    // timeout frees its place, not for as long as the slower client likes.
+    let mut next = connect(&app).await;
+    next.write_all(request.as_bytes()).await.unwrap();
+    let early = tokio::time::timeout(Duration::from_millis(500), next.read(&mut buf)).await;
+    assert!(early.is_err(), "answered past the cap: {early:?}");
+    assert_eq!(read_health(&mut next, header + SLACK).await.status, 200);
+    assert!(
+        slower_since.elapsed() >= header - Duration::from_millis(100),
+        "{:?}",
+        slower_since.elapsed()
+    );
+    let (_, sent) = read_until_closed(&mut slower, SLACK).await;
+    assert!(sent.is_empty(), "{:?}", String::from_utf8_lossy(&sent));
+}
+
+/// The cap test's settings: three connections, and a header timeout long enough to see a
+/// connection wait behind the slow clients' places.
+const CAP_LIMITS: Limits = Limits {
+    header_timeout_secs: 3,
+    body_timeout_secs: 60,
+    idle_timeout_secs: 60,
+    max_connections: 3,
+};
+
+/// Runs each case on SQLite with `limits`: they are the server's, the database plays no part.
+macro_rules! with_limits {
+    ($module:ident, $limits:expr, $($case:ident),* $(,)?) => {
+        mod $module {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let settings = accord::settings::Settings {
+                        connections: $limits,
+                        ..Default::default()
+                    };
+                    let app = crate::TestApp::start_with(crate::Backend::Sqlite, settings).await;
+                    crate::$case(app).await
+                }
+            )*
+        }
+    };
+}
+
+with_limits!(
+    short_timeouts,
+    crate::short_limits(),
+    a_head_sent_a_byte_at_a_time_is_cut_off_at_the_header_timeout,
+    a_kept_alive_connection_is_closed_at_the_idle_timeout,
+    a_body_sent_slowly_is_answered_408_and_its_connection_closed,
+);
+
+with_limits!(
+    three_connections,
+    crate::CAP_LIMITS,
+    connections_past_the_cap_wait_until_one_closes,
+);
 
 on_both_databases!(
     every_endpoint_answers_every_role_as_the_matrix_says,

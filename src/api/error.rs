@@ -36,6 +36,8 @@ pub enum ApiError {
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
+    TimedOut(String),
+    #[error("{0}")]
     TooLarge(String),
     #[error("{0}")]
     Unsupported(String),
@@ -85,6 +87,7 @@ pub enum ErrorCode {
     Forbidden,
     NotFound,
     MethodNotAllowed,
+    RequestTimeout,
     Conflict,
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -116,6 +119,7 @@ impl ApiError {
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
+            ApiError::TimedOut(_) => (StatusCode::REQUEST_TIMEOUT, ErrorCode::RequestTimeout),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
             ApiError::Unsupported(_) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -155,6 +159,7 @@ error_statuses! {
     S401 = 401, "No valid bearer token (`WWW-Authenticate: Bearer`).";
     S403 = 403, "The token's role (or party) may not do this.";
     S404 = 404, "What the path names does not exist.";
+    S408 = 408, "The request body did not arrive within the server's deadline; the connection is closed.";
     S409 = 409, "The request conflicts with the current state (stated in the message).";
     S413 = 413, "The request body is larger than the server's limit.";
     S415 = 415, "The body's Content-Type is not one this operation reads.";

@@ -1,8 +1,9 @@
 //! What wraps every request: an id on every log line and in `x-request-id`; a body limit
 //! enforced on the bytes actually read (poem's `SizeLimit` trusts Content-Length, and a chunked
-//! body has none); and the error shape of [`super::error::normalise`].
+//! body has none), and a deadline for the body to arrive; and the error shape of
+//! [`super::error::normalise`].
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use poem::PathPattern;
 use poem::error::ReadBodyError;
@@ -14,30 +15,39 @@ use super::error::{ApiError, normalise};
 use super::spec::PathMethods;
 use crate::metrics::Metrics;
 
-/// Reads the whole body, at most `max` bytes, before any handler sees it. A body over the limit
-/// is answered 413 with `Connection: close`: the rest of it is never read, so the connection
-/// cannot carry another request, and a client told nothing would send its next request into a
-/// socket the server is closing (and see it fail with no answer).
+/// Reads the whole body, at most `max` bytes within `deadline`, before any handler sees it, so
+/// a handler only ever sees a body that arrived in full. A body over the limit is answered 413,
+/// and one still arriving at the deadline 408 (a slow client would hold its connection for as
+/// long as it liked), each with `Connection: close`: the rest of the body is never read, so the
+/// connection cannot carry another request, and a client told nothing would send its next
+/// request into a socket the server is closing (and see it fail with no answer).
 pub async fn limit_body<E: Endpoint>(
     next: &E,
     mut req: Request,
     max: usize,
+    deadline: Duration,
 ) -> poem::Result<Response> {
     let body = req.take_body();
-    match body.into_bytes_limit(max).await {
-        Ok(bytes) => req.set_body(bytes),
-        Err(ReadBodyError::PayloadTooLarge) => {
-            let msg = format!("the request body is larger than {max} bytes");
-            let mut resp = normalise(ApiError::TooLarge(msg).into());
-            resp.headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            return Ok(resp);
+    let refused = match tokio::time::timeout(deadline, body.into_bytes_limit(max)).await {
+        Ok(Ok(bytes)) => {
+            req.set_body(bytes);
+            return next.call(req).await.map(IntoResponse::into_response);
         }
-        Err(e) => {
+        Ok(Err(ReadBodyError::PayloadTooLarge)) => {
+            ApiError::TooLarge(format!("the request body is larger than {max} bytes"))
+        }
+        Ok(Err(e)) => {
             return Err(ApiError::BadRequest(format!("cannot read the request body: {e}")).into());
         }
-    }
-    next.call(req).await.map(IntoResponse::into_response)
+        Err(_) => ApiError::TimedOut(format!(
+            "the request body did not arrive within {} s",
+            deadline.as_secs()
+        )),
+    };
+    let mut resp = normalise(refused.into());
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    Ok(resp)
 }
 
 /// Gives the request an id, logs it with its outcome, counts it in `metrics` by the route it

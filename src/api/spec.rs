@@ -9,6 +9,9 @@
 //!   (serde's `deny_unknown_fields`, poem-openapi's `deny_unknown_fields`), so the document says
 //!   so. A test (`tests/openapi_contract.rs`, Schemathesis) sends unknown keys and expects 400.
 //! - **Object-level constraints** poem-openapi has no attribute for ([`OBJECT_RULES`]).
+//! - **A body has a deadline.** Every operation that takes a body may answer 408: the body
+//!   did not arrive in time (`--body-timeout-secs`), which the body limit checks for every
+//!   request before any handler (`middleware::limit_body`), so no handler names it.
 
 use std::collections::BTreeSet;
 
@@ -33,6 +36,7 @@ impl Spec {
         let mut doc: Value =
             serde_json::from_str(raw).map_err(|e| format!("the OpenAPI document: {e}"))?;
         strict_request_bodies(&mut doc);
+        body_deadline(&mut doc);
         object_rules(&mut doc, OBJECT_RULES)?;
         let methods = PathMethods::from_document(&doc, extra);
         let json = serde_json::to_string(&doc).map_err(|e| e.to_string())?;
@@ -69,6 +73,34 @@ fn strict_request_bodies(doc: &mut Value) {
             && obj.contains_key("properties")
         {
             obj.insert("additionalProperties".into(), Value::Bool(false));
+        }
+    }
+}
+
+/// Every operation with a request body documents the 408 of a body that did not arrive in time.
+fn body_deadline(doc: &mut Value) {
+    use super::error::{ErrorStatus, S408};
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        for op in item.as_object_mut().into_iter().flat_map(Map::values_mut) {
+            let Some(op) = op
+                .as_object_mut()
+                .filter(|op| op.contains_key("requestBody"))
+            else {
+                continue;
+            };
+            let answer = serde_json::json!({
+                "description": S408::DESCRIPTION,
+                "content": {"application/json; charset=utf-8": {
+                    "schema": {"$ref": "#/components/schemas/Error"}}}
+            });
+            if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+                responses.insert(S408::STATUS.to_string(), answer);
+            } else {
+                op.insert("responses".into(), serde_json::json!({ "408": answer }));
+            }
         }
     }
 }
@@ -250,6 +282,30 @@ mod tests {
         assert_eq!(strict("NewThing"), json!(false));
         assert_eq!(strict("Part"), json!(false));
         assert_eq!(strict("Thing"), Value::Null);
+    }
+
+    #[test]
+    fn every_operation_with_a_body_may_answer_408_others_do_not() {
+        let spec = Spec::finish(&doc().to_string(), &[]).unwrap();
+        let v: Value = serde_json::from_str(&spec.json).unwrap();
+        let answer = &v["paths"]["/things"]["post"]["responses"]["408"];
+        assert_eq!(
+            answer["content"]["application/json; charset=utf-8"]["schema"]["$ref"],
+            "#/components/schemas/Error"
+        );
+        assert!(
+            answer["description"]
+                .as_str()
+                .is_some_and(|d| !d.is_empty())
+        );
+        assert_eq!(
+            v["paths"]["/things"]["get"]["responses"]["408"],
+            Value::Null
+        );
+        assert_eq!(
+            v["paths"]["/things/{id}/close"]["post"]["responses"],
+            Value::Null
+        );
     }
 
     #[test]

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Args;
-use poem::Server;
 use poem::listener::{Acceptor, Listener, RustlsCertificate, RustlsConfig, TcpListener};
 
 use super::app_args::AppArgs;
@@ -36,6 +35,8 @@ pub struct ServeArgs {
     /// Largest request body, in bytes.
     #[arg(long, env = "ACCORD_MAX_BODY_BYTES", default_value_t = crate::settings::DEFAULT_MAX_BODY)]
     max_body_bytes: usize,
+    #[command(flatten)]
+    connections: crate::connections::Limits,
     /// Serve HTTPS with this certificate chain (PEM), for a council with no TLS proxy in
     /// front; needs --tls-key. Every answer then carries Strict-Transport-Security.
     #[arg(
@@ -88,6 +89,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
                 max_body: args.max_body_bytes,
                 hsts: args.tls_cert.is_some(),
                 sso,
+                connections: args.connections.clone(),
                 ..s
             },
             Err(e) => {
@@ -153,17 +155,16 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let addr = addr.trim_start_matches("socket://").to_owned();
     println!("accord listening on {scheme}://{addr}");
     tracing::info!(%addr, "listening");
-    let grace = Some(std::time::Duration::from_secs(10));
-    let served = Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(endpoint, shutdown_signal(), grace)
-        .await;
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    let grace = std::time::Duration::from_secs(10);
+    crate::connections::serve(
+        acceptor,
+        endpoint,
+        &args.connections,
+        shutdown_signal(),
+        grace,
+    )
+    .await;
+    ExitCode::SUCCESS
 }
 
 /// Single sign-on's settings, when --oidc-issuer is given; the client secret comes from the

@@ -8,7 +8,6 @@ use accord::clock::FixedClock;
 use accord::registry::Registry;
 use accord::settings::Settings;
 use jiff::civil::date;
-use poem::Server;
 use poem::listener::{Acceptor, Listener, TcpListener};
 use sea_orm::{ConnectionTrait, Statement};
 
@@ -89,7 +88,12 @@ impl TestApp {
         let app = accord::app::App::new(registry.clone(), settings(&base)).expect("the app starts");
         let endpoint = accord::server::endpoint(&app).expect("the endpoint builds");
         let served = app.clone();
-        tokio::spawn(async move { Server::new_with_acceptor(acceptor).run(endpoint).await });
+        let limits = app.settings.connections.clone();
+        let forever = std::future::pending();
+        let grace = std::time::Duration::ZERO;
+        tokio::spawn(async move {
+            accord::connections::serve(acceptor, endpoint, &limits, forever, grace).await
+        });
         TestApp {
             base,
             registry,
