@@ -1082,6 +1082,35 @@ async fn bad_input_gets_a_clear_error_and_stores_nothing(app: TestApp) {
     assert_eq!(r.status(), 409, "completed once");
 }
 
+/// The documented allowance fits: four attachments of 512 KiB, as base64 JSON, are taken in one
+/// submission (the service-wide body limit would refuse them); beyond the submission's own
+/// allowance the request is refused (413) before it is read.
+async fn the_attachment_allowance_fits_a_request(app: TestApp) {
+    with_samples(&app).await;
+    let metis = app.token(Role::Contractor, Some("metis")).await;
+    let path = format!("/api/v1/agreements/{HMO}/handover");
+    let view = json_of(app.get(&metis, &path).await).await;
+    let submit = format!(
+        "{path}/items/{}/submissions",
+        item_id(&view, "matching-runbook")
+    );
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let text = "the runbook says ".repeat(512 * 1024 / 17 + 1);
+    let full = &text.as_bytes()[..512 * 1024];
+    let files: Vec<Value> = (0..4)
+        .map(|i| json!({ "file_name": format!("part-{i}.txt"), "content_base64": b64(full) }))
+        .collect();
+    let body = json!({ "body": "Four parts, each at the allowance.", "attachments": files });
+    assert!(body.to_string().len() > accord::settings::DEFAULT_MAX_BODY);
+    let r = app.post_json(&metis, &submit, body).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let over = "x".repeat(accord::handover::records::MAX_SUBMISSION_BODY);
+    let r = app
+        .post_json(&metis, &submit, json!({ "body": over }))
+        .await;
+    assert_eq!(r.status(), 413);
+}
+
 /// A party whose engagement ended under one agreement, but still runs under another, keeps its
 /// access; its holdings under the ended one still fall due.
 async fn a_party_still_engaged_elsewhere_keeps_its_access(app: TestApp) {
@@ -1254,6 +1283,7 @@ async fn the_pack_holds_every_item_past_a_thousand(app: TestApp) {
 }
 
 on_both_databases!(
+    the_attachment_allowance_fits_a_request,
     the_pack_holds_every_item_past_a_thousand,
     bad_input_gets_a_clear_error_and_stores_nothing,
     a_party_still_engaged_elsewhere_keeps_its_access,

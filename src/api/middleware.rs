@@ -15,6 +15,32 @@ use super::error::{ApiError, normalise};
 use super::spec::PathMethods;
 use crate::metrics::Metrics;
 
+/// The most a request to `path` may send: `max`, but a handover submission's allowance where
+/// its four attachments of 512 KiB arrive (as base64 JSON in the API, a multipart form in the
+/// console), so the documented allowance always fits.
+pub fn body_limit(path: &str, max: usize) -> usize {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let submission = match segments.as_slice() {
+        [
+            "api",
+            "v1",
+            "agreements",
+            _,
+            "handover",
+            "items",
+            _,
+            "submissions",
+        ] => true,
+        ["agreements", _, "handover", _, "submit"] => true,
+        _ => false,
+    };
+    if submission {
+        max.max(crate::handover::records::MAX_SUBMISSION_BODY)
+    } else {
+        max
+    }
+}
+
 /// Reads the whole body, at most `max` bytes within `deadline`, before any handler sees it, so
 /// a handler only ever sees a body that arrived in full. A body over the limit is answered 413,
 /// and one still arriving at the deadline 408 (a slow client would hold its connection for as
@@ -27,6 +53,7 @@ pub async fn limit_body<E: Endpoint>(
     max: usize,
     deadline: Duration,
 ) -> poem::Result<Response> {
+    let max = body_limit(req.uri().path(), max);
     let body = req.take_body();
     let refused = match tokio::time::timeout(deadline, body.into_bytes_limit(max)).await {
         Ok(Ok(bytes)) => {

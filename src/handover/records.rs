@@ -49,6 +49,14 @@ pub const MAX_TEXT: usize = 4000;
 pub const MAX_CREDENTIALS: usize = 200;
 /// Longest entry in a credential's row, in characters.
 pub const MAX_CELL: usize = 200;
+/// The largest request that carries a whole submission: the attachments at their allowance as
+/// base64 (4 bytes for every 3), and the text and credentials at their caps with every
+/// character JSON-escaped (6 bytes each), with room for the framing.
+pub const MAX_SUBMISSION_BODY: usize =
+    files::MAX_ATTACHMENTS * files::MAX_ATTACHMENT_BYTES.div_ceil(3) * 4
+        + MAX_BODY * 6
+        + MAX_CREDENTIALS * 3 * MAX_CELL * 6
+        + 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandoverError {
