@@ -1261,6 +1261,22 @@ async fn the_openapi_document_lists_exactly_the_endpoints_in_the_matrix(app: Tes
     let doc = r.json();
     let version = doc["openapi"].as_str().unwrap_or_default();
     assert!(version.starts_with("3."), "openapi {version:?}");
+    // The schema states the limits the service checks: a field id's length (in characters,
+    // as the gate counts them), and an access request's e-mail address.
+    let schemas = &doc["components"]["schemas"];
+    for name in ["CheckRequest", "SendRequest"] {
+        assert_eq!(
+            schemas[name]["properties"]["fields"]["items"]["maxLength"], 200,
+            "{name}: {}",
+            schemas[name]
+        );
+    }
+    let email = &schemas["NewAccessRequest"]["properties"]["email"];
+    assert_eq!(email["maxLength"], 254, "{email}");
+    assert!(
+        email["pattern"].as_str().is_some_and(|p| p.contains('@')),
+        "{email}"
+    );
     let paths = doc["paths"].as_object().expect("paths");
     let documented: BTreeSet<(String, String)> = paths
         .iter()

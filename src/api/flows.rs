@@ -46,7 +46,7 @@ pub struct SendRequestSchema {
     #[oai(validator(min_length = 1, max_length = 200))]
     pub purpose: String,
     /// The field ids to be sent. Every key the records carry is decided on too.
-    #[oai(validator(max_items = 10000))]
+    #[oai(validator(max_items = 10000, max_length = 200))]
     pub fields: Vec<String>,
     /// The flow's id. Without it, any flow of the agreement with this `from`, `to` and
     /// `purpose` matches.

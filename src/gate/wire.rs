@@ -35,7 +35,7 @@ pub struct CheckRequest {
     pub purpose: String,
     /// The field ids to be sent (the keys of the records), at most 10,000.
     #[serde(deserialize_with = "limits::names")]
-    #[oai(validator(max_items = 10000))]
+    #[oai(validator(max_items = 10000, max_length = 200))]
     pub fields: Vec<String>,
     #[oai(nullable)]
     /// The flow's id. Without it, any flow of the agreement with this `from`, `to` and
