@@ -1,5 +1,6 @@
 //! The `accord check` use case: find agreement files under the given paths, read each within
-//! bounds, check it, and find agreement ids used by more than one file.
+//! bounds, check it, and find agreement ids used by more than one file. And checking for async
+//! callers: on a blocking thread, never on the runtime's workers.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -94,6 +95,26 @@ pub fn read_source(path: &Path) -> Result<Vec<u8>, String> {
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Ok(bytes)
+}
+
+/// Runs `work` on tokio's blocking threads and waits for it. Checking YAML from a request (an
+/// upload, a draft, a template, a drafted access request) is linear but may be a MiB: tens of
+/// milliseconds of CPU that must not hold an async worker every other request, `/healthz`
+/// among them, is waiting for. A panic in `work` goes on in the caller.
+pub async fn on_blocking_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(done) => done,
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            // Only a runtime shutting down cancels a blocking task; nothing waits for it then.
+            Err(e) => panic!("a blocking check did not run: {e}"),
+        },
+    }
+}
+
+/// [`check_source`] for an async caller, on a blocking thread.
+pub async fn check_blocking(source: Vec<u8>, today: Date) -> Checked {
+    on_blocking_thread(move || check_source(&source, today)).await
 }
 
 /// An agreement id must be unique across all files: each later use is a `duplicate-id`.

@@ -85,6 +85,43 @@ fn deep_nesting_is_refused_without_overflowing_the_stack() {
     }
 }
 
+/// The file of issue #27: 90,000 keys in one mapping (870 KB, under the size cap). Reading
+/// stops at the key past the cap, with where it stands and where its mapping starts.
+#[test]
+fn ninety_thousand_keys_in_one_mapping_stop_at_the_key_past_the_cap() {
+    let mut src = String::from("accord: 1\n");
+    for i in 0..90_000 {
+        src.push_str(&format!("k{i:05}: x\n"));
+    }
+    assert!(src.len() > 870_000 && src.len() < 1024 * 1024);
+    let checked = check_source(src.as_bytes(), date(2026, 11, 21));
+    let (code, line, col, msg) = only(&checked);
+    // `accord` and 9,999 more keys make 10,000; the next, `k09999`, is one too many.
+    assert_eq!((code, line, col), (Code::YamlSyntax, 10_001, 1));
+    assert_eq!(
+        msg,
+        "invalid YAML: the mapping that starts at line 1 has more than 10000 keys; an \
+         agreement needs far fewer"
+    );
+}
+
+/// A key repeated 9,998 keys after its first, in a mapping at the cap: found at the repeat.
+#[test]
+fn a_key_repeated_far_from_its_first_is_found_at_the_repeat() {
+    let mut src = String::from("accord: 1\nid: far\nextra:\n");
+    for i in 0..9_999 {
+        src.push_str(&format!("  key{i:05}: x\n"));
+    }
+    src.push_str("  key00000: again\n");
+    let checked = check_source(src.as_bytes(), date(2026, 11, 21));
+    let (code, line, col, msg) = only(&checked);
+    assert_eq!((code, line, col), (Code::YamlSyntax, 10_003, 3));
+    assert_eq!(
+        msg,
+        "invalid YAML: the key 'key00000' appears twice in one mapping (first at line 4)"
+    );
+}
+
 #[test]
 fn non_utf8_bytes_point_at_the_bad_byte() {
     let checked = check(b"accord: 1\nid: caf\xc3\x28\n".to_vec());

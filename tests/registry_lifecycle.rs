@@ -364,6 +364,42 @@ async fn broken_agreements_get_422_with_every_finding(app: TestApp) {
     assert_eq!(list["total"], 0, "nothing stored");
 }
 
+/// An upload past the keys-per-mapping budget, and one repeating a key thousands of lines after
+/// its first, are 422s pointing at the key that broke the rule; nothing is stored.
+async fn too_many_or_repeated_keys_get_422_at_the_key(app: TestApp) {
+    let officer = app.token(Role::IgOfficer, None).await;
+    let base = draft(FOODBANK, "many-keys");
+    let keys = |n: usize| -> String { (0..n).map(|i| format!("  k{i}: 1\n")).collect() };
+    let first = base.lines().count() as u64 + 2;
+    let cases = [
+        (
+            format!("{base}extra:\n{}", keys(10_001)),
+            first + 10_000,
+            "has more than 10000 keys".to_owned(),
+        ),
+        (
+            format!("{base}extra:\n{}  k0: 2\n", keys(9_999)),
+            first + 9_999,
+            format!("the key 'k0' appears twice in one mapping (first at line {first})"),
+        ),
+    ];
+    for (yaml, line, says) in cases {
+        let resp = app.post_yaml(&officer, "/api/v1/agreements", &yaml).await;
+        assert_eq!(resp.status(), 422);
+        let found = json(resp).await["diagnostics"].clone();
+        assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
+        let d = &found[0];
+        assert_eq!(
+            (&d["code"], &d["line"], &d["column"]),
+            (&json!("yaml-syntax"), &json!(line), &json!(3)),
+            "{d}"
+        );
+        assert!(d["message"].as_str().unwrap().contains(&says), "{d}");
+    }
+    let list = json(app.get(&officer, "/api/v1/agreements").await).await;
+    assert_eq!(list["total"], 0, "nothing stored");
+}
+
 async fn a_new_version_supersedes_the_old_when_signed(app: TestApp) {
     let officer = app.token(Role::IgOfficer, None).await;
     let file = support::repo().join("agreements").join(FOODBANK);
@@ -1582,6 +1618,7 @@ on_both_databases!(
     the_list_pages_by_key_and_fills_in_old_rows,
     upload_collect_signatures_and_activate,
     broken_agreements_get_422_with_every_finding,
+    too_many_or_repeated_keys_get_422_at_the_key,
     a_new_version_supersedes_the_old_when_signed,
     suspend_reinstate_and_terminate_with_reasons,
     a_terminated_agreements_draft_takes_no_signatures,

@@ -261,6 +261,9 @@ async fn bad_templates_store_nothing(app: TestApp) {
     let good = shipped::find(FOODBANK).unwrap().text;
     let bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n\
                 c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n";
+    let keys = |n: usize, indent: &str| -> String {
+        (0..n).map(|i| format!("{indent}k{i}: red\n")).collect()
+    };
     let cases: Vec<(String, &str)> = vec![
         ("\u{1}not: [yaml".to_owned(), "not valid YAML"),
         (bomb.to_owned(), "not valid YAML"),
@@ -280,6 +283,13 @@ async fn bad_templates_store_nothing(app: TestApp) {
             good.replace("keep_for: P6M", "keep_for: P6M\n    colour: red"),
             "colour",
         ),
+        (
+            good.replace(
+                "accord_template: 1\n",
+                &format!("accord_template: 1\nmany:\n{}", keys(10_001, "  ")),
+            ),
+            "has more than 10000 keys",
+        ),
     ];
     for (text, says) in cases {
         match registry
@@ -291,6 +301,30 @@ async fn bad_templates_store_nothing(app: TestApp) {
             }
             other => panic!("{says}: {other:?}"),
         }
+    }
+    // Thousands of unknown keys in one of the agreement's mappings: each problem is found at
+    // its own line of the template.
+    let many = good.replacen(
+        "keep_for: P6M\n",
+        &format!("keep_for: P6M\n{}", keys(9_000, "    ")),
+        1,
+    );
+    let first = many.lines().position(|l| l == "    k0: red").unwrap() + 1;
+    match registry
+        .import_template(many.as_bytes(), "westminster-food", None, "officer")
+        .await
+    {
+        Err(FromTemplate::Problems(p)) => {
+            assert_eq!(p.len(), 9_000, "{:?}", &p[..2]);
+            for (i, p) in p.iter().enumerate() {
+                assert_eq!(p.pos.line as usize, first + i, "{p:?}");
+                assert!(
+                    p.message.starts_with(&format!("unknown key 'k{i}'")),
+                    "{p:?}"
+                );
+            }
+        }
+        other => panic!("{other:?}"),
     }
     match registry
         .import_template(good.as_bytes(), "Westminster Food", None, "officer")

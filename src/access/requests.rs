@@ -568,7 +568,8 @@ impl Access {
         let r = self.find(id).await?;
         let answers: Answers = serde_json::from_str(&r.answers).unwrap_or_default();
         let draft = self.draft(&r, &answers, None).await?;
-        let checked = crate::agreement::check_source(draft.yaml.as_bytes(), self.clock.today());
+        let checked =
+            crate::check::check_blocking(draft.yaml.clone().into_bytes(), self.clock.today()).await;
         let findings: Vec<String> = checked
             .diagnostics
             .iter()
@@ -1219,7 +1220,9 @@ impl Access {
         }
         let answers: Answers = serde_json::from_str(&r.answers).unwrap_or_default();
         let drafted = self.draft(&r, &answers, as_party).await?;
-        let checked = crate::agreement::check_source(drafted.yaml.as_bytes(), self.clock.today());
+        let checked =
+            crate::check::check_blocking(drafted.yaml.clone().into_bytes(), self.clock.today())
+                .await;
         if checked.agreement.is_none() {
             return Err(AccessError::DraftInvalid(checked.diagnostics));
         }

@@ -178,16 +178,15 @@ impl<'n> Fields<'n> {
 
     /// Reports every key that no `required`/`optional` call asked for.
     pub fn finish(self, d: &mut Decoder) {
+        // Named once: finding the owner's id searches the mapping, which may be all unknown keys.
+        let mut owner = None;
         for e in self.entries {
             if self.known.contains(&e.key.as_str()) {
                 continue;
             }
+            let owner = owner.get_or_insert_with(|| self.describe_owner(d));
             let hint = suggestion(&e.key, self.known.iter().copied());
-            let msg = format!(
-                "unknown key '{}' in {}{hint}",
-                clip(&e.key),
-                self.describe_owner(d)
-            );
+            let msg = format!("unknown key '{}' in {owner}{hint}", clip(&e.key));
             d.report(Code::Schema, e.key_pos, msg);
         }
     }

@@ -124,14 +124,20 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
 }
 
 /// The closest candidate to a misspelt word, when one is close enough to be a likely typo.
+/// A candidate whose length differs from the word's by more than that is never compared (the
+/// distance is at least the difference), so a huge word against short keys costs only its
+/// length, not its length times each key's.
 pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).max(1);
+    let word = word.to_lowercase();
+    let chars = word.chars().count();
     candidates
         .into_iter()
-        .map(|c| (strsim::damerau_levenshtein(&word.to_lowercase(), c), c))
+        .filter(|c| c.chars().take(chars + limit + 1).count().abs_diff(chars) <= limit)
+        .map(|c| (strsim::damerau_levenshtein(&word, c), c))
         .filter(|&(d, _)| d <= limit)
         .min_by_key(|&(d, _)| d)
         .map(|(_, c)| c)
@@ -168,5 +174,49 @@ mod tests {
         assert_eq!(did_you_mean("purpose", keys), Some("purposes"));
         assert_eq!(did_you_mean("Parties", keys), Some("parties"));
         assert_eq!(did_you_mean("zzz", keys), None);
+    }
+
+    /// Skipping candidates by length alone gives what comparing every candidate gave.
+    #[test]
+    fn candidates_skipped_by_length_change_no_answer() {
+        let every = |word: &str, keys: &[&'static str]| {
+            let limit = (word.chars().count() / 3).max(1);
+            keys.iter()
+                .map(|&c| (strsim::damerau_levenshtein(&word.to_lowercase(), c), c))
+                .filter(|&(d, _)| d <= limit)
+                .min_by_key(|&(d, _)| d)
+                .map(|(_, c)| c)
+        };
+        let keys = [
+            "id",
+            "ids",
+            "purpose",
+            "purposes",
+            "parties",
+            "flows",
+            "i̇d",
+            "retention-period",
+        ];
+        let words = [
+            "i",
+            "d",
+            "idd",
+            "Purpose",
+            "purpse",
+            "purposess",
+            "partie",
+            "İD",
+            "flow",
+            "fl",
+            "retention",
+            "retentionperiod",
+            "retention-periods-x",
+            "zzzzzzzzzzzzzzzzzzzz",
+            "",
+        ];
+        for word in words {
+            assert_eq!(did_you_mean(word, keys), every(word, &keys), "{word:?}");
+        }
+        assert_eq!(did_you_mean(&"x".repeat(1_000_000), keys), None);
     }
 }

@@ -4,6 +4,7 @@
 //! schema tests hold the two together.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::num::NonZeroU32;
 
 use jiff::civil::Date;
@@ -955,6 +956,15 @@ impl Agreement {
         self.flows
             .iter()
             .filter(move |f| f.fields.iter().any(|r| r.as_str() == field_id))
+    }
+
+    /// The ids of the fields some flow carries, for asking about every field at once (asking
+    /// [`Agreement::flows_carrying`] of each would cost fields × references).
+    pub fn carried_fields(&self) -> HashSet<&str> {
+        self.flows
+            .iter()
+            .flat_map(|f| f.fields.iter().map(Ref::as_str))
+            .collect()
     }
 }
 

@@ -3,7 +3,9 @@
 //! serde_yaml gives values without positions and stops at the first error; an IG officer needs
 //! every finding at its line and column. So we read yaml-rust2's event stream ourselves and
 //! build this tree, iteratively (no recursion, so hostile nesting cannot overflow the stack) and
-//! within fixed budgets for size, depth and alias expansion.
+//! within fixed budgets for size, depth, keys per mapping and alias expansion. A repeated key
+//! is found through a hash map of its mapping's keys (a small mapping is just searched), so
+//! reading costs linear work in the size of the source.
 
 use std::collections::HashMap;
 
@@ -16,6 +18,12 @@ pub const MAX_BYTES: usize = 1024 * 1024;
 pub const MAX_DEPTH: usize = 64;
 /// Most nodes that alias expansion may add, so a "billion laughs" file stays small.
 pub const MAX_ALIAS_NODES: usize = 10_000;
+/// Most keys in one mapping. The largest mapping of the format has about twenty keys, and every
+/// mapping whose keys are free (a template's `roles`) stays far below this.
+pub const MAX_KEYS: usize = 10_000;
+/// Keys of a mapping that are searched one by one for a repeat; past them, a hash map of its
+/// keys answers (so a mapping costs linear work, and a small one allocates nothing more).
+const KEYS_SEARCHED: usize = 16;
 
 /// A place in the source: 1-based line and column (columns count characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -261,6 +269,9 @@ enum Frame {
         anchor: usize,
         entries: Vec<Entry>,
         key: Option<(String, Pos)>,
+        /// The line of each key of `entries[..index.len()]`, once the mapping is past
+        /// [`KEYS_SEARCHED`] keys (SipHash with a random key: hostile keys cannot all collide).
+        index: HashMap<String, u32>,
     },
 }
 
@@ -322,6 +333,7 @@ impl Builder {
                     anchor,
                     entries: Vec::new(),
                     key: None,
+                    index: HashMap::new(),
                 })
             }
             Event::SequenceEnd | Event::MappingEnd => self.close(),
@@ -404,7 +416,13 @@ impl Builder {
                 items.push(node);
                 Ok(())
             }
-            Some(Frame::Map { entries, key, .. }) => match key.take() {
+            Some(Frame::Map {
+                pos,
+                entries,
+                key,
+                index,
+                ..
+            }) => match key.take() {
                 Some((key, key_pos)) => {
                     entries.push(Entry {
                         key,
@@ -414,20 +432,43 @@ impl Builder {
                     Ok(())
                 }
                 None => {
-                    let k = map_key(node)?;
-                    if let Some(first) = entries.iter().find(|e| e.key == k.0) {
+                    let (text, at) = map_key(node)?;
+                    if let Some(first) = first_line(entries, index, &text) {
                         let msg = format!(
-                            "the key '{}' appears twice in one mapping (first at line {})",
-                            k.0, first.key_pos.line
+                            "the key '{text}' appears twice in one mapping (first at line {first})"
                         );
-                        return Err(SyntaxError::new(k.1, msg));
+                        return Err(SyntaxError::new(at, msg));
                     }
-                    *key = Some(k);
+                    if entries.len() >= MAX_KEYS {
+                        let start = entries.first().map_or(*pos, |e| e.key_pos.min(*pos));
+                        let msg = format!(
+                            "the mapping that starts at line {} has more than {MAX_KEYS} keys; \
+                             an agreement needs far fewer",
+                            start.line
+                        );
+                        return Err(SyntaxError::new(at, msg));
+                    }
+                    *key = Some((text, at));
                     Ok(())
                 }
             },
         }
     }
+}
+
+/// The line of `key` among a mapping's `entries`, if it is there: searched in a small mapping,
+/// looked up in `index` (brought up to date first) in a bigger one.
+fn first_line(entries: &[Entry], index: &mut HashMap<String, u32>, key: &str) -> Option<u32> {
+    if entries.len() <= KEYS_SEARCHED {
+        return entries
+            .iter()
+            .find(|e| e.key == key)
+            .map(|e| e.key_pos.line);
+    }
+    for e in &entries[index.len()..] {
+        index.insert(e.key.clone(), e.key_pos.line);
+    }
+    index.get(key).copied()
 }
 
 fn scan_error(e: yaml_rust2::ScanError) -> SyntaxError {
@@ -585,6 +626,58 @@ items:
         let err = parse(b"a: 1\nb: 2\na: 3\n").unwrap_err();
         assert_eq!(err.pos.line, 3);
         assert!(err.message.contains("'a' appears twice"), "{}", err.message);
+    }
+
+    /// `n` keys `k1`..`kn` in one block mapping under `top:`, one to a line from line 2.
+    fn keys(n: usize) -> String {
+        let mut src = String::from("top:\n");
+        for i in 1..=n {
+            src.push_str(&format!("  k{i}: {i}\n"));
+        }
+        src
+    }
+
+    #[test]
+    fn a_repeat_far_from_its_first_is_found_at_the_repeat() {
+        let mut src = keys(MAX_KEYS - 1);
+        src.push_str("  k1: again\n");
+        let err = parse(src.as_bytes()).unwrap_err();
+        let line = MAX_KEYS as u32 + 1;
+        assert_eq!(err.pos, Pos { line, column: 3 });
+        assert_eq!(
+            err.message,
+            "the key 'k1' appears twice in one mapping (first at line 2)"
+        );
+        // The same keys in two mappings are no repeat.
+        assert!(parse(b"a: {k: 1, j: 2}\nb: {j: 1, k: 2}\n").is_ok());
+    }
+
+    #[test]
+    fn keys_per_mapping_are_capped() {
+        let at_cap = root(&keys(MAX_KEYS));
+        assert_eq!(
+            at_cap.get("top").unwrap().value.entries().unwrap().len(),
+            MAX_KEYS
+        );
+        let err = parse(keys(MAX_KEYS + 1).as_bytes()).unwrap_err();
+        let line = MAX_KEYS as u32 + 2;
+        assert_eq!(err.pos, Pos { line, column: 3 });
+        assert_eq!(
+            err.message,
+            format!(
+                "the mapping that starts at line 2 has more than {MAX_KEYS} keys; an agreement \
+                 needs far fewer"
+            )
+        );
+        // A flow mapping points at its key too.
+        let flow: Vec<String> = (0..=MAX_KEYS).map(|i| format!("k{i}: 1")).collect();
+        let err = parse(format!("x: {{{}}}\n", flow.join(", ")).as_bytes()).unwrap_err();
+        let column = 5 + flow[..MAX_KEYS]
+            .iter()
+            .map(|k| k.len() as u32 + 2)
+            .sum::<u32>();
+        assert_eq!(err.pos, Pos { line: 1, column });
+        assert!(err.message.contains("starts at line 1"), "{}", err.message);
     }
 
     #[test]

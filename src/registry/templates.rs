@@ -10,6 +10,7 @@ use super::stored::{VersionInfo, find_version};
 use super::{Registry, RegistryError};
 use crate::agreement::Diagnostic;
 use crate::audit::{Event, Writer};
+use crate::check::on_blocking_thread;
 use crate::store::entity::agreement;
 use crate::template::export::{Source, export};
 use crate::template::import::{Problem, import};
@@ -62,7 +63,10 @@ impl Registry {
         let id = crate::template::new_id(new_id).map_err(RegistryError::BadRequest)?;
         let today = self.clock.today();
         let start = start.unwrap_or(today);
-        let draft = import(template, &id, start, today).map_err(FromTemplate::Problems)?;
+        let (bytes, new) = (template.to_vec(), id.clone());
+        let draft = on_blocking_thread(move || import(&bytes, &new, start, today))
+            .await
+            .map_err(FromTemplate::Problems)?;
         let txn = self.db.begin().await.map_err(RegistryError::from)?;
         let mut log = Writer::begin(&txn).await.map_err(RegistryError::from)?;
         // Read under the writers' lock: two drafts racing for one id cannot both be first.

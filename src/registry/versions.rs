@@ -20,7 +20,7 @@ use crate::agreement::lifecycle::{Control, Stored};
 use crate::agreement::validate::placeholders::{left_to_fill, officer_notes};
 use crate::agreement::{ValidAgreement, check_source};
 use crate::audit::{Event, Writer};
-use crate::check::{agreement_files, read_source};
+use crate::check::{agreement_files, check_blocking, read_source};
 use crate::store::entity::{agreement, signature, version};
 use crate::store::time::stamp;
 
@@ -84,7 +84,7 @@ const IMPORT_BATCH: usize = 250;
 impl Registry {
     /// Checks and stores an uploaded or imported source.
     pub async fn add_version(&self, source: &[u8], actor: &str, origin: Origin) -> Result<Added> {
-        let checked = check_source(source, self.clock.today());
+        let checked = check_blocking(source.to_vec(), self.clock.today()).await;
         let Some(agreement) = checked.agreement else {
             return Err(RegistryError::Invalid(checked.diagnostics));
         };
@@ -131,7 +131,7 @@ impl Registry {
         source: &str,
         actor: &str,
     ) -> Result<VersionInfo> {
-        let checked = check_source(source.as_bytes(), self.clock.today());
+        let checked = check_blocking(source.as_bytes().to_vec(), self.clock.today()).await;
         let Some(agreement) = checked.agreement else {
             return Err(RegistryError::Invalid(checked.diagnostics));
         };

@@ -16,7 +16,7 @@ use super::offsets::resolve;
 use super::{FORMAT, KEYS, LEFT_OUT, SOURCE_KEYS, is_date_path, s};
 use crate::agreement::diagnostic::suggestion;
 use crate::agreement::values::Slug;
-use crate::agreement::yaml::{self, MAX_BYTES, Node, NodeKind, Pos, Resolved};
+use crate::agreement::yaml::{self, Entry, MAX_BYTES, Node, NodeKind, Pos, Resolved};
 use crate::agreement::{Checked, Code, check_source};
 
 /// A problem with a template, at its place in the template.
@@ -292,9 +292,12 @@ fn places(draft: &Node, body: &Node) -> HashMap<Pos, Pos> {
         map.entry(d.pos).or_insert(t.pos);
         match (&d.kind, &t.kind) {
             (NodeKind::Seq(ds), NodeKind::Seq(ts)) => stack.extend(ds.iter().zip(ts)),
-            (NodeKind::Map(ds), NodeKind::Map(_)) => {
+            (NodeKind::Map(ds), NodeKind::Map(ts)) => {
+                // Keys are unique in a mapping, so each is found in one lookup, not a search.
+                let by_key: HashMap<&str, &Entry> =
+                    ts.iter().map(|te| (te.key.as_str(), te)).collect();
                 for de in ds {
-                    if let Some(te) = t.get(&de.key) {
+                    if let Some(te) = by_key.get(de.key.as_str()) {
                         map.entry(de.key_pos).or_insert(te.key_pos);
                         stack.push((&de.value, &te.value));
                     }

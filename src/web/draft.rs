@@ -12,8 +12,9 @@ use super::Console;
 use super::errors::{WebError, WebResult};
 use super::render::{pages, see_other};
 use super::session::{Viewer, encode};
-use crate::agreement::{Diagnostic, check_source};
+use crate::agreement::Diagnostic;
 use crate::auth::OFFICERS;
+use crate::check::check_blocking;
 use crate::registry::RegistryError;
 use crate::registry::versions::{Added, Origin};
 
@@ -254,7 +255,7 @@ async fn check_or_save(
         ));
     }
     let today = console.clock.today();
-    let checked = check_source(source.as_bytes(), today);
+    let checked = check_blocking(source.as_bytes().to_vec(), today).await;
     let has_errors = checked.diagnostics.iter().any(Diagnostic::is_error);
     if !save || has_errors {
         let status = if has_errors {
@@ -374,6 +375,7 @@ pub async fn upload(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agreement::check_source;
 
     #[test]
     fn the_skeleton_passes_check() {

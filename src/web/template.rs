@@ -18,6 +18,7 @@ use super::session::{Viewer, encode};
 use super::sign_in::field_error;
 use crate::agreement::values::parse_date;
 use crate::auth::OFFICERS;
+use crate::check::on_blocking_thread;
 use crate::registry::RegistryError;
 use crate::registry::templates::FromTemplate;
 use crate::template::import::{Problem, import};
@@ -199,7 +200,10 @@ pub async fn submit(
             StatusCode::BAD_REQUEST,
         ));
     };
-    let draft = match import(&bytes, &id, start, console.clock.today()) {
+    let today = console.clock.today();
+    let (template, new) = (bytes.clone(), id.clone());
+    let imported = on_blocking_thread(move || import(&template, &new, start, today)).await;
+    let draft = match imported {
         Ok(d) => d,
         Err(problems) => return Ok(with_problems(&viewer, &answers, &problems)),
     };

@@ -1,14 +1,21 @@
 //! Contractors must be processors, and must hand over before their engagement ends.
 
+use std::collections::HashMap;
+
 use super::Findings;
 use crate::agreement::diagnostic::Code;
-use crate::agreement::model::Agreement;
+use crate::agreement::model::{Agreement, Party};
 use crate::agreement::vocab::PartyRole;
 use crate::path;
 
 pub fn check(a: &Agreement, f: &mut Findings) {
+    // The first party with each id, as `Agreement::party` finds it, in one lookup each.
+    let mut parties: HashMap<&str, &Party> = HashMap::new();
+    for p in &a.parties {
+        parties.entry(p.id.as_str()).or_insert(p);
+    }
     for (i, c) in a.contractors.iter().enumerate() {
-        if let Some(party) = a.party(c.party.as_str())
+        if let Some(&party) = parties.get(c.party.as_str())
             && party.role != PartyRole::Processor
         {
             let msg = format!(

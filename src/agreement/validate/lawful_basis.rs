@@ -82,8 +82,9 @@ fn article6(a: &Agreement, f: &mut Findings) {
 /// Special category and criminal offence fields that a flow carries need their conditions.
 fn shared_categories(a: &Agreement, f: &mut Findings) {
     let lb = &a.lawful_basis;
+    let carried = a.carried_fields();
     for (i, field) in a.fields.iter().enumerate() {
-        if a.flows_carrying(field.id.as_str()).next().is_none() {
+        if !carried.contains(field.id.as_str()) {
             continue;
         }
         let here = path!["fields", i, "category"];
