@@ -20,7 +20,8 @@ use crate::metrics::Metrics;
 /// console), so the documented allowance always fits.
 pub fn body_limit(path: &str, max: usize) -> usize {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let submission = match segments.as_slice() {
+    let submission = matches!(
+        segments.as_slice(),
         [
             "api",
             "v1",
@@ -29,11 +30,9 @@ pub fn body_limit(path: &str, max: usize) -> usize {
             "handover",
             "items",
             _,
-            "submissions",
-        ] => true,
-        ["agreements", _, "handover", _, "submit"] => true,
-        _ => false,
-    };
+            "submissions"
+        ] | ["agreements", _, "handover", _, "submit"]
+    );
     if submission {
         max.max(crate::handover::records::MAX_SUBMISSION_BODY)
     } else {
