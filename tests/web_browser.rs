@@ -576,6 +576,17 @@ async fn journeys(hands: Hands) {
     b.press("button.button-warning").await;
     assert!(b.body().await.contains("No legal hold is in force"));
 
+    // A copy asks for a new title and id first, and never keeps the original's.
+    b.goto(&format!("/agreements/{ID}")).await;
+    b.press(&format!("a[href='/agreements/new?copy={ID}']")).await;
+    assert!(b.body().await.contains("Copy an agreement"));
+    b.fill("#title", "Islington foodbank referrals").await;
+    b.fill("#id", "islington-foodbank").await;
+    b.press("form[action='/agreements/new'] button.button").await;
+    let copied = b.body().await;
+    assert!(copied.contains("id: islington-foodbank"), "{copied}");
+    assert!(!copied.contains(&format!("id: {ID}\n")), "{copied}");
+
     // Suspended with a reason: the gate refuses.
     b.goto(&format!("/agreements/{ID}")).await;
     b.press(&format!("a[href='/agreements/{ID}/control/suspend']"))
@@ -697,6 +708,10 @@ async fn handover_journey(b: &mut Browser, app: &TestApp, officer: &str) {
         b.sign_out().await;
     }
     b.sign_in(&metis).await;
+    // The contractor's menu offers only the pages it may open.
+    let menu = b.body().await;
+    assert!(!menu.contains("href=\"/agreements\""), "{menu}");
+    assert!(menu.contains("href=\"/handover\""), "{menu}");
     b.press("nav a[href='/handover']").await;
     assert!(
         b.body()
@@ -896,6 +911,24 @@ async fn access_request_journey(b: &mut Browser, app: &TestApp, officer: &str) {
         "{}",
         b.body().await
     );
+    // An Article 10 basis chosen by mistake (no criminal offence data is asked for) is taken
+    // back with "None of these".
+    b.goto(&format!("{private}/step/lawful-basis")).await;
+    b.choose("input[name='article10'][value='']").await;
+    b.press("form button.button").await;
+    let kept = {
+        use accord::store::entity::access_request;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        access_request::Entity::find()
+            .filter(access_request::Column::Email.eq(email.as_str()))
+            .one(app.registry.db())
+            .await
+            .unwrap()
+            .unwrap()
+            .answers
+    };
+    assert!(!kept.contains("article10"), "{kept}");
+    b.goto(&private).await;
     b.press(&format!("a[href='{private}/check']")).await;
     let body = b.body().await;
     assert!(
