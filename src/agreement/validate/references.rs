@@ -170,7 +170,12 @@ mod tests {
         let n = 2_000;
         let (source, first_line) = with_unknown_fields(n);
         let checked = check_source(source.as_bytes(), jiff::civil::date(2026, 11, 21));
-        let found: Vec<_> = checked.diagnostics.iter().collect();
+        // The skeleton's own findings are its placeholders still to fill; the rest are these.
+        let found: Vec<_> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.code != Code::UnfilledPlaceholder)
+            .collect();
         assert_eq!(found.len(), n, "{:#?}", &found[..3]);
         for (i, d) in found.iter().enumerate() {
             assert_eq!(d.code, Code::UnknownField);
@@ -196,8 +201,13 @@ mod tests {
     fn a_few_typos_among_many_ids_all_get_their_hints() {
         let (source, _) = with_unknown_fields(200);
         let checked = check_source(source.as_bytes(), jiff::civil::date(2026, 11, 21));
-        assert_eq!(checked.diagnostics.len(), 200);
-        for (i, d) in checked.diagnostics.iter().enumerate() {
+        let found: Vec<_> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.code != Code::UnfilledPlaceholder)
+            .collect();
+        assert_eq!(found.len(), 200);
+        for (i, d) in found.iter().enumerate() {
             let hint = format!("; did you mean 'f{i:06}'?");
             assert!(d.message.ends_with(&hint), "{}", d.message);
         }
