@@ -27,6 +27,24 @@ async fn with_sample(app: &TestApp) {
     app.import_yaml(&yaml).await;
 }
 
+/// Posted answers as the API takes them: a question's one answer as a string, several as a
+/// list.
+fn answers_json(
+    posted: impl IntoIterator<Item = (String, String)>,
+) -> serde_json::Map<String, Value> {
+    let mut map = serde_json::Map::new();
+    for (k, v) in posted {
+        match map.get_mut(&k) {
+            Some(Value::Array(items)) => items.push(json!(v)),
+            Some(one) => *one = json!([one.clone(), v]),
+            None => {
+                map.insert(k, json!(v));
+            }
+        }
+    }
+    map
+}
+
 /// Bodies of the messages queued to `to` of `kind`, oldest first.
 async fn mail(app: &TestApp, to: &str, kind: &str) -> Vec<String> {
     outbox_message::Entity::find()
@@ -545,16 +563,7 @@ async fn the_api_keeps_the_forms_limits(app: TestApp) {
     with_sample(&app).await;
     let partner = app.token(Role::GateClient, Some("foodbank")).await;
     let body = |email: &str| {
-        let mut map = serde_json::Map::new();
-        for (k, v) in answers(&format!("agreement:{SAMPLE}"), &["full-name"], "") {
-            match map.get_mut(&k) {
-                Some(Value::Array(items)) => items.push(json!(v)),
-                Some(one) => *one = json!([one.clone(), v]),
-                None => {
-                    map.insert(k, json!(v));
-                }
-            }
-        }
+        let map = answers_json(answers(&format!("agreement:{SAMPLE}"), &["full-name"], ""));
         json!({ "email": email, "answers": map })
     };
     let confirmations = || async {
@@ -708,16 +717,7 @@ async fn the_form_names_only_what_is_published(app: TestApp) {
     assert!(!page.body.contains("party:metis"));
     let partner = app.token(Role::GateClient, Some("foodbank")).await;
     for target in ["agreement:quiet-referrals", "party:metis"] {
-        let mut map = serde_json::Map::new();
-        for (k, v) in answers(target, &["full-name"], "") {
-            match map.get_mut(&k) {
-                Some(Value::Array(items)) => items.push(json!(v)),
-                Some(one) => *one = json!([one.clone(), v]),
-                None => {
-                    map.insert(k, json!(v));
-                }
-            }
-        }
+        let map = answers_json(answers(target, &["full-name"], ""));
         let r = app
             .post_json(
                 &partner,
@@ -933,16 +933,7 @@ async fn every_move_through_the_api(app: TestApp) {
     let auditor = app.token(Role::Auditor, None).await;
     let stranger = app.token(Role::GateClient, Some("camden")).await;
     let body = |posted: Vec<(String, String)>| {
-        let mut answers = serde_json::Map::new();
-        for (k, v) in posted {
-            match answers.get_mut(&k) {
-                Some(Value::Array(items)) => items.push(json!(v)),
-                Some(one) => *one = json!([one.clone(), v]),
-                None => {
-                    answers.insert(k, json!(v));
-                }
-            }
-        }
+        let answers = answers_json(posted);
         json!({ "email": "system@hope.example", "answers": answers })
     };
     let complete = body(answers(
@@ -1211,21 +1202,18 @@ async fn a_requester_never_takes_another_partys_identity(app: TestApp) {
     let officer_token = app.token(Role::IgOfficer, None).await;
     let partner = app.token(Role::GateClient, Some("foodbank")).await;
     let request = |email: &str| {
-        let mut answers = serde_json::Map::new();
-        for (k, v) in support::access::answers(&format!("agreement:{SAMPLE}"), &["full-name"], "") {
-            let v = if k == "org_name" {
-                "Police".to_owned()
-            } else {
-                v
-            };
-            match answers.get_mut(&k) {
-                Some(Value::Array(items)) => items.push(json!(v)),
-                Some(one) => *one = json!([one.clone(), v]),
-                None => {
-                    answers.insert(k, json!(v));
-                }
-            }
-        }
+        let answers = answers_json(
+            support::access::answers(&format!("agreement:{SAMPLE}"), &["full-name"], "")
+                .into_iter()
+                .map(|(k, v)| {
+                    let v = if k == "org_name" {
+                        "Police".to_owned()
+                    } else {
+                        v
+                    };
+                    (k, v)
+                }),
+        );
         json!({ "email": email, "answers": answers })
     };
     let submitted = |email: &'static str| {
