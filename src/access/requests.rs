@@ -804,14 +804,31 @@ impl Access {
         m.confirm_hash = Set(None);
         m.confirm_expires_at = Set(None);
         m.email_confirmed_at = Set(Some(stamp(now)));
+        let (r, resume) = self
+            .send_private_link(&txn, &mut log, now, m, "access.email_confirmed")
+            .await?;
+        log.commit(txn).await?;
+        Ok((self.view(&r), resume))
+    }
+
+    /// Gives `m`'s request a new private link, saves it, audits `action` and mails the link to
+    /// the requester: what confirming an address and renewing a link both do.
+    async fn send_private_link(
+        &self,
+        txn: &DatabaseTransaction,
+        log: &mut Writer,
+        now: Timestamp,
+        mut m: row::ActiveModel,
+        action: &str,
+    ) -> Result<(row::Model, String)> {
         let resume = self.new_private_link(&mut m, now)?;
         m.updated_at = Set(stamp(now));
-        let r = m.update(&txn).await?;
+        let r = m.update(txn).await?;
         log.append(
             now,
             Event {
                 actor: "requester",
-                action: "access.email_confirmed",
+                action,
                 subject: subject(&r),
                 details: serde_json::json!({ "reference": r.reference }),
             },
@@ -821,10 +838,9 @@ impl Access {
             link: self.link(&format!("/request-access/r/{resume}")),
             ..Default::default()
         };
-        self.send(&txn, now, &r.email, Kind::AccessLink, &mail, None)
+        self.send(txn, now, &r.email, Kind::AccessLink, &mail, None)
             .await?;
-        log.commit(txn).await?;
-        Ok((self.view(&r), resume))
+        Ok((r, resume))
     }
 
     /// A new private link for a request: its hash and lifetime set on `m` (the old link stops
@@ -855,26 +871,14 @@ impl Access {
             .all(&txn)
             .await?;
         for r in open.into_iter().filter(|r| !status_of(r).is_final()) {
-            let mut m = r.clone().into_active_model();
-            let resume = self.new_private_link(&mut m, now)?;
-            m.updated_at = Set(stamp(now));
-            let r = m.update(&txn).await?;
-            log.append(
+            self.send_private_link(
+                &txn,
+                &mut log,
                 now,
-                Event {
-                    actor: "requester",
-                    action: "access.link_renewed",
-                    subject: subject(&r),
-                    details: serde_json::json!({ "reference": r.reference }),
-                },
-            );
-            let mail = AccessMail {
-                reference: r.reference.clone(),
-                link: self.link(&format!("/request-access/r/{resume}")),
-                ..Default::default()
-            };
-            self.send(&txn, now, &r.email, Kind::AccessLink, &mail, None)
-                .await?;
+                r.into_active_model(),
+                "access.link_renewed",
+            )
+            .await?;
         }
         log.commit(txn).await?;
         Ok(())
