@@ -221,79 +221,59 @@ pub async fn submit(
         }
     }
     viewer.check_csrf(&f.csrf)?;
-    let credentials = match credential_rows(&f.credentials) {
-        Ok(c) => c,
-        Err(problems) => {
-            let errors: Vec<_> = problems
-                .iter()
-                .map(|m| field_error("credentials", m))
-                .collect();
-            return item_page(
-                &console,
-                &viewer,
-                &id,
-                item,
-                &errors,
-                &f,
-                StatusCode::BAD_REQUEST,
-            )
-            .await;
-        }
-    };
-    let files = std::mem::take(&mut f.files);
-    let new = NewSubmission {
-        body: f.body.clone(),
-        credentials,
-        attachments: files,
-    };
-    match console
-        .handover
-        .submit(viewer.principal(), &id, item, new)
-        .await
-    {
-        Ok(_) => Ok(see_other(&format!("/agreements/{id}/handover/{item}"))),
-        Err(e) => {
-            use crate::handover::files::Refused;
-            let (field, status, message) = match e {
-                HandoverError::Secret { field, file, found } => (
-                    field,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    crate::handover::records::secret_message(file.as_deref(), &found),
-                ),
-                e @ HandoverError::Unreadable(_) => {
-                    ("files", StatusCode::UNSUPPORTED_MEDIA_TYPE, e.to_string())
-                }
-                HandoverError::Attachment(r) => {
-                    let status = match r {
-                        Refused::Type { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                        Refused::Name => StatusCode::BAD_REQUEST,
-                        Refused::TooBig { .. } | Refused::TooMany => StatusCode::PAYLOAD_TOO_LARGE,
-                    };
-                    ("files", status, r.to_string())
-                }
-                HandoverError::Credentials(problems) => {
-                    let errors: Vec<_> = problems
-                        .iter()
-                        .map(|m| field_error("credentials", &crate::text::capitalised(m)))
-                        .collect();
-                    return item_page(
-                        &console,
-                        &viewer,
-                        &id,
-                        item,
-                        &errors,
-                        &f,
-                        StatusCode::BAD_REQUEST,
-                    )
-                    .await;
-                }
-                HandoverError::BadInput(m) => ("body", StatusCode::BAD_REQUEST, m),
-                e => return Err(e.into()),
+    // A table the page cannot read is refused as the use case refuses a bad row: every
+    // problem at once, each in the error summary.
+    let submitted = match credential_rows(&f.credentials) {
+        Err(problems) => Err(HandoverError::Credentials(problems)),
+        Ok(credentials) => {
+            let new = NewSubmission {
+                body: f.body.clone(),
+                credentials,
+                attachments: std::mem::take(&mut f.files),
             };
-            let errors = [field_error(field, &crate::text::capitalised(&message))];
-            item_page(&console, &viewer, &id, item, &errors, &f, status).await
+            console
+                .handover
+                .submit(viewer.principal(), &id, item, new)
+                .await
         }
-    }
+    };
+    let e = match submitted {
+        Ok(_) => return Ok(see_other(&format!("/agreements/{id}/handover/{item}"))),
+        Err(e) => e,
+    };
+    use crate::handover::files::Refused;
+    let (status, problems): (StatusCode, Vec<(&str, String)>) = match e {
+        HandoverError::Secret { field, file, found } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec![(
+                field,
+                crate::handover::records::secret_message(file.as_deref(), &found),
+            )],
+        ),
+        e @ HandoverError::Unreadable(_) => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            vec![("files", e.to_string())],
+        ),
+        HandoverError::Attachment(r) => {
+            let status = match r {
+                Refused::Type { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                Refused::Name => StatusCode::BAD_REQUEST,
+                Refused::TooBig { .. } | Refused::TooMany => StatusCode::PAYLOAD_TOO_LARGE,
+            };
+            (status, vec![("files", r.to_string())])
+        }
+        HandoverError::Credentials(all) => (
+            StatusCode::BAD_REQUEST,
+            all.into_iter().map(|m| ("credentials", m)).collect(),
+        ),
+        HandoverError::BadInput(m) => (StatusCode::BAD_REQUEST, vec![("body", m)]),
+        e => return Err(e.into()),
+    };
+    let errors: Vec<_> = problems
+        .iter()
+        .map(|(field, m)| field_error(field, &crate::text::capitalised(m)))
+        .collect();
+    item_page(&console, &viewer, &id, item, &errors, &f, status).await
 }
 
 #[derive(Deserialize, Default)]
