@@ -683,6 +683,29 @@ async fn a_private_link_expires_and_is_renewed_by_email(app: TestApp) {
         .await;
     assert_eq!(bad.status, 400);
     assert!(bad.body.contains("href=\"#email\""));
+    // Renewals share a start's limits: three a quarter-hour for one mailbox (the renewal above
+    // was the first), however it is tagged.
+    let renew = |email: &'static str| {
+        let b = &b;
+        async move {
+            b.submit(
+                "/request-access/renew",
+                "/request-access/renew",
+                &[("email", email)],
+            )
+            .await
+        }
+    };
+    assert_eq!(renew("ann+again@hope.example").await.status, 200);
+    assert_eq!(renew("ANN+third@hope.example").await.status, 200);
+    let refused = renew(EMAIL).await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    assert!(refused.body.contains("href=\"#email\""));
+    assert_eq!(
+        mail(&app, EMAIL, "access-link").await.len(),
+        links.len(),
+        "nothing more is mailed"
+    );
 }
 
 /// The form offers only published agreements in force, and organisations that take requests:
