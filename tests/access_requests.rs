@@ -1340,6 +1340,50 @@ async fn a_requester_never_takes_another_partys_identity(app: TestApp) {
         .unwrap()
         .unwrap();
     assert_eq!(account.party_id.as_deref(), Some("police"));
+    // The same choice through the pages: the radio, then check your answers, then approval.
+    let id = submitted("third@police.example").await;
+    let here = format!("/access-requests/{id}/decide/approve");
+    let form = officer.get(&here).await;
+    assert!(
+        form.body.contains("name=\"as_party\" value=\"police\""),
+        "{}",
+        form.body
+    );
+    let check = officer
+        .post(
+            &here,
+            &[
+                ("csrf", &form.csrf()),
+                ("reasons", "Same force."),
+                ("as_party", "police"),
+                ("step", "check"),
+            ],
+        )
+        .await;
+    assert!(
+        check.body.contains("The existing party police"),
+        "{}",
+        check.body
+    );
+    let done = officer
+        .post(
+            &here,
+            &[
+                ("csrf", &form.csrf()),
+                ("reasons", "Same force."),
+                ("as_party", "police"),
+                ("step", "confirm"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let account = user::Entity::find()
+        .filter(user::Column::Email.eq("third@police.example"))
+        .one(app.registry.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.party_id.as_deref(), Some("police"));
 }
 
 on_both_databases!(
