@@ -198,6 +198,7 @@ const ENDPOINTS: &[Endpoint] = &[
     ep("POST",  "/api/v1/agreements/hmo-licensing-enforcement/handover/items/0192f0c0-0000-7000-8000-000000000000/accept", "/agreements/{id}/handover/items/{item}/accept", EMPTY, OFFICERS, 404),
     ep("POST",  "/api/v1/agreements/hmo-licensing-enforcement/handover/items/0192f0c0-0000-7000-8000-000000000000/return", "/agreements/{id}/handover/items/{item}/return", COMMENTS, OFFICERS, 404),
     ep("POST",  "/api/v1/agreements/hmo-licensing-enforcement/handover/engagements/camden/complete", "/agreements/{id}/handover/engagements/{party}/complete", EMPTY, OFFICERS, 404),
+    ep("POST",  "/api/v1/agreements/hmo-licensing-enforcement/handover/engagements/camden/end", "/agreements/{id}/handover/engagements/{party}/end", REASON, OFFICERS, 404),
     ep("GET",   "/api/v1/agreements/hmo-licensing-enforcement/handover/pack",      "/agreements/{id}/handover/pack",                 NONE,    READERS,        200),
     ep("GET",   "/api/v1/handover/search?q=sftp",                                  "/handover/search",                               NONE,    SEARCHERS,      200),
 ];

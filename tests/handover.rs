@@ -1154,6 +1154,290 @@ async fn a_party_still_engaged_elsewhere_keeps_its_access(app: TestApp) {
     assert!(audited(&app, "token.revoked").await.is_empty());
 }
 
+/// An officer ends the contractor's engagement early, today, with a reason: the gate refuses
+/// its flows at once, its token and account stop, its holdings fall due, its items are due by
+/// its new last day (yesterday), all audited under the officer. No version is signed, and a
+/// later version or signature that lets the engagement run on is refused with what to write.
+async fn an_officer_ends_an_engagement_early(app: TestApp) {
+    with_samples(&app).await;
+    metis_holding(&app, "2027-09-01T00:00:00.000000Z").await;
+    let officer = app.token(Role::IgOfficer, None).await;
+    let metis = app.token(Role::Contractor, Some("metis")).await;
+    let gate = app.token(Role::GateClient, Some("newham")).await;
+    let metis_person = support::web::signed_in(&app, Role::Contractor, Some("metis")).await;
+    let flow = json!({ "agreement": HMO, "from": "newham", "to": "metis",
+        "purpose": "identify-unlicensed-hmos", "fields": ["uprn"] });
+    let decide = || async {
+        json_of(
+            app.post_json(&gate, "/api/v1/flows/check", flow.clone())
+                .await,
+        )
+        .await
+    };
+    assert_eq!(decide().await["decision"], "allow");
+    // A draft saved before the end, still giving the old end date.
+    let sample =
+        std::fs::read_to_string(support::repo().join(format!("agreements/{HMO}.yaml"))).unwrap();
+    let retitled = sample.replace(
+        "title: Unlicensed HMO identification and enforcement",
+        "title: Unlicensed HMO identification (retitled)",
+    );
+    assert_ne!(retitled, sample);
+    let r = app
+        .post_yaml(&officer, "/api/v1/agreements", &retitled)
+        .await;
+    assert_eq!(r.status(), 201);
+    let draft = json_of(r).await["number"].as_i64().unwrap();
+
+    let end = |party: &str| format!("/api/v1/agreements/{HMO}/handover/engagements/{party}/end");
+    let why = json!({ "reason": "The contract was terminated for breach." });
+    for role in [
+        Role::Auditor,
+        Role::Signatory,
+        Role::Contractor,
+        Role::GateClient,
+    ] {
+        let party = (role != Role::Auditor).then_some("metis");
+        let t = app.token(role, party).await;
+        let r = app.post_json(&t, &end("metis"), why.clone()).await;
+        assert_eq!(r.status(), 403, "{role}");
+    }
+    let r = app
+        .post_json(&officer, &end("metis"), json!({ "reason": "  " }))
+        .await;
+    assert_eq!(r.status(), 400);
+    let r = app.post_json(&officer, &end("newham"), why.clone()).await;
+    assert_eq!(r.status(), 404, "newham is no contractor");
+    assert!(
+        audited(&app, "engagement.ended_early").await.is_empty(),
+        "nothing yet"
+    );
+
+    let r = app.post_json(&officer, &end("metis"), why.clone()).await;
+    assert_eq!(r.status(), 200);
+    let e = json_of(r).await;
+    assert_eq!(
+        e["engagement_end"], "2026-11-20",
+        "its last day was yesterday"
+    );
+    assert_eq!(e["ended_early"]["ended_on"], "2026-11-21");
+    assert_eq!(
+        e["ended_early"]["reason"],
+        "The contract was terminated for breach."
+    );
+    let items = e["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    assert!(
+        items
+            .iter()
+            .all(|i| i["due"].as_str().unwrap() <= "2026-11-20"),
+        "every item due by the last day: {items:?}"
+    );
+    assert!(items.iter().all(|i| i["overdue"] == true), "{items:?}");
+
+    // The gate refuses at once; no party signed anything.
+    let d = decide().await;
+    assert_eq!(d["decision"], "deny", "{d}");
+    assert!(
+        d["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["code"] == "contractor-engagement-ended"),
+        "{d}"
+    );
+    // The account's session ended, the token stops, the holding falls due now.
+    assert_eq!(metis_person.get("/handover").await.status, 303);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while app
+        .get(&metis, &format!("/api/v1/agreements/{HMO}/handover"))
+        .await
+        .status()
+        != 401
+    {
+        assert!(Instant::now() < deadline, "the revoked token still answers");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let held = holding::Entity::find()
+        .filter(holding::Column::Holder.eq("metis"))
+        .one(app.registry.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(held.delete_by.unwrap().starts_with("2026-11-21"), "due now");
+    let recorded = audited(&app, "engagement.ended_early").await;
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].actor, "test-ig_officer (ig_officer)");
+    assert!(
+        recorded[0].details.contains("terminated for breach"),
+        "{}",
+        recorded[0].details
+    );
+    let ended = audited(&app, "handover.access_ended").await;
+    assert_eq!(ended.len(), 1);
+    assert_eq!(ended[0].actor, "test-ig_officer (ig_officer)");
+    // Every token bound to metis: its own, and the three the role checks minted for it.
+    assert_eq!(audited(&app, "token.revoked").await.len(), 4);
+    assert_eq!(audited(&app, "user.disabled").await.len(), 1);
+    // The daily job finds nothing left to do; a second end is refused.
+    assert_eq!(
+        app.app.handover.enforce().await.unwrap().engagements_ended,
+        0
+    );
+    let r = app.post_json(&officer, &end("metis"), why.clone()).await;
+    assert_eq!(r.status(), 409);
+
+    // The draft saved before cannot be signed into force with the old end.
+    let newham = app.token(Role::Signatory, Some("newham")).await;
+    let r = app
+        .post_json(
+            &newham,
+            &format!("/api/v1/agreements/{HMO}/versions/{draft}/signatures"),
+            json!({ "name": "Grace Adebayo" }),
+        )
+        .await;
+    assert_eq!(r.status(), 409);
+    let m = json_of(r).await["message"].as_str().unwrap().to_owned();
+    assert!(
+        m.contains("its last day was 20 November 2026") && m.contains("2026-11-20"),
+        "{m}"
+    );
+    // A new version must carry the date: the old end is refused, the new one saved.
+    let later = retitled.replace("(retitled)", "(third)");
+    let r = app.post_yaml(&officer, "/api/v1/agreements", &later).await;
+    assert_eq!(r.status(), 409);
+    let mut carried = later.replace("engagement_end: 2027-03-31", "engagement_end: 2026-11-20");
+    for due in [
+        "2027-02-26",
+        "2027-03-12",
+        "2027-03-31",
+        "2027-03-19",
+        "2027-03-26",
+    ] {
+        carried = carried.replace(&format!("due: {due}"), "due: 2026-11-20");
+    }
+    let r = app
+        .post_yaml(&officer, "/api/v1/agreements", &carried)
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+}
+
+/// Ending an engagement early through the pages: the officer's link, the reason (an error
+/// summary when blank), check your answers, then the handover page says what happened. Only
+/// officers reach the form, and a post without the session's CSRF token changes nothing.
+async fn an_engagement_ended_early_through_the_pages(app: TestApp) {
+    use support::web::signed_in;
+    with_samples(&app).await;
+    let officer = signed_in(&app, Role::IgOfficer, None).await;
+    let auditor = signed_in(&app, Role::Auditor, None).await;
+    let dashboard = format!("/agreements/{HMO}/handover");
+    let form = format!("/agreements/{HMO}/handover/engagements/metis/end");
+    let page = officer.get(&dashboard).await;
+    assert!(
+        page.body.contains(&format!("href=\"{form}\"")),
+        "{}",
+        page.body
+    );
+    let seen = auditor.get(&dashboard).await;
+    assert_eq!(seen.status, 200);
+    assert!(
+        !seen.body.contains(&form),
+        "only officers are offered the end"
+    );
+    assert_eq!(auditor.get(&form).await.status, 403);
+    assert_eq!(
+        officer
+            .get(&format!(
+                "/agreements/{HMO}/handover/engagements/newham/end"
+            ))
+            .await
+            .status,
+        404
+    );
+
+    let page = officer.get(&form).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("End the engagement of Metis"),
+        "{}",
+        page.body
+    );
+    let csrf = page.csrf();
+    let r = officer
+        .post(
+            &form,
+            &[("csrf", "forged"), ("step", "confirm"), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let r = officer
+        .post(
+            &form,
+            &[("csrf", &csrf), ("step", "check"), ("reason", " ")],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("href=\"#reason\""), "{}", r.body);
+    let r = officer
+        .post(
+            &form,
+            &[
+                ("csrf", &csrf),
+                ("step", "check"),
+                ("reason", "Contract terminated <early>"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body.contains("Check before you end the engagement"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("Today, 21 November 2026"), "{}", r.body);
+    assert!(
+        r.body.contains("Contract terminated &lt;early&gt;"),
+        "escaped: {}",
+        r.body
+    );
+    assert!(
+        audited(&app, "engagement.ended_early").await.is_empty(),
+        "nothing until confirmed"
+    );
+    let r = officer
+        .post(
+            &form,
+            &[
+                ("csrf", &csrf),
+                ("step", "confirm"),
+                ("reason", "Contract terminated <early>"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        r.location(),
+        Some(format!("{dashboard}?done=ended").as_str())
+    );
+    let page = officer.get(&format!("{dashboard}?done=ended")).await;
+    assert!(
+        page.body.contains("The engagement was ended."),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Ended early"), "{}", page.body);
+    assert!(
+        page.body.contains("Last day of the engagement"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains(&format!("href=\"{form}\"")),
+        "nothing left to end"
+    );
+    assert_eq!(audited(&app, "engagement.ended_early").await.len(), 1);
+}
+
 /// The knowledge pack reads its accepted items' versions, reviews and files a thousand items
 /// to a query (under every database's limit on bound parameters): with 1,001 accepted items,
 /// the pack still holds each one, with its own file and history. The first item is handed
@@ -1283,6 +1567,8 @@ async fn the_pack_holds_every_item_past_a_thousand(app: TestApp) {
 }
 
 on_both_databases!(
+    an_officer_ends_an_engagement_early,
+    an_engagement_ended_early_through_the_pages,
     the_attachment_allowance_fits_a_request,
     the_pack_holds_every_item_past_a_thousand,
     bad_input_gets_a_clear_error_and_stores_nothing,

@@ -155,6 +155,48 @@ fn decisions(app: &TestApp, registry: &Registry, asks: &[CheckRequest]) -> Vec<D
         .collect()
 }
 
+/// An engagement ended early on one instance reaches the other's gate: the version and the
+/// control are unchanged, so only the count of amendments tells the rebuild to recompile.
+async fn an_engagement_ended_early_reaches_the_other_instance(app: TestApp) {
+    let b = two_instances(&app).await;
+    let to_metis = CheckRequest {
+        agreement: "hmo-licensing-enforcement".into(),
+        from: "newham".into(),
+        to: "metis".into(),
+        purpose: "identify-unlicensed-hmos".into(),
+        fields: vec!["uprn".into()],
+        flow: None,
+    };
+    let today = app.clock.today();
+    let asked = |r: &Registry| decide(&r.gate_index(), &to_metis, today).decision;
+    assert_eq!(asked(&b), Outcome::Allow);
+    let officer = accord::auth::Principal {
+        id: uuid::Uuid::now_v7(),
+        name: "Deepak Mistry".into(),
+        role: accord::auth::Role::IgOfficer,
+        party: None,
+    };
+    app.app
+        .handover
+        .end_early(
+            &officer,
+            "hmo-licensing-enforcement",
+            "metis",
+            "Contract ended",
+        )
+        .await
+        .unwrap();
+    assert_eq!(asked(&app.registry), Outcome::Deny, "at once, here");
+    assert!(b.refresh_if_changed().await.unwrap());
+    assert_eq!(asked(&b), Outcome::Deny, "and on the other instance");
+    let fresh = Registry::new(
+        accord::store::open(&app.db_url).await.unwrap(),
+        app.clock.clone(),
+    );
+    fresh.reload_index().await.unwrap();
+    assert_eq!(asked(&fresh), Outcome::Deny, "and on one started after");
+}
+
 /// Every agreement and every sending party suspended at once, then reinstated at once, round
 /// after round. Each change rebuilds the index when it commits; the rebuild that finishes last
 /// must be the one that read last, so after each round the index matches one built afresh.
@@ -214,5 +256,6 @@ on_both_databases!(
     changes_at_the_same_time_all_reach_the_other_instance,
     a_party_suspended_again_at_the_same_time_reaches_the_other_instance,
     racing_changes_leave_the_index_at_the_final_state,
+    an_engagement_ended_early_reaches_the_other_instance,
     a_change_made_elsewhere_is_not_lost_by_the_next_change_here,
 );

@@ -195,6 +195,11 @@ fn forms() -> Vec<Form> {
             vec![("comments", "Add the recovery steps")],
             OFFICER,
         ),
+        (
+            format!("/agreements/{SAMPLE}/handover/engagements/camden/end"),
+            vec![("reason", "Contract terminated"), ("step", "confirm")],
+            OFFICER,
+        ),
     ]
 }
 

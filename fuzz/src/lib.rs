@@ -64,6 +64,7 @@ pub static INDEXES: LazyLock<[Index; 2]> = LazyLock::new(|| {
                     version: stored.map(|stored| VersionInForce {
                         number: 2,
                         stored,
+                        amendments: 0,
                         agreement: a.clone(),
                     }),
                 });

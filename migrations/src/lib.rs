@@ -22,6 +22,7 @@ mod m20261209_000012_transparency;
 mod m20261210_000013_session_method;
 mod m20261211_000014_provider_session;
 mod m20261212_000015_request_link_lifetime;
+mod m20261213_000016_engagement_ends;
 
 pub use m20261121_000001_registry::GENESIS_HASH;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000013_session_method::Migration),
             Box::new(m20261211_000014_provider_session::Migration),
             Box::new(m20261212_000015_request_link_lifetime::Migration),
+            Box::new(m20261213_000016_engagement_ends::Migration),
         ]
     }
 }

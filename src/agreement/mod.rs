@@ -10,6 +10,7 @@
 pub mod copy;
 pub mod decode;
 pub mod diagnostic;
+pub mod engagement;
 pub mod lifecycle;
 pub mod model;
 pub mod retention;

@@ -97,6 +97,14 @@ pub struct CompleteBody {
     pub waiver: MaybeUndefined<NonBlank<4000>>,
 }
 
+/// Ending an engagement early.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct EndEarlyBody {
+    /// Why the engagement ends now; recorded in the audit log and shown on the handover page.
+    pub reason: NonBlank<2000>,
+}
+
 #[derive(ApiResponse)]
 pub enum Added {
     /// The item, open.
@@ -383,6 +391,32 @@ impl HandoverApi {
         Ok(Json(
             self.handover
                 .complete(&caller.0, &id, &party, waiver)
+                .await
+                .map_err(err)?,
+        ))
+    }
+
+    /// End a contractor's engagement today, before its `engagement_end` (officers), without a
+    /// new version: the gate refuses the contractor's flows at once, its tokens are revoked and
+    /// its accounts disabled (unless it has an engagement running under another agreement in
+    /// force), its holdings under the agreement fall due for deletion now, and its handover
+    /// items fall due by the engagement's last day, yesterday. Audited. A later version must
+    /// give that day or earlier as the engagement's end. Refused (409) unless the agreement is
+    /// in force and the engagement still running.
+    #[oai(
+        path = "/agreements/:id/handover/engagements/:party/end",
+        method = "post"
+    )]
+    async fn end_early(
+        &self,
+        caller: Caller,
+        id: Path<String>,
+        party: Path<String>,
+        body: Json<EndEarlyBody>,
+    ) -> Result<Json<Engagement>, Errors<(S400, S401, S403, S404, S409, S413, S415)>> {
+        Ok(Json(
+            self.handover
+                .end_early(&caller.0, &id, &party, &body.0.reason.0)
                 .await
                 .map_err(err)?,
         ))

@@ -410,6 +410,7 @@ mod tests {
             version: Some(VersionInForce {
                 number: 3,
                 stored,
+                amendments: 0,
                 agreement: edited(name, &[]),
             }),
         };

@@ -38,6 +38,7 @@ impl IndexedAgreement {
             version: Some(VersionInForce {
                 number,
                 stored: Stored::Active,
+                amendments: 0,
                 agreement,
             }),
         }
@@ -49,6 +50,9 @@ pub struct VersionInForce {
     /// The registry's version number (1, 2, 3… in order of arrival).
     pub number: i32,
     pub stored: Stored,
+    /// How many changes recorded outside the version are applied to `agreement` (engagements
+    /// ended early). They are only ever added, so the count tells a rebuild what to recompile.
+    pub amendments: u32,
     pub agreement: Arc<ValidAgreement>,
 }
 
@@ -108,8 +112,8 @@ impl Index {
     }
 
     /// Builds the index from the registry's state, reusing `self`'s compiled entry for every
-    /// agreement whose control, version number and stored status are unchanged (a stored
-    /// version never changes its content, so those identify what was compiled). `compile`
+    /// agreement whose control, version number, stored status and amendments are unchanged (a
+    /// stored version never changes its content, so those identify what was compiled). `compile`
     /// gives an agreement's version in force when it must be compiled.
     pub fn rebuilt<E>(
         &self,
@@ -121,7 +125,10 @@ impl Index {
         for a in agreements {
             let reused = self.agreements.get(&a.id).filter(|e| {
                 e.control == a.control
-                    && e.version.as_ref().map(|v| (v.number, v.stored)) == a.version
+                    && e.version
+                        .as_ref()
+                        .map(|v| (v.number, v.stored, v.amendments))
+                        == a.version
             });
             let entry = match reused {
                 Some(e) => e.clone(),
@@ -181,12 +188,12 @@ impl Index {
 pub type InForce<'a> = (i32, Stored, &'a Arc<ValidAgreement>);
 
 /// An agreement as the registry lists it for a rebuild, before anything is compiled: its id,
-/// control, and the number and stored status of its version in force.
+/// control, and the number, stored status and amendments of its version in force.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Indexed {
     pub id: String,
     pub control: Control,
-    pub version: Option<(i32, Stored)>,
+    pub version: Option<(i32, Stored, u32)>,
 }
 
 #[derive(Debug)]
@@ -210,6 +217,7 @@ impl Entry {
 pub(super) struct Compiled {
     pub number: i32,
     pub stored: Stored,
+    pub amendments: u32,
     pub agreement: Arc<ValidAgreement>,
     parties: Names,
     pub party_facts: Box<[PartyFacts]>,
@@ -237,6 +245,7 @@ impl Compiled {
         Compiled {
             number: v.number,
             stored: v.stored,
+            amendments: v.amendments,
             party_facts: a.parties.iter().map(|p| party_facts(a, p)).collect(),
             agreement: v.agreement,
             parties,
@@ -427,6 +436,7 @@ mod tests {
         Compiled::new(VersionInForce {
             number: 1,
             stored: Stored::Active,
+            amendments: 0,
             agreement: sample(name),
         })
     }

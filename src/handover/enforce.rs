@@ -138,7 +138,7 @@ impl Handover {
             report.queued += self.remind(&txn, &mut log, a).await?;
             for c in a.contractors.iter().filter(|c| c.engagement_end < today) {
                 let keep = running.contains(c.party.as_str());
-                self.end_access(&txn, &mut log, a, c, keep, &mut report)
+                self.end_access(&txn, &mut log, a, c, keep, JOB, &mut report)
                     .await?;
             }
             report.recorded.extend(log.planned());
@@ -223,14 +223,17 @@ impl Handover {
 
     /// Ends a contractor's access once, after its engagement's end: its tokens and accounts
     /// (unless `keep`: it still has an engagement running elsewhere), and its holdings under
-    /// the agreement fall due now. Tells the owner and the DPOs.
-    async fn end_access(
+    /// the agreement fall due now. Tells the owner and the DPOs. `actor` is who the audit log
+    /// names: the job, or the officer who ended the engagement early.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn end_access(
         &self,
         txn: &DatabaseTransaction,
         log: &mut Writer,
         a: &Agreement,
         c: &Contractor,
         keep: bool,
+        actor: &str,
         report: &mut EnforcementReport,
     ) -> Result<()> {
         let now = self.clock.now();
@@ -243,15 +246,16 @@ impl Handover {
             return Ok(());
         }
         let why = format!(
-            "the engagement of contractor '{party}' under {} ended on {}",
-            a.id, c.engagement_end
+            "the engagement of contractor '{party}' under {} has ended; its last day was {}",
+            a.id,
+            crate::dpia::labels::date(c.engagement_end)
         );
         let (tokens, accounts) = if keep {
             (0, 0)
         } else {
             (
-                crate::auth::revoke_party_tokens(txn, log, now, party, JOB, &why).await?,
-                crate::people::accounts::disable_party(txn, log, now, party, JOB, &why).await?,
+                crate::auth::revoke_party_tokens(txn, log, now, party, actor, &why).await?,
+                crate::people::accounts::disable_party(txn, log, now, party, actor, &why).await?,
             )
         };
         let due_now = holding::Entity::update_many()
@@ -274,7 +278,7 @@ impl Handover {
         log.append(
             now,
             Event {
-                actor: JOB,
+                actor,
                 action: "handover.access_ended",
                 subject: format!("agreement:{}", a.id),
                 details: serde_json::json!({

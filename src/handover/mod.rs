@@ -7,9 +7,11 @@
 //! - `files.rs` (pure): attachments' types (read from their bytes) and caps.
 //! - `records.rs`: the use cases (read, submit, accept, return, add an item, complete, search).
 //! - `enforce.rs`: the daily reminders and escalations, and access ended at `engagement_end`.
+//! - `end_early.rs`: an officer ends an engagement early; access and deadlines follow at once.
 //! - `search.rs`: full-text search over accepted items (SQLite FTS5, PostgreSQL full text).
 //! - `pack.rs`: the knowledge pack as Markdown and as a printable page.
 
+pub mod end_early;
 pub mod enforce;
 pub mod files;
 pub mod items;

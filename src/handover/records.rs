@@ -34,6 +34,7 @@ use crate::clock::Clock;
 use crate::mail::compose::{HandoverMail, Templates};
 use crate::mail::outbox::{NewMessage, enqueue};
 use crate::mail::{Kind as MailKind, MailError, recipients};
+use crate::registry::engagements::EndedEarly;
 use crate::registry::{Registry, RegistryError};
 use crate::store::entity::{
     handover_attachment as attachment, handover_engagement as engagement, handover_item as item,
@@ -167,6 +168,9 @@ pub struct Engagement {
     /// When Accord ended the contractor's tokens and accounts.
     #[oai(nullable)]
     pub access_ended_at: Option<String>,
+    /// Set when an officer ended the engagement early; `engagement_end` is then its last day.
+    #[oai(nullable)]
+    pub ended_early: Option<EndedEarly>,
 }
 
 /// An agreement's handover: one engagement per contractor the caller may see.
@@ -416,7 +420,7 @@ impl Handover {
         agreement_id: &str,
     ) -> Result<(Arc<crate::agreement::ValidAgreement>, bool)> {
         let summary = self.registry.agreement(agreement_id).await?;
-        let (_, a) = self.registry.agreement_at(agreement_id, None).await?;
+        let (_, a) = self.registry.agreement_enforced(agreement_id).await?;
         Ok((a, summary.status == Status::Active))
     }
 
@@ -523,6 +527,7 @@ impl Handover {
             .into_iter()
             .map(|e| (e.party_id.clone(), e))
             .collect();
+        let mut ended_early = self.registry.ended_early(agreement_id).await?;
         let mut by_party: BTreeMap<String, Vec<Item>> = BTreeMap::new();
         for r in &rows {
             by_party
@@ -555,6 +560,7 @@ impl Handover {
                 completed_by: e.and_then(|e| e.completed_by.clone()),
                 waiver: e.and_then(|e| e.waiver.clone()),
                 access_ended_at: e.and_then(|e| e.access_ended_at.clone()),
+                ended_early: ended_early.remove(party),
             });
         }
         Ok(HandoverView {

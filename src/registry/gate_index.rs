@@ -20,9 +20,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::engagements::{all_ends, applied, ends_of};
 use super::stored::parse_stored;
 use super::{Registry, RegistryError, Result};
 use crate::agreement::ValidAgreement;
+use crate::agreement::engagement::EarlyEnd;
 use crate::agreement::lifecycle::{Control, Stored};
 use crate::audit::Writer;
 use crate::gate::{Index, Indexed, IndexedAgreement, VersionInForce};
@@ -101,6 +103,7 @@ impl Registry {
             .all(&self.db)
             .await?;
         let suspended = self.suspended_parties(&self.db).await?;
+        let ends = all_ends(&self.db).await?;
         let mut in_force: HashMap<String, (Uuid, i32, Stored)> = HashMap::new();
         for (id, agreement_id, number, status) in versions {
             let stored = Stored::parse(&status);
@@ -115,9 +118,10 @@ impl Registry {
         let listed: Vec<Indexed> = controls
             .into_iter()
             .map(|(id, control)| {
+                let amendments = ends.get(&id).map_or(0, |e| e.len() as u32);
                 let version = in_force.remove(&id).map(|(vid, number, stored)| {
                     ids.insert(id.clone(), vid);
-                    (number, stored)
+                    (number, stored, amendments)
                 });
                 Indexed {
                     control: Control::parse(&control),
@@ -147,6 +151,7 @@ impl Registry {
             let agreement = self
                 .cached(vid)
                 .ok_or_else(|| RegistryError::NotFound(format!("version {vid} vanished")))?;
+            let agreement = applied(agreement, ends.get(&a.id).map_or(&[], Vec::as_slice));
             Ok::<_, RegistryError>(in_force_of(a, agreement))
         })?;
         self.swap(index);
@@ -263,18 +268,21 @@ impl Registry {
             Some(v) => Some(v),
             None => newest_first().one(&self.db).await?,
         };
+        let ends = ends_of(&self.db, id).await?;
         Ok(IndexedAgreement {
             id: id.to_owned(),
             control: Control::parse(&control),
-            version: shown.map(|v| self.in_force(v)).transpose()?,
+            version: shown.map(|v| self.in_force(v, &ends)).transpose()?,
         })
     }
 
-    fn in_force(&self, v: version::Model) -> Result<VersionInForce> {
-        let agreement = self.parsed(&v)?;
+    /// A version as the index holds it: with the engagements ended early applied.
+    fn in_force(&self, v: version::Model, ends: &[EarlyEnd]) -> Result<VersionInForce> {
+        let agreement = applied(self.parsed(&v)?, ends);
         Ok(VersionInForce {
             number: v.number,
             stored: Stored::parse(&v.status),
+            amendments: ends.len() as u32,
             agreement,
         })
     }
@@ -321,11 +329,13 @@ pub(super) enum Touched<'a> {
 
 /// The version in force of `a`, which has one (compiling is asked only for those).
 fn in_force_of(a: &Indexed, agreement: Arc<ValidAgreement>) -> Option<VersionInForce> {
-    a.version.map(|(number, stored)| VersionInForce {
-        number,
-        stored,
-        agreement,
-    })
+    a.version
+        .map(|(number, stored, amendments)| VersionInForce {
+            number,
+            stored,
+            amendments,
+            agreement,
+        })
 }
 
 /// The registry's generation now: how many changes the registry has committed.

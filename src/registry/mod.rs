@@ -8,6 +8,7 @@
 
 pub mod control;
 pub mod diff;
+pub mod engagements;
 pub mod gate_index;
 pub mod listing;
 pub mod queries;

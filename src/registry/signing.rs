@@ -14,6 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::engagements::carries_ends;
 use super::gate_index::Touched;
 use super::stored::{SignatureSource, VersionInfo, control_of, find_version, not_terminated};
 use super::{Registry, RegistryError, Result};
@@ -79,6 +80,8 @@ impl Registry {
             );
             return Err(RegistryError::Conflict(msg));
         }
+        let what = format!("version {number} of '{agreement_id}' cannot be signed");
+        carries_ends(&txn, &agreement, &what).await?;
         let claim = insert_signature(&txn, &row, &party, role, name, now, &signer.actor()).await?;
         let mut details =
             serde_json::json!({ "version": number, "party": party, "role": role, "name": name });

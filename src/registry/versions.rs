@@ -13,6 +13,7 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::engagements::carries_ends;
 use super::gate_index::Touched;
 use super::stored::{SignatureSource, VersionInfo, find_version, not_terminated};
 use super::{Registry, RegistryError, Result};
@@ -293,6 +294,7 @@ impl Registry {
                 if let Some(row) = existing {
                     return Ok(StoredAs::Existing(row));
                 }
+                carries_ends(txn, &a, "the version was not saved").await?;
                 next_number(txn, agreement_id).await?
             }
         };

@@ -1,6 +1,7 @@
 //! Contractor handover pages: the task list (a contractor's items, or every contractor's for
-//! readers), an agreement's handover dashboard, an item's page (submit; accept or return), the
-//! knowledge pack, and search over accepted knowledge. The use cases decide who may do what.
+//! readers), an agreement's handover dashboard, an item's page (submit; accept or return),
+//! ending an engagement early, the knowledge pack, and search over accepted knowledge. The use
+//! cases decide who may do what.
 
 use poem::http::StatusCode;
 use poem::web::{Data, Form, Multipart, Path, Query};
@@ -12,13 +13,14 @@ use uuid::Uuid;
 use super::Console;
 use super::errors::{WebError, WebResult};
 use super::render::{pages, see_other};
-use super::session::Viewer;
+use super::session::{Viewer, encode};
 use super::sign_in::field_error;
 use crate::auth::{OFFICERS, Role};
 use crate::handover::files::{MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS};
 use crate::handover::items::State;
 use crate::handover::records::{Credential, NewAttachment, NewSubmission};
 use crate::handover::{HandoverError, pack};
+use crate::text::count;
 
 fn item_id(id: &str) -> WebResult<Uuid> {
     Uuid::parse_str(id).map_err(|_| WebError::NotFound("there is no such handover item".into()))
@@ -75,6 +77,7 @@ pub async fn dashboard(
     console: Data<&Console>,
     viewer: Viewer,
     Path(id): Path<String>,
+    Query(done): Query<Done>,
 ) -> WebResult<Response> {
     let view = console.handover.handover(viewer.principal(), &id).await?;
     let engagements: Vec<Value> = view
@@ -85,15 +88,154 @@ pub async fn dashboard(
                 "e": e,
                 "items": e.items.iter().map(item_json).collect::<Vec<_>>(),
                 "ended": e.days_to_end < 0,
-                "days_since_end": -e.days_to_end,
+                "when": if e.days_to_end < 0 {
+                    format!("{} ago", count((-e.days_to_end) as u64, "day", "days"))
+                } else {
+                    format!("in {}", count(e.days_to_end as u64, "day", "days"))
+                },
+                "end_href": format!("/agreements/{}/handover/engagements/{}/end", encode(&id), encode(&e.party_id)),
             })
         })
         .collect();
     let data = json!({
         "id": id, "title": view.title, "engagements": engagements,
         "officer": viewer.allow(OFFICERS).is_ok(),
+        "done": (done.done.as_deref() == Some("ended")).then_some("The engagement was ended. Its access has ended and its handover items are due."),
     });
     Ok(pages().page(Some(&viewer), "handover_agreement", "Handover", data))
+}
+
+/// What a page was sent back to say was done.
+#[derive(Deserialize, Default)]
+pub struct Done {
+    done: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct EndForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    step: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// The engagement `party` under `id` as the viewer sees it, for the pages that end it.
+async fn engagement(
+    console: &Console,
+    viewer: &Viewer,
+    id: &str,
+    party: &str,
+) -> WebResult<(String, crate::handover::records::Engagement)> {
+    viewer.allow(OFFICERS)?;
+    let view = console.handover.handover(viewer.principal(), id).await?;
+    let e = view
+        .engagements
+        .into_iter()
+        .find(|e| e.party_id == party)
+        .ok_or_else(|| WebError::NotFound(format!("'{party}' is not a contractor of {id}")))?;
+    Ok((view.title, e))
+}
+
+fn end_page(
+    viewer: &Viewer,
+    id: &str,
+    title: &str,
+    e: &crate::handover::records::Engagement,
+    reason: &str,
+    errors: &[Value],
+    status: StatusCode,
+) -> Response {
+    let data = json!({
+        "id": id, "title": title, "party_name": e.party_name, "reason": reason, "errors": errors,
+        "href": format!("/agreements/{}/handover/engagements/{}/end", encode(id), encode(&e.party_id)),
+        "back": format!("/agreements/{}/handover", encode(id)),
+    });
+    let heading = format!("End the engagement of {} early", e.party_name);
+    pages().page_with(status, Some(viewer), "engagement_end", &heading, data)
+}
+
+/// The first step of ending an engagement early: why.
+#[handler]
+pub async fn end_form(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Path((id, party)): Path<(String, String)>,
+) -> WebResult<Response> {
+    let (title, e) = engagement(&console, &viewer, &id, &party).await?;
+    Ok(end_page(&viewer, &id, &title, &e, "", &[], StatusCode::OK))
+}
+
+/// The reason, then check your answers, then the end itself.
+#[handler]
+pub async fn end_submit(
+    console: Data<&Console>,
+    viewer: Viewer,
+    Path((id, party)): Path<(String, String)>,
+    Form(f): Form<EndForm>,
+) -> WebResult<Response> {
+    viewer.check_csrf(&f.csrf)?;
+    let (title, e) = engagement(&console, &viewer, &id, &party).await?;
+    let reason = f.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        let errors = [field_error(
+            "reason",
+            "Enter why the engagement ends now, in at most 2,000 characters",
+        )];
+        let status = StatusCode::BAD_REQUEST;
+        return Ok(end_page(
+            &viewer, &id, &title, &e, &f.reason, &errors, status,
+        ));
+    }
+    if f.step == "edit" {
+        return Ok(end_page(
+            &viewer,
+            &id,
+            &title,
+            &e,
+            &f.reason,
+            &[],
+            StatusCode::OK,
+        ));
+    }
+    let here = format!(
+        "/agreements/{}/handover/engagements/{}/end",
+        encode(&id),
+        encode(&party)
+    );
+    if f.step != "confirm" {
+        let today = crate::dpia::labels::date(console.clock.today());
+        let data = json!({
+            "heading": "Check before you end the engagement",
+            "rows": [
+                { "key": "Agreement", "value": title },
+                { "key": "Contractor", "value": e.party_name },
+                { "key": "The engagement ends", "value": format!("Today, {today}") },
+                { "key": "Reason", "value": reason },
+            ],
+            "hidden": [{ "name": "reason", "value": reason }],
+            "action": here,
+            "back": here,
+            "editable": true,
+            "warning": format!("This cannot be undone. The gate refuses {}'s flows under this agreement at once, its access ends, and every handover item still open is due.", e.party_name),
+            "button": "End the engagement",
+        });
+        return Ok(pages().page(
+            Some(&viewer),
+            "confirm",
+            "Check before you end the engagement",
+            data,
+        ));
+    }
+    console
+        .handover
+        .end_early(viewer.principal(), &id, &party, reason)
+        .await?;
+    Ok(see_other(&format!(
+        "/agreements/{}/handover?done=ended",
+        encode(&id)
+    )))
 }
 
 async fn item_page(

@@ -252,6 +252,10 @@ pub fn routes(route: Route) -> Route {
         .at("/handover/search", get(handover::search))
         .at("/agreements/:id/handover", get(handover::dashboard))
         .at("/agreements/:id/handover/pack", get(handover::pack_page))
+        .at(
+            "/agreements/:id/handover/engagements/:party/end",
+            get(handover::end_form).post(handover::end_submit),
+        )
         .at("/agreements/:id/handover/:item", get(handover::item_view))
         .at(
             "/agreements/:id/handover/:item/submit",

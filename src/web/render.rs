@@ -125,6 +125,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/web/handover_agreement.hbs"),
     ),
     (
+        "engagement_end",
+        include_str!("../../templates/web/engagement_end.hbs"),
+    ),
+    (
         "handover_item",
         include_str!("../../templates/web/handover_item.hbs"),
     ),

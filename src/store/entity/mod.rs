@@ -9,6 +9,7 @@ pub mod audit_head;
 pub mod audit_record;
 pub mod deletion_request;
 pub mod deletion_request_holding;
+pub mod engagement_end;
 pub mod handover_attachment;
 pub mod handover_engagement;
 pub mod handover_item;
