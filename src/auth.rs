@@ -130,6 +130,17 @@ pub const REQUESTERS: &[Role] = Role::PEOPLE;
 pub const MONITORS: &[Role] = &[Role::Admin, Role::Monitor];
 /// Roles that change agreements and parties.
 pub const OFFICERS: &[Role] = &[Role::Admin, Role::IgOfficer];
+/// Roles that may ask the gate whether a flow may happen (a gate client only about its own
+/// party's flows).
+pub const GATE_ASKERS: &[Role] = &[Role::GateClient, Role::Admin, Role::IgOfficer];
+/// Roles that send records through the gate.
+pub const GATE_SENDERS: &[Role] = &[Role::GateClient];
+/// Roles that sign agreements, each for its own party.
+pub const SIGNERS: &[Role] = &[Role::Signatory];
+/// Roles that hand over, each for its own party.
+pub const CONTRACTORS: &[Role] = &[Role::Contractor];
+/// Roles that manage API tokens.
+pub const ADMINS: &[Role] = &[Role::Admin];
 
 /// Whose agreements a caller reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -71,6 +71,8 @@ enum Body {
 }
 
 const NONE: Body = Body::None;
+/// An id nothing has.
+const NIL: &str = "0192f0c0-0000-7000-8000-000000000000";
 const EMPTY: Body = Body::Json("{}");
 const ITEM: Body =
     Body::Json(r#"{"party":"metis","kind":"other","title":"matrix test","due":"2027-03-01"}"#);
@@ -478,6 +480,47 @@ async fn every_endpoint_answers_every_role_as_the_matrix_says(app: TestApp) {
         }
     }
     assert_eq!(checked, ENDPOINTS.len() * Role::ALL.len());
+}
+
+/// A role that may not use an operation is refused before the operation reads its body: a
+/// malformed body gets the same 403 a well-formed one does, never a 400 that judges it. The one
+/// exception is a role the operation admits but whose party the path decides on: a signatory
+/// of another party, which only the agreement named in the path can refuse.
+async fn a_role_that_may_not_is_refused_before_its_body_is_read(app: TestApp) {
+    import_samples(&app).await;
+    let tokens = tokens(&app).await;
+    let mut checked = 0;
+    for e in ENDPOINTS {
+        let content_type = match e.body {
+            Body::None => continue,
+            Body::Json(_) => "application/json",
+            Body::Upload(_) => "application/yaml",
+        };
+        let path = e.path.replace("{holding}", NIL);
+        for (role, token) in &tokens {
+            let party_decides = *role == Role::Signatory && e.spec.ends_with("/signatures");
+            if e.may.contains(role) || party_decides {
+                continue;
+            }
+            let path = path.replace("{who}", &who(Some(*role)));
+            let method = Method::from_bytes(e.method.as_bytes()).unwrap();
+            let req = app
+                .http
+                .request(method, app.url(&path))
+                .bearer_auth(token)
+                .header("content-type", content_type)
+                .body("{\"unclosed\": [");
+            let r = Reply::read(req.send().await.unwrap()).await;
+            assert_error(
+                &r,
+                403,
+                "forbidden",
+                &format!("{} {path} as {role}", e.method),
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "{checked} refusals checked");
 }
 
 /// The matrix's signatory rows in detail: a signatory lists and reads only its party's
@@ -1740,6 +1783,7 @@ with_limits!(
 
 on_both_databases!(
     every_endpoint_answers_every_role_as_the_matrix_says,
+    a_role_that_may_not_is_refused_before_its_body_is_read,
     a_signatory_sees_only_its_partys_agreements,
     a_party_added_by_a_draft_reads_and_signs_that_draft,
     a_party_bound_token_without_its_party_is_refused,

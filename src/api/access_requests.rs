@@ -10,7 +10,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::auth::Caller;
+use super::auth::{Allowed, Caller, Officers, Readers, Requesters};
 use super::error::{ApiError, Errors, S400, S401, S403, S404, S409, S413, S415, S422A, S429};
 use super::text::NonBlank;
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
@@ -247,7 +247,7 @@ impl AccessRequestsApi {
     #[oai(path = "/", method = "post")]
     async fn create(
         &self,
-        caller: Caller,
+        caller: Allowed<Requesters>,
         body: Json<NewAccessRequest>,
     ) -> Result<Created, Errors<(S400, S401, S403, S413, S415, S422A, S429)>> {
         let answers = answers_from(body.0.answers)?;
@@ -264,7 +264,7 @@ impl AccessRequestsApi {
     #[oai(path = "/", method = "get")]
     async fn list(
         &self,
-        caller: Caller,
+        caller: Allowed<Readers>,
         status: Query<Option<Status>>,
         /// Addressed to this organisation (its party id).
         party: Query<Option<String>>,
@@ -353,7 +353,7 @@ impl AccessRequestsApi {
     #[oai(path = "/:id/review", method = "post")]
     async fn review(
         &self,
-        caller: Caller,
+        caller: Allowed<Officers>,
         id: Path<Uuid>,
     ) -> Result<Json<AccessRequest>, Errors<(S400, S401, S403, S404, S409)>> {
         let done = self.access.start_review(&caller.0, id.0).await;
@@ -364,7 +364,7 @@ impl AccessRequestsApi {
     #[oai(path = "/:id/ask", method = "post")]
     async fn ask(
         &self,
-        caller: Caller,
+        caller: Allowed<Officers>,
         id: Path<Uuid>,
         body: Json<MessageBody>,
     ) -> Result<Json<AccessRequest>, MoveErrors> {
@@ -397,7 +397,7 @@ impl AccessRequestsApi {
     #[oai(path = "/:id/approve", method = "post")]
     async fn approve(
         &self,
-        caller: Caller,
+        caller: Allowed<Officers>,
         id: Path<Uuid>,
         body: Json<ApproveBody>,
     ) -> Result<Json<AccessRequest>, MoveErrors> {
@@ -419,7 +419,7 @@ impl AccessRequestsApi {
     #[oai(path = "/:id/reject", method = "post")]
     async fn reject(
         &self,
-        caller: Caller,
+        caller: Allowed<Officers>,
         id: Path<Uuid>,
         body: Json<RejectBody>,
     ) -> Result<Json<AccessRequest>, MoveErrors> {

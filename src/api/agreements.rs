@@ -7,14 +7,14 @@ use poem_openapi::payload::{Binary, Json, PlainText};
 use poem_openapi::{ApiRequest, ApiResponse, Enum, Object, OpenApi};
 
 use super::ApiTags;
-use super::auth::{Caller, OFFICERS};
+use super::auth::{Allowed, Caller, Officers, Signers};
 use super::document::{Document, DocumentKind};
 use std::sync::Arc;
 
 use super::error::{ApiError, Errors, S400, S401, S403, S404, S409, S413, S415, S422, internal};
 use super::text::NonBlank;
 use crate::agreement::lifecycle::{Control, Status};
-use crate::auth::{ReadScope, Role};
+use crate::auth::ReadScope;
 use crate::clock::Clock;
 use crate::dpia::{self, Renderer};
 use crate::registry::Registry;
@@ -146,10 +146,10 @@ impl AgreementsApi {
     #[oai(path = "/", method = "post")]
     async fn upload(
         &self,
-        caller: Caller,
+        caller: Allowed<Officers>,
         body: Upload,
     ) -> Result<Uploaded, Errors<(S400, S401, S403, S409, S413, S415, S422)>> {
-        let who = caller.allow(OFFICERS)?;
+        let who = &caller.0;
         let bytes = match body {
             Upload::Yaml(b) | Upload::TextYaml(b) | Upload::Text(b) => b.0,
         };
@@ -311,12 +311,12 @@ impl AgreementsApi {
     #[oai(path = "/:id/versions/:number/signatures", method = "post")]
     async fn sign(
         &self,
-        caller: Caller,
+        caller: Allowed<Signers>,
         id: Path<String>,
         number: Path<i32>,
         body: Json<SignBody>,
     ) -> Result<Json<VersionInfo>, Errors<(S400, S401, S403, S404, S409, S413, S415)>> {
-        let who = caller.allow(&[Role::Signatory])?;
+        let who = &caller.0;
         let info = self
             .registry
             .sign(
@@ -335,7 +335,7 @@ impl AgreementsApi {
     #[oai(path = "/:id/suspend", method = "post")]
     async fn suspend(
         &self,
-        caller: Caller,
+        caller: Allowed<Officers>,
         id: Path<String>,
         body: Json<ReasonGiven>,
     ) -> Result<Json<ControlState>, ControlErrors> {
@@ -345,7 +345,7 @@ impl AgreementsApi {
     #[oai(path = "/:id/reinstate", method = "post")]
     async fn reinstate(
         &self,
-        caller: Caller,
+        caller: Allowed<Officers>,
         id: Path<String>,
         body: Json<ReasonGiven>,
     ) -> Result<Json<ControlState>, ControlErrors> {
@@ -356,7 +356,7 @@ impl AgreementsApi {
     #[oai(path = "/:id/terminate", method = "post")]
     async fn terminate(
         &self,
-        caller: Caller,
+        caller: Allowed<Officers>,
         id: Path<String>,
         body: Json<ReasonGiven>,
     ) -> Result<Json<ControlState>, ControlErrors> {
@@ -371,12 +371,12 @@ impl AgreementsApi {
     /// Moves the agreement's control, for an officer, with the reason given.
     async fn control(
         &self,
-        caller: &Caller,
+        caller: &Allowed<Officers>,
         id: &str,
         body: &ReasonGiven,
         to: Control,
     ) -> Result<Json<ControlState>, ControlErrors> {
-        let actor = caller.allow(OFFICERS)?.actor();
+        let actor = caller.0.actor();
         let state = self
             .registry
             .set_control(id, to, &body.reason, &actor)

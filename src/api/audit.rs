@@ -5,7 +5,7 @@ use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 
 use super::ApiTags;
-use super::auth::{Caller, READERS};
+use super::auth::{Allowed, Readers};
 use super::error::{ApiError, Errors, S400, S401, S403};
 use super::query::{Rfc3339, instant};
 use crate::audit::{AuditPage, Filter, page};
@@ -23,7 +23,7 @@ impl AuditApi {
     #[oai(path = "/audit", method = "get")]
     async fn audit(
         &self,
-        caller: Caller,
+        _caller: Allowed<Readers>,
         action: Query<Option<String>>,
         subject: Query<Option<String>>,
         actor: Query<Option<String>>,
@@ -32,7 +32,6 @@ impl AuditApi {
         after: Query<Option<i64>>,
         #[oai(validator(minimum(value = "1"), maximum(value = "1000")))] limit: Query<Option<u64>>,
     ) -> Result<Json<AuditPage>, Errors<(S400, S401, S403)>> {
-        caller.allow(READERS)?;
         let filter = Filter {
             action: action.0,
             subject: subject.0,

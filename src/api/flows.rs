@@ -9,11 +9,10 @@ use poem_openapi::{ApiRequest, ApiResponse, Object, OpenApi, Union};
 use serde_json::Value;
 
 use super::ApiTags;
-use super::auth::Caller;
+use super::auth::{Allowed, GateAskers, GateSenders};
 use super::error::{ApiError, ErrorBody, Errors, S400, S401, S403, S413, S415, S503};
 use super::json_body::{Described, SerdeJson};
 use super::text::NonBlank;
-use crate::auth::Role;
 use crate::flows::records::OnExtraFields;
 use crate::flows::{CheckAnswer, Gate, SendAnswer, SendRequest, Sent};
 use crate::gate::CheckRequest;
@@ -157,10 +156,10 @@ impl FlowsApi {
     #[oai(path = "/flows/check", method = "post")]
     async fn check(
         &self,
-        caller: Caller,
+        caller: Allowed<GateAskers>,
         body: CheckBody,
     ) -> Result<SerdeJson<CheckAnswer>, GateErrors> {
-        let who = caller.allow(&[Role::GateClient, Role::Admin, Role::IgOfficer])?;
+        let who = &caller.0;
         let CheckBody::Json(SerdeJson(req)) = body;
         let answer = self.gate.check(who, req).await.map_err(ApiError::from)?;
         Ok(SerdeJson(answer))
@@ -169,8 +168,12 @@ impl FlowsApi {
     /// Send records through the gate: 200 with only the permitted fields of each record and
     /// the holding recorded for retention; 403 with the decision when denied.
     #[oai(path = "/flows", method = "post")]
-    async fn send(&self, caller: Caller, body: SendBody) -> Result<SendResponse, SendErrors> {
-        let who = caller.allow(&[Role::GateClient])?;
+    async fn send(
+        &self,
+        caller: Allowed<GateSenders>,
+        body: SendBody,
+    ) -> Result<SendResponse, SendErrors> {
+        let who = &caller.0;
         let SendBody::Json(Described(req, _)) = body;
         match self.gate.send(who, req).await.map_err(ApiError::from)? {
             Sent::Allowed(answer) => Ok(SendResponse::Allowed(SerdeJson(*answer))),

@@ -10,12 +10,13 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::auth::Caller;
+use super::auth::{Allowed, Caller, Contractors, Officers};
 use super::document::{Document, DocumentKind};
 use super::error::{
     ApiError, Errors, S400, S401, S403, S404, S409, S413, S413H, S415, S415H, S422H,
 };
 use super::text::NonBlank;
+use crate::auth::Principal;
 use crate::handover::items::Kind;
 use crate::handover::pack;
 use crate::handover::records::{
@@ -153,12 +154,12 @@ impl HandoverApi {
     /// The item an `{item}` in a path names: its id, or its key.
     async fn item_id(
         &self,
-        caller: &Caller,
+        caller: &Principal,
         agreement_id: &str,
         item: &str,
     ) -> Result<Uuid, ApiError> {
         self.handover
-            .item_id(&caller.0, agreement_id, item)
+            .item_id(caller, agreement_id, item)
             .await
             .map_err(err)
     }
@@ -183,11 +184,10 @@ impl HandoverApi {
     #[oai(path = "/agreements/:id/handover/items", method = "post")]
     async fn add(
         &self,
-        caller: Caller,
+        caller: Allowed<Officers>,
         id: Path<String>,
         body: Json<NewItemBody>,
     ) -> Result<Added, Errors<(S400, S401, S403, S404, S409, S413, S415)>> {
-        caller.allow(crate::auth::OFFICERS)?;
         let b = body.0;
         let due: jiff::civil::Date = b
             .due
@@ -233,7 +233,7 @@ impl HandoverApi {
         #[oai(validator(max_length = 200))]
         item: Path<String>,
     ) -> Result<Json<ItemDetail>, Errors<(S400, S401, S403, S404)>> {
-        let item = self.item_id(&caller, &id, &item).await?;
+        let item = self.item_id(&caller.0, &id, &item).await?;
         Ok(Json(
             self.handover
                 .item(&caller.0, &id, item)
@@ -251,7 +251,7 @@ impl HandoverApi {
     )]
     async fn submit(
         &self,
-        caller: Caller,
+        caller: Allowed<Contractors>,
         id: Path<String>,
         /// The item's id, or its key (the agreement's `handover[].id`, or the key an officer
         /// gave it) when only one contractor of the agreement has an item with that key.
@@ -264,7 +264,7 @@ impl HandoverApi {
                 ApiError::Forbidden("only the contractor submits its handover".into()).into(),
             );
         }
-        let item = self.item_id(&caller, &id, &item).await?;
+        let item = self.item_id(&caller.0, &id, &item).await?;
         let b = body.0;
         let mut attachments = Vec::with_capacity(b.attachments.len());
         for a in b.attachments {
@@ -310,7 +310,7 @@ impl HandoverApi {
         item: Path<String>,
         file: Path<Uuid>,
     ) -> Result<AttachmentResponse, Errors<(S400, S401, S403, S404)>> {
-        let item = self.item_id(&caller, &id, &item).await?;
+        let item = self.item_id(&caller.0, &id, &item).await?;
         let (name, media_type, bytes) = self
             .handover
             .attachment(&caller.0, &id, item, file.0)
@@ -328,7 +328,7 @@ impl HandoverApi {
     #[oai(path = "/agreements/:id/handover/items/:item/accept", method = "post")]
     async fn accept(
         &self,
-        caller: Caller,
+        caller: Allowed<Officers>,
         id: Path<String>,
         /// The item's id, or its key (the agreement's `handover[].id`, or the key an officer
         /// gave it) when only one contractor of the agreement has an item with that key.
@@ -336,7 +336,7 @@ impl HandoverApi {
         item: Path<String>,
         body: Json<ReviewBody>,
     ) -> Result<Json<Item>, Errors<(S400, S401, S403, S404, S409, S413, S415)>> {
-        let item = self.item_id(&caller, &id, &item).await?;
+        let item = self.item_id(&caller.0, &id, &item).await?;
         Ok(Json(
             self.handover
                 .accept(&caller.0, &id, item, &body.0.comments)
@@ -349,7 +349,7 @@ impl HandoverApi {
     #[oai(path = "/agreements/:id/handover/items/:item/return", method = "post")]
     async fn return_item(
         &self,
-        caller: Caller,
+        caller: Allowed<Officers>,
         id: Path<String>,
         /// The item's id, or its key (the agreement's `handover[].id`, or the key an officer
         /// gave it) when only one contractor of the agreement has an item with that key.
@@ -357,7 +357,7 @@ impl HandoverApi {
         item: Path<String>,
         body: Json<ReturnBody>,
     ) -> Result<Json<Item>, Errors<(S400, S401, S403, S404, S409, S413, S415)>> {
-        let item = self.item_id(&caller, &id, &item).await?;
+        let item = self.item_id(&caller.0, &id, &item).await?;
         Ok(Json(
             self.handover
                 .return_item(&caller.0, &id, item, &body.0.comments.0)
@@ -374,7 +374,7 @@ impl HandoverApi {
     )]
     async fn complete(
         &self,
-        caller: Caller,
+        caller: Allowed<Officers>,
         id: Path<String>,
         party: Path<String>,
         body: Json<CompleteBody>,
@@ -409,7 +409,7 @@ impl HandoverApi {
     )]
     async fn end_early(
         &self,
-        caller: Caller,
+        caller: Allowed<Officers>,
         id: Path<String>,
         party: Path<String>,
         body: Json<EndEarlyBody>,

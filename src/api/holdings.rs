@@ -6,7 +6,7 @@ use poem_openapi::payload::Json;
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::auth::{Caller, READERS};
+use super::auth::{Allowed, Readers};
 use super::error::{ApiError, Errors, S400, S401, S403, S404};
 use crate::flows::holdings::{HoldingFilter, HoldingInfo, HoldingPage, get, list};
 use crate::registry::queries::Paging;
@@ -24,7 +24,7 @@ impl HoldingsApi {
     #[allow(clippy::too_many_arguments)]
     async fn list(
         &self,
-        caller: Caller,
+        _caller: Allowed<Readers>,
         agreement: Query<Option<String>>,
         holder: Query<Option<String>>,
         subject_ref: Query<Option<String>>,
@@ -36,7 +36,6 @@ impl HoldingsApi {
             Option<u64>,
         >,
     ) -> Result<Json<HoldingPage>, Errors<(S400, S401, S403)>> {
-        caller.allow(READERS)?;
         let due_before = super::query::instant("due_before", due_before.0)?;
         let filter = HoldingFilter {
             agreement: agreement.0,
@@ -51,10 +50,9 @@ impl HoldingsApi {
     #[oai(path = "/holdings/:id", method = "get")]
     async fn get(
         &self,
-        caller: Caller,
+        _caller: Allowed<Readers>,
         id: Path<Uuid>,
     ) -> Result<Json<HoldingInfo>, Errors<(S400, S401, S403, S404)>> {
-        caller.allow(READERS)?;
         let found = get(&self.db, id.0).await.map_err(ApiError::from)?;
         found
             .map(Json)

@@ -6,7 +6,7 @@ use poem_openapi::payload::Json;
 
 use super::ApiTags;
 use super::agreements::ReasonGiven;
-use super::auth::{Caller, OFFICERS, READERS};
+use super::auth::{Allowed, Officers, Readers};
 use super::error::{ApiError, Errors, S400, S401, S403, S404, S409, S413, S415};
 use crate::agreement::values::Slug;
 use crate::registry::Registry;
@@ -67,10 +67,9 @@ impl PartiesApi {
     #[oai(path = "/suspensions", method = "get")]
     async fn suspensions(
         &self,
-        caller: Caller,
+        _caller: Allowed<Readers>,
         active: Query<Option<bool>>,
     ) -> Result<Json<Vec<PartySuspension>>, Errors<(S400, S401, S403)>> {
-        caller.allow(READERS)?;
         let found = self
             .registry
             .party_suspensions(active.0.unwrap_or(false))
@@ -82,7 +81,7 @@ impl PartiesApi {
     #[oai(path = "/:party/suspend", method = "post")]
     async fn suspend(
         &self,
-        caller: Caller,
+        caller: Allowed<Officers>,
         party: Path<PartyId>,
         body: Json<ReasonGiven>,
     ) -> Result<Json<PartySuspension>, ChangeErrors> {
@@ -93,7 +92,7 @@ impl PartiesApi {
     #[oai(path = "/:party/reinstate", method = "post")]
     async fn reinstate(
         &self,
-        caller: Caller,
+        caller: Allowed<Officers>,
         party: Path<PartyId>,
         body: Json<ReasonGiven>,
     ) -> Result<Json<PartySuspension>, ChangeErrors> {
@@ -106,12 +105,12 @@ impl PartiesApi {
     /// given.
     async fn control(
         &self,
-        caller: &Caller,
+        caller: &Allowed<Officers>,
         party: &PartyId,
         body: &ReasonGiven,
         suspend: bool,
     ) -> Result<Json<PartySuspension>, ChangeErrors> {
-        let actor = caller.allow(OFFICERS)?.actor();
+        let actor = caller.0.actor();
         let done = if suspend {
             self.registry
                 .suspend_party(&party.0, &body.reason, &actor)

@@ -5,7 +5,7 @@ use poem_openapi::payload::{Binary, Json};
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
-use super::auth::{Caller, READERS};
+use super::auth::{Allowed, Readers};
 use super::error::{ApiError, Errors, S401, S403};
 use crate::registry::Registry;
 use crate::registry::register::{RegisterEntry, csv_chunks};
@@ -28,9 +28,8 @@ impl RegisterApi {
     #[oai(path = "/register", method = "get")]
     async fn register(
         &self,
-        caller: Caller,
+        _caller: Allowed<Readers>,
     ) -> Result<Json<Vec<RegisterEntry>>, Errors<(S401, S403)>> {
-        caller.allow(READERS)?;
         Ok(Json(
             self.registry.register().await.map_err(ApiError::from)?,
         ))
@@ -38,8 +37,10 @@ impl RegisterApi {
 
     /// The register as CSV.
     #[oai(path = "/register.csv", method = "get")]
-    async fn register_csv(&self, caller: Caller) -> Result<CsvFile, Errors<(S401, S403)>> {
-        caller.allow(READERS)?;
+    async fn register_csv(
+        &self,
+        _caller: Allowed<Readers>,
+    ) -> Result<CsvFile, Errors<(S401, S403)>> {
         let entries = self
             .registry
             .register_entries()

@@ -10,7 +10,7 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use uuid::Uuid;
 
 use super::agreements::ReasonGiven;
-use super::auth::{Caller, OFFICERS, READERS, principal_for};
+use super::auth::{Allowed, Caller, Officers, READERS, Readers, principal_for};
 use super::error::{ApiError, Errors, S400, S401, S403, S404, S409, S413, S415, internal};
 use super::text::NonBlank;
 use super::{ApiTags, deletion_pages};
@@ -158,10 +158,10 @@ impl RetentionApi {
     #[oai(path = "/legal-holds", method = "post")]
     async fn place(
         &self,
-        caller: Caller,
+        caller: Allowed<Officers>,
         body: Json<PlaceHold>,
     ) -> Result<Json<LegalHold>, Errors<(S400, S401, S403, S404, S413, S415)>> {
-        let who = caller.allow(OFFICERS)?;
+        let who = &caller.0;
         let b = body.0;
         let scope = b.scope.given()?;
         let hold = self
@@ -174,10 +174,9 @@ impl RetentionApi {
     #[oai(path = "/legal-holds", method = "get")]
     async fn holds(
         &self,
-        caller: Caller,
+        _caller: Allowed<Readers>,
         active: Query<Option<bool>>,
     ) -> Result<Json<Vec<LegalHold>>, ListErrors> {
-        caller.allow(READERS)?;
         Ok(Json(
             self.retention
                 .holds(active.0.unwrap_or(false))
@@ -189,11 +188,11 @@ impl RetentionApi {
     #[oai(path = "/legal-holds/:id/release", method = "post")]
     async fn release(
         &self,
-        caller: Caller,
+        caller: Allowed<Officers>,
         id: Path<Uuid>,
         body: Json<ReasonGiven>,
     ) -> Result<Json<LegalHold>, ChangeErrors> {
-        let who = caller.allow(OFFICERS)?;
+        let who = &caller.0;
         let hold = self
             .retention
             .release_hold(id.0, &body.reason, &who.actor())
@@ -205,10 +204,9 @@ impl RetentionApi {
     #[oai(path = "/sweep", method = "post")]
     async fn sweep(
         &self,
-        caller: Caller,
+        _caller: Allowed<Officers>,
         dry_run: Query<Option<bool>>,
     ) -> Result<Json<SweepReport>, ListErrors> {
-        caller.allow(OFFICERS)?;
         Ok(Json(
             self.retention
                 .sweep(dry_run.0.unwrap_or(false))
@@ -221,13 +219,12 @@ impl RetentionApi {
     #[oai(path = "/deletions", method = "get")]
     async fn requests(
         &self,
-        caller: Caller,
+        _caller: Allowed<Readers>,
         status: Query<Option<String>>,
         holder: Query<Option<String>>,
         agreement: Query<Option<String>>,
         method: Query<Option<String>>,
     ) -> Result<Json<Vec<DeletionRequestInfo>>, ListErrors> {
-        caller.allow(READERS)?;
         let found = self
             .retention
             .requests(
@@ -243,10 +240,9 @@ impl RetentionApi {
     #[oai(path = "/deletions/:id", method = "get")]
     async fn request(
         &self,
-        caller: Caller,
+        _caller: Allowed<Readers>,
         id: Path<Uuid>,
     ) -> Result<Json<DeletionRequestInfo>, ReadErrors> {
-        caller.allow(READERS)?;
         Ok(Json(
             self.retention.request(id.0).await.map_err(ApiError::from)?,
         ))
@@ -257,10 +253,10 @@ impl RetentionApi {
     #[oai(path = "/deletions/:id/confirm", method = "post")]
     async fn confirm(
         &self,
-        caller: Caller,
+        caller: Allowed<Officers>,
         id: Path<Uuid>,
     ) -> Result<Json<DeletionRequestInfo>, Errors<(S400, S401, S403, S404, S409)>> {
-        let who = caller.allow(OFFICERS)?;
+        let who = &caller.0;
         Ok(Json(
             self.retention
                 .confirm(id.0, &who.actor())
@@ -300,11 +296,10 @@ impl RetentionApi {
     #[oai(path = "/deletions/:id/certificate", method = "get")]
     async fn certificate(
         &self,
-        caller: Caller,
+        _caller: Allowed<Readers>,
         id: Path<Uuid>,
         format: Query<Option<CertificateFormat>>,
     ) -> Result<CertificateResponse, Errors<(S400, S401, S403, S404, S409)>> {
-        caller.allow(READERS)?;
         let cert = self
             .retention
             .certificate(id.0)

@@ -9,9 +9,9 @@ use poem_openapi::payload::Json;
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::auth::Caller;
+use super::auth::{Admins, Allowed};
 use super::error::{ApiError, Errors, S400, S401, S403, S404, S409};
-use crate::auth::{Revoker, Role, TokenCache, TokenInfo, list, revoke};
+use crate::auth::{Revoker, TokenCache, TokenInfo, list, revoke};
 use crate::clock::Clock;
 use sea_orm::DatabaseConnection;
 
@@ -25,8 +25,10 @@ pub struct TokensApi {
 impl TokensApi {
     /// Every token: who it is for, its role and party, when minted and revoked. Never secrets.
     #[oai(path = "/tokens", method = "get")]
-    async fn list(&self, caller: Caller) -> Result<Json<Vec<TokenInfo>>, Errors<(S401, S403)>> {
-        caller.allow(&[Role::Admin])?;
+    async fn list(
+        &self,
+        _caller: Allowed<Admins>,
+    ) -> Result<Json<Vec<TokenInfo>>, Errors<(S401, S403)>> {
         Ok(Json(list(&self.db).await.map_err(ApiError::from)?))
     }
 
@@ -36,10 +38,10 @@ impl TokensApi {
     #[oai(path = "/tokens/:id/revoke", method = "post")]
     async fn revoke(
         &self,
-        caller: Caller,
+        caller: Allowed<Admins>,
         id: Path<Uuid>,
     ) -> Result<Json<TokenInfo>, Errors<(S400, S401, S403, S404, S409)>> {
-        let who = caller.allow(&[Role::Admin])?;
+        let who = &caller.0;
         let now = self.clock.now();
         let done = revoke(&self.db, now, id.0, Revoker::Api(who)).await;
         self.cache.forget_all();
