@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Hostile uploads against the rest of the service (issue #27): an officer's token uploads YAML
-# of 90,000 keys (900 KB, under the 1 MiB cap and the body limit), four at once, again and again,
-# through the real API (`POST /api/v1/agreements`), while /healthz is asked, one request at a
-# time 10 ms apart, on a kept-alive connection. The same sampling without the flood, just
+# of 90,000 keys (900 KB, under the 1 MiB cap and the body limit), four at once, through the
+# real API (`POST /api/v1/agreements`), while /healthz is asked, one request at a time 10 ms
+# apart, on a kept-alive connection. Each file has two phases: bursts (four uploads started
+# together every 0.5 s) and a flood (four uploaders, each uploading again as soon as answered). The same sampling without the flood, just
 # before it in the same run, is the baseline: the figure to compare across machines is the
 # ratio.
 #
@@ -121,12 +122,17 @@ def probe(seconds):
         time.sleep(0.01)
     return times
 
-def upload(body, until, out):
+def upload(body, until, out, tick=0.0):
     """Uploads `body` again and again until `until` (the last one may end after it); puts
-    the list of (status, ms) of its answers on `out` once done."""
+    the list of (status, ms) of its answers on `out` once done. With `tick`, each upload
+    starts on the next multiple of `tick` seconds of the clock, so uploaders started together
+    upload at the same moments: bursts of four at once."""
     conn, answers = connect(), []
     headers = {"Content-Type": "application/yaml", "Authorization": "Bearer " + token}
     while time.time() < until:
+        if tick:
+            now = time.time()
+            time.sleep(tick - now % tick)
         t = time.perf_counter()
         conn.request("POST", "/api/v1/agreements", body=body, headers=headers)
         r = conn.getresponse(); r.read()
@@ -143,12 +149,13 @@ def row(label, xs):
     return (f"  {label:<22} {len(xs):>6} probes   p50 {pct(xs, 50):8.2f} ms   "
             f"p99 {pct(xs, 99):8.2f} ms   max {max(xs):8.2f} ms")
 
-for name in ("one-mapping", "ten-mappings"):
+phases = [(name, tick) for name in ("one-mapping", "ten-mappings") for tick in (0.0, 0.5)]
+for name, tick in phases:
     body = open(f"{work}/{name}.yaml", "rb").read()
     quiet = probe(secs)
     fork = multiprocessing.get_context("fork")
     out, until = fork.Queue(), time.time() + secs
-    uploaders = [fork.Process(target=upload, args=(body, until, out)) for _ in range(4)]
+    uploaders = [fork.Process(target=upload, args=(body, until, out, tick)) for _ in range(4)]
     started = time.perf_counter()
     for u in uploaders: u.start()
     loud = probe(secs)
@@ -158,7 +165,8 @@ for name in ("one-mapping", "ten-mappings"):
     drained = time.perf_counter() - started
     statuses = sorted({s for s, _ in answers})
     took = [t for _, t in answers]
-    print(f"{name}: {len(body):,} bytes, 4 uploaders for {secs:.0f} s (last answer after {drained:.1f} s)")
+    how = f"four at once every {tick} s" if tick else "4 uploaders back to back"
+    print(f"{name}: {len(body):,} bytes, {how} for {secs:.0f} s (last answer after {drained:.1f} s)")
     print(row("/healthz, no flood", quiet))
     print(row("/healthz, under flood", loud))
     print(f"  ratio under flood / no flood: p50 {pct(loud, 50) / pct(quiet, 50):.1f}, "

@@ -6,8 +6,10 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use jiff::civil::Date;
+use tokio::sync::Semaphore;
 use walkdir::WalkDir;
 
 use crate::agreement::yaml::{MAX_BYTES, Pos};
@@ -100,8 +102,17 @@ pub fn read_source(path: &Path) -> Result<Vec<u8>, String> {
 /// Runs `work` on tokio's blocking threads and waits for it. Checking YAML from a request (an
 /// upload, a draft, a template, a drafted access request) is linear but may be a MiB: tens of
 /// milliseconds of CPU that must not hold an async worker every other request, `/healthz`
-/// among them, is waiting for. A panic in `work` goes on in the caller.
+/// among them, is waiting for. At most one fewer than the machine's cores run at once (at
+/// least one), so a flood of uploads never has every core checking: the others wait their
+/// turn, costing nothing while they wait. A panic in `work` goes on in the caller.
 pub async fn on_blocking_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    static AT_ONCE: OnceLock<Semaphore> = OnceLock::new();
+    let at_once = AT_ONCE.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Semaphore::new(cores.saturating_sub(1).max(1))
+    });
+    // The semaphore is never closed, so acquiring cannot fail.
+    let _turn = at_once.acquire().await.ok();
     match tokio::task::spawn_blocking(work).await {
         Ok(done) => done,
         Err(e) => match e.try_into_panic() {
