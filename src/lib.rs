@@ -14,6 +14,7 @@ pub mod dpia;
 pub mod flows;
 pub mod gate;
 pub mod handover;
+pub mod inputs;
 pub mod mail;
 pub mod metrics;
 pub mod people;

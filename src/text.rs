@@ -32,6 +32,19 @@ pub fn word_root(word: &str) -> String {
     }
 }
 
+/// `n` with its thousands separated by commas, as GOV.UK writes numbers: "2,000".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
 /// A count in words: "1 request", "2 requests" (`one` and `many` are the words after it).
 pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
     let n = n.into();
@@ -105,6 +118,18 @@ pub fn search_words(query: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn thousands_are_separated_by_commas() {
+        for (n, text) in [
+            (0, "0"),
+            (999, "999"),
+            (2000, "2,000"),
+            (1_234_567, "1,234,567"),
+        ] {
+            assert_eq!(super::thousands(n), text);
+        }
+    }
+
     use super::*;
 
     #[test]

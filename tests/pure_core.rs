@@ -24,6 +24,7 @@ const PURE: &[&str] = &[
     "src/handover/files.rs",
     "src/people/logout_token.rs",
     "src/text.rs",
+    "src/inputs.rs",
     "src/template",
 ];
 

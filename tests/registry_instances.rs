@@ -6,6 +6,11 @@
 
 mod support;
 
+/// A reason, as the pages and the API parse it.
+fn why(text: &str) -> accord::inputs::Reason {
+    accord::inputs::Reason::parse(text).unwrap()
+}
+
 use accord::clock::Clock;
 use accord::gate::{CheckRequest, Decision, Index, Outcome, decide};
 use accord::registry::Registry;
@@ -63,17 +68,23 @@ async fn two_instances(app: &TestApp) -> Registry {
 async fn changes_at_the_same_time_all_reach_the_other_instance(app: TestApp) {
     let b = two_instances(&app).await;
     let a = &app.registry;
-    a.suspend(FOODBANK, "breach", "officer").await.unwrap();
+    a.suspend(FOODBANK, &why("breach"), "officer")
+        .await
+        .unwrap();
     assert!(b.refresh_if_changed().await.unwrap(), "b sees the first");
     assert_eq!(answers(&app, &b), [Outcome::Deny, Outcome::Allow]);
-    a.suspend(DISCHARGE, "breach", "officer").await.unwrap();
+    a.suspend(DISCHARGE, &why("breach"), "officer")
+        .await
+        .unwrap();
     assert!(
         b.refresh_if_changed().await.unwrap(),
         "b sees the second, stamped at the same time as the first"
     );
     assert_eq!(answers(&app, &b), [Outcome::Deny, Outcome::Deny]);
     assert!(!b.refresh_if_changed().await.unwrap(), "and rebuilds once");
-    a.reinstate(FOODBANK, "fixed", "officer").await.unwrap();
+    a.reinstate(FOODBANK, &why("fixed"), "officer")
+        .await
+        .unwrap();
     assert!(b.refresh_if_changed().await.unwrap());
     assert_eq!(answers(&app, &b), [Outcome::Allow, Outcome::Deny]);
 }
@@ -84,12 +95,12 @@ async fn a_party_suspended_again_at_the_same_time_reaches_the_other_instance(app
     let b = two_instances(&app).await;
     let a = &app.registry;
     for round in 1..=2 {
-        a.suspend_party("foodbank", "breach", "officer")
+        a.suspend_party("foodbank", &why("breach"), "officer")
             .await
             .unwrap();
         assert!(b.refresh_if_changed().await.unwrap(), "suspension {round}");
         assert_eq!(answers(&app, &b), [Outcome::Deny, Outcome::Allow]);
-        a.reinstate_party("foodbank", "fixed", "officer")
+        a.reinstate_party("foodbank", &why("fixed"), "officer")
             .await
             .unwrap();
         assert!(
@@ -106,7 +117,7 @@ async fn a_party_suspended_again_at_the_same_time_reaches_the_other_instance(app
 async fn a_change_made_elsewhere_is_not_lost_by_the_next_change_here(app: TestApp) {
     let b = two_instances(&app).await;
     let a = &app.registry;
-    b.suspend_party("foodbank", "breach", "officer")
+    b.suspend_party("foodbank", &why("breach"), "officer")
         .await
         .unwrap();
     assert_eq!(
@@ -114,7 +125,9 @@ async fn a_change_made_elsewhere_is_not_lost_by_the_next_change_here(app: TestAp
         [Outcome::Allow, Outcome::Allow],
         "a has not looked yet"
     );
-    a.suspend(DISCHARGE, "breach", "officer").await.unwrap();
+    a.suspend(DISCHARGE, &why("breach"), "officer")
+        .await
+        .unwrap();
     assert_eq!(
         answers(&app, a),
         [Outcome::Deny, Outcome::Deny],
@@ -124,7 +137,9 @@ async fn a_change_made_elsewhere_is_not_lost_by_the_next_change_here(app: TestAp
         !a.refresh_if_changed().await.unwrap(),
         "nothing left to see"
     );
-    a.reinstate(DISCHARGE, "fixed", "officer").await.unwrap();
+    a.reinstate(DISCHARGE, &why("fixed"), "officer")
+        .await
+        .unwrap();
     assert_eq!(answers(&app, a), [Outcome::Deny, Outcome::Allow]);
 }
 
@@ -182,7 +197,7 @@ async fn an_engagement_ended_early_reaches_the_other_instance(app: TestApp) {
             &officer,
             "hmo-licensing-enforcement",
             "metis",
-            "Contract ended",
+            &why("Contract ended"),
         )
         .await
         .unwrap();
@@ -219,8 +234,8 @@ async fn racing_changes_leave_the_index_at_the_final_state(app: TestApp) {
             let (a, id) = (a.clone(), ask.agreement.clone());
             changes.spawn(async move {
                 match suspend {
-                    true => a.suspend(&id, "race", "officer").await.map(drop),
-                    false => a.reinstate(&id, "race", "officer").await.map(drop),
+                    true => a.suspend(&id, &why("race"), "officer").await.map(drop),
+                    false => a.reinstate(&id, &why("race"), "officer").await.map(drop),
                 }
             });
         }
@@ -228,8 +243,14 @@ async fn racing_changes_leave_the_index_at_the_final_state(app: TestApp) {
             let (a, party) = (a.clone(), party.clone());
             changes.spawn(async move {
                 match suspend {
-                    true => a.suspend_party(&party, "race", "officer").await.map(drop),
-                    false => a.reinstate_party(&party, "race", "officer").await.map(drop),
+                    true => a
+                        .suspend_party(&party, &why("race"), "officer")
+                        .await
+                        .map(drop),
+                    false => a
+                        .reinstate_party(&party, &why("race"), "officer")
+                        .await
+                        .map(drop),
                 }
             });
         }

@@ -4,6 +4,11 @@
 
 mod support;
 
+/// A reason, as the pages and the API parse it.
+fn why(text: &str) -> accord::inputs::Reason {
+    accord::inputs::Reason::parse(text).unwrap()
+}
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -274,7 +279,7 @@ async fn instances_follow_each_others_lifecycle_changes(backend: Backend) {
         !b.refresh_if_changed().await.unwrap(),
         "a decision is not a lifecycle change"
     );
-    a.suspend("camden-foodbank-referrals", "breach", "officer")
+    a.suspend("camden-foodbank-referrals", &why("breach"), "officer")
         .await
         .unwrap();
     assert!(

@@ -5,6 +5,11 @@
 
 mod support;
 
+/// A reason, as the pages and the API parse it.
+fn why(text: &str) -> accord::inputs::Reason {
+    accord::inputs::Reason::parse(text).unwrap()
+}
+
 use accord::agreement::check_source;
 use accord::auth::Role;
 use jiff::civil::date;
@@ -323,7 +328,11 @@ async fn only_published_agreements_in_force_are_reachable(app: TestApp) {
     app.import_yaml(&foodbank.replace(&format!("id: {FOODBANK}"), "id: paused-referrals"))
         .await;
     app.registry
-        .suspend("paused-referrals", "a breach is investigated", "officer")
+        .suspend(
+            "paused-referrals",
+            &why("a breach is investigated"),
+            "officer",
+        )
         .await
         .unwrap();
     // Published, in force until 2026-12-31, then expired.
@@ -673,7 +682,7 @@ async fn one_organisations_agreements_can_be_chosen(app: TestApp) {
 
     // What is offered follows the registry: a suspension takes one away at once...
     app.registry
-        .suspend("referrals-00", "a breach is investigated", "officer")
+        .suspend("referrals-00", &why("a breach is investigated"), "officer")
         .await
         .unwrap();
     assert_eq!(camden_offered(&app).await, "London Borough of Camden (21)");

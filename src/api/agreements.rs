@@ -12,11 +12,12 @@ use super::document::{Document, DocumentKind};
 use std::sync::Arc;
 
 use super::error::{ApiError, Errors, S400, S401, S403, S404, S409, S413, S415, S422, internal};
-use super::text::NonBlank;
+use super::text::{NonBlank, ReasonText, reason};
 use crate::agreement::lifecycle::{Control, Status};
 use crate::auth::ReadScope;
 use crate::clock::Clock;
 use crate::dpia::{self, Renderer};
+use crate::inputs::SignerName;
 use crate::registry::Registry;
 use crate::registry::control::ControlState;
 use crate::registry::queries::{
@@ -109,7 +110,7 @@ pub enum DiffText {
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
 pub struct ReasonGiven {
-    pub reason: NonBlank<2000>,
+    pub reason: ReasonText,
 }
 
 /// A signature for the signer's own party.
@@ -117,7 +118,7 @@ pub struct ReasonGiven {
 #[oai(deny_unknown_fields)]
 pub struct SignBody {
     /// The person signing, as they sign.
-    pub name: NonBlank<200>,
+    pub name: NonBlank<{ SignerName::MAX }>,
     /// `senior_officer` (signs the agreement; the default) or `dpo` (records the DPO's review).
     #[oai(nullable)]
     pub role: Option<SignAs>,
@@ -317,13 +318,15 @@ impl AgreementsApi {
         body: Json<SignBody>,
     ) -> Result<Json<VersionInfo>, Errors<(S400, S401, S403, S404, S409, S413, S415)>> {
         let who = &caller.0;
+        let name = SignerName::parse(&body.name)
+            .map_err(|p| ApiError::BadRequest(p.message("the signer's name")))?;
         let info = self
             .registry
             .sign(
                 &id,
                 number.0,
                 who,
-                &body.name,
+                &name,
                 body.role.unwrap_or(SignAs::SeniorOfficer).as_str(),
             )
             .await
@@ -379,7 +382,7 @@ impl AgreementsApi {
         let actor = caller.0.actor();
         let state = self
             .registry
-            .set_control(id, to, &body.reason, &actor)
+            .set_control(id, to, &reason(&body.reason)?, &actor)
             .await;
         Ok(Json(state.map_err(ApiError::from)?))
     }

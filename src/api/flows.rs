@@ -1,6 +1,7 @@
 //! `/api/v1/flows`: the gate. `check` asks whether a flow may happen now; `POST /flows` sends
 //! records through it. Every decision is in the audit log before the answer leaves.
 
+use crate::inputs::SubjectRef;
 use std::collections::HashMap;
 
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
@@ -58,7 +59,7 @@ pub struct SendRequestSchema {
     /// One opaque reference to the data subject per record (as many as there are records), for
     /// rights requests and legal holds.
     #[oai(nullable)]
-    pub subject_refs: Option<Vec<NonBlank<200>>>,
+    pub subject_refs: Option<Vec<NonBlank<{ SubjectRef::MAX }>>>,
     /// `reject` (the default): deny a send carrying fields the flow does not permit; `strip`:
     /// drop them and decide on the rest.
     pub on_extra_fields: Option<OnExtraFields>,

@@ -15,7 +15,7 @@ use super::document::{Document, DocumentKind};
 use super::error::{
     ApiError, Errors, S400, S401, S403, S404, S409, S413, S413H, S415, S415H, S422H,
 };
-use super::text::NonBlank;
+use super::text::{NonBlank, ReasonText, reason};
 use crate::auth::Principal;
 use crate::handover::items::Kind;
 use crate::handover::pack;
@@ -103,7 +103,7 @@ pub struct CompleteBody {
 #[oai(deny_unknown_fields)]
 pub struct EndEarlyBody {
     /// Why the engagement ends now; recorded in the audit log and shown on the handover page.
-    pub reason: NonBlank<2000>,
+    pub reason: ReasonText,
 }
 
 #[derive(ApiResponse)]
@@ -416,7 +416,7 @@ impl HandoverApi {
     ) -> Result<Json<Engagement>, Errors<(S400, S401, S403, S404, S409, S413, S415)>> {
         Ok(Json(
             self.handover
-                .end_early(&caller.0, &id, &party, &body.0.reason.0)
+                .end_early(&caller.0, &id, &party, &reason(&body.0.reason)?)
                 .await
                 .map_err(err)?,
         ))

@@ -8,6 +8,7 @@ use super::ApiTags;
 use super::agreements::ReasonGiven;
 use super::auth::{Allowed, Officers, Readers};
 use super::error::{ApiError, Errors, S400, S401, S403, S404, S409, S413, S415};
+use super::text::reason;
 use crate::agreement::values::Slug;
 use crate::registry::Registry;
 use crate::registry::control::PartySuspension;
@@ -113,11 +114,11 @@ impl PartiesApi {
         let actor = caller.0.actor();
         let done = if suspend {
             self.registry
-                .suspend_party(&party.0, &body.reason, &actor)
+                .suspend_party(&party.0, &reason(&body.reason)?, &actor)
                 .await
         } else {
             self.registry
-                .reinstate_party(&party.0, &body.reason, &actor)
+                .reinstate_party(&party.0, &reason(&body.reason)?, &actor)
                 .await
         };
         Ok(Json(done.map_err(ApiError::from)?))

@@ -1,6 +1,7 @@
 //! Retention over HTTP: legal holds, deletion requests and their confirmations and certificates,
 //! the sweep on demand, and the calendar feed.
 
+use crate::inputs::SubjectRef;
 use poem::{IntoResponse, Response};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Form, Html, Json, PlainText};
@@ -12,7 +13,7 @@ use uuid::Uuid;
 use super::agreements::ReasonGiven;
 use super::auth::{Allowed, Caller, Officers, READERS, Readers, principal_for};
 use super::error::{ApiError, Errors, S400, S401, S403, S404, S409, S413, S415, internal};
-use super::text::NonBlank;
+use super::text::{NonBlank, ReasonText, reason};
 use super::{ApiTags, deletion_pages};
 use crate::retention::certificate::{Certificate, html};
 use crate::retention::holds::{HoldKind, LegalHold, Scope};
@@ -41,7 +42,7 @@ impl From<RetentionError> for ApiError {
 #[oai(deny_unknown_fields)]
 pub struct PlaceHold {
     pub kind: HoldKind,
-    pub reason: NonBlank<2000>,
+    pub reason: ReasonText,
     pub scope: HoldScope,
 }
 
@@ -50,15 +51,18 @@ pub struct PlaceHold {
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
 pub struct HoldScope {
-    pub agreement: MaybeUndefined<NonBlank<200>>,
-    pub party: MaybeUndefined<NonBlank<200>>,
-    pub subject_ref: MaybeUndefined<NonBlank<200>>,
+    pub agreement: MaybeUndefined<NonBlank<{ SubjectRef::MAX }>>,
+    pub party: MaybeUndefined<NonBlank<{ SubjectRef::MAX }>>,
+    pub subject_ref: MaybeUndefined<NonBlank<{ SubjectRef::MAX }>>,
 }
 
 impl HoldScope {
     /// The scope as the service takes it; a null is a 400 (leave the key out instead).
     fn given(self) -> Result<Scope, ApiError> {
-        fn one(name: &str, v: MaybeUndefined<NonBlank<200>>) -> Result<Option<String>, ApiError> {
+        fn one(
+            name: &str,
+            v: MaybeUndefined<NonBlank<{ SubjectRef::MAX }>>,
+        ) -> Result<Option<String>, ApiError> {
             match v {
                 MaybeUndefined::Undefined => Ok(None),
                 MaybeUndefined::Null => Err(ApiError::BadRequest(format!(
@@ -166,7 +170,7 @@ impl RetentionApi {
         let scope = b.scope.given()?;
         let hold = self
             .retention
-            .place_hold(b.kind, &b.reason, scope, &who.actor())
+            .place_hold(b.kind, &reason(&b.reason)?, scope, &who.actor())
             .await;
         Ok(Json(hold.map_err(ApiError::from)?))
     }
@@ -195,7 +199,7 @@ impl RetentionApi {
         let who = &caller.0;
         let hold = self
             .retention
-            .release_hold(id.0, &body.reason, &who.actor())
+            .release_hold(id.0, &reason(&body.reason)?, &who.actor())
             .await;
         Ok(Json(hold.map_err(ApiError::from)?))
     }

@@ -6,6 +6,9 @@ use poem_openapi::NewType;
 use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult};
 use serde_json::Value;
 
+use super::error::ApiError;
+use crate::inputs::Reason;
+
 #[derive(Debug, Clone, PartialEq, Eq, NewType)]
 #[oai(
     from_json = false,
@@ -41,6 +44,14 @@ impl std::ops::Deref for Text {
 pub struct NonBlank<const MAX: usize>(pub String);
 
 pub use crate::agreement::values::is_blank;
+
+/// A reason as a JSON body gives it: the schema states [`Reason`]'s bound.
+pub type ReasonText = NonBlank<{ Reason::MAX }>;
+
+/// The [`Reason`] a body gave, as the use cases take it (400 if it says nothing).
+pub fn reason(text: &ReasonText) -> Result<Reason, ApiError> {
+    Reason::parse(text).map_err(|p| ApiError::BadRequest(p.message("the reason")))
+}
 
 /// The pattern of [`NonBlank`]: somewhere, one character that is not blank ([`is_blank`]).
 /// The blank characters are spelt out rather than written `\s`, whose meaning differs between

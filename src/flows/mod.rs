@@ -7,6 +7,7 @@ pub mod holdings;
 pub mod journal;
 pub mod records;
 
+use crate::inputs::SubjectRef;
 use std::collections::{BTreeSet, HashSet};
 use std::time::Instant;
 
@@ -413,13 +414,13 @@ fn check_shape(req: &SendRequest) -> Result<Vec<String>, GateError> {
             req.records.len()
         ));
     }
-    if let Some(r) = refs
-        .iter()
-        .find(|r| r.chars().all(crate::agreement::values::is_blank) || r.chars().count() > 200)
-    {
+    if let Some(r) = refs.iter().find(|r| {
+        r.chars().all(crate::agreement::values::is_blank) || r.chars().count() > SubjectRef::MAX
+    }) {
         return bad(format!(
-            "subject_ref '{}' must be 1 to 200 characters",
-            crate::agreement::decode::clip(r)
+            "subject_ref '{}' must be 1 to {} characters",
+            crate::agreement::decode::clip(r),
+            SubjectRef::MAX
         ));
     }
     let distinct: BTreeSet<&String> = refs.iter().collect();

@@ -13,6 +13,7 @@ use crate::agreement::lifecycle::Status;
 use crate::audit::Writer;
 use crate::auth::{OFFICERS, Principal};
 use crate::dpia::labels::date as words;
+use crate::inputs::Reason;
 
 impl Handover {
     /// Ends `party`'s engagement under `agreement_id` today, for `reason` (officers). Refused
@@ -23,7 +24,7 @@ impl Handover {
         who: &Principal,
         agreement_id: &str,
         party: &str,
-        reason: &str,
+        reason: &Reason,
     ) -> Result<Engagement> {
         who.allow(OFFICERS)
             .map_err(|d| HandoverError::NotAllowed(d.0))?;

@@ -12,12 +12,13 @@ use uuid::Uuid;
 
 use super::gate_index::Touched;
 use super::stored::find_version;
-use super::{Registry, RegistryError, Result, reason};
+use super::{Registry, RegistryError, Result};
 use crate::agreement::lifecycle::Control;
 use crate::agreement::retention::retention_ends;
 use crate::agreement::validate::covers;
 use crate::agreement::values::Slug;
 use crate::audit::{Event, Writer};
+use crate::inputs::Reason;
 use crate::store::entity::{agreement, holding, party_suspension};
 use crate::store::time::stamp;
 
@@ -50,17 +51,17 @@ pub struct PartySuspension {
 }
 
 impl Registry {
-    pub async fn suspend(&self, id: &str, why: &str, actor: &str) -> Result<ControlState> {
+    pub async fn suspend(&self, id: &str, why: &Reason, actor: &str) -> Result<ControlState> {
         self.set_control(id, Control::Suspended, why, actor).await
     }
 
-    pub async fn reinstate(&self, id: &str, why: &str, actor: &str) -> Result<ControlState> {
+    pub async fn reinstate(&self, id: &str, why: &Reason, actor: &str) -> Result<ControlState> {
         self.set_control(id, Control::Open, why, actor).await
     }
 
     /// Terminates an agreement for good: no version of it is active again, and it takes no new
     /// versions.
-    pub async fn terminate(&self, id: &str, why: &str, actor: &str) -> Result<ControlState> {
+    pub async fn terminate(&self, id: &str, why: &Reason, actor: &str) -> Result<ControlState> {
         self.set_control(id, Control::Terminated, why, actor).await
     }
 
@@ -70,7 +71,7 @@ impl Registry {
         &self,
         id: &str,
         to: Control,
-        why: &str,
+        why: &Reason,
         actor: &str,
     ) -> Result<ControlState> {
         let (from, action): (&[Control], &str) = match to {
@@ -78,7 +79,7 @@ impl Registry {
             Control::Open => (&[Control::Suspended], "agreement.reinstated"),
             Control::Terminated => (&[Control::Open, Control::Suspended], "agreement.terminated"),
         };
-        let why = reason(why)?;
+        let why = why.as_str().to_owned();
         let now = self.clock.now();
         let txn = self.db.begin().await?;
         let mut log = Writer::begin(&txn).await?;
@@ -180,7 +181,7 @@ impl Registry {
     pub async fn suspend_party(
         &self,
         party: &str,
-        why: &str,
+        why: &Reason,
         actor: &str,
     ) -> Result<PartySuspension> {
         self.set_party_suspended(party, true, why, actor).await
@@ -190,7 +191,7 @@ impl Registry {
     pub async fn reinstate_party(
         &self,
         party: &str,
-        why: &str,
+        why: &Reason,
         actor: &str,
     ) -> Result<PartySuspension> {
         self.set_party_suspended(party, false, why, actor).await
@@ -202,10 +203,10 @@ impl Registry {
         &self,
         party: &str,
         suspend: bool,
-        why: &str,
+        why: &Reason,
         actor: &str,
     ) -> Result<PartySuspension> {
-        let why = reason(why)?;
+        let why = why.as_str().to_owned();
         if Slug::parse(party).is_none() {
             return Err(RegistryError::BadRequest(format!(
                 "'{party}' is not a party id"

@@ -14,12 +14,13 @@ use sea_orm::{
 use serde::Serialize;
 
 use super::gate_index::Touched;
-use super::{Registry, RegistryError, Result, reason};
+use super::{Registry, RegistryError, Result};
 use crate::agreement::ValidAgreement;
 use crate::agreement::engagement::{EarlyEnd, outlasting};
 use crate::agreement::model::Agreement;
 use crate::audit::{Event, Writer};
 use crate::dpia::labels::date as words;
+use crate::inputs::Reason;
 use crate::store::entity::engagement_end;
 use crate::store::time::stamp;
 
@@ -71,10 +72,10 @@ impl Registry {
         log: &mut Writer,
         agreement_id: &str,
         party: &str,
-        why: &str,
+        why: &Reason,
         actor: &str,
     ) -> Result<EarlyEnd> {
-        let why = reason(why)?;
+        let why = why.as_str().to_owned();
         let now = self.clock.now();
         let today = self.clock.today();
         let existing =

@@ -68,17 +68,3 @@ pub enum RegistryError {
 }
 
 pub type Result<T> = std::result::Result<T, RegistryError>;
-
-/// A reason given for a control action: required, trimmed, bounded.
-pub(crate) fn reason(text: &str) -> Result<String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(RegistryError::BadRequest("a reason is required".into()));
-    }
-    if text.chars().count() > 2000 {
-        return Err(RegistryError::BadRequest(
-            "the reason is longer than 2000 characters".into(),
-        ));
-    }
-    Ok(text.to_owned())
-}

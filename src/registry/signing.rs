@@ -24,6 +24,7 @@ use crate::agreement::validate::placeholders::{left_to_fill, unfilled_in};
 use crate::agreement::vocab::SignatureRole;
 use crate::audit::{Event, Writer};
 use crate::auth::{Principal, Role};
+use crate::inputs::SignerName;
 use crate::store::entity::{signature, version};
 use crate::store::time::stamp;
 
@@ -34,18 +35,13 @@ impl Registry {
         agreement_id: &str,
         number: i32,
         signer: &Principal,
-        name: &str,
+        name: &SignerName,
         role: &str,
     ) -> Result<VersionInfo> {
         let role = SignatureRole::from_text(role).ok_or_else(|| {
             RegistryError::BadRequest(format!("role '{role}' is not senior_officer or dpo"))
         })?;
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 200 {
-            return Err(RegistryError::BadRequest(
-                "give the signer's name (at most 200 characters)".into(),
-            ));
-        }
+        let name = name.as_str();
         let party = match (signer.role, &signer.party) {
             (Role::Signatory, Some(p)) => p.clone(),
             _ => {

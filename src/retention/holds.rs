@@ -1,5 +1,6 @@
 //! Legal holds: while one is in force, no holding in its scope is deleted, and the sweep says so.
 
+use crate::inputs::{Reason, SubjectRef};
 use poem_openapi::{Enum, Object};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -60,12 +61,11 @@ impl Retention {
     pub async fn place_hold(
         &self,
         kind: HoldKind,
-        why: &str,
+        why: &Reason,
         scope: Scope,
         actor: &str,
     ) -> Result<LegalHold> {
-        let why =
-            crate::registry::reason(why).map_err(|e| RetentionError::BadRequest(e.to_string()))?;
+        let why = why.as_str().to_owned();
         let scope = self.checked(scope).await?;
         let now = self.clock.now();
         let txn = self.db.begin().await?;
@@ -103,9 +103,8 @@ impl Retention {
         Ok(info(row))
     }
 
-    pub async fn release_hold(&self, id: Uuid, why: &str, actor: &str) -> Result<LegalHold> {
-        let why =
-            crate::registry::reason(why).map_err(|e| RetentionError::BadRequest(e.to_string()))?;
+    pub async fn release_hold(&self, id: Uuid, why: &Reason, actor: &str) -> Result<LegalHold> {
+        let why = why.as_str().to_owned();
         let now = self.clock.now();
         let txn = self.db.begin().await?;
         let mut log = Writer::begin(&txn).await?;
@@ -208,9 +207,10 @@ fn given(name: &str, value: Option<String>) -> Result<Option<String>> {
             "scope.{name} is blank: name one, or leave it out"
         )));
     }
-    if value.chars().count() > 200 {
+    if value.chars().count() > SubjectRef::MAX {
         return Err(RetentionError::BadRequest(format!(
-            "scope.{name} is longer than 200 characters"
+            "scope.{name} is longer than {} characters",
+            SubjectRef::MAX
         )));
     }
     Ok(Some(value))

@@ -17,6 +17,7 @@ use crate::agreement::lifecycle::{Control, Status};
 use crate::agreement::validate::placeholders::unfilled_in;
 use crate::auth::{OFFICERS, READERS, ReadScope, Role};
 use crate::dpia;
+use crate::inputs::{Problem, Reason, SignerName};
 use crate::registry::queries::{Due, ListFilter, Paging};
 use crate::registry::stored::VersionInfo;
 
@@ -553,12 +554,14 @@ pub async fn sign_submit(
     viewer.check_csrf(&f.csrf)?;
     viewer.allow(&[Role::Signatory])?;
     let mut errors = Vec::new();
-    let name = f.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        errors.push(field_error(
+    let name = SignerName::parse(&f.name);
+    match &name {
+        Err(Problem::Blank) => errors.push(field_error(
             "name",
-            "Enter your full name, as it should appear on the agreement (at most 200 characters)",
-        ));
+            "Enter your full name, as it should appear on the agreement",
+        )),
+        Err(p) => errors.push(field_error("name", &p.message("your name"))),
+        Ok(_) => {}
     }
     let role_label = SIGN_ROLES
         .iter()
@@ -570,7 +573,7 @@ pub async fn sign_submit(
             "Choose whether you sign as the senior officer or the data protection officer",
         ));
     }
-    if !errors.is_empty() {
+    let (Ok(name), true) = (name, errors.is_empty()) else {
         return sign_page(
             &console,
             &viewer,
@@ -581,7 +584,7 @@ pub async fn sign_submit(
             StatusCode::BAD_REQUEST,
         )
         .await;
-    }
+    };
     if f.step == "edit" {
         return sign_page(&console, &viewer, &id, n, &f, &[], StatusCode::OK).await;
     }
@@ -597,11 +600,11 @@ pub async fn sign_submit(
             "rows": [
                 { "key": "Agreement", "value": format!("{id}, version {n}") },
                 { "key": "Signing for", "value": party },
-                { "key": "Your name", "value": name },
+                { "key": "Your name", "value": name.as_str() },
                 { "key": "Signing as", "value": role_label },
             ],
             "hidden": [
-                { "name": "name", "value": name }, { "name": "role", "value": f.role }
+                { "name": "name", "value": name.as_str() }, { "name": "role", "value": f.role }
             ],
             "action": here,
             "back": here,
@@ -613,7 +616,7 @@ pub async fn sign_submit(
     }
     console
         .registry
-        .sign(&id, n, viewer.principal(), name, &f.role)
+        .sign(&id, n, viewer.principal(), &name, &f.role)
         .await?;
     Ok(see_other(&format!(
         "/agreements/{}?done=signed",
@@ -694,22 +697,16 @@ pub async fn control_submit(
     viewer.check_csrf(&f.csrf)?;
     let who = viewer.allow(OFFICERS)?;
     let (to, verb, done) = control_of(&action)?;
-    let reason = f.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 2000 {
-        let errors = [field_error(
-            "reason",
-            "Enter the reason, in at most 2,000 characters",
-        )];
-        return Ok(control_page(
-            &viewer,
-            &id,
-            &action,
-            verb,
-            &f.reason,
-            &errors,
-            StatusCode::BAD_REQUEST,
-        ));
-    }
+    let reason = match Reason::parse(&f.reason) {
+        Ok(reason) => reason,
+        Err(p) => {
+            let errors = [field_error("reason", &p.message("the reason"))];
+            let status = StatusCode::BAD_REQUEST;
+            return Ok(control_page(
+                &viewer, &id, &action, verb, &f.reason, &errors, status,
+            ));
+        }
+    };
     if f.step == "edit" {
         return Ok(control_page(
             &viewer,
@@ -736,9 +733,9 @@ pub async fn control_submit(
             "rows": [
                 { "key": "Agreement", "value": id },
                 { "key": "Action", "value": verb },
-                { "key": "Reason", "value": reason },
+                { "key": "Reason", "value": reason.as_str() },
             ],
-            "hidden": [{ "name": "reason", "value": reason }],
+            "hidden": [{ "name": "reason", "value": reason.as_str() }],
             "action": here,
             "back": here,
             "editable": true,
@@ -754,7 +751,7 @@ pub async fn control_submit(
     }
     console
         .registry
-        .set_control(&id, to, reason, &who.actor())
+        .set_control(&id, to, &reason, &who.actor())
         .await?;
     Ok(see_other(&format!(
         "/agreements/{}?done={done}",

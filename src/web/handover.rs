@@ -20,6 +20,7 @@ use crate::handover::files::{MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS};
 use crate::handover::items::State;
 use crate::handover::records::{Credential, NewAttachment, NewSubmission};
 use crate::handover::{HandoverError, pack};
+use crate::inputs::Reason;
 use crate::text::count;
 
 fn item_id(id: &str) -> WebResult<Uuid> {
@@ -177,17 +178,19 @@ pub async fn end_submit(
 ) -> WebResult<Response> {
     viewer.check_csrf(&f.csrf)?;
     let (title, e) = engagement(&console, &viewer, &id, &party).await?;
-    let reason = f.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 2000 {
-        let errors = [field_error(
-            "reason",
-            "Enter why the engagement ends now, in at most 2,000 characters",
-        )];
-        let status = StatusCode::BAD_REQUEST;
-        return Ok(end_page(
-            &viewer, &id, &title, &e, &f.reason, &errors, status,
-        ));
-    }
+    let reason = match Reason::parse(&f.reason) {
+        Ok(reason) => reason,
+        Err(p) => {
+            let errors = [field_error(
+                "reason",
+                &p.message("why the engagement ends now"),
+            )];
+            let status = StatusCode::BAD_REQUEST;
+            return Ok(end_page(
+                &viewer, &id, &title, &e, &f.reason, &errors, status,
+            ));
+        }
+    };
     if f.step == "edit" {
         return Ok(end_page(
             &viewer,
@@ -212,9 +215,9 @@ pub async fn end_submit(
                 { "key": "Agreement", "value": title },
                 { "key": "Contractor", "value": e.party_name },
                 { "key": "The engagement ends", "value": format!("Today, {today}") },
-                { "key": "Reason", "value": reason },
+                { "key": "Reason", "value": reason.as_str() },
             ],
-            "hidden": [{ "name": "reason", "value": reason }],
+            "hidden": [{ "name": "reason", "value": reason.as_str() }],
             "action": here,
             "back": here,
             "editable": true,
@@ -230,7 +233,7 @@ pub async fn end_submit(
     }
     console
         .handover
-        .end_early(viewer.principal(), &id, &party, reason)
+        .end_early(viewer.principal(), &id, &party, &reason)
         .await?;
     Ok(see_other(&format!(
         "/agreements/{}/handover?done=ended",

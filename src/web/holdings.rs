@@ -13,6 +13,7 @@ use super::session::{Viewer, encode};
 use super::sign_in::field_error;
 use crate::auth::READERS;
 use crate::flows::holdings::{self, HoldingFilter};
+use crate::inputs::SubjectRef;
 use crate::registry::queries::Paging;
 
 const PER_PAGE: u64 = 50;
@@ -33,11 +34,8 @@ pub async fn page(
     let subject = q.subject.as_deref().map(str::trim).unwrap_or_default();
     let mut data = json!({ "subject": subject, "searched": false, "errors": [] });
     if q.subject.is_some() {
-        if subject.is_empty() || subject.chars().count() > 200 {
-            data["errors"] = json!([field_error(
-                "subject",
-                "Enter the subject reference, at most 200 characters"
-            )]);
+        if let Err(p) = SubjectRef::parse(subject) {
+            data["errors"] = json!([field_error("subject", &p.message("the subject reference"))]);
         } else {
             let page_no = q.page.unwrap_or(1).clamp(1, 1_000_000_000);
             let filter = HoldingFilter {

@@ -13,6 +13,7 @@ use super::render::{pages, see_other};
 use super::session::Viewer;
 use super::sign_in::field_error;
 use crate::auth::{OFFICERS, READERS};
+use crate::inputs::{Problem, Reason, SubjectRef};
 use crate::retention::holds::{HoldKind, Scope};
 
 const KINDS: [(HoldKind, &str, &str); 6] = [
@@ -114,11 +115,9 @@ pub async fn new_submit(
             "Choose what the hold is for",
         ));
     }
-    if f.reason.trim().is_empty() || f.reason.chars().count() > 2000 {
-        errors.push(field_error(
-            "reason",
-            "Enter the reason for the hold, in at most 2,000 characters",
-        ));
+    let reason = Reason::parse(&f.reason);
+    if let Err(p) = &reason {
+        errors.push(field_error("reason", &p.message("the reason for the hold")));
     }
     let scope = Scope {
         agreement: opt(&f.agreement),
@@ -131,16 +130,17 @@ pub async fn new_submit(
             "Enter what the hold keeps: an agreement, a party or a subject reference",
         ));
     }
-    for (field, v) in [
-        ("agreement", &f.agreement),
-        ("party", &f.party),
-        ("subject", &f.subject),
+    for (field, what, v) in [
+        ("agreement", "the agreement", &f.agreement),
+        ("party", "the party", &f.party),
+        ("subject", "the subject reference", &f.subject),
     ] {
-        if v.chars().count() > 200 {
-            errors.push(field_error(field, "Enter at most 200 characters"));
+        // The bound on a subject reference bounds every scope's value.
+        if let Err(p @ Problem::TooLong { .. }) = SubjectRef::parse(v) {
+            errors.push(field_error(field, &p.message(what)));
         }
     }
-    let (Some((kind, _, label)), true) = (kind, errors.is_empty()) else {
+    let (Some((kind, _, label)), Ok(reason), true) = (kind, reason, errors.is_empty()) else {
         return Ok(new_page(&viewer, &f, &errors, StatusCode::BAD_REQUEST));
     };
     if f.step == "edit" {
@@ -152,7 +152,7 @@ pub async fn new_submit(
             "heading": "Check the hold before you place it",
             "rows": [
                 { "key": "For", "value": label },
-                { "key": "Reason", "value": f.reason.trim() },
+                { "key": "Reason", "value": reason.as_str() },
                 { "key": "Agreement", "value": scope.agreement.as_ref().unwrap_or(&none) },
                 { "key": "Party", "value": scope.party.as_ref().unwrap_or(&none) },
                 { "key": "Subject reference", "value": scope.subject_ref.as_ref().unwrap_or(&none) },
@@ -172,7 +172,7 @@ pub async fn new_submit(
     }
     match console
         .retention
-        .place_hold(*kind, &f.reason, scope, &who.actor())
+        .place_hold(*kind, &reason, scope, &who.actor())
         .await
     {
         Ok(_) => Ok(see_other("/holds")),
@@ -237,19 +237,17 @@ pub async fn release_submit(
     viewer.check_csrf(&f.csrf)?;
     let who = viewer.allow(OFFICERS)?;
     let id = parse_id(&id)?;
-    if f.reason.trim().is_empty() || f.reason.chars().count() > 2000 {
-        let errors = [field_error(
-            "reason",
-            "Enter why the hold is released, in at most 2,000 characters",
-        )];
-        return Ok(release_page(
-            &viewer,
-            id,
-            &f.reason,
-            &errors,
-            StatusCode::BAD_REQUEST,
-        ));
-    }
+    let reason = match Reason::parse(&f.reason) {
+        Ok(reason) => reason,
+        Err(p) => {
+            let errors = [field_error(
+                "reason",
+                &p.message("why the hold is released"),
+            )];
+            let status = StatusCode::BAD_REQUEST;
+            return Ok(release_page(&viewer, id, &f.reason, &errors, status));
+        }
+    };
     if f.step == "edit" {
         return Ok(release_page(&viewer, id, &f.reason, &[], StatusCode::OK));
     }
@@ -257,7 +255,7 @@ pub async fn release_submit(
         let href = format!("/holds/{id}/release");
         let data = json!({
             "heading": "Check before you release the hold",
-            "rows": [{ "key": "Hold", "value": id.to_string() }, { "key": "Reason", "value": f.reason.trim() }],
+            "rows": [{ "key": "Hold", "value": id.to_string() }, { "key": "Reason", "value": reason.as_str() }],
             "hidden": [{ "name": "reason", "value": f.reason }],
             "action": href, "back": href, "editable": true,
             "warning": "Once released, what the hold kept is deleted at the next sweep if its retention has ended.",
@@ -267,7 +265,7 @@ pub async fn release_submit(
     }
     console
         .retention
-        .release_hold(id, &f.reason, &who.actor())
+        .release_hold(id, &reason, &who.actor())
         .await?;
     Ok(see_other("/holds"))
 }
