@@ -23,6 +23,22 @@ impl Control {
         }
     }
 
+    /// The moves an officer may make from this control, in the order they are offered:
+    /// suspend or terminate an open agreement, reinstate or terminate a suspended one, and
+    /// nothing once terminated (termination is final).
+    pub fn moves(self) -> &'static [Control] {
+        match self {
+            Control::Open => &[Control::Suspended, Control::Terminated],
+            Control::Suspended => &[Control::Open, Control::Terminated],
+            Control::Terminated => &[],
+        }
+    }
+
+    /// Whether an officer may move this control to `to`.
+    pub fn may_become(self, to: Control) -> bool {
+        self.moves().contains(&to)
+    }
+
     /// The control stored as `text`, if `text` names one.
     pub fn from_text(text: &str) -> Option<Control> {
         [Control::Open, Control::Suspended, Control::Terminated]
@@ -132,6 +148,17 @@ pub fn status(stored: Stored, control: Control, term_end: Option<Date>, today: D
 mod tests {
     use super::*;
     use jiff::civil::date;
+
+    #[test]
+    fn termination_is_final_and_every_other_control_moves_both_ways() {
+        use Control::*;
+        assert!(Open.may_become(Suspended) && Open.may_become(Terminated));
+        assert!(Suspended.may_become(Open) && Suspended.may_become(Terminated));
+        assert!(Terminated.moves().is_empty());
+        for c in [Open, Suspended, Terminated] {
+            assert!(!c.may_become(c), "{c:?} to itself is no move");
+        }
+    }
 
     #[test]
     fn stored_text_reads_back_and_unknown_text_fails_closed() {

@@ -424,6 +424,16 @@ vocabulary! {
     }
 }
 
+impl SignatureRole {
+    /// In words, for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            SignatureRole::SeniorOfficer => "Senior officer",
+            SignatureRole::Dpo => "Data protection officer",
+        }
+    }
+}
+
 vocabulary! {
     HandoverKind ("a kind of handover item") {
         Document = "document",

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use super::error::{ApiError, Errors, S400, S401, S403, S404, S409, S413, S415, S422, internal};
 use super::text::{NonBlank, ReasonText, reason};
 use crate::agreement::lifecycle::{Control, Status};
+use crate::agreement::vocab::SignatureRole;
 use crate::auth::ReadScope;
 use crate::clock::Clock;
 use crate::dpia::{self, Renderer};
@@ -132,11 +133,11 @@ pub enum SignAs {
     Dpo,
 }
 
-impl SignAs {
-    fn as_str(self) -> &'static str {
-        match self {
-            SignAs::SeniorOfficer => "senior_officer",
-            SignAs::Dpo => "dpo",
+impl From<SignAs> for SignatureRole {
+    fn from(role: SignAs) -> SignatureRole {
+        match role {
+            SignAs::SeniorOfficer => SignatureRole::SeniorOfficer,
+            SignAs::Dpo => SignatureRole::Dpo,
         }
     }
 }
@@ -327,7 +328,7 @@ impl AgreementsApi {
                 number.0,
                 who,
                 &name,
-                body.role.unwrap_or(SignAs::SeniorOfficer).as_str(),
+                body.role.unwrap_or(SignAs::SeniorOfficer).into(),
             )
             .await
             .map_err(ApiError::from)?;

@@ -65,8 +65,8 @@ impl Registry {
         self.set_control(id, Control::Terminated, why, actor).await
     }
 
-    /// Moves an agreement's control to `to`: suspended from open, open (reinstated) from
-    /// suspended, terminated from either. Audited under the action that names the move.
+    /// Moves an agreement's control to `to`, where the lifecycle allows it
+    /// ([`Control::may_become`]); 409 otherwise. Audited under the action that names the move.
     pub async fn set_control(
         &self,
         id: &str,
@@ -74,10 +74,10 @@ impl Registry {
         why: &Reason,
         actor: &str,
     ) -> Result<ControlState> {
-        let (from, action): (&[Control], &str) = match to {
-            Control::Suspended => (&[Control::Open], "agreement.suspended"),
-            Control::Open => (&[Control::Suspended], "agreement.reinstated"),
-            Control::Terminated => (&[Control::Open, Control::Suspended], "agreement.terminated"),
+        let action = match to {
+            Control::Suspended => "agreement.suspended",
+            Control::Open => "agreement.reinstated",
+            Control::Terminated => "agreement.terminated",
         };
         let why = why.as_str().to_owned();
         let now = self.clock.now();
@@ -88,7 +88,7 @@ impl Registry {
             .await?
             .ok_or_else(|| RegistryError::NotFound(format!("no agreement '{id}'")))?;
         let current = Control::parse(&row.control);
-        if !from.contains(&current) {
+        if !current.may_become(to) {
             let msg = format!(
                 "agreement '{id}' is {}; it cannot become {}",
                 current.as_str(),

@@ -36,11 +36,8 @@ impl Registry {
         number: i32,
         signer: &Principal,
         name: &SignerName,
-        role: &str,
+        role: SignatureRole,
     ) -> Result<VersionInfo> {
-        let role = SignatureRole::from_text(role).ok_or_else(|| {
-            RegistryError::BadRequest(format!("role '{role}' is not senior_officer or dpo"))
-        })?;
         let name = name.as_str();
         let party = match (signer.role, &signer.party) {
             (Role::Signatory, Some(p)) => p.clone(),

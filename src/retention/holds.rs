@@ -29,6 +29,45 @@ pub enum HoldKind {
     Other,
 }
 
+impl HoldKind {
+    pub const ALL: [HoldKind; 6] = [
+        HoldKind::Litigation,
+        HoldKind::Inquiry,
+        HoldKind::Foi,
+        HoldKind::Sar,
+        HoldKind::Audit,
+        HoldKind::Other,
+    ];
+
+    /// As stored and in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HoldKind::Litigation => "litigation",
+            HoldKind::Inquiry => "inquiry",
+            HoldKind::Foi => "foi",
+            HoldKind::Sar => "sar",
+            HoldKind::Audit => "audit",
+            HoldKind::Other => "other",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<HoldKind> {
+        HoldKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// In words, for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            HoldKind::Litigation => "Litigation",
+            HoldKind::Inquiry => "Public inquiry",
+            HoldKind::Foi => "Freedom of information request",
+            HoldKind::Sar => "Subject access request",
+            HoldKind::Audit => "Audit",
+            HoldKind::Other => "Other",
+        }
+    }
+}
+
 /// What a hold keeps: every scope given must match (an agreement, a party on either end of the
 /// flow, a data subject's reference); at least one is required.
 #[derive(Debug, Clone, Default, Serialize, Object)]
@@ -39,6 +78,13 @@ pub struct Scope {
     pub party: Option<String>,
     #[oai(nullable)]
     pub subject_ref: Option<String>,
+}
+
+impl Scope {
+    /// Whether it names anything: a hold that keeps "everything" is refused.
+    pub fn names_something(&self) -> bool {
+        self.agreement.is_some() || self.party.is_some() || self.subject_ref.is_some()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Object)]
@@ -72,10 +118,7 @@ impl Retention {
         let mut log = Writer::begin(&txn).await?;
         let row = legal_hold::ActiveModel {
             id: Set(Uuid::now_v7()),
-            kind: Set(serde_json::to_value(kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()),
+            kind: Set(kind.as_str().to_owned()),
             reason: Set(why.clone()),
             agreement_id: Set(scope.agreement.clone()),
             party_id: Set(scope.party.clone()),
@@ -147,7 +190,7 @@ impl Retention {
             // hold matches it exactly.
             subject_ref: given("subject_ref", scope.subject_ref)?,
         };
-        if scope.agreement.is_none() && scope.party.is_none() && scope.subject_ref.is_none() {
+        if !scope.names_something() {
             return Err(RetentionError::BadRequest(
                 "a hold needs a scope: agreement, party or subject_ref".into(),
             ));

@@ -15,6 +15,7 @@ use super::session::{Viewer, encode};
 use super::sign_in::field_error;
 use crate::agreement::lifecycle::{Control, Status};
 use crate::agreement::validate::placeholders::unfilled_in;
+use crate::agreement::vocab::SignatureRole;
 use crate::auth::{OFFICERS, READERS, ReadScope, Role};
 use crate::dpia;
 use crate::inputs::{Problem, Reason, SignerName};
@@ -110,17 +111,10 @@ pub async fn list(
         .next_after
         .as_ref()
         .map(|a| format!("/agreements?after={}{keep}", encode(a)));
-    let statuses: Vec<Value> = [
-        "draft",
-        "active",
-        "expired",
-        "superseded",
-        "suspended",
-        "terminated",
-    ]
-    .iter()
-    .map(|s| json!({ "value": s, "selected": status.map(|x| x.as_str()) == Some(*s) }))
-    .collect();
+    let statuses: Vec<Value> = Status::ALL
+        .iter()
+        .map(|s| json!({ "value": s.as_str(), "selected": status == Some(*s) }))
+        .collect();
     let data = json!({
         "items": found.items,
         "total": found.total,
@@ -190,26 +184,14 @@ pub async fn page(
     let latest = versions.last();
     let officer = viewer.allow(OFFICERS).is_ok();
     let actions: Vec<Value> = if officer {
-        let mut a = Vec::new();
-        match summary.control {
-            Control::Open => {
-                a.push(json!({ "action": "suspend", "text": "Suspend" }));
-                a.push(json!({ "action": "terminate", "text": "Terminate" }));
-            }
-            Control::Suspended => {
-                a.push(json!({ "action": "reinstate", "text": "Reinstate" }));
-                a.push(json!({ "action": "terminate", "text": "Terminate" }));
-            }
-            Control::Terminated => {}
-        }
-        a.into_iter()
-            .map(|mut x| {
-                x["href"] = json!(format!(
-                    "/agreements/{}/control/{}",
-                    encode(&id),
-                    x["action"].as_str().unwrap_or_default()
-                ));
-                x
+        summary
+            .control
+            .moves()
+            .iter()
+            .map(|&to| {
+                let (action, verb, _) = control_words(to);
+                let href = format!("/agreements/{}/control/{action}", encode(&id));
+                json!({ "action": action, "text": verb, "href": href })
             })
             .collect()
     } else {
@@ -486,11 +468,6 @@ pub struct SignForm {
     role: String,
 }
 
-const SIGN_ROLES: [(&str, &str); 2] = [
-    ("senior_officer", "Senior officer"),
-    ("dpo", "Data protection officer"),
-];
-
 async fn sign_page(
     console: &Console,
     viewer: &Viewer,
@@ -511,9 +488,9 @@ async fn sign_page(
     let (_, agreement) = console.registry.agreement_at(id, Some(n)).await?;
     let today = console.clock.today();
     let doc = dpia::generate(&agreement, today).in_register(n);
-    let roles: Vec<Value> = SIGN_ROLES
+    let roles: Vec<Value> = SignatureRole::ALL
         .iter()
-        .map(|(v, label)| json!({ "value": v, "label": label, "checked": form.role == *v }))
+        .map(|r| json!({ "value": r.as_str(), "label": r.label(), "checked": form.role == r.as_str() }))
         .collect();
     let data = json!({
         "id": id, "n": n, "title": agreement.title, "party": party,
@@ -563,17 +540,14 @@ pub async fn sign_submit(
         Err(p) => errors.push(field_error("name", &p.message("your name"))),
         Ok(_) => {}
     }
-    let role_label = SIGN_ROLES
-        .iter()
-        .find(|(v, _)| *v == f.role)
-        .map(|(_, l)| *l);
-    if role_label.is_none() {
+    let role = SignatureRole::from_text(&f.role);
+    if role.is_none() {
         errors.push(field_error(
             "role-senior_officer",
             "Choose whether you sign as the senior officer or the data protection officer",
         ));
     }
-    let (Ok(name), true) = (name, errors.is_empty()) else {
+    let (Ok(name), Some(role), true) = (name, role, errors.is_empty()) else {
         return sign_page(
             &console,
             &viewer,
@@ -601,7 +575,7 @@ pub async fn sign_submit(
                 { "key": "Agreement", "value": format!("{id}, version {n}") },
                 { "key": "Signing for", "value": party },
                 { "key": "Your name", "value": name.as_str() },
-                { "key": "Signing as", "value": role_label },
+                { "key": "Signing as", "value": role.label() },
             ],
             "hidden": [
                 { "name": "name", "value": name.as_str() }, { "name": "role", "value": f.role }
@@ -616,7 +590,7 @@ pub async fn sign_submit(
     }
     console
         .registry
-        .sign(&id, n, viewer.principal(), &name, &f.role)
+        .sign(&id, n, viewer.principal(), &name, role)
         .await?;
     Ok(see_other(&format!(
         "/agreements/{}?done=signed",
@@ -634,13 +608,23 @@ pub struct ControlForm {
     reason: String,
 }
 
-fn control_of(action: &str) -> WebResult<(Control, &'static str, &'static str)> {
-    match action {
-        "suspend" => Ok((Control::Suspended, "Suspend", "suspended")),
-        "reinstate" => Ok((Control::Open, "Reinstate", "reinstated")),
-        "terminate" => Ok((Control::Terminated, "Terminate", "terminated")),
-        _ => Err(WebError::NotFound(format!("there is no action '{action}'"))),
+/// The page's words for a move to `to`: its path segment, its verb, and what it did.
+fn control_words(to: Control) -> (&'static str, &'static str, &'static str) {
+    match to {
+        Control::Suspended => ("suspend", "Suspend", "suspended"),
+        Control::Open => ("reinstate", "Reinstate", "reinstated"),
+        Control::Terminated => ("terminate", "Terminate", "terminated"),
     }
+}
+
+/// The move a path segment names, with its verb and what it did.
+fn control_of(action: &str) -> WebResult<(Control, &'static str, &'static str)> {
+    [Control::Suspended, Control::Open, Control::Terminated]
+        .into_iter()
+        .map(|to| (to, control_words(to)))
+        .find(|(_, (slug, _, _))| *slug == action)
+        .map(|(to, (_, verb, done))| (to, verb, done))
+        .ok_or_else(|| WebError::NotFound(format!("there is no action '{action}'")))
 }
 
 fn control_page(

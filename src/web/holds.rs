@@ -16,28 +16,13 @@ use crate::auth::{OFFICERS, READERS};
 use crate::inputs::{Problem, Reason, SubjectRef};
 use crate::retention::holds::{HoldKind, Scope};
 
-const KINDS: [(HoldKind, &str, &str); 6] = [
-    (HoldKind::Litigation, "litigation", "Litigation"),
-    (HoldKind::Inquiry, "inquiry", "Public inquiry"),
-    (HoldKind::Foi, "foi", "Freedom of information request"),
-    (HoldKind::Sar, "sar", "Subject access request"),
-    (HoldKind::Audit, "audit", "Audit"),
-    (HoldKind::Other, "other", "Other"),
-];
-
 #[handler]
 pub async fn list(console: Data<&Console>, viewer: Viewer) -> WebResult<Response> {
     viewer.allow(READERS)?;
     let holds = console.retention.holds(false).await?;
     let (in_force, released): (Vec<_>, Vec<_>) =
         holds.into_iter().partition(|h| h.released_at.is_none());
-    let label = |k: &str| {
-        KINDS
-            .iter()
-            .find(|(_, v, _)| *v == k)
-            .map(|(_, _, l)| *l)
-            .unwrap_or("Other")
-    };
+    let label = |k: &str| HoldKind::parse(k).unwrap_or(HoldKind::Other).label();
     let view = |h: &crate::retention::holds::LegalHold| json!({ "h": h, "kind": label(&h.kind) });
     let data = json!({
         "in_force": in_force.iter().map(view).collect::<Vec<_>>(),
@@ -66,9 +51,11 @@ pub struct HoldForm {
 }
 
 fn new_page(viewer: &Viewer, f: &HoldForm, errors: &[Value], status: StatusCode) -> Response {
-    let kinds: Vec<Value> = KINDS
+    let kinds: Vec<Value> = HoldKind::ALL
         .iter()
-        .map(|(_, v, l)| json!({ "value": v, "label": l, "checked": f.kind == *v }))
+        .map(
+            |k| json!({ "value": k.as_str(), "label": k.label(), "checked": f.kind == k.as_str() }),
+        )
         .collect();
     let data = json!({
         "kinds": kinds, "reason": f.reason, "agreement": f.agreement, "party": f.party,
@@ -108,7 +95,7 @@ pub async fn new_submit(
     viewer.check_csrf(&f.csrf)?;
     let who = viewer.allow(OFFICERS)?;
     let mut errors = Vec::new();
-    let kind = KINDS.iter().find(|(_, v, _)| *v == f.kind);
+    let kind = HoldKind::parse(&f.kind);
     if kind.is_none() {
         errors.push(field_error(
             "kind-litigation",
@@ -124,7 +111,7 @@ pub async fn new_submit(
         party: opt(&f.party),
         subject_ref: opt(&f.subject),
     };
-    if scope.agreement.is_none() && scope.party.is_none() && scope.subject_ref.is_none() {
+    if !scope.names_something() {
         errors.push(field_error(
             "agreement",
             "Enter what the hold keeps: an agreement, a party or a subject reference",
@@ -140,7 +127,7 @@ pub async fn new_submit(
             errors.push(field_error(field, &p.message(what)));
         }
     }
-    let (Some((kind, _, label)), Ok(reason), true) = (kind, reason, errors.is_empty()) else {
+    let (Some(kind), Ok(reason), true) = (kind, reason, errors.is_empty()) else {
         return Ok(new_page(&viewer, &f, &errors, StatusCode::BAD_REQUEST));
     };
     if f.step == "edit" {
@@ -151,7 +138,7 @@ pub async fn new_submit(
         let data = json!({
             "heading": "Check the hold before you place it",
             "rows": [
-                { "key": "For", "value": label },
+                { "key": "For", "value": kind.label() },
                 { "key": "Reason", "value": reason.as_str() },
                 { "key": "Agreement", "value": scope.agreement.as_ref().unwrap_or(&none) },
                 { "key": "Party", "value": scope.party.as_ref().unwrap_or(&none) },
@@ -172,7 +159,7 @@ pub async fn new_submit(
     }
     match console
         .retention
-        .place_hold(*kind, &reason, scope, &who.actor())
+        .place_hold(kind, &reason, scope, &who.actor())
         .await
     {
         Ok(_) => Ok(see_other("/holds")),
