@@ -316,6 +316,17 @@ pub enum RevokeError {
     Db(#[from] DbErr),
 }
 
+impl crate::failure::Failure for RevokeError {
+    fn kind(&self) -> crate::failure::Kind {
+        use crate::failure::Kind;
+        match self {
+            RevokeError::NotFound(_) => Kind::NotFound,
+            RevokeError::OwnToken | RevokeError::LastAdmin => Kind::Conflict,
+            RevokeError::Db(_) => Kind::Internal,
+        }
+    }
+}
+
 /// Revokes a token (audited). Revoking twice changes nothing the second time. The last-admin
 /// rule is checked under the writers' lock, so two administrators revoking each other at once
 /// cannot both succeed.

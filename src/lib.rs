@@ -11,6 +11,7 @@ pub mod cli;
 pub mod clock;
 pub mod connections;
 pub mod dpia;
+pub mod failure;
 pub mod flows;
 pub mod gate;
 pub mod handover;

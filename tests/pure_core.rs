@@ -25,6 +25,7 @@ const PURE: &[&str] = &[
     "src/people/logout_token.rs",
     "src/text.rs",
     "src/inputs.rs",
+    "src/failure.rs",
     "src/template",
 ];
 

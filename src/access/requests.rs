@@ -149,6 +149,25 @@ pub enum AccessError {
     Db(#[from] sea_orm::DbErr),
 }
 
+impl crate::failure::Failure for AccessError {
+    fn kind(&self) -> crate::failure::Kind {
+        use crate::failure::Kind;
+        match self {
+            AccessError::NotFound | AccessError::BadLink => Kind::NotFound,
+            AccessError::NotAllowed(_) => Kind::Forbidden,
+            AccessError::WrongState { .. } | AccessError::Unconfirmed => Kind::Conflict,
+            AccessError::Problems(_) | AccessError::Incomplete(_) => Kind::Invalid,
+            AccessError::BadInput(_) => Kind::BadRequest,
+            AccessError::Throttled => Kind::TooMany,
+            // The officer's request was fine; the draft it would make is not.
+            AccessError::DraftInvalid(_) => Kind::Conflict,
+            AccessError::Registry(r) => r.kind(),
+            AccessError::People(p) => p.kind(),
+            AccessError::Mail(_) | AccessError::Db(_) => Kind::Internal,
+        }
+    }
+}
+
 pub type Result<T> = std::result::Result<T, AccessError>;
 
 /// Who is acting on a request.

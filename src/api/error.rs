@@ -20,6 +20,7 @@ use serde::Serialize;
 
 use crate::agreement::Diagnostic;
 use crate::auth::RevokeError;
+use crate::failure::{Failure, Kind};
 use crate::flows::GateError;
 use crate::registry::RegistryError;
 
@@ -288,15 +289,38 @@ impl poem::error::ResponseError for ApiError {
     }
 }
 
+impl ApiError {
+    /// The answer to a failure of `kind` saying `message`, with [`Kind::status`] as its status.
+    /// An internal failure is logged, and answered with a reference only.
+    pub fn of(kind: Kind, message: String) -> ApiError {
+        match kind {
+            Kind::BadRequest => ApiError::BadRequest(message),
+            Kind::Forbidden => ApiError::Forbidden(message),
+            Kind::NotFound => ApiError::NotFound(message),
+            Kind::Conflict => ApiError::Conflict(message),
+            Kind::TooLarge => ApiError::TooLarge(message),
+            Kind::Unsupported => ApiError::Unsupported(message),
+            Kind::Invalid => ApiError::Answers(vec![crate::access::form::Problem {
+                field: "body",
+                message,
+            }]),
+            Kind::TooMany => ApiError::TooMany(message),
+            Kind::Unavailable => ApiError::Unavailable(message),
+            Kind::Internal => internal(&message),
+        }
+    }
+
+    /// The answer to a domain error, by its kind.
+    fn failed(e: &(impl Failure + std::fmt::Display)) -> ApiError {
+        ApiError::of(e.kind(), e.to_string())
+    }
+}
+
 impl From<RegistryError> for ApiError {
     fn from(e: RegistryError) -> ApiError {
         match e {
-            RegistryError::NotFound(m) => ApiError::NotFound(m),
-            RegistryError::Conflict(m) => ApiError::Conflict(m),
-            RegistryError::BadRequest(m) => ApiError::BadRequest(m),
-            RegistryError::Forbidden(m) => ApiError::Forbidden(m),
             RegistryError::Invalid(ds) => ApiError::Invalid(ds),
-            RegistryError::Db(e) => internal(&e),
+            e => ApiError::failed(&e),
         }
     }
 }
@@ -304,8 +328,6 @@ impl From<RegistryError> for ApiError {
 impl From<GateError> for ApiError {
     fn from(e: GateError) -> ApiError {
         match e {
-            GateError::Forbidden(m) => ApiError::Forbidden(m),
-            GateError::BadRequest(m) => ApiError::BadRequest(m),
             GateError::Journal(j) => {
                 let reference = uuid::Uuid::now_v7();
                 tracing::error!(error = %j, %reference, "a decision was not recorded, so not given");
@@ -314,17 +336,14 @@ impl From<GateError> for ApiError {
                      {reference})"
                 ))
             }
+            e => ApiError::failed(&e),
         }
     }
 }
 
 impl From<RevokeError> for ApiError {
     fn from(e: RevokeError) -> ApiError {
-        match e {
-            RevokeError::NotFound(_) => ApiError::NotFound(e.to_string()),
-            RevokeError::OwnToken | RevokeError::LastAdmin => ApiError::Conflict(e.to_string()),
-            RevokeError::Db(e) => internal(&e),
-        }
+        ApiError::failed(&e)
     }
 }
 
@@ -332,22 +351,15 @@ impl From<crate::access::requests::AccessError> for ApiError {
     fn from(e: crate::access::requests::AccessError) -> ApiError {
         use crate::access::requests::AccessError as E;
         match e {
-            E::NotFound | E::BadLink => ApiError::NotFound(e.to_string()),
-            E::NotAllowed(m) => ApiError::Forbidden(m),
-            E::WrongState { .. } | E::Unconfirmed => ApiError::Conflict(e.to_string()),
             E::Problems(ps) => ApiError::Answers(ps),
             E::Incomplete(steps) => {
                 ApiError::Answers(steps.into_iter().flat_map(|(_, p)| p).collect())
             }
-            E::BadInput(m) => ApiError::BadRequest(m),
-            E::Throttled => ApiError::TooMany(e.to_string()),
             E::DraftInvalid(_) => ApiError::Conflict(
                 "the agreement the request would draft has errors; see the preview".into(),
             ),
             E::Registry(r) => r.into(),
-            E::People(p) => ApiError::Conflict(p.to_string()),
-            E::Mail(m) => internal(&m),
-            E::Db(d) => internal(&d),
+            e => ApiError::failed(&e),
         }
     }
 }
@@ -355,14 +367,8 @@ impl From<crate::access::requests::AccessError> for ApiError {
 impl From<crate::handover::HandoverError> for ApiError {
     fn from(e: crate::handover::HandoverError) -> ApiError {
         use crate::handover::HandoverError as E;
-        use crate::handover::files::Refused;
+        let kind = e.kind();
         match e {
-            E::NotFound(m) => ApiError::NotFound(m),
-            E::NotAllowed(m) => ApiError::Forbidden(m),
-            E::WrongState { .. } | E::Conflict(_) => ApiError::Conflict(e.to_string()),
-            E::BadInput(m) => ApiError::BadRequest(m),
-            E::Credentials(_) => ApiError::BadRequest(e.to_string()),
-            E::Unreadable(_) => ApiError::Unsupported(e.to_string()),
             E::Secret { field, file, found } => {
                 ApiError::Answers(vec![crate::access::form::Problem {
                     field: if field == "files" {
@@ -373,14 +379,9 @@ impl From<crate::handover::HandoverError> for ApiError {
                     message: crate::handover::records::secret_message(file.as_deref(), &found),
                 }])
             }
-            E::Attachment(r @ (Refused::TooBig { .. } | Refused::TooMany)) => {
-                ApiError::TooLarge(r.to_string())
-            }
-            E::Attachment(r @ Refused::Type { .. }) => ApiError::Unsupported(r.to_string()),
-            E::Attachment(r @ Refused::Name) => ApiError::BadRequest(r.to_string()),
+            E::Attachment(r) => ApiError::of(kind, r.to_string()),
             E::Registry(r) => r.into(),
-            E::Mail(m) => internal(&m),
-            E::Db(d) => internal(&d),
+            e => ApiError::failed(&e),
         }
     }
 }

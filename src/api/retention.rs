@@ -1,6 +1,7 @@
 //! Retention over HTTP: legal holds, deletion requests and their confirmations and certificates,
 //! the sweep on demand, and the calendar feed.
 
+use crate::failure::Failure;
 use crate::inputs::SubjectRef;
 use poem::{IntoResponse, Response};
 use poem_openapi::param::{Path, Query};
@@ -28,13 +29,7 @@ pub struct RetentionApi {
 
 impl From<RetentionError> for ApiError {
     fn from(e: RetentionError) -> ApiError {
-        match e {
-            RetentionError::NotFound(m) => ApiError::NotFound(m),
-            RetentionError::Conflict(m) => ApiError::Conflict(m),
-            RetentionError::BadRequest(m) => ApiError::BadRequest(m),
-            RetentionError::Internal(m) => internal(&m),
-            RetentionError::Db(e) => internal(&e),
-        }
+        ApiError::of(e.kind(), e.to_string())
     }
 }
 

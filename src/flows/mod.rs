@@ -122,6 +122,18 @@ pub enum GateError {
     Journal(#[from] JournalError),
 }
 
+impl crate::failure::Failure for GateError {
+    fn kind(&self) -> crate::failure::Kind {
+        use crate::failure::Kind;
+        match self {
+            GateError::Forbidden(_) => Kind::Forbidden,
+            GateError::BadRequest(_) => Kind::BadRequest,
+            // A decision not recorded is not given: try again.
+            GateError::Journal(_) => Kind::Unavailable,
+        }
+    }
+}
+
 impl Gate {
     /// `metrics` counts every decision given, with its latency.
     pub fn new(registry: Registry, journal: Journal, metrics: Metrics) -> Gate {

@@ -99,6 +99,25 @@ pub enum HandoverError {
     Db(#[from] sea_orm::DbErr),
 }
 
+impl crate::failure::Failure for HandoverError {
+    fn kind(&self) -> crate::failure::Kind {
+        use crate::failure::Kind;
+        match self {
+            HandoverError::NotFound(_) => Kind::NotFound,
+            HandoverError::NotAllowed(_) => Kind::Forbidden,
+            HandoverError::WrongState { .. } | HandoverError::Conflict(_) => Kind::Conflict,
+            HandoverError::BadInput(_) | HandoverError::Credentials(_) => Kind::BadRequest,
+            HandoverError::Secret { .. } => Kind::Invalid,
+            HandoverError::Unreadable(_) => Kind::Unsupported,
+            HandoverError::Attachment(Refused::TooBig { .. } | Refused::TooMany) => Kind::TooLarge,
+            HandoverError::Attachment(Refused::Type { .. }) => Kind::Unsupported,
+            HandoverError::Attachment(Refused::Name) => Kind::BadRequest,
+            HandoverError::Registry(r) => r.kind(),
+            HandoverError::Mail(_) | HandoverError::Db(_) => Kind::Internal,
+        }
+    }
+}
+
 pub type Result<T> = std::result::Result<T, HandoverError>;
 
 /// Where a secret was found and what it looked like: `runbook.txt, line 3 looks like …`.

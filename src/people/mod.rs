@@ -70,6 +70,27 @@ pub enum PeopleError {
     Db(#[from] DbErr),
 }
 
+impl crate::failure::Failure for PeopleError {
+    fn kind(&self) -> crate::failure::Kind {
+        use crate::failure::Kind;
+        match self {
+            PeopleError::EmailTaken(_) | PeopleError::Disabled(_) => Kind::Conflict,
+            PeopleError::NoSuchUser(_) | PeopleError::BadLink => Kind::NotFound,
+            PeopleError::Throttled { .. } => Kind::TooMany,
+            PeopleError::Random(_) | PeopleError::Hash(_) | PeopleError::Db(_) => Kind::Internal,
+            PeopleError::BadEmail(_)
+            | PeopleError::BadName
+            | PeopleError::PartyRequired(_)
+            | PeopleError::PartyNotAllowed(_)
+            | PeopleError::TokenOnly(_)
+            | PeopleError::BadParty(_)
+            | PeopleError::WeakPassword(_)
+            | PeopleError::WrongPassword
+            | PeopleError::SsoOnly => Kind::BadRequest,
+        }
+    }
+}
+
 pub type Result<T> = std::result::Result<T, PeopleError>;
 
 /// 256 random bits, as 64 hex digits.

@@ -67,4 +67,18 @@ pub enum RegistryError {
     Db(#[from] DbErr),
 }
 
+impl crate::failure::Failure for RegistryError {
+    fn kind(&self) -> crate::failure::Kind {
+        use crate::failure::Kind;
+        match self {
+            RegistryError::NotFound(_) => Kind::NotFound,
+            RegistryError::Conflict(_) => Kind::Conflict,
+            RegistryError::BadRequest(_) => Kind::BadRequest,
+            RegistryError::Forbidden(_) => Kind::Forbidden,
+            RegistryError::Invalid(_) => Kind::Invalid,
+            RegistryError::Db(_) => Kind::Internal,
+        }
+    }
+}
+
 pub type Result<T> = std::result::Result<T, RegistryError>;

@@ -122,6 +122,18 @@ pub enum RetentionError {
     Db(#[from] DbErr),
 }
 
+impl crate::failure::Failure for RetentionError {
+    fn kind(&self) -> crate::failure::Kind {
+        use crate::failure::Kind;
+        match self {
+            RetentionError::NotFound(_) => Kind::NotFound,
+            RetentionError::Conflict(_) => Kind::Conflict,
+            RetentionError::BadRequest(_) => Kind::BadRequest,
+            RetentionError::Internal(_) | RetentionError::Db(_) => Kind::Internal,
+        }
+    }
+}
+
 impl From<crate::registry::RegistryError> for RetentionError {
     fn from(e: crate::registry::RegistryError) -> Self {
         use crate::registry::RegistryError as E;

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::render::pages;
 use crate::access::requests::AccessError;
+use crate::failure::{Failure, Kind};
 use crate::people::PeopleError;
 use crate::registry::RegistryError;
 use crate::retention::RetentionError;
@@ -27,7 +28,18 @@ pub enum WebError {
     Conflict(String),
     #[error("{0}")]
     Internal(String),
-    /// Something Accord depends on (the identity provider) does not answer.
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    TooMany(String),
+    /// Not done now, for a reason of the service's own: try again.
+    #[error("{0}")]
+    TryLater(String),
+    /// The organisation's identity provider does not answer (a gateway's failure: 502).
     #[error("{0}")]
     Unavailable(String),
     /// A requester's link that opens nothing (used, expired or mistyped): 404, with the way
@@ -45,6 +57,27 @@ impl WebError {
         poem::Error::from(self)
     }
 
+    /// The page for a failure of `kind` saying `message`, with [`Kind::status`] as its status.
+    pub fn of(kind: Kind, message: String) -> WebError {
+        match kind {
+            Kind::BadRequest => WebError::BadRequest(message),
+            Kind::Forbidden => WebError::Forbidden(message),
+            Kind::NotFound => WebError::NotFound(message),
+            Kind::Conflict => WebError::Conflict(message),
+            Kind::TooLarge => WebError::TooLarge(message),
+            Kind::Unsupported => WebError::Unsupported(message),
+            Kind::Invalid => WebError::Invalid(message),
+            Kind::TooMany => WebError::TooMany(message),
+            Kind::Unavailable => WebError::TryLater(message),
+            Kind::Internal => WebError::Internal(message),
+        }
+    }
+
+    /// The page for a domain error, by its kind.
+    fn failed(e: &(impl Failure + std::fmt::Display)) -> WebError {
+        WebError::of(e.kind(), crate::text::capitalised(&e.to_string()))
+    }
+
     fn heading(&self) -> &'static str {
         match self {
             WebError::Forbidden(_) => "You cannot do this",
@@ -52,6 +85,11 @@ impl WebError {
             WebError::NotFound(_) => "Page not found",
             WebError::BadRequest(_) => "There is a problem with what was sent",
             WebError::Conflict(_) => "This cannot be done now",
+            WebError::TooLarge(_) => "What was sent is too large",
+            WebError::Unsupported(_) => "This kind of file cannot be used",
+            WebError::Invalid(_) => "Some of what was sent needs changing",
+            WebError::TooMany(_) => "Too many attempts",
+            WebError::TryLater(_) => "Sorry, this cannot be done just now",
             WebError::Internal(_) => "Sorry, there is a problem with the service",
             WebError::Unavailable(_) => "Sign-in is not available just now",
             WebError::RequesterLink => "This link does not work",
@@ -66,6 +104,11 @@ impl ResponseError for WebError {
             WebError::NotFound(_) | WebError::RequesterLink => StatusCode::NOT_FOUND,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            WebError::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            WebError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            WebError::TryLater(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             WebError::Unavailable(_) => StatusCode::BAD_GATEWAY,
         }
@@ -92,33 +135,20 @@ impl ResponseError for WebError {
 impl From<RegistryError> for WebError {
     fn from(e: RegistryError) -> WebError {
         match e {
-            RegistryError::NotFound(m) => WebError::NotFound(m),
-            RegistryError::Conflict(m) => WebError::Conflict(m),
-            RegistryError::BadRequest(m) => WebError::BadRequest(m),
-            RegistryError::Forbidden(m) => WebError::Forbidden(m),
-            RegistryError::Invalid(ds) => {
-                WebError::BadRequest(format!("the agreement has {} errors", ds.len()))
-            }
-            RegistryError::Db(e) => WebError::Internal(e.to_string()),
+            RegistryError::Invalid(ds) => WebError::Invalid(format!(
+                "The agreement has {}.",
+                crate::text::count(ds.len() as u64, "error", "errors")
+            )),
+            e => WebError::failed(&e),
         }
     }
 }
 
 impl From<crate::handover::HandoverError> for WebError {
     fn from(e: crate::handover::HandoverError) -> WebError {
-        use crate::handover::HandoverError as E;
         match e {
-            E::NotFound(m) => WebError::NotFound(m),
-            E::NotAllowed(m) => WebError::Forbidden(m),
-            E::WrongState { .. } | E::Conflict(_) => WebError::Conflict(e.to_string()),
-            E::BadInput(_)
-            | E::Credentials(_)
-            | E::Secret { .. }
-            | E::Attachment(_)
-            | E::Unreadable(_) => WebError::BadRequest(e.to_string()),
-            E::Registry(r) => r.into(),
-            E::Mail(m) => WebError::Internal(m.to_string()),
-            E::Db(d) => WebError::Internal(d.to_string()),
+            crate::handover::HandoverError::Registry(r) => r.into(),
+            e => WebError::failed(&e),
         }
     }
 }
@@ -147,23 +177,13 @@ impl From<crate::people::sso::SsoError> for WebError {
 
 impl From<RetentionError> for WebError {
     fn from(e: RetentionError) -> WebError {
-        match e {
-            RetentionError::NotFound(m) => WebError::NotFound(m),
-            RetentionError::Conflict(m) => WebError::Conflict(m),
-            RetentionError::BadRequest(m) => WebError::BadRequest(m),
-            RetentionError::Internal(m) => WebError::Internal(m),
-            RetentionError::Db(e) => WebError::Internal(e.to_string()),
-        }
+        WebError::failed(&e)
     }
 }
 
 impl From<PeopleError> for WebError {
     fn from(e: PeopleError) -> WebError {
-        match e {
-            PeopleError::Db(e) => WebError::Internal(e.to_string()),
-            PeopleError::Random(m) | PeopleError::Hash(m) => WebError::Internal(m),
-            other => WebError::BadRequest(other.to_string()),
-        }
+        WebError::failed(&e)
     }
 }
 
@@ -172,23 +192,11 @@ impl From<AccessError> for WebError {
         match e {
             AccessError::NotFound => WebError::NotFound("There is no such access request.".into()),
             AccessError::BadLink => WebError::RequesterLink,
-            AccessError::NotAllowed(m) => WebError::Forbidden(m),
-            AccessError::WrongState { .. } | AccessError::Throttled => {
-                WebError::Conflict(e.to_string())
-            }
-            AccessError::Unconfirmed => {
-                WebError::Conflict(crate::text::capitalised(&e.to_string()))
-            }
-            AccessError::Problems(_) | AccessError::Incomplete(_) | AccessError::BadInput(_) => {
-                WebError::BadRequest(e.to_string())
-            }
             AccessError::DraftInvalid(_) => WebError::Conflict(
                 "The agreement this request would draft has errors: see the preview.".into(),
             ),
             AccessError::Registry(r) => r.into(),
-            AccessError::People(p) => p.into(),
-            AccessError::Mail(m) => WebError::Internal(m.to_string()),
-            AccessError::Db(d) => WebError::Internal(d.to_string()),
+            e => WebError::failed(&e),
         }
     }
 }
@@ -216,5 +224,40 @@ pub async fn unknown_paths_as_pages<E: poem::Endpoint>(
         )
         .into_poem()),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use poem::error::ResponseError;
+
+    use super::WebError;
+    use crate::api::error::ApiError;
+    use crate::failure::Kind;
+
+    /// The API and the console answer every kind of failure with the same status.
+    #[test]
+    fn every_kind_has_one_status_in_the_api_and_in_pages() {
+        for kind in Kind::ALL {
+            let api = ApiError::of(kind, "why".into());
+            let page = WebError::of(kind, "why".into());
+            assert_eq!(api.status().as_u16(), kind.status(), "{kind:?} in the API");
+            assert_eq!(page.status().as_u16(), kind.status(), "{kind:?} on a page");
+        }
+    }
+
+    /// The failures the two once answered differently: a throttled access request (429, not
+    /// 409) and a refused attachment (413 or 415, not 400).
+    #[test]
+    fn a_throttled_request_and_a_refused_attachment_read_alike() {
+        use crate::access::requests::AccessError;
+        use crate::handover::HandoverError;
+        use crate::handover::files::Refused;
+        let throttled = || AccessError::Throttled;
+        assert_eq!(ApiError::from(throttled()).status().as_u16(), 429);
+        assert_eq!(WebError::from(throttled()).status().as_u16(), 429);
+        let too_many = || HandoverError::Attachment(Refused::TooMany);
+        assert_eq!(ApiError::from(too_many()).status().as_u16(), 413);
+        assert_eq!(WebError::from(too_many()).status().as_u16(), 413);
     }
 }
