@@ -98,10 +98,29 @@ pub struct Principal {
     pub id: Uuid,
     pub name: String,
     pub role: Role,
-    pub party: Option<String>,
+    /// Read only through [`Principal::bound_party`], which fails closed.
+    party: Option<String>,
 }
 
 impl Principal {
+    /// A caller: a token's or a person's id, their name and role, and the party a
+    /// party-bound role acts for.
+    pub fn new(id: Uuid, name: String, role: Role, party: Option<String>) -> Principal {
+        Principal {
+            id,
+            name,
+            role,
+            party,
+        }
+    }
+
+    /// Whether this caller may read the handover of `party`'s engagements: readers, and the
+    /// contractor bound to that party.
+    pub fn may_read_handover_of(&self, party: &str) -> bool {
+        self.allow(READERS).is_ok()
+            || (self.role == Role::Contractor && self.bound_party() == Ok(party))
+    }
+
     /// The one party this caller acts for. `Err` when it acts for none: a role not bound to a
     /// party (admin, officer, auditor), or a party-bound role ([`Role::needs_party`]) whose
     /// token names no party. [`mint`] never makes the latter, so it would be a damaged row;
@@ -141,6 +160,14 @@ pub const SIGNERS: &[Role] = &[Role::Signatory];
 pub const CONTRACTORS: &[Role] = &[Role::Contractor];
 /// Roles that manage API tokens.
 pub const ADMINS: &[Role] = &[Role::Admin];
+/// Roles that open the handover pages: readers, and contractors (their own party's only, by
+/// [`Principal::may_read_handover_of`]).
+pub const HANDOVER_READERS: &[Role] = &[
+    Role::Admin,
+    Role::IgOfficer,
+    Role::Auditor,
+    Role::Contractor,
+];
 
 /// Whose agreements a caller reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -185,12 +185,12 @@ async fn an_engagement_ended_early_reaches_the_other_instance(app: TestApp) {
     let today = app.clock.today();
     let asked = |r: &Registry| decide(&r.gate_index(), &to_metis, today).decision;
     assert_eq!(asked(&b), Outcome::Allow);
-    let officer = accord::auth::Principal {
-        id: uuid::Uuid::now_v7(),
-        name: "Deepak Mistry".into(),
-        role: accord::auth::Role::IgOfficer,
-        party: None,
-    };
+    let officer = accord::auth::Principal::new(
+        uuid::Uuid::now_v7(),
+        "Deepak Mistry".into(),
+        accord::auth::Role::IgOfficer,
+        None,
+    );
     app.app
         .handover
         .end_early(

@@ -850,12 +850,8 @@ async fn an_admin_cannot_lock_every_admin_out(app: TestApp) {
     // admin principal would, with only one admin token in force.
     let db = app.registry.db();
     let now = accord::clock::Clock::now(&*app.clock);
-    let other = accord::auth::Principal {
-        id: uuid::Uuid::now_v7(),
-        name: "someone".into(),
-        role: Role::Admin,
-        party: None,
-    };
+    let other =
+        accord::auth::Principal::new(uuid::Uuid::now_v7(), "someone".into(), Role::Admin, None);
     let id = ids[0].parse().unwrap();
     let refused = accord::auth::revoke(db, now, id, accord::auth::Revoker::Api(&other)).await;
     assert!(

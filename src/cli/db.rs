@@ -193,8 +193,8 @@ pub fn token(cmd: TokenCommand) -> ExitCode {
                     "token for {} ({}{}) created; it is shown only now, so keep it safe",
                     p.name,
                     p.role,
-                    p.party
-                        .as_deref()
+                    p.bound_party()
+                        .ok()
                         .map(|x| format!(", party {x}"))
                         .unwrap_or_default()
                 );

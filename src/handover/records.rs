@@ -29,7 +29,7 @@ use super::secrets;
 use crate::agreement::lifecycle::Status;
 use crate::agreement::model::Agreement;
 use crate::audit::{Event, Writer};
-use crate::auth::{OFFICERS, Principal, READERS, Role};
+use crate::auth::{HANDOVER_READERS, OFFICERS, Principal, READERS, Role};
 use crate::clock::Clock;
 use crate::mail::compose::{HandoverMail, Templates};
 use crate::mail::outbox::{NewMessage, enqueue};
@@ -379,8 +379,7 @@ fn text(value: &str, what: &str, max: usize) -> Result<String> {
 
 /// Who may read an item of `party`: readers, or the contractor bound to it.
 fn may_read(who: &Principal, party: &str) -> bool {
-    who.allow(READERS).is_ok()
-        || (who.role == Role::Contractor && who.party.as_deref() == Some(party))
+    who.may_read_handover_of(party)
 }
 
 fn forbidden() -> HandoverError {
@@ -507,7 +506,7 @@ impl Handover {
 
     /// The items of the agreement's contractors that `who` may see, by contractor.
     pub async fn handover(&self, who: &Principal, agreement_id: &str) -> Result<HandoverView> {
-        let readable = who.allow(READERS).is_ok() || who.role == Role::Contractor;
+        let readable = who.allow(HANDOVER_READERS).is_ok();
         if !readable {
             return Err(forbidden());
         }
@@ -522,7 +521,7 @@ impl Handover {
             Err(e) => return Err(e),
         };
         if who.role == Role::Contractor {
-            let mine = who.party.as_deref();
+            let mine = who.bound_party().ok();
             if !agreement
                 .contractors
                 .iter()
@@ -592,7 +591,7 @@ impl Handover {
     /// The items `who` may see across every agreement in force: a contractor's own, or for
     /// readers every contractor's. What the contractor's task list and "my work" read.
     pub async fn my_items(&self, who: &Principal) -> Result<Vec<(String, Item)>> {
-        if !(who.allow(READERS).is_ok() || who.role == Role::Contractor) {
+        if who.allow(HANDOVER_READERS).is_err() {
             return Err(forbidden());
         }
         let mut out = Vec::new();
@@ -813,7 +812,7 @@ impl Handover {
         let txn = self.db.begin().await?;
         let mut log = Writer::begin(&txn).await?;
         let r = self.row(&txn, agreement_id, id).await?;
-        if who.party.as_deref() != Some(r.party_id.as_str()) {
+        if who.bound_party() != Ok(r.party_id.as_str()) {
             return Err(forbidden());
         }
         let kind = Kind::parse(&r.kind).unwrap_or(Kind::Other);

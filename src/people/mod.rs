@@ -107,12 +107,12 @@ pub(crate) fn hash_secret(secret: &str) -> String {
 
 /// The principal a person acts as: the same type the API's tokens give.
 pub(crate) fn principal(row: &user::Model) -> Option<Principal> {
-    Some(Principal {
-        id: row.id,
-        name: row.name.clone(),
-        role: row.role.parse().ok()?,
-        party: row.party_id.clone(),
-    })
+    Some(Principal::new(
+        row.id,
+        row.name.clone(),
+        row.role.parse().ok()?,
+        row.party_id.clone(),
+    ))
 }
 
 /// When something that lasts `d` from `now` ends.

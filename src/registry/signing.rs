@@ -39,8 +39,8 @@ impl Registry {
         role: SignatureRole,
     ) -> Result<VersionInfo> {
         let name = name.as_str();
-        let party = match (signer.role, &signer.party) {
-            (Role::Signatory, Some(p)) => p.clone(),
+        let party = match (signer.role, signer.bound_party()) {
+            (Role::Signatory, Ok(p)) => p.to_owned(),
             _ => {
                 return Err(RegistryError::Forbidden(
                     "only a signatory signs, for its own party".into(),

@@ -165,7 +165,10 @@ pub async fn page(
     let today = console.clock.today();
     let doc = dpia::generate(&agreement, today).in_register(shown);
     let who = viewer.principal();
-    let my_party = who.party.as_deref().filter(|_| who.role == Role::Signatory);
+    let my_party = who
+        .bound_party()
+        .ok()
+        .filter(|_| who.role == Role::Signatory);
     let version_rows: Vec<Value> = versions
         .iter()
         .rev()
@@ -568,7 +571,11 @@ pub async fn sign_submit(
             .registry
             .readable(viewer.principal(), &id, Some(n))
             .await?;
-        let party = viewer.principal().party.clone().unwrap_or_default();
+        let party = viewer
+            .principal()
+            .bound_party()
+            .unwrap_or_default()
+            .to_owned();
         let data = json!({
             "heading": "Check before you sign",
             "rows": [

@@ -9,7 +9,7 @@ use super::errors::WebResult;
 use super::render::pages;
 use super::session::Viewer;
 use crate::agreement::lifecycle::Status;
-use crate::auth::{READERS, ReadScope};
+use crate::auth::{HANDOVER_READERS, READERS, ReadScope};
 use crate::registry::queries::{DUE_SOON_DAYS, Due, ListFilter, Paging};
 
 #[handler]
@@ -86,7 +86,7 @@ pub async fn page(console: Data<&Console>, viewer: Viewer) -> WebResult<Response
         let holds = retention.holds_in_force_count().await?;
         items.push(json!({ "label": "Legal holds in force", "count": holds, "href": "/holds" }));
     }
-    if who.allow(READERS).is_ok() || who.role == crate::auth::Role::Contractor {
+    if who.allow(HANDOVER_READERS).is_ok() {
         let handover = console.handover.my_items(who).await?;
         let count = |f: &dyn Fn(&crate::handover::records::Item) -> bool| {
             handover.iter().filter(|(_, i)| f(i)).count()

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::POLICY;
 use super::session::Viewer;
-use crate::auth::{OFFICERS, READERS, Role};
+use crate::auth::{HANDOVER_READERS, OFFICERS, READERS, Role};
 
 /// Every page template, by name, with its source.
 const TEMPLATES: &[(&str, &str)] = &[
@@ -320,11 +320,11 @@ fn nav(v: &Viewer) -> Nav<'_> {
     Nav {
         name: &p.name,
         role: p.role.as_str(),
-        party: p.party.as_deref(),
+        party: p.bound_party().ok(),
         reads_all: READERS.contains(&p.role),
         officer: OFFICERS.contains(&p.role),
         signatory: p.role == Role::Signatory,
-        handover: READERS.contains(&p.role) || p.role == Role::Contractor,
+        handover: HANDOVER_READERS.contains(&p.role),
         agreements: p.read_scope().is_ok(),
         password: v.session.via == crate::people::sessions::Via::Password,
     }
