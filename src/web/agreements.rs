@@ -13,6 +13,7 @@ use super::errors::{WebError, WebResult};
 use super::render::{pages, see_other};
 use super::session::{Viewer, encode};
 use super::sign_in::field_error;
+use super::urls;
 use crate::agreement::lifecycle::{Control, Status};
 use crate::agreement::validate::placeholders::unfilled_in;
 use crate::agreement::vocab::SignatureRole;
@@ -179,8 +180,8 @@ pub async fn page(
                 "v": v,
                 "status": v.status.as_str(),
                 "can_sign": can_sign,
-                "sign_href": format!("/agreements/{}/versions/{}/sign", encode(&id), v.number),
-                "source_href": format!("/agreements/{}/versions/{}/source", encode(&id), v.number),
+                "sign_href": urls::sign(&id, v.number),
+                "source_href": urls::source(&id, v.number),
             })
         })
         .collect();
@@ -193,7 +194,7 @@ pub async fn page(
             .iter()
             .map(|&to| {
                 let (action, verb, _) = control_words(to);
-                let href = format!("/agreements/{}/control/{action}", encode(&id));
+                let href = urls::control(&id, action);
                 json!({ "action": action, "text": verb, "href": href })
             })
             .collect()
@@ -240,7 +241,7 @@ pub async fn page(
     let data = json!({
         "id": id,
         "placeholders": placeholders,
-        "template_href": format!("/agreements/{}/template", encode(&id)),
+        "template_href": urls::template(&id),
         "handover": handover,
         "summary": summary,
         "status": summary.status.as_str(),
@@ -262,8 +263,8 @@ pub async fn page(
         "actions": actions,
         "officer": officer,
         "done": done_message(q.done.as_deref()),
-        "dpia_href": format!("/agreements/{}/dpia", encode(&id)),
-        "dpia_md_href": format!("/agreements/{}/dpia.md", encode(&id)),
+        "dpia_href": urls::dpia(&id, false, None),
+        "dpia_md_href": urls::dpia(&id, true, None),
         "diagram_alt": diagram_alt(&doc),
         "requests": requests,
     });
@@ -500,7 +501,7 @@ async fn sign_page(
         "screening": doc.summary, "need": doc.need,
         "name": if form.name.is_empty() { viewer.principal().name.clone() } else { form.name.clone() },
         "roles": roles, "errors": errors,
-        "dpia_href": format!("/agreements/{}/dpia?version={n}", encode(id)),
+        "dpia_href": urls::dpia(id, false, Some(n)),
     });
     Ok(pages().page_with(status, Some(viewer), "sign", "Sign the agreement", data))
 }
@@ -565,7 +566,7 @@ pub async fn sign_submit(
     if f.step == "edit" {
         return sign_page(&console, &viewer, &id, n, &f, &[], StatusCode::OK).await;
     }
-    let here = format!("/agreements/{}/versions/{n}/sign", encode(&id));
+    let here = urls::sign(&id, n);
     if f.step != "confirm" {
         console
             .registry
@@ -599,10 +600,7 @@ pub async fn sign_submit(
         .registry
         .sign(&id, n, viewer.principal(), &name, role)
         .await?;
-    Ok(see_other(&format!(
-        "/agreements/{}?done=signed",
-        encode(&id)
-    )))
+    Ok(see_other(&urls::agreement(&id, Some("signed"))))
 }
 
 #[derive(Deserialize, Default)]
@@ -646,8 +644,8 @@ fn control_page(
     let data = json!({
         "id": id, "action": action, "verb": verb, "reason": reason, "errors": errors,
         "terminate": action == "terminate",
-        "href": format!("/agreements/{}/control/{action}", encode(id)),
-        "back": format!("/agreements/{}", encode(id)),
+        "href": urls::control(id, action),
+        "back": urls::agreement(id, None),
     });
     pages().page_with(
         status,
@@ -709,7 +707,7 @@ pub async fn control_submit(
             StatusCode::OK,
         ));
     }
-    let here = format!("/agreements/{}/control/{action}", encode(&id));
+    let here = urls::control(&id, &action);
     if f.step != "confirm" {
         console.registry.agreement(&id).await?;
         let warning = match to {
@@ -744,8 +742,5 @@ pub async fn control_submit(
         .registry
         .set_control(&id, to, &reason, &who.actor())
         .await?;
-    Ok(see_other(&format!(
-        "/agreements/{}?done={done}",
-        encode(&id)
-    )))
+    Ok(see_other(&urls::agreement(&id, Some(done))))
 }

@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use super::Console;
 use super::errors::{WebError, WebResult};
 use super::render::{pages, see_other};
-use super::session::{Viewer, encode};
+use super::session::Viewer;
+use super::urls;
 use crate::agreement::Diagnostic;
 use crate::auth::OFFICERS;
 use crate::check::check_blocking;
@@ -278,10 +279,9 @@ async fn check_or_save(
         .add_version(source.as_bytes(), actor, Origin::Upload)
         .await
     {
-        Ok(Added::Created(v) | Added::Existing(v)) => Ok(see_other(&format!(
-            "/agreements/{}?done=saved",
-            encode(&v.agreement_id)
-        ))),
+        Ok(Added::Created(v) | Added::Existing(v)) => {
+            Ok(see_other(&urls::agreement(&v.agreement_id, Some("saved"))))
+        }
         Err(RegistryError::Invalid(ds)) => Ok(draft_page(
             viewer,
             source,

@@ -13,8 +13,9 @@ use uuid::Uuid;
 use super::Console;
 use super::errors::{WebError, WebResult};
 use super::render::{pages, see_other};
-use super::session::{Viewer, encode};
+use super::session::Viewer;
 use super::sign_in::field_error;
+use super::urls;
 use crate::auth::{OFFICERS, Role};
 use crate::handover::files::{MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS};
 use crate::handover::items::State;
@@ -94,7 +95,7 @@ pub async fn dashboard(
                 } else {
                     format!("in {}", count(e.days_to_end as u64, "day", "days"))
                 },
-                "end_href": format!("/agreements/{}/handover/engagements/{}/end", encode(&id), encode(&e.party_id)),
+                "end_href": urls::engagement_end(&id, &e.party_id),
             })
         })
         .collect();
@@ -150,8 +151,8 @@ fn end_page(
 ) -> Response {
     let data = json!({
         "id": id, "title": title, "party_name": e.party_name, "reason": reason, "errors": errors,
-        "href": format!("/agreements/{}/handover/engagements/{}/end", encode(id), encode(&e.party_id)),
-        "back": format!("/agreements/{}/handover", encode(id)),
+        "href": urls::engagement_end(id, &e.party_id),
+        "back": urls::handover(id, None),
     });
     let heading = format!("End the engagement of {} early", e.party_name);
     pages().page_with(status, Some(viewer), "engagement_end", &heading, data)
@@ -202,11 +203,7 @@ pub async fn end_submit(
             StatusCode::OK,
         ));
     }
-    let here = format!(
-        "/agreements/{}/handover/engagements/{}/end",
-        encode(&id),
-        encode(&party)
-    );
+    let here = urls::engagement_end(&id, &party);
     if f.step != "confirm" {
         let today = crate::dpia::labels::date(console.clock.today());
         let data = json!({
@@ -235,10 +232,7 @@ pub async fn end_submit(
         .handover
         .end_early(viewer.principal(), &id, &party, &reason)
         .await?;
-    Ok(see_other(&format!(
-        "/agreements/{}/handover?done=ended",
-        encode(&id)
-    )))
+    Ok(see_other(&urls::handover(&id, Some("ended"))))
 }
 
 async fn item_page(
@@ -383,7 +377,7 @@ pub async fn submit(
         }
     };
     let e = match submitted {
-        Ok(_) => return Ok(see_other(&format!("/agreements/{id}/handover/{item}"))),
+        Ok(_) => return Ok(see_other(&urls::handover_item(&id, &item.to_string()))),
         Err(e) => e,
     };
     use crate::handover::files::Refused;
@@ -451,7 +445,7 @@ pub async fn review(
         _ => return Err(WebError::NotFound("there is no such action".into())),
     };
     match done {
-        Ok(_) => Ok(see_other(&format!("/agreements/{id}/handover/{item}"))),
+        Ok(_) => Ok(see_other(&urls::handover_item(&id, &item.to_string()))),
         Err(HandoverError::BadInput(m)) => {
             let errors = [field_error("comments", &crate::text::capitalised(&m))];
             item_page(

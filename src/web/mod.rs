@@ -28,6 +28,7 @@ pub mod sign_in;
 pub mod sso;
 pub mod template;
 pub mod transparency;
+pub mod urls;
 
 use std::sync::Arc;
 

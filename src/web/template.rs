@@ -14,8 +14,9 @@ use super::Console;
 use super::draft::MAX_SOURCE;
 use super::errors::{WebError, WebResult};
 use super::render::{pages, see_other};
-use super::session::{Viewer, encode};
+use super::session::Viewer;
 use super::sign_in::field_error;
+use super::urls;
 use crate::agreement::values::parse_date;
 use crate::auth::OFFICERS;
 use crate::check::on_blocking_thread;
@@ -276,10 +277,7 @@ pub async fn create(
         .await;
     let (status, message) = match made {
         Ok(d) => {
-            let page = format!(
-                "/agreements/{}?done=drafted",
-                encode(&d.version.agreement_id)
-            );
+            let page = urls::agreement(&d.version.agreement_id, Some("drafted"));
             return Ok(see_other(&page));
         }
         Err(FromTemplate::Problems(problems)) => {
