@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need (PostgreSQL, a real
-# headless Chromium with chromium-driver, axe-core, Schemathesis, aiosmtpd, node's oidc-provider), starts a private PostgreSQL on loopback, then runs every test target once
-# (the integration tests run against SQLite and against that PostgreSQL).
+# headless Chromium with chromium-driver, axe-core, Schemathesis, aiosmtpd, node's
+# oidc-provider), starts a private PostgreSQL on loopback, then runs every test target once
+# (the integration tests run against SQLite and against that PostgreSQL). The integration
+# tests are two binaries, each file of tests/everyday/ and tests/external/ a module of one.
 #
-#   scripts/test.sh            # everything
-#   scripts/test.sh --test dpia   # arguments go to `cargo test` instead of --all-targets
+#   scripts/test.sh                                 # everything
+#   scripts/test.sh --test everyday handover::      # arguments go to `cargo test` instead
+#   scripts/test.sh --test external -- sso::postgres::
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +23,7 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-# A real headless Chromium and its WebDriver server, for tests/web_browser.rs.
+# A real headless Chromium and its WebDriver server, for tests/external/web_browser.rs.
 need_chromium() {
   if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
     log "installing headless Chromium (Debian package)"
@@ -44,21 +47,21 @@ npm_tool() {
   fi
 }
 
-# axe-core, which tests/web_browser.rs runs inside Chromium on every page it reaches.
+# axe-core, which tests/external/web_browser.rs runs inside Chromium on every page it reaches.
 need_axe() {
   npm_tool browser-tools axe-core@4.14 axe-core/axe.min.js "accessibility checks in the browser"
   export ACCORD_AXE_JS="$PWD/target/browser-tools/node_modules/axe-core/axe.min.js"
 }
 
-# A real OpenID provider for tests/sso.rs: node's oidc-provider.
+# A real OpenID provider for tests/external/sso.rs: node's oidc-provider.
 need_oidc_provider() {
   npm_tool oidc-tools oidc-provider@9 oidc-provider/lib/index.js "the single sign-on test's identity provider"
   export ACCORD_OIDC_PROVIDER_JS="$PWD/target/oidc-tools/node_modules/oidc-provider/lib/index.js"
 }
 
-# A real SMTP server for tests/mail.rs: Python's aiosmtpd, which each test starts and stops on a
-# loopback port of its own (to simulate an outage). pip first; where the system Python refuses
-# pip installs (PEP 668), the Debian package.
+# A real SMTP server for tests/external/mail.rs: Python's aiosmtpd, which each test starts and
+# stops on a loopback port of its own (to simulate an outage). pip first; where the system
+# Python refuses pip installs (PEP 668), the Debian package.
 need_smtp_server() {
   command -v python3 >/dev/null 2>&1 || apt_install python3
   if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
@@ -71,8 +74,8 @@ need_smtp_server() {
   fi
 }
 
-# Schemathesis, which tests/openapi_contract.rs runs against the real server to check that the
-# OpenAPI document describes the API exactly (v4: `schemathesis run URL --checks all`).
+# Schemathesis, which tests/external/openapi_contract.rs runs against the real server to check
+# that the OpenAPI document describes the API exactly (v4: `schemathesis run URL --checks all`).
 need_schemathesis() {
   command -v python3 >/dev/null 2>&1 || apt_install python3
   if ! command -v schemathesis >/dev/null 2>&1; then
@@ -112,7 +115,7 @@ start_postgres() {
       -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c max_connections=300" start >/dev/null
   fi
   export ACCORD_TEST_PG_URL="postgres://accord@127.0.0.1:$port/postgres"
-  # pg_dump and pg_restore of the same version, for tests/backup.rs.
+  # pg_dump and pg_restore of the same version, for tests/external/backup.rs.
   export ACCORD_TEST_PG_BIN="$bin"
 }
 
@@ -123,7 +126,7 @@ need_smtp_server
 need_schemathesis
 start_postgres
 
-# Every target by default; with arguments, exactly what they select (`--test web_browser`).
+# Every target by default; with arguments, exactly what they select (`--test external`).
 if [ "$#" -eq 0 ]; then
   set -- --all-targets
 fi

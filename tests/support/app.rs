@@ -179,7 +179,7 @@ macro_rules! on_both_databases {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
-                    super::$case(super::support::app::TestApp::start(super::support::app::Backend::Sqlite).await).await
+                    super::$case($crate::support::app::TestApp::start($crate::support::app::Backend::Sqlite).await).await
                 }
             )*
         }
@@ -187,7 +187,7 @@ macro_rules! on_both_databases {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
-                    super::$case(super::support::app::TestApp::start(super::support::app::Backend::Postgres).await).await
+                    super::$case($crate::support::app::TestApp::start($crate::support::app::Backend::Postgres).await).await
                 }
             )*
         }

@@ -115,6 +115,7 @@ pub fn golden(name: &str, actual: &str) {
 }
 
 pub mod access;
+#[macro_use]
 pub mod app;
 pub mod oidc;
 pub mod smtp;

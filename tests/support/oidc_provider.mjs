@@ -1,4 +1,4 @@
-// A real OpenID provider on loopback for tests/sso.rs: node's oidc-provider (which
+// A real OpenID provider on loopback for tests/external/sso.rs: node's oidc-provider (which
 // scripts/test.sh installs), with one confidential client, PKCE required, and its
 // development sign-in pages (any password). Each account's e-mail, name and roles are read
 // from ACCOUNTS (a JSON file) at every sign-in, so a test changes a role between sign-ins.

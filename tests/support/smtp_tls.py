@@ -1,4 +1,4 @@
-"""aiosmtpd with TLS and a password, for tests/mail_tls.rs: STARTTLS (required before any
+"""aiosmtpd with TLS and a password, for tests/external/mail_tls.rs: STARTTLS (required before any
 mail or AUTH) or implicit TLS, AUTH LOGIN/PLAIN checked against one user, messages stored in
 a Maildir. Usage: smtp_tls.py starttls|implicit PORT MAILDIR CERT KEY USER PASSWORD"""
 import ssl

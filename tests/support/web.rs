@@ -1,6 +1,6 @@
 //! A person's browser, as the web console's HTTP tests need it: cookies kept between requests,
 //! redirects not followed (so each answer can be asserted), forms posted as a browser posts
-//! them. (The real browser, Chromium, drives the pages in tests/web_browser.rs.)
+//! them. (The real browser, Chromium, drives the pages in tests/external/web_browser.rs.)
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
