@@ -12,7 +12,7 @@ use accord::auth::Role;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use support::app::{Backend, TestApp, fresh_database};
+use support::app::{Backend, TestApp, fresh_database, migrated_database};
 use support::{draft, repo, within};
 
 fn accord_bin() -> Command {
@@ -351,7 +351,7 @@ async fn pools_run_no_maintenance_task(backend: Backend) {
         );
     }
     let dir = tempfile::tempdir().unwrap();
-    let url = fresh_database(backend, dir.path()).await;
+    let url = migrated_database(backend, dir.path()).await;
     let db = accord::store::open(&url).await.unwrap();
     match backend {
         Backend::Sqlite => kept(db.get_sqlite_connection_pool().options(), 8),

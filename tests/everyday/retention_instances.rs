@@ -20,7 +20,7 @@ use accord::settings::Settings;
 use accord::store::entity::{deletion_request_holding, holding};
 use jiff::Timestamp;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use support::app::{Backend, fresh_database};
+use support::app::{Backend, migrated_database};
 
 const HOLDINGS: usize = 1_000;
 
@@ -111,7 +111,7 @@ async fn each_asked_once(db_url: &str) {
 
 async fn two_schedulers_sweep_each_holding_once(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let url = fresh_database(backend, dir.path()).await;
+    let url = migrated_database(backend, dir.path()).await;
     let start: Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
     holdings(&url, start).await;
     let (a, b) = (
@@ -136,7 +136,7 @@ async fn two_schedulers_sweep_each_holding_once(backend: Backend) {
 
 async fn instances_sweeping_at_once_never_double_request(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let url = fresh_database(backend, dir.path()).await;
+    let url = migrated_database(backend, dir.path()).await;
     let start: Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
     holdings(&url, start).await;
     let (a, b) = (
@@ -168,7 +168,7 @@ async fn instances_sweeping_at_once_never_double_request(backend: Backend) {
 /// the writers' lock), so no holding is linked to two requests.
 async fn sweeps_with_different_due_sets_never_double_request(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let url = fresh_database(backend, dir.path()).await;
+    let url = migrated_database(backend, dir.path()).await;
     let start: Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
     holdings(&url, start).await;
     let (a, b) = (
@@ -234,7 +234,7 @@ async fn simultaneous_sweeps_on_sqlite() {
 async fn instances_follow_each_others_lifecycle_changes(backend: Backend) {
     use accord::gate::{CheckRequest, Outcome, decide};
     let dir = tempfile::tempdir().unwrap();
-    let url = fresh_database(backend, dir.path()).await;
+    let url = migrated_database(backend, dir.path()).await;
     let clock = Arc::new(FixedClock::on(jiff::civil::date(2026, 11, 21)));
     let a = Registry::new(accord::store::open(&url).await.unwrap(), clock.clone());
     let b = Registry::new(accord::store::open(&url).await.unwrap(), clock.clone());

@@ -17,7 +17,7 @@ use jiff::Timestamp;
 use jiff::civil::Weekday;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
-use support::app::{Backend, fresh_database};
+use support::app::{Backend, fresh_database, migrated_database};
 
 fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
@@ -313,8 +313,7 @@ struct Db {
 
 async fn fresh(backend: Backend) -> Db {
     let dir = tempfile::tempdir().unwrap();
-    let url = fresh_database(backend, dir.path()).await;
-    accord::store::open(&url).await.expect("migrate");
+    let url = migrated_database(backend, dir.path()).await;
     Db { url, _dir: dir }
 }
 

@@ -1,6 +1,11 @@
 //! The real application on a random loopback port, against a fresh database: a SQLite file in
 //! a temporary folder, or a new database on the PostgreSQL that scripts/test.sh starts.
+//!
+//! A fresh migrated database is a copy of one migrated once per test process: on PostgreSQL
+//! `CREATE DATABASE … TEMPLATE`, on SQLite a copy of the file. The app then finds every
+//! migration applied, as on any later start.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use accord::auth::{Role, mint};
@@ -10,6 +15,7 @@ use accord::settings::Settings;
 use jiff::civil::date;
 use poem::listener::{Acceptor, Listener, TcpListener};
 use sea_orm::{ConnectionTrait, Statement};
+use tokio::sync::OnceCell;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -36,25 +42,91 @@ pub fn pg_admin_url() -> String {
     })
 }
 
-/// A new, empty database for one test.
-pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> String {
+/// A new, empty database for one test (no migration applied).
+pub async fn fresh_database(backend: Backend, dir: &Path) -> String {
     match backend {
-        Backend::Sqlite => format!("sqlite://{}/accord.db?mode=rwc", dir.display()),
-        Backend::Postgres => {
-            let admin = pg_admin_url();
-            let name = format!("accord_test_{}", uuid::Uuid::now_v7().simple());
-            let conn = accord::store::connect(&admin)
-                .await
-                .expect("connect to the test PostgreSQL");
-            let create = format!("CREATE DATABASE {name}");
-            conn.execute_raw(Statement::from_string(conn.get_database_backend(), create))
-                .await
-                .expect("create a test database");
-            conn.close().await.ok();
-            let (base, _) = admin.rsplit_once('/').expect("a database URL");
-            format!("{base}/{name}")
-        }
+        Backend::Sqlite => sqlite_url(&dir.join("accord.db")),
+        Backend::Postgres => create_postgres("accord_test", None).await,
     }
+}
+
+/// A new database for one test with every migration applied, as `accord::store::open` leaves
+/// it: a copy of a database migrated once per test process, so that a test pays for a copy,
+/// not for every migration.
+pub async fn migrated_database(backend: Backend, dir: &Path) -> String {
+    match backend {
+        Backend::Sqlite => {
+            let file = dir.join("accord.db");
+            std::fs::write(&file, sqlite_template().await).expect("write the migrated SQLite file");
+            sqlite_url(&file)
+        }
+        Backend::Postgres => create_postgres("accord_test", Some(postgres_template().await)).await,
+    }
+}
+
+fn sqlite_url(file: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", file.display())
+}
+
+/// Creates a database on the test PostgreSQL, named `prefix` and a new id, empty or as a copy
+/// of `template`, and returns its URL.
+async fn create_postgres(prefix: &str, template: Option<&str>) -> String {
+    let admin = pg_admin_url();
+    let name = format!("{prefix}_{}", uuid::Uuid::now_v7().simple());
+    let conn = accord::store::connect(&admin)
+        .await
+        .expect("connect to the test PostgreSQL");
+    let create = match template {
+        None => format!("CREATE DATABASE {name}"),
+        Some(template) => format!("CREATE DATABASE {name} TEMPLATE {template}"),
+    };
+    conn.execute_raw(Statement::from_string(conn.get_database_backend(), create))
+        .await
+        .expect("create a test database");
+    conn.close().await.ok();
+    let (base, _) = admin.rsplit_once('/').expect("a database URL");
+    format!("{base}/{name}")
+}
+
+/// The PostgreSQL database this process copies for each test, migrated once. Its name is new
+/// for each process, so test binaries running at once never share one, and one made by an
+/// older build (other migrations) is never used.
+async fn postgres_template() -> &'static str {
+    static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            let url = create_postgres("accord_template", None).await;
+            let db = accord::store::open(&url)
+                .await
+                .expect("migrate the template database");
+            // PostgreSQL copies a database only while nobody is connected to it.
+            db.close().await.expect("close the template database");
+            url.rsplit_once('/').expect("a database URL").1.to_owned()
+        })
+        .await
+}
+
+/// The SQLite file this process copies for each test, migrated once: its bytes, kept in
+/// memory so that nothing is left behind when the process ends.
+async fn sqlite_template() -> &'static [u8] {
+    static TEMPLATE: OnceCell<Vec<u8>> = OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("accord.db");
+            let db = accord::store::open(&sqlite_url(&file))
+                .await
+                .expect("migrate the template file");
+            // Closing the last connection folds the write-ahead log into the file, so the file
+            // alone is the whole database.
+            db.close().await.expect("close the template file");
+            assert!(
+                !dir.path().join("accord.db-wal").exists(),
+                "the template's write-ahead log outlived its last connection"
+            );
+            std::fs::read(&file).unwrap()
+        })
+        .await
 }
 
 impl TestApp {
@@ -73,7 +145,7 @@ impl TestApp {
         settings: impl FnOnce(&str) -> Settings,
     ) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
-        let db_url = fresh_database(backend, dir.path()).await;
+        let db_url = migrated_database(backend, dir.path()).await;
         let db = accord::store::open(&db_url)
             .await
             .expect("open the test database");
