@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need (PostgreSQL, a real
 # headless Chromium with chromium-driver, axe-core, Schemathesis, aiosmtpd, node's
-# oidc-provider), starts a private PostgreSQL on loopback, then runs every test target once
-# (the integration tests run against SQLite and against that PostgreSQL). The integration
-# tests are two binaries, each file of tests/everyday/ and tests/external/ a module of one.
+# oidc-provider), starts a private PostgreSQL on loopback, then runs the unit tests and the
+# integration tests once (those run against SQLite and against that PostgreSQL). The
+# integration tests are two binaries, each file of tests/everyday/ and tests/external/ a module
+# of one.
 #
-#   scripts/test.sh                                 # everything
+#   scripts/test.sh                                 # every test
 #   scripts/test.sh --test everyday handover::      # arguments go to `cargo test` instead
 #   scripts/test.sh --test external -- sso::postgres::
 set -euo pipefail
@@ -126,13 +127,14 @@ need_smtp_server
 need_schemathesis
 start_postgres
 
-# Every target by default; with arguments, exactly what they select (`--test external`).
+# The library's and the binary's unit tests and the two integration test binaries by default;
+# with arguments, exactly what they select (`--test external`). Not the benches: they are
+# measurements, built by `cargo bench` (docs/benchmarks.md) and checked by clippy.
 if [ "$#" -eq 0 ]; then
-  set -- --all-targets
+  set -- --lib --bins --tests
 fi
-# A clean machine builds everything once: incremental compilation would only add its caches
-# (1.6 GB here) to a disk that forty test binaries already fill. Set CARGO_INCREMENTAL=1 to keep
-# them between runs of your own.
+# A clean machine builds everything once: incremental compilation would only add its caches to
+# the disk. Set CARGO_INCREMENTAL=1 to keep them between runs of your own.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 log "cargo test $*"
 cargo test "$@"
