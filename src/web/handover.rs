@@ -96,6 +96,8 @@ pub async fn dashboard(
                     format!("in {}", count(e.days_to_end as u64, "day", "days"))
                 },
                 "end_href": urls::engagement_end(&id, &e.party_id),
+                "end_words": in_words(&e.engagement_end),
+                "ended_early_words": e.ended_early.as_ref().map(|x| in_words(&x.ended_on)),
             })
         })
         .collect();
@@ -105,6 +107,12 @@ pub async fn dashboard(
         "done": (done.done.as_deref() == Some("ended")).then_some("The engagement was ended. Its access has ended and its handover items are due."),
     });
     Ok(pages().page(Some(&viewer), "handover_agreement", "Handover", data))
+}
+
+/// A `YYYY-MM-DD` date as people write it ("21 November 2026"); as given if it is not one.
+fn in_words(day: &str) -> String {
+    day.parse()
+        .map_or_else(|_| day.to_owned(), crate::dpia::labels::date)
 }
 
 /// What a page was sent back to say was done.

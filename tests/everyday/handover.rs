@@ -1428,6 +1428,16 @@ async fn an_engagement_ended_early_through_the_pages(app: TestApp) {
     );
     assert!(page.body.contains("Ended early"), "{}", page.body);
     assert!(
+        page.body.contains("On 21 November 2026 by"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("20 November 2026 (1 day ago)"),
+        "{}",
+        page.body
+    );
+    assert!(
         page.body.contains("Last day of the engagement"),
         "{}",
         page.body
