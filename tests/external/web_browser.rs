@@ -140,6 +140,33 @@ impl Browser {
         }
     }
 
+    /// Waits (20 s at most) until the document marked by `press` has been replaced by a
+    /// fully loaded one.
+    async fn wait_for_next_document(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let arrived = self
+                .client
+                .execute(
+                    "return !window.__accordBefore && document.readyState === 'complete'",
+                    vec![],
+                )
+                .await
+                .map(|v| v == Value::Bool(true))
+                // A script sent while the old document unloads may fail: not there yet.
+                .unwrap_or(false);
+            if arrived {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no new page 20 s after a press on {}",
+                self.path().await
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
     /// Waits (20 s at most) until the browser is at a URL starting `prefix`: after pages
     /// of another site (the identity provider's) sent it back.
     async fn wait_until_at(&self, prefix: &str) {
@@ -283,6 +310,21 @@ impl Browser {
 
     /// Presses a link or button; waits for the next page.
     async fn press(&mut self, css: &str) {
+        // A press on a link within the page stays on this document; any other press (a link
+        // elsewhere, a form's button) loads a new one. Mark this document first, so the wait
+        // below cannot mistake it for the next: WebDriver may answer a key press before the
+        // navigation it starts has begun.
+        let navigates = self
+            .client
+            .execute(
+                "const el = document.querySelector(arguments[0]);\
+                 window.__accordBefore = true;\
+                 return !(el && el.matches('a[href^=\"#\"]'));",
+                vec![json!(css)],
+            )
+            .await
+            .unwrap()
+            == Value::Bool(true);
         match self.hands {
             Hands::Mouse => self
                 .client
@@ -296,6 +338,9 @@ impl Browser {
                 self.tab_to(css).await;
                 self.key(Key::Enter).await;
             }
+        }
+        if navigates {
+            self.wait_for_next_document().await;
         }
         self.client
             .wait()
