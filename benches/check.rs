@@ -14,7 +14,7 @@
 
 use std::hint::black_box;
 
-use accord::agreement::check_source;
+use accord_core::agreement::check_source;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use jiff::civil::date;
 

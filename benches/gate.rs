@@ -31,8 +31,8 @@ use std::hint::black_box;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use accord::agreement::check_source;
-use accord::gate::{CheckRequest, Index, IndexedAgreement, Outcome, decide};
+use accord_core::agreement::check_source;
+use accord_core::gate::{CheckRequest, Index, IndexedAgreement, Outcome, decide};
 use cedar_policy::{Authorizer, Context, Decision, Entities, EntityUid, PolicySet, Request};
 use criterion::{Criterion, criterion_group, criterion_main};
 use jiff::civil::{Date, date};

@@ -42,12 +42,13 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
 fi
 
 cd fuzz
+# Every target but crontab fuzzes the pure core (accord-core) alone; crontab needs the service.
+features() { [ "$1" = crontab ] && echo "--features service"; true; }
 echo "== building the fuzz targets (${build_flags[*]})" >&2
-if [ ${#targets[@]} -eq 1 ]; then
-  nice -n 19 cargo fuzz build "${build_flags[@]}" "${targets[0]}"
-else
-  nice -n 19 cargo fuzz build "${build_flags[@]}"
-fi
+for t in "${targets[@]}"; do
+  # shellcheck disable=SC2046 # features is a list of words
+  nice -n 19 cargo fuzz build "${build_flags[@]}" $(features "$t") "$t"
+done
 
 seeds() {
   case $1 in
@@ -65,8 +66,8 @@ dict() {
 # One libFuzzer process per worker, each running its share of RUNS over the shared corpus
 # (libFuzzer reloads the corpus directory, so the workers learn from each other's finds).
 run_worker() { # target, runs, log
-  # shellcheck disable=SC2046 # seeds and dict are lists of words
-  nice -n 19 cargo fuzz run "${build_flags[@]}" "$1" "corpus/$1" $(seeds "$1") -- \
+  # shellcheck disable=SC2046 # features, seeds and dict are lists of words
+  nice -n 19 cargo fuzz run "${build_flags[@]}" $(features "$1") "$1" "corpus/$1" $(seeds "$1") -- \
     -runs="$2" -timeout=30 -print_final_stats=1 $(dict "$1") >"$3" 2>&1
 }
 

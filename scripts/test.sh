@@ -127,11 +127,12 @@ need_smtp_server
 need_schemathesis
 start_postgres
 
-# The library's and the binary's unit tests and the two integration test binaries by default;
-# with arguments, exactly what they select (`--test external`). Not the benches: they are
-# measurements, built by `cargo bench` (docs/benchmarks.md) and checked by clippy.
+# Every crate's unit tests (the service, its pure core, the migrations) and the two integration
+# test binaries by default; with arguments, exactly what they select (`--test external`). Not
+# the benches: they are measurements, built by `cargo bench` (docs/benchmarks.md) and checked
+# by clippy.
 if [ "$#" -eq 0 ]; then
-  set -- --lib --bins --tests
+  set -- --workspace --lib --bins --tests
 fi
 # A clean machine builds everything once: incremental compilation would only add its caches to
 # the disk. Set CARGO_INCREMENTAL=1 to keep them between runs of your own.

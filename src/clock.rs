@@ -5,7 +5,6 @@ use std::sync::Mutex;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use jiff::tz::TimeZone;
 
 pub trait Clock: Send + Sync {
     fn now(&self) -> Timestamp;
@@ -56,26 +55,11 @@ impl Clock for FixedClock {
     }
 }
 
-/// Europe/London, from the time zone database compiled into the binary.
-pub fn london() -> TimeZone {
-    TimeZone::get("Europe/London").expect("the bundled tz database has Europe/London")
-}
-
-pub fn london_date(at: Timestamp) -> Date {
-    at.to_zoned(london()).date()
-}
+pub use accord_core::dates::{london, london_date};
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn london_dates_follow_british_summer_time() {
-        let late_bst: Timestamp = "2026-07-01T23:30:00Z".parse().unwrap();
-        assert_eq!(london_date(late_bst).to_string(), "2026-07-02");
-        let late_gmt: Timestamp = "2026-12-01T23:30:00Z".parse().unwrap();
-        assert_eq!(london_date(late_gmt).to_string(), "2026-12-01");
-    }
 
     #[test]
     fn fixed_clock_on_a_date_reports_that_date() {

@@ -1,7 +1,6 @@
 //! Accord: data-sharing agreements as machines. See ARCHITECTURE.md for the map.
 
 pub mod access;
-pub mod agreement;
 pub mod api;
 pub mod app;
 pub mod audit;
@@ -13,11 +12,10 @@ pub mod connections;
 pub mod dpia;
 pub mod failure;
 pub mod flows;
-pub mod gate;
 pub mod handover;
-pub mod inputs;
 pub mod mail;
 pub mod metrics;
+pub mod openapi_types;
 pub mod people;
 pub mod registry;
 pub mod reminders;
@@ -26,9 +24,10 @@ pub mod scheduler;
 pub mod server;
 pub mod settings;
 pub mod store;
-pub mod template;
 pub mod templates;
-pub mod text;
 pub mod tls;
 pub mod transparency;
 pub mod web;
+
+// The pure core, under the paths the rest of the service uses.
+pub use accord_core::{agreement, dates, gate, inputs, template, text};

@@ -1,11 +1,11 @@
-//! `accord::agreement::check_source` on arbitrary bytes: it never panics, returns an agreement
+//! `accord_core::agreement::check_source` on arbitrary bytes: it never panics, returns an agreement
 //! exactly when it found no error, and an agreement it accepts can be indexed and decided on.
 #![no_main]
 
 use std::sync::Arc;
 
-use accord::agreement::check_source;
-use accord::gate::{CheckRequest, Index, IndexedAgreement};
+use accord_core::agreement::check_source;
+use accord_core::gate::{CheckRequest, Index, IndexedAgreement};
 use accord_fuzz::{TODAY, decide_everywhere_in};
 use libfuzzer_sys::fuzz_target;
 

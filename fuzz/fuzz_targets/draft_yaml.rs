@@ -1,4 +1,4 @@
-//! The YAML that approving an access request drafts (`accord::access::drafting::draft`), with
+//! The YAML that approving an access request drafts (`accord_core::access::drafting::draft`), with
 //! arbitrary text in every free-text answer, addressed to each sample agreement (joining it)
 //! and to an organisation (a new agreement). Drafting never panics, and what the requester
 //! typed stays text: the draft is YAML that parses, with only the agreement format's top-level
@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use accord::access::drafting::{Addressed, Drafting, draft};
-use accord::access::form::{Answer, Answers, Choices};
+use accord_core::access::drafting::{Addressed, Drafting, draft};
+use accord_core::access::form::{Answer, Answers, Choices};
 use accord_fuzz::{AGREEMENTS, TODAY};
 use libfuzzer_sys::fuzz_target;
 use serde_yaml::Value;
@@ -31,7 +31,7 @@ const TEXTS: [&str; 9] = [
 /// The top-level keys an agreement may have: those of the format's JSON Schema, which is
 /// generated from the model, so a key the format gains is known here at once.
 static KEYS: LazyLock<Vec<String>> = LazyLock::new(|| {
-    let schema = accord::agreement::schema::json_schema();
+    let schema = accord_core::agreement::schema::json_schema();
     let keys: Vec<String> = schema["properties"]
         .as_object()
         .expect("the schema lists the top-level keys")

@@ -3,7 +3,7 @@
 //! every state, on days in and out of their terms, each answer keeping its promises.
 #![no_main]
 
-use accord::gate::CheckRequest;
+use accord_core::gate::CheckRequest;
 use accord_fuzz::decide_everywhere;
 use libfuzzer_sys::fuzz_target;
 

@@ -6,9 +6,9 @@
 
 use std::collections::BTreeSet;
 
-use accord::flows::SendRequest;
-use accord::flows::records::{OnExtraFields, minimise};
-use accord::gate::{Outcome, ReasonCode, decide};
+use accord_core::gate::SendRequest;
+use accord_core::gate::records::{OnExtraFields, minimise};
+use accord_core::gate::{Outcome, ReasonCode, decide};
 use accord_fuzz::{DAYS, INDEXES, assert_keeps_promises, decide_everywhere};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;

@@ -1,5 +1,5 @@
 //! What the fuzz targets share: the gate's index over the sample agreements (as
-//! `src/gate/decide.rs`'s tests build one), the days decisions are taken on, and the promises
+//! `core/src/gate/decide.rs`'s tests build one), the days decisions are taken on, and the promises
 //! every decision must keep, checked with `assert!` so that a broken promise is a crash.
 //!
 //! Only public APIs of `accord` are used, so the targets follow the main crate's changes.
@@ -7,9 +7,9 @@
 use std::collections::{BTreeSet, HashSet};
 use std::sync::{Arc, LazyLock};
 
-use accord::agreement::lifecycle::{Control, Stored};
-use accord::agreement::{ValidAgreement, check_source};
-use accord::gate::{
+use accord_core::agreement::lifecycle::{Control, Stored};
+use accord_core::agreement::{ValidAgreement, check_source};
+use accord_core::gate::{
     CheckRequest, Decision, Index, IndexedAgreement, Outcome, ReasonCode, VersionInForce, decide,
 };
 use jiff::civil::{Date, date};
@@ -100,7 +100,7 @@ pub fn distinct(items: &[String]) -> Vec<&str> {
         .collect()
 }
 
-/// What `Decision` promises (src/gate/wire.rs, src/gate/decide.rs): every distinct requested
+/// What `Decision` promises (core/src/gate/wire.rs, core/src/gate/decide.rs): every distinct requested
 /// field exactly once, in request order, in `permitted_fields` or `denied_fields`; an allow
 /// carries the single reason `permitted`, no denied field and a flow; a deny has reasons, none
 /// of them `permitted`, in the fixed order of their codes.

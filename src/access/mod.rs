@@ -9,7 +9,6 @@
 //! - `requests.rs`: the use cases (start, confirm the e-mail address, save a step, submit,
 //!   review, messages, decide), each one transaction with its audit records and mail.
 
-pub mod drafting;
-pub mod form;
 pub mod requests;
-pub mod states;
+
+pub use accord_core::access::{drafting, form, states};

@@ -184,7 +184,7 @@ pub struct AccessRequest {
     pub id: Uuid,
     /// The reference quoted in every message: `AR-` and eight letters or digits.
     pub reference: String,
-    pub status: Status,
+    pub status: crate::openapi_types::AccessRequestStatus,
     pub status_label: String,
     /// The requester's e-mail address.
     pub email: String,
@@ -365,7 +365,7 @@ impl Access {
         AccessRequest {
             id: r.id,
             reference: r.reference.clone(),
-            status,
+            status: status.into(),
             status_label: status.label().to_owned(),
             email: r.email.clone(),
             email_confirmed: r.email_confirmed_at.is_some(),

@@ -19,7 +19,6 @@ use crate::access::form::{self, Answer, Answers, Kind, Step};
 use crate::access::requests::{
     Access, AccessMessage, AccessRequest, Actor, Either, MAX_PAGE, QueueFilter,
 };
-use crate::access::states::Status;
 
 /// Most answers one request carries (the form has fewer questions than this).
 pub const MAX_ANSWERS: usize = 100;
@@ -265,14 +264,14 @@ impl AccessRequestsApi {
     async fn list(
         &self,
         caller: Allowed<Readers>,
-        status: Query<Option<Status>>,
+        status: Query<Option<crate::openapi_types::AccessRequestStatus>>,
         /// Addressed to this organisation (its party id).
         party: Query<Option<String>>,
         after: Query<Option<Uuid>>,
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u64>>,
     ) -> Result<Json<AccessRequestPage>, Errors<(S400, S401, S403)>> {
         let filter = QueueFilter {
-            status: status.0,
+            status: status.0.map(Into::into),
             party: party.0.filter(|p| !p.is_empty()),
             after: after.0,
             limit: limit.0.unwrap_or(50).min(MAX_PAGE),

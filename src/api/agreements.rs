@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use super::error::{ApiError, Errors, S400, S401, S403, S404, S409, S413, S415, S422, internal};
 use super::text::{NonBlank, ReasonText, reason};
-use crate::agreement::lifecycle::{Control, Status};
+use crate::agreement::lifecycle::Control;
 use crate::agreement::vocab::SignatureRole;
 use crate::auth::ReadScope;
 use crate::clock::Clock;
@@ -172,7 +172,7 @@ impl AgreementsApi {
     async fn list(
         &self,
         caller: Caller,
-        status: Query<Option<Status>>,
+        status: Query<Option<crate::openapi_types::Status>>,
         party: Query<Option<String>>,
         #[oai(validator(max_length = 200))] after: Query<Option<String>>,
         #[oai(validator(minimum(value = "1"), maximum(value = "1000000000")))] page: Query<
@@ -195,7 +195,7 @@ impl AgreementsApi {
             .registry
             .agreements(
                 &ListFilter {
-                    status: status.0,
+                    status: status.0.map(Into::into),
                     party: party.as_deref(),
                     ..Default::default()
                 },

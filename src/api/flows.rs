@@ -14,9 +14,10 @@ use super::auth::{Allowed, GateAskers, GateSenders};
 use super::error::{ApiError, ErrorBody, Errors, S400, S401, S403, S413, S415, S503};
 use super::json_body::{Described, SerdeJson};
 use super::text::NonBlank;
-use crate::flows::records::OnExtraFields;
 use crate::flows::{CheckAnswer, Gate, SendAnswer, SendRequest, Sent};
 use crate::gate::CheckRequest;
+use crate::openapi_types::CheckRequestSchema;
+use crate::openapi_types::OnExtraFields;
 
 pub struct FlowsApi {
     pub gate: Gate,
@@ -124,7 +125,7 @@ impl ToJSON for RecordValue {
 /// belongs, or an unknown key, is refused (400), not reinterpreted.
 #[derive(ApiRequest)]
 pub enum CheckBody {
-    Json(SerdeJson<CheckRequest>),
+    Json(Described<CheckRequest, CheckRequestSchema>),
 }
 
 /// A 403 from the gate: a decision to deny (recorded, with its reasons), or a refusal before
@@ -161,7 +162,7 @@ impl FlowsApi {
         body: CheckBody,
     ) -> Result<SerdeJson<CheckAnswer>, GateErrors> {
         let who = &caller.0;
-        let CheckBody::Json(SerdeJson(req)) = body;
+        let CheckBody::Json(Described(req, _)) = body;
         let answer = self.gate.check(who, req).await.map_err(ApiError::from)?;
         Ok(SerdeJson(answer))
     }

@@ -17,7 +17,7 @@ use super::error::{
 };
 use super::text::{NonBlank, ReasonText, reason};
 use crate::auth::Principal;
-use crate::handover::items::Kind;
+
 use crate::handover::pack;
 use crate::handover::records::{
     Credential, Engagement, HandoverView, Item, ItemDetail, NewAttachment, NewItem, NewSubmission,
@@ -35,7 +35,7 @@ pub struct HandoverApi {
 pub struct NewItemBody {
     /// The contractor's party id (one named under the agreement's `contractors`).
     pub party: NonBlank<200>,
-    pub kind: Kind,
+    pub kind: crate::openapi_types::HandoverItemKind,
     /// What is to be handed over.
     pub title: NonBlank<4000>,
     /// `YYYY-MM-DD`.
@@ -210,7 +210,7 @@ impl HandoverApi {
                 &id,
                 NewItem {
                     party_id: b.party.0,
-                    kind: b.kind,
+                    kind: b.kind.into(),
                     title: b.title.0,
                     due,
                     owner,

@@ -5,19 +5,10 @@
 //! Everything but [`render`] is pure: the document is computed in Rust from the agreement, so
 //! templates only lay it out and can be overridden without re-deriving anything.
 
-pub mod diagram;
-pub mod document;
-pub mod labels;
 pub mod render;
-pub mod risk;
-pub mod screening;
 
-pub use document::{DpiaDocument, build};
+pub use accord_core::dpia::{
+    Criterion, DpiaDocument, Outcome, Screening, build, diagram, document, generate, labels, risk,
+    screen, screening,
+};
 pub use render::{Format, RenderError, Renderer};
-pub use screening::{Criterion, Outcome, Screening, screen};
-
-/// The DPIA of `agreement` as of `today`: screened, then assembled into the ICO template's
-/// seven steps. The one way every caller (API, console, command line) gets a DPIA.
-pub fn generate(agreement: &crate::agreement::Agreement, today: jiff::civil::Date) -> DpiaDocument {
-    build(agreement, &screen(agreement), today)
-}

@@ -191,8 +191,14 @@ mod tests {
     }
 
     fn render(source: &str) -> Result<String, RenderError> {
-        let a = crate::dpia::screening::tests::Parts::default().agreement();
-        let doc = crate::dpia::build(&a, &crate::dpia::screen(&a), jiff::civil::date(2026, 6, 1));
+        let today = jiff::civil::date(2026, 6, 1);
+        let sample = include_str!("../../agreements/camden-foodbank-referrals.yaml");
+        let checked = crate::agreement::check_source(sample.as_bytes(), today);
+        let a = checked.agreement.expect("the sample is valid").into_inner();
+        let mut doc = crate::dpia::build(&a, &crate::dpia::screen(&a), today);
+        // Present but empty, so that `if` and `each` must take their `else`.
+        doc.need.benefits = None;
+        doc.risks.clear();
         Renderer::compile(Format::Html, "t".into(), source).and_then(|r| r.render(&doc))
     }
 

@@ -5,7 +5,8 @@
 
 pub mod holdings;
 pub mod journal;
-pub mod records;
+
+pub use crate::gate::{SendRequest, records};
 
 use crate::inputs::SubjectRef;
 use std::collections::{BTreeSet, HashSet};
@@ -13,12 +14,12 @@ use std::time::Instant;
 
 use jiff::Timestamp;
 use poem_openapi::Object;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::auth::{Principal, Role};
-use crate::gate::limits::{self, MAX_FIELDS};
+use crate::gate::limits::MAX_FIELDS;
 use crate::gate::{CheckRequest, Decision, Index, Outcome, decide};
 use crate::metrics::Metrics;
 use crate::registry::Registry;
@@ -26,7 +27,7 @@ use crate::store::entity::holding;
 use crate::store::time::stamp;
 use crate::transparency::counts::{Counted, month_of};
 use journal::{Entry, Journal, JournalError};
-use records::{OnExtraFields, Record, minimise};
+use records::{OnExtraFields, minimise};
 
 /// The gate: decisions over the registry's index, made durable by the journal.
 #[derive(Clone)]
@@ -42,46 +43,7 @@ pub struct CheckAnswer {
     pub decision_id: Uuid,
     #[oai(flatten)]
     #[serde(flatten)]
-    pub decision: Decision,
-}
-
-/// `POST /api/v1/flows`: the check's fields plus the records, as one flat object with every
-/// key known (serde cannot refuse unknown keys through a flattened `CheckRequest`).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SendRequest {
-    #[serde(deserialize_with = "limits::name")]
-    pub agreement: String,
-    #[serde(deserialize_with = "limits::name")]
-    pub from: String,
-    #[serde(deserialize_with = "limits::name")]
-    pub to: String,
-    #[serde(deserialize_with = "limits::name")]
-    pub purpose: String,
-    #[serde(deserialize_with = "limits::names")]
-    pub fields: Vec<String>,
-    #[serde(default, deserialize_with = "limits::optional_name")]
-    pub flow: Option<String>,
-    #[serde(deserialize_with = "records::bounded_records")]
-    pub records: Vec<Record>,
-    #[serde(default)]
-    pub subject_refs: Option<Vec<String>>,
-    #[serde(default)]
-    pub on_extra_fields: OnExtraFields,
-}
-
-impl SendRequest {
-    /// The question this send asks, with `fields` as given.
-    pub fn check(&self) -> CheckRequest {
-        CheckRequest {
-            agreement: self.agreement.clone(),
-            from: self.from.clone(),
-            to: self.to.clone(),
-            purpose: self.purpose.clone(),
-            fields: self.fields.clone(),
-            flow: self.flow.clone(),
-        }
-    }
+    pub decision: crate::openapi_types::Decision,
 }
 
 /// An allowed send: the decision, the minimised records, and the holding now recorded.
@@ -90,7 +52,7 @@ pub struct SendAnswer {
     pub decision_id: Uuid,
     #[oai(flatten)]
     #[serde(flatten)]
-    pub decision: Decision,
+    pub decision: crate::openapi_types::Decision,
     /// The records, each holding only the permitted fields (JSON objects).
     pub records: Vec<Value>,
     /// Fields removed from the records (with `on_extra_fields: strip`).
@@ -168,7 +130,7 @@ impl Gate {
         self.metrics.decided(&decision, started.elapsed());
         Ok(CheckAnswer {
             decision_id: id,
-            decision,
+            decision: decision.into(),
         })
     }
 
@@ -205,7 +167,7 @@ impl Gate {
             self.metrics.decided(&decision, started.elapsed());
             return Ok(Sent::Denied(CheckAnswer {
                 decision_id: id,
-                decision,
+                decision: decision.into(),
             }));
         }
         let permitted: BTreeSet<&str> = decision
@@ -230,7 +192,7 @@ impl Gate {
         self.metrics.decided(&decision, started.elapsed());
         Ok(Sent::Allowed(Box::new(SendAnswer {
             decision_id: id,
-            decision,
+            decision: decision.into(),
             records: records.into_iter().map(Value::Object).collect(),
             stripped_fields: stripped,
             holding_id,

@@ -29,7 +29,7 @@ impl Handover {
         who.allow(OFFICERS)
             .map_err(|d| HandoverError::NotAllowed(d.0))?;
         let summary = self.registry.agreement(agreement_id).await?;
-        if !matches!(summary.status, Status::Active | Status::Suspended) {
+        if !matches!(*summary.status, Status::Active | Status::Suspended) {
             return Err(HandoverError::Conflict(format!(
                 "the agreement is {}: only an engagement under an agreement in force can be \
                  ended early",

@@ -14,10 +14,11 @@
 pub mod end_early;
 pub mod enforce;
 pub mod files;
-pub mod items;
 pub mod pack;
 pub mod records;
 pub mod search;
 pub mod secrets;
+
+pub use accord_core::handover::items;
 
 pub use records::{Handover, HandoverError};

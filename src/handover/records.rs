@@ -138,7 +138,7 @@ pub struct Item {
     pub party_id: String,
     /// Unique per agreement and contractor.
     pub key: String,
-    pub kind: Kind,
+    pub kind: crate::openapi_types::HandoverItemKind,
     pub kind_label: String,
     pub title: String,
     /// Who takes it over on the council's side.
@@ -149,7 +149,7 @@ pub struct Item {
     /// Days until the due date; negative when overdue.
     pub days_left: i64,
     pub overdue: bool,
-    pub state: State,
+    pub state: crate::openapi_types::HandoverItemState,
     pub state_label: String,
     /// From the agreement or the exit records (else an officer added it).
     pub declared: bool,
@@ -413,7 +413,7 @@ impl Handover {
             agreement_id: r.agreement_id.clone(),
             party_id: r.party_id.clone(),
             key: r.item_key.clone(),
-            kind,
+            kind: kind.into(),
             kind_label: kind.label().to_owned(),
             title: r.title.clone(),
             owner_name: r.owner_name.clone(),
@@ -421,7 +421,7 @@ impl Handover {
             due: r.due.clone(),
             days_left,
             overdue: state != State::Accepted && days_left < 0,
-            state,
+            state: state.into(),
             state_label: state.label().to_owned(),
             declared: r.declared,
             latest: r.latest,
@@ -695,7 +695,7 @@ impl Handover {
             })
             .collect();
         let item = self.view(&r);
-        let holdings = if matches!(item.kind, Kind::DataReturn | Kind::DeletionCertificate) {
+        let holdings = if matches!(*item.kind, Kind::DataReturn | Kind::DeletionCertificate) {
             Some(
                 self.holdings(&self.db, &r.agreement_id, &r.party_id)
                     .await?,

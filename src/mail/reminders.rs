@@ -168,15 +168,7 @@ pub fn due(agreement: &Agreement, version: i32, today: Date) -> Vec<Reminder> {
     out
 }
 
-/// Whole days from `from` to `to` (negative when `to` is earlier).
-pub fn days_between(from: Date, to: Date) -> i64 {
-    match from.until(to) {
-        Ok(span) => i64::from(span.get_days()),
-        // Only at the far ends of the calendar; far enough is far enough.
-        Err(_) if to > from => i64::MAX,
-        Err(_) => i64::MIN,
-    }
-}
+pub use accord_core::dates::days_between;
 
 #[cfg(test)]
 mod tests {

@@ -26,7 +26,7 @@ use crate::store::time::stamp;
 #[derive(Debug, Clone, Serialize, Object)]
 pub struct ControlState {
     pub agreement_id: String,
-    pub control: Control,
+    pub control: crate::openapi_types::Control,
     #[oai(nullable)]
     pub reason: Option<String>,
     #[oai(nullable)]
@@ -125,7 +125,7 @@ impl Registry {
             .await?;
         Ok(ControlState {
             agreement_id: id.to_owned(),
-            control: to,
+            control: to.into(),
             reason: Some(why),
             changed_at: Some(stamp(now)),
             changed_by: Some(actor.to_owned()),

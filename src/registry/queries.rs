@@ -26,11 +26,11 @@ pub struct AgreementSummary {
     pub id: String,
     /// The title of the current version (the active one, else the newest).
     pub title: String,
-    pub control: Control,
+    pub control: crate::openapi_types::Control,
     #[oai(nullable)]
     pub control_reason: Option<String>,
     /// Status of the current version.
-    pub status: Status,
+    pub status: crate::openapi_types::Status,
     /// The version in force (active, suspended or expired), if any was ever activated.
     #[oai(nullable)]
     pub current_version: Option<i32>,
@@ -224,7 +224,7 @@ impl Registry {
             agreement_id: row.agreement_id,
             number: row.number,
             id: row.id,
-            status,
+            status: status.into(),
             declared_version: row.declared_version,
             title: row.title,
             content_hash: row.content_hash,
@@ -477,10 +477,10 @@ impl Registry {
             .and_then(|d| d.parse::<jiff::civil::Date>().ok());
         let stored = Stored::parse(&row.shown_stored);
         AgreementSummary {
-            status: lifecycle::status(stored, control, term_end, self.clock.today()),
+            status: lifecycle::status(stored, control, term_end, self.clock.today()).into(),
             id: row.id,
             title: row.title,
-            control,
+            control: control.into(),
             control_reason: row.control_reason,
             current_version: row.current_version,
             latest_version: row.latest_version,

@@ -8,7 +8,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::{RegistryError, Result};
-use crate::agreement::lifecycle::{Control, Status};
+use crate::agreement::lifecycle::Control;
 use crate::agreement::{ValidAgreement, check_source};
 use crate::store::entity::{agreement, signature, version};
 
@@ -19,7 +19,7 @@ pub struct VersionInfo {
     /// The registry's version number: 1, 2, 3… in order of arrival.
     pub number: i32,
     pub id: Uuid,
-    pub status: Status,
+    pub status: crate::openapi_types::Status,
     /// The `version:` the file declares.
     pub declared_version: i32,
     pub title: String,

@@ -8,10 +8,11 @@
 pub mod calendar;
 pub mod certificate;
 pub mod holds;
-pub mod plan;
 pub mod requests;
 pub mod sweep;
 pub mod webhook;
+
+pub use accord_core::retention::plan;
 
 use std::collections::HashMap;
 use std::fmt;

@@ -8,5 +8,6 @@
 //! - `register.rs`: the reads behind the pages, each an indexed query bounded by its page.
 
 pub mod counts;
-pub mod public;
 pub mod register;
+
+pub use accord_core::transparency::public;

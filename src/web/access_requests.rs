@@ -121,9 +121,9 @@ async fn request_page(
         "r": r, "sections": sections, "thread": thread, "preview": preview,
         "errors": errors, "message": message, "here": here,
         "can_review": officer && r.status == Status::Submitted,
-        "can_ask": officer && matches!(r.status, Status::Submitted | Status::InReview),
-        "can_decide": officer && matches!(r.status, Status::Submitted | Status::InReview),
-        "can_reject": officer && matches!(r.status, Status::Submitted | Status::InReview | Status::InfoRequested),
+        "can_ask": officer && matches!(*r.status, Status::Submitted | Status::InReview),
+        "can_decide": officer && matches!(*r.status, Status::Submitted | Status::InReview),
+        "can_reject": officer && matches!(*r.status, Status::Submitted | Status::InReview | Status::InfoRequested),
         "can_message": officer && !r.status.is_final(),
     });
     Ok(pages().page_with(

@@ -247,7 +247,7 @@ pub async fn page(
         "status": summary.status.as_str(),
         "why": status_why(&summary, latest),
         "published": summary.status == Status::Active && agreement.published(),
-        "unpublished_why": unpublished_why(summary.status, agreement.published()),
+        "unpublished_why": unpublished_why(*summary.status, agreement.published()),
         "shown": shown,
         "doc": doc,
         "term": {
@@ -293,7 +293,7 @@ fn status_why(
     // The reason as a sentence: one full stop however the officer ended it.
     let reason =
         crate::text::sentences(&[s.control_reason.as_deref().unwrap_or("no reason recorded")]);
-    match s.status {
+    match *s.status {
         Status::Suspended => {
             format!("Suspended by an officer: {reason} The gate refuses its flows.")
         }

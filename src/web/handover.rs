@@ -63,7 +63,7 @@ pub async fn tasks(console: Data<&Console>, viewer: Viewer) -> WebResult<Respons
 }
 
 fn item_json(i: &crate::handover::records::Item) -> Value {
-    let tag = match i.state {
+    let tag = match *i.state {
         State::Accepted => "tag-done",
         State::Submitted => "tag-active",
         State::Returned => "tag-flag",
@@ -256,7 +256,7 @@ async fn item_page(
     let d = console.handover.item(who, id, item).await?;
     let i = &d.item;
     let may_submit = who.role == Role::Contractor
-        && matches!(i.state, State::Open | State::Returned | State::Submitted);
+        && matches!(*i.state, State::Open | State::Returned | State::Submitted);
     let may_review = who.allow(OFFICERS).is_ok() && i.state == State::Submitted;
     let shown = item_json(i);
     let data = json!({

@@ -93,7 +93,7 @@ pub async fn page(console: Data<&Console>, viewer: Viewer) -> WebResult<Response
         };
         use crate::handover::items::State;
         if who.role == crate::auth::Role::Contractor {
-            let open = count(&|i| matches!(i.state, State::Open | State::Returned));
+            let open = count(&|i| matches!(*i.state, State::Open | State::Returned));
             items.push(
                 json!({ "label": "Handover items to submit", "count": open, "href": "/handover" }),
             );

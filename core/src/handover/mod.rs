@@ -1,0 +1,3 @@
+//! Handover's pure part: the items an agreement's contractors owe, and when.
+
+pub mod items;
