@@ -14,6 +14,7 @@ use crate::audit::Writer;
 use crate::auth::{OFFICERS, Principal};
 use crate::dpia::labels::date as words;
 use crate::inputs::Reason;
+use crate::registry::handover_items;
 
 impl Handover {
     /// Ends `party`'s engagement under `agreement_id` today, for `reason` (officers). Refused
@@ -71,7 +72,7 @@ impl Handover {
             .record_engagement_end(&txn, &mut log, agreement_id, party, reason, &actor)
             .await?;
         let ended = agreement.with_ends(&[end]);
-        self.sync(&txn, &ended).await?;
+        handover_items::declare(&txn, &mut log, &ended, &actor, self.clock.now()).await?;
         let contractor = ended
             .contractors
             .iter()

@@ -27,6 +27,7 @@ use crate::agreement::model::{Agreement, Contractor};
 use crate::audit::{Event, Planned, Writer};
 use crate::mail::compose::HandoverMail;
 use crate::mail::{Kind as MailKind, recipients};
+use crate::registry::handover_items;
 use crate::retention::calendar::CalEvent;
 use crate::store::entity::{handover_engagement as engagement, holding};
 use crate::store::time::stamp;
@@ -70,7 +71,7 @@ impl Handover {
                     ),
                 });
             }
-            for r in self.sync(&self.db, &a).await? {
+            for r in handover_items::rows(&self.db, a.id.as_str()).await? {
                 let (Some(date), false) = (r.due.parse().ok(), r.state == State::Accepted.as_str())
                 else {
                     continue;
@@ -169,7 +170,7 @@ impl Handover {
             .map(|e| e.party_id)
             .collect();
         let mut queued = 0;
-        for r in self.sync(txn, a).await? {
+        for r in handover_items::declare(txn, log, a, JOB, now).await? {
             if r.state == State::Accepted.as_str() || completed.contains(&r.party_id) {
                 continue;
             }

@@ -12,7 +12,6 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
@@ -35,7 +34,7 @@ use crate::mail::compose::{HandoverMail, Templates};
 use crate::mail::outbox::{NewMessage, enqueue};
 use crate::mail::{Kind as MailKind, MailError, recipients};
 use crate::registry::engagements::EndedEarly;
-use crate::registry::{Registry, RegistryError};
+use crate::registry::{Registry, RegistryError, handover_items};
 use crate::store::entity::{
     handover_attachment as attachment, handover_engagement as engagement, handover_item as item,
     handover_review as review, handover_submission as submission, holding, user,
@@ -442,75 +441,13 @@ impl Handover {
         Ok((a, summary.status == Status::Active))
     }
 
-    /// Makes the rows for every item the agreement declares that has none yet, and brings a
-    /// declared item's kind, title and due date up to date with a newer version (unless it was
-    /// accepted). Idempotent, and safe on several instances at once (the unique key decides).
-    pub(super) async fn sync(
-        &self,
-        db: &impl ConnectionTrait,
-        agreement: &Agreement,
-    ) -> Result<Vec<item::Model>> {
-        let id = agreement.id.as_str();
-        let declared = items::declared(agreement);
-        let existing = item::Entity::find()
-            .filter(item::Column::AgreementId.eq(id))
-            .all(db)
-            .await?;
-        let by_key: HashMap<(&str, &str), &item::Model> = existing
-            .iter()
-            .map(|r| ((r.party_id.as_str(), r.item_key.as_str()), r))
-            .collect();
-        let now = stamp(self.clock.now());
-        let mut fresh = Vec::new();
-        let mut changed = false;
-        for d in &declared {
-            match by_key.get(&(d.party.as_str(), d.key.as_str())) {
-                None => fresh.push(new_row(agreement, d, &now)),
-                Some(r) if r.declared && r.state != State::Accepted.as_str() => {
-                    let due = d.due.to_string();
-                    if r.due != due || r.title != d.title || r.kind != d.kind.as_str() {
-                        let mut m = (*r).clone().into_active_model();
-                        m.due = Set(due);
-                        m.title = Set(d.title.clone());
-                        m.kind = Set(d.kind.as_str().to_owned());
-                        m.updated_at = Set(now.clone());
-                        m.update(db).await?;
-                        changed = true;
-                    }
-                }
-                Some(_) => {}
-            }
-        }
-        if fresh.is_empty() && !changed {
-            return Ok(existing);
-        }
-        if !fresh.is_empty() {
-            item::Entity::insert_many(fresh)
-                .on_conflict(
-                    OnConflict::columns([
-                        item::Column::AgreementId,
-                        item::Column::PartyId,
-                        item::Column::ItemKey,
-                    ])
-                    .do_nothing()
-                    .to_owned(),
-                )
-                .exec_without_returning(db)
-                .await?;
-        }
-        Ok(item::Entity::find()
-            .filter(item::Column::AgreementId.eq(id))
-            .all(db)
-            .await?)
-    }
-
     /// The items of the agreement's contractors that `who` may see, by contractor.
     pub async fn handover(&self, who: &Principal, agreement_id: &str) -> Result<HandoverView> {
         let readable = who.allow(HANDOVER_READERS).is_ok();
         if !readable {
             return Err(forbidden());
         }
-        let (agreement, in_force) = match self.current(agreement_id).await {
+        let (agreement, _) = match self.current(agreement_id).await {
             Ok(x) => x,
             // A contractor cannot probe for agreement ids.
             Err(HandoverError::Registry(RegistryError::NotFound(_)))
@@ -530,14 +467,7 @@ impl Handover {
                 return Err(forbidden());
             }
         }
-        let rows = if in_force {
-            self.sync(&self.db, &agreement).await?
-        } else {
-            item::Entity::find()
-                .filter(item::Column::AgreementId.eq(agreement_id))
-                .all(&self.db)
-                .await?
-        };
+        let rows = handover_items::rows(&self.db, agreement_id).await?;
         let done: HashMap<String, engagement::Model> = engagement::Entity::find()
             .filter(engagement::Column::AgreementId.eq(agreement_id))
             .all(&self.db)
@@ -599,7 +529,7 @@ impl Handover {
             if a.contractors.is_empty() {
                 continue;
             }
-            for r in self.sync(&self.db, &a).await? {
+            for r in handover_items::rows(&self.db, a.id.as_str()).await? {
                 if may_read(who, &r.party_id) {
                     out.push((a.title.clone(), self.view(&r)));
                 }
@@ -1072,7 +1002,8 @@ impl Handover {
         };
         let txn = self.db.begin().await?;
         let mut log = Writer::begin(&txn).await?;
-        self.sync(&txn, &agreement).await?;
+        let now = self.clock.now();
+        handover_items::declare(&txn, &mut log, &agreement, &who.actor(), now).await?;
         self.engagement_open(&txn, agreement_id, &new.party_id)
             .await?;
         let taken: Vec<String> = item::Entity::find()
@@ -1084,7 +1015,6 @@ impl Handover {
             .map(|r| r.item_key)
             .collect();
         let key = crate::access::drafting::slug(&title, "item", &taken);
-        let now = self.clock.now();
         let d = Declared {
             party: new.party_id.clone(),
             key,
@@ -1092,7 +1022,7 @@ impl Handover {
             title,
             due: new.due,
         };
-        let mut row = new_row(&agreement, &d, &stamp(now));
+        let mut row = handover_items::new_row(&agreement, &d, &stamp(now));
         row.declared = Set(false);
         row.owner_name = Set(owner_name);
         row.owner_email = Set(owner_email);
@@ -1134,7 +1064,8 @@ impl Handover {
         }
         let txn = self.db.begin().await?;
         let mut log = Writer::begin(&txn).await?;
-        let rows = self.sync(&txn, &agreement).await?;
+        let now = self.clock.now();
+        let rows = handover_items::declare(&txn, &mut log, &agreement, &who.actor(), now).await?;
         self.engagement_open(&txn, agreement_id, party).await?;
         let open: Vec<&item::Model> = rows
             .iter()
@@ -1413,27 +1344,6 @@ pub(super) async fn save_engagement(
         }
     }
     Ok(())
-}
-
-fn new_row(agreement: &Agreement, d: &Declared, now: &str) -> item::ActiveModel {
-    item::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        agreement_id: Set(agreement.id.as_str().to_owned()),
-        party_id: Set(d.party.clone()),
-        item_key: Set(d.key.clone()),
-        kind: Set(d.kind.as_str().to_owned()),
-        title: Set(d.title.clone()),
-        owner_name: Set(agreement.owner.name.clone()),
-        owner_email: Set(agreement.owner.email.as_str().to_owned()),
-        due: Set(d.due.to_string()),
-        state: Set(State::Open.as_str().to_owned()),
-        declared: Set(true),
-        latest: Set(0),
-        created_at: Set(now.to_owned()),
-        updated_at: Set(now.to_owned()),
-        accepted_at: Set(None),
-        accepted_by: Set(None),
-    }
 }
 
 fn event<'a>(

@@ -10,6 +10,7 @@ pub mod control;
 pub mod diff;
 pub mod engagements;
 pub mod gate_index;
+pub mod handover_items;
 pub mod listing;
 pub mod queries;
 pub mod register;

@@ -18,7 +18,7 @@ use super::engagements::carries_ends;
 use super::gate_index::Touched;
 use super::stored::{SignatureSource, VersionInfo, control_of, find_version, not_terminated};
 use super::{Registry, RegistryError, Result};
-use crate::agreement::Agreement;
+use crate::agreement::ValidAgreement;
 use crate::agreement::lifecycle::Stored;
 use crate::agreement::validate::placeholders::{left_to_fill, unfilled_in};
 use crate::agreement::vocab::SignatureRole;
@@ -147,12 +147,13 @@ async fn insert_signature(
 }
 
 /// Activates `row` if every party has a senior officer's signature (or marks it superseded if a
-/// newer version is already active), superseding older active versions. Audited.
+/// newer version is already active), superseding older active versions, and declares the
+/// handover items the version now in force owes (engagements ended early applied). Audited.
 pub(crate) async fn activate_if_signed(
     txn: &DatabaseTransaction,
     log: &mut Writer,
     row: &version::Model,
-    agreement: &Agreement,
+    agreement: &ValidAgreement,
     actor: &str,
     now: Timestamp,
 ) -> Result<()> {
@@ -225,6 +226,8 @@ pub(crate) async fn activate_if_signed(
             log.append(now, event);
         }
     }
+    let ends = super::engagements::ends_of(txn, &row.agreement_id).await?;
+    super::handover_items::declare(txn, log, &agreement.with_ends(&ends), actor, now).await?;
     Ok(())
 }
 

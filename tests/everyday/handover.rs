@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use accord::auth::Role;
 use accord::mail::{DEFAULT_FROM, Mailer, Transport};
-use accord::store::entity::{audit_record, handover_attachment, handover_submission, holding};
+use accord::store::entity::{
+    audit_record, handover_attachment, handover_item, handover_submission, holding,
+};
 use base64::Engine;
 use jiff::civil::date;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -58,6 +60,75 @@ async fn audited(app: &TestApp, action: &str) -> Vec<audit_record::Model> {
         .all(app.registry.db())
         .await
         .unwrap()
+}
+
+async fn items_of(app: &TestApp, agreement: &str) -> Vec<handover_item::Model> {
+    handover_item::Entity::find()
+        .filter(handover_item::Column::AgreementId.eq(agreement))
+        .all(app.registry.db())
+        .await
+        .unwrap()
+}
+
+/// The items an agreement owes its contractors are written when its version comes into force,
+/// in that transaction and with an audit record, never when someone reads them: every page and
+/// answer that shows items leaves the rows as they are. An agreement in force without its rows
+/// (as in a database from before this rule) gets them from the next change, here the job.
+async fn items_are_written_when_a_version_comes_into_force_never_on_a_read(app: TestApp) {
+    use support::web::signed_in;
+    with_samples(&app).await;
+    let before_any_read = items_of(&app, HMO).await;
+    assert!(
+        before_any_read
+            .iter()
+            .any(|i| i.item_key == "matching-runbook"),
+        "{before_any_read:?}"
+    );
+    let declared = audited(&app, "handover.items_declared").await;
+    let hmo = declared
+        .iter()
+        .find(|r| r.subject == format!("agreement:{HMO}"))
+        .expect("the activation's record");
+    assert!(
+        hmo.details
+            .contains(&format!("\"created\":{}", before_any_read.len())),
+        "{}",
+        hmo.details
+    );
+
+    handover_item::Entity::delete_many()
+        .filter(handover_item::Column::AgreementId.eq(HMO))
+        .exec(app.registry.db())
+        .await
+        .unwrap();
+    let metis = signed_in(&app, Role::Contractor, Some("metis")).await;
+    let officer = signed_in(&app, Role::IgOfficer, None).await;
+    for page in ["/", "/handover"] {
+        assert_eq!(metis.get(page).await.status, 200, "{page}");
+    }
+    for page in [
+        "/",
+        "/handover".to_owned().as_str(),
+        &format!("/agreements/{HMO}/handover"),
+    ] {
+        assert_eq!(officer.get(page).await.status, 200, "{page}");
+    }
+    let auditor = app.token(Role::Auditor, None).await;
+    for path in [
+        format!("/api/v1/agreements/{HMO}/handover"),
+        "/api/v1/calendar.ics".to_owned(),
+    ] {
+        assert_eq!(app.get(&auditor, &path).await.status(), 200, "{path}");
+    }
+    assert!(items_of(&app, HMO).await.is_empty(), "a read wrote items");
+
+    app.app.handover.enforce_or_try(false).await.unwrap();
+    let again = items_of(&app, HMO).await;
+    assert_eq!(again.len(), before_any_read.len());
+    assert_eq!(
+        audited(&app, "handover.items_declared").await.len(),
+        declared.len() + 1
+    );
 }
 
 const RUNBOOK: &str = "# Monthly matching run\n\nThe attendance extract is produced on the first working day by the council's MIS team and dropped on the SFTP server.\n\nWe decided to match on UPRN because addresses vary.\n";
@@ -1578,6 +1649,7 @@ async fn the_pack_holds_every_item_past_a_thousand(app: TestApp) {
 }
 
 on_both_databases!(
+    items_are_written_when_a_version_comes_into_force_never_on_a_read,
     an_officer_ends_an_engagement_early,
     an_engagement_ended_early_through_the_pages,
     the_attachment_allowance_fits_a_request,
