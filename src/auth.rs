@@ -13,8 +13,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::agreement::values::Slug;
 use crate::audit::{Event, Writer};
+use crate::inputs::PartyId;
 use crate::store::entity::api_token;
 use crate::store::time::stamp;
 
@@ -245,7 +245,9 @@ pub async fn mint(
     match (role.needs_party(), party) {
         (true, None) => return Err(MintError::PartyRequired(role)),
         (false, Some(_)) => return Err(MintError::PartyNotAllowed(role)),
-        (_, Some(p)) if Slug::parse(p).is_none() => return Err(MintError::BadParty(p.to_owned())),
+        (_, Some(p)) if PartyId::parse(p).is_err() => {
+            return Err(MintError::BadParty(p.to_owned()));
+        }
         _ => {}
     }
     let mut bytes = [0u8; 32];

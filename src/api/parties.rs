@@ -49,10 +49,11 @@ impl poem_openapi::types::Type for PartyId {
 
 impl poem_openapi::types::ParseFromParameter for PartyId {
     fn parse_from_parameter(value: &str) -> poem_openapi::types::ParseResult<Self> {
-        match Slug::parse(value) {
-            Some(_) => Ok(PartyId(value.to_owned())),
-            None => Err(poem_openapi::types::ParseError::custom(format!(
-                "'{value}' is not a party id (lower-case letters, digits and hyphens)"
+        match crate::inputs::PartyId::parse(value) {
+            Ok(id) => Ok(PartyId(id.as_str().to_owned())),
+            Err(p) => Err(poem_openapi::types::ParseError::custom(format!(
+                "'{value}' is not a party id: {}",
+                p.message("a party id").to_lowercase()
             ))),
         }
     }

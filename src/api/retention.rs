@@ -2,7 +2,7 @@
 //! the sweep on demand, and the calendar feed.
 
 use crate::failure::Failure;
-use crate::inputs::SubjectRef;
+use crate::inputs::{self, ScopeProblem, SubjectRef};
 use poem::{IntoResponse, Response};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Form, Html, Json, PlainText};
@@ -17,7 +17,7 @@ use super::error::{ApiError, Errors, S400, S401, S403, S404, S409, S413, S415, i
 use super::text::{NonBlank, ReasonText, reason};
 use super::{ApiTags, deletion_pages};
 use crate::retention::certificate::{Certificate, html};
-use crate::retention::holds::{HoldKind, LegalHold, Scope};
+use crate::retention::holds::{HoldKind, LegalHold};
 use crate::retention::requests::DeletionRequestInfo;
 use crate::retention::sweep::SweepReport;
 use crate::retention::{Retention, RetentionError};
@@ -53,7 +53,7 @@ pub struct HoldScope {
 
 impl HoldScope {
     /// The scope as the service takes it; a null is a 400 (leave the key out instead).
-    fn given(self) -> Result<Scope, ApiError> {
+    fn given(self) -> Result<inputs::HoldScope, ApiError> {
         fn one(
             name: &str,
             v: MaybeUndefined<NonBlank<{ SubjectRef::MAX }>>,
@@ -66,10 +66,27 @@ impl HoldScope {
                 MaybeUndefined::Value(v) => Ok(Some(v.0)),
             }
         }
-        Ok(Scope {
-            agreement: one("agreement", self.agreement)?,
-            party: one("party", self.party)?,
-            subject_ref: one("subject_ref", self.subject_ref)?,
+        let agreement = one("agreement", self.agreement)?;
+        let party = one("party", self.party)?;
+        let subject_ref = one("subject_ref", self.subject_ref)?;
+        inputs::HoldScope::parse(
+            agreement.as_deref(),
+            party.as_deref(),
+            subject_ref.as_deref(),
+        )
+        .map_err(|problems| {
+            let said: Vec<String> = problems
+                .iter()
+                .map(|p| match p {
+                    ScopeProblem::Nothing => {
+                        "a hold needs a scope: agreement, party or subject_ref".to_owned()
+                    }
+                    ScopeProblem::Part(part, problem) => {
+                        format!("scope.{}: {}", part.key(), problem.message(part.what()))
+                    }
+                })
+                .collect();
+            ApiError::BadRequest(said.join("; "))
         })
     }
 }
@@ -165,7 +182,7 @@ impl RetentionApi {
         let scope = b.scope.given()?;
         let hold = self
             .retention
-            .place_hold(b.kind, &reason(&b.reason)?, scope, &who.actor())
+            .place_hold(b.kind, &reason(&b.reason)?, &scope, &who.actor())
             .await;
         Ok(Json(hold.map_err(ApiError::from)?))
     }

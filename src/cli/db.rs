@@ -118,10 +118,10 @@ pub(super) async fn known_party(
     force: bool,
     what: &str,
 ) -> Result<(), ExitCode> {
-    use crate::agreement::values::Slug;
+    use crate::inputs::PartyId;
     use crate::store::entity::agreement_party;
     use sea_orm::{EntityTrait, QuerySelect};
-    let Some(party) = party.filter(|p| role.needs_party() && Slug::parse(p).is_some()) else {
+    let Some(party) = party.filter(|p| role.needs_party() && PartyId::parse(p).is_ok()) else {
         return Ok(());
     };
     let registry = Registry::new(conn.clone(), Arc::new(SystemClock));

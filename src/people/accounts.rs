@@ -17,9 +17,9 @@ use super::{
     LINK_LIFETIME, PeopleError, Result, after, hash_secret, new_id, normal_email, password,
     random_secret, throttle,
 };
-use crate::agreement::values::Slug;
 use crate::audit::{Event, Writer};
 use crate::auth::Role;
+use crate::inputs::PartyId;
 use crate::store::entity::{password_link, user};
 use crate::store::time::stamp;
 
@@ -100,7 +100,7 @@ pub(crate) async fn create_in(
     match (new.role.needs_party(), new.party) {
         (true, None) => return Err(PeopleError::PartyRequired(new.role)),
         (false, Some(_)) => return Err(PeopleError::PartyNotAllowed(new.role)),
-        (_, Some(p)) if Slug::parse(p).is_none() => return Err(PeopleError::BadParty(p.into())),
+        (_, Some(p)) if PartyId::parse(p).is_err() => return Err(PeopleError::BadParty(p.into())),
         _ => {}
     }
     let token = random_secret()?;

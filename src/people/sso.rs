@@ -32,10 +32,10 @@ use tokio::sync::Mutex;
 use super::logout_token::{self, Expected};
 use super::sessions::Via;
 use super::{PeopleError, Session, hash_secret, principal, random_secret};
-use crate::agreement::values::Slug;
 use crate::audit::{Event, Writer};
 use crate::auth::Role;
 use crate::clock::Clock;
+use crate::inputs::PartyId;
 use crate::store::entity::{sso_flow, user};
 use crate::store::time::{parse, stamp};
 use crate::text::error_chain;
@@ -124,7 +124,7 @@ impl RoleRule {
             match (&party, role.needs_party()) {
                 (None, true) => return Err(format!("'{item}': role {role} needs :party")),
                 (Some(_), false) => return Err(format!("'{item}': role {role} takes no party")),
-                (Some(p), true) if Slug::parse(p).is_none() => {
+                (Some(p), true) if PartyId::parse(p).is_err() => {
                     return Err(format!("'{item}': '{p}' is not a party id"));
                 }
                 _ => {}

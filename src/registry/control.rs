@@ -16,8 +16,8 @@ use super::{Registry, RegistryError, Result};
 use crate::agreement::lifecycle::Control;
 use crate::agreement::retention::retention_ends;
 use crate::agreement::validate::covers;
-use crate::agreement::values::Slug;
 use crate::audit::{Event, Writer};
+use crate::inputs::PartyId;
 use crate::inputs::Reason;
 use crate::store::entity::{agreement, holding, party_suspension};
 use crate::store::time::stamp;
@@ -207,7 +207,7 @@ impl Registry {
         actor: &str,
     ) -> Result<PartySuspension> {
         let why = why.as_str().to_owned();
-        if Slug::parse(party).is_none() {
+        if PartyId::parse(party).is_err() {
             return Err(RegistryError::BadRequest(format!(
                 "'{party}' is not a party id"
             )));

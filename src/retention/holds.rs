@@ -1,6 +1,6 @@
 //! Legal holds: while one is in force, no holding in its scope is deleted, and the sweep says so.
 
-use crate::inputs::{Reason, SubjectRef};
+use crate::inputs::{HoldScope, Reason};
 use poem_openapi::{Enum, Object};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -80,13 +80,6 @@ pub struct Scope {
     pub subject_ref: Option<String>,
 }
 
-impl Scope {
-    /// Whether it names anything: a hold that keeps "everything" is refused.
-    pub fn names_something(&self) -> bool {
-        self.agreement.is_some() || self.party.is_some() || self.subject_ref.is_some()
-    }
-}
-
 #[derive(Debug, Clone, Serialize, Object)]
 pub struct LegalHold {
     pub id: Uuid,
@@ -108,7 +101,7 @@ impl Retention {
         &self,
         kind: HoldKind,
         why: &Reason,
-        scope: Scope,
+        scope: &HoldScope,
         actor: &str,
     ) -> Result<LegalHold> {
         let why = why.as_str().to_owned();
@@ -179,22 +172,15 @@ impl Retention {
         Ok(info(row))
     }
 
-    /// The scope checked to name what exists (agreement and party trimmed first): a hold on a
-    /// misspelt agreement or party would keep nothing, and say nothing. Subject references are
-    /// not looked up; a hold may come before the data it keeps.
-    async fn checked(&self, scope: Scope) -> Result<Scope> {
+    /// The scope checked to name what exists: a hold on a misspelt agreement or party would
+    /// keep nothing, and say nothing. Subject references are not looked up; a hold may come
+    /// before the data it keeps.
+    async fn checked(&self, scope: &HoldScope) -> Result<Scope> {
         let scope = Scope {
-            agreement: given("agreement", scope.agreement)?.map(|a| a.trim().to_owned()),
-            party: given("party", scope.party)?.map(|p| p.trim().to_owned()),
-            // Kept exactly as given: the gate stores a data subject's reference as sent, and a
-            // hold matches it exactly.
-            subject_ref: given("subject_ref", scope.subject_ref)?,
+            agreement: scope.agreement().map(str::to_owned),
+            party: scope.party().map(str::to_owned),
+            subject_ref: scope.subject_ref().map(str::to_owned),
         };
-        if !scope.names_something() {
-            return Err(RetentionError::BadRequest(
-                "a hold needs a scope: agreement, party or subject_ref".into(),
-            ));
-        }
         if let Some(agreement) = &scope.agreement {
             self.registry.agreement(agreement).await?;
         }
@@ -237,26 +223,6 @@ impl Retention {
             .count(&self.db)
             .await?)
     }
-}
-
-/// A scope's value, if given; given but blank is a mistake, not "any". The gate's bound on a
-/// subject reference (200 characters) bounds them all.
-fn given(name: &str, value: Option<String>) -> Result<Option<String>> {
-    let Some(value) = value else {
-        return Ok(None);
-    };
-    if value.trim().is_empty() {
-        return Err(RetentionError::BadRequest(format!(
-            "scope.{name} is blank: name one, or leave it out"
-        )));
-    }
-    if value.chars().count() > SubjectRef::MAX {
-        return Err(RetentionError::BadRequest(format!(
-            "scope.{name} is longer than {} characters",
-            SubjectRef::MAX
-        )));
-    }
-    Ok(Some(value))
 }
 
 /// The legal holds in force that keep any of `holdings` (read through `db`: inside a change,

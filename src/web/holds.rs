@@ -13,8 +13,8 @@ use super::render::{pages, see_other};
 use super::session::Viewer;
 use super::sign_in::field_error;
 use crate::auth::{OFFICERS, READERS};
-use crate::inputs::{Problem, Reason, SubjectRef};
-use crate::retention::holds::{HoldKind, Scope};
+use crate::inputs::{HoldScope, Reason, ScopePart, ScopeProblem};
+use crate::retention::holds::HoldKind;
 
 #[handler]
 pub async fn list(console: Data<&Console>, viewer: Viewer) -> WebResult<Response> {
@@ -81,9 +81,10 @@ pub fn new_form(viewer: Viewer, Query(q): Query<Prefill>) -> WebResult<Response>
     Ok(new_page(&viewer, &f, &[], StatusCode::OK))
 }
 
-fn opt(v: &str) -> Option<String> {
+/// A field left blank is a part of the scope not given.
+fn given(v: &str) -> Option<&str> {
     let v = v.trim();
-    (!v.is_empty()).then(|| v.to_owned())
+    (!v.is_empty()).then_some(v)
 }
 
 #[handler]
@@ -106,43 +107,33 @@ pub async fn new_submit(
     if let Err(p) = &reason {
         errors.push(field_error("reason", &p.message("the reason for the hold")));
     }
-    let scope = Scope {
-        agreement: opt(&f.agreement),
-        party: opt(&f.party),
-        subject_ref: opt(&f.subject),
-    };
-    if !scope.names_something() {
-        errors.push(field_error(
-            "agreement",
-            "Enter what the hold keeps: an agreement, a party or a subject reference",
-        ));
-    }
-    for (field, what, v) in [
-        ("agreement", "the agreement", &f.agreement),
-        ("party", "the party", &f.party),
-        ("subject", "the subject reference", &f.subject),
-    ] {
-        // The bound on a subject reference bounds every scope's value.
-        if let Err(p @ Problem::TooLong { .. }) = SubjectRef::parse(v) {
-            errors.push(field_error(field, &p.message(what)));
+    let scope = HoldScope::parse(given(&f.agreement), given(&f.party), given(&f.subject));
+    if let Err(problems) = &scope {
+        for p in problems {
+            let field = match p {
+                ScopeProblem::Nothing | ScopeProblem::Part(ScopePart::Agreement, _) => "agreement",
+                ScopeProblem::Part(ScopePart::Party, _) => "party",
+                ScopeProblem::Part(ScopePart::SubjectRef, _) => "subject",
+            };
+            errors.push(field_error(field, &p.message()));
         }
     }
-    let (Some(kind), Ok(reason), true) = (kind, reason, errors.is_empty()) else {
+    let (Some(kind), Ok(reason), Ok(scope), true) = (kind, reason, scope, errors.is_empty()) else {
         return Ok(new_page(&viewer, &f, &errors, StatusCode::BAD_REQUEST));
     };
     if f.step == "edit" {
         return Ok(new_page(&viewer, &f, &[], StatusCode::OK));
     }
     if f.step != "confirm" {
-        let none = "(any)".to_owned();
+        let none = "(any)";
         let data = json!({
             "heading": "Check the hold before you place it",
             "rows": [
                 { "key": "For", "value": kind.label() },
                 { "key": "Reason", "value": reason.as_str() },
-                { "key": "Agreement", "value": scope.agreement.as_ref().unwrap_or(&none) },
-                { "key": "Party", "value": scope.party.as_ref().unwrap_or(&none) },
-                { "key": "Subject reference", "value": scope.subject_ref.as_ref().unwrap_or(&none) },
+                { "key": "Agreement", "value": scope.agreement().unwrap_or(none) },
+                { "key": "Party", "value": scope.party().unwrap_or(none) },
+                { "key": "Subject reference", "value": scope.subject_ref().unwrap_or(none) },
             ],
             "hidden": [
                 { "name": "kind", "value": f.kind }, { "name": "reason", "value": f.reason },
@@ -159,7 +150,7 @@ pub async fn new_submit(
     }
     match console
         .retention
-        .place_hold(kind, &reason, scope, &who.actor())
+        .place_hold(kind, &reason, &scope, &who.actor())
         .await
     {
         Ok(_) => Ok(see_other("/holds")),

@@ -21,7 +21,7 @@ use super::POLICY;
 use super::errors::{WebError, WebResult};
 use super::render::{html_response, pages};
 use super::sign_in::field_error;
-use crate::agreement::values::Slug;
+use crate::inputs::PartyId;
 use crate::registry::register::neutralise;
 use crate::text::search_words;
 use crate::transparency::public::{Month, PublicAgreement};
@@ -33,9 +33,6 @@ const CACHE_CONTROL: &str = "public, max-age=300";
 /// The longest title or id a page link may carry (the format's ids are at most 200
 /// characters; titles are bounded by the 1 MiB file).
 const MAX_AFTER: usize = 4096;
-
-/// The longest organisation id a link may carry (the format's ids are at most 200 characters).
-const MAX_ORGANISATION: usize = 200;
 
 /// The longest search, in characters (the list's search box takes no more).
 pub const MAX_SEARCH: usize = 200;
@@ -51,7 +48,7 @@ impl OrganisationQuery {
     fn organisation(&self) -> WebResult<Option<&str>> {
         match self.organisation.as_deref() {
             None | Some("") => Ok(None),
-            Some(id) if id.len() <= MAX_ORGANISATION && Slug::parse(id).is_some() => Ok(Some(id)),
+            Some(id) if PartyId::parse(id).is_ok() => Ok(Some(id)),
             Some(_) => Err(not_a_link()),
         }
     }

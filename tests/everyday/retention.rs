@@ -939,6 +939,64 @@ async fn a_hold_must_name_an_agreement_or_party_that_exists(app_rx: (TestApp, Re
     );
     let by_party = place(json!({ "party": "camden" })).await;
     assert_eq!(by_party.status(), 200);
+
+    // The API states the bound in its schema (inputs::SubjectRef::MAX); the console takes the
+    // scope through the same rule (inputs::HoldScope) and says what is wrong at each field.
+    let long = place(json!({ "agreement": AGREEMENT, "subject_ref": "R".repeat(201) })).await;
+    let said = json_of(long).await;
+    assert!(
+        said["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 200 characters"),
+        "{said}"
+    );
+    let officer_page = support::web::signed_in(&app, Role::IgOfficer, None).await;
+    let csrf = officer_page.get("/holds/new").await.csrf();
+    let form = |agreement: &str, party: &str, subject: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("step", "check".to_owned()),
+            ("kind", "litigation".to_owned()),
+            ("reason", "claim filed".to_owned()),
+            ("agreement", agreement.to_owned()),
+            ("party", party.to_owned()),
+            ("subject", subject.to_owned()),
+        ]
+    };
+    let post = |fields: Vec<(&'static str, String)>| {
+        let page = &officer_page;
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            page.post("/holds/new", &fields).await
+        }
+    };
+    let nothing = post(form("", " ", "")).await;
+    assert_eq!(nothing.status, 400);
+    assert!(
+        nothing.body.contains("href=\"#agreement\"")
+            && nothing.body.contains(
+                "Enter what the hold keeps: an agreement, a party or a subject reference"
+            ),
+        "{}",
+        nothing.body
+    );
+    let too_long = post(form(AGREEMENT, &"p".repeat(201), "")).await;
+    assert_eq!(too_long.status, 400);
+    assert!(
+        too_long.body.contains("href=\"#party\"")
+            && too_long
+                .body
+                .contains("The party must be 200 characters or fewer"),
+        "{}",
+        too_long.body
+    );
+    let holds = json_of(app.get(&officer, "/api/v1/legal-holds").await).await;
+    assert_eq!(
+        holds.as_array().unwrap().len(),
+        2,
+        "only the two placed above"
+    );
 }
 
 /// A holding whose version cannot be read makes the sweep fail, so it is tried again on the
