@@ -53,7 +53,7 @@ async fn an_untouched_log_verifies(app: TestApp) {
     let (code, out) = verify(&app.db_url);
     assert_eq!(code, Some(0), "{out}");
     assert!(
-        out.starts_with("audit log verified: 16 records, head "),
+        out.starts_with("audit log verified: 17 records, head "),
         "{out}"
     );
 }
@@ -108,7 +108,7 @@ async fn records_removed_from_the_end_are_detected(app: TestApp) {
     let (code, out) = verify(&app.db_url);
     assert_eq!(code, Some(1));
     assert!(
-        out.contains("TAMPERED at record 16") && out.contains("removed from the end"),
+        out.contains("TAMPERED at record 17") && out.contains("removed from the end"),
         "{out}"
     );
 }
