@@ -8,7 +8,7 @@
 //! - [`sqlite`]: on a SQLite file, a connection of the journal's own on a thread of its own,
 //!   where each statement is a function call. Through the pool, every statement would be a
 //!   hand-off to the driver's worker thread and back, and under load each hand-off waits for
-//!   the scheduler: a batch took several times as long (docs/benchmarks.md).
+//!   the scheduler: a batch took several times as long (docs/benchmarks-history.md).
 //! - [`pooled`]: anywhere else (PostgreSQL), a task on the shared runtime using the pool.
 //!
 //! Either way a batch takes the writers' lock, chains its records with [`crate::audit::Writer`]
