@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::Console;
+use super::csrf::Checked;
+use super::csrf::carries_csrf;
 use super::csrf::{CsrfOnly, MessageForm};
 use super::errors::{WebError, WebResult};
 use super::render::{pages, see_other};
@@ -138,11 +140,9 @@ async fn request_page(
 #[handler]
 pub async fn review(
     console: Data<&Console>,
-    viewer: Viewer,
     Path(id): Path<Uuid>,
-    Form(f): Form<CsrfOnly>,
+    Checked(viewer, Form(_)): Checked<Viewer, Form<CsrfOnly>>,
 ) -> WebResult {
-    viewer.check_csrf(&f.csrf)?;
     let who = viewer.allow(OFFICERS)?;
     console.access.start_review(who, id).await?;
     Ok(see_other(&format!("/access-requests/{id}")))
@@ -152,11 +152,9 @@ pub async fn review(
 #[handler]
 pub async fn write(
     console: Data<&Console>,
-    viewer: Viewer,
     Path((id, kind)): Path<(Uuid, String)>,
-    Form(f): Form<MessageForm>,
+    Checked(viewer, Form(f)): Checked<Viewer, Form<MessageForm>>,
 ) -> WebResult {
-    viewer.check_csrf(&f.csrf)?;
     let who = viewer.allow(OFFICERS)?;
     let done = match kind.as_str() {
         "ask" => console.access.ask(who, id, &f.message).await.map(|_| ()),
@@ -288,11 +286,9 @@ fn decide_page(
 #[handler]
 pub async fn decide(
     console: Data<&Console>,
-    viewer: Viewer,
     Path((id, decision)): Path<(Uuid, String)>,
-    Form(f): Form<DecisionForm>,
+    Checked(viewer, Form(f)): Checked<Viewer, Form<DecisionForm>>,
 ) -> WebResult {
-    viewer.check_csrf(&f.csrf)?;
     let who = viewer.allow(OFFICERS)?;
     let (verb, approving) = decision_of(&decision)?;
     let r = console.access.get(who, id).await?;
@@ -397,3 +393,5 @@ pub async fn decide(
     }
     Ok(see_other(&format!("/access-requests/{id}")))
 }
+
+carries_csrf!(DecisionForm);

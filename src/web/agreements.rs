@@ -9,6 +9,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Console;
+use super::csrf::Checked;
+use super::csrf::carries_csrf;
 use super::errors::{WebError, WebResult};
 use super::render::{pages, see_other};
 use super::session::{Viewer, encode};
@@ -528,11 +530,9 @@ pub async fn sign_form(
 #[handler]
 pub async fn sign_submit(
     console: Data<&Console>,
-    viewer: Viewer,
     Path((id, n)): Path<(String, i32)>,
-    Form(f): Form<SignForm>,
+    Checked(viewer, Form(f)): Checked<Viewer, Form<SignForm>>,
 ) -> WebResult<Response> {
-    viewer.check_csrf(&f.csrf)?;
     viewer.allow(&[Role::Signatory])?;
     let mut errors = Vec::new();
     let name = SignerName::parse(&f.name);
@@ -679,11 +679,9 @@ pub async fn control_form(
 #[handler]
 pub async fn control_submit(
     console: Data<&Console>,
-    viewer: Viewer,
     Path((id, action)): Path<(String, String)>,
-    Form(f): Form<ControlForm>,
+    Checked(viewer, Form(f)): Checked<Viewer, Form<ControlForm>>,
 ) -> WebResult<Response> {
-    viewer.check_csrf(&f.csrf)?;
     let who = viewer.allow(OFFICERS)?;
     let (to, verb, done) = control_of(&action)?;
     let reason = match Reason::parse(&f.reason) {
@@ -744,3 +742,5 @@ pub async fn control_submit(
         .await?;
     Ok(see_other(&urls::agreement(&id, Some(done))))
 }
+
+carries_csrf!(ControlForm, SignForm);

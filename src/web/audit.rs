@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::Console;
+use super::csrf::Checked;
 use super::csrf::CsrfOnly;
 use super::errors::WebResult;
 use super::render::pages;
@@ -83,10 +84,8 @@ async fn render(
 #[handler]
 pub async fn verify(
     console: Data<&Console>,
-    viewer: Viewer,
-    Form(f): Form<CsrfOnly>,
+    Checked(viewer, Form(_)): Checked<Viewer, Form<CsrfOnly>>,
 ) -> WebResult<Response> {
-    viewer.check_csrf(&f.csrf)?;
     viewer.allow(READERS)?;
     let outcome = match audit::verify(&console.db).await? {
         Ok(v) => {

@@ -8,6 +8,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::Console;
+use super::csrf::{Checked, CsrfOnly};
 use super::errors::{WebError, WebResult};
 use super::render::{pages, see_other};
 use super::session::{Viewer, encode};
@@ -113,20 +114,12 @@ pub async fn confirm_form(
     Ok(pages().page(Some(&viewer), "confirm", "Confirm deletion", data))
 }
 
-#[derive(Deserialize, Default)]
-pub struct ConfirmForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 #[handler]
 pub async fn confirm_submit(
     console: Data<&Console>,
-    viewer: Viewer,
     Path(id): Path<String>,
-    Form(f): Form<ConfirmForm>,
+    Checked(viewer, Form(_)): Checked<Viewer, Form<CsrfOnly>>,
 ) -> WebResult<Response> {
-    viewer.check_csrf(&f.csrf)?;
     let who = viewer.allow(OFFICERS)?;
     let id = parse_id(&id)?;
     console.retention.confirm(id, &who.actor()).await?;

@@ -3,13 +3,16 @@
 //! points: a blank skeleton, or a copy of an existing agreement's current version.
 
 use poem::http::StatusCode;
-use poem::web::{Data, Form, Multipart, Query};
+use poem::web::{Data, Form, Query};
 use poem::{Response, handler};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Console;
-use super::errors::{WebError, WebResult};
+use super::csrf::Checked;
+use super::csrf::carries_csrf;
+use super::errors::WebResult;
+use super::multipart::Parts;
 use super::render::{pages, see_other};
 use super::session::Viewer;
 use super::urls;
@@ -203,10 +206,8 @@ pub struct DraftForm {
 #[handler]
 pub async fn submit(
     console: Data<&Console>,
-    viewer: Viewer,
-    Form(f): Form<DraftForm>,
+    Checked(viewer, Form(f)): Checked<Viewer, Form<DraftForm>>,
 ) -> WebResult<Response> {
-    viewer.check_csrf(&f.csrf)?;
     let who = viewer.allow(OFFICERS)?;
     check_or_save(
         &console,
@@ -311,34 +312,10 @@ async fn check_or_save(
 #[handler]
 pub async fn upload(
     console: Data<&Console>,
-    viewer: Viewer,
-    mut parts: Multipart,
+    Checked(viewer, parts): Checked<Viewer, Parts>,
 ) -> WebResult<Response> {
     let who = viewer.allow(OFFICERS)?;
-    let (mut csrf, mut file) = (String::new(), None::<Vec<u8>>);
-    while let Some(field) = parts
-        .next_field()
-        .await
-        .map_err(|e| WebError::BadRequest(e.to_string()))?
-    {
-        match field.name() {
-            Some("csrf") => {
-                csrf = field
-                    .text()
-                    .await
-                    .map_err(|e| WebError::BadRequest(e.to_string()))?
-            }
-            Some("file") => {
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| WebError::BadRequest(e.to_string()))?;
-                file = Some(bytes);
-            }
-            _ => {}
-        }
-    }
-    viewer.check_csrf(&csrf)?;
+    let file = parts.file("file").map(|f| f.bytes.clone());
     let Some(bytes) = file.filter(|b| !b.is_empty()) else {
         let errors = [super::sign_in::field_error(
             "file",
@@ -371,6 +348,8 @@ pub async fn upload(
     };
     check_or_save(&console, &viewer, &who.actor(), &text, false).await
 }
+
+carries_csrf!(DraftForm);
 
 #[cfg(test)]
 mod tests {

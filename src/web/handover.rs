@@ -4,14 +4,17 @@
 //! cases decide who may do what.
 
 use poem::http::StatusCode;
-use poem::web::{Data, Form, Multipart, Path, Query};
+use poem::web::{Data, Form, Path, Query};
 use poem::{Response, handler};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::Console;
+use super::csrf::Checked;
+use super::csrf::carries_csrf;
 use super::errors::{WebError, WebResult};
+use super::multipart::Parts;
 use super::render::{pages, see_other};
 use super::session::Viewer;
 use super::sign_in::field_error;
@@ -181,11 +184,9 @@ pub async fn end_form(
 #[handler]
 pub async fn end_submit(
     console: Data<&Console>,
-    viewer: Viewer,
     Path((id, party)): Path<(String, String)>,
-    Form(f): Form<EndForm>,
+    Checked(viewer, Form(f)): Checked<Viewer, Form<EndForm>>,
 ) -> WebResult<Response> {
-    viewer.check_csrf(&f.csrf)?;
     let (title, e) = engagement(&console, &viewer, &id, &party).await?;
     let reason = match Reason::parse(&f.reason) {
         Ok(reason) => reason,
@@ -294,7 +295,6 @@ pub async fn item_view(
 
 #[derive(Default)]
 struct SubmitFields {
-    csrf: String,
     body: String,
     credentials: String,
     files: Vec<NewAttachment>,
@@ -334,40 +334,28 @@ fn credential_rows(text: &str) -> Result<Vec<Credential>, Vec<String>> {
 #[handler]
 pub async fn submit(
     console: Data<&Console>,
-    viewer: Viewer,
     Path((id, item)): Path<(String, String)>,
-    mut form: Multipart,
+    Checked(viewer, parts): Checked<Viewer, Parts>,
 ) -> WebResult<Response> {
     let item = item_id(&item)?;
-    let mut f = SubmitFields::default();
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|e| WebError::BadRequest(format!("the form could not be read: {e}")))?
-    {
-        let name = field.name().unwrap_or_default().to_owned();
-        let file_name = field.file_name().map(str::to_owned);
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|e| WebError::BadRequest(format!("the form could not be read: {e}")))?;
-        let text = || String::from_utf8_lossy(&bytes).into_owned();
-        match name.as_str() {
-            "csrf" => f.csrf = text(),
-            "body" => f.body = text(),
-            "credentials" => f.credentials = text(),
-            "files" => {
-                if let Some(n) = file_name.filter(|n| !n.is_empty()) {
-                    f.files.push(NewAttachment {
-                        name: n,
-                        bytes: bytes.to_vec(),
-                    });
-                }
-            }
-            _ => {}
-        }
-    }
-    viewer.check_csrf(&f.csrf)?;
+    let (body, credentials) = (
+        parts.text("body").to_owned(),
+        parts.text("credentials").to_owned(),
+    );
+    let files = parts
+        .into_files()
+        .into_iter()
+        .filter(|f| f.field == "files" && !f.name.is_empty())
+        .map(|f| NewAttachment {
+            name: f.name,
+            bytes: f.bytes,
+        })
+        .collect();
+    let mut f = SubmitFields {
+        body,
+        credentials,
+        files,
+    };
     // A table the page cannot read is refused as the use case refuses a bad row: every
     // problem at once, each in the error summary.
     let submitted = match credential_rows(&f.credentials) {
@@ -435,11 +423,9 @@ pub struct ReviewForm {
 #[handler]
 pub async fn review(
     console: Data<&Console>,
-    viewer: Viewer,
     Path((id, item, action)): Path<(String, String, String)>,
-    Form(f): Form<ReviewForm>,
+    Checked(viewer, Form(f)): Checked<Viewer, Form<ReviewForm>>,
 ) -> WebResult<Response> {
-    viewer.check_csrf(&f.csrf)?;
     let item = item_id(&item)?;
     let who = viewer.principal();
     let done = match action.as_str() {
@@ -542,3 +528,5 @@ pub async fn search(
         data,
     ))
 }
+
+carries_csrf!(EndForm, ReviewForm);

@@ -8,6 +8,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::Console;
+use super::csrf::Checked;
+use super::csrf::carries_csrf;
 use super::errors::{WebError, WebResult};
 use super::render::{pages, see_other};
 use super::session::Viewer;
@@ -90,10 +92,8 @@ fn given(v: &str) -> Option<&str> {
 #[handler]
 pub async fn new_submit(
     console: Data<&Console>,
-    viewer: Viewer,
-    Form(f): Form<HoldForm>,
+    Checked(viewer, Form(f)): Checked<Viewer, Form<HoldForm>>,
 ) -> WebResult<Response> {
-    viewer.check_csrf(&f.csrf)?;
     let who = viewer.allow(OFFICERS)?;
     let mut errors = Vec::new();
     let kind = HoldKind::parse(&f.kind);
@@ -208,11 +208,9 @@ pub async fn release_form(viewer: Viewer, Path(id): Path<String>) -> WebResult<R
 #[handler]
 pub async fn release_submit(
     console: Data<&Console>,
-    viewer: Viewer,
     Path(id): Path<String>,
-    Form(f): Form<ReleaseForm>,
+    Checked(viewer, Form(f)): Checked<Viewer, Form<ReleaseForm>>,
 ) -> WebResult<Response> {
-    viewer.check_csrf(&f.csrf)?;
     let who = viewer.allow(OFFICERS)?;
     let id = parse_id(&id)?;
     let reason = match Reason::parse(&f.reason) {
@@ -247,3 +245,5 @@ pub async fn release_submit(
         .await?;
     Ok(see_other("/holds"))
 }
+
+carries_csrf!(HoldForm, ReleaseForm);

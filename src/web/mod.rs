@@ -19,6 +19,7 @@ pub mod handover;
 pub mod holdings;
 pub mod holds;
 pub mod home;
+pub mod multipart;
 pub mod notices;
 pub mod register;
 pub mod render;

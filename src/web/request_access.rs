@@ -10,6 +10,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Console;
+use super::csrf::Checked;
+use super::csrf::carries_csrf;
 use super::csrf::{CsrfOnly, MessageForm};
 use super::errors::{WebError, WebResult};
 use super::render::{pages, see_other};
@@ -60,11 +62,9 @@ pub struct StartForm {
 #[handler]
 pub async fn start(
     console: Data<&Console>,
-    visit: Visitor,
     remote: &RemoteAddr,
-    Form(f): Form<StartForm>,
+    Checked(visit, Form(f)): Checked<Visitor, Form<StartForm>>,
 ) -> WebResult {
-    visit.check_csrf(&f.csrf)?;
     let email = f.email.trim();
     match console.access.start(email, &address(remote)).await {
         Ok(()) => {}
@@ -123,11 +123,9 @@ fn renew_page(visit: &Visitor, email: &str, errors: &[Value], status: StatusCode
 #[handler]
 pub async fn renew(
     console: Data<&Console>,
-    visit: Visitor,
     remote: &RemoteAddr,
-    Form(f): Form<StartForm>,
+    Checked(visit, Form(f)): Checked<Visitor, Form<StartForm>>,
 ) -> WebResult {
-    visit.check_csrf(&f.csrf)?;
     let email = f.email.trim();
     let problem = match console.access.renew(email, &address(remote)).await {
         Ok(()) => None,
@@ -165,11 +163,9 @@ pub fn confirm_form(visit: Visitor, Path(token): Path<String>) -> Response {
 #[handler]
 pub async fn confirm(
     console: Data<&Console>,
-    visit: Visitor,
     Path(token): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    Checked(_, Form(_)): Checked<Visitor, Form<CsrfOnly>>,
 ) -> WebResult {
-    visit.check_csrf(&f.csrf)?;
     let (_, resume) = console.access.confirm(&token).await?;
     Ok(see_other(&base(&resume)))
 }
@@ -355,16 +351,9 @@ async fn step_page(
 #[handler]
 pub async fn step_save(
     console: Data<&Console>,
-    visit: Visitor,
     Path((token, slug)): Path<(String, String)>,
-    Form(posted): Form<Vec<(String, String)>>,
+    Checked(visit, Form(posted)): Checked<Visitor, Form<Vec<(String, String)>>>,
 ) -> WebResult {
-    let csrf = posted
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_default();
-    visit.check_csrf(csrf)?;
     let step = step_of(&slug)?;
     match console.access.save_step(&token, step, &posted).await {
         Ok(r) => {
@@ -481,11 +470,9 @@ async fn check_page(
 #[handler]
 pub async fn submit(
     console: Data<&Console>,
-    visit: Visitor,
     Path(token): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    Checked(visit, Form(_)): Checked<Visitor, Form<CsrfOnly>>,
 ) -> WebResult {
-    visit.check_csrf(&f.csrf)?;
     match console
         .access
         .submit(Actor::Link, Either::Link(&token))
@@ -526,11 +513,9 @@ pub async fn submit(
 #[handler]
 pub async fn answer(
     console: Data<&Console>,
-    visit: Visitor,
     Path(token): Path<String>,
-    Form(f): Form<MessageForm>,
+    Checked(visit, Form(f)): Checked<Visitor, Form<MessageForm>>,
 ) -> WebResult {
-    visit.check_csrf(&f.csrf)?;
     match console
         .access
         .answer(Actor::Link, Either::Link(&token), &f.message)
@@ -577,11 +562,9 @@ pub async fn withdraw_form(
 #[handler]
 pub async fn withdraw(
     console: Data<&Console>,
-    visit: Visitor,
     Path(token): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    Checked(_, Form(_)): Checked<Visitor, Form<CsrfOnly>>,
 ) -> WebResult {
-    visit.check_csrf(&f.csrf)?;
     match console
         .access
         .withdraw(Actor::Link, Either::Link(&token))
@@ -591,3 +574,5 @@ pub async fn withdraw(
         Err(e) => Err(e.into()),
     }
 }
+
+carries_csrf!(StartForm);

@@ -29,21 +29,41 @@ impl Viewer {
         csrf::token(&self.session.secret)
     }
 
-    /// `Err` (403) unless the form's token is this session's.
-    pub fn check_csrf(&self, given: &str) -> Result<(), WebError> {
-        if csrf::valid(&self.session.secret, given) {
-            Ok(())
-        } else {
-            Err(WebError::Csrf)
-        }
-    }
-
     /// `Err` (403) unless this person's role is one of `roles`: the API's rule.
     pub fn allow(&self, roles: &[Role]) -> Result<&Principal, WebError> {
         self.session
             .principal
             .allow(roles)
             .map_err(|d| WebError::Forbidden(d.0))
+    }
+}
+
+impl super::csrf::GuardsForms for Viewer {
+    fn read<'a>(req: &'a Request, body: &'a mut RequestBody) -> super::csrf::Reading<'a, Self> {
+        Box::pin(Viewer::from_request(req, body))
+    }
+
+    fn check_csrf(&self, given: &str) -> Result<(), WebError> {
+        if csrf::valid(&self.session.secret, given) {
+            Ok(())
+        } else {
+            Err(WebError::Csrf)
+        }
+    }
+}
+
+impl super::csrf::GuardsForms for Visitor {
+    fn read<'a>(req: &'a Request, body: &'a mut RequestBody) -> super::csrf::Reading<'a, Self> {
+        Box::pin(Visitor::from_request(req, body))
+    }
+
+    /// A visit that has just begun (no cookie came) has posted no form of its own.
+    fn check_csrf(&self, given: &str) -> Result<(), WebError> {
+        if !self.new && csrf::valid(&self.secret, given) {
+            Ok(())
+        } else {
+            Err(WebError::Csrf)
+        }
     }
 }
 
@@ -129,14 +149,6 @@ pub struct Visitor {
 impl Visitor {
     pub fn csrf(&self) -> String {
         csrf::token(&self.secret)
-    }
-
-    pub fn check_csrf(&self, given: &str) -> Result<(), WebError> {
-        if !self.new && csrf::valid(&self.secret, given) {
-            Ok(())
-        } else {
-            Err(WebError::Csrf)
-        }
     }
 
     /// The answer, setting the visit cookie if it was new.

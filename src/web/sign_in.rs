@@ -6,7 +6,9 @@ use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::csrf::Checked;
 use super::csrf::CsrfOnly;
+use super::csrf::carries_csrf;
 use super::errors::WebResult;
 use super::render::{pages, see_other};
 use super::session::{Viewer, Visitor, local_path};
@@ -69,9 +71,8 @@ pub fn form(console: Data<&Console>, visit: Visitor, Query(q): Query<Next>) -> R
 #[handler]
 pub async fn submit(
     console: Data<&Console>,
-    visit: Visitor,
     remote: &RemoteAddr,
-    Form(fields): Form<Vec<(String, String)>>,
+    Checked(visit, Form(fields)): Checked<Visitor, Form<Vec<(String, String)>>>,
 ) -> WebResult {
     let get = |name: &str| {
         fields
@@ -80,7 +81,6 @@ pub async fn submit(
             .map(|(_, v)| v.as_str())
             .unwrap_or_default()
     };
-    visit.check_csrf(get("csrf"))?;
     let (email, password, next) = (get("email"), get("password"), local_path(get("next")));
     let kept: Vec<(String, String)> = fields
         .iter()
@@ -161,10 +161,8 @@ pub(super) fn address(remote: &RemoteAddr) -> String {
 #[handler]
 pub async fn sign_out(
     console: Data<&Console>,
-    viewer: Viewer,
-    Form(f): Form<CsrfOnly>,
+    Checked(viewer, Form(_)): Checked<Viewer, Form<CsrfOnly>>,
 ) -> WebResult {
-    viewer.check_csrf(&f.csrf)?;
     people::sessions::sign_out(&console.db, console.now(), &viewer.session).await?;
     let to = match (viewer.session.via, console.sso.as_ref()) {
         (Via::Password, _) => "/sign-in".to_owned(),
@@ -264,11 +262,9 @@ pub struct NewPassword {
 #[handler]
 pub async fn set_submit(
     console: Data<&Console>,
-    visit: Visitor,
     Path(token): Path<String>,
-    Form(f): Form<NewPassword>,
+    Checked(visit, Form(f)): Checked<Visitor, Form<NewPassword>>,
 ) -> WebResult {
-    visit.check_csrf(&f.csrf)?;
     let db = &console.db;
     let user = match people::accounts::link_user(db, console.now(), &token).await {
         Ok(u) => u,
@@ -341,11 +337,9 @@ pub struct ChangePassword {
 #[handler]
 pub async fn change_submit(
     console: Data<&Console>,
-    viewer: Viewer,
     remote: &RemoteAddr,
-    Form(f): Form<ChangePassword>,
+    Checked(viewer, Form(f)): Checked<Viewer, Form<ChangePassword>>,
 ) -> WebResult {
-    viewer.check_csrf(&f.csrf)?;
     let mut errors = new_password_errors(&f.password, &f.confirm);
     if f.current.is_empty() {
         errors.insert(0, field_error("current", "Enter your current password"));
@@ -383,3 +377,5 @@ pub async fn change_submit(
     }
     Ok(resp)
 }
+
+carries_csrf!(ChangePassword, NewPassword);

@@ -5,14 +5,17 @@
 //! placeholder still to fill.
 
 use poem::http::StatusCode;
-use poem::web::{Data, Form, Multipart, Path};
+use poem::web::{Data, Form, Path};
 use poem::{Response, handler};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Console;
+use super::csrf::Checked;
+use super::csrf::carries_csrf;
 use super::draft::MAX_SOURCE;
 use super::errors::{WebError, WebResult};
+use super::multipart::Parts;
 use super::render::{pages, see_other};
 use super::session::Viewer;
 use super::sign_in::field_error;
@@ -132,39 +135,17 @@ fn first_radio() -> String {
 #[handler]
 pub async fn submit(
     console: Data<&Console>,
-    viewer: Viewer,
-    mut parts: Multipart,
+    Checked(viewer, parts): Checked<Viewer, Parts>,
 ) -> WebResult<Response> {
     viewer.allow(OFFICERS)?;
-    let mut answers = Answers::default();
-    let mut file: Option<Vec<u8>> = None;
-    while let Some(field) = parts
-        .next_field()
-        .await
-        .map_err(|e| WebError::BadRequest(e.to_string()))?
-    {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "file" {
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|e| WebError::BadRequest(e.to_string()))?;
-            file = Some(bytes);
-            continue;
-        }
-        let text = field
-            .text()
-            .await
-            .map_err(|e| WebError::BadRequest(e.to_string()))?;
-        match name.as_str() {
-            "csrf" => answers.csrf = text,
-            "template" => answers.template = text,
-            "id" => answers.id = text,
-            "start" => answers.start = text,
-            _ => {}
-        }
-    }
-    viewer.check_csrf(&answers.csrf)?;
+    let answers = Answers {
+        csrf: parts.text("csrf").to_owned(),
+        template: parts.text("template").to_owned(),
+        text: String::new(),
+        id: parts.text("id").to_owned(),
+        start: parts.text("start").to_owned(),
+    };
+    let file = parts.file("file").map(|f| f.bytes.clone());
     let mut errors = Vec::new();
     let bytes: Option<Vec<u8>> = match answers.template.as_str() {
         "" => {
@@ -251,10 +232,8 @@ pub async fn submit(
 #[handler]
 pub async fn create(
     console: Data<&Console>,
-    viewer: Viewer,
-    Form(answers): Form<Answers>,
+    Checked(viewer, Form(answers)): Checked<Viewer, Form<Answers>>,
 ) -> WebResult<Response> {
-    viewer.check_csrf(&answers.csrf)?;
     let who = viewer.allow(OFFICERS)?;
     let bytes = match shipped::find(&answers.template) {
         Some(t) => t.text.as_bytes(),
@@ -352,3 +331,5 @@ fn check_start(text: &str, errors: &mut Vec<Value>) -> Option<jiff::civil::Date>
     errors.push(field_error("start", why));
     None
 }
+
+carries_csrf!(Answers);
