@@ -8,14 +8,17 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::access::requests::Access;
+use crate::audit::Audit;
 use crate::auth::TokenCache;
 use crate::clock::Clock;
 use crate::dpia::{Format, Renderer};
 use crate::flows::Gate;
+use crate::flows::holdings::Holdings;
 use crate::flows::journal::Journal;
 use crate::handover::Handover;
 use crate::mail::Templates;
 use crate::metrics::Metrics;
+use crate::people::People;
 use crate::people::sso::Sso;
 use crate::registry::Registry;
 use crate::retention::Retention;
@@ -33,6 +36,12 @@ pub struct App {
     pub retention: Retention,
     pub access: Access,
     pub handover: Handover,
+    /// People who sign in: sessions and passwords.
+    pub people: People,
+    /// The audit log, read.
+    pub audit: Audit,
+    /// The holdings ledger, read.
+    pub holdings: Holdings,
     /// The email templates (reminders, deletion requests, access requests), loaded once.
     pub mail: Arc<Templates>,
     /// The DPIA renderers (HTML, Markdown), loaded once.
@@ -91,6 +100,9 @@ impl App {
             .clone()
             .map(|c| Sso::new(c, db.clone(), clock.clone()));
         Ok(App {
+            people: People::new(db.clone(), clock.clone()),
+            audit: Audit::new(db.clone()),
+            holdings: Holdings::new(db.clone()),
             db,
             clock,
             settings: Arc::new(settings),

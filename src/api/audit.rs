@@ -8,11 +8,10 @@ use super::ApiTags;
 use super::auth::{Allowed, Readers};
 use super::error::{ApiError, Errors, S400, S401, S403};
 use super::query::{Rfc3339, instant};
-use crate::audit::{AuditPage, Filter, page};
-use sea_orm::DatabaseConnection;
+use crate::audit::{Audit, AuditPage, Filter};
 
 pub struct AuditApi {
-    pub db: DatabaseConnection,
+    pub audit: Audit,
 }
 
 #[OpenApi(tag = "ApiTags::Audit")]
@@ -40,7 +39,7 @@ impl AuditApi {
             since: instant("since", since.0)?,
             until: instant("until", until.0)?,
         };
-        let page = page(&self.db, &filter, limit.0.unwrap_or(100)).await;
+        let page = self.audit.page(&filter, limit.0.unwrap_or(100)).await;
         Ok(Json(page.map_err(ApiError::from)?))
     }
 }

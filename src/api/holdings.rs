@@ -8,12 +8,11 @@ use uuid::Uuid;
 use super::ApiTags;
 use super::auth::{Allowed, Readers};
 use super::error::{ApiError, Errors, S400, S401, S403, S404};
-use crate::flows::holdings::{HoldingFilter, HoldingInfo, HoldingPage, get, list};
+use crate::flows::holdings::{HoldingFilter, HoldingInfo, HoldingPage, Holdings};
 use crate::registry::queries::Paging;
-use sea_orm::DatabaseConnection;
 
 pub struct HoldingsApi {
-    pub db: DatabaseConnection,
+    pub holdings: Holdings,
 }
 
 #[OpenApi(tag = "ApiTags::Gate")]
@@ -43,7 +42,10 @@ impl HoldingsApi {
             subject_ref: subject_ref.0,
             due_before,
         };
-        let found = list(&self.db, &filter, Paging::new(page.0, per_page.0)).await;
+        let found = self
+            .holdings
+            .list(&filter, Paging::new(page.0, per_page.0))
+            .await;
         Ok(Json(found.map_err(ApiError::from)?))
     }
 
@@ -53,7 +55,7 @@ impl HoldingsApi {
         _caller: Allowed<Readers>,
         id: Path<Uuid>,
     ) -> Result<Json<HoldingInfo>, Errors<(S400, S401, S403, S404)>> {
-        let found = get(&self.db, id.0).await.map_err(ApiError::from)?;
+        let found = self.holdings.get(id.0).await.map_err(ApiError::from)?;
         found
             .map(Json)
             .ok_or_else(|| ApiError::NotFound(format!("no holding {}", id.0)).into())

@@ -66,7 +66,9 @@ fn service(app: &App) -> OpenApiService<impl poem_openapi::OpenApi + use<>, ()> 
         flows::FlowsApi {
             gate: app.gate.clone(),
         },
-        holdings::HoldingsApi { db: app.db.clone() },
+        holdings::HoldingsApi {
+            holdings: app.holdings.clone(),
+        },
         agreements::AgreementsApi {
             registry: app.registry.clone(),
             clock: app.clock.clone(),
@@ -78,7 +80,9 @@ fn service(app: &App) -> OpenApiService<impl poem_openapi::OpenApi + use<>, ()> 
         register::RegisterApi {
             registry: app.registry.clone(),
         },
-        audit::AuditApi { db: app.db.clone() },
+        audit::AuditApi {
+            audit: app.audit.clone(),
+        },
         access_requests::AccessRequestsApi {
             access: app.access.clone(),
         },

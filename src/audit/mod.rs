@@ -333,6 +333,29 @@ pub const MAX_PAGE: u64 = 1000;
 
 /// A page of records in log order: `limit` (1 to [`MAX_PAGE`]) at most, and where the next
 /// page starts if this one is full.
+/// The audit log as the API and the console read it: a page of records, and the whole chain
+/// verified. Writing is [`Writer`]'s, inside each change's transaction.
+#[derive(Clone)]
+pub struct Audit {
+    db: DatabaseConnection,
+}
+
+impl Audit {
+    pub fn new(db: DatabaseConnection) -> Audit {
+        Audit { db }
+    }
+
+    /// [`page`] of the log.
+    pub async fn page(&self, filter: &Filter, limit: u64) -> Result<AuditPage, DbErr> {
+        page(&self.db, filter, limit).await
+    }
+
+    /// [`verify`] the whole chain.
+    pub async fn verify(&self) -> Result<Result<Verified, Tamper>, DbErr> {
+        verify(&self.db).await
+    }
+}
+
 pub async fn page(
     db: &DatabaseConnection,
     filter: &Filter,

@@ -53,7 +53,30 @@ pub struct HoldingFilter {
     pub due_before: Option<Timestamp>,
 }
 
-pub async fn list(
+/// The holdings ledger as the API and the console read it. The gate writes holdings (in the
+/// transaction of each allowed send) and retention moves them on; this only reads.
+#[derive(Clone)]
+pub struct Holdings {
+    db: DatabaseConnection,
+}
+
+impl Holdings {
+    pub fn new(db: DatabaseConnection) -> Holdings {
+        Holdings { db }
+    }
+
+    /// A page of the holdings matching `f`.
+    pub async fn list(&self, f: &HoldingFilter, paging: Paging) -> Result<HoldingPage, DbErr> {
+        list(&self.db, f, paging).await
+    }
+
+    /// One holding, if there is one with this id.
+    pub async fn get(&self, id: Uuid) -> Result<Option<HoldingInfo>, DbErr> {
+        get(&self.db, id).await
+    }
+}
+
+async fn list(
     db: &DatabaseConnection,
     f: &HoldingFilter,
     paging: Paging,
@@ -92,7 +115,7 @@ pub async fn list(
     })
 }
 
-pub async fn get(db: &DatabaseConnection, id: Uuid) -> Result<Option<HoldingInfo>, DbErr> {
+async fn get(db: &DatabaseConnection, id: Uuid) -> Result<Option<HoldingInfo>, DbErr> {
     Ok(holding::Entity::find_by_id(id).one(db).await?.map(info))
 }
 

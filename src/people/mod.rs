@@ -24,6 +24,60 @@ use crate::store::entity::user;
 pub use accounts::{NewUser, User};
 pub use sessions::Session;
 
+/// People who sign in, as the console reaches them: sessions and passwords over the store and
+/// the clock, so no page holds a database handle. The command line and the jobs call the
+/// functions of `accounts` and `sessions` directly, inside their own transactions.
+#[derive(Clone)]
+pub struct People {
+    db: sea_orm::DatabaseConnection,
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
+}
+
+impl People {
+    pub fn new(
+        db: sea_orm::DatabaseConnection,
+        clock: std::sync::Arc<dyn crate::clock::Clock>,
+    ) -> People {
+        People { db, clock }
+    }
+
+    /// [`sessions::sign_in`], now.
+    pub async fn sign_in(&self, email: &str, password: &str, address: &str) -> Result<Session> {
+        sessions::sign_in(&self.db, self.clock.now(), email, password, address).await
+    }
+
+    /// [`sessions::find`]: the live session whose secret this is, now.
+    pub async fn session(&self, secret: &str) -> Result<Option<Session>> {
+        sessions::find(&self.db, self.clock.now(), secret).await
+    }
+
+    /// [`sessions::sign_out`].
+    pub async fn sign_out(&self, session: &Session) -> Result<()> {
+        sessions::sign_out(&self.db, self.clock.now(), session).await
+    }
+
+    /// [`accounts::link_user`]: whose set-password link this is, if it still works.
+    pub async fn link_user(&self, token: &str) -> Result<User> {
+        accounts::link_user(&self.db, self.clock.now(), token).await
+    }
+
+    /// [`accounts::set_password`] through a set-password link.
+    pub async fn set_password(&self, token: &str, new: &str) -> Result<User> {
+        accounts::set_password(&self.db, self.clock.now(), token, new).await
+    }
+
+    /// [`accounts::change_password`] by a person signed in, who gives the current one.
+    pub async fn change_password(
+        &self,
+        id: Uuid,
+        current: &str,
+        new: &str,
+        address: &str,
+    ) -> Result<User> {
+        accounts::change_password(&self.db, self.clock.now(), id, current, new, address).await
+    }
+}
+
 /// Longest e-mail address (RFC 5321's path limit).
 pub const MAX_EMAIL_CHARS: usize = 254;
 

@@ -11,7 +11,7 @@ use super::csrf::CsrfOnly;
 use super::errors::WebResult;
 use super::render::pages;
 use super::session::{Viewer, encode};
-use crate::audit::{self, Filter};
+use crate::audit::Filter;
 use crate::auth::READERS;
 
 const PER_PAGE: u64 = 50;
@@ -54,7 +54,7 @@ async fn render(
         after: q.after.filter(|a| *a >= 0),
         ..Default::default()
     };
-    let found = audit::page(&console.db, &filter, PER_PAGE).await?;
+    let found = console.audit.page(&filter, PER_PAGE).await?;
     let mut keep = String::new();
     for (k, v) in [
         ("action", &filter.action),
@@ -87,7 +87,7 @@ pub async fn verify(
     Checked(viewer, Form(_)): Checked<Viewer, Form<CsrfOnly>>,
 ) -> WebResult<Response> {
     viewer.allow(READERS)?;
-    let outcome = match audit::verify(&console.db).await? {
+    let outcome = match console.audit.verify().await? {
         Ok(v) => {
             json!({ "ok": true, "text": format!("The chain is intact: {} records, head {}.", v.records, v.head) })
         }

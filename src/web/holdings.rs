@@ -12,7 +12,7 @@ use super::render::pages;
 use super::session::{Viewer, encode};
 use super::sign_in::field_error;
 use crate::auth::READERS;
-use crate::flows::holdings::{self, HoldingFilter};
+use crate::flows::holdings::HoldingFilter;
 use crate::inputs::SubjectRef;
 use crate::registry::queries::Paging;
 
@@ -42,12 +42,10 @@ pub async fn page(
                 subject_ref: Some(subject.to_owned()),
                 ..Default::default()
             };
-            let found = holdings::list(
-                &console.db,
-                &filter,
-                Paging::new(Some(page_no), Some(PER_PAGE)),
-            )
-            .await?;
+            let found = console
+                .holdings
+                .list(&filter, Paging::new(Some(page_no), Some(PER_PAGE)))
+                .await?;
             let more = page_no * PER_PAGE < found.total;
             data["searched"] = json!(true);
             data["items"] = json!(found.items);

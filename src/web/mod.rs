@@ -36,8 +36,6 @@ use std::sync::Arc;
 use poem::http::{HeaderValue, header};
 use poem::{Endpoint, IntoResponse, Request, Response, Route, get, post};
 
-use sea_orm::DatabaseConnection;
-
 use crate::access::requests::Access;
 use crate::app::App;
 use crate::clock::Clock;
@@ -82,12 +80,14 @@ pub async fn signing_out_to<E: Endpoint>(
 /// What every page handler reads: the use cases, the page templates, and how cookies are set.
 #[derive(Clone)]
 pub struct Console {
-    pub db: DatabaseConnection,
     pub clock: Arc<dyn Clock>,
     pub registry: Registry,
     pub retention: Retention,
     pub access: Access,
     pub handover: Handover,
+    pub people: crate::people::People,
+    pub audit: crate::audit::Audit,
+    pub holdings: crate::flows::holdings::Holdings,
     pub dpia: Arc<(Renderer, Renderer)>,
     /// Cookies carry `Secure` (Accord is reached over TLS: its public URL is https).
     pub secure_cookies: bool,
@@ -104,12 +104,14 @@ impl Console {
     pub fn new(app: &App) -> Result<Console, String> {
         render::init()?;
         Ok(Console {
-            db: app.db.clone(),
             clock: app.clock.clone(),
             registry: app.registry.clone(),
             retention: app.retention.clone(),
             access: app.access.clone(),
             handover: app.handover.clone(),
+            people: app.people.clone(),
+            audit: app.audit.clone(),
+            holdings: app.holdings.clone(),
             dpia: app.dpia.clone(),
             secure_cookies: app.settings.public_url.starts_with("https://"),
             sso: app.sso.clone(),

@@ -72,7 +72,9 @@ impl<'a> FromRequest<'a> for Viewer {
         let console = console(req)?;
         let secret = cookies::read(req, cookies::SESSION);
         if let Some(secret) = &secret {
-            let found = people::sessions::find(&console.db, console.now(), secret)
+            let found = console
+                .people
+                .session(secret)
                 .await
                 .map_err(|e| WebError::from(e).into_poem())?;
             if let Some(session) = found {

@@ -107,10 +107,7 @@ pub async fn submit(
         return Ok(visit.with_cookie(p));
     }
     let address = address(remote);
-    let db = &console.db;
-    let session = match people::sessions::sign_in(db, console.now(), email, password, &address)
-        .await
-    {
+    let session = match console.people.sign_in(email, password, &address).await {
         Ok(s) => s,
         Err(
             e @ (PeopleError::WrongPassword | PeopleError::SsoOnly | PeopleError::Throttled { .. }),
@@ -163,7 +160,7 @@ pub async fn sign_out(
     console: Data<&Console>,
     Checked(viewer, Form(_)): Checked<Viewer, Form<CsrfOnly>>,
 ) -> WebResult {
-    people::sessions::sign_out(&console.db, console.now(), &viewer.session).await?;
+    console.people.sign_out(&viewer.session).await?;
     let to = match (viewer.session.via, console.sso.as_ref()) {
         (Via::Password, _) => "/sign-in".to_owned(),
         (Via::SingleSignOn, Some(sso)) => match sso.sign_out_url().await {
@@ -211,7 +208,7 @@ pub async fn set_form(
     visit: Visitor,
     Path(token): Path<String>,
 ) -> WebResult {
-    let user = people::accounts::link_user(&console.db, console.now(), &token).await;
+    let user = console.people.link_user(&token).await;
     let user = match user {
         Ok(u) => u,
         Err(PeopleError::BadLink) => return Ok(bad_link()),
@@ -265,8 +262,7 @@ pub async fn set_submit(
     Path(token): Path<String>,
     Checked(visit, Form(f)): Checked<Visitor, Form<NewPassword>>,
 ) -> WebResult {
-    let db = &console.db;
-    let user = match people::accounts::link_user(db, console.now(), &token).await {
+    let user = match console.people.link_user(&token).await {
         Ok(u) => u,
         Err(PeopleError::BadLink) => return Ok(bad_link()),
         Err(e) => return Err(e.into()),
@@ -281,7 +277,7 @@ pub async fn set_submit(
             StatusCode::BAD_REQUEST,
         )));
     }
-    match people::accounts::set_password(db, console.now(), &token, &f.password).await {
+    match console.people.set_password(&token, &f.password).await {
         Ok(_) => {}
         Err(PeopleError::BadLink) => return Ok(bad_link()),
         Err(e) => return Err(e.into()),
@@ -348,8 +344,12 @@ pub async fn change_submit(
         return Ok(change_page(&viewer, &errors, StatusCode::BAD_REQUEST));
     }
     let id = viewer.principal().id;
-    let (db, now, address) = (&console.db, console.now(), address(remote));
-    match people::accounts::change_password(db, now, id, &f.current, &f.password, &address).await {
+    let address = address(remote);
+    match console
+        .people
+        .change_password(id, &f.current, &f.password, &address)
+        .await
+    {
         Ok(_) => {}
         Err(PeopleError::WrongPassword) => {
             let errors = [field_error("current", "Your current password is not right")];

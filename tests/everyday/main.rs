@@ -12,6 +12,7 @@ mod access_drafting;
 mod access_requests;
 mod api_surface;
 mod audit_api;
+mod boundaries;
 mod check_bad_input;
 mod check_cli;
 mod check_fixtures;
