@@ -7,6 +7,10 @@
 //! contractor's Markdown cannot run script, load anything or restyle the page.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use handlebars::Handlebars;
+use serde::Serialize;
 
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
@@ -14,7 +18,8 @@ use uuid::Uuid;
 
 use super::items::{Kind, State};
 use super::records::{
-    AttachmentInfo, Credential, Handover, IDS_PER_QUERY, Result, attachments_listed,
+    AttachmentInfo, Credential, Engagement, Handover, HandoverError, IDS_PER_QUERY, Result,
+    attachments_listed,
 };
 use crate::auth::Principal;
 use crate::store::entity::{
@@ -148,6 +153,130 @@ impl Held {
     }
 }
 
+/// The pack's template: the document's words and structure. Its data is [`PackView`], every
+/// text already escaped for Markdown (or set as a code span), so the template escapes nothing.
+const TEMPLATE: &str = include_str!("../../templates/handover/pack.md.hbs");
+
+static RENDERER: LazyLock<std::result::Result<Handlebars<'static>, String>> = LazyLock::new(|| {
+    let mut registry = Handlebars::new();
+    registry.set_strict_mode(true);
+    crate::templates::strict_conditionals(&mut registry);
+    registry.register_escape_fn(handlebars::no_escape);
+    registry
+        .register_template_string("pack", TEMPLATE)
+        .map_err(|e| format!("the knowledge pack's template: {e}"))?;
+    Ok(registry)
+});
+
+/// What the pack shows, in the template's terms.
+#[derive(Serialize)]
+struct PackView {
+    title: String,
+    agreement: String,
+    made_on: String,
+    public_url: String,
+    engagements: Vec<EngagementView>,
+}
+
+#[derive(Serialize)]
+struct EngagementView {
+    party_name: String,
+    party_id: String,
+    engagement_end: String,
+    accepted: usize,
+    total: usize,
+    completed: Option<Done>,
+    waiver: Option<String>,
+    /// The accepted items, as the contents list them.
+    contents: Vec<Line>,
+    items: Vec<ItemView>,
+    credentials: Vec<CredentialView>,
+    certificates: Vec<CertificateView>,
+    missing: Vec<Missing>,
+}
+
+#[derive(Serialize)]
+struct Done {
+    at: String,
+    by: String,
+}
+
+#[derive(Serialize)]
+struct Line {
+    kind_label: String,
+    title: String,
+}
+
+#[derive(Serialize)]
+struct ItemView {
+    kind_label: String,
+    title: String,
+    key: String,
+    due: String,
+    owner_name: String,
+    owner_email: String,
+    version: i32,
+    accepted_at: String,
+    accepted_by: String,
+    /// The contractor's Markdown, its headings moved below the item's.
+    body: String,
+    attachments: Vec<AttachmentView>,
+    history: Vec<HistoryLine>,
+}
+
+#[derive(Serialize)]
+struct AttachmentView {
+    name: String,
+    media_type: String,
+    size: i64,
+    sha256: String,
+}
+
+/// One line of an item's history: a version submitted, or a review of it.
+#[derive(Serialize)]
+struct HistoryLine {
+    at: String,
+    submitted: Option<Submitted>,
+    reviewed: Option<Reviewed>,
+}
+
+#[derive(Serialize)]
+struct Submitted {
+    version: i32,
+    by: String,
+    sha256: String,
+}
+
+#[derive(Serialize)]
+struct Reviewed {
+    action: String,
+    by: String,
+    comments: String,
+}
+
+#[derive(Serialize)]
+struct CredentialView {
+    account: String,
+    rotated_by: String,
+    done_on: String,
+}
+
+#[derive(Serialize)]
+struct CertificateView {
+    id: Uuid,
+    action: String,
+    at: String,
+    by: String,
+}
+
+#[derive(Serialize)]
+struct Missing {
+    kind_label: String,
+    title: String,
+    due: String,
+    state_label: String,
+}
+
 impl Handover {
     /// The knowledge pack of `agreement_id`, with what `who` may read of it.
     pub async fn pack(&self, who: &Principal, agreement_id: &str) -> Result<Pack> {
@@ -166,171 +295,150 @@ impl Handover {
             .order_by_asc(deletion_request::Column::ConfirmedAt)
             .all(&self.db)
             .await?;
-        let mut out = format!(
-            "# Handover knowledge pack: {}\n\nAgreement {}. Made by Accord on {}. Only accepted items are reproduced; each shows the version accepted, its history and who accepted it.\n\n",
-            md(&view.title),
-            code(agreement_id),
-            self.today()
-        );
-        out.push_str("## Contents\n\n");
-        for e in &view.engagements {
-            out.push_str(&format!(
-                "- {} ({})\n",
-                md(&e.party_name),
-                code(&e.party_id)
-            ));
-            for i in e.items.iter().filter(|i| i.state == State::Accepted) {
-                out.push_str(&format!("  - {}: {}\n", i.kind_label, md(&i.title)));
-            }
-        }
-        out.push('\n');
-        for e in &view.engagements {
-            out.push_str(&format!(
-                "## {} ({})\n\nEngagement ends {}. {} of {} items accepted.{}{}\n\n",
-                md(&e.party_name),
-                code(&e.party_id),
-                e.engagement_end,
-                e.accepted,
-                e.total,
-                e.completed_at
-                    .as_ref()
-                    .map(|at| format!(
-                        " Completed {} by {}.",
-                        md(at),
-                        md(e.completed_by.as_deref().unwrap_or(""))
-                    ))
-                    .unwrap_or_default(),
-                e.waiver
-                    .as_ref()
-                    .map(|w| format!(" Waiver: {}.", md(w)))
-                    .unwrap_or_default(),
-            ));
-            let mut credentials: Vec<Credential> = Vec::new();
-            for i in e.items.iter().filter(|i| i.state == State::Accepted) {
-                let subs = held.submissions.get(&i.id).map_or(&[][..], Vec::as_slice);
-                let Some(accepted) = subs.iter().find(|s| s.number == i.latest) else {
-                    continue;
-                };
-                out.push_str(&format!(
-                    "### {}: {}\n\nItem {}, due {}, taken over by {} ({}). Version {} accepted {} by {}.\n\n",
-                    i.kind_label,
-                    md(&i.title),
-                    code(&i.key),
-                    i.due,
-                    md(&i.owner_name),
-                    md(&i.owner_email),
-                    accepted.number,
-                    md(i.accepted_at.as_deref().unwrap_or("")),
-                    md(i.accepted_by.as_deref().unwrap_or("")),
-                ));
-                out.push_str(headings_below_items(accepted.body.trim()).trim_end());
-                out.push_str("\n\n");
-                let files = held.files.get(&accepted.id).map_or(&[][..], Vec::as_slice);
-                if !files.is_empty() {
-                    out.push_str("Attachments:\n\n");
-                    for f in files {
-                        out.push_str(&format!(
-                            "- {} ({}, {} bytes, SHA-256 `{}`)\n",
-                            md(&f.file_name),
-                            md(&f.media_type),
-                            f.size,
-                            f.sha256
-                        ));
-                    }
-                    out.push('\n');
-                }
-                if i.kind == Kind::AccessRevocation {
-                    credentials.extend(
-                        serde_json::from_str::<Vec<Credential>>(&accepted.credentials)
-                            .unwrap_or_default(),
-                    );
-                }
-                let reviews = held.reviews.get(&i.id).map_or(&[][..], Vec::as_slice);
-                out.push_str("History:\n\n");
-                for s in subs {
-                    out.push_str(&format!(
-                        "- {}: version {} submitted by {} (SHA-256 `{}`)\n",
-                        md(&s.submitted_at),
-                        s.number,
-                        md(&s.submitted_by),
-                        s.sha256
-                    ));
-                    for r in reviews.iter().filter(|r| r.number == s.number) {
-                        let comments = if r.comments.is_empty() {
-                            String::new()
-                        } else {
-                            format!(": {}", md(&r.comments))
-                        };
-                        out.push_str(&format!(
-                            "- {}: {} by {}{}\n",
-                            md(&r.at),
-                            md(&r.action),
-                            md(&r.by),
-                            comments
-                        ));
-                    }
-                }
-                out.push('\n');
-            }
-            out.push_str("#### Access revoked\n\n");
-            if credentials.is_empty() {
-                out.push_str("No access-revocation item accepted yet.\n\n");
-            } else {
-                out.push_str("| Account, key or credential | Rotated or removed by | Done on |\n| --- | --- | --- |\n");
-                for c in &credentials {
-                    out.push_str(&format!(
-                        "| {} | {} | {} |\n",
-                        md(&c.account),
-                        md(&c.rotated_by),
-                        md(&c.done_on)
-                    ));
-                }
-                out.push('\n');
-            }
-            out.push_str("#### Deletion certificates\n\n");
-            let confirmed: Vec<_> = confirmed
-                .iter()
-                .filter(|d| d.holder == e.party_id)
-                .collect();
-            if confirmed.is_empty() {
-                out.push_str("No deletion confirmed for this contractor under this agreement.\n\n");
-            } else {
-                for d in confirmed {
-                    out.push_str(&format!(
-                        "- Request `{}` ({}): confirmed {} by {}. Certificate: {}/api/v1/deletions/{}/certificate?format=html\n",
-                        d.id,
-                        md(&d.action),
-                        md(d.confirmed_at.as_deref().unwrap_or("")),
-                        md(d.confirmed_by.as_deref().unwrap_or("")),
-                        self.public_url,
-                        d.id
-                    ));
-                }
-                out.push('\n');
-            }
-            let missing: Vec<_> = e
-                .items
-                .iter()
-                .filter(|i| i.state != State::Accepted)
-                .collect();
-            if !missing.is_empty() {
-                out.push_str("#### Not handed over\n\n");
-                for i in missing {
-                    out.push_str(&format!(
-                        "- {}: {} (due {}, {})\n",
-                        i.kind_label,
-                        md(&i.title),
-                        i.due,
-                        i.state_label
-                    ));
-                }
-                out.push('\n');
-            }
-        }
+        let engagements = view
+            .engagements
+            .iter()
+            .map(|e| engagement_view(e, &held, &confirmed))
+            .collect();
+        let data = PackView {
+            title: md(&view.title),
+            agreement: code(agreement_id),
+            made_on: self.today().to_string(),
+            public_url: self.public_url.clone(),
+            engagements,
+        };
+        let renderer = RENDERER
+            .as_ref()
+            .map_err(|e| HandoverError::Internal(e.clone()))?;
+        let markdown = renderer
+            .render("pack", &data)
+            .map_err(|e| HandoverError::Internal(format!("the knowledge pack: {e}")))?;
         Ok(Pack {
             title: view.title,
-            markdown: out,
+            markdown,
         })
+    }
+}
+
+/// One contractor's part of the pack.
+fn engagement_view(
+    e: &Engagement,
+    held: &Held,
+    confirmed: &[deletion_request::Model],
+) -> EngagementView {
+    let accepted_items = || e.items.iter().filter(|i| i.state == State::Accepted);
+    let mut credentials = Vec::new();
+    let mut items = Vec::new();
+    for i in accepted_items() {
+        let subs = held.submissions.get(&i.id).map_or(&[][..], Vec::as_slice);
+        let Some(accepted) = subs.iter().find(|s| s.number == i.latest) else {
+            continue;
+        };
+        if i.kind == Kind::AccessRevocation {
+            credentials.extend(
+                serde_json::from_str::<Vec<Credential>>(&accepted.credentials)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|c| CredentialView {
+                        account: md(&c.account),
+                        rotated_by: md(&c.rotated_by),
+                        done_on: md(&c.done_on),
+                    }),
+            );
+        }
+        let files = held.files.get(&accepted.id).map_or(&[][..], Vec::as_slice);
+        let reviews = held.reviews.get(&i.id).map_or(&[][..], Vec::as_slice);
+        let mut history = Vec::new();
+        for s in subs {
+            history.push(HistoryLine {
+                at: md(&s.submitted_at),
+                submitted: Some(Submitted {
+                    version: s.number,
+                    by: md(&s.submitted_by),
+                    sha256: s.sha256.clone(),
+                }),
+                reviewed: None,
+            });
+            history.extend(
+                reviews
+                    .iter()
+                    .filter(|r| r.number == s.number)
+                    .map(|r| HistoryLine {
+                        at: md(&r.at),
+                        submitted: None,
+                        reviewed: Some(Reviewed {
+                            action: md(&r.action),
+                            by: md(&r.by),
+                            comments: md(&r.comments),
+                        }),
+                    }),
+            );
+        }
+        items.push(ItemView {
+            kind_label: i.kind_label.clone(),
+            title: md(&i.title),
+            key: code(&i.key),
+            due: i.due.clone(),
+            owner_name: md(&i.owner_name),
+            owner_email: md(&i.owner_email),
+            version: accepted.number,
+            accepted_at: md(i.accepted_at.as_deref().unwrap_or("")),
+            accepted_by: md(i.accepted_by.as_deref().unwrap_or("")),
+            body: headings_below_items(accepted.body.trim())
+                .trim_end()
+                .to_owned(),
+            attachments: files
+                .iter()
+                .map(|f| AttachmentView {
+                    name: md(&f.file_name),
+                    media_type: md(&f.media_type),
+                    size: f.size,
+                    sha256: f.sha256.clone(),
+                })
+                .collect(),
+            history,
+        });
+    }
+    EngagementView {
+        party_name: md(&e.party_name),
+        party_id: code(&e.party_id),
+        engagement_end: e.engagement_end.clone(),
+        accepted: e.accepted,
+        total: e.total,
+        completed: e.completed_at.as_ref().map(|at| Done {
+            at: md(at),
+            by: md(e.completed_by.as_deref().unwrap_or("")),
+        }),
+        waiver: e.waiver.as_deref().map(md),
+        contents: accepted_items()
+            .map(|i| Line {
+                kind_label: i.kind_label.clone(),
+                title: md(&i.title),
+            })
+            .collect(),
+        items,
+        credentials,
+        certificates: confirmed
+            .iter()
+            .filter(|d| d.holder == e.party_id)
+            .map(|d| CertificateView {
+                id: d.id,
+                action: md(&d.action),
+                at: md(d.confirmed_at.as_deref().unwrap_or("")),
+                by: md(d.confirmed_by.as_deref().unwrap_or("")),
+            })
+            .collect(),
+        missing: e
+            .items
+            .iter()
+            .filter(|i| i.state != State::Accepted)
+            .map(|i| Missing {
+                kind_label: i.kind_label.clone(),
+                title: md(&i.title),
+                due: i.due.clone(),
+                state_label: i.state_label.clone(),
+            })
+            .collect(),
     }
 }
 

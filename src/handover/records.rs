@@ -96,6 +96,10 @@ pub enum HandoverError {
     Mail(#[from] MailError),
     #[error("database error: {0}")]
     Db(#[from] sea_orm::DbErr),
+    /// A fault of the server (the knowledge pack's template will not render): logged, answered
+    /// as an internal error.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl crate::failure::Failure for HandoverError {
@@ -112,7 +116,9 @@ impl crate::failure::Failure for HandoverError {
             HandoverError::Attachment(Refused::Type { .. }) => Kind::Unsupported,
             HandoverError::Attachment(Refused::Name) => Kind::BadRequest,
             HandoverError::Registry(r) => r.kind(),
-            HandoverError::Mail(_) | HandoverError::Db(_) => Kind::Internal,
+            HandoverError::Mail(_) | HandoverError::Db(_) | HandoverError::Internal(_) => {
+                Kind::Internal
+            }
         }
     }
 }
