@@ -127,15 +127,39 @@ need_smtp_server
 need_schemathesis
 start_postgres
 
-# Every crate's unit tests (the service, its pure core, the migrations) and the two integration
-# test binaries by default; with arguments, exactly what they select (`--test external`). Not
-# the benches: they are measurements, built by `cargo bench` (docs/benchmarks.md) and checked
-# by clippy.
-if [ "$#" -eq 0 ]; then
-  set -- --workspace --lib --bins --tests
-fi
 # A clean machine builds everything once: incremental compilation would only add its caches to
 # the disk. Set CARGO_INCREMENTAL=1 to keep them between runs of your own.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
-log "cargo test $*"
-cargo test "$@"
+
+# With arguments, exactly what they select (`--test external`).
+if [ "$#" -gt 0 ]; then
+  log "cargo test $*"
+  exec cargo test "$@"
+fi
+
+# Every crate's unit tests (the service, its pure core, the migrations), then the two
+# integration binaries at once. Not the benches: they are measurements, built by `cargo bench`
+# (docs/benchmarks.md) and checked by clippy. The two binaries each spend much of their time
+# waiting (on a browser, an OpenID provider, Schemathesis, a database's fsync), so on two cores
+# together they take little more than the longer alone; each line of theirs is prefixed with
+# its binary's name, and each ends with its own summary.
+log "cargo test --workspace --lib --bins --tests --no-run"
+cargo test --workspace --lib --bins --tests --no-run
+log "cargo test --workspace --lib --bins"
+cargo test --workspace --lib --bins
+log "cargo test --test everyday, and at the same time cargo test --test external"
+run_prefixed() { # binary
+  cargo test --test "$1" 2>&1 | sed -u "s/^/[$1] /"
+}
+run_prefixed everyday &
+everyday=$!
+run_prefixed external &
+external=$!
+failed=()
+wait "$everyday" || failed+=(everyday)
+wait "$external" || failed+=(external)
+if [ "${#failed[@]}" -gt 0 ]; then
+  log "failed: ${failed[*]} (rerun one: scripts/test.sh --test ${failed[0]})"
+  exit 1
+fi
+log "every test passed"
