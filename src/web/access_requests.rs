@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::Console;
+use super::confirm::{ConfirmPage, Hidden, Row};
 use super::csrf::Checked;
 use super::csrf::carries_csrf;
 use super::csrf::{CsrfOnly, MessageForm};
@@ -345,23 +346,28 @@ pub async fn decide(
     let here = format!("/access-requests/{id}/decide/{decision}");
     if f.step != "confirm" {
         let mut rows = vec![
-            json!({ "key": "Request", "value": r.reference }),
-            json!({ "key": "Organisation", "value": r.organisation }),
-            json!({ "key": "Decision", "value": verb }),
-            json!({ "key": "Reasons", "value": reasons }),
+            Row::new("Request", r.reference.as_str()),
+            Row::new("Organisation", r.organisation.clone().unwrap_or_default()),
+            Row::new("Decision", verb),
+            Row::new("Reasons", reasons),
         ];
-        let mut hidden = vec![json!({ "name": "reasons", "value": reasons })];
+        let mut hidden = vec![Hidden::new("reasons", reasons)];
         if approving {
-            rows.push(json!({ "key": "Conditions", "value": if conditions.is_empty() { "None" } else { conditions } }));
-            hidden.push(json!({ "name": "conditions", "value": conditions }));
+            let shown = if conditions.is_empty() {
+                "None"
+            } else {
+                conditions
+            };
+            rows.push(Row::new("Conditions", shown));
+            hidden.push(Hidden::new("conditions", conditions));
             if party.1.is_some() {
                 let value = if as_party.is_empty() {
                     format!("A new party, with the id {}", party.0)
                 } else {
                     format!("The existing party {as_party}")
                 };
-                rows.push(json!({ "key": "Party", "value": value }));
-                hidden.push(json!({ "name": "as_party", "value": as_party }));
+                rows.push(Row::new("Party", value));
+                hidden.push(Hidden::new("as_party", as_party));
             }
         }
         let warning = if approving {
@@ -369,18 +375,18 @@ pub async fn decide(
         } else {
             "Rejecting is final: the requester is told, with your reasons."
         };
-        let data = json!({
-            "heading": format!("Check before you {}", verb.to_lowercase()),
-            "rows": rows, "hidden": hidden, "action": here, "back": here,
-            "editable": true, "warning": warning,
-            "button": format!("{verb} the request"),
-        });
-        return Ok(pages().page(
-            Some(&viewer),
-            "confirm",
-            &format!("Check before you {}", verb.to_lowercase()),
-            data,
-        ));
+        let heading = format!("Check before you {}", verb.to_lowercase());
+        let check = ConfirmPage {
+            heading: heading.clone(),
+            rows,
+            hidden,
+            action: here.clone(),
+            back: here,
+            editable: true,
+            warning: warning.into(),
+            button: format!("{verb} the request"),
+        };
+        return Ok(pages().show(StatusCode::OK, Some(&viewer), &heading, &check));
     }
     if approving {
         let as_party = (!as_party.is_empty()).then_some(as_party);

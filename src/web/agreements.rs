@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Console;
+use super::confirm::{ConfirmPage, Hidden, Row};
 use super::csrf::Checked;
 use super::csrf::carries_csrf;
 use super::errors::{WebError, WebResult};
@@ -577,24 +578,28 @@ pub async fn sign_submit(
             .bound_party()
             .unwrap_or_default()
             .to_owned();
-        let data = json!({
-            "heading": "Check before you sign",
-            "rows": [
-                { "key": "Agreement", "value": format!("{id}, version {n}") },
-                { "key": "Signing for", "value": party },
-                { "key": "Your name", "value": name.as_str() },
-                { "key": "Signing as", "value": role.label() },
+        let check = ConfirmPage {
+            heading: "Check before you sign".into(),
+            rows: vec![
+                Row::new("Agreement", format!("{id}, version {n}")),
+                Row::new("Signing for", party),
+                Row::new("Your name", name.as_str()),
+                Row::new("Signing as", role.label()),
             ],
-            "hidden": [
-                { "name": "name", "value": name.as_str() }, { "name": "role", "value": f.role }
+            hidden: vec![
+                Hidden::new("name", name.as_str()),
+                Hidden::new("role", f.role.as_str()),
             ],
-            "action": here,
-            "back": here,
-            "editable": true,
-            "warning": "A signature cannot be withdrawn. When every party's senior officer has signed, the version comes into force.",
-            "button": "Sign the agreement",
-        });
-        return Ok(pages().page(Some(&viewer), "confirm", "Check before you sign", data));
+            action: here.clone(),
+            back: here,
+            editable: true,
+            warning: "A signature cannot be withdrawn. When every party's senior officer has \
+                      signed, the version comes into force."
+                .into(),
+            button: "Sign the agreement".into(),
+        };
+        let title = "Check before you sign";
+        return Ok(pages().show(StatusCode::OK, Some(&viewer), title, &check));
     }
     console
         .registry
@@ -715,26 +720,22 @@ pub async fn control_submit(
                 "Termination is final: the agreement takes no new versions or signatures, and the gate refuses its flows for good."
             }
         };
-        let data = json!({
-            "heading": format!("Check before you {}", verb.to_lowercase()),
-            "rows": [
-                { "key": "Agreement", "value": id },
-                { "key": "Action", "value": verb },
-                { "key": "Reason", "value": reason.as_str() },
+        let heading = format!("Check before you {}", verb.to_lowercase());
+        let check = ConfirmPage {
+            heading: heading.clone(),
+            rows: vec![
+                Row::new("Agreement", id.as_str()),
+                Row::new("Action", verb),
+                Row::new("Reason", reason.as_str()),
             ],
-            "hidden": [{ "name": "reason", "value": reason.as_str() }],
-            "action": here,
-            "back": here,
-            "editable": true,
-            "warning": warning,
-            "button": format!("{verb} the agreement"),
-        });
-        return Ok(pages().page(
-            Some(&viewer),
-            "confirm",
-            &format!("Check before you {}", verb.to_lowercase()),
-            data,
-        ));
+            hidden: vec![Hidden::new("reason", reason.as_str())],
+            action: here.clone(),
+            back: here,
+            editable: true,
+            warning: warning.into(),
+            button: format!("{verb} the agreement"),
+        };
+        return Ok(pages().show(StatusCode::OK, Some(&viewer), &heading, &check));
     }
     console
         .registry

@@ -7,7 +7,10 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use poem::http::StatusCode;
+
 use super::Console;
+use super::confirm::{ConfirmPage, Row};
 use super::csrf::{Checked, CsrfOnly};
 use super::errors::{WebError, WebResult};
 use super::render::{pages, see_other};
@@ -95,23 +98,28 @@ pub async fn confirm_form(
     viewer.allow(OFFICERS)?;
     let id = parse_id(&id)?;
     let r = console.retention.request(id).await?;
-    let data = json!({
-        "heading": "Confirm that the data has been deleted",
-        "rows": [
-            { "key": "Agreement", "value": format!("{}, version {}", r.agreement_id, r.version) },
-            { "key": "Holder", "value": r.holder },
-            { "key": "Action required", "value": r.action },
-            { "key": "Holdings covered", "value": r.holdings.len().to_string() },
-            { "key": "Requested", "value": r.created_at },
+    let check = ConfirmPage {
+        heading: "Confirm that the data has been deleted".into(),
+        rows: vec![
+            Row::new(
+                "Agreement",
+                format!("{}, version {}", r.agreement_id, r.version),
+            ),
+            Row::new("Holder", r.holder.as_str()),
+            Row::new("Action required", r.action.as_str()),
+            Row::new("Holdings covered", r.holdings.len().to_string()),
+            Row::new("Requested", r.created_at.as_str()),
         ],
-        "hidden": [],
-        "action": format!("/deletions/{id}/confirm"),
-        "back": "/deletions",
-        "editable": false,
-        "warning": "Confirm only once the holder has told you the data is gone. The confirmation is recorded with your name and cannot be undone.",
-        "button": "Confirm deletion",
-    });
-    Ok(pages().page(Some(&viewer), "confirm", "Confirm deletion", data))
+        hidden: Vec::new(),
+        action: format!("/deletions/{id}/confirm"),
+        back: "/deletions".into(),
+        editable: false,
+        warning: "Confirm only once the holder has told you the data is gone. The confirmation \
+                  is recorded with your name and cannot be undone."
+            .into(),
+        button: "Confirm deletion".into(),
+    };
+    Ok(pages().show(StatusCode::OK, Some(&viewer), "Confirm deletion", &check))
 }
 
 #[handler]

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::Console;
+use super::confirm::{ConfirmPage, Hidden, Row};
 use super::csrf::Checked;
 use super::csrf::carries_csrf;
 use super::errors::{WebError, WebResult};
@@ -215,27 +216,27 @@ pub async fn end_submit(
     let here = urls::engagement_end(&id, &party);
     if f.step != "confirm" {
         let today = crate::dpia::labels::date(console.clock.today());
-        let data = json!({
-            "heading": "Check before you end the engagement",
-            "rows": [
-                { "key": "Agreement", "value": title },
-                { "key": "Contractor", "value": e.party_name },
-                { "key": "The engagement ends", "value": format!("Today, {today}") },
-                { "key": "Reason", "value": reason.as_str() },
+        let heading = "Check before you end the engagement";
+        let check = ConfirmPage {
+            heading: heading.into(),
+            rows: vec![
+                Row::new("Agreement", title.as_str()),
+                Row::new("Contractor", e.party_name.as_str()),
+                Row::new("The engagement ends", format!("Today, {today}")),
+                Row::new("Reason", reason.as_str()),
             ],
-            "hidden": [{ "name": "reason", "value": reason.as_str() }],
-            "action": here,
-            "back": here,
-            "editable": true,
-            "warning": format!("This cannot be undone. The gate refuses {}'s flows under this agreement at once, its access ends, and every handover item still open is due.", e.party_name),
-            "button": "End the engagement",
-        });
-        return Ok(pages().page(
-            Some(&viewer),
-            "confirm",
-            "Check before you end the engagement",
-            data,
-        ));
+            hidden: vec![Hidden::new("reason", reason.as_str())],
+            action: here.clone(),
+            back: here,
+            editable: true,
+            warning: format!(
+                "This cannot be undone. The gate refuses {}'s flows under this agreement at \
+                 once, its access ends, and every handover item still open is due.",
+                e.party_name
+            ),
+            button: "End the engagement".into(),
+        };
+        return Ok(pages().show(StatusCode::OK, Some(&viewer), heading, &check));
     }
     console
         .handover

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::Console;
+use super::confirm::{ConfirmPage, Hidden, Row};
 use super::csrf::Checked;
 use super::csrf::carries_csrf;
 use super::errors::{WebError, WebResult};
@@ -126,27 +127,31 @@ pub async fn new_submit(
     }
     if f.step != "confirm" {
         let none = "(any)";
-        let data = json!({
-            "heading": "Check the hold before you place it",
-            "rows": [
-                { "key": "For", "value": kind.label() },
-                { "key": "Reason", "value": reason.as_str() },
-                { "key": "Agreement", "value": scope.agreement().unwrap_or(none) },
-                { "key": "Party", "value": scope.party().unwrap_or(none) },
-                { "key": "Subject reference", "value": scope.subject_ref().unwrap_or(none) },
+        let page = ConfirmPage {
+            heading: "Check the hold before you place it".into(),
+            rows: vec![
+                Row::new("For", kind.label()),
+                Row::new("Reason", reason.as_str()),
+                Row::new("Agreement", scope.agreement().unwrap_or(none)),
+                Row::new("Party", scope.party().unwrap_or(none)),
+                Row::new("Subject reference", scope.subject_ref().unwrap_or(none)),
             ],
-            "hidden": [
-                { "name": "kind", "value": f.kind }, { "name": "reason", "value": f.reason },
-                { "name": "agreement", "value": f.agreement }, { "name": "party", "value": f.party },
-                { "name": "subject", "value": f.subject },
+            hidden: vec![
+                Hidden::new("kind", f.kind.as_str()),
+                Hidden::new("reason", f.reason.as_str()),
+                Hidden::new("agreement", f.agreement.as_str()),
+                Hidden::new("party", f.party.as_str()),
+                Hidden::new("subject", f.subject.as_str()),
             ],
-            "action": "/holds/new",
-            "back": "/holds/new",
-            "editable": true,
-            "warning": "While the hold is in force, nothing it covers is deleted, even when retention ends.",
-            "button": "Place the hold",
-        });
-        return Ok(pages().page(Some(&viewer), "confirm", "Check the hold", data));
+            action: "/holds/new".into(),
+            back: "/holds/new".into(),
+            editable: true,
+            warning: "While the hold is in force, nothing it covers is deleted, even when \
+                      retention ends."
+                .into(),
+            button: "Place the hold".into(),
+        };
+        return Ok(pages().show(StatusCode::OK, Some(&viewer), "Check the hold", &page));
     }
     match console
         .retention
@@ -229,15 +234,23 @@ pub async fn release_submit(
     }
     if f.step != "confirm" {
         let href = format!("/holds/{id}/release");
-        let data = json!({
-            "heading": "Check before you release the hold",
-            "rows": [{ "key": "Hold", "value": id.to_string() }, { "key": "Reason", "value": reason.as_str() }],
-            "hidden": [{ "name": "reason", "value": f.reason }],
-            "action": href, "back": href, "editable": true,
-            "warning": "Once released, what the hold kept is deleted at the next sweep if its retention has ended.",
-            "button": "Release the hold",
-        });
-        return Ok(pages().page(Some(&viewer), "confirm", "Check before you release", data));
+        let page = ConfirmPage {
+            heading: "Check before you release the hold".into(),
+            rows: vec![
+                Row::new("Hold", id.to_string()),
+                Row::new("Reason", reason.as_str()),
+            ],
+            hidden: vec![Hidden::new("reason", f.reason.as_str())],
+            action: href.clone(),
+            back: href,
+            editable: true,
+            warning: "Once released, what the hold kept is deleted at the next sweep if its \
+                      retention has ended."
+                .into(),
+            button: "Release the hold".into(),
+        };
+        let title = "Check before you release";
+        return Ok(pages().show(StatusCode::OK, Some(&viewer), title, &page));
     }
     console
         .retention

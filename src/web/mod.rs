@@ -10,6 +10,7 @@ pub mod access_requests;
 pub mod agreements;
 pub mod assets;
 pub mod audit;
+pub mod confirm;
 pub mod cookies;
 pub mod csrf;
 pub mod deletions;
@@ -29,6 +30,7 @@ pub mod sign_in;
 pub mod sso;
 pub mod template;
 pub mod transparency;
+pub mod typed;
 pub mod urls;
 
 use std::sync::Arc;

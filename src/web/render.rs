@@ -166,6 +166,11 @@ static PAGES: std::sync::OnceLock<Result<Pages, String>> = std::sync::OnceLock::
 
 /// Compiles the page templates once; `Err` names a template that does not compile (a fault of
 /// the build, which `serve` reports at start rather than on the first page).
+/// The name of every template the pages use.
+pub fn template_names() -> impl Iterator<Item = &'static str> {
+    TEMPLATES.iter().map(|(name, _)| *name)
+}
+
 pub fn init() -> Result<(), String> {
     PAGES
         .get_or_init(Pages::load)
@@ -220,6 +225,20 @@ impl Pages {
         }
     }
 
+    /// A typed page ([`Page`](super::typed::Page)) inside the layout, with `status`.
+    pub fn show<P: super::typed::Page>(
+        &self,
+        status: StatusCode,
+        viewer: Option<&Viewer>,
+        title: &str,
+        page: &P,
+    ) -> Response {
+        match serde_json::to_value(page) {
+            Ok(data) => self.page_with(status, viewer, P::TEMPLATE, title, data),
+            Err(e) => *failed(&e, P::TEMPLATE),
+        }
+    }
+
     /// A page's HTML, for an answer that needs its bytes (to tag it for caches); `Err` is the
     /// answer to give when a template fails, already logged.
     pub fn html(
@@ -268,7 +287,7 @@ fn lists_problems(data: &Value) -> bool {
 }
 
 /// The answer when a template fails: logged with a reference, shown without detail.
-fn failed(e: &handlebars::RenderError, template: &str) -> Box<Response> {
+fn failed(e: &dyn std::fmt::Display, template: &str) -> Box<Response> {
     let reference = uuid::Uuid::now_v7();
     tracing::error!(error = %e, %reference, template, "a page did not render");
     Box::new(html_response(

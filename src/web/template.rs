@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Console;
+use super::confirm::{ConfirmPage, Hidden, Row};
 use super::csrf::Checked;
 use super::csrf::carries_csrf;
 use super::draft::MAX_SOURCE;
@@ -195,37 +196,33 @@ pub async fn submit(
         None => "The file you uploaded".to_owned(),
     };
     let mut hidden = vec![
-        json!({ "name": "template", "value": answers.template }),
-        json!({ "name": "id", "value": id.as_str() }),
-        json!({ "name": "start", "value": start.to_string() }),
+        Hidden::new("template", answers.template.as_str()),
+        Hidden::new("id", id.as_str()),
+        Hidden::new("start", start.to_string()),
     ];
     if answers.template == UPLOAD {
-        hidden.push(json!({ "name": "text", "value": String::from_utf8_lossy(&bytes) }));
+        hidden.push(Hidden::new("text", String::from_utf8_lossy(&bytes)));
     }
-    let data = json!({
-        "heading": "Check before you create the draft",
-        "rows": [
-            { "key": "Template", "value": chosen },
-            { "key": "New agreement", "value": id.as_str() },
-            { "key": "Starts on", "value": start.to_string() },
-            { "key": "Placeholders to fill in", "value": unfilled },
+    let heading = "Check before you create the draft";
+    let check = ConfirmPage {
+        heading: heading.into(),
+        rows: vec![
+            Row::new("Template", chosen),
+            Row::new("New agreement", id.as_str()),
+            Row::new("Starts on", start.to_string()),
+            Row::new("Placeholders to fill in", unfilled.to_string()),
         ],
-        "warning": format!(
+        warning: format!(
             "Accord stores version 1 of {id} as a draft. Nobody can sign it until every \
              placeholder is filled in."
         ),
-        "button": "Create the draft",
-        "action": "/agreements/new/template/create",
-        "hidden": hidden,
-        "editable": false,
-        "back": "/agreements/new/template",
-    });
-    Ok(pages().page(
-        Some(&viewer),
-        "confirm",
-        "Check before you create the draft",
-        data,
-    ))
+        button: "Create the draft".into(),
+        action: "/agreements/new/template/create".into(),
+        hidden,
+        editable: false,
+        back: "/agreements/new/template".into(),
+    };
+    Ok(pages().show(StatusCode::OK, Some(&viewer), heading, &check))
 }
 
 /// The answers confirmed: the draft is stored, and its page lists what is left to fill.
