@@ -5,9 +5,12 @@
 use poem::Response;
 use poem::error::ResponseError;
 use poem::http::StatusCode;
-use serde_json::json;
 
+use serde::Serialize;
+
+use super::message::Link;
 use super::render::pages;
+use super::typed::Page;
 use crate::access::requests::AccessError;
 use crate::failure::{Failure, Kind};
 use crate::people::PeopleError;
@@ -124,11 +127,40 @@ impl ResponseError for WebError {
             WebError::Csrf => "Go back, reload the page and try again.".to_owned(),
             other => other.to_string(),
         };
-        let link = matches!(self, WebError::RequesterLink).then(
-            || json!({ "href": "/request-access/renew", "text": "Get a new link to your request" }),
-        );
-        let data = json!({ "heading": self.heading(), "message": message, "link": link });
-        pages().page_with(self.status(), None, "error", self.heading(), data)
+        let link = matches!(self, WebError::RequesterLink).then(|| Link {
+            href: "/request-access/renew".into(),
+            text: "Get a new link to your request".into(),
+        });
+        let page = ErrorPage {
+            heading: self.heading().to_owned(),
+            message,
+            link,
+        };
+        pages().show(self.status(), None, self.heading(), &page)
+    }
+}
+
+/// The page of an error: what went wrong, what to do, and perhaps a way on besides "Go to your
+/// work".
+#[derive(Serialize)]
+pub struct ErrorPage {
+    pub heading: String,
+    pub message: String,
+    pub link: Option<Link>,
+}
+
+impl Page for ErrorPage {
+    const TEMPLATE: &'static str = "error";
+
+    fn example() -> ErrorPage {
+        ErrorPage {
+            heading: "This link has expired".into(),
+            message: "Private links work for 90 days.".into(),
+            link: Some(Link {
+                href: "/request-access/renew".into(),
+                text: "Get a new link to your request".into(),
+            }),
+        }
     }
 }
 

@@ -20,6 +20,7 @@ pub mod handover;
 pub mod holdings;
 pub mod holds;
 pub mod home;
+pub mod message;
 pub mod multipart;
 pub mod notices;
 pub mod register;

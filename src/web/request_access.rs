@@ -14,6 +14,7 @@ use super::csrf::Checked;
 use super::csrf::carries_csrf;
 use super::csrf::{CsrfOnly, MessageForm};
 use super::errors::{WebError, WebResult};
+use super::message::MessagePage;
 use super::render::{pages, see_other};
 use super::session::Visitor;
 use super::sign_in::{address, field_error};
@@ -90,16 +91,17 @@ pub async fn start(
         }
         Err(e) => return Err(e.into()),
     }
-    let data = json!({
-        "heading": "Check your e-mail",
-        "message": format!(
+    let said = MessagePage::new(
+        "Check your e-mail",
+        format!(
             "We have sent a link to {email}. Open it within 24 hours to confirm your address and \
              continue your request. If it has not arrived in a few minutes, check your junk \
              folder, or start again."
         ),
-        "link": { "href": "/request-access", "text": "Start again" },
-    });
-    Ok(visit.with_cookie(pages().page(None, "message", "Check your e-mail", data)))
+        Some(("/request-access", "Start again")),
+    );
+    let page = pages().show(StatusCode::OK, None, "Check your e-mail", &said);
+    Ok(visit.with_cookie(page))
 }
 
 #[handler]
@@ -142,15 +144,16 @@ pub async fn renew(
     if let Some((errors, status)) = problem {
         return Ok(visit.with_cookie(renew_page(&visit, email, &errors, status)));
     }
-    let data = json!({
-        "heading": "Check your e-mail",
-        "message": format!(
+    let said = MessagePage::new(
+        "Check your e-mail",
+        format!(
             "If {email} has a request that is still open, we have sent it a new private link. \
              Links sent before stop working."
         ),
-        "link": null,
-    });
-    Ok(visit.with_cookie(pages().page(None, "message", "Check your e-mail", data)))
+        None,
+    );
+    let page = pages().show(StatusCode::OK, None, "Check your e-mail", &said);
+    Ok(visit.with_cookie(page))
 }
 
 #[handler]

@@ -3,15 +3,18 @@
 use poem::http::{StatusCode, header};
 use poem::web::{Form, Path, Query, RemoteAddr};
 use poem::{IntoResponse, Response, handler};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::confirm::Hidden;
 use super::csrf::Checked;
 use super::csrf::CsrfOnly;
 use super::csrf::carries_csrf;
 use super::errors::WebResult;
+use super::message::MessagePage;
 use super::render::{pages, see_other};
 use super::session::{Viewer, Visitor, local_path};
+use super::typed::Page;
 use super::{Console, cookies};
 use crate::people::sessions::Via;
 use crate::people::sso::SIGNED_OUT;
@@ -131,12 +134,15 @@ pub async fn submit(
     let mut resp = if kept.is_empty() {
         see_other(next)
     } else {
-        let kept: Vec<_> = kept
-            .iter()
-            .map(|(k, v)| json!({ "name": k, "value": v }))
-            .collect();
-        let data = json!({ "action": next, "kept": kept });
-        pages().page(Some(&viewer), "resume", "Continue where you left off", data)
+        let page = ResumePage {
+            action: next.to_owned(),
+            kept: kept
+                .iter()
+                .map(|(k, v)| Hidden::new(k, v.as_str()))
+                .collect(),
+        };
+        let title = "Continue where you left off";
+        pages().show(StatusCode::OK, Some(&viewer), title, &page)
     };
     if let Ok(v) = cookie.parse() {
         resp.headers_mut().append(header::SET_COOKIE, v);
@@ -193,13 +199,46 @@ pub struct SignedOut {
 /// still remember the person.
 #[handler]
 pub fn signed_out(Query(q): Query<SignedOut>) -> Response {
-    let still = q.provider.as_deref() == Some("still");
-    pages().page(
-        None,
-        "signed_out",
-        "You have signed out",
-        json!({ "provider_still": still }),
-    )
+    let page = SignedOutPage {
+        provider_still: q.provider.as_deref() == Some("still"),
+    };
+    pages().show(StatusCode::OK, None, "You have signed out", &page)
+}
+
+/// After signing in again, the form the session ended on, ready to post again (only a form that
+/// came from this browser's own pages is kept: `session::own_form`).
+#[derive(Serialize)]
+pub struct ResumePage {
+    pub action: String,
+    pub kept: Vec<Hidden>,
+}
+
+/// "You have signed out", warning when the organisation's sign-in service may still remember
+/// the person.
+#[derive(Serialize)]
+pub struct SignedOutPage {
+    pub provider_still: bool,
+}
+
+impl Page for ResumePage {
+    const TEMPLATE: &'static str = "resume";
+
+    fn example() -> ResumePage {
+        ResumePage {
+            action: "/agreements/example/control/suspend".into(),
+            kept: vec![Hidden::new("reason", "A breach is being investigated")],
+        }
+    }
+}
+
+impl Page for SignedOutPage {
+    const TEMPLATE: &'static str = "signed_out";
+
+    fn example() -> SignedOutPage {
+        SignedOutPage {
+            provider_still: true,
+        }
+    }
 }
 
 #[handler]
@@ -232,18 +271,12 @@ fn set_page(
 }
 
 fn bad_link() -> Response {
-    let data = json!({
-        "heading": "This link has expired or been used",
-        "message": "Ask your Accord administrator for a new link (accord user reset).",
-        "link": null,
-    });
-    pages().page_with(
-        StatusCode::NOT_FOUND,
+    let said = MessagePage::new(
+        "This link has expired or been used",
+        "Ask your Accord administrator for a new link (accord user reset).",
         None,
-        "message",
-        "Link not valid",
-        data,
-    )
+    );
+    pages().show(StatusCode::NOT_FOUND, None, "Link not valid", &said)
 }
 
 #[derive(Deserialize)]
@@ -282,12 +315,12 @@ pub async fn set_submit(
         Err(PeopleError::BadLink) => return Ok(bad_link()),
         Err(e) => return Err(e.into()),
     }
-    let data = json!({
-        "heading": "Your password is set",
-        "message": "You can now sign in with your e-mail address and this password.",
-        "link": { "href": "/sign-in", "text": "Sign in" },
-    });
-    Ok(pages().page(None, "message", "Password set", data))
+    let said = MessagePage::new(
+        "Your password is set",
+        "You can now sign in with your e-mail address and this password.",
+        Some(("/sign-in", "Sign in")),
+    );
+    Ok(pages().show(StatusCode::OK, None, "Password set", &said))
 }
 
 fn new_password_errors(password: &str, confirm: &str) -> Vec<serde_json::Value> {
@@ -364,13 +397,13 @@ pub async fn change_submit(
         }
         Err(e) => return Err(e.into()),
     }
-    let data = json!({
-        "heading": "Your password has been changed",
-        "message": "Every session was signed out, this one too. Sign in with your new password.",
-        "link": { "href": "/sign-in", "text": "Sign in" },
-    });
+    let said = MessagePage::new(
+        "Your password has been changed",
+        "Every session was signed out, this one too. Sign in with your new password.",
+        Some(("/sign-in", "Sign in")),
+    );
     let mut resp = pages()
-        .page(None, "message", "Password changed", data)
+        .show(StatusCode::OK, None, "Password changed", &said)
         .into_response();
     if let Ok(v) = cookies::clear(cookies::SESSION, console.secure_cookies).parse() {
         resp.headers_mut().append(header::SET_COOKIE, v);

@@ -10,6 +10,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::confirm::ConfirmPage;
+use super::errors::ErrorPage;
+use super::message::MessagePage;
+use super::notices::{AccessibilityPage, CookiesPage, PrivacyPage};
+use super::sign_in::{ResumePage, SignedOutPage};
 
 /// A page's data, typed.
 pub trait Page: Serialize {
@@ -29,7 +33,16 @@ pub fn examples() -> Vec<(&'static str, Value)> {
         let value = serde_json::to_value(P::example()).expect("a page's data is JSON");
         (P::TEMPLATE, value)
     }
-    vec![one::<ConfirmPage>()]
+    vec![
+        one::<ConfirmPage>(),
+        one::<MessagePage>(),
+        one::<PrivacyPage>(),
+        one::<AccessibilityPage>(),
+        one::<CookiesPage>(),
+        one::<ErrorPage>(),
+        one::<ResumePage>(),
+        one::<SignedOutPage>(),
+    ]
 }
 
 /// The templates whose pages are still built from `json!` (issue #28: each is to be typed), and
@@ -38,19 +51,16 @@ pub const UNTYPED: &[&str] = &[
     "access_decide",
     "access_queue",
     "access_request",
-    "accessibility",
     "agreement",
     "agreements",
     "audit",
     "change_password",
     "control",
-    "cookies",
     "deletions",
     "diff",
     "draft",
     "draft_copy",
     "engagement_end",
-    "error",
     "from_template",
     "handover_agreement",
     "handover_item",
@@ -62,8 +72,6 @@ pub const UNTYPED: &[&str] = &[
     "holdings",
     "holds",
     "home",
-    "message",
-    "privacy",
     "register",
     "request_check",
     "request_confirm",
@@ -72,11 +80,9 @@ pub const UNTYPED: &[&str] = &[
     "request_step",
     "request_tasks",
     "request_withdraw",
-    "resume",
     "set_password",
     "sign",
     "sign_in",
-    "signed_out",
     "transparency_agreement",
     "transparency_feed",
     "transparency_list",
