@@ -19,7 +19,7 @@ use super::errors::{WebError, WebResult};
 use super::render::{pages, see_other};
 use super::request_access::answer_sections;
 use super::session::{Viewer, encode};
-use super::sign_in::field_error;
+use super::sign_in::{FieldError, field_error};
 use crate::access::requests::{AccessError, Actor, Either, QueueFilter};
 use crate::access::states::Status;
 use crate::auth::{OFFICERS, READERS};
@@ -96,7 +96,7 @@ async fn request_page(
     console: &Console,
     viewer: &Viewer,
     id: Uuid,
-    errors: &[Value],
+    errors: &[FieldError],
     message: &str,
     status: StatusCode,
 ) -> WebResult<Response> {
@@ -267,7 +267,7 @@ fn decide_page(
     d: Decision,
     a: Entered,
     (party_id, clash): &(String, Option<String>),
-    errors: &[Value],
+    errors: &[FieldError],
     status: StatusCode,
 ) -> Response {
     let data = json!({

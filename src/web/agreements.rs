@@ -15,7 +15,7 @@ use super::csrf::carries_csrf;
 use super::errors::{WebError, WebResult};
 use super::render::{pages, see_other};
 use super::session::{Viewer, encode};
-use super::sign_in::field_error;
+use super::sign_in::{FieldError, field_error};
 use super::urls;
 use crate::agreement::lifecycle::{Control, Status};
 use crate::agreement::validate::placeholders::unfilled_in;
@@ -481,7 +481,7 @@ async fn sign_page(
     id: &str,
     n: i32,
     form: &SignForm,
-    errors: &[Value],
+    errors: &[FieldError],
     status: StatusCode,
 ) -> WebResult<Response> {
     let party = viewer
@@ -643,7 +643,7 @@ fn control_page(
     action: &str,
     verb: &str,
     reason: &str,
-    errors: &[Value],
+    errors: &[FieldError],
     status: StatusCode,
 ) -> Response {
     let data = json!({

@@ -15,6 +15,7 @@ use super::errors::WebResult;
 use super::multipart::Parts;
 use super::render::{pages, see_other};
 use super::session::Viewer;
+use super::sign_in::FieldError;
 use super::urls;
 use crate::agreement::Diagnostic;
 use crate::auth::OFFICERS;
@@ -146,7 +147,7 @@ fn draft_page(
     viewer: &Viewer,
     source: &str,
     findings: Option<&[Diagnostic]>,
-    form_errors: &[Value],
+    form_errors: &[FieldError],
     choosing: bool,
     existing: &[&str],
     status: StatusCode,

@@ -18,7 +18,7 @@ use super::errors::{WebError, WebResult};
 use super::multipart::Parts;
 use super::render::{pages, see_other};
 use super::session::Viewer;
-use super::sign_in::field_error;
+use super::sign_in::{FieldError, field_error};
 use super::urls;
 use crate::auth::{OFFICERS, Role};
 use crate::handover::files::{MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS};
@@ -158,7 +158,7 @@ fn end_page(
     title: &str,
     e: &crate::handover::records::Engagement,
     reason: &str,
-    errors: &[Value],
+    errors: &[FieldError],
     status: StatusCode,
 ) -> Response {
     let data = json!({
@@ -250,7 +250,7 @@ async fn item_page(
     viewer: &Viewer,
     id: &str,
     item: Uuid,
-    errors: &[Value],
+    errors: &[FieldError],
     typed: &SubmitFields,
     status: StatusCode,
 ) -> WebResult<Response> {

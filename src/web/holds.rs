@@ -3,8 +3,7 @@
 use poem::http::StatusCode;
 use poem::web::{Data, Form, Path, Query};
 use poem::{Response, handler};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::Console;
@@ -14,10 +13,11 @@ use super::csrf::carries_csrf;
 use super::errors::{WebError, WebResult};
 use super::render::{pages, see_other};
 use super::session::Viewer;
-use super::sign_in::field_error;
+use super::sign_in::{FieldError, field_error};
+use super::typed::Page;
 use crate::auth::{OFFICERS, READERS};
 use crate::inputs::{HoldScope, Reason, ScopePart, ScopeProblem};
-use crate::retention::holds::HoldKind;
+use crate::retention::holds::{HoldKind, LegalHold, Scope};
 
 #[handler]
 pub async fn list(console: Data<&Console>, viewer: Viewer) -> WebResult<Response> {
@@ -25,14 +25,62 @@ pub async fn list(console: Data<&Console>, viewer: Viewer) -> WebResult<Response
     let holds = console.retention.holds(false).await?;
     let (in_force, released): (Vec<_>, Vec<_>) =
         holds.into_iter().partition(|h| h.released_at.is_none());
-    let label = |k: &str| HoldKind::parse(k).unwrap_or(HoldKind::Other).label();
-    let view = |h: &crate::retention::holds::LegalHold| json!({ "h": h, "kind": label(&h.kind) });
-    let data = json!({
-        "in_force": in_force.iter().map(view).collect::<Vec<_>>(),
-        "released": released.iter().take(50).map(view).collect::<Vec<_>>(),
-        "officer": viewer.allow(OFFICERS).is_ok(),
-    });
-    Ok(pages().page(Some(&viewer), "holds", "Legal holds", data))
+    let view = |h: LegalHold| HoldView {
+        kind: HoldKind::parse(&h.kind).unwrap_or(HoldKind::Other).label(),
+        h,
+    };
+    let page = HoldsPage {
+        in_force: in_force.into_iter().map(view).collect(),
+        released: released.into_iter().take(50).map(view).collect(),
+        officer: viewer.allow(OFFICERS).is_ok(),
+    };
+    Ok(pages().show(StatusCode::OK, Some(&viewer), "Legal holds", &page))
+}
+
+/// The legal holds: those in force, and the 50 released last.
+#[derive(Serialize)]
+pub struct HoldsPage {
+    pub in_force: Vec<HoldView>,
+    pub released: Vec<HoldView>,
+    /// Whether the viewer may place and release holds.
+    pub officer: bool,
+}
+
+/// One hold, with what it is for in words.
+#[derive(Serialize)]
+pub struct HoldView {
+    pub h: LegalHold,
+    pub kind: &'static str,
+}
+
+impl Page for HoldsPage {
+    const TEMPLATE: &'static str = "holds";
+
+    fn example() -> HoldsPage {
+        let hold = |released: bool| HoldView {
+            h: LegalHold {
+                id: Uuid::nil(),
+                kind: "litigation".into(),
+                reason: "A claim was filed".into(),
+                scope: Scope {
+                    agreement: Some("camden-foodbank-referrals".into()),
+                    party: Some("foodbank".into()),
+                    subject_ref: Some("R-77".into()),
+                },
+                placed_at: "2026-11-21T12:00:00Z".into(),
+                placed_by: "Priya Shah".into(),
+                released_at: released.then(|| "2026-12-01T12:00:00Z".into()),
+                released_by: released.then(|| "Priya Shah".into()),
+                release_reason: released.then(|| "The claim was settled".into()),
+            },
+            kind: HoldKind::Litigation.label(),
+        };
+        HoldsPage {
+            in_force: vec![hold(false)],
+            released: vec![hold(true)],
+            officer: true,
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -53,18 +101,91 @@ pub struct HoldForm {
     subject: String,
 }
 
-fn new_page(viewer: &Viewer, f: &HoldForm, errors: &[Value], status: StatusCode) -> Response {
-    let kinds: Vec<Value> = HoldKind::ALL
-        .iter()
-        .map(
-            |k| json!({ "value": k.as_str(), "label": k.label(), "checked": f.kind == k.as_str() }),
-        )
-        .collect();
-    let data = json!({
-        "kinds": kinds, "reason": f.reason, "agreement": f.agreement, "party": f.party,
-        "subject": f.subject, "errors": errors,
-    });
-    pages().page_with(status, Some(viewer), "hold_new", "Place a legal hold", data)
+fn new_page(viewer: &Viewer, f: &HoldForm, errors: &[FieldError], status: StatusCode) -> Response {
+    let page = NewHoldPage {
+        kinds: HoldKind::ALL
+            .iter()
+            .map(|k| Choice {
+                value: k.as_str(),
+                label: k.label(),
+                checked: f.kind == k.as_str(),
+            })
+            .collect(),
+        reason: f.reason.clone(),
+        agreement: f.agreement.clone(),
+        party: f.party.clone(),
+        subject: f.subject.clone(),
+        errors: errors.to_vec(),
+    };
+    pages().show(status, Some(viewer), "Place a legal hold", &page)
+}
+
+/// Placing a legal hold: what for, why, and what it keeps, as typed so far.
+#[derive(Serialize)]
+pub struct NewHoldPage {
+    pub kinds: Vec<Choice>,
+    pub reason: String,
+    pub agreement: String,
+    pub party: String,
+    pub subject: String,
+    pub errors: Vec<FieldError>,
+}
+
+/// One radio button.
+#[derive(Serialize)]
+pub struct Choice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub checked: bool,
+}
+
+/// Releasing a legal hold: why.
+#[derive(Serialize)]
+pub struct ReleaseHoldPage {
+    pub id: Uuid,
+    pub reason: String,
+    pub errors: Vec<FieldError>,
+    /// Where the form posts.
+    pub href: String,
+}
+
+impl Page for NewHoldPage {
+    const TEMPLATE: &'static str = "hold_new";
+
+    fn example() -> NewHoldPage {
+        NewHoldPage {
+            kinds: HoldKind::ALL
+                .iter()
+                .map(|k| Choice {
+                    value: k.as_str(),
+                    label: k.label(),
+                    checked: *k == HoldKind::Litigation,
+                })
+                .collect(),
+            reason: "A claim was filed".into(),
+            agreement: "camden-foodbank-referrals".into(),
+            party: "foodbank".into(),
+            subject: "R-77".into(),
+            errors: vec![field_error("reason", "Enter the reason for the hold")],
+        }
+    }
+}
+
+impl Page for ReleaseHoldPage {
+    const TEMPLATE: &'static str = "hold_release";
+
+    fn example() -> ReleaseHoldPage {
+        let id = Uuid::nil();
+        ReleaseHoldPage {
+            id,
+            reason: "The claim was settled".into(),
+            errors: vec![field_error(
+                "reason",
+                "Enter the reason for releasing the hold",
+            )],
+            href: format!("/holds/{id}/release"),
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -185,17 +306,16 @@ fn release_page(
     viewer: &Viewer,
     id: Uuid,
     reason: &str,
-    errors: &[Value],
+    errors: &[FieldError],
     status: StatusCode,
 ) -> Response {
-    let data = json!({ "id": id, "reason": reason, "errors": errors, "href": format!("/holds/{id}/release") });
-    pages().page_with(
-        status,
-        Some(viewer),
-        "hold_release",
-        "Release a legal hold",
-        data,
-    )
+    let page = ReleaseHoldPage {
+        id,
+        reason: reason.to_owned(),
+        errors: errors.to_vec(),
+        href: format!("/holds/{id}/release"),
+    };
+    pages().show(status, Some(viewer), "Release a legal hold", &page)
 }
 
 #[handler]

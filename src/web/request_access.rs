@@ -17,7 +17,7 @@ use super::errors::{WebError, WebResult};
 use super::message::MessagePage;
 use super::render::{pages, see_other};
 use super::session::Visitor;
-use super::sign_in::{address, field_error};
+use super::sign_in::{FieldError, address, field_error};
 use crate::access::form::{self, Answer, Kind, Problem, Source, Step};
 use crate::access::requests::{AccessError, AccessRequest, Actor, Either};
 use crate::access::states::Status;
@@ -26,7 +26,7 @@ fn base(token: &str) -> String {
     format!("/request-access/r/{token}")
 }
 
-fn errors_of(problems: &[Problem]) -> Vec<Value> {
+fn errors_of(problems: &[Problem]) -> Vec<FieldError> {
     problems
         .iter()
         .map(|p| field_error(p.field, &p.message))
@@ -38,7 +38,7 @@ pub fn start_form(visit: Visitor) -> Response {
     visit.with_cookie(start_page(&visit, "", &[], StatusCode::OK))
 }
 
-fn start_page(visit: &Visitor, email: &str, errors: &[Value], status: StatusCode) -> Response {
+fn start_page(visit: &Visitor, email: &str, errors: &[FieldError], status: StatusCode) -> Response {
     let steps: Vec<&str> = Step::ALL.iter().map(|s| s.title()).collect();
     let data = json!({
         "email": email, "errors": errors, "visit_csrf": visit.csrf(), "steps": steps,
@@ -109,7 +109,7 @@ pub fn renew_form(visit: Visitor) -> Response {
     visit.with_cookie(renew_page(&visit, "", &[], StatusCode::OK))
 }
 
-fn renew_page(visit: &Visitor, email: &str, errors: &[Value], status: StatusCode) -> Response {
+fn renew_page(visit: &Visitor, email: &str, errors: &[FieldError], status: StatusCode) -> Response {
     let data = json!({ "email": email, "errors": errors, "visit_csrf": visit.csrf() });
     pages().page_with(
         status,
@@ -190,7 +190,7 @@ async fn tasks_page(
     visit: &Visitor,
     token: &str,
     r: &AccessRequest,
-    errors: &[Value],
+    errors: &[FieldError],
     message: &str,
     notice: Option<&str>,
 ) -> WebResult<Response> {
@@ -452,7 +452,7 @@ async fn check_page(
     visit: &Visitor,
     token: &str,
     r: &AccessRequest,
-    errors: &[Value],
+    errors: &[FieldError],
 ) -> WebResult<Response> {
     let choices = console.access.choices(&r.answers).await?;
     let b = base(token);
@@ -499,11 +499,9 @@ pub async fn submit(
         )),
         Err(AccessError::Incomplete(steps)) => {
             let r = console.access.by_link(&token).await?;
-            let errors: Vec<Value> = steps
+            let errors: Vec<FieldError> = steps
                 .iter()
-                .map(|(s, p)| {
-                    json!({ "field": s.slug(), "text": format!("{}: {}", s.title(), p[0].message) })
-                })
+                .map(|(s, p)| field_error(s.slug(), &format!("{}: {}", s.title(), p[0].message)))
                 .collect();
             Ok(visit.with_cookie(check_page(&console, &visit, &token, &r, &errors).await?))
         }

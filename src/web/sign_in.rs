@@ -30,9 +30,20 @@ pub struct Next {
     next: Option<String>,
 }
 
+/// A field's error, for the error summary (linked to the field by its id) and beside the field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// The id of the field it is about.
+    pub field: String,
+    pub text: String,
+}
+
 /// A field's error, for the error summary and beside the field.
-pub fn field_error(field: &str, text: &str) -> serde_json::Value {
-    json!({ "field": field, "text": text })
+pub fn field_error(field: &str, text: &str) -> FieldError {
+    FieldError {
+        field: field.to_owned(),
+        text: text.to_owned(),
+    }
 }
 
 /// The sign-in page; `kept` is a form to continue after signing in; with `sso`, it offers
@@ -43,7 +54,7 @@ pub fn page(
     status: StatusCode,
     next: &str,
     email: &str,
-    errors: &[serde_json::Value],
+    errors: &[FieldError],
     kept: &[(String, String)],
     notice: Option<&str>,
     sso: bool,
@@ -260,14 +271,62 @@ fn set_page(
     visit: &Visitor,
     token: &str,
     email: &str,
-    errors: &[serde_json::Value],
+    errors: &[FieldError],
     status: StatusCode,
 ) -> Response {
-    let data = json!({
-        "token": token, "email": email, "errors": errors, "visit_csrf": visit.csrf(),
-        "min": people::password::MIN_CHARS,
-    });
-    pages().page_with(status, None, "set_password", "Set your password", data)
+    let page = SetPasswordPage {
+        token: token.to_owned(),
+        email: email.to_owned(),
+        errors: errors.to_vec(),
+        visit_csrf: visit.csrf(),
+        min: people::password::MIN_CHARS,
+    };
+    pages().show(status, None, "Set your password", &page)
+}
+
+/// Setting a password through a one-time link.
+#[derive(Serialize)]
+pub struct SetPasswordPage {
+    pub token: String,
+    pub email: String,
+    pub errors: Vec<FieldError>,
+    /// The visit's CSRF token (nobody is signed in yet).
+    pub visit_csrf: String,
+    /// The fewest characters a password may have.
+    pub min: usize,
+}
+
+/// Changing one's password, signed in.
+#[derive(Serialize)]
+pub struct ChangePasswordPage {
+    pub errors: Vec<FieldError>,
+    /// The fewest characters a password may have.
+    pub min: usize,
+}
+
+impl Page for SetPasswordPage {
+    const TEMPLATE: &'static str = "set_password";
+
+    fn example() -> SetPasswordPage {
+        SetPasswordPage {
+            token: "0".repeat(64),
+            email: "jo.bell@camden.example".into(),
+            errors: vec![field_error("password", "Enter the same password twice")],
+            visit_csrf: "0".repeat(64),
+            min: people::password::MIN_CHARS,
+        }
+    }
+}
+
+impl Page for ChangePasswordPage {
+    const TEMPLATE: &'static str = "change_password";
+
+    fn example() -> ChangePasswordPage {
+        ChangePasswordPage {
+            errors: vec![field_error("current", "Enter your current password")],
+            min: people::password::MIN_CHARS,
+        }
+    }
 }
 
 fn bad_link() -> Response {
@@ -323,7 +382,7 @@ pub async fn set_submit(
     Ok(pages().show(StatusCode::OK, None, "Password set", &said))
 }
 
-fn new_password_errors(password: &str, confirm: &str) -> Vec<serde_json::Value> {
+fn new_password_errors(password: &str, confirm: &str) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if let Err(why) = people::password::acceptable(password) {
         errors.push(field_error("password", why));
@@ -338,15 +397,12 @@ pub fn change_form(viewer: Viewer) -> Response {
     change_page(&viewer, &[], StatusCode::OK)
 }
 
-fn change_page(viewer: &Viewer, errors: &[serde_json::Value], status: StatusCode) -> Response {
-    let data = json!({ "errors": errors, "min": people::password::MIN_CHARS });
-    pages().page_with(
-        status,
-        Some(viewer),
-        "change_password",
-        "Change your password",
-        data,
-    )
+fn change_page(viewer: &Viewer, errors: &[FieldError], status: StatusCode) -> Response {
+    let page = ChangePasswordPage {
+        errors: errors.to_vec(),
+        min: people::password::MIN_CHARS,
+    };
+    pages().show(status, Some(viewer), "Change your password", &page)
 }
 
 #[derive(Deserialize)]

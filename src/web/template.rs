@@ -19,7 +19,7 @@ use super::errors::{WebError, WebResult};
 use super::multipart::Parts;
 use super::render::{pages, see_other};
 use super::session::Viewer;
-use super::sign_in::field_error;
+use super::sign_in::{FieldError, field_error};
 use super::urls;
 use crate::agreement::values::parse_date;
 use crate::auth::OFFICERS;
@@ -86,7 +86,7 @@ pub async fn form(viewer: Viewer) -> WebResult<Response> {
 fn form_page(
     viewer: &Viewer,
     answers: &Answers,
-    errors: &[Value],
+    errors: &[FieldError],
     problems: &[Problem],
     status: StatusCode,
 ) -> Response {
@@ -290,7 +290,7 @@ fn with_problems(viewer: &Viewer, answers: &Answers, problems: &[Problem]) -> Re
 async fn check_id(
     console: &Console,
     text: &str,
-    errors: &mut Vec<Value>,
+    errors: &mut Vec<FieldError>,
 ) -> WebResult<Option<crate::agreement::values::Slug>> {
     if text.trim().is_empty() {
         errors.push(field_error("id", "Enter the new agreement's id"));
@@ -315,7 +315,7 @@ async fn check_id(
 }
 
 /// The start date, when it is one; else an error for its field.
-fn check_start(text: &str, errors: &mut Vec<Value>) -> Option<jiff::civil::Date> {
+fn check_start(text: &str, errors: &mut Vec<FieldError>) -> Option<jiff::civil::Date> {
     let text = text.trim();
     let why = if text.is_empty() {
         "Enter the date the agreement starts"

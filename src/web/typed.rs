@@ -11,9 +11,10 @@ use serde_json::Value;
 
 use super::confirm::ConfirmPage;
 use super::errors::ErrorPage;
+use super::holds::{HoldsPage, NewHoldPage, ReleaseHoldPage};
 use super::message::MessagePage;
 use super::notices::{AccessibilityPage, CookiesPage, PrivacyPage};
-use super::sign_in::{ResumePage, SignedOutPage};
+use super::sign_in::{ChangePasswordPage, ResumePage, SetPasswordPage, SignedOutPage};
 
 /// A page's data, typed.
 pub trait Page: Serialize {
@@ -42,6 +43,11 @@ pub fn examples() -> Vec<(&'static str, Value)> {
         one::<ErrorPage>(),
         one::<ResumePage>(),
         one::<SignedOutPage>(),
+        one::<SetPasswordPage>(),
+        one::<ChangePasswordPage>(),
+        one::<NewHoldPage>(),
+        one::<ReleaseHoldPage>(),
+        one::<HoldsPage>(),
     ]
 }
 
@@ -54,7 +60,6 @@ pub const UNTYPED: &[&str] = &[
     "agreement",
     "agreements",
     "audit",
-    "change_password",
     "control",
     "deletions",
     "diff",
@@ -67,10 +72,7 @@ pub const UNTYPED: &[&str] = &[
     "handover_pack",
     "handover_search",
     "handover_tasks",
-    "hold_new",
-    "hold_release",
     "holdings",
-    "holds",
     "home",
     "register",
     "request_check",
@@ -80,7 +82,6 @@ pub const UNTYPED: &[&str] = &[
     "request_step",
     "request_tasks",
     "request_withdraw",
-    "set_password",
     "sign",
     "sign_in",
     "transparency_agreement",
