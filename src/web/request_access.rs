@@ -6,7 +6,7 @@
 use poem::http::StatusCode;
 use poem::web::{Data, Form, Path, RemoteAddr};
 use poem::{Response, handler};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::Console;
@@ -18,6 +18,7 @@ use super::message::MessagePage;
 use super::render::{pages, see_other};
 use super::session::Visitor;
 use super::sign_in::{FieldError, address, field_error};
+use super::typed::Page;
 use crate::access::form::{self, Answer, Kind, Problem, Source, Step};
 use crate::access::requests::{AccessError, AccessRequest, Actor, Either};
 use crate::access::states::Status;
@@ -39,17 +40,74 @@ pub fn start_form(visit: Visitor) -> Response {
 }
 
 fn start_page(visit: &Visitor, email: &str, errors: &[FieldError], status: StatusCode) -> Response {
-    let steps: Vec<&str> = Step::ALL.iter().map(|s| s.title()).collect();
-    let data = json!({
-        "email": email, "errors": errors, "visit_csrf": visit.csrf(), "steps": steps,
-    });
-    pages().page_with(
-        status,
-        None,
-        "request_start",
-        "Ask for access to data",
-        data,
-    )
+    let page = StartPage {
+        email: email.to_owned(),
+        errors: errors.to_vec(),
+        visit_csrf: visit.csrf(),
+        steps: Step::ALL.iter().map(|s| s.title()).collect(),
+    };
+    pages().show(status, None, "Ask for access to data", &page)
+}
+
+/// The start of an access request: the form's sections, and an e-mail address to confirm.
+#[derive(Serialize)]
+pub struct StartPage {
+    pub email: String,
+    pub errors: Vec<FieldError>,
+    pub visit_csrf: String,
+    /// The sections the request has, by title.
+    pub steps: Vec<&'static str>,
+}
+
+/// Asking for a new private link, by e-mail address.
+#[derive(Serialize)]
+pub struct RenewPage {
+    pub email: String,
+    pub errors: Vec<FieldError>,
+    pub visit_csrf: String,
+}
+
+/// Confirming an e-mail address: a button, since a GET (a mail scanner's) changes nothing.
+#[derive(Serialize)]
+pub struct ConfirmAddressPage {
+    pub token: String,
+    pub visit_csrf: String,
+}
+
+impl Page for StartPage {
+    const TEMPLATE: &'static str = "request_start";
+
+    fn example() -> StartPage {
+        StartPage {
+            email: "sam.okoro@foodbank.example".into(),
+            errors: vec![field_error("email", "Enter an e-mail address")],
+            visit_csrf: "0".repeat(64),
+            steps: Step::ALL.iter().map(|s| s.title()).collect(),
+        }
+    }
+}
+
+impl Page for RenewPage {
+    const TEMPLATE: &'static str = "request_renew";
+
+    fn example() -> RenewPage {
+        RenewPage {
+            email: "sam.okoro@foodbank.example".into(),
+            errors: vec![field_error("email", "Enter an e-mail address")],
+            visit_csrf: "0".repeat(64),
+        }
+    }
+}
+
+impl Page for ConfirmAddressPage {
+    const TEMPLATE: &'static str = "request_confirm";
+
+    fn example() -> ConfirmAddressPage {
+        ConfirmAddressPage {
+            token: "0".repeat(64),
+            visit_csrf: "0".repeat(64),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -110,14 +168,12 @@ pub fn renew_form(visit: Visitor) -> Response {
 }
 
 fn renew_page(visit: &Visitor, email: &str, errors: &[FieldError], status: StatusCode) -> Response {
-    let data = json!({ "email": email, "errors": errors, "visit_csrf": visit.csrf() });
-    pages().page_with(
-        status,
-        None,
-        "request_renew",
-        "Get a new link to your request",
-        data,
-    )
+    let page = RenewPage {
+        email: email.to_owned(),
+        errors: errors.to_vec(),
+        visit_csrf: visit.csrf(),
+    };
+    pages().show(status, None, "Get a new link to your request", &page)
 }
 
 /// Sends new private links to the address's open requests; the same answer whether or not
@@ -159,8 +215,12 @@ pub async fn renew(
 #[handler]
 pub fn confirm_form(visit: Visitor, Path(token): Path<String>) -> Response {
     // A GET changes nothing: mail scanners open links. The button posts.
-    let data = json!({ "token": token, "visit_csrf": visit.csrf() });
-    visit.with_cookie(pages().page(None, "request_confirm", "Confirm your e-mail address", data))
+    let page = ConfirmAddressPage {
+        token,
+        visit_csrf: visit.csrf(),
+    };
+    let title = "Confirm your e-mail address";
+    visit.with_cookie(pages().show(StatusCode::OK, None, title, &page))
 }
 
 #[handler]

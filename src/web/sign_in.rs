@@ -4,7 +4,6 @@ use poem::http::{StatusCode, header};
 use poem::web::{Form, Path, Query, RemoteAddr};
 use poem::{IntoResponse, Response, handler};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::confirm::Hidden;
 use super::csrf::Checked;
@@ -59,20 +58,53 @@ pub fn page(
     notice: Option<&str>,
     sso: bool,
 ) -> Response {
-    let kept: Vec<_> = kept
-        .iter()
-        .map(|(k, v)| json!({ "name": format!("{KEEP}{k}"), "value": v }))
-        .collect();
-    let data = json!({
-        "next": local_path(next),
-        "email": email,
-        "errors": errors,
-        "kept": kept,
-        "notice": notice,
-        "visit_csrf": visit.csrf(),
-        "sso_href": sso.then(|| format!("/sign-in/sso?next={}", super::session::encode(local_path(next)))),
-    });
-    pages().page_with(status, None, "sign_in", "Sign in", data)
+    let next = local_path(next);
+    let page = SignInPage {
+        next: next.to_owned(),
+        email: email.to_owned(),
+        errors: errors.to_vec(),
+        kept: kept
+            .iter()
+            .map(|(k, v)| Hidden::new(&format!("{KEEP}{k}"), v.as_str()))
+            .collect(),
+        notice: notice.map(str::to_owned),
+        visit_csrf: visit.csrf(),
+        sso_href: sso.then(|| format!("/sign-in/sso?next={}", super::session::encode(next))),
+    };
+    pages().show(status, None, "Sign in", &page)
+}
+
+/// Signing in: the address typed, a form kept to post after signing in, and single sign-on
+/// first when the organisation has it.
+#[derive(Serialize)]
+pub struct SignInPage {
+    /// Where to go after signing in (a path on this site).
+    pub next: String,
+    pub email: String,
+    pub errors: Vec<FieldError>,
+    /// A form to post again after signing in, its fields prefixed `keep:`.
+    pub kept: Vec<Hidden>,
+    /// Why the person is here (a session that ended), said above the form.
+    pub notice: Option<String>,
+    pub visit_csrf: String,
+    /// Single sign-on's start, when the organisation has it.
+    pub sso_href: Option<String>,
+}
+
+impl Page for SignInPage {
+    const TEMPLATE: &'static str = "sign_in";
+
+    fn example() -> SignInPage {
+        SignInPage {
+            next: "/agreements".into(),
+            email: "priya.shah@camden.example".into(),
+            errors: vec![field_error("email", "Enter your e-mail address")],
+            kept: vec![Hidden::new("keep:reason", "A breach is being investigated")],
+            notice: Some("Your session ended. Sign in again to carry on.".into()),
+            visit_csrf: "0".repeat(64),
+            sso_href: Some("/sign-in/sso?next=%2Fagreements".into()),
+        }
+    }
 }
 
 #[handler]

@@ -14,7 +14,8 @@ use super::errors::ErrorPage;
 use super::holds::{HoldsPage, NewHoldPage, ReleaseHoldPage};
 use super::message::MessagePage;
 use super::notices::{AccessibilityPage, CookiesPage, PrivacyPage};
-use super::sign_in::{ChangePasswordPage, ResumePage, SetPasswordPage, SignedOutPage};
+use super::request_access::{ConfirmAddressPage, RenewPage, StartPage};
+use super::sign_in::{ChangePasswordPage, ResumePage, SetPasswordPage, SignInPage, SignedOutPage};
 
 /// A page's data, typed.
 pub trait Page: Serialize {
@@ -43,11 +44,15 @@ pub fn examples() -> Vec<(&'static str, Value)> {
         one::<ErrorPage>(),
         one::<ResumePage>(),
         one::<SignedOutPage>(),
+        one::<SignInPage>(),
         one::<SetPasswordPage>(),
         one::<ChangePasswordPage>(),
         one::<NewHoldPage>(),
         one::<ReleaseHoldPage>(),
         one::<HoldsPage>(),
+        one::<StartPage>(),
+        one::<RenewPage>(),
+        one::<ConfirmAddressPage>(),
     ]
 }
 
@@ -76,14 +81,10 @@ pub const UNTYPED: &[&str] = &[
     "home",
     "register",
     "request_check",
-    "request_confirm",
-    "request_renew",
-    "request_start",
     "request_step",
     "request_tasks",
     "request_withdraw",
     "sign",
-    "sign_in",
     "transparency_agreement",
     "transparency_feed",
     "transparency_list",
