@@ -9,6 +9,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::audit::AuditLogPage;
 use super::confirm::ConfirmPage;
 use super::errors::ErrorPage;
 use super::holds::{HoldsPage, NewHoldPage, ReleaseHoldPage};
@@ -53,6 +54,7 @@ pub fn examples() -> Vec<(&'static str, Value)> {
         one::<StartPage>(),
         one::<RenewPage>(),
         one::<ConfirmAddressPage>(),
+        one::<AuditLogPage>(),
     ]
 }
 
@@ -64,7 +66,6 @@ pub const UNTYPED: &[&str] = &[
     "access_request",
     "agreement",
     "agreements",
-    "audit",
     "control",
     "deletions",
     "diff",
