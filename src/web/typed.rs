@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::audit::AuditLogPage;
 use super::confirm::ConfirmPage;
 use super::errors::ErrorPage;
+use super::holdings::HoldingsPage;
 use super::holds::{HoldsPage, NewHoldPage, ReleaseHoldPage};
 use super::message::MessagePage;
 use super::notices::{AccessibilityPage, CookiesPage, PrivacyPage};
@@ -55,6 +56,7 @@ pub fn examples() -> Vec<(&'static str, Value)> {
         one::<RenewPage>(),
         one::<ConfirmAddressPage>(),
         one::<AuditLogPage>(),
+        one::<HoldingsPage>(),
     ]
 }
 
@@ -78,7 +80,6 @@ pub const UNTYPED: &[&str] = &[
     "handover_pack",
     "handover_search",
     "handover_tasks",
-    "holdings",
     "home",
     "register",
     "request_check",
