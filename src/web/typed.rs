@@ -16,6 +16,7 @@ use super::holdings::HoldingsPage;
 use super::holds::{HoldsPage, NewHoldPage, ReleaseHoldPage};
 use super::message::MessagePage;
 use super::notices::{AccessibilityPage, CookiesPage, PrivacyPage};
+use super::register::RegisterPage;
 use super::request_access::{ConfirmAddressPage, RenewPage, StartPage};
 use super::sign_in::{ChangePasswordPage, ResumePage, SetPasswordPage, SignInPage, SignedOutPage};
 
@@ -57,6 +58,7 @@ pub fn examples() -> Vec<(&'static str, Value)> {
         one::<ConfirmAddressPage>(),
         one::<AuditLogPage>(),
         one::<HoldingsPage>(),
+        one::<RegisterPage>(),
     ]
 }
 
@@ -81,7 +83,6 @@ pub const UNTYPED: &[&str] = &[
     "handover_search",
     "handover_tasks",
     "home",
-    "register",
     "request_check",
     "request_step",
     "request_tasks",
