@@ -3,8 +3,7 @@
 
 use poem::web::{Data, Form, Path, Query};
 use poem::{Response, handler};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use poem::http::StatusCode;
@@ -15,9 +14,11 @@ use super::csrf::{Checked, CsrfOnly};
 use super::errors::{WebError, WebResult};
 use super::render::{pages, see_other};
 use super::session::{Viewer, encode};
+use super::typed::Page;
 use crate::auth::{OFFICERS, READERS};
 use crate::registry::queries::Paging;
 use crate::retention::certificate as cert;
+use crate::retention::requests::DeletionRequestInfo;
 
 const PER_PAGE: u64 = 25;
 const STATUSES: [&str; 3] = ["requested", "escalated", "deleted"];
@@ -59,14 +60,12 @@ pub async fn list(
         .await?;
     let officer = viewer.allow(OFFICERS).is_ok();
     let rows: Vec<_> = items
-        .iter()
-        .map(|r| {
-            json!({
-                "r": r,
-                "holdings": r.holdings.len(),
-                "confirmable": officer && r.status != "deleted",
-                "certificate": r.status == "deleted",
-            })
+        .into_iter()
+        .map(|r| RequestRow {
+            holdings: r.holdings.len(),
+            confirmable: officer && r.status != "deleted",
+            certificate: r.status == "deleted",
+            r,
         })
         .collect();
     let mut keep = String::new();
@@ -75,13 +74,101 @@ pub async fn list(
             keep.push_str(&format!("&{k}={}", encode(v)));
         }
     }
-    let data = json!({
-        "items": rows, "total": total,
-        "statuses": STATUSES.iter().map(|s| json!({ "value": s, "selected": status == Some(*s) })).collect::<Vec<_>>(),
-        "methods": METHODS.iter().map(|m| json!({ "value": m, "selected": method == Some(*m) })).collect::<Vec<_>>(),
-        "next": (page_no * PER_PAGE < total).then(|| format!("/deletions?page={}{keep}", page_no + 1)),
-    });
-    Ok(pages().page(Some(&viewer), "deletions", "Deletion requests", data))
+    let option = |value: &'static str, chosen: Option<&str>| Selectable {
+        value,
+        selected: chosen == Some(value),
+    };
+    let requests = DeletionsPage {
+        items: rows,
+        total,
+        statuses: STATUSES.iter().map(|s| option(s, status)).collect(),
+        methods: METHODS.iter().map(|m| option(m, method)).collect(),
+        next: (page_no * PER_PAGE < total)
+            .then(|| format!("/deletions?page={}{keep}", page_no + 1)),
+    };
+    Ok(pages().show(
+        StatusCode::OK,
+        Some(&viewer),
+        "Deletion requests",
+        &requests,
+    ))
+}
+
+/// The deletion requests, filtered by status and method, a page at a time.
+#[derive(Serialize)]
+pub struct DeletionsPage {
+    pub items: Vec<RequestRow>,
+    pub total: u64,
+    pub statuses: Vec<Selectable>,
+    pub methods: Vec<Selectable>,
+    pub next: Option<String>,
+}
+
+/// One request, with what the viewer may do with it.
+#[derive(Serialize)]
+pub struct RequestRow {
+    pub r: DeletionRequestInfo,
+    /// How many holdings it covers.
+    pub holdings: usize,
+    /// Whether the viewer may confirm it by hand.
+    pub confirmable: bool,
+    /// Whether its certificate can be had.
+    pub certificate: bool,
+}
+
+/// One option of a filter's list.
+#[derive(Serialize)]
+pub struct Selectable {
+    pub value: &'static str,
+    pub selected: bool,
+}
+
+impl Page for DeletionsPage {
+    const TEMPLATE: &'static str = "deletions";
+
+    fn example() -> DeletionsPage {
+        let request = |status: &str| DeletionRequestInfo {
+            id: Uuid::nil(),
+            sweep_id: Uuid::nil(),
+            agreement_id: "camden-foodbank-referrals".into(),
+            version: 1,
+            holder: "foodbank".into(),
+            method: "webhook".into(),
+            action: "delete".into(),
+            status: status.into(),
+            attempts: 1,
+            last_error: None,
+            created_at: "2026-11-21T12:00:00Z".into(),
+            confirmed_at: None,
+            confirmed_by: None,
+            holdings: vec![Uuid::nil()],
+        };
+        let row = |status: &str| RequestRow {
+            r: request(status),
+            holdings: 1,
+            confirmable: status != "deleted",
+            certificate: status == "deleted",
+        };
+        DeletionsPage {
+            items: vec![row("requested"), row("deleted")],
+            total: 2,
+            statuses: STATUSES
+                .iter()
+                .map(|s| Selectable {
+                    value: s,
+                    selected: *s == "requested",
+                })
+                .collect(),
+            methods: METHODS
+                .iter()
+                .map(|m| Selectable {
+                    value: m,
+                    selected: false,
+                })
+                .collect(),
+            next: Some("/deletions?page=2".into()),
+        }
+    }
 }
 
 fn parse_id(id: &str) -> WebResult<Uuid> {

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::audit::AuditLogPage;
 use super::confirm::ConfirmPage;
+use super::deletions::DeletionsPage;
 use super::errors::ErrorPage;
 use super::holdings::HoldingsPage;
 use super::holds::{HoldsPage, NewHoldPage, ReleaseHoldPage};
@@ -59,6 +60,7 @@ pub fn examples() -> Vec<(&'static str, Value)> {
         one::<AuditLogPage>(),
         one::<HoldingsPage>(),
         one::<RegisterPage>(),
+        one::<DeletionsPage>(),
     ]
 }
 
@@ -71,7 +73,6 @@ pub const UNTYPED: &[&str] = &[
     "agreement",
     "agreements",
     "control",
-    "deletions",
     "diff",
     "draft",
     "draft_copy",
