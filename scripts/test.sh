@@ -114,6 +114,18 @@ start_postgres() {
     "${as_pg[@]}" "$bin/initdb" -D "$data" -U accord --auth=trust >/dev/null
     "${as_pg[@]}" "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w \
       -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c max_connections=300" start >/dev/null
+  else
+    # A cluster left running by an earlier run still holds the databases its tests cloned
+    # (accord_test_*, and each process's accord_template_*): drop them, or they fill the disk
+    # run after run. Nothing else on this private cluster is named so.
+    local stale
+    stale=$("$bin/psql" -X -q -h 127.0.0.1 -p "$port" -U accord -d postgres -Atc \
+      "SELECT datname FROM pg_database WHERE datname LIKE 'accord\_test\_%' OR datname LIKE 'accord\_template\_%'")
+    if [ -n "$stale" ]; then
+      log "dropping $(printf '%s\n' "$stale" | wc -l) test databases of earlier runs"
+      printf '%s\n' "$stale" | xargs -P 4 -I{} "$bin/psql" -X -q -h 127.0.0.1 -p "$port" \
+        -U accord -d postgres -c 'DROP DATABASE IF EXISTS "{}" WITH (FORCE)' >/dev/null
+    fi
   fi
   export ACCORD_TEST_PG_URL="postgres://accord@127.0.0.1:$port/postgres"
   # pg_dump and pg_restore of the same version, for tests/external/backup.rs.
