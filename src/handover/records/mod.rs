@@ -29,7 +29,6 @@ use super::files::{self, MAX_ATTACHMENTS, Refused};
 use super::items::{self, Declared, Kind, Move, State};
 use super::search;
 use super::secrets;
-use crate::agreement::lifecycle::Status;
 use crate::agreement::model::Agreement;
 use crate::audit::{Event, Writer};
 use crate::auth::{HANDOVER_READERS, OFFICERS, Principal, READERS, Role};
@@ -460,7 +459,7 @@ impl Handover {
             .into_iter()
             .map(|u| u.email)
             .collect();
-        if let Ok((a, _)) = self.current(&r.agreement_id).await
+        if let Ok(a) = self.current(&r.agreement_id).await
             && let Some(dpo) = a.party(&r.party_id).and_then(|p| p.dpo.as_ref())
         {
             out.push(dpo.email.as_str().to_owned());

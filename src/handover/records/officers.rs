@@ -14,7 +14,7 @@ impl Handover {
         who.allow(OFFICERS)
             .map_err(|d| HandoverError::NotAllowed(d.0))?;
         let title = text(&new.title, "what is to be handed over", MAX_TEXT)?;
-        let (agreement, _) = self.current(agreement_id).await?;
+        let agreement = self.current(agreement_id).await?;
         let Some(_) = agreement
             .contractors
             .iter()
@@ -92,7 +92,7 @@ impl Handover {
             Some(w) => Some(text(w, "the reason for the waiver", MAX_TEXT)?),
             None => None,
         };
-        let (agreement, _) = self.current(agreement_id).await?;
+        let agreement = self.current(agreement_id).await?;
         if !agreement
             .contractors
             .iter()

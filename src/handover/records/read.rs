@@ -5,15 +5,14 @@
 use super::*;
 
 impl Handover {
-    /// The agreement's current version (in force, else the newest), and whether it is in force
-    /// (active) today.
+    /// The agreement's current version (in force, else the newest), with engagements ended
+    /// early applied.
     pub(super) async fn current(
         &self,
         agreement_id: &str,
-    ) -> Result<(Arc<crate::agreement::ValidAgreement>, bool)> {
-        let summary = self.registry.agreement(agreement_id).await?;
+    ) -> Result<Arc<crate::agreement::ValidAgreement>> {
         let (_, a) = self.registry.agreement_enforced(agreement_id).await?;
-        Ok((a, summary.status == Status::Active))
+        Ok(a)
     }
 
     /// The items of the agreement's contractors that `who` may see, by contractor.
@@ -22,7 +21,7 @@ impl Handover {
         if !readable {
             return Err(forbidden());
         }
-        let (agreement, _) = match self.current(agreement_id).await {
+        let agreement = match self.current(agreement_id).await {
             Ok(x) => x,
             // A contractor cannot probe for agreement ids.
             Err(HandoverError::Registry(RegistryError::NotFound(_)))
