@@ -80,14 +80,9 @@ impl<T: DeserializeOwned + CsrfField + Send + 'static> CarriesCsrf for Form<T> {
 
 /// A form read as its fields in order (the access request's steps, sign-in): its token is the
 /// first `csrf` field.
-impl CarriesCsrf for Form<Vec<(String, String)>> {
-    fn read<'a>(req: &'a Request, body: &'a mut RequestBody) -> Reading<'a, Self> {
-        Box::pin(Form::<Vec<(String, String)>>::from_request(req, body))
-    }
-
-    fn csrf(&self) -> &str {
-        self.0
-            .iter()
+impl CsrfField for Vec<(String, String)> {
+    fn csrf_field(&self) -> &str {
+        self.iter()
             .find(|(k, _)| k == "csrf")
             .map_or("", |(_, v)| v.as_str())
     }
