@@ -34,13 +34,7 @@ impl Access {
                 details: serde_json::json!({ "reference": r.reference, "email": email }),
             },
         );
-        let mail = AccessMail {
-            service: self.service.organisation.clone(),
-            link: self.link(&format!("/request-access/confirm/{token}")),
-            ..Default::default()
-        };
-        self.send(&txn, now, &email, Kind::AccessConfirm, &mail, None)
-            .await?;
+        self.send_confirm_link(&txn, now, &email, &token).await?;
         log.commit(txn).await?;
         Ok(())
     }

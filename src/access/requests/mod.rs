@@ -599,6 +599,23 @@ impl Access {
         })
     }
 
+    /// Queues the one-time link that confirms `email` and starts a request, in `txn`.
+    async fn send_confirm_link(
+        &self,
+        txn: &DatabaseTransaction,
+        now: Timestamp,
+        email: &str,
+        token: &str,
+    ) -> Result<()> {
+        let mail = AccessMail {
+            service: self.service.organisation.clone(),
+            link: self.link(&format!("/request-access/confirm/{token}")),
+            ..Default::default()
+        };
+        self.send(txn, now, email, Kind::AccessConfirm, &mail, None)
+            .await
+    }
+
     fn mail_for(&self, r: &row::Model, what: &str, message: &str) -> AccessMail {
         let answers: Answers = serde_json::from_str(&r.answers).unwrap_or_default();
         AccessMail {
