@@ -980,6 +980,64 @@ async fn a_cross_site_form_is_never_posted_after_sign_in(app: TestApp) {
     );
 }
 
+/// A draft uploaded as a file goes through the one upload reader and the one CSRF check: a
+/// forged token is refused with nothing read, a missing or non-UTF-8 file is an error at the
+/// file field, and a good file is checked as if pasted.
+async fn an_uploaded_draft_is_read_once_and_checked(app: TestApp) {
+    let officer = signed_in(&app, Role::IgOfficer, None).await;
+    let csrf = officer.get("/agreements/new?start=upload").await.csrf();
+    let sample =
+        std::fs::read(support::repo().join("agreements/camden-foodbank-referrals.yaml")).unwrap();
+    let post = |token: &str, file: &[u8]| {
+        let parts: Vec<(&str, Option<&str>, Vec<u8>)> = vec![
+            ("csrf", None, token.as_bytes().to_vec()),
+            ("file", Some("agreement.yaml"), file.to_vec()),
+        ];
+        let officer = &officer;
+        async move {
+            let parts: Vec<(&str, Option<&str>, &[u8])> = parts
+                .iter()
+                .map(|(n, f, b)| (*n, *f, b.as_slice()))
+                .collect();
+            officer
+                .post_multipart("/agreements/new/upload", &parts)
+                .await
+        }
+    };
+    for forged in ["", &"0".repeat(64)] {
+        let page = post(forged, &sample).await;
+        assert_eq!(page.status, 403, "a forged or missing token");
+        assert!(
+            page.body.contains("This form cannot be used"),
+            "{}",
+            page.body
+        );
+    }
+    let empty = post(&csrf, b"").await;
+    assert_eq!(empty.status, 400);
+    assert!(
+        empty.body.contains("href=\"#file\"")
+            && empty.body.contains("Choose a YAML file to upload"),
+        "{}",
+        empty.body
+    );
+    let binary = post(&csrf, &[0xff, 0xfe, 0x00, 0x80]).await;
+    assert_eq!(binary.status, 400);
+    assert!(
+        binary.body.contains("The file must be UTF-8 text (YAML)"),
+        "{}",
+        binary.body
+    );
+    let good = post(&csrf, &sample).await;
+    assert_eq!(good.status, 200, "{}", good.body);
+    assert!(
+        good.body.contains("camden-foodbank-referrals"),
+        "{}",
+        good.body
+    );
+    assert!(!good.body.contains("There is a problem"), "{}", good.body);
+}
+
 async fn an_officer_drafts_checks_and_saves(app: TestApp) {
     let officer = signed_in(&app, Role::IgOfficer, None).await;
     let blank = officer.get("/agreements/new?start=blank").await;
@@ -1175,4 +1233,5 @@ on_both_databases!(
     a_copy_is_a_new_agreement,
     a_suspension_reads_as_a_sentence,
     an_officer_drafts_checks_and_saves,
+    an_uploaded_draft_is_read_once_and_checked,
 );
