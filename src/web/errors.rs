@@ -8,7 +8,7 @@ use poem::http::StatusCode;
 
 use serde::Serialize;
 
-use super::message::Link;
+use super::message::MessagePage;
 use super::render::pages;
 use super::typed::Page;
 use crate::access::requests::AccessError;
@@ -127,40 +127,28 @@ impl ResponseError for WebError {
             WebError::Csrf => "Go back, reload the page and try again.".to_owned(),
             other => other.to_string(),
         };
-        let link = matches!(self, WebError::RequesterLink).then(|| Link {
-            href: "/request-access/renew".into(),
-            text: "Get a new link to your request".into(),
-        });
-        let page = ErrorPage {
-            heading: self.heading().to_owned(),
-            message,
-            link,
-        };
+        let link = matches!(self, WebError::RequesterLink)
+            .then_some(("/request-access/renew", "Get a new link to your request"));
+        let page = ErrorPage(MessagePage::new(self.heading(), message, link));
         pages().show(self.status(), None, self.heading(), &page)
     }
 }
 
 /// The page of an error: what went wrong, what to do, and perhaps a way on besides "Go to your
-/// work".
+/// work". A message page's data in the error's own template.
 #[derive(Serialize)]
-pub struct ErrorPage {
-    pub heading: String,
-    pub message: String,
-    pub link: Option<Link>,
-}
+#[serde(transparent)]
+pub struct ErrorPage(pub MessagePage);
 
 impl Page for ErrorPage {
     const TEMPLATE: &'static str = "error";
 
     fn example() -> ErrorPage {
-        ErrorPage {
-            heading: "This link has expired".into(),
-            message: "Private links work for 90 days.".into(),
-            link: Some(Link {
-                href: "/request-access/renew".into(),
-                text: "Get a new link to your request".into(),
-            }),
-        }
+        ErrorPage(MessagePage::new(
+            "This link has expired",
+            "Private links work for 90 days.",
+            Some(("/request-access/renew", "Get a new link to your request")),
+        ))
     }
 }
 
